@@ -1,0 +1,55 @@
+/**
+ * The data types shared by every module: what a loader yields, what a model spec says, what a
+ * training run returns. Plain data only (no tensors), so runs can be cached, diagnosed and plotted.
+ */
+
+/** A row-major matrix of features, e.g. MNIST images flattened to [n, 784] and scaled to [0, 1]. */
+export interface DenseMatrix {
+  kind: "dense";
+  rows: number;
+  cols: number;
+  /** rows × cols values, row-major. */
+  data: Float32Array;
+}
+
+/**
+ * The compact form of a multi-hot matrix: for each row, the sorted unique column ids that are 1.
+ * Equal to the article's `vectorize_sequences` output without storing the zeros.
+ */
+export interface MultiHotMatrix {
+  kind: "multihot";
+  rows: number;
+  /** The width of the dense equivalent (the vocabulary size, 10,000 in the lesson). */
+  cols: number;
+  /** ids[i] = sorted unique column ids set to 1 in row i. */
+  ids: Int32Array[];
+}
+
+export type Features = DenseMatrix | MultiHotMatrix;
+
+/** Keras-shaped training history: `history.history.val_loss[i]` is epoch i + 1's validation loss. */
+export interface History {
+  history: {
+    /** Training loss as Keras reports it: the cross-entropy plus any L1/L2 penalty. */
+    loss: number[];
+    accuracy: number[];
+    val_loss: number[];
+    val_accuracy: number[];
+    /** The plain cross-entropy (no penalty), training and validation: fair comparisons of regularized runs. */
+    crossentropy?: number[];
+    val_crossentropy?: number[];
+  };
+  /** Zero-based epoch indices, as Keras: [0, 1, …]. */
+  epoch: number[];
+  params: {
+    epochs: number;
+    batchSize: number;
+    /** Training samples (after the validation split). */
+    samples: number;
+    validationSamples: number;
+    /** Batches per epoch. */
+    steps: number;
+  };
+}
+
+export type Metric = keyof History["history"];
