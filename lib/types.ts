@@ -53,3 +53,32 @@ export interface History {
 }
 
 export type Metric = keyof History["history"];
+
+/** What figures and reports need of a finished training run (the full `Run` lives in train.ts). */
+export interface RunLike {
+  /** A short name shown in legends and tables, e.g. "original" or "l2". */
+  name: string;
+  history: History;
+}
+
+export type Verdict = "underfitting" | "overfitting" | "good fit" | "diverged";
+
+/** What `diagnose(history)` reads off a history. Epochs are 1-based, as on the plots. */
+export interface Diagnosis {
+  /** The epoch of minimum validation loss. */
+  bestEpoch: number;
+  minValLoss: number;
+  maxValAccuracy: number;
+  /** The first epoch after which validation loss keeps rising while training loss falls; null if never. */
+  overfitEpoch: number | null;
+  /** val_loss − loss at the last epoch (plain cross-entropy when recorded). */
+  finalGap: number;
+  verdict: Verdict;
+  /** Why, in numbers, e.g. "validation loss rose from 0.26 (epoch 4) to 0.51 (epoch 20) while training loss fell to 0.01". */
+  reason: string;
+  /** The book's remedies for this verdict, as short advice. */
+  remedies: string[];
+}
+
+/** Called after every epoch with the history so far (for live figures and progress lines). */
+export type EpochCallback = (epoch: number, history: History) => void | Promise<void>;
