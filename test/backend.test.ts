@@ -1,0 +1,66 @@
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend";
+
+function tfjsNodeInstalled(): boolean {
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("initBackend", () => {
+  const saved = process.env.FITLAB_BACKEND;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.FITLAB_BACKEND;
+    else process.env.FITLAB_BACKEND = saved;
+  });
+
+  it("falls back to wasm when tfjs-node is not installed, and computes with it", async () => {
+    delete process.env.FITLAB_BACKEND;
+    const lines: string[] = [];
+    const name = await initBackend({ log: (l) => lines.push(l) });
+    expect(name).toBe(tfjsNodeInstalled() ? "tensorflow" : "wasm");
+    expect(tf.getBackend()).toBe(name);
+    expect(Array.from(tf.tensor1d([1, 2, 3]).mul(2).dataSync())).toEqual([2, 4, 6]);
+    expect(lines).toEqual([expect.stringContaining(`backend "${name}"`)]);
+  });
+
+  it("reports the chosen backend only once per process", async () => {
+    const lines: string[] = [];
+    await initBackend({ log: (l) => lines.push(l) });
+    await initBackend({ log: (l) => lines.push(l) });
+    expect(lines).toHaveLength(0);
+  });
+
+  it("honours FITLAB_BACKEND=cpu and switches back to wasm when asked", async () => {
+    process.env.FITLAB_BACKEND = "cpu";
+    expect(await initBackend()).toBe("cpu");
+    expect(tf.getBackend()).toBe("cpu");
+    expect(await initBackend({ backend: "wasm" })).toBe("wasm");
+    expect(tf.getBackend()).toBe("wasm");
+  });
+
+  it("prints no 'install tfjs-node' banner when the cpu backend is used", async () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    await initBackend({ backend: "cpu" });
+    tf.tidy(() => tf.scalar(1).add(1).dataSync());
+    expect(warn.mock.calls.flat().join(" ")).not.toMatch(/tfjs-node/);
+    warn.mockRestore();
+    await initBackend({ backend: "wasm" });
+  });
+
+  it("rejects an unknown FITLAB_BACKEND with the allowed names", async () => {
+    process.env.FITLAB_BACKEND = "webgpu";
+    await expect(initBackend()).rejects.toThrow(/FITLAB_BACKEND="webgpu".*tensorflow, wasm, cpu/);
+  });
+
+  (tfjsNodeInstalled() ? it.skip : it)("says how to get a forced backend that is not installed", async () => {
+    await expect(initBackend({ backend: "tensorflow" })).rejects.toThrow(
+      /"tensorflow" backend .* not available: .*npm install @tensorflow\/tfjs-node@4\.22\.0/,
+    );
+    // The failed request leaves a working backend behind for the next caller.
+    expect(await initBackend({ backend: "wasm" })).toBe("wasm");
+  });
+});
