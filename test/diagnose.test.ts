@@ -1,0 +1,255 @@
+import { diagnose, REMEDIES } from "../lib/diagnose";
+import type { History, Verdict } from "../lib/types";
+
+/** A Keras-shaped history from per-epoch series (validation split 0.2 of MNIST-like sizes). */
+function makeHistory(series: {
+  loss: number[];
+  val_loss: number[];
+  accuracy?: number[];
+  val_accuracy?: number[];
+  crossentropy?: number[];
+  val_crossentropy?: number[];
+}): History {
+  const n = series.loss.length;
+  return {
+    history: {
+      accuracy: series.accuracy ?? series.loss.map((l) => 1 - l / 2),
+      val_accuracy: series.val_accuracy ?? series.val_loss.map((l) => 1 - l / 2),
+      ...series,
+    },
+    epoch: Array.from({ length: n }, (_, i) => i),
+    params: { epochs: n, batchSize: 128, samples: 48000, validationSamples: 12000, steps: 375 },
+  };
+}
+
+// Shaped like the real runs (Keras and this library agree on them; see measured-facts.md).
+const imdbOriginal = makeHistory({
+  loss: [0.53, 0.32, 0.233, 0.181, 0.148, 0.121, 0.099, 0.081, 0.066, 0.053, 0.043, 0.034, 0.028, 0.022, 0.018, 0.015, 0.013, 0.011, 0.01, 0.009],
+  val_loss: [0.399, 0.318, 0.287, 0.276, 0.279, 0.296, 0.291, 0.322, 0.347, 0.362, 0.393, 0.418, 0.45, 0.478, 0.515, 0.541, 0.58, 0.606, 0.644, 0.668],
+});
+const mnistSmall = makeHistory({
+  loss: [0.6, 0.332, 0.303, 0.289, 0.281, 0.275, 0.27, 0.267, 0.264, 0.262, 0.26, 0.258, 0.257, 0.256, 0.255, 0.254, 0.253, 0.252, 0.251, 0.25],
+  val_loss: [0.31, 0.291, 0.283, 0.279, 0.276, 0.274, 0.273, 0.272, 0.271, 0.271, 0.27, 0.27, 0.269, 0.27, 0.269, 0.268, 0.269, 0.268, 0.268, 0.268],
+  accuracy: [0.847, 0.908, 0.916, 0.919, 0.922, 0.923, 0.925, 0.926, 0.927, 0.927, 0.928, 0.929, 0.929, 0.93, 0.93, 0.93, 0.931, 0.931, 0.931, 0.932],
+  val_accuracy: [0.914, 0.92, 0.922, 0.923, 0.925, 0.925, 0.926, 0.926, 0.927, 0.926, 0.927, 0.927, 0.927, 0.927, 0.928, 0.928, 0.927, 0.928, 0.928, 0.928],
+});
+const mnistLarge = makeHistory({
+  loss: [0.293, 0.122, 0.085, 0.063, 0.049, 0.039, 0.031, 0.025, 0.021, 0.017, 0.015, 0.013, 0.011, 0.01, 0.009, 0.009, 0.008, 0.008, 0.007, 0.007],
+  val_loss: [0.146, 0.112, 0.1, 0.094, 0.092, 0.09, 0.088, 0.094, 0.1, 0.098, 0.104, 0.108, 0.112, 0.11, 0.117, 0.12, 0.118, 0.124, 0.126, 0.128],
+});
+// TerminateOnNaN keeps the epoch whose loss became NaN.
+const nanAt7 = makeHistory({
+  loss: [0.69, 0.52, 0.61, 0.74, 0.95, 1.3, NaN],
+  val_loss: [0.55, 0.58, 0.7, 0.9, 1.2, 1.6, NaN],
+});
+// L2-regularized IMDB: Keras's loss includes the penalty; plain cross-entropy shows the real gap.
+const imdbL2 = makeHistory({
+  loss: [0.62, 0.44, 0.39, 0.36, 0.345, 0.335, 0.327, 0.321, 0.316, 0.312, 0.309, 0.306, 0.304, 0.302, 0.3, 0.299, 0.298, 0.297, 0.296, 0.295],
+  val_loss: [0.47, 0.4, 0.375, 0.366, 0.36, 0.362, 0.357, 0.36, 0.358, 0.361, 0.359, 0.362, 0.36, 0.363, 0.361, 0.362, 0.364, 0.362, 0.365, 0.364],
+  crossentropy: [0.5, 0.31, 0.26, 0.235, 0.22, 0.21, 0.2, 0.195, 0.19, 0.186, 0.183, 0.18, 0.178, 0.176, 0.174, 0.173, 0.172, 0.171, 0.17, 0.169],
+  val_crossentropy: [0.36, 0.3, 0.285, 0.282, 0.28, 0.283, 0.279, 0.283, 0.281, 0.285, 0.284, 0.287, 0.285, 0.288, 0.287, 0.288, 0.29, 0.289, 0.292, 0.291],
+});
+// IMDB stopped after 3 epochs: validation loss still dropping ~10% per epoch.
+const imdbStoppedEarly = makeHistory({ loss: [0.53, 0.32, 0.233], val_loss: [0.399, 0.318, 0.287] });
+
+describe("diagnose: the lesson's runs", () => {
+  it.each<[string, Verdict, number, number | null, History]>([
+    ["IMDB Dense(16)x2", "overfitting", 4, 4, imdbOriginal],
+    ["MNIST Dense(10)", "underfitting", 16, null, mnistSmall],
+    ["MNIST Dense(128)x2", "overfitting", 7, 7, mnistLarge],
+    ["loss NaN at epoch 7", "diverged", 1, null, nanAt7],
+    ["IMDB L2 (penalty in loss)", "good fit", 7, null, imdbL2],
+    ["IMDB stopped at epoch 3", "underfitting", 3, null, imdbStoppedEarly],
+  ])("%s → %s, best epoch %d, overfit epoch %p", (_name, verdict, bestEpoch, overfitEpoch, history) => {
+    const d = diagnose(history);
+    expect(d.verdict).toBe(verdict);
+    expect(d.bestEpoch).toBe(bestEpoch);
+    expect(d.overfitEpoch).toBe(overfitEpoch);
+    expect(d.remedies).toEqual([...REMEDIES[verdict]]);
+    expect(d.reason).toMatch(/\d\.\d{3}/);
+  });
+
+  it("reports IMDB overfitting with the numbers of the minimum and the end", () => {
+    const d = diagnose(imdbOriginal);
+    expect(d.minValLoss).toBe(0.276);
+    expect(d.finalGap).toBeCloseTo(0.668 - 0.009, 12);
+    expect(d.reason).toContain("0.276 (epoch 4)");
+    expect(d.reason).toContain("0.668 (epoch 20)");
+    expect(d.reason).toContain("0.009");
+  });
+
+  it("reads MNIST Dense(10) as too small: close curves, tiny gap, accuracy ≈ 0.93", () => {
+    const d = diagnose(mnistSmall);
+    expect(d.finalGap).toBeCloseTo(0.018, 12);
+    expect(d.maxValAccuracy).toBe(0.928);
+    expect(d.reason).toContain("0.250");
+    expect(d.reason).toContain("0.268");
+    expect(d.remedies.join(" ")).toMatch(/capacity/i);
+  });
+
+  it("measures a regularized run's gap on plain cross-entropy, not on the penalized loss", () => {
+    const d = diagnose(imdbL2);
+    expect(d.finalGap).toBeCloseTo(0.291 - 0.169, 12);
+    expect(d.reason).toContain("cross-entropy");
+    // Without the plain cross-entropy the penalty hides most of the gap (0.069 instead of 0.122).
+    const { crossentropy: _c, val_crossentropy: _v, ...penalized } = imdbL2.history;
+    const blind = diagnose({ ...imdbL2, history: penalized });
+    expect(blind.finalGap).toBeCloseTo(0.364 - 0.295, 12);
+    expect(blind.reason).not.toContain("cross-entropy");
+  });
+
+  it("names the epoch where the loss became NaN and the last finite loss", () => {
+    const d = diagnose(nanAt7);
+    expect(d.reason).toContain("epoch 7");
+    expect(d.reason).toContain("NaN");
+    expect(d.reason).toContain("1.300 at epoch 6");
+    expect(d.finalGap).toBeCloseTo(1.6 - 1.3, 12);
+    expect(d.remedies.join(" ")).toMatch(/learning rate/i);
+  });
+});
+
+describe("diagnose: robust to epoch-to-epoch noise", () => {
+  /** Multiplies every value by 1 ± `amount` (uniform, seeded), like a rerun with another shuffle. */
+  function jitter(history: History, seed: number, amount: number): History {
+    let state = seed >>> 0 || 1;
+    const rand = (): number => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const series = Object.fromEntries(
+      Object.entries(history.history).map(([name, values]) => [name, (values as number[]).map((v) => v * (1 + amount * (2 * rand() - 1)))]),
+    );
+    return { ...history, history: series as History["history"] };
+  }
+  const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
+
+  it.each<[string, Verdict, History]>([
+    ["IMDB Dense(16)x2", "overfitting", imdbOriginal],
+    ["MNIST Dense(10)", "underfitting", mnistSmall],
+    ["MNIST Dense(128)x2", "overfitting", mnistLarge],
+    ["IMDB L2", "good fit", imdbL2],
+  ])("%s stays %s under ±2%% noise in every series (20 seeds)", (_name, verdict, history) => {
+    const verdicts = seeds.map((seed) => diagnose(jitter(history, seed, 0.02)).verdict);
+    expect(verdicts).toEqual(seeds.map(() => verdict));
+  });
+
+  it("puts the overfit epoch within an epoch of the clean one under noise", () => {
+    for (const seed of seeds) {
+      const d = diagnose(jitter(imdbOriginal, seed, 0.02));
+      expect(Math.abs(d.overfitEpoch! - 4)).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
+describe("diagnose: edge cases", () => {
+  it("calls a single epoch too short to judge (underfitting: train longer)", () => {
+    const d = diagnose(makeHistory({ loss: [0.6], val_loss: [0.31] }));
+    expect(d.verdict).toBe("underfitting");
+    expect(d.bestEpoch).toBe(1);
+    expect(d.overfitEpoch).toBeNull();
+    expect(d.reason).toMatch(/Only 1 epoch/);
+  });
+
+  it("calls flat, equal curves (a model that learns nothing) underfitting", () => {
+    const flat = Array.from({ length: 10 }, () => 0.693);
+    const d = diagnose(makeHistory({ loss: flat, val_loss: flat }));
+    expect(d.verdict).toBe("underfitting");
+    expect(d.bestEpoch).toBe(1);
+    expect(d.finalGap).toBe(0);
+  });
+
+  it("calls flat curves with training well below validation a good fit", () => {
+    const d = diagnose(makeHistory({ loss: Array(10).fill(0.2), val_loss: Array(10).fill(0.3) }));
+    expect(d.verdict).toBe("good fit");
+    expect(d.overfitEpoch).toBeNull();
+  });
+
+  it("ignores a NaN validation loss mid-run for the best epoch but reports the run as diverged", () => {
+    const val = [...imdbOriginal.history.val_loss];
+    val[2] = NaN;
+    const d = diagnose({ ...imdbOriginal, history: { ...imdbOriginal.history, val_loss: val } });
+    expect(d.verdict).toBe("diverged");
+    expect(d.bestEpoch).toBe(4);
+    expect(d.reason).toContain("Validation loss became NaN at epoch 3");
+  });
+
+  it("treats Infinity like NaN", () => {
+    const d = diagnose(makeHistory({ loss: [0.7, 0.5, Infinity], val_loss: [0.6, 0.5, 0.9] }));
+    expect(d.verdict).toBe("diverged");
+    expect(d.reason).toContain("Infinity at epoch 3");
+  });
+
+  it("calls a training loss that explodes without NaN diverged", () => {
+    const d = diagnose(makeHistory({ loss: [0.69, 0.9, 3.4, 12.5, 9.1], val_loss: [0.7, 1.1, 4.0, 11.0, 10.0] }));
+    expect(d.verdict).toBe("diverged");
+    expect(d.reason).toContain("12.500 at epoch 4");
+  });
+
+  it("does not call one noisy final epoch overfitting", () => {
+    // Minimum at epoch 8, one spike at epoch 10, then back: the median of the tail stays near the minimum.
+    const val = [0.4, 0.33, 0.3, 0.29, 0.285, 0.283, 0.281, 0.28, 0.282, 0.33, 0.284, 0.283];
+    const loss = [0.5, 0.35, 0.3, 0.27, 0.25, 0.23, 0.22, 0.21, 0.2, 0.19, 0.185, 0.18];
+    const d = diagnose(makeHistory({ loss, val_loss: val }));
+    expect(d.verdict).toBe("good fit");
+    expect(d.bestEpoch).toBe(8);
+  });
+
+  it("lets thresholds be tuned: a 10% tolerance flags a 6% rise only when lowered", () => {
+    const val = [0.4, 0.32, 0.3, 0.305, 0.31, 0.315, 0.318];
+    const loss = [0.5, 0.3, 0.22, 0.18, 0.15, 0.12, 0.1];
+    expect(diagnose(makeHistory({ loss, val_loss: val })).verdict).toBe("good fit");
+    const strict = diagnose(makeHistory({ loss, val_loss: val }), { riseTolerance: 0.03 });
+    expect(strict.verdict).toBe("overfitting");
+    expect(strict.overfitEpoch).toBe(3);
+  });
+
+  it("does not mutate the history it reads", () => {
+    const copy = JSON.parse(JSON.stringify(imdbOriginal));
+    diagnose(imdbOriginal);
+    expect(imdbOriginal).toEqual(copy);
+  });
+});
+
+describe("diagnose: remedies", () => {
+  it("has the book's underfitting remedies, as a table a notebook can show", () => {
+    const text = REMEDIES.underfitting.join(" ");
+    expect(text).toMatch(/capacity/i);
+    expect(text).toMatch(/longer/i);
+    expect(text).toMatch(/learning rate/i);
+  });
+
+  it("has the book's overfitting remedies", () => {
+    const text = REMEDIES.overfitting.join(" ");
+    for (const word of [/more training data/i, /reduce capacity/i, /L1\/L2/, /dropout/i, /early/i]) expect(text).toMatch(word);
+  });
+
+  it("returns a copy: editing one diagnosis's remedies leaves REMEDIES intact", () => {
+    const d = diagnose(mnistSmall);
+    d.remedies.push("x");
+    expect(REMEDIES.underfitting).not.toContain("x");
+  });
+});
+
+describe("diagnose: bad input", () => {
+  const base = imdbOriginal.history;
+  it.each<[string, unknown, RegExp]>([
+    ["null", null, /Keras-shaped History/],
+    ["no history field", { epoch: [] }, /Keras-shaped History/],
+    ["empty loss", makeHistory({ loss: [], val_loss: [] }), /history\.history\.loss is empty.*at least 1 epoch/],
+    ["missing val_loss", { ...imdbOriginal, history: { loss: base.loss, accuracy: base.accuracy } }, /val_loss is missing.*validationSplit > 0/],
+    ["val_loss shorter", { ...imdbOriginal, history: { ...base, val_loss: base.val_loss.slice(0, 5) } }, /val_loss has 5 epochs but loss has 20/],
+    ["val_crossentropy shorter", { ...imdbOriginal, history: { ...base, crossentropy: base.loss, val_crossentropy: [0.3] } }, /val_crossentropy has 1 epochs but loss has 20/],
+    ["loss not numbers", { ...imdbOriginal, history: { ...base, loss: ["0.5"] } }, /history\.history\.loss must be an array of numbers/],
+  ])("throws for %s", (_name, history, message) => {
+    expect(() => diagnose(history as History)).toThrow(message);
+  });
+
+  it.each<[string, object, RegExp]>([
+    ["negative tolerance", { riseTolerance: -0.1 }, /options\.riseTolerance = -0\.1 .* ≥ 0/],
+    ["fractional tail", { tail: 1.5 }, /options\.tail = 1\.5 .* integer ≥ 1/],
+    ["explode factor ≤ 1", { explodeFactor: 1 }, /options\.explodeFactor = 1 .* > 1/],
+    ["unknown option", { patience: 3 }, /unknown option "patience"/],
+  ])("throws for %s", (_name, options, message) => {
+    expect(() => diagnose(imdbOriginal, options)).toThrow(message);
+  });
+});
