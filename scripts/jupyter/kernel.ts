@@ -1,0 +1,439 @@
+/**
+ * A minimal Jupyter kernel client over ZeroMQ (zeromq@6) for the tslab kernel: starts
+ * `tslab kernel --config-path <connection.json>`, runs code on the shell channel, streams iopub
+ * messages to the caller, pings the heartbeat, and always cleans up the process and sockets.
+ *
+ * Why our own client: the npm clients either target zeromq 5 (jmp) or pass unverifiable messages
+ * through instead of dropping them and have no heartbeat (enchannel-zmq-backend 10).
+ */
+import { ChildProcess, spawn } from "child_process";
+import { existsSync, promises as fs } from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as zmq from "zeromq";
+import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "./wire";
+
+const LOCALHOST = "127.0.0.1";
+
+export interface KernelOptions {
+  /** The kernel's working directory: the notebook's folder, so relative imports resolve. */
+  cwd: string;
+  /** Extra environment variables for the kernel (merged over process.env). */
+  env?: Record<string, string | undefined>;
+  /** The tslab executable; default node_modules/.bin/tslab of this project. */
+  tslab?: string;
+  /** How long the kernel may take to answer kernel_info; default 60 s (tslab loads TypeScript). */
+  startTimeoutMs?: number;
+  /** Heartbeat ping period; default 1 s. */
+  heartbeatIntervalMs?: number;
+  /**
+   * Silence after which the kernel counts as dead; default 60 s. tslab answers heartbeats on its
+   * JavaScript event loop, so a long synchronous computation also silences it: keep this generous.
+   */
+  heartbeatTimeoutMs?: number;
+  /** Called for every message dropped (bad signature or framing); default: a warning on stderr. */
+  onDroppedMessage?: (channel: string, reason: string) => void;
+}
+
+export interface ExecuteOptions {
+  /** Interrupt (SIGINT) the cell after this long; default: no limit. */
+  timeoutMs?: number;
+  /** How long to wait for the kernel to honour an interrupt before giving up; default 5 s. */
+  interruptGraceMs?: number;
+  /** Every iopub message that belongs to this execution, in arrival order. */
+  onIopub?: (message: JupyterMessage) => void;
+}
+
+export interface ExecuteReply {
+  status: "ok" | "error" | "abort";
+  executionCount: number | null;
+  /** The raw execute_reply content (ename/evalue/traceback when the kernel sends them). */
+  content: Record<string, unknown>;
+}
+
+/** The kernel process exited or stopped answering heartbeats. */
+export class KernelDiedError extends Error {
+  override name = "KernelDiedError";
+}
+
+/** A cell ran longer than its timeout; `interrupted` says whether the kernel honoured SIGINT. */
+export class CellTimeoutError extends Error {
+  override name = "CellTimeoutError";
+  constructor(
+    readonly timeoutMs: number,
+    readonly interrupted: boolean,
+  ) {
+    super(
+      `the cell did not finish within ${timeoutMs / 1000} s` +
+        (interrupted ? " and was interrupted" : "; the kernel ignored the interrupt"),
+    );
+  }
+}
+
+/** Finds `count` distinct free TCP ports on 127.0.0.1 (held open together so none repeats). */
+export async function findFreePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once("error", reject);
+          server.listen(0, LOCALHOST, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** The project root: scripts/jupyter/ in the sources, dist/scripts/jupyter/ when compiled. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+interface Pending {
+  reply?: ExecuteReply;
+  idle: boolean;
+  onIopub?: (message: JupyterMessage) => void;
+  settle: () => void;
+}
+
+/** Keeps the last bytes of a stream for error messages. */
+class Tail {
+  private text = "";
+  constructor(private readonly limit = 4000) {}
+  push(chunk: Buffer): void {
+    this.text = (this.text + chunk.toString("utf8")).slice(-this.limit);
+  }
+  toString(): string {
+    return this.text.trim();
+  }
+}
+
+/** Every kernel still running, so a SIGINT handler can kill them all. */
+const liveKernels = new Set<KernelClient>();
+
+/** Kills every kernel this process started (for SIGINT/SIGTERM handlers). */
+export async function shutdownAllKernels(): Promise<void> {
+  await Promise.all([...liveKernels].map((kernel) => kernel.shutdown()));
+}
+
+export class KernelClient {
+  readonly key = newSessionKey();
+  readonly session = newSessionKey().slice(0, 32);
+  /** Messages dropped for a bad signature or framing, per channel. */
+  readonly dropped = { shell: 0, iopub: 0, control: 0 };
+  /** Wall-clock milliseconds from spawn to the first kernel_info_reply with iopub connected. */
+  startMs = 0;
+
+  private child!: ChildProcess;
+  private connectionDir = "";
+  private readonly shell = new zmq.Dealer({ linger: 0 });
+  private readonly control = new zmq.Dealer({ linger: 0 });
+  private readonly iopub = new zmq.Subscriber({ linger: 0 });
+  private readonly heartbeat = new zmq.Request({ linger: 0, relaxed: true, correlate: true });
+  private readonly pending = new Map<string, Pending>();
+  private readonly stderr = new Tail();
+  private heartbeatTimer?: NodeJS.Timeout;
+  private lastBeat = Date.now();
+  private deathReason: string | null = null;
+  private readonly deathListeners = new Set<(reason: string) => void>();
+  private closed = false;
+
+  private constructor(private readonly options: KernelOptions) {}
+
+  /** Spawns tslab, connects the channels and waits until the kernel answers. */
+  static async start(options: KernelOptions): Promise<KernelClient> {
+    const kernel = new KernelClient(options);
+    liveKernels.add(kernel);
+    try {
+      await kernel.boot();
+      return kernel;
+    } catch (error) {
+      await kernel.shutdown();
+      throw error;
+    }
+  }
+
+  /** Why the kernel is dead, or null while it runs. */
+  get dead(): string | null {
+    return this.deathReason;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private async boot(): Promise<void> {
+    const began = Date.now();
+    const [shell, iopub, stdin, control, hb] = await findFreePorts(5);
+    this.connectionDir = await fs.mkdtemp(path.join(os.tmpdir(), "fitlab-kernel-"));
+    const connectionFile = path.join(this.connectionDir, "connection.json");
+    const connection = {
+      transport: "tcp",
+      ip: LOCALHOST,
+      shell_port: shell,
+      iopub_port: iopub,
+      stdin_port: stdin,
+      control_port: control,
+      hb_port: hb,
+      signature_scheme: "hmac-sha256",
+      key: this.key,
+      kernel_name: "tslab",
+    };
+    // The key is a secret: the file is readable by this user only.
+    await fs.writeFile(connectionFile, JSON.stringify(connection), { mode: 0o600 });
+
+    const tslab = this.options.tslab ?? path.join(projectRoot(), "node_modules", ".bin", "tslab");
+    this.child = spawn(tslab, ["kernel", "--config-path", connectionFile], {
+      cwd: this.options.cwd,
+      env: { ...process.env, ...this.options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout?.on("data", (chunk: Buffer) => this.stderr.push(chunk));
+    this.child.stderr?.on("data", (chunk: Buffer) => this.stderr.push(chunk));
+    this.child.on("error", (error) => this.die(`could not start ${tslab}: ${error.message}`));
+    this.child.on("exit", (code, signal) =>
+      this.die(`the kernel process exited (${signal ? `signal ${signal}` : `code ${code}`})`),
+    );
+
+    const address = (port: number) => `tcp://${LOCALHOST}:${port}`;
+    this.shell.connect(address(shell));
+    this.control.connect(address(control));
+    this.iopub.connect(address(iopub));
+    this.iopub.subscribe();
+    this.heartbeat.connect(address(hb));
+    void this.receiveLoop(this.shell, "shell");
+    void this.receiveLoop(this.control, "control");
+    void this.receiveLoop(this.iopub, "iopub");
+    void this.heartbeatLoop();
+
+    await this.waitUntilReady(this.options.startTimeoutMs ?? 60_000);
+    this.startMs = Date.now() - began;
+    this.lastBeat = Date.now();
+    const interval = this.options.heartbeatIntervalMs ?? 1000;
+    this.heartbeatTimer = setInterval(() => this.ping(), interval);
+  }
+
+  /**
+   * kernel_info until one is answered *and* its busy/idle status arrives on iopub: a SUB socket
+   * misses everything published before its subscription reaches the kernel ("slow joiner").
+   */
+  private async waitUntilReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let seenOnIopub = false;
+    while (!seenOnIopub) {
+      if (this.deathReason) throw new KernelDiedError(`${this.deathReason} while starting\n${this.stderr}`);
+      if (Date.now() > deadline) {
+        throw new KernelDiedError(`the kernel did not answer within ${timeoutMs / 1000} s\n${this.stderr}`);
+      }
+      const request = newMessage("kernel_info_request", {}, this.session);
+      const answered = new Promise<void>((resolve) => {
+        this.pending.set(request.header.msg_id, {
+          idle: false,
+          onIopub: () => {
+            seenOnIopub = true;
+            resolve();
+          },
+          settle: resolve,
+        });
+      });
+      await this.shell.send(encodeMessage(request, this.key));
+      await Promise.race([answered, delay(250), this.deathPromise()]);
+      this.pending.delete(request.header.msg_id);
+    }
+  }
+
+  private deathPromise(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.deathReason) return resolve();
+      const listener = () => {
+        this.deathListeners.delete(listener);
+        resolve();
+      };
+      this.deathListeners.add(listener);
+    });
+  }
+
+  private async receiveLoop(socket: zmq.Dealer | zmq.Subscriber, channel: "shell" | "iopub" | "control") {
+    try {
+      for await (const frames of socket) {
+        let message: JupyterMessage;
+        try {
+          message = decodeMessage(frames as Buffer[], this.key);
+        } catch (error) {
+          if (!(error instanceof WireError)) throw error;
+          this.dropped[channel] += 1;
+          (this.options.onDroppedMessage ?? warnDropped)(channel, error.message);
+          continue;
+        }
+        this.route(message, channel);
+      }
+    } catch (error) {
+      // Closing a socket ends its iterator with an error; only report it while still running.
+      if (!this.closed) this.die(`the ${channel} channel failed: ${(error as Error).message}`);
+    }
+  }
+
+  private route(message: JupyterMessage, channel: string): void {
+    const parentId = message.parent_header.msg_id;
+    const pending = parentId ? this.pending.get(parentId) : undefined;
+    if (!pending) return;
+    const type = message.header.msg_type;
+    if (channel === "iopub") {
+      if (type === "status" && message.content.execution_state === "idle") pending.idle = true;
+      pending.onIopub?.(message);
+    } else if (type.endsWith("_reply")) {
+      const status = message.content.status;
+      pending.reply = {
+        status: status === "error" || status === "abort" ? status : "ok",
+        executionCount: typeof message.content.execution_count === "number" ? message.content.execution_count : null,
+        content: message.content,
+      };
+    }
+    if (pending.reply && pending.idle) pending.settle();
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    try {
+      for await (const _ of this.heartbeat) this.lastBeat = Date.now();
+    } catch {
+      // The socket was closed.
+    }
+  }
+
+  private sendingPing = false;
+  private ping(): void {
+    const silentMs = Date.now() - this.lastBeat;
+    const timeoutMs = this.options.heartbeatTimeoutMs ?? 60_000;
+    if (silentMs > timeoutMs) {
+      this.die(`the kernel stopped answering heartbeats (silent for ${(silentMs / 1000).toFixed(1)} s)`);
+      this.child.kill("SIGKILL");
+      return;
+    }
+    if (this.sendingPing || this.closed) return;
+    this.sendingPing = true;
+    this.heartbeat
+      .send("ping")
+      .catch(() => undefined)
+      .finally(() => (this.sendingPing = false));
+  }
+
+  private die(reason: string): void {
+    if (this.deathReason) return;
+    this.deathReason = reason;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    for (const listener of [...this.deathListeners]) listener(reason);
+  }
+
+  /**
+   * Runs one cell. Resolves once the execute_reply and the final idle status have both arrived (they
+   * travel on different sockets). Rejects with KernelDiedError or CellTimeoutError; after either the
+   * kernel should be shut down.
+   */
+  async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteReply> {
+    if (this.deathReason) throw new KernelDiedError(this.deathReason);
+    const request = newMessage(
+      "execute_request",
+      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+      this.session,
+    );
+    const id = request.header.msg_id;
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const pending: Pending = { idle: false, onIopub: options.onIopub, settle };
+    this.pending.set(id, pending);
+    try {
+      await this.shell.send(encodeMessage(request, this.key));
+      const timeoutMs = options.timeoutMs ?? Infinity;
+      const outcome = await raceWithTimeout(done, this.deathPromise(), timeoutMs);
+      if (outcome === "timeout") {
+        this.interrupt();
+        const grace = await raceWithTimeout(done, this.deathPromise(), options.interruptGraceMs ?? 5000);
+        throw new CellTimeoutError(timeoutMs, grace === "done");
+      }
+      if (outcome === "died" || !pending.reply) throw new KernelDiedError(this.deathReason ?? "the kernel died");
+      return pending.reply;
+    } finally {
+      this.pending.delete(id);
+    }
+  }
+
+  /** Interrupts the running cell: tslab's interrupt_mode is "signal" (SIGINT rejects pending awaits). */
+  interrupt(): void {
+    if (!this.deathReason) this.child.kill("SIGINT");
+  }
+
+  /** The kernel's recent stdout/stderr outside cells (start-up errors, crashes). */
+  get log(): string {
+    return this.stderr.toString();
+  }
+
+  /**
+   * Asks the kernel to shut down, kills it if it has not exited within `graceMs`, closes every socket
+   * and deletes the connection file. Safe to call more than once.
+   */
+  async shutdown(graceMs = 2000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    liveKernels.delete(this);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      if (!this.deathReason) {
+        const request = newMessage("shutdown_request", { restart: false }, this.session);
+        await Promise.race([this.control.send(encodeMessage(request, this.key)).catch(() => undefined), delay(500)]);
+      }
+      const exitedInTime = await Promise.race([
+        exited.then(() => true),
+        delay(this.deathReason ? 0 : graceMs).then(() => false),
+      ]);
+      if (!exitedInTime) {
+        child.kill("SIGKILL");
+        await Promise.race([exited, delay(graceMs)]);
+      }
+    }
+    this.die("the kernel was shut down");
+    for (const socket of [this.shell, this.control, this.iopub, this.heartbeat]) socket.close();
+    if (this.connectionDir) await fs.rm(this.connectionDir, { recursive: true, force: true });
+  }
+}
+
+function warnDropped(channel: string, reason: string): void {
+  process.stderr.write(`fitlab: dropped a ${channel} message: ${reason}\n`);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** "done" if `work` settles first, "died" if `death` does, "timeout" after `ms`. */
+async function raceWithTimeout(
+  work: Promise<void>,
+  death: Promise<void>,
+  ms: number,
+): Promise<"done" | "died" | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    if (Number.isFinite(ms)) timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(() => "done" as const),
+      death.then(() => "died" as const),
+      timeout,
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

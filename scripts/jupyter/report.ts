@@ -1,0 +1,145 @@
+/**
+ * A self-contained HTML report of an executed notebook: rendered Markdown, code with its outputs,
+ * and Plotly figures drawn by plotly.js inlined once, so the file works offline from file://.
+ */
+import { readFileSync } from "fs";
+import { Cell, MimeBundle, Notebook, Output } from "./notebook";
+import { escapeHtml, renderMarkdown } from "./markdown";
+import { SUMMARY_MIME, SummaryRow, fixed } from "./summary";
+
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+export interface ReportOptions {
+  title: string;
+  /** Shown as a banner at the top when the run stopped early. */
+  failure?: string;
+  /** plotly.js source to inline; default: plotly.js-dist-min's plotly.min.js. */
+  plotlySource?: string;
+}
+
+const STYLE = `
+body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
+h1,h2,h3{line-height:1.25}
+pre{background:#f6f8fa;padding:.6em .8em;overflow-x:auto;border-radius:4px;font-size:13px}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+p code,li code,td code{background:#f0f0f0;padding:0 .25em;border-radius:3px}
+table{border-collapse:collapse;margin:.8em 0}
+th,td{border:1px solid #ccc;padding:.3em .6em}
+th{background:#f3f3f3}
+blockquote{border-left:4px solid #ddd;margin:0;padding:0 1em;color:#555}
+.cell{margin:1.2em 0}
+.code pre{border-left:3px solid #4a7bd0}
+.prompt{color:#888;font:12px ui-monospace,monospace}
+.output{margin:.4em 0 0 0}
+.output pre{background:#fff;border:1px solid #eee}
+.stderr pre{background:#fff5f5;border-color:#f3c2c2}
+.error pre{background:#fff0f0;border-color:#e99}
+.banner{background:#fff0f0;border:1px solid #e99;padding:.8em 1em;border-radius:4px;white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:13px}
+.plot{width:100%;min-height:420px}
+img{max-width:100%}
+`;
+
+/** Strips ANSI colour codes (kernels colour tracebacks). */
+function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
+}
+
+/** JSON for a <script> block: "<" escaped so "</script>" inside data cannot close it. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+function asJson(value: unknown): unknown {
+  return typeof value === "string" ? JSON.parse(value) : value;
+}
+
+function summaryTable(rows: SummaryRow[]): string {
+  const head = ["run", "epochs", "best epoch", "min val loss", "max val acc", "gap", "verdict", "why"];
+  const body = rows
+    .map((r) =>
+      [r.name, r.epochs, r.bestEpoch ?? "-", fixed(r.minValLoss, 4), fixed(r.maxValAccuracy, 4), fixed(r.finalGap, 4), r.verdict, r.reason]
+        .map((v) => `<td>${escapeHtml(String(v))}</td>`)
+        .join(""),
+    )
+    .map((cells) => `<tr>${cells}</tr>`)
+    .join("\n");
+  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+class ReportBuilder {
+  plots = 0;
+
+  /** The richest representation we can show offline; plotly JSON wins over its text/html fallback. */
+  renderBundle(data: MimeBundle): string {
+    if (PLOTLY_MIME in data) {
+      const figure = asJson(data[PLOTLY_MIME]) as { data?: unknown; layout?: unknown; config?: Record<string, unknown> };
+      const id = `plot-${++this.plots}`;
+      const config = { responsive: true, displaylogo: false, ...(figure.config ?? {}) };
+      return (
+        `<div class="plot" id="${id}"></div>\n<script>Plotly.newPlot(${JSON.stringify(id)}, ` +
+        `${scriptJson(figure.data ?? [])}, ${scriptJson(figure.layout ?? {})}, ${scriptJson(config)});</script>`
+      );
+    }
+    if ("text/html" in data) return String(data["text/html"]);
+    if (SUMMARY_MIME in data) {
+      const rows = (asJson(data[SUMMARY_MIME]) as { rows?: SummaryRow[] }).rows;
+      if (Array.isArray(rows)) return summaryTable(rows);
+    }
+    if ("image/svg+xml" in data) return String(data["image/svg+xml"]);
+    for (const mime of ["image/png", "image/jpeg", "image/gif"]) {
+      if (mime in data) return `<img src="data:${mime};base64,${escapeHtml(String(data[mime]).replace(/\s/g, ""))}">`;
+    }
+    if ("text/markdown" in data) return renderMarkdown(String(data["text/markdown"]));
+    if ("application/json" in data) return `<pre>${escapeHtml(JSON.stringify(asJson(data["application/json"]), null, 2))}</pre>`;
+    if ("text/plain" in data) return `<pre>${escapeHtml(stripAnsi(String(data["text/plain"])))}</pre>`;
+    return `<pre>(no displayable representation: ${escapeHtml(Object.keys(data).join(", "))})</pre>`;
+  }
+
+  renderOutput(output: Output): string {
+    switch (output.output_type) {
+      case "stream":
+        return `<div class="output ${output.name}"><pre>${escapeHtml(stripAnsi(output.text))}</pre></div>`;
+      case "display_data":
+      case "execute_result":
+        return `<div class="output">${this.renderBundle(output.data)}</div>`;
+      case "error":
+        return (
+          `<div class="output error"><pre>${escapeHtml(stripAnsi(`${output.ename}: ${output.evalue}`))}` +
+          `${output.traceback.length ? "\n" + escapeHtml(stripAnsi(output.traceback.join("\n"))) : ""}</pre></div>`
+        );
+    }
+  }
+
+  renderCell(cell: Cell): string {
+    if (cell.cell_type === "markdown") return `<section class="cell markdown">${renderMarkdown(cell.source)}</section>`;
+    if (cell.cell_type === "raw") return `<section class="cell raw"><pre>${escapeHtml(cell.source)}</pre></section>`;
+    const prompt = `<div class="prompt">[${cell.execution_count ?? " "}]:</div>`;
+    const outputs = cell.outputs.map((o) => this.renderOutput(o)).join("\n");
+    return (
+      `<section class="cell code">${prompt}<div class="code"><pre><code class="language-typescript">` +
+      `${escapeHtml(cell.source)}</code></pre></div>\n${outputs}</section>`
+    );
+  }
+}
+
+let plotlyCache: string | undefined;
+function plotlySource(): string {
+  plotlyCache ??= readFileSync(require.resolve("plotly.js-dist-min/plotly.min.js"), "utf8");
+  return plotlyCache;
+}
+
+/** The whole report as one HTML document; plotly.js is inlined once, and only if a figure needs it. */
+export function renderHtmlReport(nb: Notebook, options: ReportOptions): string {
+  const builder = new ReportBuilder();
+  const cells = nb.cells.map((cell) => builder.renderCell(cell)).join("\n");
+  const plotly =
+    builder.plots > 0
+      ? `<script>${(options.plotlySource ?? plotlySource()).replace(/<\/script/gi, "<\\/script")}</script>\n`
+      : "";
+  const banner = options.failure ? `<div class="banner">${escapeHtml(options.failure)}</div>\n` : "";
+  return (
+    `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
+    `<title>${escapeHtml(options.title)}</title>\n<style>${STYLE}</style>\n${plotly}</head>\n<body>\n${banner}${cells}\n</body>\n</html>\n`
+  );
+}

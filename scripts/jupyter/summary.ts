@@ -1,0 +1,91 @@
+/**
+ * The lesson's closing table: notebooks display `{ rows: SummaryRow[] }` under SUMMARY_MIME; the
+ * runner keeps the latest such output per notebook, prints one aligned table and writes summary.json.
+ */
+import { Notebook } from "./notebook";
+
+export const SUMMARY_MIME = "application/vnd.fitlab.summary+json";
+
+/**
+ * One training run as the notebooks report it. Mirrors lib/types.ts's SummaryRow (kept local so the
+ * runner compiles without lib/); null where a diverged run has no finite value.
+ */
+export interface SummaryRow {
+  name: string;
+  epochs: number;
+  bestEpoch: number | null;
+  minValLoss: number | null;
+  maxValAccuracy: number | null;
+  finalGap: number | null;
+  verdict: string;
+  reason: string;
+}
+
+export interface NotebookSummaryRow extends SummaryRow {
+  notebook: string;
+}
+
+function isRow(value: unknown): value is SummaryRow {
+  const row = value as SummaryRow;
+  return (
+    row !== null &&
+    typeof row === "object" &&
+    typeof row.name === "string" &&
+    typeof row.epochs === "number" &&
+    ["bestEpoch", "minValLoss", "maxValAccuracy", "finalGap"].every((key) => {
+      const value = (row as unknown as Record<string, unknown>)[key];
+      return value === null || typeof value === "number";
+    }) &&
+    typeof row.verdict === "string"
+  );
+}
+
+/**
+ * The rows of the notebook's last SUMMARY_MIME output (display_data or execute_result), or [] if it
+ * has none. The payload may be an object or a JSON string (tslab's display.raw passes strings as-is).
+ * Throws if the payload is not `{ rows: SummaryRow[] }`, so a broken summary is not silently skipped.
+ */
+export function collectSummary(nb: Notebook, notebookName: string): NotebookSummaryRow[] {
+  let payload: unknown;
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== "code") continue;
+    for (const output of cell.outputs) {
+      if ((output.output_type === "display_data" || output.output_type === "execute_result") && SUMMARY_MIME in output.data) {
+        payload = output.data[SUMMARY_MIME];
+      }
+    }
+  }
+  if (payload === undefined) return [];
+  if (typeof payload === "string") payload = JSON.parse(payload);
+  const rows = (payload as { rows?: unknown }).rows;
+  if (!Array.isArray(rows) || !rows.every(isRow)) {
+    throw new Error(`${notebookName}: the ${SUMMARY_MIME} output is not { rows: SummaryRow[] }: ${JSON.stringify(payload).slice(0, 200)}`);
+  }
+  return rows.map((row) => ({ notebook: notebookName, ...row }));
+}
+
+/** Fixed decimals; "-" for a missing (null) value. */
+export function fixed(value: number | null, digits: number): string {
+  if (value === null) return "-";
+  return Number.isFinite(value) ? value.toFixed(digits) : String(value);
+}
+
+/** An aligned plain-text table (numbers right-aligned), one line per run. */
+export function formatSummaryTable(rows: NotebookSummaryRow[]): string {
+  const header = ["notebook", "run", "epochs", "best epoch", "min val loss", "max val acc", "gap", "verdict"];
+  const numeric = [false, false, true, true, true, true, true, false];
+  const body = rows.map((row) => [
+    row.notebook,
+    row.name,
+    String(row.epochs),
+    row.bestEpoch === null ? "-" : String(row.bestEpoch),
+    fixed(row.minValLoss, 4),
+    fixed(row.maxValAccuracy, 4),
+    fixed(row.finalGap, 4),
+    row.verdict,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+}

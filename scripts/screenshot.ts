@@ -1,0 +1,178 @@
+/**
+ * Refreshes the README's screenshot (docs/overfitting-comparison.png) the way a reader would see
+ * it: a lesson notebook run in Debian's Chromium on the classic Notebook server (the browser test's
+ * harness, test/helpers/), and one rendered figure captured. Run by hand after `npm run build`:
+ *
+ *   npm run screenshot                    notebooks/03-*.ipynb with its own parameters
+ *   npm run screenshot -- --quick         quick parameters (a fast check; not for the README)
+ *   npm run screenshot -- --figure 4      the 4th figure of the notebook instead of the default
+ *   npm run screenshot -- --notebook notebooks/02-….ipynb --match "128" --out /tmp/x.png
+ *
+ * The default figure is the first one whose title or trace names match --match (default
+ * "512|bigger|higher", the higher-capacity IMDB model against the original); if none does, the
+ * figures are listed so one can be picked with --figure. Nothing is fetched from outside 127.0.0.1.
+ */
+import { promises as fs } from "fs";
+import * as path from "path";
+import { launchBrowser, isLocalUrl } from "../test/helpers/browser";
+import { cellStates, chartProblems, openNotebook, runAllFromMenu, waitForAllCells, waitForCharts } from "../test/helpers/classicNotebook";
+import { startNotebookServer } from "../test/helpers/notebookServer";
+import { projectRoot, requirePrerequisites } from "../test/helpers/prerequisites";
+import { createWorkspace } from "../test/helpers/workspace";
+
+export const USAGE = `Usage: npm run screenshot -- [--notebook <file>] [--figure <n> | --match <regex>] [--quick] [--out <png>]
+
+Runs the notebook in Chromium on the classic Notebook server and saves one rendered figure.
+  --notebook <file>  default: notebooks/03-*.ipynb (else the last notebook)
+  --figure <n>       the n-th figure of the notebook (1-based, in order)
+  --match <regex>    the first figure whose title or trace names match (default "512|bigger|higher")
+  --quick            inject the notebook's quick parameters (fast, for checking the script)
+  --out <png>        default docs/overfitting-comparison.png
+  --timeout <min>    how long Run All may take (default 60)`;
+
+interface Args {
+  notebook?: string;
+  figure?: number;
+  match: RegExp;
+  quick: boolean;
+  out: string;
+  timeoutMinutes: number;
+}
+
+function parseArgs(argv: string[]): Args | "help" {
+  const root = projectRoot();
+  const args: Args = { match: /512|bigger|higher/i, quick: false, out: path.join(root, "docs", "overfitting-comparison.png"), timeoutMinutes: 60 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value; see --help`);
+      return v;
+    };
+    switch (arg) {
+      case "--help":
+        return "help";
+      case "--notebook":
+        args.notebook = path.resolve(value());
+        break;
+      case "--figure": {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--figure ${v}: expected a figure number ≥ 1`);
+        args.figure = n;
+        break;
+      }
+      case "--match":
+        args.match = new RegExp(value(), "i");
+        break;
+      case "--quick":
+        args.quick = true;
+        break;
+      case "--out":
+        args.out = path.resolve(value());
+        break;
+      case "--timeout": {
+        const v = value();
+        const minutes = Number(v);
+        if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`--timeout ${v}: expected minutes > 0`);
+        args.timeoutMinutes = minutes;
+        break;
+      }
+      default:
+        throw new Error(`unknown argument ${arg}; see --help`);
+    }
+  }
+  return args;
+}
+
+/** A temporary file beside the target, renamed over it: the README never shows half an image. */
+async function writePngAtomic(file: string, png: Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    await fs.writeFile(tmp, png);
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+async function defaultNotebook(): Promise<string> {
+  const dir = path.join(projectRoot(), "notebooks");
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".ipynb")).sort();
+  const chosen = names.find((n) => n.startsWith("03-")) ?? names[names.length - 1];
+  if (!chosen) throw new Error(`no notebooks in ${dir}`);
+  return path.join(dir, chosen);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  requirePrerequisites(["build", "notebook", "nbformat", "chromium"]);
+  const source = args.notebook ?? (await defaultNotebook());
+  const began = Date.now();
+  const ws = await createWorkspace({ notebooks: [source], quick: args.quick });
+  const server = await startNotebookServer({ notebookDir: ws.notebooksDir, env: ws.env("screenshot") }).catch(async (error) => {
+    await ws.dispose();
+    throw error;
+  });
+  const browser = await launchBrowser({ viewport: { width: 1100, height: 900 }, scale: 2 }).catch(async (error) => {
+    await server.stop();
+    await ws.dispose();
+    throw error;
+  });
+  try {
+    const page = await browser.context.newPage();
+    const notebook = ws.notebooks[0];
+    console.log(`screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in Chromium…`);
+    await openNotebook(page, server.notebookUrl(path.basename(notebook.file)));
+    await runAllFromMenu(page);
+    await waitForAllCells(page, args.timeoutMinutes * 60_000);
+    await waitForCharts(page, 60_000);
+    const states = await cellStates(page);
+    const failed = states.filter((s) => s.errors.length > 0 || typeof s.prompt !== "number");
+    if (failed.length > 0) {
+      throw new Error(`the notebook did not run cleanly: ${failed.map((s) => `code cell ${s.number} ${s.errors.join(" ")}`).join("; ")}`);
+    }
+    const problems = chartProblems(states);
+    if (problems.length > 0) throw new Error(`figures did not render:\n${problems.join("\n")}`);
+
+    const figures = states.flatMap((s) => s.expected.map((figure, k) => ({ cellIndex: s.index, k, figure })));
+    const listing = figures.map((f, i) => `  ${i + 1}. ${f.figure.title} — ${f.figure.names.join(", ")}`).join("\n");
+    const chosen =
+      args.figure !== undefined
+        ? figures[args.figure - 1]
+        : figures.find((f) => args.match.test([f.figure.title, ...f.figure.names].join(" ")));
+    if (!chosen) {
+      throw new Error(
+        `${args.figure !== undefined ? `there is no figure ${args.figure}` : `no figure matches ${args.match}`}; the notebook's figures:\n${listing}\npick one with --figure <n>`,
+      );
+    }
+    const chart = page.locator("#notebook-container > .cell").nth(chosen.cellIndex).locator(".output_area .js-plotly-plot").nth(chosen.k);
+    await chart.scrollIntoViewIfNeeded();
+    const png = await chart.screenshot({ animations: "disabled" });
+    const outside = browser.requests.filter((r) => !isLocalUrl(r.url));
+    if (outside.length > 0) throw new Error(`the page tried to fetch from outside 127.0.0.1: ${outside.map((r) => r.url).join(", ")}`);
+    await fs.mkdir(path.dirname(args.out), { recursive: true });
+    await writePngAtomic(args.out, png);
+    console.log(`screenshot: "${chosen.figure.title}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`);
+    return 0;
+  } finally {
+    await browser.close();
+    await server.stop();
+    await ws.dispose();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      process.stderr.write(`fitlab screenshot: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

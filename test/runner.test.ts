@@ -1,0 +1,534 @@
+/**
+ * The headless runner (`npm run lesson`) and `npm start`: the wire codec, parameters, output
+ * recording, atomic writes and reports as units; then the real tslab kernel on tiny fixture
+ * notebooks (outputs, failing cell, timeout, dying kernel, lost heartbeat) and the CLI's exit codes.
+ */
+import { execFileSync, spawn, spawnSync } from "child_process";
+import { existsSync, mkdtempSync, promises as fs, readdirSync, symlinkSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { executeNotebook } from "../scripts/jupyter/execute";
+import { KernelClient, KernelDiedError } from "../scripts/jupyter/kernel";
+import { jupyterEnv, registerKernel } from "../scripts/jupyter/kernelspec";
+import { renderMarkdown } from "../scripts/jupyter/markdown";
+import {
+  CodeCell,
+  Notebook,
+  parseNotebook,
+  readNotebook,
+  serializeNotebook,
+  writeFileAtomic,
+  writeNotebookAtomic,
+} from "../scripts/jupyter/notebook";
+import { OutputRecorder } from "../scripts/jupyter/outputs";
+import {
+  INJECTED_TAG,
+  ParameterError,
+  injectParameters,
+  parseParameterValue,
+  parseParametersCell,
+  parseSetArgument,
+} from "../scripts/jupyter/parameters";
+import { PLOTLY_MIME, renderHtmlReport } from "../scripts/jupyter/report";
+import { SUMMARY_MIME, collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
+import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
+
+const ROOT = path.resolve(__dirname, "..");
+const FIXTURES = path.join(__dirname, "fixtures", "notebooks");
+const fixture = (name: string) => path.join(FIXTURES, name);
+
+function tmpDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `fitlab-${prefix}-`));
+}
+
+function iopub(type: string, content: Record<string, unknown>): JupyterMessage {
+  const message = newMessage(type, content, "s");
+  return message;
+}
+
+function emptyCell(): CodeCell {
+  return { cell_type: "code", id: "x", source: "", metadata: {}, outputs: [], execution_count: null };
+}
+
+describe("wire codec", () => {
+  const key = newSessionKey();
+  const message = newMessage("execute_request", { code: "1 + 1" }, "session-1");
+
+  it("decodes what it encodes, keeping routing identities", () => {
+    const frames = encodeMessage({ ...message, identities: [Buffer.from("peer")] }, key);
+    const decoded = decodeMessage(frames, key);
+    expect(decoded.header).toEqual(message.header);
+    expect(decoded.content).toEqual({ code: "1 + 1" });
+    expect(decoded.identities.map(String)).toEqual(["peer"]);
+  });
+
+  it("throws on a tampered content frame (the client drops such messages)", () => {
+    const frames = encodeMessage(message, key);
+    frames[frames.length - 1] = Buffer.from(JSON.stringify({ code: "process.exit()" }));
+    expect(() => decodeMessage(frames, key)).toThrow(new WireError("bad HMAC signature"));
+  });
+
+  it("throws on a message signed with another key", () => {
+    expect(() => decodeMessage(encodeMessage(message, newSessionKey()), key)).toThrow("bad HMAC signature");
+  });
+
+  it("throws on an unsigned message and on missing framing", () => {
+    const frames = encodeMessage(message, key);
+    frames[1] = Buffer.from("");
+    expect(() => decodeMessage(frames, key)).toThrow("bad HMAC signature");
+    expect(() => decodeMessage([Buffer.from("no delimiter")], key)).toThrow("no <IDS|MSG> delimiter");
+  });
+
+  it("uses a fresh 256-bit key per session", () => {
+    expect(newSessionKey()).toMatch(/^[0-9a-f]{64}$/);
+    expect(newSessionKey()).not.toBe(newSessionKey());
+  });
+});
+
+describe("parameters", () => {
+  const cell = 'let epochs = 20;\nconst rate: number = 0.5;\nlet name = "mnist";\nlet useBias = true;\nlet units = [16, 16];\nimport * as x from "y";';
+
+  it("reads the declarations of the parameters cell with their kinds", () => {
+    expect(parseParametersCell(cell)).toEqual([
+      { name: "epochs", keyword: "let", typeText: undefined, kind: "number" },
+      { name: "rate", keyword: "const", typeText: "number", kind: "number" },
+      { name: "name", keyword: "let", typeText: undefined, kind: "string" },
+      { name: "useBias", keyword: "let", typeText: undefined, kind: "boolean" },
+      { name: "units", keyword: "let", typeText: undefined, kind: "array" },
+    ]);
+  });
+
+  it.each([
+    ["2", 2],
+    ["-1.5e-3", -1.5e-3],
+    ["true", true],
+    ["false", false],
+    ['"relu"', "relu"],
+    ["'relu'", "relu"],
+    ["[32, 32]", [32, 32]],
+    ["null", null],
+  ])("parses --set value %s", (raw, value) => {
+    expect(parseParameterValue(raw)).toEqual(value);
+  });
+
+  it("accepts an unquoted word only for a string parameter", () => {
+    const [, , name] = parseParametersCell(cell);
+    expect(parseParameterValue("imdb", name)).toBe("imdb");
+    expect(() => parseParameterValue("abc", parseParametersCell(cell)[0])).toThrow(/epochs=abc.*not a number/);
+    expect(() => parseParameterValue('"unterminated')).toThrow(/not valid JSON/);
+  });
+
+  it("rejects a --set without name=value", () => {
+    expect(() => parseSetArgument("epochs")).toThrow(ParameterError);
+    expect(() => parseSetArgument("2x=1")).toThrow(/TypeScript identifier/);
+    expect(parseSetArgument("label=a=b")).toEqual({ name: "label", raw: "a=b" });
+  });
+
+  const nb = (): Notebook => ({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { cell_type: "markdown", id: "m", source: "# t", metadata: {} },
+      { ...emptyCell(), id: "p", source: cell, metadata: { tags: ["parameters"] } },
+      { ...emptyCell(), id: "u", source: "console.log(epochs)" },
+    ],
+  });
+
+  it("injects a tagged cell right after the parameters cell, redeclaring with the same keyword and type", () => {
+    const injected = injectParameters(nb(), { epochs: 2, rate: 0.1 });
+    expect(injected.cells.map((c) => c.id).filter((id) => !["m", "p", "u"].includes(id))).toHaveLength(1);
+    const added = injected.cells[2];
+    expect(added.metadata.tags).toEqual([INJECTED_TAG]);
+    expect(added.source).toContain("let epochs = 2;");
+    expect(added.source).toContain("const rate: number = 0.1;");
+    expect(injected.cells[3].id).toBe("u");
+    // Re-injecting replaces the earlier injected cell, as papermill does.
+    const again = injectParameters(injected, { epochs: 3 });
+    expect(again.cells.filter((c) => c.metadata.tags?.includes(INJECTED_TAG))).toHaveLength(1);
+    expect(again.cells[2].source).toContain("let epochs = 3;");
+    expect(again.cells[2].source).not.toContain("rate");
+  });
+
+  it("throws for an unknown name, listing the declared ones and the nearest", () => {
+    expect(() => injectParameters(nb(), { epoch: 2 }, { file: "01.ipynb" })).toThrow(
+      /unknown parameter "epoch": the parameters cell of 01.ipynb declares epochs, rate, name, useBias, units\. Did you mean "epochs"\?/,
+    );
+  });
+
+  it("throws for a value of the wrong type", () => {
+    expect(() => injectParameters(nb(), { epochs: "many" })).toThrow(/epochs is declared as a number.*"many" is a string/);
+  });
+
+  it("throws when the notebook has no parameters cell", () => {
+    const none = nb();
+    none.cells[1].metadata = {};
+    expect(() => injectParameters(none, { epochs: 1 }, { file: "x.ipynb" })).toThrow(/x.ipynb has 0 code cells tagged "parameters"/);
+  });
+});
+
+describe("notebook files", () => {
+  it("round-trips through Jupyter's on-disk form (line lists, sorted keys)", async () => {
+    const nb = await readNotebook(fixture("ok.ipynb"));
+    expect(nb.cells[1].source).toBe('let greeting = "hello";\nlet repeats = 1;\nconst scale: number = 1;');
+    const text = serializeNotebook(nb);
+    expect(text).toContain('"source": [\n    "let greeting = \\"hello\\";\\n",');
+    expect(parseNotebook(text)).toEqual(nb);
+    // The committed fixture was written by Python's json (sort_keys, indent 1): byte-identical.
+    expect(text).toBe(await fs.readFile(fixture("ok.ipynb"), "utf8"));
+  });
+
+  it("writes atomically: the target is replaced whole and no temporary file is left", async () => {
+    const dir = tmpDir("atomic");
+    const file = path.join(dir, "a.ipynb");
+    const nb = await readNotebook(fixture("fail.ipynb"));
+    await fs.writeFile(file, "old contents");
+    await writeNotebookAtomic(file, nb);
+    expect(await readNotebook(file)).toEqual(nb);
+    expect(readdirSync(dir)).toEqual(["a.ipynb"]);
+  });
+
+  it("leaves the existing file untouched and no temporary file when the write fails", async () => {
+    const dir = tmpDir("atomic-fail");
+    const target = path.join(dir, "report.html");
+    await fs.mkdir(target); // renaming a file over a directory fails
+    await fs.writeFile(path.join(target, "keep"), "x");
+    await expect(writeFileAtomic(target, "<html>")).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual(["report.html"]);
+    expect(readdirSync(target)).toEqual(["keep"]);
+  });
+});
+
+describe("output recording", () => {
+  it("merges consecutive stream text of the same name and keeps stderr apart", () => {
+    const cell = emptyCell();
+    const recorder = new OutputRecorder();
+    recorder.record(cell, iopub("stream", { name: "stdout", text: "a\n" }));
+    recorder.record(cell, iopub("stream", { name: "stdout", text: "b\n" }));
+    recorder.record(cell, iopub("stream", { name: "stderr", text: "oops\n" }));
+    recorder.record(cell, iopub("status", { execution_state: "idle" }));
+    expect(cell.outputs).toEqual([
+      { output_type: "stream", name: "stdout", text: "a\nb\n" },
+      { output_type: "stream", name: "stderr", text: "oops\n" },
+    ]);
+  });
+
+  it("replaces an earlier display with the same display_id, even in another cell", () => {
+    const first = emptyCell();
+    const second = emptyCell();
+    const recorder = new OutputRecorder();
+    recorder.record(first, iopub("display_data", { data: { "text/plain": "epoch 1" }, metadata: {}, transient: { display_id: "d" } }));
+    recorder.record(second, iopub("update_display_data", { data: { "text/plain": "epoch 9" }, metadata: {}, transient: { display_id: "d" } }));
+    expect(first.outputs).toEqual([{ output_type: "display_data", data: { "text/plain": "epoch 9" }, metadata: {} }]);
+    expect(second.outputs).toEqual([]);
+  });
+
+  it("records execute_result and error outputs, and honours clear_output(wait)", () => {
+    const cell = emptyCell();
+    const recorder = new OutputRecorder();
+    recorder.record(cell, iopub("stream", { name: "stdout", text: "old" }));
+    recorder.record(cell, iopub("clear_output", { wait: true }));
+    recorder.record(cell, iopub("execute_result", { execution_count: 3, data: { "text/plain": "2" }, metadata: {} }));
+    recorder.record(cell, iopub("error", { ename: "Error", evalue: "boom", traceback: ["Error: boom"] }));
+    expect(cell.outputs).toEqual([
+      { output_type: "execute_result", execution_count: 3, data: { "text/plain": "2" }, metadata: {} },
+      { output_type: "error", ename: "Error", evalue: "boom", traceback: ["Error: boom"] },
+    ]);
+  });
+});
+
+describe("markdown", () => {
+  it("renders headings, emphasis, code, lists and tables", () => {
+    const html = renderMarkdown(
+      "## Fitting 拟合\n\nText with **bold**, *em* and `a < b`.\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\n| run | loss |\n|---|--:|\n| l2 | 0.3 |",
+    );
+    expect(html).toContain("<h2>Fitting 拟合</h2>");
+    expect(html).toContain("<strong>bold</strong>, <em>em</em> and <code>a &lt; b</code>");
+    expect(html).toContain("<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul></li>\n</ul>");
+    expect(html).toContain("<ol>\n<li>first</li>\n<li>second</li>\n</ol>");
+    expect(html).toContain('<th>run</th><th style="text-align:right">loss</th>');
+    expect(html).toContain('<td>l2</td><td style="text-align:right">0.3</td>');
+  });
+
+  it("escapes raw HTML and refuses javascript: links", () => {
+    const html = renderMarkdown('<script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.org/a?b=1&c=2) snake_case_name');
+    expect(html).not.toContain("<script>");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).not.toContain('href="javascript');
+    expect(html).toContain('<a href="https://example.org/a?b=1&amp;c=2">ok</a>');
+    expect(html).toContain("snake_case_name");
+  });
+});
+
+describe("HTML report", () => {
+  const figure = { data: [{ x: [1], y: [2], type: "scatter" }], layout: { title: { text: "</script><b>" } } };
+  const withFigures = (): Notebook => ({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [1, 2].map((i) => ({
+      ...emptyCell(),
+      id: `c${i}`,
+      source: "show(fig)",
+      outputs: [
+        { output_type: "display_data" as const, data: { [PLOTLY_MIME]: figure, "text/html": "<div>fallback</div>" }, metadata: {} },
+      ],
+    })),
+  });
+
+  it("inlines plotly.js once and prefers the plotly JSON over its text/html fallback", () => {
+    const html = renderHtmlReport(withFigures(), { title: "t", plotlySource: "/*PLOTLY*/" });
+    expect(html.split("/*PLOTLY*/")).toHaveLength(2);
+    expect(html.match(/Plotly\.newPlot/g)).toHaveLength(2);
+    expect(html).not.toContain("fallback");
+    // Figure data cannot close the script element.
+    expect(html).not.toContain("</script><b>");
+  });
+
+  it("omits plotly.js when no figure needs it, and shows a failure banner", () => {
+    const nb = withFigures();
+    (nb.cells[0] as CodeCell).outputs = [{ output_type: "stream", name: "stderr", text: "Error: <boom>" }];
+    nb.cells.pop();
+    const html = renderHtmlReport(nb, { title: "t", failure: "stopped at cell 1", plotlySource: "/*PLOTLY*/" });
+    expect(html).not.toContain("/*PLOTLY*/");
+    expect(html).toContain("Error: &lt;boom&gt;");
+    expect(html).toContain('<div class="banner">stopped at cell 1</div>');
+  });
+});
+
+describe("summary table", () => {
+  const row = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r" };
+
+  it("keeps the latest summary output of a notebook and accepts a JSON string payload", () => {
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: { rows: [] } }, metadata: {} }] },
+        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: JSON.stringify({ rows: [row] }) }, metadata: {} }] },
+      ],
+    };
+    expect(collectSummary(nb, "04-fixing")).toEqual([{ notebook: "04-fixing", ...row }]);
+  });
+
+  it("throws for a malformed payload instead of skipping it", () => {
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: { rows: [{ name: "x" }] } }, metadata: {} }] }],
+    };
+    expect(() => collectSummary(nb, "n")).toThrow(/is not \{ rows: SummaryRow\[\] \}/);
+  });
+
+  it("accepts the null values of a diverged run and prints them as -", () => {
+    const diverged = { ...row, name: "lr10", bestEpoch: null, minValLoss: null, maxValAccuracy: null, finalGap: null, verdict: "diverged" };
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: { rows: [diverged] } }, metadata: {} }] }],
+    };
+    const rows = collectSummary(nb, "n");
+    expect(formatSummaryTable(rows).split("\n")[2]).toBe("n         lr10      20           -             -            -    -  diverged");
+  });
+
+  it("prints an aligned table", () => {
+    const table = formatSummaryTable([
+      { notebook: "03-imdb", ...row },
+      { notebook: "03-imdb", ...row, name: "l2", epochs: 5, minValLoss: 0.31 },
+    ]);
+    const lines = table.split("\n");
+    expect(lines[0]).toBe("notebook  run       epochs  best epoch  min val loss  max val acc     gap  verdict");
+    expect(lines[2]).toBe("03-imdb   original      20           4        0.2791       0.8890  0.5000  overfitting");
+    expect(lines[3]).toBe("03-imdb   l2             5           4        0.3100       0.8890  0.5000  overfitting");
+  });
+});
+
+describe("executeNotebook on the real tslab kernel", () => {
+  it("records outputs as Jupyter does, with --quick under --set", async () => {
+    const run = await executeNotebook(fixture("ok.ipynb"), { quick: true, set: { greeting: "hey" }, timeoutSeconds: 120 });
+    expect(run.failure).toBeUndefined();
+    expect(run.parameters).toEqual({ repeats: 3, greeting: "hey" });
+    const code = run.notebook.cells.filter((c): c is CodeCell => c.cell_type === "code");
+    expect(code.map((c) => c.execution_count)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(code[1].metadata.tags).toEqual([INJECTED_TAG]);
+    expect(code[1].source).toContain('let greeting = "hey";');
+    expect(code[2].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "heyheyhey\nscaled 21\n" }]);
+    expect(code[3].outputs).toEqual([
+      { output_type: "display_data", data: { "text/html": "<b>bold</b>" }, metadata: {} },
+      { output_type: "display_data", data: { "text/plain": "epoch 2" }, metadata: {} },
+    ]);
+    expect(code[4].outputs[0]).toMatchObject({ output_type: "display_data", data: { [PLOTLY_MIME]: { data: [{ name: "hey" }] } } });
+    expect(collectSummary(run.notebook, run.name)).toEqual([
+      expect.objectContaining({ notebook: "ok", name: "hey", epochs: 3, verdict: "good fit" }),
+    ]);
+    console.log(
+      `tslab kernel start ${run.kernelStartMs} ms; cell times ${run.cellMs.join(", ")} ms (first cell includes tslab's first compile)`,
+    );
+  });
+
+  it("stops at a cell that exceeds the timeout, interrupts it and reports it", async () => {
+    const run = await executeNotebook(fixture("hang.ipynb"), { timeoutSeconds: 2 });
+    expect(run.ok).toBe(false);
+    expect(run.failure).toMatchObject({ kind: "timeout", cellNumber: 2, cellIndex: 1, ename: "CellTimeoutError" });
+    expect(run.failure!.evalue).toMatch(/did not finish within 2 s and was interrupted/);
+    const cells = run.notebook.cells as CodeCell[];
+    expect(cells[1].outputs[0]).toEqual({ output_type: "stream", name: "stdout", text: "about to hang\n" });
+    expect(cells[2].execution_count).toBeNull();
+  });
+
+  it("reports a kernel that exits during a cell", async () => {
+    const run = await executeNotebook(fixture("die.ipynb"), { timeoutSeconds: 60 });
+    expect(run.failure).toMatchObject({ kind: "died", cellNumber: 2, ename: "KernelDiedError" });
+    expect(run.failure!.evalue).toMatch(/the kernel process exited \(code 1\)/);
+  });
+
+  it("declares a kernel dead when it stops answering heartbeats, and kills it", async () => {
+    const kernel = await KernelClient.start({ cwd: FIXTURES, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1500 });
+    try {
+      const began = Date.now();
+      expect((await kernel.execute("1 + 1")).status).toBe("ok");
+      console.log(`trivial cell round trip ${Date.now() - began} ms; kernel start ${kernel.startMs} ms`);
+      process.kill(kernel.pid!, "SIGSTOP"); // frozen: alive but silent
+      await expect(kernel.execute("2 + 2", { timeoutMs: 30_000 })).rejects.toThrow(KernelDiedError);
+      expect(kernel.dead).toMatch(/stopped answering heartbeats/);
+      const pid = kernel.pid!;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(() => process.kill(pid, 0)).toThrow(); // the process is gone
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+});
+
+describe("npm run lesson (CLI)", () => {
+  const build = path.join(ROOT, "out", ".test-build");
+  const cli = path.join(build, "scripts", "lesson.js");
+  const start = path.join(build, "scripts", "start.js");
+
+  beforeAll(() => {
+    // Compile just the runner (not lib/, which other work may have half-done) to a scratch folder.
+    execFileSync(
+      path.join(ROOT, "node_modules", ".bin", "tsc"),
+      ["--outDir", build, "--rootDir", ROOT, "--module", "commonjs", "--target", "ES2020", "--lib", "ES2020", "--strict",
+        "--esModuleInterop", "--skipLibCheck", "--types", "node", path.join(ROOT, "scripts", "lesson.ts"), path.join(ROOT, "scripts", "start.ts")],
+      { stdio: "inherit" },
+    );
+  });
+
+  const runCli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, [cli, ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 120_000 });
+
+  it("exits 1 on a failing cell, naming the cell and the kernel's error, and writes the partial notebook", async () => {
+    const out = tmpDir("cli-fail");
+    const result = runCli([fixture("fail.ipynb"), "--out", out, "--timeout", "60"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/fail\.ipynb: code cell 3 \(cell index 2, id c-3\) failed/);
+    expect(result.stderr).toContain('throw new Error("boom");');
+    expect(result.stderr).toMatch(/^Error: boom$/m);
+    const written = await readNotebook(path.join(out, "fail.ipynb"));
+    const cells = written.cells as CodeCell[];
+    expect(cells[1].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "before the failure\n" }]);
+    expect(cells[2].outputs[0]).toMatchObject({ output_type: "stream", name: "stderr" });
+    expect((cells[2].outputs[0] as { text: string }).text).toContain("Error: boom");
+    expect(cells[3].execution_count).toBeNull();
+    const html = await fs.readFile(path.join(out, "fail.html"), "utf8");
+    expect(html).toContain("This run stopped early.");
+    expect(readdirSync(out).sort()).toEqual(["fail.html", "fail.ipynb", "summary.json"]);
+  });
+
+  it("runs a notebook, writes the report with plotly inlined once, and prints the summary", async () => {
+    const out = tmpDir("cli-ok");
+    const result = runCli([fixture("ok.ipynb"), "--quick", "--out", out]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^ok +hello +3 +1 +0\.2500 +0\.9000 +0\.0500 +good fit$/m);
+    const summary = JSON.parse(await fs.readFile(path.join(out, "summary.json"), "utf8"));
+    expect(summary.rows).toEqual([expect.objectContaining({ notebook: "ok", name: "hello", epochs: 3 })]);
+    const html = await fs.readFile(path.join(out, "ok.html"), "utf8");
+    expect(html.match(/<div class="plot" id="plot-\d+">/g)).toHaveLength(1);
+    expect(html.match(/<script>Plotly\.newPlot\("plot-1"/g)).toHaveLength(1);
+    expect(html.split("plotly.js v").length).toBeGreaterThan(1); // the library's own banner, inlined
+    expect(html).not.toMatch(/<script[^>]+src=/); // nothing fetched: works from file://
+    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("on SIGINT stops the kernel, removes its connection file and exits 130", async () => {
+    const child = spawn(process.execPath, [cli, fixture("hang.ipynb"), "--out", tmpDir("cli-sigint"), "--timeout", "120"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes("cell 1/3 ok")) resolve(); // the hanging cell 2 is now running
+      });
+      child.on("exit", () => reject(new Error(`exited early: ${stdout}`)));
+    });
+    const kernels = execFileSync("pgrep", ["-P", String(child.pid)], { encoding: "utf8" }).trim().split("\n").map(Number);
+    expect(kernels).toHaveLength(1);
+    const connection = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    child.kill("SIGINT"); // only the runner: it must stop the kernel itself
+    expect(await exited).toBe(130);
+    expect(() => process.kill(kernels[0], 0)).toThrow();
+    const left = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"));
+    expect(left.filter((f) => connection.includes(f))).toEqual([]);
+  });
+
+  it.each([
+    [["--set", "epoch=2"], /unknown parameter "epoch": the parameters cell of fail\.ipynb declares epochs\. Did you mean "epochs"\?/],
+    [["--set", "epochs=abc"], /--set epochs=abc: "abc" is not a number/],
+    [["--set", "epochs"], /expected name=value/],
+    [["--timeout", "0"], /--timeout 0: expected a positive number/],
+    [["--frobnicate"], /unknown option --frobnicate/],
+  ])("exits 2 before starting any kernel for %j", (args, message) => {
+    const out = path.join(tmpDir("cli-bad"), "out");
+    const result = runCli([fixture("fail.ipynb"), ...args, "--out", out]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe("");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  describe("npm start", () => {
+    it("registers the project's tslab in a local data folder that Jupyter finds", async () => {
+      const dataDir = tmpDir("jupyter-data");
+      const file = await registerKernel(dataDir);
+      const spec = JSON.parse(await fs.readFile(file, "utf8"));
+      expect(file).toBe(path.join(dataDir, "kernels", "tslab", "kernel.json"));
+      expect(spec.argv).toEqual([path.join(ROOT, "node_modules", ".bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
+      expect(existsSync(spec.argv[0])).toBe(true);
+      const probe = spawnSync("python3", ["-c", "import jupyter_client"], { encoding: "utf8" });
+      if (probe.status === 0) {
+        const found = spawnSync(
+          "python3",
+          ["-c", "from jupyter_client.kernelspec import KernelSpecManager as K; print(K().find_kernel_specs()['tslab'])"],
+          { encoding: "utf8", env: jupyterEnv(dataDir) },
+        );
+        expect(found.stdout.trim()).toBe(path.dirname(file));
+      }
+    });
+
+    it("without Jupyter, says how to get it and exits non-zero", () => {
+      const bin = tmpDir("path");
+      symlinkSync(process.execPath, path.join(bin, "node"));
+      const result = spawnSync(process.execPath, [start], { encoding: "utf8", env: { ...process.env, PATH: bin } });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("pip install jupyterlab");
+      expect(result.stderr).toContain("apt-get install jupyter-notebook");
+      expect(result.stderr).toContain("`npm run lesson` needs no Jupyter");
+    });
+
+    const jupyter = spawnSync("jupyter", ["--version"], { stdio: "ignore" }).status === 0;
+    (jupyter ? it : it.skip)("with Jupyter installed, opens it on notebooks/ with the local kernel (dry run)", () => {
+      const result = spawnSync(process.execPath, [start, "--dry-run", "--no-browser"], { encoding: "utf8" });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`jupyter (lab|notebook) --notebook-dir=${path.join(ROOT, "notebooks")} --no-browser`));
+      expect(existsSync(path.join(ROOT, ".jupyter", "data", "kernels", "tslab", "kernel.json"))).toBe(true);
+    });
+  });
+});
