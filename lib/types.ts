@@ -82,3 +82,21 @@ export interface Diagnosis {
 
 /** Called after every epoch with the history so far (for live figures and progress lines). */
 export type EpochCallback = (epoch: number, history: History) => void | Promise<void>;
+
+/**
+ * One row of a lesson's summary table (figures' `summaryRows`, display's summary MIME bundle).
+ * Epochs are 1-based; a number is null when the run has no finite value for it (a diverged run).
+ */
+export interface SummaryRow {
+  name: string;
+  /** Epochs trained (entries in the history). */
+  epochs: number;
+  /** The epoch of minimum validation loss. */
+  bestEpoch: number | null;
+  minValLoss: number | null;
+  maxValAccuracy: number | null;
+  /** val − train loss at the last epoch (plain cross-entropy when recorded), as in the diagnosis. */
+  finalGap: number | null;
+  verdict: Verdict;
+  reason: string;
+}

@@ -1,0 +1,298 @@
+/**
+ * Showing figures and summaries in a tslab notebook: the only module that talks to tslab.
+ *
+ * Every figure goes out as ONE display_data message carrying three MIME types:
+ * - application/vnd.plotly.v1+json: {data, layout, config}, rendered natively by JupyterLab (with
+ *   the plotly extension), VS Code and nteract;
+ * - text/html: a div and a script drawing it with plotly.js, for classic Notebook, JupyterLab
+ *   without the extension and nbconvert's HTML export;
+ * - text/plain: a one-line description for consoles and untrusted views.
+ *
+ * plotly.js (about 4.6 MB, from plotly.js-dist-min, never a CDN) is inlined ONCE per kernel
+ * session, in the text/html of the first figure shown (or in the output of `initNotebook()`).
+ * Later figures wait for window.Plotly. How that behaves when cells are re-run or the notebook is
+ * saved and reopened:
+ * - Re-running any cell in the same page: window.Plotly stays defined, figures draw at once; the
+ *   loader itself never evaluates plotly.js twice in a page.
+ * - Re-running the cell that carried plotly.js (or "Run All" without a restart) replaces that
+ *   output, so the saved notebook would hold no copy. Hence `initNotebook()`: call it in the
+ *   notebook's first code cell; it always emits the copy, so every top-to-bottom run leaves exactly
+ *   one copy, at the top, where a reopened notebook needs it. Without it, "Restart & Run All"
+ *   restores the copy (a kernel restart resets the once-per-session flag).
+ * - Reopening a saved notebook: classic Notebook re-runs the saved scripts only for a trusted
+ *   notebook (one saved by the reader, or after File → Trust Notebook); untrusted, each figure
+ *   shows a short note saying exactly that. JupyterLab and VS Code render the plotly JSON (with
+ *   the plotly extension) or the trusted HTML.
+ *
+ * Outside a kernel (node scripts, jest) there is nowhere to draw: `show` and `showSummary` print
+ * their text/plain form, `liveCurves` does nothing (training prints its own Keras-style lines).
+ */
+import { formatSummaryRow, SUMMARY_COLUMNS, summaryRows } from "./figures/summary";
+import { colorFor } from "./colors";
+import type { RunsInput } from "./figures/history";
+import { trainingProgress } from "./figures/curves";
+import { type Figure, fromPlotlyText } from "./figures/plotly";
+import { escapeHtml, figureHtml, plotlyLoaderHtml, plotlyVersion } from "./html";
+import type { EpochCallback, History, SummaryRow } from "./types";
+
+/** The MIME type of a Plotly figure (JupyterLab, VS Code, nteract render it natively). */
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+/** The machine-readable summary `{ rows: SummaryRow[] }` sent beside the HTML table. */
+export const SUMMARY_MIME = "application/vnd.fitlab.summary+json";
+
+/** A Jupyter MIME bundle: MIME type → content (a string, or JSON for +json types). */
+export type MimeBundle = Record<string, unknown>;
+
+/** The content of a Jupyter display_data / update_display_data message. */
+export interface DisplayContent {
+  data: MimeBundle;
+  metadata: Record<string, unknown>;
+  transient?: { display_id?: string };
+}
+
+/** Sends one display message; `update` = true sends update_display_data for content.transient.display_id. */
+export type DisplayWriter = (content: DisplayContent, update: boolean) => void;
+
+/** A one-line description of a figure, its text/plain form. */
+export function figureText(figure: Figure): string {
+  const title = fromPlotlyText(figure.layout.title?.text ?? "untitled");
+  const names = figure.data.map((t) => ("name" in t ? fromPlotlyText(t.name) : t.type));
+  return `[Plotly figure] ${title} — ${figure.data.length} trace${figure.data.length === 1 ? "" : "s"}: ${names.join(", ")}`;
+}
+
+export interface BundleOptions {
+  /** Inline plotly.js in the text/html (the first figure of a page). Default false. */
+  includePlotly?: boolean;
+  /** The element id of the text/html div (default random). */
+  id?: string;
+}
+
+/**
+ * The MIME bundle of a figure (pure: no I/O besides reading plotly.min.js when included).
+ * The Plotly JSON is the figure itself, round-tripped through JSON so NaN becomes null and no
+ * undefined or typed array reaches the notebook file.
+ */
+export function displayBundle(figure: Figure, options: BundleOptions = {}): MimeBundle {
+  const spec = JSON.parse(JSON.stringify({ data: figure.data, layout: figure.layout, config: figure.config ?? {} })) as unknown;
+  return {
+    [PLOTLY_MIME]: spec,
+    "text/html": figureHtml(figure, options),
+    "text/plain": figureText(figure),
+  };
+}
+
+/** The bundle of the plotly.js loader alone (initNotebook, live figures shown before any other). */
+export function plotlyLoaderBundle(): MimeBundle {
+  return {
+    "text/html": plotlyLoaderHtml(),
+    "text/plain": `plotly.js ${plotlyVersion()} loaded for this notebook's figures (offline copy).`,
+  };
+}
+
+/** The summary rows as an aligned text table. */
+export function summaryText(rows: readonly SummaryRow[]): string {
+  const cells = [Array.from(SUMMARY_COLUMNS), ...rows.map(formatSummaryRow)];
+  const widths = SUMMARY_COLUMNS.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
+  return cells
+    .map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join("  "))
+    .join("\n");
+}
+
+/** The summary rows as an HTML table (every cell escaped), each run's name in its figure colour. */
+export function summaryHtml(rows: readonly SummaryRow[]): string {
+  const th = SUMMARY_COLUMNS.map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`).join("");
+  const body = rows
+    .map((row) => {
+      const cells = formatSummaryRow(row).map((text, c) => {
+        const align = c >= 1 && c <= 5 ? "right" : "left";
+        const color = c === 0 ? `color:${colorFor(row.name)};font-weight:bold;` : "";
+        return `<td style="text-align:${align};padding:4px 8px;border-bottom:1px solid #ddd;${color}">${escapeHtml(text)}</td>`;
+      });
+      return `<tr>${cells.join("")}</tr>`;
+    })
+    .join("\n");
+  return `<table class="fitlab-summary" style="border-collapse:collapse;font:13px sans-serif;">\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+/** The MIME bundle of a summary: HTML table, the rows as JSON (SUMMARY_MIME) and a text table. */
+export function summaryBundle(rows: readonly SummaryRow[]): MimeBundle {
+  // Round-trip: a non-finite number (which SummaryRow types as null) never reaches the JSON as NaN.
+  const json = JSON.parse(JSON.stringify({ rows })) as { rows: SummaryRow[] };
+  return { "text/html": summaryHtml(rows), [SUMMARY_MIME]: json, "text/plain": summaryText(rows) };
+}
+
+/**
+ * The running tslab kernel's display writer, or null outside a kernel.
+ *
+ * Why not tslab's public API: `display.raw(type, content)` and `newDisplay()` put exactly one MIME
+ * type in each message (tslab 1.0.22, dist/public.js: `data: { [contentType]: b }`), and a second
+ * call either adds a second output or, with a display id, replaces the first one. A figure needs
+ * several MIME types in ONE display_data so each front end picks the best it can render. The
+ * public API itself is a thin wrapper over `lastWriteDisplayData(content, update)` in
+ * tslab/dist/jupyter.js, which takes the whole display_data content ({ data, metadata, transient })
+ * and is re-bound by the kernel to the current execute request before every cell. We call that
+ * function, as DisplayImpl.raw does.
+ *
+ * The module is looked up in require.cache instead of being required: the kernel has loaded it
+ * (whichever tslab installation runs the kernel), while requiring tslab outside a kernel would
+ * load its TypeScript compiler for nothing. Nothing loaded means no kernel.
+ */
+export function kernelWriter(): DisplayWriter | null {
+  for (const [file, mod] of Object.entries(require.cache)) {
+    if (!/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(file)) continue;
+    const writer = (mod?.exports as { lastWriteDisplayData?: unknown } | undefined)?.lastWriteDisplayData;
+    if (typeof writer === "function") return writer as DisplayWriter;
+  }
+  return null;
+}
+
+/** Options of a live training figure. */
+export interface LiveCurvesOptions {
+  /** The run's name: title and colour. */
+  name: string;
+  /** Planned epochs (default history.params.epochs), fixing the x axis. */
+  epochs?: number;
+  /** Redraw every n epochs (default 1); the last epoch of the plan is always drawn. */
+  every?: number;
+}
+
+/** What a notebook uses; `createNotebookDisplay` builds one around a writer (the kernel's, or a test's). */
+export interface NotebookDisplay {
+  /** Renders a figure inline (outside a kernel: prints its one-line description). */
+  show(figure: Figure): void;
+  /** Shows summary rows: HTML table + SUMMARY_MIME JSON + text, in one display_data. */
+  showTable(rows: readonly SummaryRow[]): void;
+  /** `showTable(summaryRows(runs))`. */
+  showSummary(runs: RunsInput): void;
+  /** A per-epoch callback that redraws one figure in place while training runs. */
+  liveCurves(nameOrOptions: string | LiveCurvesOptions): EpochCallback;
+  /** Emits plotly.js for this page now (call in a notebook's first code cell). */
+  initNotebook(): void;
+  /** True once plotly.js has been sent in this kernel session. */
+  readonly plotlySent: boolean;
+}
+
+export interface NotebookDisplayOptions {
+  /** Called at each display to find the writer (default kernelWriter); null = no kernel. */
+  writer?: () => DisplayWriter | null;
+  /** Where text goes outside a kernel (default console.log). */
+  print?: (text: string) => void;
+  /** Element ids, for deterministic tests (default random). */
+  newId?: () => string;
+}
+
+let displayIds = 0;
+
+/** A fresh display id, unique in the kernel session. */
+function newDisplayId(): string {
+  displayIds += 1;
+  return `fitlab-live-${process.pid}-${Date.now().toString(36)}-${displayIds}`;
+}
+
+/** Builds the display functions around a writer; the module's exports use the kernel's writer. */
+export function createNotebookDisplay(options: NotebookDisplayOptions = {}): NotebookDisplay {
+  const findWriter = options.writer ?? kernelWriter;
+  const print = options.print ?? ((text: string) => console.log(text));
+  const idOptions = (): { id?: string } => (options.newId ? { id: options.newId() } : {});
+  let plotlySent = false;
+
+  function send(writer: DisplayWriter, data: MimeBundle, displayId?: string, update = false): void {
+    writer({ data, metadata: {}, ...(displayId ? { transient: { display_id: displayId } } : {}) }, update);
+  }
+
+  const display: NotebookDisplay = {
+    get plotlySent() {
+      return plotlySent;
+    },
+    initNotebook() {
+      const writer = findWriter();
+      if (writer === null) return;
+      send(writer, plotlyLoaderBundle());
+      plotlySent = true;
+    },
+    show(figure: Figure) {
+      const writer = findWriter();
+      if (writer === null) {
+        print(figureText(figure));
+        return;
+      }
+      send(writer, displayBundle(figure, { includePlotly: !plotlySent, ...idOptions() }));
+      plotlySent = true;
+    },
+    showTable(rows: readonly SummaryRow[]) {
+      const writer = findWriter();
+      if (writer === null) {
+        print(summaryText(rows));
+        return;
+      }
+      send(writer, summaryBundle(rows));
+    },
+    showSummary(runs: RunsInput) {
+      display.showTable(summaryRows(runs));
+    },
+    liveCurves(nameOrOptions: string | LiveCurvesOptions): EpochCallback {
+      const live: LiveCurvesOptions = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
+      if (live === null || typeof live !== "object" || typeof live.name !== "string") {
+        throw new Error(`liveCurves: pass the run's name or { name, epochs?, every? }, got ${JSON.stringify(nameOrOptions)}.`);
+      }
+      const every = live.every ?? 1;
+      if (!Number.isInteger(every) || every < 1) {
+        throw new Error(`liveCurves: every must be an integer ≥ 1 (redraw every n epochs), got ${String(live.every)}.`);
+      }
+      const displayId = newDisplayId();
+      let shown = false;
+      return (_epoch: number, history: History) => {
+        const writer = findWriter();
+        if (writer === null) return;
+        const done = history.epoch.length;
+        const planned = live.epochs ?? history.params?.epochs ?? done;
+        if (done % every !== 0 && done < planned) return;
+        if (!plotlySent) {
+          // Its own output, not part of the live figure: updates replace the figure's whole bundle
+          // and must not carry (and re-send) 4.6 MB each epoch.
+          send(writer, plotlyLoaderBundle());
+          plotlySent = true;
+        }
+        const figure = trainingProgress(live.name, history, { epochs: planned });
+        send(writer, displayBundle(figure, idOptions()), displayId, shown);
+        shown = true;
+      };
+    },
+  };
+  return display;
+}
+
+/** The kernel session's display (plotly.js sent once per process, i.e. per kernel session). */
+const session = createNotebookDisplay();
+
+/** Renders a figure inline in a tslab cell (plotly JSON + HTML + text in one output). */
+export function show(figure: Figure): void {
+  session.show(figure);
+}
+
+/** Shows summary rows as an HTML table with a machine-readable SUMMARY_MIME copy. */
+export function showTable(rows: readonly SummaryRow[]): void {
+  session.showTable(rows);
+}
+
+/** Shows the summary of runs (best epoch, min val loss, max val accuracy, gap, verdict). */
+export function showSummary(runs: RunsInput): void {
+  session.showSummary(runs);
+}
+
+/**
+ * A callback for train's per-epoch hook: one figure (loss | accuracy, training solid, validation
+ * dashed) redrawn in place after each epoch via update_display_data; saved with the notebook.
+ * Outside a kernel it does nothing.
+ */
+export function liveCurves(nameOrOptions: string | LiveCurvesOptions): EpochCallback {
+  return session.liveCurves(nameOrOptions);
+}
+
+/**
+ * Loads plotly.js into the page now. Call it in a notebook's first code cell so each top-to-bottom
+ * run leaves exactly one copy of plotly.js, at the top of the saved notebook.
+ */
+export function initNotebook(): void {
+  session.initNotebook();
+}

@@ -1,0 +1,421 @@
+/**
+ * Learning-curve figures: the article's validation loss and accuracy, training against validation
+ * for one run, and the book's comparisons of runs. Conventions kept in every figure: x = 1-based
+ * epochs taken from the history, training solid, validation dashed, one colour per run (colorFor),
+ * non-finite values drawn as gaps with a "diverged at epoch k" note.
+ */
+import { colorFor, withAlpha } from "../colors";
+import type { History, Metric, RunLike } from "../types";
+import {
+  bestEpochOf,
+  checkHistory,
+  finiteOrNull,
+  hasPlainCrossentropy,
+  type RunSource,
+  type RunsInput,
+  seriesOf,
+  smoothSeries,
+  toRun,
+  toRuns,
+} from "./history";
+import {
+  DEFAULT_CONFIG,
+  type Figure,
+  type PlotlyAnnotation,
+  type PlotlyAxis,
+  type PlotlyLayout,
+  type PlotlyShape,
+  plotlyText,
+  type ScatterTrace,
+} from "./plotly";
+
+const HEIGHT = 460;
+
+/** Markers help read short runs (and show an isolated point between two NaNs); long runs stay lines. */
+function modeFor(points: number): ScatterTrace["mode"] {
+  return points <= 40 ? "lines+markers" : "lines";
+}
+
+function epochAxis(logEpochs = false): PlotlyAxis {
+  return logEpochs
+    ? { title: { text: "Epoch (log scale)" }, type: "log" }
+    : { title: { text: "Epoch" }, tickformat: "d", rangemode: "normal" };
+}
+
+function valueAxis(label: string, isAccuracy: boolean): PlotlyAxis {
+  return isAccuracy ? { title: { text: label }, tickformat: ".0%" } : { title: { text: label } };
+}
+
+function baseLayout(title: string): PlotlyLayout {
+  return {
+    title: { text: plotlyText(title) },
+    height: HEIGHT,
+    margin: { l: 70, r: 70, t: 60, b: 50 },
+    legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" },
+    hovermode: "x unified",
+  };
+}
+
+/** The mark of a diverged run: a dotted vertical line at epoch k and a note naming the run. */
+function divergence(name: string, epoch: number, color: string, slot: number): { shape: PlotlyShape; note: PlotlyAnnotation } {
+  return {
+    shape: {
+      type: "line",
+      x0: epoch,
+      x1: epoch,
+      y0: 0,
+      y1: 1,
+      xref: "x",
+      yref: "paper",
+      line: { color, dash: "dot", width: 1.5 },
+    },
+    note: {
+      text: plotlyText(`${name} diverged at epoch ${epoch}`),
+      x: epoch,
+      y: 1 - 0.07 * slot,
+      xref: "x",
+      yref: "paper",
+      showarrow: false,
+      xanchor: "left",
+      yanchor: "top",
+      font: { color, size: 12 },
+      bgcolor: "rgba(255, 255, 255, 0.8)",
+    },
+  };
+}
+
+/** Earliest break among several series of one run. */
+function firstBreak(...breaks: (number | null)[]): number | null {
+  const found = breaks.filter((b): b is number => b !== null);
+  return found.length === 0 ? null : Math.min(...found);
+}
+
+function addDivergence(layout: PlotlyLayout, name: string, epoch: number | null, color: string): void {
+  if (epoch === null) return;
+  const slot = layout.annotations?.filter((a) => a.text.includes("diverged at epoch")).length ?? 0;
+  const { shape, note } = divergence(name, epoch, color, slot);
+  layout.shapes = [...(layout.shapes ?? []), shape];
+  layout.annotations = [...(layout.annotations ?? []), note];
+}
+
+export interface ValLossAndAccOptions {
+  /** Default "Validation loss and accuracy — <run name>". */
+  title?: string;
+  /** Name for a bare History (default "run"). */
+  name?: string;
+  /** Accuracy on its own right-hand axis (default true); false draws both on one axis, as the article. */
+  secondAxis?: boolean;
+}
+
+/**
+ * The article's `plot_val_loss_and_acc`, made right: validation loss dashed, validation accuracy
+ * solid, epochs read from the history (the article hard-codes 1..20), accuracy on a second axis.
+ */
+export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions = {}): Figure {
+  const where = "plotValLossAndAcc";
+  const r = toRun(run, options.name ?? "run", where);
+  checkHistory(r, ["val_loss", "val_accuracy"], where);
+  const color = colorFor(r.name);
+  const loss = seriesOf(r.history, "val_loss");
+  const acc = seriesOf(r.history, "val_accuracy");
+  const second = options.secondAxis ?? true;
+  const mode = modeFor(loss.x.length);
+  const data: ScatterTrace[] = [
+    {
+      type: "scatter",
+      name: "validation loss",
+      x: loss.x,
+      y: loss.y,
+      mode,
+      line: { color, dash: "dash", width: 2 },
+      marker: { color, size: 5 },
+    },
+    {
+      type: "scatter",
+      name: "validation accuracy",
+      x: acc.x,
+      y: acc.y,
+      mode,
+      line: { color, dash: "solid", width: 2 },
+      marker: { color, size: 5 },
+      ...(second ? { yaxis: "y2" } : {}),
+    },
+  ];
+  const layout = baseLayout(options.title ?? `Validation loss and accuracy — ${r.name}`);
+  layout.xaxis = epochAxis();
+  if (second) {
+    layout.yaxis = { title: { text: "Validation loss (dashed)" } };
+    layout.yaxis2 = { title: { text: "Validation accuracy (solid)" }, overlaying: "y", side: "right", tickformat: ".0%", showgrid: false };
+  } else {
+    layout.yaxis = { title: { text: "Accuracy / loss" } };
+  }
+  addDivergence(layout, r.name, firstBreak(loss.brokenAt, acc.brokenAt), color);
+  return { data, layout, config: { ...DEFAULT_CONFIG } };
+}
+
+/** The metrics a training-versus-validation figure can show. */
+export type TrainValMetric = "loss" | "accuracy" | "crossentropy";
+
+const TRAIN_VAL_FIELDS: Record<TrainValMetric, [Metric, Metric]> = {
+  loss: ["loss", "val_loss"],
+  accuracy: ["accuracy", "val_accuracy"],
+  crossentropy: ["crossentropy", "val_crossentropy"],
+};
+
+const LABELS: Record<Metric, string> = {
+  loss: "training loss",
+  val_loss: "validation loss",
+  accuracy: "training accuracy",
+  val_accuracy: "validation accuracy",
+  crossentropy: "training cross-entropy (no penalty)",
+  val_crossentropy: "validation cross-entropy (no penalty)",
+};
+
+/**
+ * Which fields to plot for a loss-like metric. Plain runs record no separate cross-entropy because
+ * their loss is the cross-entropy; regularized runs record it because Keras's loss adds the penalty.
+ */
+function resolveFields(history: History, metric: TrainValMetric, plain: boolean): { fields: [Metric, Metric]; plainUsed: boolean } {
+  if ((metric === "crossentropy" || (metric === "loss" && plain)) && hasPlainCrossentropy(history)) {
+    return { fields: TRAIN_VAL_FIELDS.crossentropy, plainUsed: true };
+  }
+  return { fields: TRAIN_VAL_FIELDS[metric === "crossentropy" ? "loss" : metric], plainUsed: false };
+}
+
+function format(value: number): string {
+  return Math.abs(value) >= 100 || value === 0 ? value.toPrecision(4) : value.toFixed(4);
+}
+
+export interface TrainVsValOptions {
+  title?: string;
+  /** Name for a bare History (default "run"). */
+  name?: string;
+}
+
+/**
+ * Training (solid) against validation (dashed) for one run and metric, the gap between them shaded,
+ * the best epoch (minimum validation loss) starred and the final gap written on the figure.
+ * "crossentropy" plots the plain cross-entropy when the run recorded it, else its loss (the same
+ * thing for an unregularized model).
+ */
+export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: TrainVsValOptions = {}): Figure {
+  const where = "plotTrainVsVal";
+  if (!(metric in TRAIN_VAL_FIELDS)) {
+    throw new Error(`${where}: metric must be "loss", "accuracy" or "crossentropy", got ${JSON.stringify(metric)}.`);
+  }
+  const r = toRun(run, options.name ?? "run", where);
+  const { fields, plainUsed } = resolveFields(r.history, metric, false);
+  const [trainField, valField] = fields;
+  checkHistory(r, ["val_loss", trainField, valField], where);
+  const color = colorFor(r.name);
+  const train = seriesOf(r.history, trainField);
+  const val = seriesOf(r.history, valField);
+  const mode = modeFor(train.x.length);
+  const isAccuracy = metric === "accuracy";
+  const data: ScatterTrace[] = [
+    { type: "scatter", name: LABELS[trainField], x: train.x, y: train.y, mode, line: { color, dash: "solid", width: 2 }, marker: { color, size: 5 } },
+    {
+      type: "scatter",
+      name: LABELS[valField],
+      x: val.x,
+      y: val.y,
+      mode,
+      line: { color, dash: "dash", width: 2 },
+      marker: { color, size: 5 },
+      // Shades the generalization gap: Plotly fills from this trace to the previous one (training).
+      fill: "tonexty",
+      fillcolor: withAlpha(color, 0.15),
+    },
+  ];
+  const noteMissing = metric === "crossentropy" && !plainUsed ? " (no penalty recorded: loss shown)" : "";
+  const label = metric === "crossentropy" ? "cross-entropy" : metric;
+  const layout = baseLayout(options.title ?? `Training vs validation ${label} — ${r.name}${noteMissing}`);
+  layout.xaxis = epochAxis();
+  layout.yaxis = valueAxis(plainUsed ? "Cross-entropy (no penalty)" : label[0].toUpperCase() + label.slice(1), isAccuracy);
+  layout.annotations = [];
+  layout.shapes = [];
+
+  const best = bestEpochOf(r.history);
+  if (best !== null) {
+    const y = val.y[best.index];
+    layout.shapes.push({ type: "line", x0: best.epoch, x1: best.epoch, y0: 0, y1: 1, xref: "x", yref: "paper", line: { color: "#555", dash: "dot", width: 1 } });
+    if (y !== null) {
+      data.push({
+        type: "scatter",
+        name: plotlyText(`best epoch ${best.epoch} (min validation loss ${format(best.valLoss)})`),
+        x: [best.epoch],
+        y: [y],
+        mode: "markers",
+        marker: { color, size: 14, symbol: "star", line: { color: "#222", width: 1 } },
+      });
+    }
+  }
+  // The final gap, written where the two curves end (last epoch where both are finite).
+  for (let i = train.x.length - 1; i >= 0; i--) {
+    const t = train.y[i];
+    const v = val.y[i];
+    if (t !== null && v !== null) {
+      layout.annotations.push({
+        text: `gap at epoch ${train.x[i]}: ${v - t >= 0 ? "+" : ""}${isAccuracy ? `${((v - t) * 100).toFixed(1)} pts` : format(v - t)}`,
+        x: train.x[i],
+        y: (t + v) / 2,
+        xref: "x",
+        yref: "y",
+        showarrow: true,
+        arrowhead: 0,
+        ax: -60,
+        ay: 0,
+        xanchor: "right",
+        font: { color: "#333", size: 12 },
+        bgcolor: "rgba(255, 255, 255, 0.8)",
+      });
+      break;
+    }
+  }
+  addDivergence(layout, r.name, firstBreak(train.brokenAt, val.brokenAt), color);
+  return { data, layout, config: { ...DEFAULT_CONFIG } };
+}
+
+/** The metrics runs can be compared on. */
+export type CompareMetric = "val_loss" | "loss" | "val_accuracy" | "accuracy" | "crossentropy" | "val_crossentropy";
+
+export interface CompareOptions {
+  /** Also draw the training curves (solid; validation dashed), as the TF "Overfit and underfit" tutorial. */
+  training?: boolean;
+  /** For loss metrics, use the plain cross-entropy instead of Keras's penalty-inflated loss where recorded. */
+  plainCrossentropy?: boolean;
+  /** EMA smoothing factor in [0, 1) (TensorBoard's slider; 0 = off). The raw curve stays, faint. */
+  smooth?: number;
+  /** Log-scaled epoch axis: early epochs, where most of the change happens, get more room. */
+  logEpochs?: boolean;
+  title?: string;
+}
+
+const COMPARE_METRICS: readonly CompareMetric[] = ["val_loss", "loss", "val_accuracy", "accuracy", "crossentropy", "val_crossentropy"];
+
+/**
+ * Several runs on one metric, one colour per run (colorFor), validation dashed and training solid.
+ * "crossentropy"/"val_crossentropy", or `plainCrossentropy` on a loss, compare fairly: runs that
+ * recorded the plain cross-entropy show it, the others (plain models) show their loss, which is the
+ * same quantity for them.
+ */
+export function compareRuns(runs: RunsInput, metric: CompareMetric, options: CompareOptions = {}): Figure {
+  const where = "compareRuns";
+  if (!COMPARE_METRICS.includes(metric)) {
+    throw new Error(`${where}: metric must be one of ${COMPARE_METRICS.map((m) => `"${m}"`).join(", ")}, got ${JSON.stringify(metric)}.`);
+  }
+  const smooth = options.smooth ?? 0;
+  if (!(typeof smooth === "number" && smooth >= 0 && smooth < 1)) {
+    throw new Error(`${where}: options.smooth must be a number in [0, 1) (0 = off, 0.6 = TensorBoard's default), got ${String(options.smooth)}.`);
+  }
+  const list = toRuns(runs, where);
+  const isValidation = metric.startsWith("val_");
+  const base = (isValidation ? metric.slice(4) : metric) as TrainValMetric;
+  const wantPlain = base === "crossentropy" || (base === "loss" && options.plainCrossentropy === true);
+  const isAccuracy = base === "accuracy";
+
+  const data: ScatterTrace[] = [];
+  const layout = baseLayout("");
+  let anyPlain = false;
+  for (const run of list) {
+    const { fields, plainUsed } = resolveFields(run.history, wantPlain ? "crossentropy" : base, false);
+    anyPlain ||= plainUsed;
+    const drawn: Metric[] = options.training ? [fields[0], fields[1]] : [isValidation ? fields[1] : fields[0]];
+    checkHistory(run, drawn, where);
+    const color = colorFor(run.name);
+    const breaks: (number | null)[] = [];
+    for (const field of drawn) {
+      const series = seriesOf(run.history, field);
+      breaks.push(series.brokenAt);
+      const dash = field.startsWith("val_") ? "dash" : "solid";
+      const name = options.training ? `${run.name} (${field.startsWith("val_") ? "validation" : "training"})` : run.name;
+      const mode = modeFor(series.x.length);
+      if (smooth > 0) {
+        // The raw curve stays visible but faint, so smoothing never hides what happened.
+        data.push({
+          type: "scatter",
+          name: plotlyText(`${name} raw`),
+          x: series.x,
+          y: series.y,
+          mode: "lines",
+          line: { color, dash, width: 1 },
+          opacity: 0.3,
+          showlegend: false,
+          legendgroup: plotlyText(run.name),
+          hoverinfo: "skip",
+        });
+      }
+      data.push({
+        type: "scatter",
+        name: plotlyText(name),
+        x: series.x,
+        y: smooth > 0 ? smoothSeries(series.y, smooth) : series.y,
+        mode,
+        line: { color, dash, width: 2 },
+        marker: { color, size: 5 },
+        legendgroup: plotlyText(run.name),
+      });
+    }
+    addDivergence(layout, run.name, firstBreak(...breaks), color);
+  }
+
+  const quantity = wantPlain && anyPlain ? "cross-entropy (no penalty)" : base === "crossentropy" ? "loss" : base;
+  const label = options.training ? `Training and validation ${quantity}` : `${isValidation ? "Validation" : "Training"} ${quantity}`;
+  const names = list.map((r) => r.name).join(" vs ");
+  const smoothNote = smooth > 0 ? ` (smoothed, factor ${smooth})` : "";
+  layout.title = { text: plotlyText(options.title ?? `${label}: ${names}${smoothNote}`) };
+  layout.xaxis = epochAxis(options.logEpochs);
+  layout.yaxis = valueAxis(label, isAccuracy);
+  return { data, layout, config: { ...DEFAULT_CONFIG } };
+}
+
+export interface ProgressOptions {
+  /** Planned epochs (default history.params.epochs): the x axis is fixed so the figure does not jump. */
+  epochs?: number;
+}
+
+/**
+ * The live figure redrawn after every epoch: loss (left) and accuracy (right), training solid,
+ * validation dashed. Unlike the other figures it accepts a partial history (metrics still missing
+ * are simply not drawn yet), because it is drawn while training runs.
+ */
+export function trainingProgress(name: string, history: History, options: ProgressOptions = {}): Figure {
+  const color = colorFor(name);
+  const epochs = history.epoch.map((e) => e + 1);
+  const planned = options.epochs ?? history.params?.epochs ?? epochs.length;
+  const data: ScatterTrace[] = [];
+  const panels: [Metric, Metric, string, string][] = [
+    ["loss", "val_loss", "x", "y"],
+    ["accuracy", "val_accuracy", "x2", "y2"],
+  ];
+  for (const [trainField, valField, xaxis, yaxis] of panels) {
+    for (const field of [trainField, valField]) {
+      const values = history.history[field];
+      if (!Array.isArray(values)) continue;
+      const n = Math.min(values.length, epochs.length);
+      data.push({
+        type: "scatter",
+        name: LABELS[field],
+        x: epochs.slice(0, n),
+        y: values.slice(0, n).map(finiteOrNull),
+        mode: "lines+markers",
+        line: { color, dash: field === valField ? "dash" : "solid", width: 2 },
+        marker: { color, size: 5 },
+        xaxis,
+        yaxis,
+      });
+    }
+  }
+  const last = epochs.length === 0 ? 0 : epochs[epochs.length - 1];
+  const layout = baseLayout(`${name} — epoch ${last} of ${planned}`);
+  const range: [number, number] = [0.5, Math.max(planned, last) + 0.5];
+  layout.xaxis = { title: { text: "Epoch" }, domain: [0, 0.45], range, tickformat: "d", anchor: "y" };
+  layout.yaxis = { title: { text: "Loss" }, anchor: "x" };
+  layout.xaxis2 = { title: { text: "Epoch" }, domain: [0.55, 1], range, tickformat: "d", anchor: "y2" };
+  layout.yaxis2 = { title: { text: "Accuracy" }, anchor: "x2", tickformat: ".0%" };
+  layout.height = 400;
+  // A shorter figure: the legend needs more room below the axis titles.
+  layout.legend = { orientation: "h", x: 0, y: -0.3, yanchor: "top" };
+  layout.margin = { l: 70, r: 30, t: 60, b: 80 };
+  return { data, layout, config: { ...DEFAULT_CONFIG } };
+}

@@ -1,0 +1,35 @@
+/**
+ * Plotly figures as plain data (no I/O, no tslab): pass them to `show` (lib/display) in a notebook
+ * or to `figureHtml` (lib/html) for a report.
+ */
+export type {
+  BarTrace,
+  Dash,
+  Datum,
+  Figure,
+  PlotlyAnnotation,
+  PlotlyAxis,
+  PlotlyConfig,
+  PlotlyLayout,
+  PlotlyShape,
+  PlotlyTrace,
+  ScatterTrace,
+  TableTrace,
+} from "./plotly";
+export { DEFAULT_CONFIG, fromPlotlyText, plotlyText } from "./plotly";
+export { bestEpochOf, checkHistory, smoothSeries, type RunSource, type RunsInput } from "./history";
+export {
+  compareRuns,
+  plotTrainVsVal,
+  plotValLossAndAcc,
+  trainingProgress,
+  type CompareMetric,
+  type CompareOptions,
+  type ProgressOptions,
+  type TrainValMetric,
+  type TrainVsValOptions,
+  type ValLossAndAccOptions,
+} from "./curves";
+export { formatSummaryRow, SUMMARY_COLUMNS, summaryRows, summaryTable, type SummaryTableOptions } from "./summary";
+export { histogram, NEAR_ZERO, weightHistograms, type Histogram, type WeightHistogramOptions, type WeightSet, type WeightSource } from "./weights";
+export { colorFor } from "../colors";

@@ -1,0 +1,90 @@
+/**
+ * The per-notebook summary: one row per run with its best epoch, minimum validation loss, maximum
+ * validation accuracy, final gap and the diagnosis's verdict. Rows are plain data (also sent as
+ * JSON by display); `summaryTable` draws them as a Plotly table.
+ */
+import { colorFor } from "../colors";
+import { diagnose } from "../diagnose";
+import type { SummaryRow } from "../types";
+import { checkHistory, finiteOrNull, type RunsInput, toRuns } from "./history";
+import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";
+
+/** One row per run, in the order given, from `diagnose(history)`. */
+export function summaryRows(runs: RunsInput): SummaryRow[] {
+  const where = "summaryRows";
+  return toRuns(runs, where).map((run) => {
+    checkHistory(run, ["loss", "accuracy", "val_loss", "val_accuracy"], where);
+    const d = diagnose(run.history);
+    return {
+      name: run.name,
+      epochs: run.history.epoch.length,
+      bestEpoch: finiteOrNull(d.bestEpoch),
+      minValLoss: finiteOrNull(d.minValLoss),
+      maxValAccuracy: finiteOrNull(d.maxValAccuracy),
+      finalGap: finiteOrNull(d.finalGap),
+      verdict: d.verdict,
+      reason: d.reason,
+    };
+  });
+}
+
+/** The column headings shared by the Plotly table, the HTML table and the text table. */
+export const SUMMARY_COLUMNS = ["Run", "Epochs", "Best epoch", "Min val loss", "Max val accuracy", "Final gap", "Verdict", "Why"] as const;
+
+/** A row's cells as text, in SUMMARY_COLUMNS order ("–" for a missing value). */
+export function formatSummaryRow(row: SummaryRow): string[] {
+  const num = (v: number | null, digits: number): string => (v === null ? "–" : v.toFixed(digits));
+  return [
+    row.name,
+    String(row.epochs),
+    row.bestEpoch === null ? "–" : String(row.bestEpoch),
+    num(row.minValLoss, 4),
+    row.maxValAccuracy === null ? "–" : `${(row.maxValAccuracy * 100).toFixed(2)}%`,
+    row.finalGap === null ? "–" : `${row.finalGap >= 0 ? "+" : ""}${row.finalGap.toFixed(4)}`,
+    row.verdict,
+    row.reason,
+  ];
+}
+
+export interface SummaryTableOptions {
+  title?: string;
+}
+
+/** The summary as a Plotly table; each run's name in its figure colour. */
+export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {}): Figure {
+  const rows = summaryRows(runs);
+  const cells = rows.map(formatSummaryRow);
+  const columns = SUMMARY_COLUMNS.map((_, c) => cells.map((row) => plotlyText(row[c])));
+  const nameColors = rows.map((row) => colorFor(row.name));
+  const fontColors = SUMMARY_COLUMNS.map((_, c) => (c === 0 ? nameColors : rows.map(() => "#222")));
+  // Plotly tables wrap long text but do not grow to fit it: size rows for the "Why" column.
+  const rowHeight = 30 + 14 * Math.max(0, ...rows.map((row) => Math.ceil(row.reason.length / 60) - 1));
+  return {
+    data: [
+      {
+        type: "table",
+        columnwidth: [1.1, 0.7, 0.7, 1, 1.1, 0.9, 1, 4],
+        header: {
+          values: SUMMARY_COLUMNS.map((h) => `<b>${h}</b>`),
+          align: "left",
+          fill: { color: "#eef1f5" },
+          font: { size: 13, color: "#222" },
+          height: 30,
+        },
+        cells: {
+          values: columns,
+          align: ["left", "right", "right", "right", "right", "right", "left", "left"],
+          font: { size: 12, color: fontColors },
+          fill: { color: "#ffffff" },
+          height: rowHeight,
+        },
+      },
+    ],
+    layout: {
+      title: { text: plotlyText(options.title ?? "Summary of the runs") },
+      height: Math.min(900, 110 + 30 + rows.length * rowHeight),
+      margin: { l: 20, r: 20, t: 50, b: 20 },
+    },
+    config: { ...DEFAULT_CONFIG },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * HTML for figures, shared by notebook display (the text/html fallback) and HTML reports:
+ * escaping, JSON safe inside <script>, the plotly.js loader (from the local `plotly.js-dist-min`,
+ * never a CDN) and self-contained pages. The only I/O is reading plotly.min.js once.
+ */
+import { randomBytes } from "crypto";
+import { readFileSync } from "fs";
+import { type Figure, fromPlotlyText } from "./figures/plotly";
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/**
+ * JSON that is safe inside an inline <script>: `<` is written as \u003c (so neither `</script>`
+ * nor `<!--` can appear), `>` and `&` likewise, and U+2028/U+2029 (line terminators in older
+ * JavaScript, legal in JSON) are escaped. NaN and ±Infinity become null, as JSON.stringify does.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+let plotlySource: string | undefined;
+
+/** The text of plotly.min.js from `plotly.js-dist-min` (about 4.6 MB), read once per process. */
+export function plotlyJs(): string {
+  if (plotlySource === undefined) {
+    let path: string;
+    try {
+      path = require.resolve("plotly.js-dist-min/plotly.min.js");
+    } catch {
+      throw new Error("plotly.js-dist-min is not installed; run `npm install` in the fitlab folder (figures render offline from it).");
+    }
+    const text = readFileSync(path, "utf8");
+    // It is inlined in a <script>: a literal </script would end the element early.
+    if (/<\/script/i.test(text)) throw new Error(`${path} contains "</script" and cannot be inlined safely.`);
+    plotlySource = text;
+  }
+  return plotlySource;
+}
+
+/** The version of the bundled plotly.js, e.g. "2.35.3". */
+export function plotlyVersion(): string {
+  return /plotly\.js v(\d+\.\d+\.\d+)/.exec(plotlyJs().slice(0, 200))?.[1] ?? "unknown";
+}
+
+/** Global names used by the generated scripts to coordinate within one page. */
+const QUEUE = "__fitlabPlotlyWaiting";
+
+/**
+ * A <script> that defines window.Plotly from the inlined plotly.min.js, once per page.
+ * - Once per page: if window.Plotly exists (a cell re-run, or a second copy), the 4.6 MB source
+ *   is not evaluated again.
+ * - AMD: plotly.min.js is a UMD bundle; where an AMD `define` exists (require.js in classic
+ *   Notebook) it would register a module instead of setting window.Plotly. Running it inside a
+ *   function whose parameters shadow `define`, `module`, `exports` and `require` makes it take
+ *   the browser-global branch without touching the page's loader (plotly.py's "notebook" renderer
+ *   solves the same problem by `define('plotly', …)` + `require(['plotly'])`).
+ * - Figures drawn before plotly arrived wait in a queue that this script drains.
+ */
+export function plotlyLoaderHtml(): string {
+  return (
+    `<script type="text/javascript">/* plotly.js ${plotlyVersion()} (inlined by fitlab, loaded once per page) */\n` +
+    "(function () {\n" +
+    "if (!window.Plotly) {\n" +
+    "(function (define, module, exports, require) {\n" +
+    plotlyJs() +
+    "\n}).call(window);\n" +
+    "}\n" +
+    `var waiting = window.${QUEUE} || []; window.${QUEUE} = [];\n` +
+    "for (var i = 0; i < waiting.length; i++) { try { waiting[i](); } catch (e) { console.error(e); } }\n" +
+    "})();\n" +
+    "</script>"
+  );
+}
+
+/** A fresh element id: figures of one page (or one notebook) must never share one. */
+export function newFigureId(): string {
+  return `fitlab-${randomBytes(6).toString("hex")}`;
+}
+
+export interface FigureHtmlOptions {
+  /** Prepend the plotly.js loader (first figure of a page). Default false. */
+  includePlotly?: boolean;
+  /** The div's id (default a random one). */
+  id?: string;
+}
+
+/** What a reader sees if the script never draws: the notebook is untrusted or plotly.js is missing. */
+const PLACEHOLDER =
+  "Plotly figure. If this text stays, its script did not run: trust the notebook (File → Trust Notebook) " +
+  "or run the notebook from the top (Kernel → Restart &amp; Run All), which loads plotly.js once in the first figure.";
+
+/**
+ * A <div> and a <script> that draws `figure` into it with Plotly.newPlot, waiting for plotly.js if it
+ * is not loaded yet. All figure data travels as script-safe JSON; the id is escaped for both contexts.
+ */
+export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): string {
+  const id = options.id ?? newFigureId();
+  const height = typeof figure.layout.height === "number" ? figure.layout.height : 450;
+  const spec = jsonForScript({ data: figure.data, layout: figure.layout, config: figure.config ?? {} });
+  const div =
+    `<div id="${escapeHtml(id)}" class="fitlab-figure" style="width:100%;min-height:${height}px;">` +
+    `<p style="color:#666;font:13px sans-serif;padding:1em;">${PLACEHOLDER}</p></div>`;
+  const script =
+    '<script type="text/javascript">\n' +
+    "(function () {\n" +
+    `var id = ${jsonForScript(id)};\n` +
+    `var spec = ${spec};\n` +
+    "function draw() {\n" +
+    "  var el = document.getElementById(id);\n" +
+    "  if (!el) return;\n" +
+    "  el.innerHTML = '';\n" +
+    "  window.Plotly.newPlot(el, spec.data, spec.layout, spec.config);\n" +
+    "}\n" +
+    `if (window.Plotly) { draw(); } else { (window.${QUEUE} = window.${QUEUE} || []).push(draw); }\n` +
+    "})();\n" +
+    "</script>";
+  return (options.includePlotly ? plotlyLoaderHtml() + "\n" : "") + div + "\n" + script;
+}
+
+export interface PageOptions {
+  title: string;
+  /** HTML put in <body> as is (escape any text in it with escapeHtml). */
+  body: string;
+  /** Put the plotly.js loader in <head> (default true): needed once for any figure on the page. */
+  includePlotly?: boolean;
+}
+
+/** A complete, self-contained HTML document (UTF-8, no external resources). */
+export function htmlPage(options: PageOptions): string {
+  const head = options.includePlotly === false ? "" : `\n${plotlyLoaderHtml()}`;
+  return (
+    "<!DOCTYPE html>\n" +
+    '<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
+    `<title>${escapeHtml(options.title)}</title>${head}\n</head>\n<body>\n` +
+    options.body +
+    "\n</body>\n</html>\n"
+  );
+}
+
+/** One figure as a self-contained HTML page that renders offline. */
+export function standaloneFigureHtml(figure: Figure, title = fromPlotlyText(figure.layout.title?.text ?? "fitlab figure")): string {
+  return htmlPage({ title, body: figureHtml(figure) });
+}

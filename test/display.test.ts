@@ -1,0 +1,238 @@
+import * as vm from "vm";
+import {
+  createNotebookDisplay,
+  type DisplayContent,
+  displayBundle,
+  kernelWriter,
+  PLOTLY_MIME,
+  summaryBundle,
+  SUMMARY_MIME,
+} from "../lib/display";
+import { compareRuns, plotValLossAndAcc, summaryRows, type Figure } from "../lib/figures";
+import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs } from "../lib/html";
+import type { History, RunLike } from "../lib/types";
+
+function makeHistory(loss: number[]): History {
+  return {
+    history: {
+      loss,
+      accuracy: loss.map((l) => 1 - l / 2),
+      val_loss: loss.map((l, i) => l + 0.05 * i),
+      val_accuracy: loss.map((l) => 0.9 - l / 4),
+    },
+    epoch: loss.map((_, i) => i),
+    params: { epochs: loss.length, batchSize: 512, samples: 100, validationSamples: 50, steps: 1 },
+  };
+}
+
+const HOSTILE = "</script><img src=x onerror=alert(1)>";
+const original: RunLike = { name: "original", history: makeHistory([0.6, 0.4, 0.3, 0.25]) };
+const hostile: RunLike = { name: HOSTILE, history: makeHistory([0.7, 0.5, 0.45, 0.44]) };
+/** A fingerprint of the inlined plotly.js: its licence header. */
+const PLOTLY_MARK = "* plotly.js v";
+
+function copiesOfPlotly(text: string): number {
+  return text.split(PLOTLY_MARK).length - 1;
+}
+
+/** A display whose writer records messages, as the kernel would send them. */
+function recordingDisplay() {
+  const messages: { content: DisplayContent; update: boolean }[] = [];
+  const display = createNotebookDisplay({ writer: () => (content, update) => messages.push({ content, update }) });
+  return { display, messages };
+}
+
+/**
+ * Runs a figure's inline script against a fake page and Plotly: proves the script parses and that
+ * the data reaching Plotly.newPlot is exactly the figure's (escaping must not alter values).
+ */
+function runFigureScript(html: string): { calls: unknown[][]; element: { innerHTML: string } } {
+  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+  const calls: unknown[][] = [];
+  const element = { innerHTML: "placeholder" };
+  const window: Record<string, unknown> = { Plotly: { newPlot: (...args: unknown[]) => calls.push(args) } };
+  const context = vm.createContext({ window, document: { getElementById: () => element }, console });
+  for (const script of scripts) vm.runInContext(script, context);
+  return { calls, element };
+}
+
+describe("displayBundle", () => {
+  const figure = plotValLossAndAcc(original);
+
+  it("carries the Plotly JSON, an HTML fallback and plain text", () => {
+    const bundle = displayBundle(figure);
+    expect(Object.keys(bundle).sort()).toEqual([PLOTLY_MIME, "text/html", "text/plain"].sort());
+    expect(bundle[PLOTLY_MIME]).toEqual({ data: figure.data, layout: figure.layout, config: figure.config });
+    expect(bundle["text/plain"]).toBe(
+      "[Plotly figure] Validation loss and accuracy — original — 2 traces: validation loss, validation accuracy",
+    );
+    const html = bundle["text/html"] as string;
+    expect(html).toMatch(/<div id="fitlab-[0-9a-f]+" class="fitlab-figure"/);
+    expect(html).toContain("Plotly.newPlot");
+  });
+
+  it("inlines plotly.js only when asked (first figure of a page)", () => {
+    const without = displayBundle(figure)["text/html"] as string;
+    const withPlotly = displayBundle(figure, { includePlotly: true })["text/html"] as string;
+    expect(copiesOfPlotly(without)).toBe(0);
+    expect(without.length).toBeLessThan(20_000);
+    expect(copiesOfPlotly(withPlotly)).toBe(1);
+    expect(withPlotly.length).toBeGreaterThan(plotlyJs().length);
+  });
+
+  it("turns NaN into null in the Plotly JSON", () => {
+    const diverged = { name: "d", history: makeHistory([0.5, NaN, NaN]) };
+    const bundle = displayBundle(plotValLossAndAcc(diverged));
+    const spec = bundle[PLOTLY_MIME] as Figure;
+    expect((spec.data[0] as { y: unknown[] }).y).toEqual([0.5, null, null]);
+    expect(JSON.stringify(bundle)).not.toContain("NaN");
+  });
+
+  it("draws the exact figure data when its script runs, hostile names included", () => {
+    const compared = compareRuns([original, hostile], "val_loss");
+    const { calls, element } = runFigureScript(figureHtml(compared, { id: "fig" }));
+    expect(calls).toHaveLength(1);
+    expect(calls[0][0]).toBe(element);
+    expect(calls[0][1]).toEqual(compared.data);
+    expect(calls[0][2]).toEqual(compared.layout);
+    expect(element.innerHTML).toBe("");
+  });
+
+  it("waits for plotly.js when the figure arrives first", () => {
+    const html = figureHtml(plotValLossAndAcc(original), { id: "fig" });
+    const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    const calls: unknown[] = [];
+    const window: Record<string, unknown> = {};
+    const context = vm.createContext({ window, document: { getElementById: () => ({ innerHTML: "" }) } });
+    scripts.forEach((s) => vm.runInContext(s, context));
+    expect(calls).toHaveLength(0);
+    const waiting = window.__fitlabPlotlyWaiting as (() => void)[];
+    expect(waiting).toHaveLength(1);
+    window.Plotly = { newPlot: (...args: unknown[]) => calls.push(args) };
+    waiting[0]();
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe("escaping", () => {
+  it("never lets a hostile run name close the script or inject markup", () => {
+    const html = displayBundle(compareRuns([hostile], "val_loss", { title: `${HOSTILE} <!-- \u2028\u2029` }))["text/html"] as string;
+    expect(html).not.toContain("<img");
+    expect(html).not.toContain("<!--");
+    expect(html).not.toMatch(/[\u2028\u2029]/);
+    // Exactly one closing tag: the figure's own script.
+    expect(html.match(/<\/script>/g)).toHaveLength(1);
+  });
+
+  it("escapes the summary table and keeps the raw name in its JSON copy", () => {
+    const bundle = summaryBundle(summaryRows([original, hostile]));
+    const html = bundle["text/html"] as string;
+    expect(html).not.toContain("<img");
+    expect(html).not.toContain("</script>");
+    expect(html).toContain(escapeHtml(HOSTILE));
+    expect((bundle[SUMMARY_MIME] as { rows: { name: string }[] }).rows[1].name).toBe(HOSTILE);
+  });
+
+  it("writes JSON that round-trips and HTML text that cannot open tags", () => {
+    const value = { a: "</script><!--\u2028\u2029&'\"", n: [1, null] };
+    const json = jsonForScript(value);
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(json)).toEqual(value);
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+    expect(htmlPage({ title: HOSTILE, body: "", includePlotly: false })).toContain(`<title>${escapeHtml(HOSTILE)}</title>`);
+  });
+});
+
+describe("show and the once-per-session plotly.js", () => {
+  it("sends each figure as one display_data with three MIME types, plotly.js in the first only", () => {
+    const { display, messages } = recordingDisplay();
+    display.show(plotValLossAndAcc(original));
+    display.show(compareRuns([original, hostile], "val_loss"));
+    expect(messages).toHaveLength(2);
+    for (const { content, update } of messages) {
+      expect(update).toBe(false);
+      expect(Object.keys(content.data).sort()).toEqual([PLOTLY_MIME, "text/html", "text/plain"].sort());
+    }
+    const html = messages.map((m) => m.content.data["text/html"] as string);
+    expect(html.map(copiesOfPlotly)).toEqual([1, 0]);
+    expect(display.plotlySent).toBe(true);
+  });
+
+  it("initNotebook always emits plotly.js and later figures do not repeat it", () => {
+    const { display, messages } = recordingDisplay();
+    display.initNotebook();
+    display.show(plotValLossAndAcc(original));
+    display.initNotebook(); // a re-run first cell: the copy moves with it
+    const html = messages.map((m) => m.content.data["text/html"] as string);
+    expect(html.map(copiesOfPlotly)).toEqual([1, 0, 1]);
+    expect(messages[0].content.data["text/plain"]).toMatch(/^plotly\.js \d+\.\d+\.\d+ loaded/);
+  });
+
+  it("prints the text form outside a kernel", () => {
+    const printed: string[] = [];
+    const display = createNotebookDisplay({ writer: () => null, print: (t) => printed.push(t) });
+    display.show(plotValLossAndAcc(original));
+    display.showSummary([original]);
+    expect(printed[0]).toMatch(/^\[Plotly figure\] Validation loss and accuracy — original/);
+    expect(printed[1].split("\n")[0]).toMatch(/^Run\s+Epochs\s+Best epoch/);
+    expect(display.plotlySent).toBe(false);
+  });
+
+  it("finds no kernel writer outside tslab", () => {
+    expect(kernelWriter()).toBeNull();
+  });
+});
+
+describe("showSummary", () => {
+  it("sends the HTML table and the machine-readable rows in one bundle", () => {
+    const { display, messages } = recordingDisplay();
+    display.showSummary({ original, other: hostile.history });
+    expect(messages).toHaveLength(1);
+    const data = messages[0].content.data;
+    expect(Object.keys(data).sort()).toEqual([SUMMARY_MIME, "text/html", "text/plain"].sort());
+    expect(data[SUMMARY_MIME]).toEqual({ rows: summaryRows({ original, other: hostile.history }) });
+    expect(data["text/html"]).toContain('<table class="fitlab-summary"');
+  });
+});
+
+describe("liveCurves", () => {
+  function partial(history: History, epochs: number): History {
+    const cut = Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, (v as number[]).slice(0, epochs)]));
+    return { ...history, epoch: history.epoch.slice(0, epochs), history: cut as History["history"] };
+  }
+
+  it("shows one figure and updates it in place each epoch, plotly.js sent separately once", async () => {
+    const { display, messages } = recordingDisplay();
+    const callback = display.liveCurves("original");
+    for (let e = 1; e <= 4; e++) await callback(e - 1, partial(original.history, e));
+    // A loader output first (no display id), then the figure and three updates of it.
+    expect(messages).toHaveLength(5);
+    expect(messages[0].content.transient).toBeUndefined();
+    expect(copiesOfPlotly(messages[0].content.data["text/html"] as string)).toBe(1);
+    const live = messages.slice(1);
+    const id = live[0].content.transient?.display_id;
+    expect(id).toMatch(/^fitlab-live-/);
+    expect(live.map((m) => m.update)).toEqual([false, true, true, true]);
+    live.forEach((m) => {
+      expect(m.content.transient?.display_id).toBe(id);
+      expect(copiesOfPlotly(m.content.data["text/html"] as string)).toBe(0);
+    });
+    expect(live[3].content.data["text/plain"]).toMatch(/original — epoch 4 of 4/);
+  });
+
+  it("redraws every n epochs and always at the last one", async () => {
+    const { display, messages } = recordingDisplay();
+    display.show(plotValLossAndAcc(original)); // plotly.js already on the page
+    const callback = display.liveCurves({ name: "original", every: 3 });
+    for (let e = 1; e <= 4; e++) await callback(e - 1, partial(original.history, e));
+    expect(messages.slice(1).map((m) => m.content.data["text/plain"] as string).map((t) => /epoch (\d+) of/.exec(t)?.[1])).toEqual(["3", "4"]);
+  });
+
+  it("does nothing outside a kernel, and rejects bad options", async () => {
+    const printed: string[] = [];
+    const display = createNotebookDisplay({ writer: () => null, print: (t) => printed.push(t) });
+    await display.liveCurves("original")(0, partial(original.history, 1));
+    expect(printed).toEqual([]);
+    expect(() => display.liveCurves({ name: "x", every: 0 })).toThrow(/every must be an integer ≥ 1/);
+  });
+});

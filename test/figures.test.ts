@@ -1,0 +1,361 @@
+import * as tf from "@tensorflow/tfjs";
+import { colorFor, LESSON_COLORS, variantKey } from "../lib/colors";
+import { diagnose } from "../lib/diagnose";
+import {
+  compareRuns,
+  histogram,
+  plotTrainVsVal,
+  plotValLossAndAcc,
+  smoothSeries,
+  summaryRows,
+  summaryTable,
+  trainingProgress,
+  weightHistograms,
+  type BarTrace,
+  type Figure,
+  type ScatterTrace,
+  type TableTrace,
+} from "../lib/figures";
+import type { History, RunLike } from "../lib/types";
+
+/** A history with the given per-epoch metrics; epochs 0-based from `first`. */
+function makeHistory(metrics: Partial<History["history"]> & Pick<History["history"], "loss">, first = 0): History {
+  const n = metrics.loss.length;
+  return {
+    history: {
+      accuracy: metrics.accuracy ?? metrics.loss.map((l) => 1 - l / 2),
+      val_loss: metrics.val_loss ?? metrics.loss.map((l) => l + 0.1),
+      val_accuracy: metrics.val_accuracy ?? metrics.loss.map((l) => 0.9 - l / 4),
+      ...metrics,
+    },
+    epoch: Array.from({ length: n }, (_, i) => first + i),
+    params: { epochs: first + n, batchSize: 512, samples: 15000, validationSamples: 10000, steps: 30 },
+  };
+}
+
+const overfit: RunLike = {
+  name: "original",
+  history: makeHistory({
+    loss: [0.6, 0.4, 0.3, 0.2, 0.1],
+    val_loss: [0.5, 0.4, 0.3, 0.35, 0.45],
+    accuracy: [0.7, 0.8, 0.85, 0.9, 0.95],
+    val_accuracy: [0.75, 0.8, 0.86, 0.85, 0.84],
+  }),
+};
+const regularized: RunLike = {
+  name: "l2",
+  history: makeHistory({
+    loss: [0.9, 0.7, 0.6, 0.55, 0.5],
+    val_loss: [0.8, 0.65, 0.55, 0.5, 0.48],
+    crossentropy: [0.6, 0.45, 0.35, 0.3, 0.28],
+    val_crossentropy: [0.5, 0.4, 0.33, 0.3, 0.29],
+  }),
+};
+
+function scatter(figure: Figure): ScatterTrace[] {
+  return figure.data.filter((t): t is ScatterTrace => t.type === "scatter");
+}
+
+describe("colorFor", () => {
+  it("gives each of the lesson's eleven variants its own fixed colour", () => {
+    const names = ["small", "large", "tiny", "original", "smaller", "larger", "l2", "l1", "l1l2", "dropout", "l2dropout"];
+    const colors = names.map(colorFor);
+    expect(new Set(colors).size).toBe(names.length);
+    names.forEach((name) => expect(colorFor(name)).toBe(LESSON_COLORS[name]));
+  });
+
+  it("matches catalog names and spellings of the same variant", () => {
+    expect(variantKey("imdb.l1l2")).toBe("l1l2");
+    expect(colorFor("imdb.l1l2")).toBe(colorFor("L1+L2"));
+    expect(colorFor("mnist.small")).toBe(colorFor("small"));
+  });
+
+  it("derives a deterministic #rrggbb colour for other names", () => {
+    expect(colorFor("my experiment")).toMatch(/^#[0-9a-f]{6}$/);
+    expect(colorFor("my experiment")).toBe(colorFor("my experiment"));
+    expect(colorFor("run A")).not.toBe(colorFor("run B"));
+  });
+});
+
+describe("plotValLossAndAcc", () => {
+  it("draws validation loss dashed and validation accuracy solid against the history's epochs", () => {
+    const figure = plotValLossAndAcc(overfit);
+    const [loss, acc] = scatter(figure);
+    expect(figure.data).toHaveLength(2);
+    expect(loss.name).toBe("validation loss");
+    expect(acc.name).toBe("validation accuracy");
+    expect(loss.x).toEqual([1, 2, 3, 4, 5]);
+    expect(loss.y).toEqual(overfit.history.history.val_loss);
+    expect(acc.y).toEqual(overfit.history.history.val_accuracy);
+    expect(loss.line?.dash).toBe("dash");
+    expect(acc.line?.dash).toBe("solid");
+    expect(acc.yaxis).toBe("y2");
+    expect(figure.layout.title?.text).toContain("original");
+    expect(figure.layout.xaxis?.title?.text).toBe("Epoch");
+    expect(figure.layout.yaxis?.title?.text).toMatch(/loss/i);
+    expect(figure.layout.yaxis2?.title?.text).toMatch(/accuracy/i);
+  });
+
+  it("takes the epochs from the history, not 1..20 (a run resumed at epoch 10)", () => {
+    const resumed = makeHistory({ loss: [0.3, 0.2, 0.1] }, 10);
+    expect(scatter(plotValLossAndAcc(resumed))[0].x).toEqual([11, 12, 13]);
+  });
+
+  it("accepts a bare History and can share one axis as the article does", () => {
+    const figure = plotValLossAndAcc(overfit.history, { secondAxis: false, name: "small" });
+    expect(scatter(figure)[1].yaxis).toBeUndefined();
+    expect(scatter(figure)[0].line?.color).toBe(colorFor("small"));
+  });
+});
+
+describe("plotTrainVsVal", () => {
+  it("draws training solid, validation dashed, and shades the gap", () => {
+    const [train, val] = scatter(plotTrainVsVal(overfit, "loss"));
+    expect(train.name).toBe("training loss");
+    expect(val.name).toBe("validation loss");
+    expect(train.line?.dash).toBe("solid");
+    expect(val.line?.dash).toBe("dash");
+    expect(val.fill).toBe("tonexty");
+    expect(train.y).toEqual(overfit.history.history.loss);
+  });
+
+  it("marks the best epoch at the true minimum of validation loss", () => {
+    const figure = plotTrainVsVal(overfit, "loss");
+    const marker = scatter(figure).find((t) => t.mode === "markers");
+    expect(marker?.x).toEqual([3]);
+    expect(marker?.y).toEqual([0.3]);
+    expect(marker?.name).toContain("best epoch 3");
+    expect(figure.layout.shapes?.some((s) => s.x0 === 3 && s.x1 === 3)).toBe(true);
+    // On the accuracy figure the star sits on validation accuracy at that same epoch.
+    const accMarker = scatter(plotTrainVsVal(overfit, "accuracy")).find((t) => t.mode === "markers");
+    expect(accMarker?.x).toEqual([3]);
+    expect(accMarker?.y).toEqual([0.86]);
+  });
+
+  it("writes the final gap on the figure", () => {
+    const notes = plotTrainVsVal(overfit, "loss").layout.annotations ?? [];
+    const gap = notes.find((a) => a.text.startsWith("gap"));
+    expect(gap?.text).toBe("gap at epoch 5: +0.3500");
+  });
+
+  it("plots the plain cross-entropy arrays for 'crossentropy', and loss when none was recorded", () => {
+    const [train, val] = scatter(plotTrainVsVal(regularized, "crossentropy"));
+    expect(train.y).toEqual(regularized.history.history.crossentropy);
+    expect(val.y).toEqual(regularized.history.history.val_crossentropy);
+    const plain = plotTrainVsVal(overfit, "crossentropy");
+    expect(scatter(plain)[0].y).toEqual(overfit.history.history.loss);
+    expect(plain.layout.title?.text).toContain("loss shown");
+  });
+});
+
+describe("compareRuns", () => {
+  it("draws one dashed validation curve per run, named by the record keys, coloured per run", () => {
+    const figure = compareRuns({ original: overfit, l2: regularized }, "val_loss");
+    const traces = scatter(figure);
+    expect(traces.map((t) => t.name)).toEqual(["original", "l2"]);
+    expect(traces.map((t) => t.line?.dash)).toEqual(["dash", "dash"]);
+    expect(traces[0].x).toEqual([1, 2, 3, 4, 5]);
+    expect(traces[1].y).toEqual(regularized.history.history.val_loss);
+  });
+
+  it("keeps each run's colour the same in every figure", () => {
+    const compared = scatter(compareRuns([overfit, regularized], "val_accuracy"));
+    expect(compared[0].line?.color).toBe(scatter(plotValLossAndAcc(overfit))[0].line?.color);
+    expect(compared[1].line?.color).toBe(scatter(plotTrainVsVal(regularized, "loss"))[0].line?.color);
+    expect(compared[0].line?.color).not.toBe(compared[1].line?.color);
+  });
+
+  it("adds training curves solid with validation dashed when asked", () => {
+    const traces = scatter(compareRuns([overfit, regularized], "val_loss", { training: true }));
+    expect(traces.map((t) => t.name)).toEqual(["original (training)", "original (validation)", "l2 (training)", "l2 (validation)"]);
+    expect(traces.map((t) => t.line?.dash)).toEqual(["solid", "dash", "solid", "dash"]);
+    expect(traces[0].y).toEqual(overfit.history.history.loss);
+  });
+
+  it("compares the plain cross-entropy where recorded (plainCrossentropy or a crossentropy metric)", () => {
+    for (const figure of [
+      compareRuns([overfit, regularized], "val_loss", { plainCrossentropy: true }),
+      compareRuns([overfit, regularized], "val_crossentropy"),
+    ]) {
+      const [plain, l2] = scatter(figure);
+      expect(plain.y).toEqual(overfit.history.history.val_loss); // no penalty: its loss is the cross-entropy
+      expect(l2.y).toEqual(regularized.history.history.val_crossentropy);
+      expect(figure.layout.yaxis?.title?.text).toContain("cross-entropy");
+    }
+    const inflated = scatter(compareRuns([overfit, regularized], "val_loss"))[1];
+    expect(inflated.y).toEqual(regularized.history.history.val_loss);
+  });
+
+  it("smooths with an EMA and keeps the raw curve faint", () => {
+    expect(smoothSeries([1, 0, 0, 1], 0.5)).toEqual([1, 0.5, 0.25, 0.625]);
+    expect(smoothSeries([1, 2, null, 4, 0], 0.5)).toEqual([1, 1.5, null, 4, 2]);
+    expect(smoothSeries([3, 1], 0)).toEqual([3, 1]);
+    const traces = scatter(compareRuns([overfit], "val_loss", { smooth: 0.5 }));
+    expect(traces).toHaveLength(2);
+    expect(traces[0].showlegend).toBe(false);
+    expect(traces[0].y).toEqual(overfit.history.history.val_loss);
+    expect(traces[1].y).toEqual(smoothSeries(overfit.history.history.val_loss, 0.5));
+  });
+
+  it("scales the epoch axis logarithmically on request", () => {
+    expect(compareRuns([overfit], "loss", { logEpochs: true }).layout.xaxis?.type).toBe("log");
+    expect(compareRuns([overfit], "loss").layout.xaxis?.type).toBeUndefined();
+  });
+
+  it("escapes hostile run names in legends and titles", () => {
+    const hostile = "</script><img src=x onerror=alert(1)>";
+    const figure = compareRuns({ [hostile]: overfit }, "val_loss");
+    expect(scatter(figure)[0].name).toBe("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;");
+    expect(figure.layout.title?.text).not.toContain("<");
+  });
+});
+
+describe("diverged runs", () => {
+  const diverged: RunLike = {
+    name: "diverged",
+    history: makeHistory({ loss: [0.5, 0.4, NaN, Infinity], val_loss: [0.6, 0.5, NaN, NaN], val_accuracy: [0.7, 0.75, NaN, NaN] }),
+  };
+
+  it("breaks the line at NaN (null) and says where the run diverged", () => {
+    for (const figure of [plotValLossAndAcc(diverged), plotTrainVsVal(diverged, "loss"), compareRuns([diverged, overfit], "val_loss")]) {
+      const first = scatter(figure)[0];
+      expect(first.y.slice(2)).toEqual([null, null]);
+      expect(first.y.slice(0, 2).every((v) => typeof v === "number")).toBe(true);
+      const notes = (figure.layout.annotations ?? []).map((a) => a.text);
+      expect(notes).toContain("diverged diverged at epoch 3");
+    }
+  });
+
+  it("treats null from a JSON round trip like NaN", () => {
+    const fromJson = JSON.parse(JSON.stringify(diverged)) as RunLike;
+    expect(scatter(plotValLossAndAcc(fromJson))[0].y).toEqual([0.6, 0.5, null, null]);
+  });
+
+  it("draws no note for a healthy run", () => {
+    expect(plotValLossAndAcc(overfit).layout.annotations ?? []).toHaveLength(0);
+  });
+});
+
+describe("bad input", () => {
+  it("throws when the history is empty", () => {
+    const empty: RunLike = { name: "tiny", history: makeHistory({ loss: [] }) };
+    expect(() => plotValLossAndAcc(empty)).toThrow(/run "tiny" has an empty history \(history.epoch is \[\]\)/);
+  });
+
+  it("throws naming the run and field when validation metrics are missing", () => {
+    const history = makeHistory({ loss: [0.5, 0.4] });
+    const { val_loss: _vl, val_accuracy: _va, ...rest } = history.history;
+    const noVal = { name: "small", history: { ...history, history: rest } } as unknown as RunLike;
+    expect(() => plotValLossAndAcc(noVal)).toThrow(/run "small" has no history.history.val_loss \(it recorded: accuracy, loss\).*validationSplit/);
+    expect(() => compareRuns([noVal], "val_accuracy")).toThrow(/compareRuns: run "small" has no history.history.val_accuracy/);
+    expect(() => compareRuns([noVal], "loss")).not.toThrow();
+  });
+
+  it("throws naming the field and both lengths when lengths differ", () => {
+    const history = makeHistory({ loss: [0.5, 0.4, 0.3] });
+    history.history.val_loss = [0.6, 0.5];
+    expect(() => plotTrainVsVal({ name: "l1", history }, "loss")).toThrow(
+      /run "l1": history.history.val_loss has 2 values but history.epoch has 3/,
+    );
+  });
+
+  it("throws for a missing epoch array, duplicate names, no runs, bad metric or bad smoothing", () => {
+    const noEpoch = { name: "x", history: { history: overfit.history.history, params: overfit.history.params } } as unknown as RunLike;
+    expect(() => plotValLossAndAcc(noEpoch)).toThrow(/run "x" has no history.epoch array/);
+    expect(() => compareRuns([overfit, overfit], "val_loss")).toThrow(/two runs are named "original"/);
+    expect(() => compareRuns([], "val_loss")).toThrow(/no runs given/);
+    expect(() => compareRuns([overfit], "val_acc" as never)).toThrow(/metric must be one of .*got "val_acc"/);
+    expect(() => plotTrainVsVal(overfit, "mse" as never)).toThrow(/metric must be "loss", "accuracy" or "crossentropy", got "mse"/);
+    expect(() => compareRuns([overfit], "val_loss", { smooth: 1 })).toThrow(/smooth must be a number in \[0, 1\).*got 1/);
+    expect(() => plotValLossAndAcc(42 as never)).toThrow(/expected a run/);
+  });
+});
+
+describe("summary", () => {
+  it("has one row per run with the diagnosis's numbers", () => {
+    const rows = summaryRows({ original: overfit, l2: regularized.history });
+    expect(rows.map((r) => r.name)).toEqual(["original", "l2"]);
+    const d = diagnose(overfit.history);
+    expect(rows[0]).toEqual({
+      name: "original",
+      epochs: 5,
+      bestEpoch: 3,
+      minValLoss: 0.3,
+      maxValAccuracy: 0.86,
+      finalGap: d.finalGap,
+      verdict: d.verdict,
+      reason: d.reason,
+    });
+  });
+
+  it("draws a Plotly table with escaped names coloured per run", () => {
+    const hostile = "<b>x</b>";
+    const figure = summaryTable([overfit, { name: hostile, history: regularized.history }]);
+    const table = figure.data[0] as TableTrace;
+    expect(table.type).toBe("table");
+    expect(table.header.values).toHaveLength(8);
+    expect(table.cells.values[0]).toEqual(["original", "&lt;b&gt;x&lt;/b&gt;"]);
+    expect(table.cells.values[2]).toEqual(["3", String(diagnose(regularized.history).bestEpoch)]);
+    expect((table.cells.font?.color as string[][])[0]).toEqual([colorFor("original"), colorFor(hostile)]);
+  });
+});
+
+describe("trainingProgress (the live figure)", () => {
+  it("draws a partial history on a fixed epoch axis", () => {
+    const partial = makeHistory({ loss: [0.6, 0.4] });
+    partial.params.epochs = 20;
+    const figure = trainingProgress("original", partial);
+    expect(figure.data).toHaveLength(4);
+    expect(figure.layout.xaxis?.range).toEqual([0.5, 20.5]);
+    expect(figure.layout.title?.text).toBe("original — epoch 2 of 20");
+    expect(scatter(figure).map((t) => t.line?.dash)).toEqual(["solid", "dash", "solid", "dash"]);
+  });
+});
+
+describe("weightHistograms", () => {
+  it("bins values with edge bins catching values outside the range", () => {
+    const h = histogram([-2, -0.5, 0, 0.1, 0.5, 3, NaN], 4, -1, 1);
+    expect(h.counts).toEqual([1, 1, 2, 2]); // -2 → first bin, -0.5 starts bin 2, 3 → last bin
+    expect(h.centers).toEqual([-0.75, -0.25, 0.25, 0.75]);
+    expect(h.total).toBe(6);
+    expect(h.skipped).toBe(1);
+  });
+
+  it("shows a narrower distribution for shrunk weights, in percent of each model's weights", () => {
+    const wide = Float32Array.from({ length: 1000 }, (_, i) => ((i % 100) - 49.5) / 100);
+    const narrow = wide.map((v) => v / 10);
+    const figure = weightHistograms({ original: [{ name: "k", values: wide }], l2: [{ name: "k", values: narrow }] }, { bins: 21 });
+    const bars = figure.data as BarTrace[];
+    expect(bars).toHaveLength(2);
+    bars.forEach((bar) => expect(bar.y.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 6));
+    const std = (name: string) => Number(/σ ([0-9.e-]+)/.exec(bars.find((b) => b.name.startsWith(name))!.name)![1]);
+    expect(std("l2")).toBeCloseTo(std("original") / 10, 3);
+    expect(bars[0].marker?.color).toBe(colorFor("original"));
+    expect(bars[0].x).toEqual(bars[1].x); // shared bins
+    expect(figure.layout.barmode).toBe("overlay");
+  });
+
+  it("reads the kernels of a real model without leaking tensors, and lays out subplots", () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })] });
+    const before = tf.memory().numTensors;
+    const figure = weightHistograms({ original: model, dropout: model }, { layout: "subplots", bins: 11 });
+    expect(tf.memory().numTensors).toBe(before);
+    const bars = figure.data as BarTrace[];
+    // 3×4 + 4×2 = 20 kernel weights; biases excluded.
+    const counts = bars.map((b) => b.y.reduce((a, c) => a + c, 0));
+    counts.forEach((c) => expect(c).toBeCloseTo(100, 6));
+    expect(bars[1].yaxis).toBe("y2");
+    expect(figure.layout.yaxis2?.domain).toBeDefined();
+    const firstOnly = weightHistograms({ original: model }, { kernels: [1], bins: 5 });
+    expect(((firstOnly.data[0] as BarTrace).y.reduce((a, b) => a + b, 0))).toBeCloseTo(100, 6);
+    expect(() => weightHistograms({ original: model }, { kernels: [2] })).toThrow(/kernel index 2 is out of range; it has 2 kernels/);
+    model.dispose();
+  });
+
+  it("throws for no models or bad options", () => {
+    expect(() => weightHistograms({})).toThrow(/no models given/);
+    expect(() => weightHistograms({ a: [{ name: "k", values: [1, 2] }] }, { bins: 1 })).toThrow(/bins must be an integer in \[2, 1000\]/);
+    expect(() => weightHistograms({ a: [] })).toThrow(/model "a" has no kernel weights/);
+    expect(() => weightHistograms({ a: [{ name: "k", values: [NaN] }] })).toThrow(/no finite kernel weights/);
+  });
+});
