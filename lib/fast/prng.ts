@@ -1,0 +1,74 @@
+/**
+ * A small seeded pseudo-random generator for everything a run draws at random: initial weights,
+ * the per-epoch shuffle, dropout seeds. Drawn in JavaScript (not by a backend) so that the same seed
+ * gives the same run on every backend and every machine.
+ */
+
+/** A seeded stream of numbers. */
+export interface Rng {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An unsigned 32-bit integer. */
+  nextUint32(): number;
+}
+
+/**
+ * sfc32 ("small fast counter") seeded through splitmix32: fast, passes PractRand, and gives
+ * well-spread streams even for neighbouring seeds 0, 1, 2, … (readers pick small seeds).
+ */
+export function createRng(seed: number): Rng {
+  if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}.`);
+  let s = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+  const splitmix = (): number => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = splitmix();
+  let b = splitmix();
+  let c = splitmix();
+  let d = splitmix();
+  const nextUint32 = (): number => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = ((c << 21) | (c >>> 11)) >>> 0;
+    c = (c + t) >>> 0;
+    return t;
+  };
+  // Warm up: the first outputs of a fresh state are correlated with the seed.
+  for (let i = 0; i < 12; i++) nextUint32();
+  return { nextUint32, next: () => nextUint32() / 4294967296 };
+}
+
+/** A seed for a run whose caller gave none, as Keras draws fresh weights on every unseeded run. */
+export function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+/** A uniformly random permutation of 0 … n-1 (Fisher–Yates). */
+export function permutation(n: number, rng: Rng): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
+  }
+  return order;
+}
+
+/**
+ * Keras's default kernel initializer, glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fanIn + fanOut)).
+ * Returns fanIn × fanOut values, row-major (the [inputDim, units] layout of a Dense kernel).
+ */
+export function glorotUniform(fanIn: number, fanOut: number, rng: Rng): Float32Array {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const values = new Float32Array(fanIn * fanOut);
+  for (let i = 0; i < values.length; i++) values[i] = (rng.next() * 2 - 1) * limit;
+  return values;
+}
