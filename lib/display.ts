@@ -40,6 +40,9 @@ export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 /** The machine-readable summary `{ rows: SummaryRow[] }` sent beside the HTML table. */
 export const SUMMARY_MIME = "application/vnd.fitlab.summary+json";
 
+/** Marks the output that carries plotly.js (initNotebook); front ends ignore it and show its HTML. */
+export const PLOTLY_LOADER_MIME = "application/vnd.fitlab.plotly-loader+json";
+
 /** A Jupyter MIME bundle: MIME type → content (a string, or JSON for +json types). */
 export type MimeBundle = Record<string, unknown>;
 
@@ -84,6 +87,8 @@ export function displayBundle(figure: Figure, options: BundleOptions = {}): Mime
 /** The bundle of the plotly.js loader alone (initNotebook, live figures shown before any other). */
 export function plotlyLoaderBundle(): MimeBundle {
   return {
+    // Marks this output as "plotly.js itself" for report writers that inline plotly.js their own way.
+    [PLOTLY_LOADER_MIME]: { version: plotlyVersion() },
     "text/html": plotlyLoaderHtml(),
     "text/plain": `plotly.js ${plotlyVersion()} loaded for this notebook's figures (offline copy).`,
   };

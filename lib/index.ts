@@ -38,4 +38,4 @@ export { clearRuns, readRun, writeRun, runKey, fingerprint, type CachedRun } fro
 
 // Figures (plain Plotly objects) and showing them in a notebook.
 export * from "./figures";
-export { show, showTable, showSummary, liveCurves, initNotebook, displayBundle, PLOTLY_MIME, SUMMARY_MIME } from "./display";
+export { show, showTable, showSummary, liveCurves, initNotebook, displayBundle, PLOTLY_MIME, SUMMARY_MIME, PLOTLY_LOADER_MIME } from "./display";

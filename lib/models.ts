@@ -7,7 +7,7 @@
  * loss and an optimizer, as the article's `keras.Sequential([...])` + `compile(...)` blocks say.
  */
 import * as tf from "@tensorflow/tfjs";
-import { createRng, glorotUniform } from "./fast/prng";
+import { createRng, glorotUniform } from "./random";
 
 export type Activation = "relu" | "sigmoid" | "softmax" | "linear" | "tanh";
 

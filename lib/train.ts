@@ -20,7 +20,7 @@ import { initBackend } from "./backend";
 import { batchMaker, BatchMaker, DenseMode, disposeInputBatch, InputBatch, sliceRows } from "./fast/batches";
 import { patchWasmMatMul } from "./fast/matmulPatch";
 import { DenseParams, evaluateBatch, LabelBatch, penaltyValue, trainStep, uploadLabels } from "./fast/network";
-import { createRng, permutation, randomSeed, Rng } from "./fast/prng";
+import { createRng, permutation, randomSeed, Rng } from "./random";
 import { createRmsprop } from "./fast/rmsprop";
 import { buildModel, ModelSpec, optimizerSettings, specFromModel, validateSpec } from "./models";
 import { fingerprint, readRun, runKey, writeRun, CachedRun } from "./runCache";
@@ -99,6 +99,19 @@ export interface Run extends RunLike {
   /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
   stopReason?: string;
   options: RunOptions;
+}
+
+let lastYield = Date.now();
+
+/**
+ * Lets the event loop run (timers, sockets) when `everyMs` have passed since it last did. Training
+ * is synchronous work; without this a notebook kernel could not answer heartbeats or interrupts,
+ * nor send the per-epoch lines and live figures while a long run is going.
+ */
+async function yieldNow(everyMs = 100): Promise<void> {
+  if (Date.now() - lastYield < everyMs) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = Date.now();
 }
 
 /** Frees the run's model (its weight tensors). */
@@ -447,6 +460,7 @@ export async function train(
       let seen = 0;
       const steps = Math.ceil(nTrain / opts.batchSize);
       for (let step = 0; step < steps; step++) {
+        await yieldNow();
         const start = step * opts.batchSize;
         const end = Math.min(start + opts.batchSize, nTrain);
         const input = trainMaker.make(start, end, order);
@@ -508,6 +522,7 @@ export async function train(
         }
       }
       for (const cb of callbacks) await cb(epoch, copyHistory(history));
+      await yieldNow(0);
     }
   } catch (err) {
     if (!givenModel) net.dispose();

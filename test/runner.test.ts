@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, promises as fs, readdirSync, symlinkSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { SummaryRow } from "../lib/types";
 import { executeNotebook } from "../scripts/jupyter/execute";
 import { KernelClient, KernelDiedError } from "../scripts/jupyter/kernel";
 import { jupyterEnv, registerKernel } from "../scripts/jupyter/kernelspec";
@@ -297,7 +298,7 @@ describe("HTML report", () => {
 });
 
 describe("summary table", () => {
-  const row = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r" };
+  const row: SummaryRow = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r" };
 
   it("keeps the latest summary output of a notebook and accepts a JSON string payload", () => {
     const nb: Notebook = {

@@ -8,7 +8,7 @@ import { initBackend } from "../lib/backend";
 import { batchMaker, disposeInputBatch, InputBatch } from "../lib/fast/batches";
 import { patchWasmMatMul } from "../lib/fast/matmulPatch";
 import { crossEntropy, DenseParams, forwardLogits, penalty, uploadLabels, variablesOf } from "../lib/fast/network";
-import { createRng, glorotUniform } from "../lib/fast/prng";
+import { createRng, glorotUniform } from "../lib/random";
 import { createRmsprop } from "../lib/fast/rmsprop";
 import { SparseRows, sparseMatMul, uploadSparseRows, disposeSparseTensors } from "../lib/fast/sparseMatMul";
 import type { DenseMatrix, MultiHotMatrix } from "../lib/types";

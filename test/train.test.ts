@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix } from "../lib/data/vectorize";
-import { createRng } from "../lib/fast/prng";
+import { createRng } from "../lib/random";
 import { buildModel, variant, variants } from "../lib/models";
 import { dispose, Run, train, TrainOptions } from "../lib/train";
 import type { DenseMatrix, History, MultiHotMatrix } from "../lib/types";

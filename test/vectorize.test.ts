@@ -1,5 +1,5 @@
 import { flattenImages, toDenseMatrix, vectorizeSequences } from "../lib/data/vectorize";
-import { mulberry32 } from "../lib/data/random";
+import { createRng } from "../lib/random";
 
 describe("vectorizeSequences", () => {
   it("gives each row's sorted unique ids, and the article's dense 0/1 matrix (hand-computed)", () => {
@@ -13,7 +13,8 @@ describe("vectorizeSequences", () => {
   });
 
   it("equals numpy's results[i, sequence] = 1 on random Keras-like sequences", () => {
-    const random = mulberry32(5);
+    const rng = createRng(5);
+    const random = (): number => rng.next();
     const dimension = 50;
     const sequences = Array.from({ length: 40 }, () =>
       Array.from({ length: Math.floor(random() * 30) }, () => Math.floor(random() * dimension)),

@@ -26,7 +26,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { mulberry32, shuffleInPlace } from "./random";
+import { createRng, shuffleInPlace } from "../random";
 
 /** The reviews, tokenized, in split order: first `trainCount` training reviews, then the test reviews. */
 export interface ImdbCorpus {
@@ -60,7 +60,7 @@ export interface CorpusOptions {
 /** Bump when the tokenization rule or the ranking changes: old caches then become stale. */
 export const TOKENIZER_VERSION = 1;
 /** Bump when the file layout changes. */
-export const CACHE_FORMAT_VERSION = 1;
+export const CACHE_FORMAT_VERSION = 2;
 /** Fixed seed of the train/test split (independent of loadData's `seed`). */
 export const SPLIT_SEED = 1;
 export const CACHE_FILE_NAME = "imdb-corpus.bin";
@@ -168,7 +168,7 @@ function readReviews(file: string): Review[] {
 
 /** Indices of each class, shuffled with SPLIT_SEED and halved: [train, test] review positions. */
 function splitByClass(reviews: Review[]): [number[], number[]] {
-  const random = mulberry32(SPLIT_SEED);
+  const random = createRng(SPLIT_SEED);
   const train: number[] = [];
   const test: number[] = [];
   for (const label of [0, 1]) {

@@ -17,7 +17,7 @@
  * preprocessing of the same Stanford reviews), so ids differ slightly from Keras's imdb.npz.
  */
 import { loadCorpus, type ImdbCorpus } from "./imdb-corpus";
-import { mulberry32, shuffleInPlace } from "./random";
+import { createRng, shuffleInPlace } from "../random";
 
 export { tokenize, loadCorpus, type ImdbCorpus } from "./imdb-corpus";
 
@@ -140,7 +140,7 @@ function dropCut(tokens: Int32Array, start: number, end: number, startChar: numb
 export function toSequences(corpus: ImdbCorpus, options: ResolvedImdbOptions): ImdbData {
   const { maxlen, seed, startChar, oovChar } = options;
   const n = corpus.labels.length;
-  const random = mulberry32(seed);
+  const random = createRng(seed);
   // As Keras: one generator shuffles the training split, then the test split.
   const orders = [
     shuffleInPlace(Int32Array.from({ length: corpus.trainCount }, (_, i) => i), random),

@@ -8,6 +8,8 @@ import { escapeHtml, renderMarkdown } from "./markdown";
 import { SUMMARY_MIME, SummaryRow, fixed } from "./summary";
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+/** lib/display.ts's marker of the output that carries plotly.js itself. */
+export const PLOTLY_LOADER_MIME = "application/vnd.fitlab.plotly-loader+json";
 
 export interface ReportOptions {
   title: string;
@@ -71,6 +73,8 @@ class ReportBuilder {
 
   /** The richest representation we can show offline; plotly JSON wins over its text/html fallback. */
   renderBundle(data: MimeBundle): string {
+    // The notebook's own copy of plotly.js: the report inlines plotly.js once in its head instead.
+    if (PLOTLY_LOADER_MIME in data) return "";
     if (PLOTLY_MIME in data) {
       const figure = asJson(data[PLOTLY_MIME]) as { data?: unknown; layout?: unknown; config?: Record<string, unknown> };
       const id = `plot-${++this.plots}`;

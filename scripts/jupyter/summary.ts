@@ -2,24 +2,12 @@
  * The lesson's closing table: notebooks display `{ rows: SummaryRow[] }` under SUMMARY_MIME; the
  * runner keeps the latest such output per notebook, prints one aligned table and writes summary.json.
  */
+import type { SummaryRow } from "../../lib/types";
 import { Notebook } from "./notebook";
 
 export const SUMMARY_MIME = "application/vnd.fitlab.summary+json";
 
-/**
- * One training run as the notebooks report it. Mirrors lib/types.ts's SummaryRow (kept local so the
- * runner compiles without lib/); null where a diverged run has no finite value.
- */
-export interface SummaryRow {
-  name: string;
-  epochs: number;
-  bestEpoch: number | null;
-  minValLoss: number | null;
-  maxValAccuracy: number | null;
-  finalGap: number | null;
-  verdict: string;
-  reason: string;
-}
+export type { SummaryRow };
 
 export interface NotebookSummaryRow extends SummaryRow {
   notebook: string;

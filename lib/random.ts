@@ -1,6 +1,6 @@
 /**
- * A small seeded pseudo-random generator for everything a run draws at random: initial weights,
- * the per-epoch shuffle, dropout seeds. Drawn in JavaScript (not by a backend) so that the same seed
+ * A small seeded pseudo-random generator for everything fitlab draws at random: dataset splits and
+ * orders, initial weights, the per-epoch shuffle, dropout seeds. Drawn in JavaScript (not by a backend) so that the same seed
  * gives the same run on every backend and every machine.
  */
 
@@ -49,17 +49,22 @@ export function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
-/** A uniformly random permutation of 0 … n-1 (Fisher–Yates). */
+/** Fisher–Yates shuffle of `items` in place, drawing from `rng`. Returns `items`. */
+export function shuffleInPlace(items: Int32Array, rng: Rng): Int32Array {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const tmp = items[i];
+    items[i] = items[j];
+    items[j] = tmp;
+  }
+  return items;
+}
+
+/** A uniformly random permutation of 0 … n-1. */
 export function permutation(n: number, rng: Rng): Int32Array {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    const tmp = order[i];
-    order[i] = order[j];
-    order[j] = tmp;
-  }
-  return order;
+  return shuffleInPlace(order, rng);
 }
 
 /**
