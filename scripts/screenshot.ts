@@ -8,8 +8,8 @@
  *   npm run screenshot -- --figure 4      the 4th figure of the notebook instead of the default
  *   npm run screenshot -- --notebook notebooks/02-….ipynb --match "128" --out /tmp/x.png
  *
- * The default figure is the first one whose title or trace names match --match (default
- * "512|bigger|higher", the higher-capacity IMDB model against the original); if none does, the
+ * The default figure is the first one shown by a `show(…)` cell with a trace whose name matches --match (default
+ * "512|larger|bigger|higher", the higher-capacity IMDB model against the original); if none does, the
  * figures are listed so one can be picked with --figure. Nothing is fetched from outside 127.0.0.1.
  */
 import { promises as fs } from "fs";
@@ -24,8 +24,8 @@ export const USAGE = `Usage: npm run screenshot -- [--notebook <file>] [--figure
 
 Runs the notebook in Chromium on the classic Notebook server and saves one rendered figure.
   --notebook <file>  default: notebooks/03-*.ipynb (else the last notebook)
-  --figure <n>       the n-th figure of the notebook (1-based, in order)
-  --match <regex>    the first figure whose title or trace names match (default "512|bigger|higher")
+  --figure <n>       the n-th figure shown by a show(…) cell (1-based, in order)
+  --match <regex>    the first figure with a trace name matching (default "512|larger|bigger|higher")
   --quick            inject the notebook's quick parameters (fast, for checking the script)
   --out <png>        default docs/overfitting-comparison.png
   --timeout <min>    how long Run All may take (default 60)`;
@@ -41,7 +41,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args | "help" {
   const root = projectRoot();
-  const args: Args = { match: /512|bigger|higher/i, quick: false, out: path.join(root, "docs", "overfitting-comparison.png"), timeoutMinutes: 60 };
+  const args: Args = { match: /512|larger|bigger|higher/i, quick: false, out: path.join(root, "docs", "overfitting-comparison.png"), timeoutMinutes: 60 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -140,12 +140,13 @@ export async function main(argv: string[]): Promise<number> {
     const problems = chartProblems(states);
     if (problems.length > 0) throw new Error(`figures did not render:\n${problems.join("\n")}`);
 
-    const figures = states.flatMap((s) => s.expected.map((figure, k) => ({ cellIndex: s.index, k, figure })));
+    // Figures shown by `show(…)` cells, in order (live training curves are progress, not the lesson's figures).
+    const figures = states.filter((s) => s.isFigure).flatMap((s) => s.expected.map((figure, k) => ({ cellIndex: s.index, k, figure })));
     const listing = figures.map((f, i) => `  ${i + 1}. ${f.figure.title} — ${f.figure.names.join(", ")}`).join("\n");
     const chosen =
       args.figure !== undefined
         ? figures[args.figure - 1]
-        : figures.find((f) => args.match.test([f.figure.title, ...f.figure.names].join(" ")));
+        : figures.find((f) => f.figure.names.some((name) => args.match.test(name)));
     if (!chosen) {
       throw new Error(
         `${args.figure !== undefined ? `there is no figure ${args.figure}` : `no figure matches ${args.match}`}; the notebook's figures:\n${listing}\npick one with --figure <n>`,
