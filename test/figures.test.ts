@@ -17,6 +17,10 @@ import {
   type TableTrace,
 } from "../lib/figures";
 import type { History, RunLike } from "../lib/types";
+import { initBackend } from "../lib/backend";
+
+// The weight-histogram tests build real models: on fitlab's backend, as users do.
+beforeAll(() => initBackend({ report: false }));
 
 /** A history with the given per-epoch metrics; epochs 0-based from `first`. */
 function makeHistory(metrics: Partial<History["history"]> & Pick<History["history"], "loss">, first = 0): History {

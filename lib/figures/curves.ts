@@ -36,10 +36,10 @@ function modeFor(points: number): ScatterTrace["mode"] {
   return points <= 40 ? "lines+markers" : "lines";
 }
 
-function epochAxis(logEpochs = false): PlotlyAxis {
-  return logEpochs
-    ? { title: { text: "Epoch (log scale)" }, type: "log" }
-    : { title: { text: "Epoch" }, tickformat: "d", rangemode: "normal" };
+/** The epoch axis; short runs get a tick per epoch (Plotly would otherwise tick at 0.5 steps: "1 1 2 2"). */
+function epochAxis(epochs: number, logEpochs = false): PlotlyAxis {
+  if (logEpochs) return { title: { text: "Epoch (log scale)" }, type: "log" };
+  return { title: { text: "Epoch" }, tickformat: "d", rangemode: "normal", ...(epochs <= 10 ? { dtick: 1 } : {}) };
 }
 
 function valueAxis(label: string, isAccuracy: boolean): PlotlyAxis {
@@ -142,7 +142,7 @@ export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions 
     },
   ];
   const layout = baseLayout(options.title ?? `Validation loss and accuracy — ${r.name}`);
-  layout.xaxis = epochAxis();
+  layout.xaxis = epochAxis(r.history.epoch.length);
   if (second) {
     layout.yaxis = { title: { text: "Validation loss (dashed)" } };
     layout.yaxis2 = { title: { text: "Validation accuracy (solid)" }, overlaying: "y", side: "right", tickformat: ".0%", showgrid: false };
@@ -230,7 +230,7 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
   const noteMissing = metric === "crossentropy" && !plainUsed ? " (no penalty recorded: loss shown)" : "";
   const label = metric === "crossentropy" ? "cross-entropy" : metric;
   const layout = baseLayout(options.title ?? `Training vs validation ${label} — ${r.name}${noteMissing}`);
-  layout.xaxis = epochAxis();
+  layout.xaxis = epochAxis(r.history.epoch.length);
   layout.yaxis = valueAxis(plainUsed ? "Cross-entropy (no penalty)" : label[0].toUpperCase() + label.slice(1), isAccuracy);
   layout.annotations = [];
   layout.shapes = [];
@@ -364,7 +364,7 @@ export function compareRuns(runs: RunsInput, metric: CompareMetric, options: Com
   const names = list.map((r) => r.name).join(" vs ");
   const smoothNote = smooth > 0 ? ` (smoothed, factor ${smooth})` : "";
   layout.title = { text: plotlyText(options.title ?? `${label}: ${names}${smoothNote}`) };
-  layout.xaxis = epochAxis(options.logEpochs);
+  layout.xaxis = epochAxis(Math.max(...list.map((run) => run.history.epoch.length)), options.logEpochs);
   layout.yaxis = valueAxis(label, isAccuracy);
   return { data, layout, config: { ...DEFAULT_CONFIG } };
 }
@@ -409,9 +409,10 @@ export function trainingProgress(name: string, history: History, options: Progre
   const last = epochs.length === 0 ? 0 : epochs[epochs.length - 1];
   const layout = baseLayout(`${name} — epoch ${last} of ${planned}`);
   const range: [number, number] = [0.5, Math.max(planned, last) + 0.5];
-  layout.xaxis = { title: { text: "Epoch" }, domain: [0, 0.45], range, tickformat: "d", anchor: "y" };
+  const dtick = Math.max(planned, last) <= 10 ? { dtick: 1 } : {};
+  layout.xaxis = { title: { text: "Epoch" }, domain: [0, 0.45], range, tickformat: "d", anchor: "y", ...dtick };
   layout.yaxis = { title: { text: "Loss" }, anchor: "x" };
-  layout.xaxis2 = { title: { text: "Epoch" }, domain: [0.55, 1], range, tickformat: "d", anchor: "y2" };
+  layout.xaxis2 = { title: { text: "Epoch" }, domain: [0.55, 1], range, tickformat: "d", anchor: "y2", ...dtick };
   layout.yaxis2 = { title: { text: "Accuracy" }, anchor: "x2", tickformat: ".0%" };
   layout.height = 400;
   // A shorter figure: the legend needs more room below the axis titles.
