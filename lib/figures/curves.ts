@@ -263,8 +263,9 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
         yref: "y",
         showarrow: true,
         arrowhead: 0,
-        ax: -60,
-        ay: 0,
+        // Up and to the left of the curves' ends, clear of the lines and the best-epoch star.
+        ax: -70,
+        ay: -45,
         xanchor: "right",
         font: { color: "#333", size: 12 },
         bgcolor: "rgba(255, 255, 255, 0.8)",
