@@ -187,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`\n${failed.length} of ${notebooks.length} notebooks failed: ${failed.join(", ")}\n`);
     return 1;
   }
-  console.log(`\nAll ${notebooks.length} notebooks ran; reports in ${args.out}/`);
+  console.log(`\n${notebooks.length === 1 ? "The notebook" : `All ${notebooks.length} notebooks`} ran; reports in ${args.out}/`);
   return 0;
 }
 
