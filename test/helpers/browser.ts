@@ -16,6 +16,8 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  // Containers often give /dev/shm only 64 MB, where Chromium crashes on big pages.
+  "--disable-dev-shm-usage",
 ];
 
 export interface LoggedRequest {
