@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Features, History } from "./types";
+import { findProjectRoot } from "./project";
 
 /** Bump when the on-disk layout changes: older entries then read as misses and are replaced. */
 export const RUN_CACHE_FORMAT = 1;
@@ -206,25 +207,7 @@ function hashData(hash: ReturnType<typeof createHash>, x: Fingerprintable, index
 /** `<project root>/data/runs`: the project root is the nearest folder above this file with fitlab's package.json. */
 export function defaultRunsDir(): string {
   if (process.env.FITLAB_RUNS_DIR) return path.resolve(process.env.FITLAB_RUNS_DIR);
-  return path.join(projectRoot(), "data", "runs");
-}
-
-function projectRoot(): string {
-  // Works from lib/ (ts-jest, ts-node) and from dist/lib/ (the compiled package) alike.
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, "package.json");
-    if (fs.existsSync(pkg)) {
-      try {
-        if (JSON.parse(fs.readFileSync(pkg, "utf8")).name === "fitlab") return dir;
-      } catch {
-        // An unreadable package.json is not ours; keep looking upwards.
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
+  return path.join(findProjectRoot() ?? process.cwd(), "data", "runs");
 }
 
 function cacheDir(options: RunCacheOptions | undefined): string {

@@ -13,8 +13,6 @@
  * per weight tensor instead of ~10 kernels. The model's own variables are trained, so the returned
  * tf.Sequential is an ordinary Keras-style model holding the trained weights.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
 import { batchMaker, BatchMaker, DenseMode, disposeInputBatch, InputBatch, sliceRows } from "./fast/batches";
@@ -25,6 +23,7 @@ import { createRmsprop } from "./fast/rmsprop";
 import { buildModel, ModelSpec, optimizerSettings, specFromModel, validateSpec } from "./models";
 import { fingerprint, readRun, runKey, writeRun, CachedRun } from "./runCache";
 import type { EpochCallback, Features, History, RunLike } from "./types";
+import { projectVersion } from "./project";
 
 export interface EarlyStopping {
   /** Epochs without improvement of the monitored value before training stops (≥ 1). */
@@ -280,23 +279,6 @@ function epochLine(h: History, i: number, seconds: number): string {
  */
 export const TRAINER_FORMAT = 1;
 
-let libraryVersion: string | undefined;
-/** fitlab's version from its package.json (part of every cache key: a new release retrains). */
-function version(): string {
-  if (libraryVersion) return libraryVersion;
-  let dir = __dirname;
-  for (;;) {
-    const file = path.join(dir, "package.json");
-    if (fs.existsSync(file)) {
-      const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "fitlab") return (libraryVersion = String(pkg.version));
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return (libraryVersion = "unknown");
-    dir = parent;
-  }
-}
-
 /** A spec with every default written out, so `{}` and `{ learningRate: 0.001 }` share a cache key. */
 function normalizedSpec(spec: ModelSpec, inputDim: number): ModelSpec {
   return {
@@ -426,7 +408,7 @@ export async function train(
         options: { ...runOptions, earlyStopping: runOptions.earlyStopping ?? null },
         data: fingerprint(features, labels),
         backend,
-        version: version(),
+        version: projectVersion(),
         trainer: TRAINER_FORMAT,
       })
     : undefined;

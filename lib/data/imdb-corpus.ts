@@ -27,6 +27,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createRng, shuffleInPlace } from "../random";
+import { projectRoot } from "../project";
+
+export { findProjectRoot } from "../project";
 
 /** The reviews, tokenized, in split order: first `trainCount` training reviews, then the test reviews. */
 export interface ImdbCorpus {
@@ -100,28 +103,9 @@ export function tokenize(text: string): string[] {
   return words;
 }
 
-/** The folder holding the package.json named "fitlab" above `from`, or undefined. */
-export function findProjectRoot(from: string = __dirname): string | undefined {
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    const file = path.join(dir, "package.json");
-    if (fs.existsSync(file)) {
-      try {
-        if (JSON.parse(fs.readFileSync(file, "utf8")).name === "fitlab") return dir;
-      } catch {
-        // An unreadable package.json is not ours; keep walking up.
-      }
-    }
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
-
 /** `<project root>/data`, where datasets are cached. */
 export function defaultCacheDir(): string {
-  const root = findProjectRoot();
-  if (!root) {
-    throw new Error(`Cannot find the fitlab project root (a package.json named "fitlab") above ${__dirname}: pass { cacheDir }.`);
-  }
-  return path.join(root, "data");
+  return path.join(projectRoot("{ cacheDir }"), "data");
 }
 
 /**
