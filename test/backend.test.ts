@@ -56,11 +56,15 @@ describe("initBackend", () => {
     await expect(initBackend()).rejects.toThrow(/FITLAB_BACKEND="webgpu".*tensorflow, wasm, cpu/);
   });
 
-  (tfjsNodeInstalled() ? it.skip : it)("says how to get a forced backend that is not installed", async () => {
-    await expect(initBackend({ backend: "tensorflow" })).rejects.toThrow(
-      /"tensorflow" backend .* not available: .*npm install @tensorflow\/tfjs-node@4\.22\.0/,
-    );
-    // The failed request leaves a working backend behind for the next caller.
+  it("says how to get a forced backend that is not installed (or uses it where it is)", async () => {
+    if (tfjsNodeInstalled()) {
+      expect(await initBackend({ backend: "tensorflow" })).toBe("tensorflow");
+    } else {
+      await expect(initBackend({ backend: "tensorflow" })).rejects.toThrow(
+        /"tensorflow" backend .* not available: .*npm install @tensorflow\/tfjs-node@4\.22\.0/,
+      );
+    }
+    // The request leaves a working backend behind for the next caller.
     expect(await initBackend({ backend: "wasm" })).toBe("wasm");
   });
 });
