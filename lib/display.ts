@@ -56,6 +56,17 @@ export interface DisplayContent {
 /** Sends one display message; `update` = true sends update_display_data for content.transient.display_id. */
 export type DisplayWriter = (content: DisplayContent, update: boolean) => void;
 
+/** A clear error for what is not a figure, e.g. `show(run)` instead of `show(plotValLossAndAcc(run))`. */
+function checkFigure(figure: unknown): asserts figure is Figure {
+  const f = figure as Partial<Figure> | null | undefined;
+  if (!f || typeof f !== "object" || !Array.isArray(f.data) || !f.layout || typeof f.layout !== "object") {
+    const got = f && typeof f === "object" ? `an object with keys ${Object.keys(f).slice(0, 6).join(", ") || "(none)"}` : String(f);
+    throw new Error(
+      `show: expected a Plotly figure { data: [...], layout: {...} } such as plotValLossAndAcc(run) or compareRuns([...], "val_loss") returns; got ${got}.`,
+    );
+  }
+}
+
 /** A one-line description of a figure, its text/plain form. */
 export function figureText(figure: Figure): string {
   const title = fromPlotlyText(figure.layout.title?.text ?? "untitled");
@@ -216,6 +227,7 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
       plotlySent = true;
     },
     show(figure: Figure) {
+      checkFigure(figure);
       const writer = findWriter();
       if (writer === null) {
         print(figureText(figure));

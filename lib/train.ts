@@ -566,8 +566,13 @@ async function fromCached(
   model.setWeights(values);
   tf.dispose(values);
   const history = cached.history;
-  for (let epoch = 0; epoch < history.epoch.length; epoch++) {
-    for (const cb of callbacks) await cb(epoch, copyHistory(history, epoch + 1));
+  try {
+    for (let epoch = 0; epoch < history.epoch.length; epoch++) {
+      for (const cb of callbacks) await cb(epoch, copyHistory(history, epoch + 1));
+    }
+  } catch (err) {
+    model.dispose(); // a failing callback must not leave an unreachable model behind
+    throw err;
   }
   const stopReason = typeof cached.meta.stopReason === "string" ? cached.meta.stopReason : undefined;
   return { name, spec, history, model, backend, seconds: (Date.now() - started) / 1000, fromCache: true, stopReason, options };

@@ -183,6 +183,15 @@ describe("show and the once-per-session plotly.js", () => {
   });
 });
 
+describe("show with something that is not a figure", () => {
+  it("names what it expected instead of failing deep inside", () => {
+    const { display, messages } = recordingDisplay();
+    expect(() => display.show(original as never)).toThrow(/show: expected a Plotly figure .*plotValLossAndAcc\(run\).*got an object with keys name, history/);
+    expect(() => display.show(undefined as never)).toThrow(/expected a Plotly figure.*got undefined/);
+    expect(messages).toHaveLength(0);
+  });
+});
+
 describe("showSummary", () => {
   it("sends the HTML table and the machine-readable rows in one bundle", () => {
     const { display, messages } = recordingDisplay();
