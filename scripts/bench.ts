@@ -163,40 +163,81 @@ function parseArgs(argv: string[]): { quick: boolean; workers: number; runs?: Va
   return args;
 }
 
-/** Runs the jobs on `count` worker threads, longest first; resolves with every result. */
+/** A result that carries only a failure (the run did not finish). */
+function failed(job: Job, worker: number, error: string): JobResult {
+  return { id: job.id, worker, error, seconds: NaN, epochsRun: 0, secondsPerEpoch: NaN, minValLoss: NaN, bestEpoch: 0, finalValAccuracy: NaN, dataSeconds: 0, maxRssMb: NaN };
+}
+
+/**
+ * Runs the jobs on `count` worker threads, longest first; resolves with exactly one result per job,
+ * in the order of `jobs` (a failed run has `error` set).
+ *
+ * A worker can die mid-run (an uncaught error, or the wasm instance running out of memory aborts
+ * the thread): its run then fails with the reason, and a fresh worker takes its place for the rest
+ * of the queue (the killing run is not retried, so this ends). A worker that dies before it is ready
+ * (the backend cannot start) is not replaced: if none is left, the runs still queued fail with why.
+ */
 async function runOnWorkers(jobs: Job[], count: number, onResult: (r: JobResult, job: Job) => void): Promise<JobResult[]> {
   const queue = [...jobs];
-  const results: JobResult[] = [];
-  const workers = Array.from({ length: Math.min(count, jobs.length) }, (_, index) => new Worker(__filename, { workerData: { index } }));
-  await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<void>((resolve, reject) => {
-          const next = (): void => {
-            const job = queue.shift();
-            if (job) worker.postMessage(job);
-            else {
-              worker.postMessage(null);
-              resolve();
-            }
-          };
-          worker.on("message", (msg: JobResult | "ready") => {
-            if (msg !== "ready") {
-              results.push(msg);
-              onResult(msg, jobs.find((j) => j.id === msg.id)!);
-            }
-            next();
-          });
-          worker.on("error", reject);
-        }),
-    ),
-  );
-  return results;
+  const results = new Map<number, JobResult>();
+  let alive = 0;
+  let nextIndex = 0;
+  let finish!: () => void;
+  const allDone = new Promise<void>((resolve) => (finish = resolve));
+
+  const record = (result: JobResult, job: Job): void => {
+    results.set(job.id, result);
+    onResult(result, job);
+  };
+  const checkDone = (): void => {
+    if (alive === 0) finish();
+  };
+
+  const startWorker = (): void => {
+    const index = nextIndex++;
+    const worker = new Worker(__filename, { workerData: { index } });
+    alive += 1;
+    let current: Job | undefined;
+    let ready = false;
+    let lastError: Error | undefined;
+
+    const next = (): void => {
+      current = queue.shift();
+      worker.postMessage(current ?? null); // null: nothing left, the worker exits
+    };
+    worker.on("message", (msg: JobResult | "ready") => {
+      if (msg === "ready") ready = true;
+      else if (current && msg.id === current.id) record(msg, current);
+      next();
+    });
+    // An uncaught error (e.g. "RangeError: WebAssembly.Memory(): could not allocate memory"); the
+    // thread then exits and "exit" below reports it with the run it was on.
+    worker.on("error", (error) => (lastError = error));
+    worker.on("exit", (code) => {
+      alive -= 1;
+      const why = `worker ${index} died (exit code ${code})${lastError ? `: ${lastError.stack ?? lastError.message}` : ""}`;
+      if (current) {
+        record(failed(current, index, `${why}\nwhile training ${current.variant}; the run was not retried`), current);
+        current = undefined;
+        if (queue.length > 0) startWorker();
+      } else if (!ready && alive === 0) {
+        for (const job of queue.splice(0)) record(failed(job, index, `not run: no worker left (${why})`), job);
+      }
+      checkDone();
+    });
+  };
+
+  for (let i = 0; i < Math.min(count, jobs.length); i++) startWorker();
+  await allDone;
+  // Every job has a result: each was either answered, failed by its worker's death, or failed
+  // above because no worker was left; this guards against a path that was missed.
+  return jobs.map((job) => results.get(job.id) ?? failed(job, -1, "not run: the bench lost track of this run"));
 }
 
 const mb = (bytes: number): string => `${Math.round(bytes)} MB`;
 
-async function main(): Promise<void> {
+/** 0 when every run finished, 1 when any failed (they are listed at the end). */
+async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const epochs = args.quick ? 3 : 20;
   const lesson = LESSON.filter((r) => !args.runs || args.runs.includes(r.variant));
@@ -208,7 +249,9 @@ async function main(): Promise<void> {
   if (lesson.some((r) => r.dataset === "imdb")) await loadImdb({ numWords: 10000, log: (l) => console.log(`  ${l}`) });
 
   const started = Date.now();
+  const failures: string[] = [];
   const results = await runOnWorkers(jobs, args.workers, (r, job) => {
+    if (r.error) failures.push(job.variant);
     if (r.error) console.log(`  ${job.variant}: FAILED\n${r.error}`);
     else console.log(`  done ${job.variant.padEnd(15)} ${r.seconds.toFixed(1).padStart(6)} s (worker ${r.worker})`);
   });
@@ -219,13 +262,17 @@ async function main(): Promise<void> {
   console.log("run              batch  epochs   s/epoch   total s   min val_loss (epoch)   final val_acc");
   for (const job of jobs) {
     const r = results.find((x) => x.id === job.id)!;
-    if (r.error) continue;
+    if (r.error) {
+      console.log(`${job.variant.padEnd(16)} FAILED (see above)`);
+      continue;
+    }
     console.log(
       `${job.variant.padEnd(16)} ${String(job.batchSize).padStart(5)} ${String(r.epochsRun).padStart(7)} ${r.secondsPerEpoch.toFixed(3).padStart(9)} ${r.seconds.toFixed(1).padStart(9)}   ${r.minValLoss.toFixed(4)} (${String(r.bestEpoch).padStart(2)})          ${r.finalValAccuracy.toFixed(4)}`,
     );
   }
-  const trainSeconds = results.reduce((s, r) => s + (r.seconds ?? 0), 0);
-  const dataSeconds = results.reduce((s, r) => s + (r.dataSeconds ?? 0), 0);
+  const finished = results.filter((r) => !r.error);
+  const trainSeconds = finished.reduce((s, r) => s + r.seconds, 0);
+  const dataSeconds = finished.reduce((s, r) => s + r.dataSeconds, 0);
   console.log("");
   console.log(`whole lesson: ${wall.toFixed(1)} s wall clock on ${args.workers} worker(s) (sum of training times ${trainSeconds.toFixed(1)} s; data loading inside workers ${dataSeconds.toFixed(1)} s)`);
   console.log(`peak memory (RSS of the whole process, all workers): ${mb(lessonPeak)}`);
@@ -244,6 +291,7 @@ async function main(): Promise<void> {
       ["sparse (multi-hot rows)", sparse],
       ["dense (0/1 matrix)", dense],
     ] as const) {
+      if (r.error) failures.push(`imdb.original ${label}`);
       if (r.error) console.log(`  ${label}: FAILED\n${r.error}`);
       else console.log(`  ${label.padEnd(24)} ${r.secondsPerEpoch.toFixed(3)} s/epoch → ${(r.secondsPerEpoch * 20).toFixed(1)} s for 20 epochs (extrapolated)`);
     }
@@ -251,13 +299,21 @@ async function main(): Promise<void> {
     console.log(`  peak memory including the dense run: ${mb(process.resourceUsage().maxRSS / 1024)}`);
   }
   console.log(`load average at end: ${os.loadavg().map((v) => v.toFixed(2)).join(", ")} (other processes share these cores: compare ratios)`);
+  if (failures.length > 0) {
+    console.error(`\nbench: ${failures.length} run(s) failed: ${failures.join(", ")} (their timings above are missing)`);
+    return 1;
+  }
+  return 0;
 }
 
 if (isMainThread) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 } else {
   void workerMain();
 }

@@ -1,6 +1,8 @@
 /**
  * `npm start`: opens JupyterLab (or the classic Notebook) on notebooks/ with this project's tslab
- * registered in <root>/.jupyter/data, so nothing outside the project changes.
+ * registered in <root>/.jupyter/data, put first on JUPYTER_PATH so Jupyter finds it. Nothing outside
+ * the project changes, and the user's own Jupyter data folder (extensions, other kernels, trusted
+ * notebooks) stays in use.
  *
  *   npm start                      open the notebooks
  *   npm start -- --no-browser      extra arguments go to Jupyter
@@ -33,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const spec = await registerKernel(dataDir, root);
   const args = [app, `--notebook-dir=${path.join(root, "notebooks")}`, ...extra];
   console.log(`fitlab: tslab kernel registered in ${spec}`);
-  console.log(`fitlab: JUPYTER_DATA_DIR=${env.JUPYTER_DATA_DIR} JUPYTER_PATH=${env.JUPYTER_PATH}`);
+  console.log(`fitlab: JUPYTER_PATH=${env.JUPYTER_PATH}`);
   console.log(`fitlab: jupyter ${args.join(" ")}`);
   if (dryRun) return 0;
   const child = spawn("jupyter", args, { cwd: root, env, stdio: "inherit" });

@@ -24,6 +24,8 @@ export interface ExecuteNotebookOptions {
   quick?: boolean;
   /** Per-cell timeout in seconds; default 600. */
   timeoutSeconds?: number;
+  /** How long a timed-out cell's kernel may take to honour the interrupt, in seconds; default 5. */
+  interruptGraceSeconds?: number;
   /** Passed to the kernel as FITLAB_BACKEND. */
   backend?: string;
   /** Extra kernel options (heartbeat, tslab path, environment). */
@@ -157,6 +159,7 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
       try {
         const reply = await kernel.execute(cell.source, {
           timeoutMs,
+          interruptGraceMs: options.interruptGraceSeconds === undefined ? undefined : options.interruptGraceSeconds * 1000,
           onIopub: (message) => recorder.record(cell, message),
         });
         if (reply.executionCount !== null) cell.execution_count = reply.executionCount;

@@ -57,6 +57,12 @@ export class KernelDiedError extends Error {
   override name = "KernelDiedError";
 }
 
+/** How the kernel process ended: its exit code, or the signal that killed it (both null if it never started). */
+export interface KernelExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 /** A cell ran longer than its timeout; `interrupted` says whether the kernel honoured SIGINT. */
 export class CellTimeoutError extends Error {
   override name = "CellTimeoutError";
@@ -146,8 +152,19 @@ export class KernelClient {
   private heartbeatTimer?: NodeJS.Timeout;
   private lastBeat = Date.now();
   private deathReason: string | null = null;
-  private readonly deathListeners = new Set<(reason: string) => void>();
+  /**
+   * Waits currently racing the kernel's death (see raceDeath). Each removes itself when its race
+   * ends, so the set holds only the waits in progress, however many cells and polls came before.
+   */
+  private readonly deathWaiters = new Set<() => void>();
   private closed = false;
+  private markExited!: (exit: KernelExit) => void;
+
+  /**
+   * Resolves once the kernel process has exited and Node has reaped it (its pid no longer names a
+   * process of ours), or at shutdown if it never started. Await it instead of sleeping.
+   */
+  readonly exited: Promise<KernelExit> = new Promise((resolve) => (this.markExited = resolve));
 
   private constructor(private readonly options: KernelOptions) {}
 
@@ -201,10 +218,16 @@ export class KernelClient {
     });
     this.child.stdout?.on("data", (chunk: Buffer) => this.stderr.push(chunk));
     this.child.stderr?.on("data", (chunk: Buffer) => this.stderr.push(chunk));
-    this.child.on("error", (error) => this.die(`could not start ${tslab}: ${error.message}`));
-    this.child.on("exit", (code, signal) =>
-      this.die(`the kernel process exited (${signal ? `signal ${signal}` : `code ${code}`})`),
-    );
+    this.child.on("error", (error) => {
+      this.die(`could not start ${tslab}: ${error.message}`);
+      // A spawn failure has no process, so no "exit" will follow.
+      if (this.child.pid === undefined) this.markExited({ code: null, signal: null });
+    });
+    // Node emits "exit" after libuv's waitpid: the process is gone and reaped.
+    this.child.on("exit", (code, signal) => {
+      this.die(`the kernel process exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+      this.markExited({ code, signal });
+    });
 
     const address = (port: number) => `tcp://${LOCALHOST}:${port}`;
     this.shell.connect(address(shell));
@@ -248,20 +271,41 @@ export class KernelClient {
         });
       });
       await this.shell.send(encodeMessage(request, this.key));
-      await Promise.race([answered, delay(250), this.deathPromise()]);
+      await this.raceDeath(answered, 250);
       this.pending.delete(request.header.msg_id);
     }
   }
 
-  private deathPromise(): Promise<void> {
+  /**
+   * "done" if `work` settles first, "died" if the kernel dies first, "timeout" after `ms`.
+   *
+   * Why a waiter that removes itself instead of Promise.race against one shared death promise:
+   * Promise.race attaches a reaction to every input, and a reaction on a promise that stays pending
+   * for the kernel's whole life is only released when that promise settles. The start-up poll
+   * (every 250 ms) and every cell would pile them up exactly like the listeners did before.
+   */
+  private raceDeath(work: Promise<void>, ms: number): Promise<"done" | "died" | "timeout"> {
+    if (this.deathReason) return Promise.resolve("died");
     return new Promise((resolve) => {
-      if (this.deathReason) return resolve();
-      const listener = () => {
-        this.deathListeners.delete(listener);
-        resolve();
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: "done" | "died" | "timeout") => {
+        if (timer) clearTimeout(timer);
+        this.deathWaiters.delete(onDeath);
+        resolve(outcome);
       };
-      this.deathListeners.add(listener);
+      const onDeath = () => finish("died");
+      this.deathWaiters.add(onDeath);
+      if (Number.isFinite(ms)) timer = setTimeout(() => finish("timeout"), ms);
+      work.then(
+        () => finish("done"),
+        () => finish("done"),
+      );
     });
+  }
+
+  /** Waits currently racing the kernel's death; 0 between waits (the leak check of the tests). */
+  get pendingWaits(): number {
+    return this.deathWaiters.size;
   }
 
   private async receiveLoop(socket: zmq.Dealer | zmq.Subscriber, channel: "shell" | "iopub" | "control") {
@@ -332,7 +376,7 @@ export class KernelClient {
     if (this.deathReason) return;
     this.deathReason = reason;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    for (const listener of [...this.deathListeners]) listener(reason);
+    for (const waiter of [...this.deathWaiters]) waiter();
   }
 
   /**
@@ -355,10 +399,10 @@ export class KernelClient {
     try {
       await this.shell.send(encodeMessage(request, this.key));
       const timeoutMs = options.timeoutMs ?? Infinity;
-      const outcome = await raceWithTimeout(done, this.deathPromise(), timeoutMs);
+      const outcome = await this.raceDeath(done, timeoutMs);
       if (outcome === "timeout") {
         this.interrupt();
-        const grace = await raceWithTimeout(done, this.deathPromise(), options.interruptGraceMs ?? 5000);
+        const grace = await this.raceDeath(done, options.interruptGraceMs ?? 5000);
         throw new CellTimeoutError(timeoutMs, grace === "done");
       }
       if (outcome === "died" || !pending.reply) throw new KernelDiedError(this.deathReason ?? "the kernel died");
@@ -380,27 +424,29 @@ export class KernelClient {
 
   /**
    * Asks the kernel to shut down, kills it if it has not exited within `graceMs`, closes every socket
-   * and deletes the connection file. Safe to call more than once.
+   * and deletes the connection file. Safe to call more than once. Returns once the process has been
+   * reaped (or, in the pathological case of a process SIGKILL cannot end, after `killWaitMs`).
    */
-  async shutdown(graceMs = 2000): Promise<void> {
+  async shutdown(graceMs = 2000, killWaitMs = 30_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     liveKernels.delete(this);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const child = this.child as ChildProcess | undefined;
+    if (!child || child.pid === undefined) {
+      // Never spawned (or the spawn failed): there is no process to wait for.
+      this.markExited({ code: null, signal: null });
+    } else if (child.exitCode === null && child.signalCode === null) {
+      const exited = this.exited.then(() => true);
       if (!this.deathReason) {
         const request = newMessage("shutdown_request", { restart: false }, this.session);
         await Promise.race([this.control.send(encodeMessage(request, this.key)).catch(() => undefined), delay(500)]);
       }
-      const exitedInTime = await Promise.race([
-        exited.then(() => true),
-        delay(this.deathReason ? 0 : graceMs).then(() => false),
-      ]);
+      const exitedInTime = await Promise.race([exited, delay(this.deathReason ? 0 : graceMs).then(() => false)]);
       if (!exitedInTime) {
         child.kill("SIGKILL");
-        await Promise.race([exited, delay(graceMs)]);
+        // SIGKILL cannot be ignored, but on a loaded machine the exit can take a while to arrive.
+        await Promise.race([exited, delay(killWaitMs)]);
       }
     }
     this.die("the kernel was shut down");
@@ -415,25 +461,4 @@ function warnDropped(channel: string, reason: string): void {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** "done" if `work` settles first, "died" if `death` does, "timeout" after `ms`. */
-async function raceWithTimeout(
-  work: Promise<void>,
-  death: Promise<void>,
-  ms: number,
-): Promise<"done" | "died" | "timeout"> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    if (Number.isFinite(ms)) timer = setTimeout(() => resolve("timeout"), ms);
-  });
-  try {
-    return await Promise.race([
-      work.then(() => "done" as const),
-      death.then(() => "died" as const),
-      timeout,
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
 }

@@ -1,7 +1,8 @@
 /**
  * Registers the project's tslab as a Jupyter kernel in a project-local data folder, and finds which
- * Jupyter front end is installed. Nothing global is touched: the caller points Jupyter at the folder
- * through JUPYTER_DATA_DIR / JUPYTER_PATH (see jupyterEnv).
+ * Jupyter front end is installed. Nothing global is touched: the caller puts the folder first on
+ * JUPYTER_PATH (see jupyterEnv), so Jupyter finds the kernel there while the user's own data
+ * folder (labextensions, other kernels, the trust database) stays what it was.
  */
 import { spawnSync } from "child_process";
 import { promises as fs } from "fs";
@@ -35,10 +36,18 @@ export async function registerKernel(dataDir: string, root = projectRoot()): Pro
   return file;
 }
 
-/** The environment that makes Jupyter find kernels in `dataDir` first (existing paths are kept after it). */
+/**
+ * The environment that makes Jupyter find kernels in `dataDir` first: `dataDir` is prepended to
+ * JUPYTER_PATH (the highest-priority data search path) and any existing entries follow it.
+ *
+ * JUPYTER_DATA_DIR is deliberately left alone: it is the user's *writable* data folder, and
+ * pointing it into the project would hide ~/.local/share/jupyter (labextensions such as
+ * jupyterlab-plotly, other kernels) and move the notebook trust database and cookie secret into
+ * the repository. Callers that want an isolated data folder (the tests' workspaces) set it themselves.
+ */
 export function jupyterEnv(dataDir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const jupyterPath = [dataDir, base.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
-  return { ...base, JUPYTER_DATA_DIR: dataDir, JUPYTER_PATH: jupyterPath };
+  const existing = (base.JUPYTER_PATH ?? "").split(path.delimiter).filter((entry) => entry !== "" && entry !== dataDir);
+  return { ...base, JUPYTER_PATH: [dataDir, ...existing].join(path.delimiter) };
 }
 
 export type JupyterFrontEnd = "lab" | "notebook";

@@ -3,13 +3,14 @@
  * and Plotly figures drawn by plotly.js inlined once, so the file works offline from file://.
  */
 import { readFileSync } from "fs";
+// The MIME types the notebooks' outputs carry, from the module that emits them (lib/display loads
+// only the figure builders and html helpers: no TensorFlow.js, no tslab).
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME } from "../../lib/display";
 import { Cell, MimeBundle, Notebook, Output } from "./notebook";
 import { escapeHtml, renderMarkdown } from "./markdown";
 import { SUMMARY_MIME, SummaryRow, fixed } from "./summary";
 
-export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
-/** lib/display.ts's marker of the output that carries plotly.js itself. */
-export const PLOTLY_LOADER_MIME = "application/vnd.fitlab.plotly-loader+json";
+export { PLOTLY_LOADER_MIME, PLOTLY_MIME };
 
 export interface ReportOptions {
   title: string;

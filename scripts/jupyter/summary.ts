@@ -2,10 +2,11 @@
  * The lesson's closing table: notebooks display `{ rows: SummaryRow[] }` under SUMMARY_MIME; the
  * runner keeps the latest such output per notebook, prints one aligned table and writes summary.json.
  */
+import { SUMMARY_MIME } from "../../lib/display";
 import type { SummaryRow } from "../../lib/types";
 import { Notebook } from "./notebook";
 
-export const SUMMARY_MIME = "application/vnd.fitlab.summary+json";
+export { SUMMARY_MIME };
 
 export type { SummaryRow };
 

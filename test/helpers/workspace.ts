@@ -7,8 +7,9 @@
  *                               real files, so every other path the library computes from __dirname
  *                               still points into the project)
  *   <tmp>/notebooks/*.ipynb     copies with the parameters injected (runner's injectParameters)
- *   <tmp>/jupyter/data          JUPYTER_DATA_DIR: this project's tslab kernelspec (runner's
- *                               registerKernel), the notebook server's trust database and secret
+ *   <tmp>/jupyter/data          first on JUPYTER_PATH (jupyterEnv), holding this project's tslab
+ *                               kernelspec (runner's registerKernel); also JUPYTER_DATA_DIR, so the
+ *                               notebook server's trust database and secret stay in the workspace
  *   <tmp>/jupyter/{config,runtime}  so no user configuration or global runtime file is read or written
  *   <tmp>/runs/<label>          a fresh run cache per execution (FITLAB_RUNS_DIR): every execution trains
  *
@@ -109,6 +110,9 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
       env(label: string) {
         return {
           ...jupyterEnv(jupyterDataDir),
+          // jupyterEnv only adds the kernel's folder to JUPYTER_PATH (npm start keeps the user's
+          // data folder); a test must not read or write the user's trust database, so isolate it.
+          JUPYTER_DATA_DIR: jupyterDataDir,
           JUPYTER_CONFIG_DIR: path.join(dir, "jupyter", "config"),
           JUPYTER_RUNTIME_DIR: path.join(dir, "jupyter", "runtime"),
           // Jupyter warns when the platform dirs are not used; the explicit ones above are the point.
