@@ -7,12 +7,13 @@
  * through instead of dropping them and have no heartbeat (enchannel-zmq-backend 10).
  */
 import { ChildProcess, spawn } from "child_process";
-import { existsSync, promises as fs } from "fs";
+import { promises as fs } from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "./wire";
+import { projectRoot as libProjectRoot } from "../../lib/project";
 
 const LOCALHOST = "127.0.0.1";
 
@@ -95,15 +96,9 @@ export async function findFreePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** The project root: scripts/jupyter/ in the sources, dist/scripts/jupyter/ when compiled. */
+/** The project root (scripts/jupyter/ in the sources, dist/scripts/jupyter/ when compiled). */
 export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(path.join(dir, "package.json"))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
+  return libProjectRoot("the tslab binary explicitly (options.tslab)");
 }
 
 interface Pending {
