@@ -36,6 +36,11 @@ function modeFor(points: number): ScatterTrace["mode"] {
   return points <= 40 ? "lines+markers" : "lines";
 }
 
+/** One curve of a run: its colour, solid (training) or dashed (validation), markers on short runs. */
+function curve(name: string, x: number[], y: (number | null)[], color: string, dash: "solid" | "dash", mode: ScatterTrace["mode"]): ScatterTrace {
+  return { type: "scatter", name, x, y, mode, line: { color, dash, width: 2 }, marker: { color, size: 5 } };
+}
+
 /** The epoch axis; short runs get a tick per epoch (Plotly would otherwise tick at 0.5 steps: "1 1 2 2"). */
 function epochAxis(epochs: number, logEpochs = false): PlotlyAxis {
   if (logEpochs) return { title: { text: "Epoch (log scale)" }, type: "log" };
@@ -121,25 +126,8 @@ export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions 
   const second = options.secondAxis ?? true;
   const mode = modeFor(loss.x.length);
   const data: ScatterTrace[] = [
-    {
-      type: "scatter",
-      name: "validation loss",
-      x: loss.x,
-      y: loss.y,
-      mode,
-      line: { color, dash: "dash", width: 2 },
-      marker: { color, size: 5 },
-    },
-    {
-      type: "scatter",
-      name: "validation accuracy",
-      x: acc.x,
-      y: acc.y,
-      mode,
-      line: { color, dash: "solid", width: 2 },
-      marker: { color, size: 5 },
-      ...(second ? { yaxis: "y2" } : {}),
-    },
+    curve("validation loss", loss.x, loss.y, color, "dash", mode),
+    { ...curve("validation accuracy", acc.x, acc.y, color, "solid", mode), ...(second ? { yaxis: "y2" } : {}) },
   ];
   const layout = baseLayout(options.title ?? `Validation loss and accuracy — ${r.name}`);
   layout.xaxis = epochAxis(r.history.epoch.length);
@@ -213,15 +201,9 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
   const mode = modeFor(train.x.length);
   const isAccuracy = metric === "accuracy";
   const data: ScatterTrace[] = [
-    { type: "scatter", name: LABELS[trainField], x: train.x, y: train.y, mode, line: { color, dash: "solid", width: 2 }, marker: { color, size: 5 } },
+    curve(LABELS[trainField], train.x, train.y, color, "solid", mode),
     {
-      type: "scatter",
-      name: LABELS[valField],
-      x: val.x,
-      y: val.y,
-      mode,
-      line: { color, dash: "dash", width: 2 },
-      marker: { color, size: 5 },
+      ...curve(LABELS[valField], val.x, val.y, color, "dash", mode),
       // Shades the generalization gap: Plotly fills from this trace to the previous one (training).
       fill: "tonexty",
       fillcolor: withAlpha(color, 0.15),
@@ -347,13 +329,7 @@ export function compareRuns(runs: RunsInput, metric: CompareMetric, options: Com
         });
       }
       data.push({
-        type: "scatter",
-        name: plotlyText(name),
-        x: series.x,
-        y: smooth > 0 ? smoothSeries(series.y, smooth) : series.y,
-        mode,
-        line: { color, dash, width: 2 },
-        marker: { color, size: 5 },
+        ...curve(plotlyText(name), series.x, smooth > 0 ? smoothSeries(series.y, smooth) : series.y, color, dash, mode),
         legendgroup: plotlyText(run.name),
       });
     }
@@ -394,17 +370,8 @@ export function trainingProgress(name: string, history: History, options: Progre
       const values = history.history[field];
       if (!Array.isArray(values)) continue;
       const n = Math.min(values.length, epochs.length);
-      data.push({
-        type: "scatter",
-        name: LABELS[field],
-        x: epochs.slice(0, n),
-        y: values.slice(0, n).map(finiteOrNull),
-        mode: "lines+markers",
-        line: { color, dash: field === valField ? "dash" : "solid", width: 2 },
-        marker: { color, size: 5 },
-        xaxis,
-        yaxis,
-      });
+      const y = values.slice(0, n).map(finiteOrNull);
+      data.push({ ...curve(LABELS[field], epochs.slice(0, n), y, color, field === valField ? "dash" : "solid", "lines+markers"), xaxis, yaxis });
     }
   }
   const last = epochs.length === 0 ? 0 : epochs[epochs.length - 1];
