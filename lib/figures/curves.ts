@@ -36,6 +36,9 @@ function modeFor(points: number): ScatterTrace["mode"] {
   return points <= 40 ? "lines+markers" : "lines";
 }
 
+/** Accuracy ticks with one decimal: validation accuracy often spans a point or two (92.5%, 93.0%). */
+const ACCURACY_TICKS = ".1%";
+
 /** One curve of a run: its colour, solid (training) or dashed (validation), markers on short runs. */
 function curve(name: string, x: number[], y: (number | null)[], color: string, dash: "solid" | "dash", mode: ScatterTrace["mode"]): ScatterTrace {
   return { type: "scatter", name, x, y, mode, line: { color, dash, width: 2 }, marker: { color, size: 5 } };
@@ -48,7 +51,7 @@ function epochAxis(epochs: number, logEpochs = false): PlotlyAxis {
 }
 
 function valueAxis(label: string, isAccuracy: boolean): PlotlyAxis {
-  return isAccuracy ? { title: { text: label }, tickformat: ".0%" } : { title: { text: label } };
+  return isAccuracy ? { title: { text: label }, tickformat: ACCURACY_TICKS } : { title: { text: label } };
 }
 
 function baseLayout(title: string): PlotlyLayout {
@@ -133,7 +136,7 @@ export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions 
   layout.xaxis = epochAxis(r.history.epoch.length);
   if (second) {
     layout.yaxis = { title: { text: "Validation loss (dashed)" } };
-    layout.yaxis2 = { title: { text: "Validation accuracy (solid)" }, overlaying: "y", side: "right", tickformat: ".0%", showgrid: false };
+    layout.yaxis2 = { title: { text: "Validation accuracy (solid)" }, overlaying: "y", side: "right", tickformat: ACCURACY_TICKS, showgrid: false };
   } else {
     layout.yaxis = { title: { text: "Accuracy / loss" } };
   }
@@ -381,7 +384,7 @@ export function trainingProgress(name: string, history: History, options: Progre
   layout.xaxis = { title: { text: "Epoch" }, domain: [0, 0.45], range, tickformat: "d", anchor: "y", ...dtick };
   layout.yaxis = { title: { text: "Loss" }, anchor: "x" };
   layout.xaxis2 = { title: { text: "Epoch" }, domain: [0.55, 1], range, tickformat: "d", anchor: "y2", ...dtick };
-  layout.yaxis2 = { title: { text: "Accuracy" }, anchor: "x2", tickformat: ".0%" };
+  layout.yaxis2 = { title: { text: "Accuracy" }, anchor: "x2", tickformat: ACCURACY_TICKS };
   layout.height = 400;
   // A shorter figure: the legend needs more room below the axis titles.
   layout.legend = { orientation: "h", x: 0, y: -0.3, yanchor: "top" };
