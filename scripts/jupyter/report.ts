@@ -5,10 +5,10 @@
 import { readFileSync } from "fs";
 // The MIME types the notebooks' outputs carry, from the module that emits them (lib/display loads
 // only the figure builders and html helpers: no TensorFlow.js, no tslab).
-import { PLOTLY_LOADER_MIME, PLOTLY_MIME } from "../../lib/display";
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME, summaryHtml } from "../../lib/display";
 import { Cell, MimeBundle, Notebook, Output } from "./notebook";
 import { escapeHtml, renderMarkdown } from "./markdown";
-import { SUMMARY_MIME, SummaryRow, fixed } from "./summary";
+import { SUMMARY_MIME, SummaryRow } from "./summary";
 
 export { PLOTLY_LOADER_MIME, PLOTLY_MIME };
 
@@ -56,19 +56,6 @@ function asJson(value: unknown): unknown {
   return typeof value === "string" ? JSON.parse(value) : value;
 }
 
-function summaryTable(rows: SummaryRow[]): string {
-  const head = ["run", "epochs", "best epoch", "min val loss", "max val acc", "gap", "verdict", "why"];
-  const body = rows
-    .map((r) =>
-      [r.name, r.epochs, r.bestEpoch ?? "-", fixed(r.minValLoss, 4), fixed(r.maxValAccuracy, 4), fixed(r.finalGap, 4), r.verdict, r.reason]
-        .map((v) => `<td>${escapeHtml(String(v))}</td>`)
-        .join(""),
-    )
-    .map((cells) => `<tr>${cells}</tr>`)
-    .join("\n");
-  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>\n${body}\n</tbody></table>`;
-}
-
 class ReportBuilder {
   plots = 0;
 
@@ -88,7 +75,7 @@ class ReportBuilder {
     if ("text/html" in data) return String(data["text/html"]);
     if (SUMMARY_MIME in data) {
       const rows = (asJson(data[SUMMARY_MIME]) as { rows?: SummaryRow[] }).rows;
-      if (Array.isArray(rows)) return summaryTable(rows);
+      if (Array.isArray(rows)) return summaryHtml(rows);
     }
     if ("image/svg+xml" in data) return String(data["image/svg+xml"]);
     for (const mime of ["image/png", "image/jpeg", "image/gif"]) {
