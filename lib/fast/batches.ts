@@ -82,53 +82,52 @@ function denseMaker(m: DenseMatrix): BatchMaker {
   };
 }
 
-function csrMaker(m: DenseMatrix): BatchMaker {
-  const csr = toCsr(m);
+/** One row's non-zeros: column ids, and their values (absent: all 1, as in multi-hot rows). */
+interface RowEntries {
+  ids: Int32Array;
+  values?: Float32Array;
+}
+
+/** Batches of sparse rows (ids, owning row, optional values), copied in the order asked for. */
+function sparseMaker(rows: number, cols: number, weighted: boolean, row: (r: number) => RowEntries): BatchMaker {
   return {
-    rows: m.rows,
-    cols: m.cols,
+    rows,
+    cols,
     make(start, end, order) {
       const n = end - start;
+      const entries: RowEntries[] = [];
       let nnz = 0;
       for (let i = start; i < end; i++) {
-        const r = rowAt(order, i);
-        nnz += csr.rowStart[r + 1] - csr.rowStart[r];
+        const e = row(rowAt(order, i));
+        entries.push(e);
+        nnz += e.ids.length;
       }
-      const batch: SparseRows = { rows: n, cols: m.cols, ids: new Int32Array(nnz), rowOf: new Int32Array(nnz), values: new Float32Array(nnz) };
+      const batch: SparseRows = { rows: n, cols, ids: new Int32Array(nnz), rowOf: new Int32Array(nnz) };
+      if (weighted) batch.values = new Float32Array(nnz);
       let k = 0;
-      for (let i = 0; i < n; i++) {
-        const r = rowAt(order, start + i);
-        const from = csr.rowStart[r];
-        const to = csr.rowStart[r + 1];
-        batch.ids.set(csr.ids.subarray(from, to), k);
-        batch.values!.set(csr.values.subarray(from, to), k);
-        batch.rowOf.fill(i, k, k + to - from);
-        k += to - from;
-      }
+      entries.forEach((e, i) => {
+        batch.ids.set(e.ids, k);
+        if (batch.values && e.values) batch.values.set(e.values, k);
+        batch.rowOf.fill(i, k, k + e.ids.length);
+        k += e.ids.length;
+      });
       return { kind: "sparse", rows: n, x: uploadSparseRows(batch) };
     },
   };
 }
 
+/** Dense rows through the sparse layer: only their non-zero pixels, weighted by value. */
+function csrMaker(m: DenseMatrix): BatchMaker {
+  const csr = toCsr(m);
+  return sparseMaker(m.rows, m.cols, true, (r) => {
+    const from = csr.rowStart[r];
+    const to = csr.rowStart[r + 1];
+    return { ids: csr.ids.subarray(from, to), values: csr.values.subarray(from, to) };
+  });
+}
+
 function multiHotMaker(m: MultiHotMatrix): BatchMaker {
-  return {
-    rows: m.rows,
-    cols: m.cols,
-    make(start, end, order) {
-      const n = end - start;
-      let nnz = 0;
-      for (let i = start; i < end; i++) nnz += m.ids[rowAt(order, i)].length;
-      const batch: SparseRows = { rows: n, cols: m.cols, ids: new Int32Array(nnz), rowOf: new Int32Array(nnz) };
-      let k = 0;
-      for (let i = 0; i < n; i++) {
-        const ids = m.ids[rowAt(order, start + i)];
-        batch.ids.set(ids, k);
-        batch.rowOf.fill(i, k, k + ids.length);
-        k += ids.length;
-      }
-      return { kind: "sparse", rows: n, x: uploadSparseRows(batch) };
-    },
-  };
+  return sparseMaker(m.rows, m.cols, false, (r) => ({ ids: m.ids[r] }));
 }
 
 /**
