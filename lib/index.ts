@@ -37,6 +37,7 @@ export {
 } from "./models";
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
 export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
+export { groupRuns, isSeedGroup, seedList } from "./seeds";
 export { clearRuns, readRun, writeRun, runKey, fingerprint, type CachedRun } from "./runCache";
 
 // Figures (plain Plotly objects) and showing them in a notebook.

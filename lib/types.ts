@@ -59,6 +59,27 @@ export interface RunLike {
   /** A short name shown in legends and tables, e.g. "original" or "l2". */
   name: string;
   history: History;
+  /** Present when this is several seeds of one configuration (see `SeedGroup`). */
+  seedRuns?: RunLike[];
+  /** Loss and accuracy on the test set, when the run was scored once on it (`evaluate`). */
+  test?: { loss: number; accuracy: number };
+}
+
+/** The lowest and highest value over the seeds at each epoch, per metric: the band a figure shades. */
+export interface Band {
+  low: number[];
+  high: number[];
+}
+
+/**
+ * One configuration trained with several seeds (`groupRuns`): `history` is the per-epoch MEAN over
+ * the seeds (over the epochs every seed has), so `diagnose`, figures and tables read it like one run;
+ * `bands` holds the min–max spread, and `seedRuns` the runs themselves, in seed order.
+ */
+export interface SeedGroup<R extends RunLike = RunLike> extends RunLike {
+  seedRuns: R[];
+  seeds: number[];
+  bands: Partial<Record<Metric, Band>>;
 }
 
 export type Verdict = "underfitting" | "overfitting" | "good fit" | "diverged";
@@ -99,4 +120,9 @@ export interface SummaryRow {
   finalGap: number | null;
   verdict: Verdict;
   reason: string;
+  /** How many seeds the row averages (1 for a single run); the verdict is the mean curve's. */
+  seeds: number;
+  /** Scored once on the test set (final models only). */
+  testAccuracy?: number | null;
+  testLoss?: number | null;
 }

@@ -350,7 +350,7 @@ describe("what lib/display emits, as the runner reads it", () => {
       data: [{ type: "scatter" as const, name: "run", x: [1, 2], y: [0.5, 0.4], mode: "lines" as const }],
       layout: { title: { text: "loss" } },
     };
-    const row: SummaryRow = { name: "run", epochs: 2, bestEpoch: 2, minValLoss: 0.4, maxValAccuracy: 0.8, finalGap: 0.1, verdict: "good fit", reason: "r" };
+    const row: SummaryRow = { name: "run", epochs: 2, bestEpoch: 2, minValLoss: 0.4, maxValAccuracy: 0.8, finalGap: 0.1, verdict: "good fit", reason: "r", seeds: 1 };
     const shown = (data: Record<string, unknown>) => ({ output_type: "display_data" as const, data, metadata: {} });
     const nb: Notebook = {
       nbformat: 4,
@@ -368,7 +368,7 @@ describe("what lib/display emits, as the runner reads it", () => {
 });
 
 describe("summary table", () => {
-  const row: SummaryRow = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r" };
+  const row: SummaryRow = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r", seeds: 1 };
 
   it("keeps the latest summary output of a notebook and accepts a JSON string payload", () => {
     const nb: Notebook = {

@@ -24,6 +24,8 @@ export function summaryRows(runs: RunsInput): SummaryRow[] {
       finalGap: finiteOrNull(d.finalGap),
       verdict: d.verdict,
       reason: d.reason,
+      seeds: run.seedRuns?.length ?? 1,
+      ...(run.test ? { testAccuracy: finiteOrNull(run.test.accuracy), testLoss: finiteOrNull(run.test.loss) } : {}),
     };
   });
 }
