@@ -289,6 +289,7 @@ describe("summary", () => {
       finalGap: d.finalGap,
       verdict: d.verdict,
       reason: d.reason,
+      seeds: 1,
     });
   });
 
