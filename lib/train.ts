@@ -30,8 +30,11 @@ export interface EarlyStopping {
   patience: number;
   /** Put back the weights of the best epoch when stopping (Keras `restore_best_weights`). Default false. */
   restoreBestWeights?: boolean;
-  /** Only "val_loss" (the default) is supported. */
-  monitor?: "val_loss";
+  /**
+   * "val_loss" (default, Keras's: includes any L1/L2 penalty) or "val_crossentropy" (the plain
+   * validation cross-entropy, the fair measure for regularized runs; equal to val_loss without a penalty).
+   */
+  monitor?: "val_loss" | "val_crossentropy";
 }
 
 export interface TrainOptions {
@@ -42,8 +45,10 @@ export interface TrainOptions {
   /** Default 32 (Keras's); the lesson uses 128 (MNIST) and 512 (IMDB). */
   batchSize?: number;
   /**
-   * The last fraction of rows held out for validation, in (0, 1). Default 0.2. Keras's default is
-   * no validation, but every curve and diagnosis of the lesson needs validation values.
+   * The last fraction of rows held out for validation, in [0, 1). Default 0.2. Keras's default is
+   * no validation, but every curve and diagnosis of the lesson needs validation values; 0 trains on
+   * every row with no validation (the final model of the book's workflow), and the history then has
+   * no val_* series.
    */
   validationSplit?: number;
   /**
@@ -139,8 +144,8 @@ function resolveOptions(options: TrainOptions): RunOptions & { name?: string } {
   const epochs = positiveInteger("epochs", options.epochs ?? 20, "e.g. 20");
   const batchSize = positiveInteger("batchSize", options.batchSize ?? 32, "e.g. 128 or 512");
   const validationSplit = options.validationSplit ?? 0.2;
-  if (typeof validationSplit !== "number" || !(validationSplit > 0 && validationSplit < 1)) {
-    bad("validationSplit", validationSplit, "it must be in (0, 1), e.g. 0.2 holds out the last 20% of rows");
+  if (typeof validationSplit !== "number" || !(validationSplit >= 0 && validationSplit < 1)) {
+    bad("validationSplit", validationSplit, "it must be in [0, 1), e.g. 0.2 holds out the last 20% of rows (0: no validation)");
   }
   const seed = options.seed ?? randomSeed();
   if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
@@ -151,7 +156,10 @@ function resolveOptions(options: TrainOptions): RunOptions & { name?: string } {
   if (es !== undefined) {
     if (!es || typeof es !== "object") bad("earlyStopping", es, "it must be { patience, restoreBestWeights?, monitor? }");
     positiveInteger("earlyStopping.patience", es.patience, "epochs without improvement before stopping, e.g. 3");
-    if (es.monitor !== undefined && es.monitor !== "val_loss") bad("earlyStopping.monitor", es.monitor, 'only "val_loss" is supported');
+    if (es.monitor !== undefined && es.monitor !== "val_loss" && es.monitor !== "val_crossentropy") {
+      bad("earlyStopping.monitor", es.monitor, 'it must be "val_loss" or "val_crossentropy"');
+    }
+    if (validationSplit === 0) bad("earlyStopping", "set", "early stopping watches validation values; use a validationSplit > 0 with it");
     if (es.restoreBestWeights !== undefined && typeof es.restoreBestWeights !== "boolean") {
       bad("earlyStopping.restoreBestWeights", es.restoreBestWeights, "it must be true or false");
     }
@@ -165,7 +173,7 @@ function resolveOptions(options: TrainOptions): RunOptions & { name?: string } {
     batchSize,
     validationSplit,
     seed,
-    earlyStopping: es ? { patience: es.patience, restoreBestWeights: es.restoreBestWeights ?? false, monitor: "val_loss" } : undefined,
+    earlyStopping: es ? { patience: es.patience, restoreBestWeights: es.restoreBestWeights ?? false, monitor: es.monitor ?? "val_loss" } : undefined,
     denseInput,
   };
 }
@@ -247,13 +255,13 @@ function denseParams(model: tf.Sequential, spec: ModelSpec): DenseParams[] {
 
 function emptyHistory(spec: ModelSpec, options: RunOptions, samples: number, validationSamples: number): History {
   const regularized = spec.hidden.some((l) => (l.l1 ?? 0) > 0 || (l.l2 ?? 0) > 0);
+  const validated = validationSamples > 0;
   return {
     history: {
       loss: [],
       accuracy: [],
-      val_loss: [],
-      val_accuracy: [],
-      ...(regularized ? { crossentropy: [], val_crossentropy: [] } : {}),
+      ...(validated ? { val_loss: [], val_accuracy: [] } : {}),
+      ...(regularized ? { crossentropy: [], ...(validated ? { val_crossentropy: [] } : {}) } : {}),
     },
     epoch: [],
     params: { epochs: options.epochs, batchSize: options.batchSize, samples, validationSamples, steps: Math.ceil(samples / options.batchSize) },
@@ -269,7 +277,10 @@ const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : String(v
 
 function epochLine(h: History, i: number, seconds: number): string {
   const parts = [`Epoch ${i + 1}/${h.params.epochs}`, `${seconds.toFixed(2)}s`];
-  for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) parts.push(`${key}: ${fmt(h.history[key][i])}`);
+  for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) {
+    const series = h.history[key];
+    if (series) parts.push(`${key}: ${fmt(series[i])}`);
+  }
   return parts.join(" - ");
 }
 
@@ -385,7 +396,7 @@ export async function train(
   const labels = toLabels(y, features.rows, spec);
   const nTrain = Math.floor(features.rows * (1 - opts.validationSplit));
   const nVal = features.rows - nTrain;
-  if (nTrain < 1 || nVal < 1) {
+  if (nTrain < 1 || (opts.validationSplit > 0 && nVal < 1)) {
     bad("validationSplit", opts.validationSplit, `with ${features.rows} rows it leaves ${nTrain} for training and ${nVal} for validation; both need at least 1`);
   }
   const name = opts.name ?? spec.name ?? "model";
@@ -481,8 +492,8 @@ export async function train(
       const pen = penaltyValue(layers);
       h.loss.push(lossSum / seen);
       h.accuracy.push(correct / seen);
-      h.val_loss.push(valCe / nVal + pen);
-      h.val_accuracy.push(valCorrect / nVal);
+      h.val_loss?.push(valCe / nVal + pen);
+      h.val_accuracy?.push(valCorrect / nVal);
       h.crossentropy?.push(ceSum / seen);
       h.val_crossentropy?.push(valCe / nVal);
       history.epoch.push(epoch);
@@ -491,7 +502,7 @@ export async function train(
 
       if (opts.earlyStopping && !stopReason) {
         const es = opts.earlyStopping;
-        const current = h.val_loss[epoch];
+        const current = es.monitor === "val_crossentropy" ? valCe / nVal : valCe / nVal + pen;
         wait++;
         if (current < best.value) {
           wait = 0;
@@ -499,7 +510,7 @@ export async function train(
           best = { value: current, epoch, weights: es.restoreBestWeights ? layers.flatMap((l) => [tf.clone(l.kernel), tf.clone(l.bias)]) : undefined };
         }
         if (wait >= es.patience && epoch > 0) {
-          stopReason = `early stopping: val_loss has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fmt(best.value)})`;
+          stopReason = `early stopping: ${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fmt(best.value)})`;
           if (es.restoreBestWeights && best.weights) {
             layers.forEach((l, i) => {
               l.kernel.assign(best.weights![2 * i] as tf.Tensor2D);

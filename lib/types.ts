@@ -33,8 +33,9 @@ export interface History {
     /** Training loss as Keras reports it: the cross-entropy plus any L1/L2 penalty. */
     loss: number[];
     accuracy: number[];
-    val_loss: number[];
-    val_accuracy: number[];
+    /** Validation values: absent when the run was trained with no validation (validationSplit 0). */
+    val_loss?: number[];
+    val_accuracy?: number[];
     /** The plain cross-entropy (no penalty), training and validation: fair comparisons of regularized runs. */
     crossentropy?: number[];
     val_crossentropy?: number[];

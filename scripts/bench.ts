@@ -112,15 +112,17 @@ async function runJob(job: Job, worker: number): Promise<JobResult> {
     verbose: 0,
   });
   const h = run.history.history;
-  const minValLoss = Math.min(...h.val_loss);
+  const valLoss = h.val_loss ?? [];
+  const valAccuracy = h.val_accuracy ?? [];
+  const minValLoss = Math.min(...valLoss);
   const result: JobResult = {
     id: job.id,
     seconds: run.seconds,
     epochsRun: h.loss.length,
     secondsPerEpoch: run.seconds / h.loss.length,
     minValLoss,
-    bestEpoch: h.val_loss.indexOf(minValLoss) + 1,
-    finalValAccuracy: h.val_accuracy[h.val_accuracy.length - 1],
+    bestEpoch: valLoss.indexOf(minValLoss) + 1,
+    finalValAccuracy: valAccuracy[valAccuracy.length - 1],
     dataSeconds: data.seconds,
     worker,
     maxRssMb: process.resourceUsage().maxRSS / 1024,

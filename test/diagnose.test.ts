@@ -165,7 +165,7 @@ describe("diagnose: edge cases", () => {
   });
 
   it("ignores a NaN validation loss mid-run for the best epoch but reports the run as diverged", () => {
-    const val = [...imdbOriginal.history.val_loss];
+    const val = [...imdbOriginal.history.val_loss!];
     val[2] = NaN;
     const d = diagnose({ ...imdbOriginal, history: { ...imdbOriginal.history, val_loss: val } });
     expect(d.verdict).toBe("diverged");
@@ -237,7 +237,7 @@ describe("diagnose: bad input", () => {
     ["no history field", { epoch: [] }, /Keras-shaped History/],
     ["empty loss", makeHistory({ loss: [], val_loss: [] }), /history\.history\.loss is empty.*at least 1 epoch/],
     ["missing val_loss", { ...imdbOriginal, history: { loss: base.loss, accuracy: base.accuracy } }, /val_loss is missing.*validationSplit > 0/],
-    ["val_loss shorter", { ...imdbOriginal, history: { ...base, val_loss: base.val_loss.slice(0, 5) } }, /val_loss has 5 epochs but loss has 20/],
+    ["val_loss shorter", { ...imdbOriginal, history: { ...base, val_loss: base.val_loss!.slice(0, 5) } }, /val_loss has 5 epochs but loss has 20/],
     ["val_crossentropy shorter", { ...imdbOriginal, history: { ...base, crossentropy: base.loss, val_crossentropy: [0.3] } }, /val_crossentropy has 1 epochs but loss has 20/],
     ["loss not numbers", { ...imdbOriginal, history: { ...base, loss: ["0.5"] } }, /history\.history\.loss must be an array of numbers/],
   ])("throws for %s", (_name, history, message) => {

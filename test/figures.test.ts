@@ -198,7 +198,7 @@ describe("compareRuns", () => {
     expect(traces).toHaveLength(2);
     expect(traces[0].showlegend).toBe(false);
     expect(traces[0].y).toEqual(overfit.history.history.val_loss);
-    expect(traces[1].y).toEqual(smoothSeries(overfit.history.history.val_loss, 0.5));
+    expect(traces[1].y).toEqual(smoothSeries(overfit.history.history.val_loss!, 0.5));
   });
 
   it("scales the epoch axis logarithmically on request", () => {

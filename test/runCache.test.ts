@@ -169,7 +169,7 @@ describe("readRun / writeRun", () => {
     expect(back.key).toBe(run.key);
     expect(back.name).toBe("original");
     expect(back.history).toEqual(run.history); // toEqual treats NaN as NaN, and Object.is for -0
-    expect(Object.is(back.history.history.val_accuracy[3], -0)).toBe(true);
+    expect(Object.is(back.history.history.val_accuracy![3], -0)).toBe(true);
     expect(back.history.history.loss[1]).toBe(0.1 + 0.2);
     expect(back.meta).toEqual(run.meta);
     expect(back.weights.map((w) => [w.name, w.shape])).toEqual(run.weights.map((w) => [w.name, w.shape]));

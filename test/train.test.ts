@@ -96,7 +96,7 @@ describe("train: Keras-shaped history", () => {
     // val_loss − val_crossentropy is the penalty at the final weights: l1·Σ|W| + l2·ΣW² over the hidden kernels.
     const weights = run.model.getWeights();
     const penalty = [0, 2].reduce((s, i) => s + Array.from(weights[i].dataSync()).reduce((a, w) => a + 0.001 * Math.abs(w) + 0.001 * w * w, 0), 0);
-    expect(h.val_loss[1] - h.val_crossentropy![1]).toBeCloseTo(penalty, 4);
+    expect(h.val_loss![1] - h.val_crossentropy![1]).toBeCloseTo(penalty, 4);
     for (let e = 0; e < 2; e++) expect(h.loss[e]).toBeGreaterThan(h.crossentropy![e]);
     dispose(run);
   });
@@ -112,7 +112,7 @@ describe("train: Keras semantics", () => {
     expect(run.history.params.samples).toBe(200);
     expect(run.history.params.validationSamples).toBe(50);
     expect(run.history.history.accuracy[1]).toBe(1);
-    expect(run.history.history.val_accuracy[1]).toBe(0);
+    expect(run.history.history.val_accuracy![1]).toBe(0);
     dispose(run);
   });
 
@@ -121,7 +121,7 @@ describe("train: Keras semantics", () => {
     const run = await train(variants.imdb.dropout, x, y, { ...quiet, epochs: 3, batchSize: 32, validationSplit: 0.3, seed: 2 });
     const dense = toDenseMatrix(x);
     const val = rowsOf(dense, 210, 300);
-    expect(bceOfPredictions(run, val, y.subarray(210))).toBeCloseTo(run.history.history.val_loss[2], 4);
+    expect(bceOfPredictions(run, val, y.subarray(210))).toBeCloseTo(run.history.history.val_loss![2], 4);
     dispose(run);
   });
 
@@ -130,8 +130,8 @@ describe("train: Keras semantics", () => {
     const dense = await train(variants.mnist.small, x, y, { ...quiet, epochs: 3, batchSize: 128, validationSplit: 0.2, seed: 1 });
     const sparse = await train(variants.mnist.small, x, y, { ...quiet, epochs: 3, batchSize: 128, validationSplit: 0.2, seed: 1, denseInput: "sparse" });
     const h = dense.history.history;
-    expect(h.val_accuracy[2]).toBeGreaterThan(0.8);
-    expect(h.val_loss[2]).toBeLessThan(h.val_loss[0]);
+    expect(h.val_accuracy![2]).toBeGreaterThan(0.8);
+    expect(h.val_loss![2]).toBeLessThan(h.val_loss![0]);
     // The sparse first layer sums the same products in another order: equal to float precision.
     ["loss", "accuracy", "val_loss", "val_accuracy"].forEach((k) => {
       const a = h[k as keyof History["history"]]!;
@@ -150,7 +150,7 @@ describe("train: multi-hot and dense input", () => {
     const sparse = await train(variants.imdb.tiny, x, y, opts);
     const dense = await train(variants.imdb.tiny, toDenseMatrix(x), y, opts);
     for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) {
-      dense.history.history[key].forEach((v, i) => expect(v).toBeCloseTo(sparse.history.history[key][i], 5));
+      dense.history.history[key]!.forEach((v, i) => expect(v).toBeCloseTo(sparse.history.history[key]![i], 5));
     }
     dispose(sparse);
     dispose(dense);
@@ -212,7 +212,7 @@ describe("train: stopping", () => {
       seed: 4,
       earlyStopping: { patience: 2, restoreBestWeights: true },
     });
-    const vl = run.history.history.val_loss;
+    const vl = run.history.history.val_loss!;
     const best = vl.indexOf(Math.min(...vl));
     expect(vl.length).toBeLessThan(30);
     expect(vl.length).toBe(best + 1 + 2);
@@ -220,6 +220,36 @@ describe("train: stopping", () => {
     const val = rowsOf(toDenseMatrix(x), 300, 400);
     expect(bceOfPredictions(run, val, y.subarray(300))).toBeCloseTo(vl[best], 4);
     dispose(run);
+  });
+
+  it("stops early on the plain validation cross-entropy of a regularized run when asked", async () => {
+    const { x } = randomMultiHot(400, 120, 9);
+    const rng = createRng(1);
+    const y = Float32Array.from({ length: 400 }, () => (rng.next() < 0.5 ? 1 : 0));
+    const run = await train(variants.imdb.l2, x, y, {
+      ...quiet,
+      epochs: 30,
+      batchSize: 32,
+      validationSplit: 0.25,
+      seed: 4,
+      earlyStopping: { patience: 2, monitor: "val_crossentropy" },
+    });
+    const ce = run.history.history.val_crossentropy!;
+    const best = ce.indexOf(Math.min(...ce));
+    expect(ce.length).toBe(best + 1 + 2);
+    expect(run.stopReason).toMatch(new RegExp(`early stopping: val_crossentropy has not improved .* since epoch ${best + 1}`));
+    dispose(run);
+  });
+
+  it("trains on every row with validationSplit 0: a history without val_* series", async () => {
+    const { x, y } = randomMultiHot(200, 60, 3);
+    const run = await train(variants.imdb.l2, x, y, { ...quiet, epochs: 2, batchSize: 32, validationSplit: 0, seed: 1 });
+    expect(Object.keys(run.history.history).sort()).toEqual(["accuracy", "crossentropy", "loss"]);
+    expect(run.history.params.samples).toBe(200);
+    expect(run.history.params.validationSamples).toBe(0);
+    expect(run.history.history.loss[1]).toBeLessThan(run.history.history.loss[0]);
+    dispose(run);
+    await expect(train(variants.imdb.tiny, x, y, { ...quiet, validationSplit: 0, earlyStopping: { patience: 2 } })).rejects.toThrow(/early stopping watches validation values/);
   });
 });
 
@@ -257,8 +287,8 @@ describe("train: bad input fails before training, naming field, value and range"
     ["epochs 0", () => train(variants.imdb.tiny, x, y, { ...quiet, epochs: 0 }), /epochs = 0; it must be an integer ≥ 1/],
     ["epochs 2.5", () => train(variants.imdb.tiny, x, y, { ...quiet, epochs: 2.5 }), /epochs = 2\.5; it must be an integer ≥ 1/],
     ["batchSize 0", () => train(variants.imdb.tiny, x, y, { ...quiet, batchSize: 0 }), /batchSize = 0; it must be an integer ≥ 1/],
-    ["validationSplit 0", () => train(variants.imdb.tiny, x, y, { ...quiet, validationSplit: 0 }), /validationSplit = 0; it must be in \(0, 1\)/],
-    ["validationSplit 1", () => train(variants.imdb.tiny, x, y, { ...quiet, validationSplit: 1 }), /validationSplit = 1; it must be in \(0, 1\)/],
+    ["validationSplit -0.1", () => train(variants.imdb.tiny, x, y, { ...quiet, validationSplit: -0.1 }), /validationSplit = -0.1; it must be in \[0, 1\)/],
+    ["validationSplit 1", () => train(variants.imdb.tiny, x, y, { ...quiet, validationSplit: 1 }), /validationSplit = 1; it must be in \[0, 1\)/],
     ["validationSplit leaving no training rows", () => train(variants.imdb.tiny, x, y, { ...quiet, validationSplit: 0.99 }), /validationSplit = 0\.99; with 50 rows it leaves 0 for training and 50 for validation/],
     ["validationSplit leaving no validation rows", () => train(variants.imdb.tiny, x, y, { ...quiet, validationSplit: 1e-17 }), /leaves 50 for training and 0 for validation/],
     ["seed", () => train(variants.imdb.tiny, x, y, { ...quiet, seed: -1 }), /seed = -1; it must be an integer in \[0, 2\^32\)/],

@@ -142,7 +142,7 @@ export function hasPlainCrossentropy(history: History): boolean {
 
 /** The epoch of minimum validation loss (first one on ties), 1-based; null if no value is finite. */
 export function bestEpochOf(history: History): { epoch: number; index: number; valLoss: number } | null {
-  const values = history.history.val_loss.map(finiteOrNull);
+  const values = (history.history.val_loss ?? []).map(finiteOrNull);
   let index = -1;
   values.forEach((v, i) => {
     if (v !== null && (index < 0 || v < (values[index] as number))) index = i;
