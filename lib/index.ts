@@ -38,6 +38,7 @@ export {
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
 export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
 export { groupRuns, isSeedGroup, seedList } from "./seeds";
+export { trainSeeds, type SeedOptions } from "./trainSeeds";
 export { clearRuns, readRun, writeRun, runKey, fingerprint, type CachedRun } from "./runCache";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
