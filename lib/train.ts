@@ -21,7 +21,7 @@ import { cacheSlot, modelWithWeights, readCached, replayEpochs, weightsOf, write
 import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks, type LoopInput } from "./training/loop";
 import { bad, callbacksOf, logLevel, resolveOptions, splitRows, toFeatures, toLabels, type RunOptions, type TrainOptions } from "./training/options";
-import { poolUsable, PoolUnavailableError, trainOnPool } from "./training/pool";
+import { poolUsable, PoolUnavailableError, trainOnPool, type PoolJob } from "./training/pool";
 import type { Features, History, RunLike } from "./types";
 
 export type { EarlyStopping, RunOptions, TrainOptions } from "./training/options";
@@ -104,7 +104,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   };
   try {
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
-    const trained = pooled ? await trainPooled(input, hooks, backend as "wasm" | "cpu") : undefined;
+    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
     if (trained) {
       const net = modelWithWeights(spec, features.cols, opts.seed, trained.weights)!;
       if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, (Date.now() - started) / 1000, trained);
@@ -132,9 +132,9 @@ async function replayOrDispose<T>(model: tf.Sequential | undefined, work: () => 
 let fellBack = false;
 
 /** Trains on the pool; undefined when the pool cannot start workers here (then the caller trains on its own thread). */
-async function trainPooled(input: LoopInput, hooks: LoopHooks, backend: "wasm" | "cpu"): Promise<TrainedRun | undefined> {
+async function trainPooled(job: PoolJob, hooks: LoopHooks, backend: "wasm" | "cpu"): Promise<TrainedRun | undefined> {
   try {
-    return await trainOnPool({ ...input }, { line: hooks.line, epochEnd: hooks.epochEnd, signal: hooks.signal! }, backend);
+    return await trainOnPool(job, { line: hooks.line, epochEnd: hooks.epochEnd, signal: hooks.signal! }, backend);
   } catch (err) {
     if (!(err instanceof PoolUnavailableError)) throw err;
     if (!fellBack) console.warn(`fitlab: ${err.message}; training on the calling thread instead.`);

@@ -17,7 +17,7 @@ import { groupRuns } from "../lib/seeds";
 import { dispose, INTERRUPTED_MESSAGE, train, TrainOptions } from "../lib/train";
 import { trainSeeds } from "../lib/trainSeeds";
 import { closePool, poolSize, poolWorkers } from "../lib/training/pool";
-import type { EpochCallback, MultiHotMatrix } from "../lib/types";
+import type { EpochCallback, History, MultiHotMatrix } from "../lib/types";
 
 const quiet: TrainOptions = { verbose: 0, cache: false };
 const root = path.resolve(__dirname, "..");
@@ -240,3 +240,37 @@ describe("interrupt (SIGINT to a real process)", () => {
 });
 
 
+
+describe("one run over two workers (data-parallel)", () => {
+  const { train: t } = loadArrays();
+  const x = flattenImages({ images: t.images.subarray(0, 1500 * 784), count: 1500, rows: 28, cols: 28 });
+  const y = t.labels.subarray(0, 1500);
+  const close = (a: number[], b: number[], tolerance: number): void => a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(b[i]))));
+
+  it("takes one step equal to one worker's on the whole batch, to float rounding", async () => {
+    // One epoch of one batch: the whole training set (1,200 rows) is the batch.
+    const opts = { ...quiet, epochs: 1, batchSize: 1200, validationSplit: 0.2, seed: 5 };
+    const split = await train(variants.mnist.large, x, y, { ...opts, split: true });
+    const whole = await train(variants.mnist.large, x, y, { ...opts, thread: "thread" });
+    const [ws, ww] = [split, whole].map((r) => r.model.getWeights().map((w) => Array.from(w.dataSync())));
+    ws.forEach((w, i) => close(w, ww[i], 1e-5));
+    // Not the same computation: the halves' gradients are summed in another order.
+    expect(ws).not.toEqual(ww);
+    close(split.history.history.loss, whole.history.history.loss, 1e-6);
+    dispose(split);
+    dispose(whole);
+  });
+
+  it.each(["mnist.large", "imdb.l2"] as const)("gives %s the curves of one worker over 3 epochs, to float tolerance", async (name) => {
+    const data = name === "imdb.l2" ? randomMultiHot(1200, 300, 8) : { x, y };
+    const opts = { ...quiet, epochs: 3, batchSize: 128, validationSplit: 0.2, seed: 2 };
+    const spec = name === "imdb.l2" ? variants.imdb.l2 : variants.mnist.large;
+    const split = await train(spec, data.x, data.y, { ...opts, split: true });
+    const whole = await train(spec, data.x, data.y, { ...opts, thread: "thread" });
+    for (const key of Object.keys(whole.history.history) as (keyof History["history"])[]) {
+      close(split.history.history[key]!, whole.history.history[key]!, 1e-4);
+    }
+    dispose(split);
+    dispose(whole);
+  });
+});

@@ -82,6 +82,16 @@ export interface TrainOptions {
    * without replacing them), and so does every run when `FITLAB_WORKERS=0` or inside a worker.
    */
   thread?: "pool" | "thread";
+  /**
+   * Let one big run train over two pool workers at once (data-parallel: each computes the
+   * gradients of half of every batch, both apply the same update; see training/dataParallel.ts).
+   * "auto" (default): when the run is big (≥ 4e9 weights × training rows: mnist.large,
+   * imdb.larger), has no dropout (whose masks would differ from one worker's), and no other run is
+   * waiting for the second worker. The curves equal one worker's to float rounding (about 1e-6
+   * relative), not to the last digit. false: never; true: whenever the pool has two workers (waiting
+   * for both to be free), except with dropout.
+   */
+  split?: "auto" | boolean;
 }
 
 /** The options that determine a run, as recorded in it (plain data). */
@@ -94,7 +104,7 @@ export interface RunOptions {
   denseInput: DenseMode;
 }
 
-const KNOWN = ["name", "epochs", "batchSize", "validationSplit", "seed", "onEpochEnd", "verbose", "log", "earlyStopping", "cache", "denseInput", "thread"] as const;
+const KNOWN = ["name", "epochs", "batchSize", "validationSplit", "seed", "onEpochEnd", "verbose", "log", "earlyStopping", "cache", "denseInput", "thread", "split"] as const;
 
 /** Refuses a bad value: `train: <field> = <value>; <allowed>.` */
 export function bad(field: string, value: unknown, allowed: string): never {
@@ -132,6 +142,7 @@ export function resolveOptions(options: TrainOptions): RunOptions & { name?: str
   if (denseInput !== "dense" && denseInput !== "sparse") bad("denseInput", denseInput, 'it must be "dense" or "sparse"');
   if (options.name !== undefined && typeof options.name !== "string") bad("name", options.name, "it must be a string");
   if (options.thread !== undefined && options.thread !== "pool" && options.thread !== "thread") bad("thread", options.thread, 'it must be "pool" or "thread"');
+  if (options.split !== undefined && options.split !== "auto" && typeof options.split !== "boolean") bad("split", options.split, 'it must be "auto", true or false');
   if (options.log !== undefined && typeof options.log !== "function") bad("log", options.log, "it must be a function (line: string) => void");
   return {
     name: options.name,

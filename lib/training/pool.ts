@@ -14,9 +14,10 @@
  */
 import * as os from "os";
 import { isMainThread, Worker } from "worker_threads";
-import type { ModelSpec } from "../models";
+import { countParams, type ModelSpec } from "../models";
 import type { Features, History } from "../types";
 import type { TrainedRun } from "./cache";
+import { cancelSplit, shouldSplit, splitBuffer } from "./dataParallel";
 import { copyHistory } from "./loop";
 import type { RunOptions } from "./options";
 import type { FromWorker, ToWorker, WorkerConfig } from "./protocol";
@@ -32,6 +33,11 @@ export interface PoolJob {
   nVal: number;
   features: Features;
   labels: Float32Array;
+  /**
+   * Over two workers (data-parallel, dataParallel.ts): "auto" when the run is big, has no dropout,
+   * and nothing else waits for the second worker; true whenever the pool has two workers; false never.
+   */
+  split: "auto" | boolean;
 }
 
 /** What the calling thread does with a pooled run's progress, in the order the worker sent it. */
@@ -55,7 +61,12 @@ interface Pending {
   /** The calling thread's handling of this run's messages, in order. */
   chain: Promise<void>;
   settled: boolean;
-  slot?: Slot;
+  /** The workers running it: one, or two for a split run (the first sends progress and the result). */
+  slots: Slot[];
+  /** Trainable weights and training rows: whether splitting pays (dataParallel.shouldSplit). */
+  weights: number;
+  /** The shared buffer of a split run. */
+  splitBuffer?: SharedArrayBuffer;
 }
 
 interface Slot {
@@ -111,12 +122,14 @@ function settle(p: Pending, outcome: { run: TrainedRun } | { error: Error }): vo
 /** Stops a run now: out of the queue, or its worker terminated (a fresh one replaces it when needed). */
 function cancel(p: Pending, error: Error): void {
   settle(p, { error });
-  const slot = p.slot;
-  if (slot && slot.current === p) {
+  if (p.splitBuffer) cancelSplit(p.splitBuffer); // a partner waiting at the barrier stops too
+  for (const slot of p.slots) {
+    if (slot.current !== p) continue;
     slot.current = undefined;
     removeSlot(slot);
     void slot.worker.terminate();
   }
+  pump();
 }
 
 function removeSlot(slot: Slot): void {
@@ -139,6 +152,16 @@ function onMessage(slot: Slot, message: FromWorker): void {
   }
   const p = slot.current;
   if (!p || message.job !== p.id) return; // a late message of a cancelled run
+  if (slot !== p.slots[0]) {
+    // The second worker of a split run: it reports only its end.
+    if (message.type === "done") {
+      slot.current = undefined;
+      pump();
+    } else if (message.type === "failed") {
+      cancel(p, new Error(message.message));
+    }
+    return;
+  }
   const h = p.handlers;
   switch (message.type) {
     case "line":
@@ -185,22 +208,42 @@ function startWorker(): void {
     const p = slot.current;
     slot.current = undefined;
     if (p && !p.settled) {
-      // The worker died mid-run (e.g. out of wasm memory): this run fails with the reason; the
-      // queue goes on with a fresh worker.
+      // The worker died mid-run (e.g. out of wasm memory): this run fails with the reason (and
+      // the other worker of a split run is stopped); the queue goes on with a fresh worker.
       const why = lastError ? `: ${lastError.message}` : "";
-      p.chain.then(() => settle(p, { error: new Error(`train: ${p.job.name}: the training worker died (exit code ${code})${why}`) }));
+      cancel(p, new Error(`train: ${p.job.name}: the training worker died (exit code ${code})${why}`));
     }
     pump();
   });
 }
 
+/** Whether `p`, next in line, should train over two workers now (see PoolJob.split). */
+function wantsSplit(p: Pending): boolean {
+  if (p.job.split === false || poolSize() < 2) return false;
+  if (p.job.spec.hidden.some((l) => (l.dropout ?? 0) > 0)) return false; // masks would differ: see dataParallel.ts
+  if (p.job.split === true) return true;
+  // "auto": a big run, and nothing else waiting for the second core.
+  return queue.length === 1 && shouldSplit(p.job.spec, p.weights, p.job.nTrain);
+}
+
 /** Hands queued runs to idle workers; starts workers (up to poolSize) while runs wait. */
 function pump(): void {
-  for (const slot of slots) {
-    if (!slot.ready || slot.current) continue;
-    const p = queue.shift();
-    if (!p) break;
-    send(slot, p);
+  while (queue.length > 0) {
+    const p = queue[0];
+    const idle = slots.filter((s) => s.ready && !s.current);
+    if (wantsSplit(p)) {
+      if (idle.length >= 2) {
+        queue.shift();
+        sendSplit(idle.slice(0, 2), p);
+        continue;
+      }
+      // Wait for a second worker when one can start (or is starting); "auto" does not wait for a busy one.
+      while (idle.length + slots.filter((s) => !s.ready).length < 2 && slots.length < poolSize()) startWorker();
+      if (idle.length + slots.filter((s) => !s.ready).length >= 2 || p.job.split === true) break;
+    }
+    if (idle.length === 0) break;
+    queue.shift();
+    send([idle[0]], p);
   }
   const starting = slots.filter((s) => !s.ready).length;
   let missing = Math.min(queue.length - starting, poolSize() - slots.length);
@@ -212,30 +255,39 @@ function pump(): void {
   }
 }
 
-function send(slot: Slot, p: Pending): void {
+/** Starts a run over two workers (see dataParallel.ts). */
+function sendSplit(pair: Slot[], p: Pending): void {
+  p.splitBuffer = splitBuffer(p.weights);
+  send(pair, p);
+}
+
+function send(pair: Slot[], p: Pending): void {
   const { job } = p;
   const data = shareFeatures(job.features);
   if (!registered.has(job.features)) {
     registered.add(job.features);
     forgetter.register(job.features, data.id);
   }
-  const first = !slot.datasets.has(data.id);
-  slot.datasets.add(data.id);
-  slot.current = p;
-  p.slot = slot;
-  slot.worker.ref();
-  const message: ToWorker = {
-    type: "train",
-    job: p.id,
-    name: job.name,
-    spec: job.spec,
-    options: job.options,
-    nTrain: job.nTrain,
-    nVal: job.nVal,
-    data: first ? data : { id: data.id },
-    labels: job.labels,
-  };
-  slot.worker.postMessage(message);
+  p.slots = pair;
+  pair.forEach((slot, part) => {
+    const first = !slot.datasets.has(data.id);
+    slot.datasets.add(data.id);
+    slot.current = p;
+    slot.worker.ref();
+    const message: ToWorker = {
+      type: "train",
+      job: p.id,
+      name: job.name,
+      spec: job.spec,
+      options: job.options,
+      nTrain: job.nTrain,
+      nVal: job.nVal,
+      data: first ? data : { id: data.id },
+      labels: job.labels,
+      split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights } : undefined,
+    };
+    slot.worker.postMessage(message);
+  });
 }
 
 /**
@@ -248,7 +300,7 @@ export function trainOnPool(job: PoolJob, handlers: PoolHandlers, backend: "wasm
   workerScript(); // fails now, with how to fix it, when the compiled worker is missing or stale
   poolBackend = backend;
   return new Promise<TrainedRun>((resolve, reject) => {
-    const p: Pending = { id: nextJob++, job, handlers, resolve, reject, chain: Promise.resolve(), settled: false };
+    const p: Pending = { id: nextJob++, job, handlers, resolve, reject, chain: Promise.resolve(), settled: false, slots: [], weights: countParams(job.spec, job.features.cols) };
     if (handlers.signal.aborted) return reject(handlers.signal.reason as Error);
     handlers.signal.addEventListener("abort", () => cancel(p, handlers.signal.reason as Error), { once: true });
     queue.push(p);

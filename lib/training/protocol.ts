@@ -5,6 +5,7 @@
 import type { ModelSpec } from "../models";
 import type { History } from "../types";
 import type { TrainedRun } from "./cache";
+import type { SplitConfig } from "./dataParallel";
 import type { RunOptions } from "./options";
 import type { SharedFeatures } from "./shared";
 
@@ -26,6 +27,8 @@ export interface TrainJob {
   /** The data: the full shared form the first time this worker sees it, later only its id. */
   data: SharedFeatures | { id: number };
   labels: Float32Array;
+  /** Set for a run over two workers: this worker's half (see dataParallel.ts). */
+  split?: SplitConfig;
 }
 
 export type ToWorker = TrainJob | { type: "forget"; id: number };

@@ -10,6 +10,7 @@ import { patchWasmMatMul } from "../engine/matmulPatch";
 import { buildModel } from "../models";
 import type { Features } from "../types";
 import { weightsOf, type TrainedRun } from "./cache";
+import { splitStep } from "./dataParallel";
 import { denseParams, fitLoop } from "./loop";
 import type { FromWorker, ToWorker, TrainJob, WorkerConfig } from "./protocol";
 import { featuresFromShared } from "./shared";
@@ -30,12 +31,19 @@ async function runJob(job: TrainJob): Promise<void> {
   try {
     const layers = denseParams(model, job.spec);
     const input = { name: job.name, spec: job.spec, features, labels: job.labels, options: job.options, nTrain: job.nTrain, nVal: job.nVal };
+    // The second worker of a split run walks the same loop silently: the first reports.
+    const reports = !job.split || job.split.part === 0;
     const hooks = {
-      line: (text: string, kind: "epoch" | "stop" | "warning") => send({ type: "line", job: job.job, text, kind }),
-      epochEnd: (epoch: number, history: TrainedRun["history"]) => send({ type: "epoch", job: job.job, epoch, history }),
+      line: (text: string, kind: "epoch" | "stop" | "warning"): void => {
+        if (reports) send({ type: "line", job: job.job, text, kind });
+      },
+      epochEnd: (epoch: number, history: TrainedRun["history"]): void => {
+        if (reports) send({ type: "epoch", job: job.job, epoch, history });
+      },
     };
-    const { history, stopReason, warnings } = await fitLoop(layers, input, hooks);
-    const result: TrainedRun = { history, stopReason, warnings, weights: weightsOf(model) };
+    const step = job.split ? splitStep(job.split, job.labels, job.spec) : undefined;
+    const { history, stopReason, warnings } = await fitLoop(layers, input, hooks, step);
+    const result: TrainedRun = { history, stopReason, warnings, weights: reports ? weightsOf(model) : [] };
     send({ type: "done", job: job.job, result }, result.weights.map((w) => w.values.buffer as ArrayBuffer));
   } finally {
     model.dispose();
