@@ -85,10 +85,11 @@ export interface TrainOptions {
   /**
    * Let one big run train over two pool workers at once (data-parallel: each computes the
    * gradients of half of every batch, both apply the same update; see training/dataParallel.ts).
-   * "auto" (default): when the run is big (≥ 4e9 weights × training rows: mnist.large,
-   * imdb.larger), has no dropout (whose masks would differ from one worker's), and no other run is
-   * waiting for the second worker. The curves equal one worker's to float rounding (about 1e-6
-   * relative), not to the last digit. false: never; true: whenever the pool has two workers (waiting
+   * "auto" (default): when the run is big (≥ 4e9 weights × training rows, dense input: mnist.large),
+   * has no dropout (whose masks would differ from one worker's), no other run is waiting for the
+   * second worker, and the machine has an idle core (see training/dataParallel.ts's shouldSplit for
+   * the measurements). The curves equal one worker's to float rounding (about 1e-6 relative per
+   * step), not to the last digit. false: never; true: whenever the pool has two workers (waiting
    * for both to be free), except with dropout.
    */
   split?: "auto" | boolean;

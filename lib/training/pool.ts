@@ -223,7 +223,7 @@ function wantsSplit(p: Pending): boolean {
   if (p.job.spec.hidden.some((l) => (l.dropout ?? 0) > 0)) return false; // masks would differ: see dataParallel.ts
   if (p.job.split === true) return true;
   // "auto": a big run, and nothing else waiting for the second core.
-  return queue.length === 1 && shouldSplit(p.job.spec, p.weights, p.job.nTrain);
+  return queue.length === 1 && shouldSplit(p.job.spec, p.weights, p.job.nTrain, p.job.features.kind);
 }
 
 /** Hands queued runs to idle workers; starts workers (up to poolSize) while runs wait. */
