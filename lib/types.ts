@@ -159,13 +159,18 @@ export interface SummaryRow {
   name: string;
   /** Epochs trained (entries in the history). */
   epochs: number;
-  /** The epoch of minimum validation loss. */
+  /** The epoch of minimum validation loss (the plain cross-entropy when recorded, as `diagnose`). */
   bestEpoch: number | null;
+  /** The minimum validation cross-entropy: for an L1/L2 run the plain one, without the penalty. */
   minValLoss: number | null;
   maxValAccuracy: number | null;
   /** val − train loss at the last epoch (plain cross-entropy when recorded), as in the diagnosis. */
   finalGap: number | null;
   verdict: Verdict;
+  /** The verdict's severity ("strong" | "mild"; null for a good fit or a diverged run). */
+  severity?: Severity | null;
+  /** The verdict's cause, for underfitting and diverged runs (e.g. "over-regularized"). */
+  cause?: VerdictCause | null;
   reason: string;
   /** How many seeds the row averages (1 for a single run); the verdict is the mean curve's. */
   seeds: number;

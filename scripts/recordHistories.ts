@@ -37,7 +37,9 @@ interface Recording {
 }
 
 const ALL_SEEDS = [42, 1, 2, 3, 4, 5];
+/** The MNIST runs and imdb.larger take 2–4 minutes each on a loaded 2-core machine: 4 (small) or 3 seeds. */
 const FEW_SEEDS = [42, 1, 2, 3];
+const THREE_SEEDS = [42, 1, 2];
 
 /** Cheapest first, so the IMDB comparisons are recorded even if the run is cut short. */
 const RECORDINGS: Recording[] = [
@@ -46,9 +48,9 @@ const RECORDINGS: Recording[] = [
   ),
   { name: "imdb.l1strong", dataset: "imdb", spec: () => variant("imdb.l1", { l1: 0.01, name: "l1strong" }), seeds: FEW_SEEDS },
   { name: "imdb.exploding", dataset: "imdb", spec: () => variant("imdb.original", { learningRate: 1e10, name: "exploding" }), seeds: [42, 1] },
-  { name: "mnist.small", dataset: "mnist", spec: () => variant("mnist.small"), seeds: ALL_SEEDS },
-  { name: "mnist.large", dataset: "mnist", spec: () => variant("mnist.large"), seeds: FEW_SEEDS },
-  { name: "imdb.larger", dataset: "imdb", spec: () => variant("imdb.larger"), seeds: FEW_SEEDS },
+  { name: "mnist.small", dataset: "mnist", spec: () => variant("mnist.small"), seeds: FEW_SEEDS },
+  { name: "mnist.large", dataset: "mnist", spec: () => variant("mnist.large"), seeds: THREE_SEEDS },
+  { name: "imdb.larger", dataset: "imdb", spec: () => variant("imdb.larger"), seeds: THREE_SEEDS },
 ];
 
 const SETTINGS: Record<Dataset, { batchSize: number; validationSplit: number }> = {
