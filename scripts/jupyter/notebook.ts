@@ -4,7 +4,7 @@
  * https://nbformat.readthedocs.io/en/latest/format_description.html
  */
 import { randomBytes } from "crypto";
-import { promises as fs } from "fs";
+import { promises as fs, rmSync } from "fs";
 import * as path from "path";
 
 export type MimeBundle = Record<string, unknown>;
@@ -150,15 +150,28 @@ export function serializeNotebook(nb: Notebook): string {
   return JSON.stringify(sortKeys(mapTexts(nb, splitLines)), null, 1) + "\n";
 }
 
+/** Temporary files being written right now, removed if the process exits in the middle (process.exit on a second Ctrl-C). */
+const writing = new Set<string>();
+let exitHookInstalled = false;
+
+function removeUnfinishedWrites(): void {
+  for (const tmp of writing) rmSync(tmp, { force: true });
+}
+
 /**
  * Writes a file atomically: a temporary file in the same folder (same file system), flushed to disk,
  * then renamed over the target. A reader sees the old file or the new one, never half of one; on
- * failure the temporary file is removed.
+ * failure, or if the process exits during the write, the temporary file is removed.
  */
 export async function writeFileAtomic(file: string, contents: string): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  if (!exitHookInstalled) {
+    process.on("exit", removeUnfinishedWrites);
+    exitHookInstalled = true;
+  }
+  writing.add(tmp);
   try {
     const handle = await fs.open(tmp, "w");
     try {
@@ -171,6 +184,8 @@ export async function writeFileAtomic(file: string, contents: string): Promise<v
   } catch (error) {
     await fs.rm(tmp, { force: true });
     throw error;
+  } finally {
+    writing.delete(tmp);
   }
 }
 
