@@ -7,7 +7,9 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, promises as fs, readdirSync, readFileSync, symlinkSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as vm from "vm";
 import { displayBundle, plotlyLoaderBundle, summaryBundle } from "../lib/display";
+import { PLOTLY_MIME, SUMMARY_MIME } from "../lib/mime";
 import type { SummaryRow } from "../lib/types";
 import { executeNotebook } from "../scripts/jupyter/execute";
 import { KernelClient, KernelDiedError } from "../scripts/jupyter/kernel";
@@ -31,8 +33,8 @@ import {
   parseParametersCell,
   parseSetArgument,
 } from "../scripts/jupyter/parameters";
-import { PLOTLY_MIME, renderHtmlReport } from "../scripts/jupyter/report";
-import { SUMMARY_MIME, collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
+import { renderHtmlReport } from "../scripts/jupyter/report";
+import { collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
 import { PYTHON, requirePrerequisites } from "./helpers/prerequisites";
 
@@ -333,6 +335,20 @@ describe("HTML report", () => {
     expect(html).not.toContain("</script><b>");
   });
 
+  it("draws each figure with its exact data through lib/html's script, responsive and without the logo", () => {
+    const html = renderHtmlReport(withFigures(), { title: "t", plotlySource: "/*PLOTLY*/" });
+    const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    const calls: unknown[][] = [];
+    const window: Record<string, unknown> = {};
+    const context = vm.createContext({ window, document: { getElementById: () => ({ innerHTML: "" }) }, console });
+    for (const script of scripts) vm.runInContext(script, context);
+    (window as { Plotly?: unknown }).Plotly = { newPlot: (...args: unknown[]) => calls.push(args) };
+    // The stub plotly.js defines no window.Plotly: the figures wait in lib/html's queue until it is there.
+    vm.runInContext("window.__fitlabPlotlyWaiting.forEach(function (draw) { draw(); })", context);
+    expect(calls).toHaveLength(2);
+    expect(calls[0].slice(1)).toEqual([figure.data, figure.layout, { responsive: true, displaylogo: false }]);
+  });
+
   it("omits plotly.js when no figure needs it, and shows a failure banner", () => {
     const nb = withFigures();
     (nb.cells[0] as CodeCell).outputs = [{ output_type: "stream", name: "stderr", text: "Error: <boom>" }];
@@ -359,8 +375,10 @@ describe("what lib/display emits, as the runner reads it", () => {
       cells: [{ ...emptyCell(), outputs: [shown(plotlyLoaderBundle()), shown(displayBundle(figure)), shown(summaryBundle([row]))] }],
     };
     const html = renderHtmlReport(nb, { title: "t", plotlySource: "/*PLOTLY*/" });
-    // The notebook's own copy of plotly.js is replaced by the report's single inlined one.
-    expect(html).not.toContain("inlined by fitlab");
+    // The notebook's own copy of plotly.js (the real one, whose banner reads "* plotly.js v…") is
+    // replaced by the report's single inlined one (the stub), in the one loader lib/html writes.
+    expect(html).not.toContain("* plotly.js v");
+    expect(html.split("inlined by fitlab")).toHaveLength(2);
     expect(html.split("/*PLOTLY*/")).toHaveLength(2);
     expect(html.match(/Plotly\.newPlot/g)).toHaveLength(1);
     expect(collectSummary(nb, "nb")).toEqual([{ notebook: "nb", ...row }]);
