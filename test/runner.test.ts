@@ -294,10 +294,10 @@ describe("markdown", () => {
     );
     expect(html).toContain("<h2>Fitting 拟合</h2>");
     expect(html).toContain("<strong>bold</strong>, <em>em</em> and <code>a &lt; b</code>");
-    expect(html).toContain("<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul></li>\n</ul>");
+    expect(html).toContain("<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul>\n</li>\n</ul>");
     expect(html).toContain("<ol>\n<li>first</li>\n<li>second</li>\n</ol>");
-    expect(html).toContain('<th>run</th><th style="text-align:right">loss</th>');
-    expect(html).toContain('<td>l2</td><td style="text-align:right">0.3</td>');
+    expect(html).toContain('<th>run</th>\n<th style="text-align:right">loss</th>');
+    expect(html).toContain('<td>l2</td>\n<td style="text-align:right">0.3</td>');
   });
 
   it("escapes raw HTML and refuses javascript: links", () => {
@@ -307,6 +307,23 @@ describe("markdown", () => {
     expect(html).not.toContain('href="javascript');
     expect(html).toContain('<a href="https://example.org/a?b=1&amp;c=2">ok</a>');
     expect(html).toContain("snake_case_name");
+  });
+
+  it("shows inline tags as text and refuses every scheme but http(s) and mailto in links, images and autolinks", () => {
+    const html = renderMarkdown(
+      'a <img src=x onerror=alert(1)> b <JavaScript:alert(1)> ![i](data:image/png;base64,AAAA) [v](vbscript:x) ' +
+        '[t](https://a.org "x\\" onmouseover=\\"y") [r](./rel.html) [m](mailto:a@b.org) <https://a.org/x>',
+    );
+    expect(html).not.toMatch(/<img|<javascript|href="(?!https:|\.\/|mailto:)/i);
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(html).toContain('<a href="https://a.org" title="x&quot; onmouseover=&quot;y">t</a>');
+    expect(html).toContain('<a href="./rel.html">r</a> <a href="mailto:a@b.org">m</a> <a href="https://a.org/x">https://a.org/x</a>');
+  });
+
+  it("keeps TeX math as written, delimiters included, and tells prices from math", () => {
+    // Without the math rule, *b* would be emphasis and \\{ an escaped {.
+    const html = renderMarkdown("Loss $L = x_1 * y_2 < z$, $a*b*c$ and $$\\sum_{i} \\{a_i\\}$$ cost $5 and $6.");
+    expect(html).toBe("<p>Loss $L = x_1 * y_2 &lt; z$, $a*b*c$ and $$\\sum_{i} \\{a_i\\}$$ cost $5 and $6.</p>\n");
   });
 });
 
