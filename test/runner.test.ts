@@ -1,6 +1,6 @@
 /**
  * The headless runner (`npm run lesson`) and `npm start`: the wire codec, parameters, output
- * recording, atomic writes and reports as units; then the real tslab kernel on tiny fixture
+ * recording, notebook files and reports as units; then the real tslab kernel on tiny fixture
  * notebooks (outputs, failing cell, timeout, dying kernel, lost heartbeat) and the CLI's exit codes.
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
@@ -21,7 +21,6 @@ import {
   parseNotebook,
   readNotebook,
   serializeNotebook,
-  writeFileAtomic,
   writeNotebookAtomic,
 } from "../scripts/jupyter/notebook";
 import { OutputRecorder } from "../scripts/jupyter/outputs";
@@ -236,16 +235,6 @@ describe("notebook files", () => {
     await writeNotebookAtomic(file, nb);
     expect(await readNotebook(file)).toEqual(nb);
     expect(readdirSync(dir)).toEqual(["a.ipynb"]);
-  });
-
-  it("leaves the existing file untouched and no temporary file when the write fails", async () => {
-    const dir = tmpDir("atomic-fail");
-    const target = path.join(dir, "report.html");
-    await fs.mkdir(target); // renaming a file over a directory fails
-    await fs.writeFile(path.join(target, "keep"), "x");
-    await expect(writeFileAtomic(target, "<html>")).rejects.toThrow();
-    expect(readdirSync(dir)).toEqual(["report.html"]);
-    expect(readdirSync(target)).toEqual(["keep"]);
   });
 });
 
