@@ -35,7 +35,7 @@ import {
 import { renderHtmlReport } from "../scripts/jupyter/report";
 import { collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
-import { PYTHON, requirePrerequisites } from "./helpers/prerequisites";
+import { PYTHON, requirePrerequisites } from "../scripts/browser/prerequisites";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures", "notebooks");
