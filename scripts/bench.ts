@@ -19,6 +19,7 @@ import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix, vectorizeSequences } from "../lib/data/vectorize";
 import { getVariant, VariantName } from "../lib/models";
 import { dispose, train } from "../lib/train";
+import { lessonSettings } from "../lib/settings";
 import type { Features, MultiHotMatrix } from "../lib/types";
 
 type Dataset = "mnist" | "imdb";
@@ -65,11 +66,6 @@ const LESSON: { variant: VariantName; dataset: Dataset; weight: number }[] = [
   { variant: "imdb.smaller", dataset: "imdb", weight: 4 },
 ];
 
-const SETTINGS: Record<Dataset, { batchSize: number; validationSplit: number }> = {
-  mnist: { batchSize: 128, validationSplit: 0.2 },
-  imdb: { batchSize: 512, validationSplit: 0.4 },
-};
-
 // ---------------------------------------------------------------------------------------------
 // Worker side: loads each dataset once, trains the jobs it is sent.
 
@@ -84,8 +80,9 @@ async function dataFor(dataset: Dataset): Promise<{ x: Features; y: ArrayLike<nu
     const { train: t } = loadArrays();
     data = { x: flattenImages(t), y: t.labels };
   } else {
-    const [[sequences, labels]] = await loadImdb({ numWords: 10000, log: () => undefined });
-    data = { x: vectorizeSequences(sequences, 10000), y: labels };
+    const numWords = lessonSettings.imdbNumWords;
+    const [[sequences, labels]] = await loadImdb({ numWords, log: () => undefined });
+    data = { x: vectorizeSequences(sequences, numWords), y: labels };
   }
   const entry = { ...data, seconds: (Date.now() - started) / 1000 };
   loaded[dataset] = entry;
@@ -241,14 +238,14 @@ const mb = (bytes: number): string => `${Math.round(bytes)} MB`;
 /** 0 when every run finished, 1 when any failed (they are listed at the end). */
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const epochs = args.quick ? 3 : 20;
+  const epochs = args.quick ? 3 : lessonSettings.mnist.epochs;
   const lesson = LESSON.filter((r) => !args.runs || args.runs.includes(r.variant));
-  const jobs: Job[] = lesson.map((r, id) => ({ id, variant: r.variant, dataset: r.dataset, epochs, ...SETTINGS[r.dataset] }));
+  const jobs: Job[] = lesson.map((r, id) => ({ id, variant: r.variant, dataset: r.dataset, ...lessonSettings[r.dataset], epochs }));
   const load = os.loadavg().map((v) => v.toFixed(2)).join(", ");
   console.log(`fitlab bench${args.quick ? " --quick" : ""}: ${jobs.length} runs × ${epochs} epochs on ${args.workers} worker thread(s)`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average at start ${load}`);
   // Make sure the IMDB token cache exists before the workers race to build it.
-  if (lesson.some((r) => r.dataset === "imdb")) await loadImdb({ numWords: 10000, log: (l) => console.log(`  ${l}`) });
+  if (lesson.some((r) => r.dataset === "imdb")) await loadImdb({ numWords: lessonSettings.imdbNumWords, log: (l) => console.log(`  ${l}`) });
 
   const started = Date.now();
   const failures: string[] = [];
@@ -284,7 +281,7 @@ async function main(): Promise<number> {
     // patched matMul. Too slow to train 20 epochs in a bench: a few epochs, extrapolated.
     const denseEpochs = args.quick ? 1 : 2;
     const rows = args.quick ? 5000 : undefined;
-    const base = { variant: "imdb.original" as VariantName, dataset: "imdb" as Dataset, epochs: denseEpochs, rows, ...SETTINGS.imdb };
+    const base = { variant: "imdb.original" as VariantName, dataset: "imdb" as Dataset, ...lessonSettings.imdb, epochs: denseEpochs, rows };
     console.log("");
     console.log(`imdb.original, dense vs sparse input: ${denseEpochs} epoch(s) on ${rows ?? 25000} reviews each, extrapolated to 20 epochs`);
     const [sparse] = await runOnWorkers([{ id: 100, ...base }], 1, () => undefined);
