@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
-import { type Figure, fromPlotlyText } from "./figures/plotly";
+import type { Figure } from "./figures/plotly";
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -166,9 +166,4 @@ export function htmlPage(options: PageOptions): string {
     options.body +
     "\n</body>\n</html>\n"
   );
-}
-
-/** One figure as a self-contained HTML page that renders offline. */
-export function standaloneFigureHtml(figure: Figure, title = fromPlotlyText(figure.layout.title?.text ?? "fitlab figure")): string {
-  return htmlPage({ title, body: figureHtml(figure) });
 }
