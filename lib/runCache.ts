@@ -11,11 +11,12 @@
  * A bad entry of any kind is deleted and reported as a miss: the cache never throws for, nor trusts,
  * what it finds on disk.
  */
-import { createHash, randomBytes } from "crypto";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Features, History } from "./types";
 import { findProjectRoot } from "./project";
+import { writeFileAtomicSync } from "./atomicWrite";
 
 /** Bump when the on-disk layout changes: older entries then read as misses and are replaced. */
 export const RUN_CACHE_FORMAT = 1;
@@ -356,8 +357,9 @@ export function writeRun(run: CachedRun, options?: RunCacheOptions): void {
   const files = entryPaths(dir, run.key);
   // Weights first: until the new manifest lands, readers see the old manifest, whose checksum no
   // longer matches, or no manifest at all; both read as a miss, never as a wrong run.
-  writeAtomic(files.weights, bin);
-  writeAtomic(files.manifest, text);
+  // No fsync: a file torn by a power loss fails its checksum and reads as a miss, as above.
+  writeFileAtomicSync(files.weights, bin, { fsync: false });
+  writeFileAtomicSync(files.manifest, text, { fsync: false });
 }
 
 /** Deletes every cache entry (and stray temporary files) in the cache directory; returns how many entries. */
@@ -392,16 +394,6 @@ function removeEntry(dir: string, key: string): void {
   }
 }
 
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.tmp-${randomBytes(6).toString("hex")}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // JSON with non-finite numbers: histories may hold NaN (a diverged run), which JSON cannot.

@@ -18,6 +18,7 @@ import { flattenImages, toDenseMatrix, vectorizeSequences } from "../lib/data/ve
 import { getVariant, VariantName } from "../lib/models";
 import { dispose, train, type Run } from "../lib/train";
 import { poolSize } from "../lib/training/pool";
+import { lessonSettings } from "../lib/settings";
 import type { Features } from "../lib/types";
 
 type Dataset = "mnist" | "imdb";
@@ -37,10 +38,8 @@ const LESSON: { variant: VariantName; dataset: Dataset }[] = [
   { variant: "imdb.smaller", dataset: "imdb" },
 ];
 
-const SETTINGS: Record<Dataset, { batchSize: number; validationSplit: number }> = {
-  mnist: { batchSize: 128, validationSplit: 0.2 },
-  imdb: { batchSize: 512, validationSplit: 0.4 },
-};
+/** The article's batch sizes and validation splits (lib/settings). */
+const SETTINGS: Record<Dataset, { batchSize: number; validationSplit: number }> = lessonSettings;
 
 interface Args {
   quick: boolean;
@@ -93,7 +92,7 @@ async function timedRun(variant: VariantName, x: Features, y: ArrayLike<number>,
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const epochs = args.quick ? 3 : 20;
+  const epochs = args.quick ? 3 : lessonSettings.imdb.epochs;
   const lesson = LESSON.filter((r) => !args.runs || args.runs.includes(r.variant));
   const backend = await initBackend({ report: false });
   console.log(`fitlab bench${args.quick ? " --quick" : ""}${args.alone ? " --alone" : ""}: ${lesson.length} runs × ${epochs} epochs, backend ${backend}, pool of ${poolSize()} worker(s), split ${args.split}`);
@@ -106,8 +105,9 @@ async function main(): Promise<number> {
     data.mnist = { x: flattenImages(t), y: t.labels };
   }
   if (lesson.some((r) => r.dataset === "imdb")) {
-    const [[sequences, labels]] = await loadImdb({ numWords: 10000, log: () => undefined });
-    data.imdb = { x: vectorizeSequences(sequences, 10000), y: labels };
+    const numWords = lessonSettings.imdbNumWords;
+    const [[sequences, labels]] = await loadImdb({ numWords, log: () => undefined });
+    data.imdb = { x: vectorizeSequences(sequences, numWords), y: labels };
   }
   console.log(`data loaded once, on the main thread, in ${((Date.now() - dataStarted) / 1000).toFixed(1)} s (shared with the workers, not copied)`);
 

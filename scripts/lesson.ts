@@ -9,8 +9,10 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import { ExecutedNotebook, executeNotebook, formatFailure, resolveParameters } from "./jupyter/execute";
-import { projectRoot, shutdownAllKernels } from "./jupyter/kernel";
-import { readNotebook, writeFileAtomic, writeNotebookAtomic } from "./jupyter/notebook";
+import { writeFileAtomic } from "../lib/atomicWrite";
+import { projectRoot } from "../lib/project";
+import { shutdownAllKernels } from "./jupyter/kernel";
+import { readNotebook, writeNotebookAtomic } from "./jupyter/notebook";
 import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
 import { NotebookSummaryRow, collectSummary, formatSummaryTable } from "./jupyter/summary";

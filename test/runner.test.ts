@@ -1,13 +1,15 @@
 /**
  * The headless runner (`npm run lesson`) and `npm start`: the wire codec, parameters, output
- * recording, atomic writes and reports as units; then the real tslab kernel on tiny fixture
+ * recording, notebook files and reports as units; then the real tslab kernel on tiny fixture
  * notebooks (outputs, failing cell, timeout, dying kernel, lost heartbeat) and the CLI's exit codes.
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, promises as fs, readdirSync, readFileSync, symlinkSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as vm from "vm";
 import { displayBundle, plotlyLoaderBundle, summaryBundle } from "../lib/display";
+import { PLOTLY_MIME, SUMMARY_MIME } from "../lib/mime";
 import type { SummaryRow } from "../lib/types";
 import { executeNotebook } from "../scripts/jupyter/execute";
 import { KernelClient, KernelDiedError } from "../scripts/jupyter/kernel";
@@ -19,7 +21,6 @@ import {
   parseNotebook,
   readNotebook,
   serializeNotebook,
-  writeFileAtomic,
   writeNotebookAtomic,
 } from "../scripts/jupyter/notebook";
 import { OutputRecorder } from "../scripts/jupyter/outputs";
@@ -35,10 +36,10 @@ import {
   parseRange,
   parseSetArgument,
 } from "../scripts/jupyter/parameters";
-import { PLOTLY_MIME, renderHtmlReport } from "../scripts/jupyter/report";
-import { SUMMARY_MIME, collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
+import { renderHtmlReport } from "../scripts/jupyter/report";
+import { collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
-import { PYTHON, requirePrerequisites } from "./helpers/prerequisites";
+import { PYTHON, requirePrerequisites } from "../scripts/browser/prerequisites";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures", "notebooks");
@@ -303,16 +304,6 @@ describe("notebook files", () => {
     expect(await readNotebook(file)).toEqual(nb);
     expect(readdirSync(dir)).toEqual(["a.ipynb"]);
   });
-
-  it("leaves the existing file untouched and no temporary file when the write fails", async () => {
-    const dir = tmpDir("atomic-fail");
-    const target = path.join(dir, "report.html");
-    await fs.mkdir(target); // renaming a file over a directory fails
-    await fs.writeFile(path.join(target, "keep"), "x");
-    await expect(writeFileAtomic(target, "<html>")).rejects.toThrow();
-    expect(readdirSync(dir)).toEqual(["report.html"]);
-    expect(readdirSync(target)).toEqual(["keep"]);
-  });
 });
 
 describe("atomic writes when the process exits mid-write", () => {
@@ -331,7 +322,7 @@ describe("atomic writes when the process exits mid-write", () => {
       void writeFileAtomic(target, "x".repeat(200e6));
       // Exit as soon as the temporary file exists: the write is then in progress.
       const poll = setInterval(() => {
-        if (fs.readdirSync(${JSON.stringify(dir)}).some((f) => f.endsWith(".tmp"))) { clearInterval(poll); process.exit(130); }
+        if (fs.readdirSync(${JSON.stringify(dir)}).some((f) => /\.tmp(-[0-9a-f]+)?$/.test(f))) { clearInterval(poll); process.exit(130); }
       }, 0);
     `], { encoding: "utf8", timeout: 60_000 });
     expect(child.status).toBe(130);
@@ -384,10 +375,10 @@ describe("markdown", () => {
     );
     expect(html).toContain("<h2>Fitting 拟合</h2>");
     expect(html).toContain("<strong>bold</strong>, <em>em</em> and <code>a &lt; b</code>");
-    expect(html).toContain("<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul></li>\n</ul>");
+    expect(html).toContain("<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul>\n</li>\n</ul>");
     expect(html).toContain("<ol>\n<li>first</li>\n<li>second</li>\n</ol>");
-    expect(html).toContain('<th>run</th><th style="text-align:right">loss</th>');
-    expect(html).toContain('<td>l2</td><td style="text-align:right">0.3</td>');
+    expect(html).toContain('<th>run</th>\n<th style="text-align:right">loss</th>');
+    expect(html).toContain('<td>l2</td>\n<td style="text-align:right">0.3</td>');
   });
 
   it("escapes raw HTML and refuses javascript: links", () => {
@@ -397,6 +388,23 @@ describe("markdown", () => {
     expect(html).not.toContain('href="javascript');
     expect(html).toContain('<a href="https://example.org/a?b=1&amp;c=2">ok</a>');
     expect(html).toContain("snake_case_name");
+  });
+
+  it("shows inline tags as text and refuses every scheme but http(s) and mailto in links, images and autolinks", () => {
+    const html = renderMarkdown(
+      'a <img src=x onerror=alert(1)> b <JavaScript:alert(1)> ![i](data:image/png;base64,AAAA) [v](vbscript:x) ' +
+        '[t](https://a.org "x\\" onmouseover=\\"y") [r](./rel.html) [m](mailto:a@b.org) <https://a.org/x>',
+    );
+    expect(html).not.toMatch(/<img|<javascript|href="(?!https:|\.\/|mailto:)/i);
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(html).toContain('<a href="https://a.org" title="x&quot; onmouseover=&quot;y">t</a>');
+    expect(html).toContain('<a href="./rel.html">r</a> <a href="mailto:a@b.org">m</a> <a href="https://a.org/x">https://a.org/x</a>');
+  });
+
+  it("keeps TeX math as written, delimiters included, and tells prices from math", () => {
+    // Without the math rule, *b* would be emphasis and \\{ an escaped {.
+    const html = renderMarkdown("Loss $L = x_1 * y_2 < z$, $a*b*c$ and $$\\sum_{i} \\{a_i\\}$$ cost $5 and $6.");
+    expect(html).toBe("<p>Loss $L = x_1 * y_2 &lt; z$, $a*b*c$ and $$\\sum_{i} \\{a_i\\}$$ cost $5 and $6.</p>\n");
   });
 });
 
@@ -425,6 +433,20 @@ describe("HTML report", () => {
     expect(html).not.toContain("</script><b>");
   });
 
+  it("draws each figure with its exact data through lib/html's script, responsive and without the logo", () => {
+    const html = renderHtmlReport(withFigures(), { title: "t", plotlySource: "/*PLOTLY*/" });
+    const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    const calls: unknown[][] = [];
+    const window: Record<string, unknown> = {};
+    const context = vm.createContext({ window, document: { getElementById: () => ({ innerHTML: "" }) }, console });
+    for (const script of scripts) vm.runInContext(script, context);
+    (window as { Plotly?: unknown }).Plotly = { newPlot: (...args: unknown[]) => calls.push(args) };
+    // The stub plotly.js defines no window.Plotly: the figures wait in lib/html's queue until it is there.
+    vm.runInContext("window.__fitlabPlotlyWaiting.forEach(function (draw) { draw(); })", context);
+    expect(calls).toHaveLength(2);
+    expect(calls[0].slice(1)).toEqual([figure.data, figure.layout, { responsive: true, displaylogo: false }]);
+  });
+
   it("omits plotly.js when no figure needs it, and shows a failure banner", () => {
     const nb = withFigures();
     (nb.cells[0] as CodeCell).outputs = [{ output_type: "stream", name: "stderr", text: "Error: <boom>" }];
@@ -451,8 +473,10 @@ describe("what lib/display emits, as the runner reads it", () => {
       cells: [{ ...emptyCell(), outputs: [shown(plotlyLoaderBundle()), shown(displayBundle(figure)), shown(summaryBundle([row]))] }],
     };
     const html = renderHtmlReport(nb, { title: "t", plotlySource: "/*PLOTLY*/" });
-    // The notebook's own copy of plotly.js is replaced by the report's single inlined one.
-    expect(html).not.toContain("inlined by fitlab");
+    // The notebook's own copy of plotly.js (the real one, whose banner reads "* plotly.js v…") is
+    // replaced by the report's single inlined one (the stub), in the one loader lib/html writes.
+    expect(html).not.toContain("* plotly.js v");
+    expect(html.split("inlined by fitlab")).toHaveLength(2);
     expect(html.split("/*PLOTLY*/")).toHaveLength(2);
     expect(html.match(/Plotly\.newPlot/g)).toHaveLength(1);
     expect(collectSummary(nb, "nb")).toEqual([{ notebook: "nb", ...row }]);
@@ -626,7 +650,7 @@ describe("npm run lesson (CLI)", () => {
     expect(html.match(/<script>Plotly\.newPlot\("plot-1"/g)).toHaveLength(1);
     expect(html.split("plotly.js v").length).toBeGreaterThan(1); // the library's own banner, inlined
     expect(html).not.toMatch(/<script[^>]+src=/); // nothing fetched: works from file://
-    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(readdirSync(out).filter((f) => /\.tmp(-[0-9a-f]+)?$/.test(f))).toEqual([]);
   });
 
   it("on SIGINT stops the kernel, removes its connection file and exits 130", async () => {

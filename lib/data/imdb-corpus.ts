@@ -27,6 +27,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createRng, shuffleInPlace } from "../random";
+import { writeFileAtomicSync } from "../atomicWrite";
 import { projectRoot } from "../project";
 
 export { findProjectRoot } from "../project";
@@ -233,28 +234,10 @@ function encodeParts(corpus: Omit<ImdbCorpus, "source" | "cacheFile">, key: Corp
 
 /** Writes the corpus to `file` atomically: a temporary file in the same folder, then a rename. */
 export function writeCorpusCache(file: string, corpus: Omit<ImdbCorpus, "source" | "cacheFile">, key: CorpusKey): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  const parts = encodeParts(corpus, key);
   const hash = crypto.createHash("sha256");
-  const fd = fs.openSync(tmp, "w");
-  try {
-    for (const part of encodeParts(corpus, key)) {
-      hash.update(part);
-      fs.writeSync(fd, part);
-    }
-    fs.writeSync(fd, hash.digest());
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // already closed
-    }
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  for (const part of parts) hash.update(part);
+  writeFileAtomicSync(file, [...parts, hash.digest()]);
 }
 
 const sameKey = (a: CorpusKey, b: CorpusKey): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "./wire";
-import { projectRoot as libProjectRoot } from "../../lib/project";
+import { projectRoot } from "../../lib/project";
 
 const LOCALHOST = "127.0.0.1";
 
@@ -94,11 +94,6 @@ export async function findFreePorts(count: number): Promise<number[]> {
   const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
-}
-
-/** The project root (scripts/jupyter/ in the sources, dist/scripts/jupyter/ when compiled). */
-export function projectRoot(): string {
-  return libProjectRoot("the tslab binary explicitly (options.tslab)");
 }
 
 interface Pending {
@@ -205,7 +200,7 @@ export class KernelClient {
     // The key is a secret: the file is readable by this user only.
     await fs.writeFile(connectionFile, JSON.stringify(connection), { mode: 0o600 });
 
-    const tslab = this.options.tslab ?? path.join(projectRoot(), "node_modules", ".bin", "tslab");
+    const tslab = this.options.tslab ?? path.join(projectRoot("the tslab binary explicitly (options.tslab)"), "node_modules", ".bin", "tslab");
     this.child = spawn(tslab, ["kernel", "--config-path", connectionFile], {
       cwd: this.options.cwd,
       env: { ...process.env, ...this.options.env },
