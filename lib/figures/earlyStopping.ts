@@ -78,8 +78,9 @@ export function plotEarlyStopping(run: EarlyStoppedRun, options: EarlyStoppingFi
   const p = earlyStoppingPoints(run);
   const color = colorFor(run.name);
   const { field } = monitored(run.history, p.monitor);
+  // Without a penalty val_loss IS the cross-entropy (train records val_crossentropy only for regularized runs).
   const trainField = field === "val_crossentropy" ? "crossentropy" : "loss";
-  const label = field === "val_crossentropy" ? "cross-entropy" : "loss";
+  const label = p.monitor === "val_crossentropy" ? "cross-entropy" : "loss";
   const val = seriesOf(run.history, field);
   const data: ScatterTrace[] = [];
   if (options.full) {
