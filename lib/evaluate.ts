@@ -137,7 +137,9 @@ function trainedParts(run: unknown, at: string): { model: tf.Sequential; spec: M
   if (!r || typeof r !== "object" || !(r.model instanceof tf.Sequential) || !r.spec) {
     fail(WHERE, at, run, "pass a finished run (what train() returns), a group of seeds (trainSeeds) or a tf.Sequential");
   }
-  if (r.model.layers.length > 0 && r.model.layers[0].getWeights().some((w) => w.isDisposed)) {
+  try {
+    r.model.getWeights(); // throws "… is already disposed" after dispose(run)
+  } catch {
     fail(WHERE, at, `run "${r.name}"`, "its model was disposed; evaluate before dispose(run)");
   }
   return { model: r.model, spec: r.spec };

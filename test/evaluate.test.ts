@@ -45,7 +45,7 @@ describe("evaluate on MNIST (softmax)", () => {
   const { train: t, test } = loadMnistFeatures({ trainSamples: 1000, testSamples: 700 });
   let run: Run;
   beforeAll(async () => {
-    run = await train(variants.mnist.small, t.x, t.y, { ...quiet, epochs: 2, batchSize: 128, seed: 3 });
+    run = await train(variants.mnist.small, t.x, t.y, { ...quiet, epochs: 6, batchSize: 64, seed: 3 });
     runs.push(run);
   });
 
