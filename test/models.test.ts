@@ -23,6 +23,8 @@ describe("the variant catalog", () => {
   it.each<[VariantName, number, number]>([
     ["mnist.small", 784, 7_850],
     ["mnist.large", 784, 118_282],
+    ["mnist.dense512", 784, 407_050],
+    ["mnist.dense512", 1_568, 808_458],
     ["imdb.tiny", 10_000, 40_009],
     ["imdb.original", 10_000, 160_305],
     ["imdb.smaller", 10_000, 40_029],
@@ -44,6 +46,7 @@ describe("the variant catalog", () => {
     expect(VARIANT_NAMES).toEqual([
       "mnist.small",
       "mnist.large",
+      "mnist.dense512",
       "imdb.tiny",
       "imdb.original",
       "imdb.smaller",
