@@ -557,7 +557,7 @@ describe("npm run lesson (CLI)", () => {
     // One figure: lib/html's div and the script that draws into it.
     expect(html.match(/<div id="plot-\d+" class="fitlab-figure"/g)).toHaveLength(1);
     expect(html.match(/var id = "plot-1";/g)).toHaveLength(1);
-    expect(html.match(/Plotly\.newPlot\(/g)).toHaveLength(1);
+    expect(html.match(/window\.Plotly\.newPlot\(el, spec\.data/g)).toHaveLength(1);
     expect(html.split("plotly.js v").length).toBeGreaterThan(1); // the library's own banner, inlined
     expect(html).not.toMatch(/<script[^>]+src=/); // nothing fetched: works from file://
     // No temporary file left (lib/atomicWrite names them .<name>.tmp-<hex>).
