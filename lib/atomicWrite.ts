@@ -52,10 +52,26 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array | re
   }
 }
 
-/** Writes `data` (a string as UTF-8, or bytes) to `file` atomically. */
+/** Temporary files of async writes in progress: removed if the process exits in the middle (process.exit on a second Ctrl-C). */
+const writing = new Set<string>();
+let exitHookInstalled = false;
+
+function removeUnfinishedWrites(): void {
+  for (const tmp of writing) fs.rmSync(tmp, { force: true });
+}
+
+/**
+ * Writes `data` (a string as UTF-8, or bytes) to `file` atomically. If the process exits while the
+ * write is in flight (an async write can be cut off by process.exit), the temporary file is removed.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const tmp = temporaryPath(file);
+  if (!exitHookInstalled) {
+    process.on("exit", removeUnfinishedWrites);
+    exitHookInstalled = true;
+  }
+  writing.add(tmp);
   try {
     const handle = await fs.promises.open(tmp, "w");
     try {
@@ -68,5 +84,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   } catch (error) {
     await fs.promises.rm(tmp, { force: true });
     throw error;
+  } finally {
+    writing.delete(tmp);
   }
 }

@@ -27,9 +27,13 @@ import { OutputRecorder } from "../scripts/jupyter/outputs";
 import {
   INJECTED_TAG,
   ParameterError,
+  checkParameterValue,
+  describeRange,
+  findParametersCell,
   injectParameters,
   parseParameterValue,
   parseParametersCell,
+  parseRange,
   parseSetArgument,
 } from "../scripts/jupyter/parameters";
 import { renderHtmlReport } from "../scripts/jupyter/report";
@@ -209,6 +213,70 @@ describe("parameters", () => {
     expect(() => injectParameters(nb(), { epochs: "many" })).toThrow(/epochs is declared as a number.*"many" is a string/);
   });
 
+  it("reads a range from the comment that starts with it: integer, open and exclusive ends", () => {
+    expect(parseRange("// integer 1..500; the article: epochs=20")).toEqual({ min: 1, max: 500, minExclusive: false, maxExclusive: false, integer: true, text: "integer 1..500" });
+    expect(parseRange("// 0..<1; layers.Dropout(0.5)")).toMatchObject({ min: 0, max: 1, maxExclusive: true, integer: false });
+    expect(parseRange("// 0<..")).toMatchObject({ min: 0, max: undefined, minExclusive: true });
+    expect(parseRange("// ..-1e-3")).toMatchObject({ min: undefined, max: -1e-3 });
+    // Comments that do not start with a range state none.
+    expect(parseRange("// the last 12,000 images")).toBeUndefined();
+    expect(parseRange("// 10000 words")).toBeUndefined();
+    expect(parseRange("// 1..5x")).toBeUndefined();
+    expect(() => parseRange("// 5..1")).toThrow(/"5\.\.1" in the parameters cell admits no value/);
+    expect(describeRange(parseRange("// integer 1..500")!)).toBe("an integer from 1 to 500");
+    expect(describeRange(parseRange("// 0<..<1")!)).toBe("a number > 0 and < 1");
+    expect(describeRange(parseRange("// integer 0..")!)).toBe("an integer ≥ 0");
+  });
+
+  const ranged =
+    "let epochs = 20;  // integer 1..500; epochs=20\nlet split = 0.2;  // 0<..<1\nlet rates = { l1: 0.001, l2: 0.001 };  // 0..1\nlet units = [16, 16];  // integer 1..2048\nlet free = 3;";
+
+  it.each([
+    ["epochs", -3, /epochs = -3 is out of range: the parameters cell allows an integer from 1 to 500 \(\/\/ integer 1\.\.500\)/],
+    ["epochs", 0, /epochs = 0 is out of range/],
+    ["epochs", 2.5, /epochs = 2\.5 is out of range: the parameters cell allows an integer/],
+    ["split", 1, /split = 1 is out of range: the parameters cell allows a number > 0 and < 1/],
+    ["rates", { l1: 0.001, l2: 7 }, /rates\.l2 = 7 is out of range/],
+    ["units", [16, 0], /units\[1\] = 0 is out of range/],
+    ["epochs", Infinity, /epochs = Infinity is not a finite number/],
+    ["free", -Infinity, /free = -Infinity is not a finite number/],
+    ["units", [16, NaN], /units\[1\] = NaN is not a finite number/],
+  ])("refuses %s = %p: out of its range or not finite, naming the allowed range", (name, value, message) => {
+    const declaration = parseParametersCell(ranged).find((d) => d.name === name)!;
+    expect(() => checkParameterValue(declaration, value as never)).toThrow(ParameterError);
+    expect(() => checkParameterValue(declaration, value as never)).toThrow(message);
+  });
+
+  it("accepts values in range, at inclusive ends, and any finite value where no range is stated", () => {
+    const declarations = parseParametersCell(ranged);
+    const byName = (name: string) => declarations.find((d) => d.name === name)!;
+    expect(() => checkParameterValue(byName("epochs"), 1)).not.toThrow();
+    expect(() => checkParameterValue(byName("epochs"), 500)).not.toThrow();
+    expect(() => checkParameterValue(byName("rates"), { l1: 0, l2: 1 })).not.toThrow();
+    expect(() => checkParameterValue(byName("free"), -1e300)).not.toThrow();
+    // parseParameterValue turns 1e400 into Infinity; the injection refuses it instead of writing null.
+    const doc: Notebook = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ ...emptyCell(), source: ranged, metadata: { tags: ["parameters"] } }] };
+    expect(() => injectParameters(doc, { free: parseParameterValue("1e400") })).toThrow(/free = Infinity is not a finite number/);
+  });
+
+  it("the lesson notebooks state a range for every number parameter, and their defaults and quick values lie in it", async () => {
+    const dir = path.join(ROOT, "notebooks");
+    const files = readdirSync(dir).filter((f) => /^0[1-4].*\.ipynb$/.test(f));
+    expect(files).toHaveLength(4);
+    for (const file of files) {
+      const nb = await readNotebook(path.join(dir, file));
+      const source = findParametersCell(nb, file).cell.source;
+      const declarations = parseParametersCell(source);
+      const defaults = new Function(`${source}\nreturn { ${declarations.map((d) => d.name).join(", ")} };`)() as Record<string, never>;
+      for (const declaration of declarations) {
+        if (declaration.kind !== "number" && declaration.kind !== "object") continue;
+        expect([file, declaration.name, declaration.range !== undefined]).toEqual([file, declaration.name, true]);
+        checkParameterValue(declaration, defaults[declaration.name], `${file} default`);
+      }
+      injectParameters(nb, (nb.metadata.fitlab?.quick ?? {}) as never, { file, origin: "metadata.fitlab.quick" });
+    }
+  });
+
   it("throws when the notebook has no parameters cell", () => {
     const none = nb();
     none.cells[1].metadata = {};
@@ -235,6 +303,30 @@ describe("notebook files", () => {
     await writeNotebookAtomic(file, nb);
     expect(await readNotebook(file)).toEqual(nb);
     expect(readdirSync(dir)).toEqual(["a.ipynb"]);
+  });
+});
+
+describe("atomic writes when the process exits mid-write", () => {
+  it("removes the temporary file of a write cut off by process.exit", async () => {
+    const dir = tmpDir("atomic-exit");
+    // A child process starts a large atomic write and exits while it is under way (as a second
+    // Ctrl-C does): the exit hook must remove the temporary file, and the target must not appear.
+    const build = path.join(ROOT, "out", ".test-build-notebook");
+    execFileSync(path.join(ROOT, "node_modules", ".bin", "tsc"),
+      ["--outDir", build, "--module", "commonjs", "--target", "ES2020", "--strict", "--skipLibCheck", "--types", "node", path.join(ROOT, "scripts", "jupyter", "notebook.ts")],
+      { stdio: "inherit" });
+    const child = spawnSync(process.execPath, ["-e", `
+      const { writeFileAtomic } = require(${JSON.stringify(path.join(build, "notebook.js"))});
+      const fs = require("fs");
+      const target = ${JSON.stringify(path.join(dir, "big.ipynb"))};
+      void writeFileAtomic(target, "x".repeat(200e6));
+      // Exit as soon as the temporary file exists: the write is then in progress.
+      const poll = setInterval(() => {
+        if (fs.readdirSync(${JSON.stringify(dir)}).some((f) => /\.tmp(-[0-9a-f]+)?$/.test(f))) { clearInterval(poll); process.exit(130); }
+      }, 0);
+    `], { encoding: "utf8", timeout: 60_000 });
+    expect(child.status).toBe(130);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 
