@@ -40,6 +40,7 @@ export { train, dispose, type Run, type TrainOptions, type RunOptions, type Earl
 export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
 export { groupRuns, isSeedGroup, seedList } from "./seeds";
 export { trainSeeds, type SeedOptions } from "./trainSeeds";
+export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";
 export { explain, compare, compareAccuracy, trainingAboveValidation, lossVsAccuracy, gapAfterBest } from "./explain";
 export { clearRuns, readRun, writeRun, runKey, fingerprint, type CachedRun } from "./runCache";
 
