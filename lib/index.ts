@@ -35,7 +35,6 @@ export {
   type SpecChanges,
   type VariantName,
 } from "./models";
-export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
 export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
 export { groupRuns, isSeedGroup, seedList } from "./seeds";
