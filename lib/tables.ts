@@ -4,7 +4,7 @@
  * (The Plotly table of the same rows is a figure: lib/figures/summary.ts.)
  */
 import { colorFor } from "./colors";
-import { formatSummaryRow, SUMMARY_COLUMNS } from "./figures/summary";
+import { formatSummaryRow, SUMMARY_ALIGN, SUMMARY_COLUMNS } from "./figures/summary";
 import { escapeHtml } from "./html";
 import type { SummaryRow } from "./types";
 
@@ -41,7 +41,7 @@ export function summaryHtml(rows: readonly SummaryRow[]): string {
   const body = rows
     .map((row) => {
       const cells = formatSummaryRow(row).map((text, c) => {
-        const align = c >= 1 && c <= 5 ? "right" : "left";
+        const align = SUMMARY_ALIGN[c];
         const color = c === 0 ? `color:${colorFor(row.name)};font-weight:bold;` : "";
         return `<td style="text-align:${align};padding:4px 8px;border-bottom:1px solid #ddd;${color}">${escapeHtml(text)}</td>`;
       });

@@ -646,11 +646,14 @@ describe("npm run lesson (CLI)", () => {
     const summary = JSON.parse(await fs.readFile(path.join(out, "summary.json"), "utf8"));
     expect(summary.rows).toEqual([expect.objectContaining({ notebook: "ok", name: "hello", epochs: 3 })]);
     const html = await fs.readFile(path.join(out, "ok.html"), "utf8");
-    expect(html.match(/<div class="plot" id="plot-\d+">/g)).toHaveLength(1);
-    expect(html.match(/<script>Plotly\.newPlot\("plot-1"/g)).toHaveLength(1);
+    // One figure: lib/html's div and the script that draws into it.
+    expect(html.match(/<div id="plot-\d+" class="fitlab-figure"/g)).toHaveLength(1);
+    expect(html.match(/var id = "plot-1";/g)).toHaveLength(1);
+    expect(html.match(/window\.Plotly\.newPlot\(el, spec\.data/g)).toHaveLength(1);
     expect(html.split("plotly.js v").length).toBeGreaterThan(1); // the library's own banner, inlined
     expect(html).not.toMatch(/<script[^>]+src=/); // nothing fetched: works from file://
-    expect(readdirSync(out).filter((f) => /\.tmp(-[0-9a-f]+)?$/.test(f))).toEqual([]);
+    // No temporary file left (lib/atomicWrite names them .<name>.tmp-<hex>).
+    expect(readdirSync(out).sort()).toEqual(["ok.html", "ok.ipynb", "summary.json"]);
   });
 
   it("on SIGINT stops the kernel, removes its connection file and exits 130", async () => {

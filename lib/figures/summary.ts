@@ -38,6 +38,8 @@ export function summaryRows(runs: RunsInput): SummaryRow[] {
 
 /** The column headings shared by the Plotly table, the HTML table and the text table. */
 export const SUMMARY_COLUMNS = ["Run", "Epochs", "Best epoch", "Min val cross-entropy", "Max val accuracy", "Final gap", "Seeds", "Verdict", "Why"] as const;
+/** How each column's cells align in the Plotly and HTML tables: numbers right, text left. */
+export const SUMMARY_ALIGN = ["left", "right", "right", "right", "right", "right", "right", "left", "left"] as const;
 
 /** "overfitting (strong)", "underfitting (mild, over-regularized)", "good fit". */
 export function verdictText(row: Pick<SummaryRow, "verdict" | "severity" | "cause">): string {
@@ -88,7 +90,7 @@ export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {})
         },
         cells: {
           values: columns,
-          align: ["left", "right", "right", "right", "right", "right", "right", "left", "left"],
+          align: [...SUMMARY_ALIGN],
           font: { size: 12, color: fontColors },
           fill: { color: "#ffffff" },
           height: rowHeight,
