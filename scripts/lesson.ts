@@ -28,12 +28,16 @@ Runs the notebooks (default: notebooks/*.ipynb in order) on the tslab kernel and
 
 Options:
   --set name=value   override a parameter of the cell tagged "parameters" (repeatable);
-                     values: 2, 0.5, true, "text" or 'text', [1,2] (JSON)
+                     values: 2, 0.5, true, "text" or 'text', [1,2] (JSON); a number must lie in
+                     the range its declaration's comment starts with, e.g. // integer 1..500
   --quick            apply each notebook's metadata.fitlab.quick overrides (under --set)
-  --timeout <s>      per-cell timeout in seconds (default 600)
-  --out <dir>        output folder (default out/)
+  --timeout <s>      per-cell timeout in seconds (default 600; at most 2147483)
+  --out <dir>        output folder (default out/; not the folder of the notebooks)
   --backend <name>   FITLAB_BACKEND for the kernel (e.g. wasm, cpu, tensorflow)
-  --help             this text`;
+  --help             this text
+
+Ctrl-C (or SIGTERM, SIGHUP) stops the kernel, writes the notebook that was running as far as it
+got and exits 130; Ctrl-C again quits at once.`;
 
 export interface LessonArgs {
   notebooks: string[];

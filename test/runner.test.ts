@@ -509,6 +509,21 @@ describe("summary table", () => {
   });
 });
 
+describe("timeouts beyond Node's 32-bit timers", () => {
+  it("are refused before any kernel starts (a longer setTimeout fires after 1 ms)", async () => {
+    await expect(executeNotebook(fixture("ok.ipynb"), { timeoutSeconds: 3_000_000 })).rejects.toThrow(
+      /executeNotebook: timeoutSeconds = 3000000; it must be a number of seconds > 0 and ≤ 2147483/,
+    );
+    await expect(executeNotebook(fixture("ok.ipynb"), { timeoutSeconds: NaN })).rejects.toThrow(/timeoutSeconds = NaN/);
+    // What the check prevents, measured: Node clamps the delay to 1 ms (with a TimeoutOverflowWarning).
+    const began = process.hrtime.bigint();
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 3_000_000 * 1000));
+    warn.mockRestore();
+    expect(Number(process.hrtime.bigint() - began) / 1e6).toBeLessThan(1000);
+  });
+});
+
 describe("executeNotebook on the real tslab kernel", () => {
   it("records outputs as Jupyter does, with --quick under --set", async () => {
     const run = await executeNotebook(fixture("ok.ipynb"), { quick: true, set: { greeting: "hey" }, timeoutSeconds: 120 });
