@@ -65,6 +65,21 @@ describe("the variant catalog", () => {
     expect(() => getVariant("imdb.huge")).toThrow(/Unknown variant "imdb.huge".*imdb.original/);
   });
 
+  it.each(["imdb.__proto__", "imdb.toString", "imdb.constructor", "__proto__.original", "toString.x", "imdb.hasOwnProperty", "imdb.original.x", "imdb", ""])(
+    "does not read object prototypes: %p is an unknown variant, listing the names",
+    (name) => {
+      const known = /Known variants: mnist\.small, mnist\.large, .*imdb\.original/;
+      expect(() => getVariant(name as never)).toThrow(new RegExp(`Unknown variant ${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`));
+      expect(() => getVariant(name as never)).toThrow(known);
+      expect(() => variant(name as never)).toThrow(known);
+    },
+  );
+
+  it("names a non-string variant as written", () => {
+    expect(() => getVariant(NaN as never)).toThrow(/Unknown variant NaN\./);
+    expect(() => getVariant(undefined as never)).toThrow(/Unknown variant undefined\./);
+  });
+
   it("holds the article's hyperparameters", () => {
     expect(variants.imdb.l2.hidden.map((l) => l.l2)).toEqual([0.002, 0.002]);
     expect(variants.imdb.l1.hidden.map((l) => l.l1)).toEqual([0.001, 0.001]);
@@ -113,6 +128,9 @@ describe("variant(name, changes) and withChanges", () => {
     ["dropout -0.1", { dropout: -0.1 }, /hidden\[0\]\.dropout = -0\.1; it must be in \[0, 1\)/],
     ["l1 -1", { l1: -1 }, /hidden\[0\]\.l1 = -1; it must be a number ≥ 0/],
     ["l2 NaN", { l2: NaN }, /hidden\[0\]\.l2 = NaN; it must be a number ≥ 0/],
+    ["l1 Infinity", { l1: Infinity }, /hidden\[0\]\.l1 = Infinity; it must be a number ≥ 0/],
+    ["learningRate 1e400", { learningRate: 1e400 }, /optimizer\.learningRate = Infinity; it must be a number > 0/],
+    ["units NaN", { units: NaN }, /hidden\[0\]\.units = NaN; it must be a positive integer/],
     ["learningRate 0", { learningRate: 0 }, /optimizer\.learningRate = 0; it must be a number > 0/],
     ["activation", { activation: "gelu" as never }, /hidden\[0\]\.activation = "gelu"; allowed: relu, sigmoid/],
     ["inputDim", { inputDim: -3 }, /inputDim = -3; it must be a positive integer/],

@@ -533,6 +533,21 @@ describe("summary table", () => {
   });
 });
 
+describe("timeouts beyond Node's 32-bit timers", () => {
+  it("are refused before any kernel starts (a longer setTimeout fires after 1 ms)", async () => {
+    await expect(executeNotebook(fixture("ok.ipynb"), { timeoutSeconds: 3_000_000 })).rejects.toThrow(
+      /executeNotebook: timeoutSeconds = 3000000; it must be a number of seconds > 0 and ≤ 2147483/,
+    );
+    await expect(executeNotebook(fixture("ok.ipynb"), { timeoutSeconds: NaN })).rejects.toThrow(/timeoutSeconds = NaN/);
+    // What the check prevents, measured: Node clamps the delay to 1 ms (with a TimeoutOverflowWarning).
+    const began = process.hrtime.bigint();
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 3_000_000 * 1000));
+    warn.mockRestore();
+    expect(Number(process.hrtime.bigint() - began) / 1e6).toBeLessThan(1000);
+  });
+});
+
 describe("executeNotebook on the real tslab kernel", () => {
   it("records outputs as Jupyter does, with --quick under --set", async () => {
     const run = await executeNotebook(fixture("ok.ipynb"), { quick: true, set: { greeting: "hey" }, timeoutSeconds: 120 });
@@ -656,30 +671,86 @@ describe("npm run lesson (CLI)", () => {
     expect(readdirSync(out).sort()).toEqual(["ok.html", "ok.ipynb", "summary.json"]);
   });
 
-  it("on SIGINT stops the kernel, removes its connection file and exits 130", async () => {
-    const child = spawn(process.execPath, [cli, fixture("hang.ipynb"), "--out", tmpDir("cli-sigint"), "--timeout", "120"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  /** Starts the CLI on `notebook` and resolves once `ready` appears on its stdout (a cell is then running). */
+  async function startCli(notebook: string, args: string[], ready: string) {
+    const child = spawn(process.execPath, [cli, notebook, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.on("data", (chunk: Buffer) => {
         stdout += chunk.toString();
-        if (stdout.includes("cell 1/3 ok")) resolve(); // the hanging cell 2 is now running
+        if (stdout.includes(ready)) resolve();
       });
-      child.on("exit", () => reject(new Error(`exited early: ${stdout}`)));
+      void exited.then(() => reject(new Error(`exited early: ${stdout}\n${stderr}`)));
     });
     const kernels = childPids(child.pid!);
     expect(kernels).toHaveLength(1);
-    const connection = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    child.kill("SIGINT"); // only the runner: it must stop the kernel itself
-    expect(await exited).toBe(130);
-    // The runner awaits the kernel's exit before it exits itself. (Had it left the kernel behind,
-    // the kernel would be running still: its cell never ends.)
-    expect(isRunning(kernels[0])).toBe(false);
-    const left = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"));
-    expect(left.filter((f) => connection.includes(f))).toEqual([]);
+    const kernelDir = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"))
+      .map((f) => path.join(os.tmpdir(), f))
+      .filter((dir) => readFileSync(`/proc/${kernels[0]}/cmdline`, "utf8").includes(dir));
+    expect(kernelDir).toHaveLength(1);
+    return { child, kernel: kernels[0], kernelDir: kernelDir[0], exited, stderr: () => stderr };
+  }
+
+  /** Polls until `check` holds (a process has gone, a folder was removed) or `ms` pass. */
+  async function eventually(check: () => boolean, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return true;
+  }
+
+  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)(
+    "on %s stops the kernel, writes the partial notebook whole and marked interrupted, leaves no temporary file and exits 130",
+    async (signal) => {
+      const out = tmpDir(`cli-${signal}`);
+      // Cell 2 prints 8 MB, so the partial notebook and its report take a while to write; cell 3 hangs.
+      const run = await startCli(fixture("big-hang.ipynb"), ["--out", out, "--timeout", "120"], "cell 2/4 ok");
+      run.child.kill(signal); // only the runner: it must stop the kernel itself
+      expect(await run.exited).toEqual({ code: 130, signal: null });
+      // The runner awaits the kernel's exit before it exits itself. (Had it left the kernel behind,
+      // the kernel would be running still: its cell never ends.)
+      expect(isRunning(run.kernel)).toBe(false);
+      expect(existsSync(run.kernelDir)).toBe(false);
+      expect(readdirSync(out).sort()).toEqual(["big-hang.html", "big-hang.ipynb", "summary.json"]);
+      const written = await readNotebook(path.join(out, "big-hang.ipynb"));
+      expect(written.metadata.fitlab?.executed).toMatchObject({ interrupted: signal });
+      const cells = written.cells as CodeCell[];
+      expect((cells[1].outputs[0] as { text: string }).text).toHaveLength(8e6 + 1);
+      expect(cells[2].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "about to hang\n" }]);
+      expect(await fs.readFile(path.join(out, "big-hang.html"), "utf8")).toMatch(/This run stopped early[\s\S]*was interrupted[\s\S]*<\/html>\s*$/);
+      expect(JSON.parse(await fs.readFile(path.join(out, "summary.json"), "utf8"))).toMatchObject({ interrupted: signal });
+      expect(run.stderr()).toContain(`${signal}: stopping the kernel`);
+    },
+  );
+
+  it("on a second SIGINT quits at once, leaving no temporary file; the kernel follows its runner", async () => {
+    const out = tmpDir("cli-sigint-twice");
+    // With --set, the injected parameters cell is code cell 2: the large output is cell 3 of 5.
+    const run = await startCli(fixture("big-hang.ipynb"), ["--out", out, "--timeout", "120", "--set", "outputMb=48"], "cell 3/5 ok");
+    run.child.kill("SIGINT");
+    // The second Ctrl-C lands while the 48 MB partial notebook is being written (or just after).
+    await eventually(() => readdirSync(out).some((f) => f.endsWith(".tmp")), 5000);
+    run.child.kill("SIGINT");
+    expect((await run.exited).code).toBe(130);
+    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(await eventually(() => !isRunning(run.kernel), 20_000)).toBe(true);
+    expect(await eventually(() => !existsSync(run.kernelDir), 5000)).toBe(true);
+  });
+
+  it("when the runner is killed (SIGKILL), its kernel exits and removes its connection folder (HMAC key)", async () => {
+    const run = await startCli(fixture("hang.ipynb"), ["--out", tmpDir("cli-sigkill"), "--timeout", "120"], "cell 1/3 ok");
+    run.child.kill("SIGKILL"); // no handler runs: only the kernel itself can notice
+    expect(await run.exited).toEqual({ code: null, signal: "SIGKILL" });
+    const gone = await eventually(() => !isRunning(run.kernel), 20_000);
+    expect(gone).toBe(true);
+    expect(existsSync(run.kernelDir)).toBe(false);
   });
 
   it.each([
@@ -687,14 +758,67 @@ describe("npm run lesson (CLI)", () => {
     [["--set", "epochs=abc"], /--set epochs=abc: "abc" is not a number/],
     [["--set", "epochs"], /expected name=value/],
     [["--timeout", "0"], /--timeout 0: expected a positive number/],
+    [["--timeout", "3000000"], /--timeout 3000000: at most 2147483 seconds \(about 24\.8 days; Node's timers cannot wait longer\)/],
     [["--frobnicate"], /unknown option --frobnicate/],
+    [["--set", "epochs=1e400"], /--set: epochs = Infinity is not a finite number/],
+    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "trainSamples=-24000"],
+      /--set: trainSamples = -24000 is out of range: the parameters cell allows an integer from 10 to 25000 \(\/\/ integer 10\.\.25000\)/],
+    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "epochs=0"], /epochs = 0 is out of range: the parameters cell allows an integer from 1 to 500/],
+    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "epochs=-3"], /epochs = -3 is out of range/],
+    [[path.join(ROOT, "notebooks", "04-fixing-overfitting.ipynb"), "--set", "l1l2Rates={\"l1\": 0.001, \"l2\": -1}"], /l1l2Rates\.l2 = -1 is out of range: the parameters cell allows a number from 0 to 1/],
   ])("exits 2 before starting any kernel for %j", (args, message) => {
     const out = path.join(tmpDir("cli-bad"), "out");
-    const result = runCli([fixture("fail.ipynb"), ...args, "--out", out]);
+    const notebook = args[0].endsWith(".ipynb") ? [] : [fixture("fail.ipynb")];
+    const result = runCli([...notebook, ...args, "--out", out]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe("");
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses an output folder that holds the source notebooks, before running anything", async () => {
+    const before = readFileSync(path.join(ROOT, "notebooks", "01-underfitting-mnist.ipynb"));
+    const result = runCli(["--out", "notebooks", "--quick"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/--out notebooks: that folder holds the source notebook notebooks\/01-underfitting-mnist\.ipynb, which the executed copy would overwrite; choose another folder/);
+    expect(result.stdout).toBe("");
+    expect(readFileSync(path.join(ROOT, "notebooks", "01-underfitting-mnist.ipynb"))).toEqual(before);
+    // The same folder reached through a symbolic link, with an explicit notebook.
+    const link = path.join(tmpDir("cli-link"), "nb");
+    symlinkSync(FIXTURES, link);
+    const linked = runCli([fixture("ok.ipynb"), "--out", link]);
+    expect(linked.status).toBe(2);
+    expect(linked.stderr).toMatch(/holds the source notebook .*ok\.ipynb/);
+    expect(readdirSync(FIXTURES).filter((f) => !f.endsWith(".ipynb"))).toEqual([]);
+  });
+
+  it.each([
+    // CI runs as root, which permission bits do not stop: these folders cannot be written by root either.
+    ["a path under a file (ENOTDIR)", () => path.join(fixture("ok.ipynb"), "out"), /--out .*ok\.ipynb\/out: .*ok\.ipynb is a file, not a folder/],
+    ["a folder under /proc", () => "/proc/fitlab-out", /--out \/proc\/fitlab-out: cannot create files in \/proc \(this file system holds no ordinary files/],
+    ["an existing folder of /proc", () => "/proc/self", /--out \/proc\/self: cannot create files in \/proc\/self/],
+  ])("refuses an unwritable output folder before starting a kernel: %s", (_what, out, message) => {
+    const result = runCli([fixture("hang.ipynb"), "--out", out()]);
+    expect(result.stderr).toMatch(message);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe(""); // no "▶ hang.ipynb": no kernel started
+  });
+
+  it("refuses an output folder on a read-only file system (a read-only tmpfs mount, when mount is allowed)", () => {
+    const dir = tmpDir("cli-rofs");
+    const mount = spawnSync("mount", ["-t", "tmpfs", "-o", "ro", "tmpfs", dir], { encoding: "utf8" });
+    if (mount.status !== 0) {
+      // Without CAP_SYS_ADMIN (an unprivileged container) no read-only mount can be made: say so.
+      console.log(`read-only mount not possible here (${(mount.stderr || mount.error?.message || "").trim()}); the /proc and ENOTDIR cases cover the check`);
+      return;
+    }
+    try {
+      const result = runCli([fixture("hang.ipynb"), "--out", path.join(dir, "out")]);
+      expect(result.stderr).toMatch(/--out .*\/out: .* is on a read-only file system/);
+      expect(result.status).toBe(2);
+    } finally {
+      spawnSync("umount", [dir]);
+    }
   });
 
   describe("npm start", () => {
