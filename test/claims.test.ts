@@ -212,11 +212,13 @@ describe("notebook 3: capacity on IMDB", () => {
     expect(last(runs.larger.history.history.val_loss)).toBeGreaterThan(1.2 * last(runs.original.history.history.val_loss));
   });
 
-  it("its training loss falls close to zero within a few epochs, not smoothly", () => {
-    says(3, "its *training* loss falls close to zero within a few epochs");
+  it("within ten epochs its training loss falls to near zero, far below the original's, not smoothly", () => {
+    says(3, "within ten epochs its *training* loss falls to near zero, far below the original's");
     says(3, "now and then the training loss jumps back up for an epoch");
     const loss = runs.larger.seedRuns[0].history.history.loss;
-    expect(Math.min(...loss.slice(0, 8))).toBeLessThan(0.05);
+    const originalLoss = runs.original.seedRuns[0].history.history.loss;
+    expect(Math.min(...loss.slice(0, 10))).toBeLessThan(0.03);
+    expect(Math.min(...loss.slice(0, 10))).toBeLessThan(0.25 * Math.min(...originalLoss.slice(0, 10)));
     const jumps = loss.filter((v, i) => i > 0 && v > 2 * loss[i - 1]);
     expect(jumps.length).toBeGreaterThan(0);
   });
@@ -246,7 +248,7 @@ describe("notebook 4: fixing overfitting", () => {
     const l2 = d("l2");
     expect(l2.rise).toBeGreaterThan(0.05);
     expect(l2.rise).toBeLessThan(d("original").rise / 2);
-    expect(compare(runs.l2, runs.original)).toMatch(/rises less after its minimum in (all )?3 of 3|rises less after its minimum in every/);
+    expect(compare(runs.l2, runs.original)).toMatch(/rises less after its minimum in all 3\b/);
   });
 
   it("every penalty ends with a lower validation cross-entropy than the original; L1's curve is the flattest", () => {
