@@ -188,7 +188,7 @@ function plainPair(h: History): { train: number[]; val: number[]; what: string }
 }
 
 function curveSentence(h: History, d: Diagnosis): string {
-  if (d.verdict === "diverged") return d.reason.replace(/[.]$/, "");
+  if (d.verdict === "diverged") return d.reason[0].toLowerCase() + d.reason.slice(1).replace(/[.]$/, "");
   const { train, val, what } = plainPair(h);
   const n = h.epoch.length;
   const valWhat = d.curve === "val_crossentropy" ? "validation cross-entropy (no penalty)" : "validation loss";
