@@ -46,7 +46,11 @@ export function compare(run: RunLike, baseline: RunLike, options: ExplainOptions
   const d = diagnose(r.history, { ...o, baseline: b });
   const bd = diagnose(b.history, o);
   const what = d.curve === "val_crossentropy" || bd.curve === "val_crossentropy" ? "validation cross-entropy" : "validation loss";
-  const both = isSeedGroup(r) && isSeedGroup(b) ? ` (means of ${r.seedRuns.length} and ${b.seedRuns.length} seeds)` : "";
+  const both = !(isSeedGroup(r) && isSeedGroup(b))
+    ? ""
+    : r.seedRuns.length === b.seedRuns.length
+      ? ` (means of ${seeds(r.seedRuns.length)} each)`
+      : ` (means of ${seeds(r.seedRuns.length)} and ${seeds(b.seedRuns.length)})`;
   if (d.verdict === "diverged" || bd.verdict === "diverged") {
     const which = d.verdict === "diverged" ? r.name : b.name;
     return `${r.name} vs ${b.name}${both}: ${which} diverged (${(d.verdict === "diverged" ? d : bd).reason}), so the curves cannot be compared.`;
@@ -201,15 +205,20 @@ function curveSentence(h: History, d: Diagnosis): string {
   );
 }
 
+function seeds(n: number): string {
+  return n === 1 ? "1 seed" : `${n} seeds`;
+}
+
 function meanNote(run: RunLike): string {
-  return isSeedGroup(run) ? ` (mean of ${run.seedRuns.length} seeds)` : "";
+  return isSeedGroup(run) ? ` (mean of ${seeds(run.seedRuns.length)})` : "";
 }
 
 function meanPrefix(run: RunLike): string {
-  return isSeedGroup(run) ? `${run.name} (mean of ${run.seedRuns.length} seeds): ` : "";
+  return isSeedGroup(run) ? `${run.name}${meanNote(run)}: ` : "";
 }
 
 const VERB: Record<Verdict, string> = { overfitting: "overfit", underfitting: "underfit", "good fit": "fit well", diverged: "diverged" };
+const VERB_ONE: Record<Verdict, string> = { overfitting: "overfits", underfitting: "underfits", "good fit": "fits well", diverged: "diverged" };
 
 /** "All 3 seeds overfit strongly." / "All 3 seeds overfit (2 strongly, 1 mildly)." / "2 of 3 seeds overfit, 1 fits well." */
 function agreement(group: RunLike & { seedRuns: RunLike[] }, o: Omit<DiagnoseOptions, "baseline">): string {
@@ -233,7 +242,8 @@ function agreement(group: RunLike & { seedRuns: RunLike[] }, o: Omit<DiagnoseOpt
   const groups = [...byVerdict.entries()].sort((a, b) => b[1].length - a[1].length);
   if (groups.length === 1) {
     const [verdict, list] = groups[0];
-    return `${n === 1 ? "The seed" : n === 2 ? "Both seeds" : `All ${n} seeds`} ${VERB[verdict]}${detail(list)}.`;
+    if (n === 1) return `Its one seed ${VERB_ONE[verdict]}${detail(list)}.`;
+    return `${n === 2 ? "Both seeds" : `All ${n} seeds`} ${VERB[verdict]}${detail(list)}.`;
   }
   return `Seeds disagree: ${groups.map(([verdict, list]) => `${list.length} of ${n} ${VERB[verdict]}${detail(list)}`).join(", ")}.`;
 }

@@ -62,7 +62,7 @@ describe("compare", () => {
     let below = 0;
     for (const [run, baseline] of pairSeeds(dropout, base)) if (diagnose(run).endValLoss < diagnose(baseline).endValLoss) below++;
     const count = below === 5 ? "all 5" : `${below} of 5`;
-    expect(line).toContain(`(means of 5 and 5 seeds)`);
+    expect(line).toContain(`(means of 5 seeds each)`);
     expect(line).toContain(`Paired by seed: dropout ends below original in ${count} seeds`);
   });
 
