@@ -165,6 +165,37 @@ export function gapAfterBest(run: RunLike): string {
   return `${meanPrefix(r)}After its best epoch (${d.bestEpoch}) the gap widens in ${countText(widens, steps)} epochs and ${narrowText}; it goes from ${fmt(gap(b))} to ${fmt(gap(last))}.`;
 }
 
+/**
+ * The epochs where training loss jumps back up to at least `factor` times its lowest value so far
+ * (default 3), e.g. the 512×2 IMDB model's: rmsprop's steps on a model that already fits its training
+ * data almost perfectly overshoot now and then. Null when it never does.
+ *
+ * e.g. "Training loss jumps back up at epochs 10 (0.093), 12 (0.087) and 15 (0.095), after reaching 0.013
+ * at epoch 9."
+ */
+export function trainingSetbacks(run: RunLike, options: { factor?: number } = {}): string | null {
+  const r = checkRun(run, "trainingSetbacks");
+  const factor = options.factor ?? 3;
+  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`trainingSetbacks: options.factor = ${String(options.factor)}; it must be a number > 1 (default 3).`);
+  const { train, what } = plainPair(r.history);
+  let low = Infinity;
+  let lowEpoch = 0;
+  const jumps: [number, number, number, number][] = [];
+  train.forEach((v, i) => {
+    if (!Number.isFinite(v)) return;
+    if (i > 0 && v >= factor * low && v > train[i - 1]) jumps.push([i + 1, v, low, lowEpoch]);
+    if (v < low) {
+      low = v;
+      lowEpoch = i + 1;
+    }
+  });
+  if (jumps.length === 0) return null;
+  const list = jumps.map(([e, v]) => `${e} (${fmt(v)})`);
+  const epochs = list.length === 1 ? `epoch ${list[0]}` : `epochs ${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
+  const [, , firstLow, firstLowEpoch] = jumps[0];
+  return `${meanPrefix(r)}Training ${what} jumps back up at ${epochs}, after reaching ${fmt(firstLow)} at epoch ${firstLowEpoch}.`;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function checkRun(run: RunLike, where: string): RunLike {
@@ -267,5 +298,5 @@ function lastFinite(a: number[], b: number[]): number {
   return 0;
 }
 
-const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(3));
+const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(1) : Math.abs(x) < 0.001 && x !== 0 ? x.toPrecision(2) : x.toFixed(3));
 const pct1 = (x: number): string => `${(x * 100).toFixed(1)}%`;

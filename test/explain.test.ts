@@ -1,5 +1,5 @@
 import { diagnose } from "../lib/diagnose";
-import { compare, explain, gapAfterBest, lossVsAccuracy, pairSeeds, trainingAboveValidation } from "../lib/explain";
+import { compare, explain, gapAfterBest, lossVsAccuracy, pairSeeds, trainingAboveValidation, trainingSetbacks } from "../lib/explain";
 import { groupRuns } from "../lib/seeds";
 import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
 
@@ -102,5 +102,17 @@ describe("the 'nothing explains' lines", () => {
   it("gapAfterBest: in how many epochs the gap widens after the best epoch, and where it narrows", () => {
     expect(gapAfterBest(original42)).toBe("After its best epoch (5) the gap widens in all 15 epochs and never narrows; it goes from 0.123 to 0.577.");
     expect(gapAfterBest(l2_42)).toMatch(/widens in 11 of 15 epochs and narrows at epochs 11, 14, 17 and 20/);
+  });
+
+  it("lossVsAccuracy on the 512×2 model: validation loss nearly triples while accuracy moves under a point", () => {
+    expect(lossVsAccuracy(recordedRun("imdb.larger", 42))).toBe(
+      "From epoch 3 to epoch 20, validation loss ×2.7 (0.278 → 0.755) while validation accuracy moved 0.7 points (88.3% → 87.6%).",
+    );
+  });
+
+  it("trainingSetbacks: the 512×2 model's training loss jumps back up; the original's never does", () => {
+    expect(trainingSetbacks(recordedRun("imdb.larger", 42))).toBe("Training loss jumps back up at epochs 10 (0.093), 12 (0.087) and 15 (0.095), after reaching 0.013 at epoch 9.");
+    expect(trainingSetbacks(original42)).toBeNull();
+    expect(() => trainingSetbacks(original42, { factor: 1 })).toThrow(/factor = 1; it must be a number > 1/);
   });
 });
