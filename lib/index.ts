@@ -37,6 +37,7 @@ export {
 } from "./models";
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
 export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
+export { explain, compare, pairSeeds, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
 export { groupRuns, isSeedGroup, seedList } from "./seeds";
 export { trainSeeds, type SeedOptions } from "./trainSeeds";
 export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";

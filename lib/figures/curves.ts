@@ -438,3 +438,38 @@ export function trainingProgress(name: string, history: History, options: Progre
   layout.margin = { l: 70, r: 30, t: 60, b: 80 };
   return { data, layout, config: { ...DEFAULT_CONFIG } };
 }
+
+export interface SizeSweepOptions {
+  /** Log-scaled epoch axis (default true): the early minima of large models get room. */
+  logEpochs?: boolean;
+  title?: string;
+}
+
+/**
+ * "Size sweep at a glance": several runs' validation cross-entropy (plain, no penalty, where
+ * recorded) on one figure, by default on a log epoch axis, each run's best epoch starred on its
+ * (mean) curve. SeedGroups are drawn as mean + min–max band. Larger models reach their minimum
+ * earlier and climb faster; this one figure shows it for every size.
+ */
+export function plotSizeSweep(runs: RunsInput, options: SizeSweepOptions = {}): Figure {
+  const where = "plotSizeSweep";
+  const list = toRuns(runs, where);
+  const figure = compareRuns(list, "val_crossentropy", {
+    logEpochs: options.logEpochs ?? true,
+    title: options.title ?? `Validation cross-entropy by model: ${list.map((r) => r.name).join(", ")}`,
+  });
+  for (const run of list) {
+    const best = bestEpochOf(run.history);
+    if (best === null) continue;
+    figure.data.push({
+      type: "scatter",
+      name: plotlyText(`${run.name}: best epoch ${best.epoch} (${format(best.valLoss)})`),
+      x: [best.epoch],
+      y: [best.valLoss],
+      mode: "markers",
+      marker: { color: colorFor(run.name), size: 13, symbol: "star", line: { color: "#222", width: 1 } },
+      legendgroup: plotlyText(run.name),
+    });
+  }
+  return figure;
+}

@@ -20,12 +20,14 @@ export { DEFAULT_CONFIG, fromPlotlyText, plotlyText } from "./plotly";
 export { bandOf, bestEpochOf, checkHistory, seedCount, smoothSeries, type RunSource, type RunsInput } from "./history";
 export {
   compareRuns,
+  plotSizeSweep,
   plotTrainVsVal,
   plotValLossAndAcc,
   trainingProgress,
   type CompareMetric,
   type CompareOptions,
   type ProgressOptions,
+  type SizeSweepOptions,
   type TrainValMetric,
   type TrainVsValOptions,
   type ValLossAndAccOptions,
