@@ -37,11 +37,10 @@ export {
 } from "./models";
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
 export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
-export { explain, compare, pairSeeds, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
+export { explain, compare, pairSeeds, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
 export { groupRuns, isSeedGroup, seedList } from "./seeds";
 export { trainSeeds, type SeedOptions } from "./trainSeeds";
 export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";
-export { explain, compare, compareAccuracy, trainingAboveValidation, lossVsAccuracy, gapAfterBest } from "./explain";
 export { evaluate, type Evaluation, type EvaluateOptions, type TrainedRun } from "./evaluate";
 export { selectBest, specOf, finalModelRecord, type SelectBy, type Candidate, type Selection } from "./select";
 export { loadMnistFeatures, withExtraColumns, shuffledLabels, type LabeledData, type ExtraColumns, type MnistFeaturesOptions } from "./data/chapter5";
