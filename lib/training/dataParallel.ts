@@ -20,6 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { disposeInputBatch } from "../engine/batches";
 import { partGradients, uploadLabels, variablesOf } from "../engine/network";
 import type { ModelSpec } from "../models";
+import { canApplySum } from "../engine/rmsprop";
 import type { StepFn } from "./loop";
 
 export interface SplitConfig {
@@ -67,6 +68,12 @@ export function shouldSplit(spec: ModelSpec, weights: number, trainRows: number,
   return os.loadavg()[0] <= cores - 1;
 }
 
+/** A tensor's float32 values: a view of the wasm heap (no copy), else dataSync. Read before the next allocation. */
+function heapView(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
+  return tf.getBackend() === "wasm" && backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
+}
+
 /** The step function of one worker of a split run. */
 export function splitStep(config: SplitConfig, labels: Float32Array, spec: ModelSpec): StepFn {
   const { part, buffer, weights } = config;
@@ -102,7 +109,7 @@ export function splitStep(config: SplitConfig, labels: Float32Array, spec: Model
         const r = partGradients(layers, input, target, spec.loss, nextSeed, (to - from) / rows, part === 0 ? 1 : 0);
         let offset = 0;
         for (const g of r.grads) {
-          mine.set(g.dataSync() as Float32Array, offset);
+          mine.set(heapView(g), offset);
           offset += g.size;
         }
         tf.dispose(r.grads);
@@ -122,16 +129,20 @@ export function splitStep(config: SplitConfig, labels: Float32Array, spec: Model
     // Both workers add the parts in the same order: identical sums, identical updates.
     const a = grads(parity, 0);
     const b = grads(parity, 1);
-    const summed: tf.Tensor[] = [];
-    let offset = 0;
-    for (const v of variables) {
-      const g = new Float32Array(v.size);
-      for (let k = 0; k < g.length; k++) g[k] = a[offset + k] + b[offset + k];
-      offset += v.size;
-      summed.push(tf.tensor(g, v.shape));
+    if (canApplySum(optimizer)) {
+      optimizer.applySum(variables, a, b); // summed inside the update loop: no extra pass, no upload
+    } else {
+      const summed: tf.Tensor[] = [];
+      let offset = 0;
+      for (const v of variables) {
+        const g = new Float32Array(v.size);
+        for (let k = 0; k < g.length; k++) g[k] = a[offset + k] + b[offset + k];
+        offset += v.size;
+        summed.push(tf.tensor(g, v.shape));
+      }
+      optimizer.apply(variables, summed);
+      tf.dispose(summed);
     }
-    optimizer.apply(variables, summed);
-    tf.dispose(summed);
     const s0 = scalars(parity, 0);
     const s1 = scalars(parity, 1);
     const crossentropy = (s0[0] + s1[0]) / rows;
