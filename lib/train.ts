@@ -36,8 +36,10 @@ export interface Run extends RunLike {
   /** The trained model; predicts from dense input [n, inputDim] (multi-hot rows as 0/1). */
   model: tf.Sequential;
   backend: string;
-  /** Wall time of this call (training, or loading from the cache). */
+  /** Wall time of this call (training, or loading from the cache; with any wait for a pool worker). */
   seconds: number;
+  /** Seconds spent training, on its worker or this thread (no queueing, no loading); 0 from the cache. */
+  trainingSeconds: number;
   fromCache: boolean;
   /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
   stopReason?: string;
@@ -68,7 +70,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   const { given, input, callbacks, say } = checkCall(model, x, y, options);
   const { name, spec, features, labels, options: runOptions } = input;
   const seconds = (): number => (Date.now() - started) / 1000;
-  const finish = (net: tf.Sequential, r: TrainedRun, fromCache: boolean): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache, stopReason: r.stopReason, warnings: r.warnings, options: runOptions });
+  const finish = (net: tf.Sequential, r: TrainedRun, fromCache: boolean): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache, stopReason: r.stopReason, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
 
   // The run cache: only seeded runs of a spec (see TrainOptions.cache).
   const cacheDir = typeof options.cache === "object" ? options.cache.dir : undefined;

@@ -71,24 +71,17 @@ function parseArgs(argv: string[]): Args {
 const load = (): string => os.loadavg().map((v) => v.toFixed(2)).join(", ");
 const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
 
-/** A run's timing from its epoch callbacks: training only (no queueing, no worker start). */
+/** A run and its training time (measured where it trained: no queueing, no worker start). */
 interface Timed {
   variant: VariantName;
   run: Run;
-  /** Seconds from the job's first epoch end to its last, per epoch (the steady pace). */
   secondsPerEpoch: number;
-  /** Seconds of training, estimated as epochs × the steady pace plus the first epoch. */
   seconds: number;
 }
 
 async function timedRun(variant: VariantName, x: Features, y: ArrayLike<number>, dataset: Dataset, epochs: number, split: Args["split"]): Promise<Timed> {
-  const ends: number[] = [];
-  const started = Date.now();
-  const run = await train(getVariant(variant), x, y, { epochs, ...SETTINGS[dataset], seed: 1, cache: false, verbose: 0, split, onEpochEnd: () => void ends.push(Date.now()) });
-  // The first epoch's start is not observable from here (the run may have waited in the queue):
-  // the pace is measured between epoch ends, and the first epoch counted at that pace.
-  const secondsPerEpoch = ends.length > 1 ? (ends[ends.length - 1] - ends[0]) / 1000 / (ends.length - 1) : (Date.now() - started) / 1000;
-  return { variant, run, secondsPerEpoch, seconds: secondsPerEpoch * ends.length };
+  const run = await train(getVariant(variant), x, y, { epochs, ...SETTINGS[dataset], seed: 1, cache: false, verbose: 0, split });
+  return { variant, run, secondsPerEpoch: run.trainingSeconds / run.history.epoch.length, seconds: run.trainingSeconds };
 }
 
 async function main(): Promise<number> {

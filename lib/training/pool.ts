@@ -319,6 +319,7 @@ function ownRealm(run: TrainedRun): TrainedRun {
     weights: run.weights.map((w) => ({ shape: Array.from(w.shape), values: new Float32Array(w.values.buffer, w.values.byteOffset, w.values.length) })),
     stopReason: run.stopReason,
     warnings: Array.from(run.warnings),
+    seconds: run.seconds,
   };
 }
 
