@@ -91,7 +91,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   try {
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
-    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
+    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? false }, hooks, backend as "wasm" | "cpu") : undefined;
     const net = trained ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)! : (given ?? buildModel(spec, features.cols, { seed: runOptions.seed }));
     const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), input, hooks))), weights: [] };
     if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });

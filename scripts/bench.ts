@@ -4,8 +4,8 @@
  * Trains every run of the lesson as the article does (MNIST: 60,000 images, batch 128, validation
  * split 0.2; IMDB: the 25,000 training reviews as 10,000-word multi-hot rows, batch 512, split 0.4;
  * 20 epochs, seed 1, cache off) the way a notebook does: `train` from the main thread, on
- * fitlab's training pool (one worker per core, data in shared memory, big runs split over two
- * workers when one is idle). Prints per run the seconds per epoch, the wall time of the whole
+ * fitlab's training pool (one worker per core, data in shared memory; `--split auto|true` lets
+ * a big run use both workers, data-parallel). Prints per run the seconds per epoch, the wall time of the whole
  * lesson, the peak memory, the machine's load, and imdb.original on dense input against the sparse
  * path. `--quick`: 3 epochs. `--alone`: each run by itself, one after another (what one notebook
  * cell waits for; compare with PyTorch per run), instead of all together (the whole lesson).
@@ -51,7 +51,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, alone: false, split: "auto", dense: true };
+  const args: Args = { quick: false, alone: false, split: false, dense: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;

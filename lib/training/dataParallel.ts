@@ -55,11 +55,13 @@ export function cancelSplit(buffer: SharedArrayBuffer): void {
  * - dense input: a multi-hot run's first layer costs only its non-zeros (≈ 130 per IMDB review)
  *   while the gradient to exchange is the full kernel, so imdb.larger exchanges 5.4 M floats per
  *   step for little halved work; measured split 35 s/epoch against 8.5 s whole (load 17 on 2
- *   cores), mnist.large 8.2 against 6.4 at the same load;
+ *   cores), 12.3 against 6.1 (load 5.5–9); mnist.large 8.2 against 6.4 (load 17), 7.9 against
+ *   5.2 (load 5.5–9);
  * - an idle core: both halves must run at the same time (every step waits for the slower one), so
  *   on a machine whose 1-minute load average leaves less than one core free the split only waits.
  *   The measurements above were taken on such a machine (7 agents sharing 2 cores).
- * `split: true` forces it (tests, benchmarks).
+ * Only with `split: "auto"` (TrainOptions.split; the default is false until a measurement on an
+ * idle machine shows a gain); `split: true` forces it (tests, benchmarks).
  */
 export function shouldSplit(spec: ModelSpec, weights: number, trainRows: number, input: "dense" | "multihot"): boolean {
   if (spec.hidden.some((l) => (l.dropout ?? 0) > 0)) return false;

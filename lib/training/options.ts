@@ -86,12 +86,14 @@ export interface TrainOptions {
   /**
    * Let one big run train over two pool workers at once (data-parallel: each computes the
    * gradients of half of every batch, both apply the same update; see training/dataParallel.ts).
-   * "auto" (default): when the run is big (≥ 4e9 weights × training rows, dense input: mnist.large),
-   * has no dropout (whose masks would differ from one worker's), no other run is waiting for the
-   * second worker, and the machine has an idle core (see training/dataParallel.ts's shouldSplit for
-   * the measurements). The curves equal one worker's to float rounding (about 1e-6 relative per
-   * step), not to the last digit. false: never; true: whenever the pool has two workers (waiting
-   * for both to be free), except with dropout.
+   * false (default): never. "auto": when the run is big (≥ 4e9 weights × training rows, dense
+   * input: mnist.large), has no dropout (whose masks would differ from one worker's), no other run
+   * is waiting for the second worker, and the machine has an idle core. true: whenever the pool has
+   * two workers (waiting for both to be free), except with dropout. The curves equal one worker's
+   * to float rounding (about 1e-6 relative per step), not to the last digit.
+   * Off by default because no measurement has shown it faster yet: on this shared 2-core machine
+   * (load 5–19) every split run was slower, e.g. mnist.large 7.9 against 5.2 s/epoch at load 5.5–9
+   * (both halves must run at once, and every step waits for the slower one); see dataParallel.ts.
    */
   split?: "auto" | boolean;
 }
