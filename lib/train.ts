@@ -16,11 +16,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
 import { patchWasmMatMul } from "./engine/matmulPatch";
-import { buildModel, specFromModel, validateSpec, type ModelSpec } from "./models";
+import { buildModel, type ModelSpec } from "./models";
 import { cacheSlot, modelWithWeights, readCached, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
 import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
-import { copyHistory, denseParams, fitLoop, type LoopHooks, type LoopInput } from "./training/loop";
-import { bad, callbacksOf, logLevel, resolveOptions, splitRows, toFeatures, toLabels, type RunOptions, type TrainOptions } from "./training/options";
+import { copyHistory, denseParams, fitLoop, type LoopHooks } from "./training/loop";
+import { checkCall, type RunOptions, type TrainOptions } from "./training/options";
 import { poolUsable, PoolUnavailableError, trainOnPool, type PoolJob } from "./training/pool";
 import type { Features, History, RunLike } from "./types";
 
@@ -36,8 +36,10 @@ export interface Run extends RunLike {
   /** The trained model; predicts from dense input [n, inputDim] (multi-hot rows as 0/1). */
   model: tf.Sequential;
   backend: string;
-  /** Wall time of this call (training, or loading from the cache). */
+  /** Wall time of this call (training, or loading from the cache; with any wait for a pool worker). */
   seconds: number;
+  /** Seconds spent training, on its worker or this thread (no queueing, no loading); 0 from the cache. */
+  trainingSeconds: number;
   fromCache: boolean;
   /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
   stopReason?: string;
@@ -64,63 +66,43 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   const started = Date.now();
   const backend = await initBackend();
   if (backend === "wasm") patchWasmMatMul();
-
   // Everything is checked before any training.
-  const opts = resolveOptions(options);
-  const callbacks = callbacksOf(options);
-  const given = model instanceof tf.Sequential ? model : undefined;
-  const spec = given ? specFromModel(given) : (model as ModelSpec);
-  validateSpec(spec);
-  const features = toFeatures(x);
-  if (spec.inputDim !== undefined && features.cols !== spec.inputDim) {
-    bad("x width", features.cols, `the model takes ${spec.inputDim} input features; pass data of that width (or a spec without inputDim)`);
-  }
-  const labels = toLabels(y, features.rows, spec);
-  const { nTrain, nVal } = splitRows(features.rows, opts.validationSplit);
-  const { name: _, ...runOptions } = opts;
-  const name = opts.name ?? spec.name ?? "model";
-  const input: LoopInput = { name, spec, features, labels, options: runOptions, nTrain, nVal };
-  const log = options.log ?? ((line: string) => console.log(line));
-  const level = logLevel(options, callbacks);
-  const finish = (m: tf.Sequential, r: TrainedRun, fromCache: boolean): Run => ({ name, spec, history: r.history, model: m, backend, seconds: (Date.now() - started) / 1000, fromCache, stopReason: r.stopReason, warnings: r.warnings, options: runOptions });
+  const { given, input, callbacks, say } = checkCall(model, x, y, options);
+  const { name, spec, features, labels, options: runOptions } = input;
+  const seconds = (): number => (Date.now() - started) / 1000;
+  const finish = (net: tf.Sequential, r: TrainedRun, fromCache: boolean): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache, stopReason: r.stopReason, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
 
   // The run cache: only seeded runs of a spec (see TrainOptions.cache).
-  const slot = options.cache !== false && !given && options.seed !== undefined ? cacheSlot(spec, runOptions, features, labels, backend, typeof options.cache === "object" ? options.cache.dir : undefined) : undefined;
+  const cacheDir = typeof options.cache === "object" ? options.cache.dir : undefined;
+  const slot = options.cache !== false && !given && options.seed !== undefined ? cacheSlot(spec, runOptions, features, labels, backend, cacheDir) : undefined;
   const cached = slot && readCached(slot);
-  const cachedModel = cached && modelWithWeights(spec, features.cols, opts.seed, cached.weights);
+  const cachedModel = cached && modelWithWeights(spec, features.cols, runOptions.seed, cached.weights);
   if (cached && cachedModel) {
-    if (level.warnings) log(`${name}: loaded from the run cache (${cached.history.epoch.length} epochs; pass cache: false to retrain)`);
-    await replayOrDispose(cachedModel, () => replayEpochs(cached.history, callbacks));
+    say(`${name}: loaded from the run cache (${cached.history.epoch.length} epochs; pass cache: false to retrain)`, "stop");
+    await orDispose(cachedModel, () => replayEpochs(cached.history, callbacks));
     return finish(cachedModel, cached, true);
   }
 
   const interrupt = watchInterrupt();
-  const hooks: LoopHooks = {
-    line: (text, kind) => (kind === "epoch" ? level.epochLines : level.warnings) && log(text),
-    epochEnd: async (epoch, history) => {
-      for (const cb of callbacks) await cb(epoch, copyHistory(history));
-    },
-    signal: interrupt.signal,
+  const epochEnd = async (epoch: number, history: History): Promise<void> => {
+    for (const cb of callbacks) await cb(epoch, copyHistory(history));
   };
+  const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
   try {
+    // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
-    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
-    if (trained) {
-      const net = modelWithWeights(spec, features.cols, opts.seed, trained.weights)!;
-      if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, (Date.now() - started) / 1000, trained);
-      return finish(net, trained, false);
-    }
-    const net = given ?? buildModel(spec, features.cols, { seed: opts.seed });
-    const result = await replayOrDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), input, hooks));
-    if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, (Date.now() - started) / 1000, { ...result, weights: weightsOf(net) });
-    return finish(net, { ...result, weights: [] }, false);
+    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? false }, hooks, backend as "wasm" | "cpu") : undefined;
+    const net = trained ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)! : (given ?? buildModel(spec, features.cols, { seed: runOptions.seed }));
+    const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), input, hooks))), weights: [] };
+    if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });
+    return finish(net, result, false);
   } finally {
     interrupt.done();
   }
 }
 
 /** Runs `work`; on failure frees `model` (a failing callback must not leave an unreachable model behind). */
-async function replayOrDispose<T>(model: tf.Sequential | undefined, work: () => Promise<T>): Promise<T> {
+async function orDispose<T>(model: tf.Sequential | undefined, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {

@@ -4,8 +4,8 @@
  * Trains every run of the lesson as the article does (MNIST: 60,000 images, batch 128, validation
  * split 0.2; IMDB: the 25,000 training reviews as 10,000-word multi-hot rows, batch 512, split 0.4;
  * 20 epochs, seed 1, cache off) the way a notebook does: `train` from the main thread, on
- * fitlab's training pool (one worker per core, data in shared memory, big runs split over two
- * workers when one is idle). Prints per run the seconds per epoch, the wall time of the whole
+ * fitlab's training pool (one worker per core, data in shared memory; `--split auto|true` lets
+ * a big run use both workers, data-parallel). Prints per run the seconds per epoch, the wall time of the whole
  * lesson, the peak memory, the machine's load, and imdb.original on dense input against the sparse
  * path. `--quick`: 3 epochs. `--alone`: each run by itself, one after another (what one notebook
  * cell waits for; compare with PyTorch per run), instead of all together (the whole lesson).
@@ -50,7 +50,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, alone: false, split: "auto", dense: true };
+  const args: Args = { quick: false, alone: false, split: false, dense: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
@@ -70,24 +70,17 @@ function parseArgs(argv: string[]): Args {
 const load = (): string => os.loadavg().map((v) => v.toFixed(2)).join(", ");
 const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
 
-/** A run's timing from its epoch callbacks: training only (no queueing, no worker start). */
+/** A run and its training time (measured where it trained: no queueing, no worker start). */
 interface Timed {
   variant: VariantName;
   run: Run;
-  /** Seconds from the job's first epoch end to its last, per epoch (the steady pace). */
   secondsPerEpoch: number;
-  /** Seconds of training, estimated as epochs × the steady pace plus the first epoch. */
   seconds: number;
 }
 
 async function timedRun(variant: VariantName, x: Features, y: ArrayLike<number>, dataset: Dataset, epochs: number, split: Args["split"]): Promise<Timed> {
-  const ends: number[] = [];
-  const started = Date.now();
-  const run = await train(getVariant(variant), x, y, { epochs, ...SETTINGS[dataset], seed: 1, cache: false, verbose: 0, split, onEpochEnd: () => void ends.push(Date.now()) });
-  // The first epoch's start is not observable from here (the run may have waited in the queue):
-  // the pace is measured between epoch ends, and the first epoch counted at that pace.
-  const secondsPerEpoch = ends.length > 1 ? (ends[ends.length - 1] - ends[0]) / 1000 / (ends.length - 1) : (Date.now() - started) / 1000;
-  return { variant, run, secondsPerEpoch, seconds: secondsPerEpoch * ends.length };
+  const run = await train(getVariant(variant), x, y, { epochs, ...SETTINGS[dataset], seed: 1, cache: false, verbose: 0, split });
+  return { variant, run, secondsPerEpoch: run.trainingSeconds / run.history.epoch.length, seconds: run.trainingSeconds };
 }
 
 async function main(): Promise<number> {

@@ -274,3 +274,20 @@ describe("one run over two workers (data-parallel)", () => {
     dispose(whole);
   });
 });
+
+describe("the compiled worker", () => {
+  it("is refused, saying to run npm run build, when a source it is compiled from is newer", () => {
+    const source = path.join(root, "lib", "training", "loop.ts");
+    const { atime, mtime } = fs.statSync(source);
+    try {
+      const later = new Date(Date.now() + 3600_000);
+      fs.utimesSync(source, later, later);
+      jest.isolateModules(() => {
+        const { workerScript } = require("../lib/training/workerScript") as typeof import("../lib/training/workerScript");
+        expect(() => workerScript()).toThrow(/dist\/lib\/training\/loop\.js is older than lib\/training\/loop\.ts; run `npm run build`/);
+      });
+    } finally {
+      fs.utimesSync(source, atime, mtime);
+    }
+  });
+});

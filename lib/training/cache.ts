@@ -55,6 +55,8 @@ export interface TrainedRun {
   weights: { shape: number[]; values: Float32Array }[];
   stopReason?: string;
   warnings: string[];
+  /** Seconds of training (0 for a run read from the cache). */
+  seconds: number;
 }
 
 /** A model of `spec` holding `weights`, or undefined when their shapes do not fit the spec. */
@@ -82,6 +84,7 @@ export function readCached(slot: CacheSlot): TrainedRun | undefined {
     weights: cached.weights,
     stopReason: typeof meta.stopReason === "string" ? meta.stopReason : undefined,
     warnings: Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === "string") : [],
+    seconds: 0,
   };
 }
 

@@ -20,6 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { disposeInputBatch } from "../engine/batches";
 import { partGradients, uploadLabels, variablesOf } from "../engine/network";
 import type { ModelSpec } from "../models";
+import { canApplySum } from "../engine/rmsprop";
 import type { StepFn } from "./loop";
 
 export interface SplitConfig {
@@ -54,17 +55,25 @@ export function cancelSplit(buffer: SharedArrayBuffer): void {
  * - dense input: a multi-hot run's first layer costs only its non-zeros (≈ 130 per IMDB review)
  *   while the gradient to exchange is the full kernel, so imdb.larger exchanges 5.4 M floats per
  *   step for little halved work; measured split 35 s/epoch against 8.5 s whole (load 17 on 2
- *   cores), mnist.large 8.2 against 6.4 at the same load;
+ *   cores), 12.3 against 6.1 (load 5.5–9); mnist.large 8.2 against 6.4 (load 17), 7.9 against
+ *   5.2 (load 5.5–9);
  * - an idle core: both halves must run at the same time (every step waits for the slower one), so
  *   on a machine whose 1-minute load average leaves less than one core free the split only waits.
  *   The measurements above were taken on such a machine (7 agents sharing 2 cores).
- * `split: true` forces it (tests, benchmarks).
+ * Only with `split: "auto"` (TrainOptions.split; the default is false until a measurement on an
+ * idle machine shows a gain); `split: true` forces it (tests, benchmarks).
  */
 export function shouldSplit(spec: ModelSpec, weights: number, trainRows: number, input: "dense" | "multihot"): boolean {
   if (spec.hidden.some((l) => (l.dropout ?? 0) > 0)) return false;
   if (input !== "dense" || weights * trainRows < 4e9) return false;
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   return os.loadavg()[0] <= cores - 1;
+}
+
+/** A tensor's float32 values: a view of the wasm heap (no copy), else dataSync. Read before the next allocation. */
+function heapView(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
+  return tf.getBackend() === "wasm" && backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }
 
 /** The step function of one worker of a split run. */
@@ -102,7 +111,7 @@ export function splitStep(config: SplitConfig, labels: Float32Array, spec: Model
         const r = partGradients(layers, input, target, spec.loss, nextSeed, (to - from) / rows, part === 0 ? 1 : 0);
         let offset = 0;
         for (const g of r.grads) {
-          mine.set(g.dataSync() as Float32Array, offset);
+          mine.set(heapView(g), offset);
           offset += g.size;
         }
         tf.dispose(r.grads);
@@ -122,16 +131,20 @@ export function splitStep(config: SplitConfig, labels: Float32Array, spec: Model
     // Both workers add the parts in the same order: identical sums, identical updates.
     const a = grads(parity, 0);
     const b = grads(parity, 1);
-    const summed: tf.Tensor[] = [];
-    let offset = 0;
-    for (const v of variables) {
-      const g = new Float32Array(v.size);
-      for (let k = 0; k < g.length; k++) g[k] = a[offset + k] + b[offset + k];
-      offset += v.size;
-      summed.push(tf.tensor(g, v.shape));
+    if (canApplySum(optimizer)) {
+      optimizer.applySum(variables, a, b); // summed inside the update loop: no extra pass, no upload
+    } else {
+      const summed: tf.Tensor[] = [];
+      let offset = 0;
+      for (const v of variables) {
+        const g = new Float32Array(v.size);
+        for (let k = 0; k < g.length; k++) g[k] = a[offset + k] + b[offset + k];
+        offset += v.size;
+        summed.push(tf.tensor(g, v.shape));
+      }
+      optimizer.apply(variables, summed);
+      tf.dispose(summed);
     }
-    optimizer.apply(variables, summed);
-    tf.dispose(summed);
     const s0 = scalars(parity, 0);
     const s1 = scalars(parity, 1);
     const crossentropy = (s0[0] + s1[0]) / rows;

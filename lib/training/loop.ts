@@ -33,6 +33,8 @@ export interface LoopResult {
   stopReason?: string;
   /** Things that went wrong without stopping training, e.g. a loss that exploded. */
   warnings: string[];
+  /** Seconds the loop ran (training and validation, on whichever thread ran it). */
+  seconds: number;
 }
 
 /** What one run trains on: the rows (the first `nTrain` train, the rest validate) and the settings. */
@@ -196,6 +198,7 @@ export function localStep(labels: Float32Array, spec: ModelSpec): StepFn {
  */
 export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: LoopHooks, step: StepFn = localStep(run.labels, run.spec)): Promise<LoopResult> {
   const { name, spec, features, labels, options: opts, nTrain, nVal } = run;
+  const loopStarted = Date.now();
   const optimizer = createRmsprop(optimizerSettings(spec));
   // A separate stream from the weights' (buildModel seeds its own): shuffles and dropout seeds.
   const rng: Rng = createRng((opts.seed ^ 0x5f3759df) >>> 0);
@@ -296,5 +299,5 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
     if (best.weights) tf.dispose(best.weights);
     valChunks.dispose();
   }
-  return { history, stopReason, warnings };
+  return { history, stopReason, warnings, seconds: (Date.now() - loopStarted) / 1000 };
 }

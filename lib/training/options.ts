@@ -6,9 +6,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkKnownKeys, fail, integerIn } from "../check";
 import type { DenseMode } from "../engine/batches";
-import type { ModelSpec } from "../models";
+import { specFromModel, validateSpec, type ModelSpec } from "../models";
 import { randomSeed } from "../random";
 import type { EpochCallback, Features } from "../types";
+import type { LoopInput } from "./loop";
 
 export interface EarlyStopping {
   /** Epochs without improvement of the monitored value before training stops (≥ 1). */
@@ -85,12 +86,14 @@ export interface TrainOptions {
   /**
    * Let one big run train over two pool workers at once (data-parallel: each computes the
    * gradients of half of every batch, both apply the same update; see training/dataParallel.ts).
-   * "auto" (default): when the run is big (≥ 4e9 weights × training rows, dense input: mnist.large),
-   * has no dropout (whose masks would differ from one worker's), no other run is waiting for the
-   * second worker, and the machine has an idle core (see training/dataParallel.ts's shouldSplit for
-   * the measurements). The curves equal one worker's to float rounding (about 1e-6 relative per
-   * step), not to the last digit. false: never; true: whenever the pool has two workers (waiting
-   * for both to be free), except with dropout.
+   * false (default): never. "auto": when the run is big (≥ 4e9 weights × training rows, dense
+   * input: mnist.large), has no dropout (whose masks would differ from one worker's), no other run
+   * is waiting for the second worker, and the machine has an idle core. true: whenever the pool has
+   * two workers (waiting for both to be free), except with dropout. The curves equal one worker's
+   * to float rounding (about 1e-6 relative per step), not to the last digit.
+   * Off by default because no measurement has shown it faster yet: on this shared 2-core machine
+   * (load 5–19) every split run was slower, e.g. mnist.large 7.9 against 5.2 s/epoch at load 5.5–9
+   * (both halves must run at once, and every step waits for the slower one); see dataParallel.ts.
    */
   split?: "auto" | boolean;
 }
@@ -252,4 +255,36 @@ export function splitRows(rows: number, validationSplit: number): { nTrain: numb
     bad("validationSplit", validationSplit, `with ${rows} rows it leaves ${nTrain} for training and ${nVal} for validation; both need at least 1`);
   }
   return { nTrain, nVal };
+}
+
+/** A `train` call's arguments, checked: what the epoch loop needs, and how to report. */
+export interface CheckedCall {
+  /** The tf.Sequential passed in (trained in place), or undefined for a spec. */
+  given?: tf.Sequential;
+  input: LoopInput;
+  callbacks: EpochCallback[];
+  /** Writes a line to the log when the level lets it through. */
+  say(text: string, kind: "epoch" | "stop" | "warning"): void;
+}
+
+/** Checks every argument of `train(model, x, y, options)` before any work starts. */
+export function checkCall(model: ModelSpec | tf.Sequential, x: Features | tf.Tensor, y: tf.Tensor | ArrayLike<number>, options: TrainOptions): CheckedCall {
+  const { name: givenName, ...runOptions } = resolveOptions(options);
+  const callbacks = callbacksOf(options);
+  const given = model instanceof tf.Sequential ? model : undefined;
+  const spec = given ? specFromModel(given) : (model as ModelSpec);
+  validateSpec(spec);
+  const features = toFeatures(x);
+  if (spec.inputDim !== undefined && features.cols !== spec.inputDim) {
+    bad("x width", features.cols, `the model takes ${spec.inputDim} input features; pass data of that width (or a spec without inputDim)`);
+  }
+  const labels = toLabels(y, features.rows, spec);
+  const { nTrain, nVal } = splitRows(features.rows, runOptions.validationSplit);
+  const name = givenName ?? spec.name ?? "model";
+  const log = options.log ?? ((line: string) => console.log(line));
+  const level = logLevel(options, callbacks);
+  const say = (text: string, kind: "epoch" | "stop" | "warning"): void => {
+    if (kind === "epoch" ? level.epochLines : level.warnings) log(text);
+  };
+  return { given, input: { name, spec, features, labels, options: runOptions, nTrain, nVal }, callbacks, say };
 }

@@ -180,6 +180,7 @@ function onMessage(slot: Slot, message: FromWorker): void {
       break;
     case "failed": {
       slot.current = undefined;
+      if (p.splitBuffer) cancelSplit(p.splitBuffer); // the other half leaves its barrier and ends too
       const error = new Error(message.message);
       if (message.stack) error.stack = message.stack;
       p.chain.then(() => settle(p, { error }), () => settle(p, { error }));
@@ -318,6 +319,7 @@ function ownRealm(run: TrainedRun): TrainedRun {
     weights: run.weights.map((w) => ({ shape: Array.from(w.shape), values: new Float32Array(w.values.buffer, w.values.byteOffset, w.values.length) })),
     stopReason: run.stopReason,
     warnings: Array.from(run.warnings),
+    seconds: run.seconds,
   };
 }
 

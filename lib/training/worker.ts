@@ -42,8 +42,8 @@ async function runJob(job: TrainJob): Promise<void> {
       },
     };
     const step = job.split ? splitStep(job.split, job.labels, job.spec) : undefined;
-    const { history, stopReason, warnings } = await fitLoop(layers, input, hooks, step);
-    const result: TrainedRun = { history, stopReason, warnings, weights: reports ? weightsOf(model) : [] };
+    const { history, stopReason, warnings, seconds } = await fitLoop(layers, input, hooks, step);
+    const result: TrainedRun = { history, stopReason, warnings, seconds, weights: reports ? weightsOf(model) : [] };
     send({ type: "done", job: job.job, result }, result.weights.map((w) => w.values.buffer as ArrayBuffer));
   } finally {
     model.dispose();
