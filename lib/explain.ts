@@ -258,7 +258,7 @@ function curveSentence(h: History, d: Diagnosis): string {
   const trend = d.rise < 0.005 ? `its trend over the last ${k} epochs ends at the minimum` : `its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above the minimum`;
   const penalty = d.penaltyShare !== undefined && d.penaltyShare >= 0.05 ? `; the L1/L2 penalty is ${Math.round(d.penaltyShare * 100)}% of the training loss` : "";
   return (
-    `${valWhat} lowest at epoch ${d.bestEpoch} (${fmt(d.minValLoss)}), ${fmt(val[n - 1])} at epoch ${n}, and ${trend}; ` +
+    `${valWhat} ${d.bestEpoch === n ? `lowest at the last epoch, ${n} (${fmt(d.minValLoss)})` : `lowest at epoch ${d.bestEpoch} (${fmt(d.minValLoss)}), ${fmt(val[n - 1])} at epoch ${n}`}, and ${trend}; ` +
     `training ${what} ends at ${fmt(train[n - 1])} (final gap ${fmt(d.finalGap)})${penalty}`
   );
 }
