@@ -123,6 +123,12 @@ export const REMEDIES: Readonly<Record<Verdict, readonly string[]>> = {
 };
 
 /** An over-regularized run needs less penalty, not more capacity. */
+/** A run that bounces needs smaller steps, not more capacity. */
+const UNSTABLE_REMEDIES: readonly string[] = [
+  "Lower the learning rate (e.g. by 10×): the steps are too large to settle.",
+  "Or use larger batches, whose gradients are less noisy.",
+];
+
 const OVER_REGULARIZED_REMEDIES: readonly string[] = [
   "Lower the L1/L2 factor (or the dropout rate): the penalty dominates the loss.",
   "Train longer only once the training loss can fall.",
@@ -218,7 +224,7 @@ function diagnoseHistory(history: History, o: Thresholds): Diagnosis {
     cause,
     label: labelOf(verdict, severity, cause),
     reason,
-    remedies: cause === "over-regularized" ? [...OVER_REGULARIZED_REMEDIES] : [...REMEDIES[verdict]],
+    remedies: cause === "over-regularized" ? [...OVER_REGULARIZED_REMEDIES] : cause === "unstable" ? [...UNSTABLE_REMEDIES] : [...REMEDIES[verdict]],
   });
 
   // Diverged: a non-finite loss anywhere, or a loss blowing up.
@@ -278,6 +284,20 @@ function diagnoseHistory(history: History, o: Thresholds): Diagnosis {
       `${cap(valName)} fell to ${fmt(minValLoss)} at epoch ${bestEpoch} and ends near ${fmt(endValLoss)} (epoch ${n}), ${pct(rise)} above its minimum, ` +
         `while ${trainName} went from ${fmt(fairTrain[best])} to ${fmt(fairTrain[last])}; final gap ${fmt(finalGap)}.`,
       bestEpoch,
+    );
+  }
+
+  // Unstable: the validation curve ends clearly above its minimum, but not because the model fits its
+  // training data better (that would be overfitting): the training loss is no lower than at the best
+  // epoch either. Steps too large to settle (RMSprop at 0.01 on MNIST bounces like this); calling it
+  // "still improving" from a falling stretch after the bounce would contradict the minimum.
+  if (best < last && rise > o.riseTolerance && !trainBetter) {
+    return result(
+      "underfitting",
+      "mild",
+      "unstable",
+      `${cap(valName)} was lowest at epoch ${bestEpoch} (${fmt(minValLoss)}) and ends near ${fmt(endValLoss)} (epoch ${n}), ${pct(rise)} above it, ` +
+        `while ${trainName} is no lower than then (${fmt(fairTrain[best])} → ${fmt(fairTrain[last])}): training is not settling; a lower learning rate steadies it.`,
     );
   }
 

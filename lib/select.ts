@@ -71,10 +71,11 @@ export function specOf(run: RunLike & { spec?: ModelSpec }): ModelSpec {
 }
 
 /**
- * The record of a final model for summaries and figures: named `name`, carrying its test scores and
- * the validation history of the configuration that chose it, up to the chosen epoch (the final model
- * itself trained on every row and has no validation values). Its last val_accuracy is the
- * validation accuracy to set beside the test accuracy.
+ * The record of a final model for summaries and figures: named `name`, carrying its test scores (and
+ * `test.epochs`, the chosen epoch it was retrained for) and the whole validation history of the
+ * configuration that chose it (the final model itself trained on every row and has no validation
+ * values). Its diagnosis is that configuration's over all its epochs, with the chosen epoch as the
+ * best one; a history cut at the chosen epoch would always read as "still improving".
  */
 export function finalModelRecord(name: string, chosen: Candidate, test: { loss: number; accuracy: number }): RunLike {
   if (typeof name !== "string" || name === "") fail("finalModelRecord", "name", name, "it must be a non-empty string");
@@ -82,11 +83,9 @@ export function finalModelRecord(name: string, chosen: Candidate, test: { loss: 
     fail("finalModelRecord", "test", test, "it must be { loss, accuracy } as evaluate() returns");
   }
   const h = chosen.run.history;
-  const n = chosen.epoch;
-  const series = Object.fromEntries(Object.entries(h.history).map(([k, v]) => [k, (v as number[]).slice(0, n)]));
   return {
     name,
-    history: { history: series as History["history"], epoch: h.epoch.slice(0, n), params: { ...h.params, epochs: n } },
-    test: { loss: test.loss, accuracy: test.accuracy },
+    history: { history: { ...h.history }, epoch: [...h.epoch], params: { ...h.params } },
+    test: { loss: test.loss, accuracy: test.accuracy, epochs: chosen.epoch },
   };
 }

@@ -62,8 +62,11 @@ export interface RunLike {
   history: History;
   /** Present when this is several seeds of one configuration (see `SeedGroup`). */
   seedRuns?: RunLike[];
-  /** Loss and accuracy on the test set, when the run was scored once on it (`evaluate`). */
-  test?: { loss: number; accuracy: number };
+  /**
+   * Loss and accuracy on the test set, when the run was scored once on it (`evaluate`); `epochs`: how
+   * many epochs the scored model was trained for (a final model: its configuration's best epoch).
+   */
+  test?: { loss: number; accuracy: number; epochs?: number };
 }
 
 /** The lowest and highest value over the seeds at each epoch, per metric: the band a figure shades. */
@@ -89,7 +92,7 @@ export type Verdict = "underfitting" | "overfitting" | "good fit" | "diverged";
 export type Severity = "strong" | "mild";
 
 /** Why a run underfits or diverged, when the verdict has several causes. */
-export type VerdictCause = "still improving" | "too little capacity" | "over-regularized" | "too short" | "non-finite loss" | "exploding loss";
+export type VerdictCause = "still improving" | "too little capacity" | "over-regularized" | "unstable" | "too short" | "non-finite loss" | "exploding loss";
 
 /** A run's overfitting measured against a baseline run's (`diagnose(h, { baseline })`). */
 export interface RelativeDiagnosis {

@@ -385,3 +385,18 @@ describe("theilSen", () => {
     expect(intercept).toBe(1);
   });
 });
+
+describe("diagnose: a run that bounces", () => {
+  it("is called unstable, not still improving, when validation ends above its minimum and training loss has not improved either", () => {
+    // The shape of RMSprop at 0.01 on 3,000 MNIST images (notebook 5, seed 42): a minimum at epoch 6,
+    // a bounce, then a falling stretch that a trend over the last epochs alone would call "still improving".
+    const loss = [0.9, 0.45, 0.36, 0.31, 0.3, 0.27, 0.33, 0.31, 0.3, 0.29];
+    const valLoss = [0.5, 0.42, 0.36, 0.33, 0.31, 0.296, 0.45, 0.41, 0.37, 0.345];
+    const h = { history: { loss, accuracy: loss.map(() => 0.9), val_loss: valLoss, val_accuracy: valLoss.map(() => 0.9) }, epoch: loss.map((_, i) => i), params: { epochs: 10, batchSize: 128, samples: 2400, validationSamples: 600, steps: 19 } };
+    const d = diagnose(h);
+    expect(d.verdict).toBe("underfitting");
+    expect(d.cause).toBe("unstable");
+    expect(d.reason).toMatch(/lowest at epoch 6 \(0\.296\)/);
+    expect(d.remedies[0]).toMatch(/Lower the learning rate/);
+  });
+});

@@ -6,7 +6,7 @@ import { fail } from "../check";
 import type { RunLike } from "../types";
 import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";
 
-/** The validation accuracy at the chosen epoch (the record's last) and the test accuracy, per final model. */
+/** The validation accuracy at the chosen epoch (`test.epochs`, else the last) and the test accuracy, per final model. */
 export function testVsValidation(runs: RunLike[]): { name: string; validation: number; test: number }[] {
   if (!Array.isArray(runs) || runs.length === 0) fail("testVsValidation", "runs", runs, "pass the final models' records (finalModelRecord)");
   return runs.map((run, i) => {
@@ -14,7 +14,8 @@ export function testVsValidation(runs: RunLike[]): { name: string; validation: n
     if (!run?.test || !va || va.length === 0) {
       fail("testVsValidation", `runs[${i}]`, run?.name ?? run, "it needs validation accuracy and a test score: build it with finalModelRecord(name, choice, evaluate(…))");
     }
-    return { name: run.name, validation: va[va.length - 1], test: run.test.accuracy };
+    const at = Math.min(run.test.epochs ?? va.length, va.length) - 1;
+    return { name: run.name, validation: va[at], test: run.test.accuracy };
   });
 }
 
