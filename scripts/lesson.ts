@@ -13,6 +13,7 @@ import { projectRoot, shutdownAllKernels } from "./jupyter/kernel";
 import { readNotebook, writeFileAtomic, writeNotebookAtomic } from "./jupyter/notebook";
 import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
+import { createStaticImager } from "./jupyter/staticImages";
 import { NotebookSummaryRow, collectSummary, formatSummaryTable } from "./jupyter/summary";
 
 export const USAGE = `Usage: npm run lesson -- [notebook.ipynb ...] [options]
@@ -143,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
   const outDir = path.resolve(args.out);
   const summary: NotebookSummaryRow[] = [];
   const failed: string[] = [];
+  const images = createStaticImager();
   for (const file of notebooks) {
     const label = path.relative(process.cwd(), file) || file;
     console.log(`▶ ${label}${args.quick ? " (quick)" : ""}`);
@@ -162,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
       failed.push(label);
       continue;
     }
+    await images.addTo(run.notebook);
     await writeOutputs(run, outDir);
     console.log(`  kernel start ${(run.kernelStartMs / 1000).toFixed(1)} s; wrote ${path.join(args.out, run.name)}.{ipynb,html}`);
     if (run.droppedMessages > 0) console.log(`  dropped ${run.droppedMessages} messages with a bad signature`);
@@ -178,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  await images.close();
   await writeFileAtomic(
     path.join(outDir, "summary.json"),
     JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: summary }, null, 2) + "\n",
