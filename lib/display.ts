@@ -307,12 +307,13 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
       const lineId = `${figureId}-line`;
       let figureShown = false;
       let lineShown = false;
-      let started: number | undefined;
+      // From the call, which a notebook makes as train's argument, i.e. as training starts (a run
+      // replayed from the run cache takes about no time, and train says where it came from).
+      const started = Date.now();
       const callback = (_epoch: number, history: History) => {
         const writer = findWriter();
         if (writer === null) return;
         const now = Date.now();
-        started ??= now;
         const done = history.epoch.length;
         const planned = live.epochs ?? history.params?.epochs ?? done;
         if (done % every === 0 || done >= planned) {
