@@ -102,9 +102,13 @@ const PLACEHOLDER =
   "Plotly figure. If this text stays, its script did not run: trust the notebook (File → Trust Notebook) " +
   "or run the notebook from the top (Kernel → Restart &amp; Run All), which loads plotly.js once in the first figure.";
 
-/** Comments around what a figure's div shows until its script draws it (see withStaticImage). */
-const FALLBACK_START = "<!--fitlab-fallback-->";
-const FALLBACK_END = "<!--/fitlab-fallback-->";
+/**
+ * What a figure's div shows until its script draws it sits in this element (see withStaticImage); it
+ * holds no <div>, so the first </div> after it closes it. Figure data never appears as markup (the
+ * script's JSON writes < as \u003c), so the string cannot be forged by a run's name.
+ */
+const FALLBACK_START = '<div class="fitlab-fallback">';
+const FALLBACK_END = "</div>";
 
 /** A static picture of a figure: base64 PNG and its size in CSS pixels. */
 export interface StaticImage {
@@ -123,7 +127,7 @@ export interface StaticImage {
  */
 export function withStaticImage(html: string, image: StaticImage): string {
   const start = html.indexOf(FALLBACK_START);
-  const end = html.indexOf(FALLBACK_END, start);
+  const end = start < 0 ? -1 : html.indexOf(FALLBACK_END, start + FALLBACK_START.length);
   if (start < 0 || end < 0) return html;
   const picture =
     `<img src="data:image/png;base64,${image.png}" width="${image.width}" height="${image.height}" ` +

@@ -9,7 +9,7 @@ import {
   SUMMARY_MIME,
 } from "../lib/display";
 import { compareRuns, plotValLossAndAcc, summaryRows, type Figure } from "../lib/figures";
-import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs } from "../lib/html";
+import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs, withStaticImage } from "../lib/html";
 import { groupRuns } from "../lib/seeds";
 import type { History, RunLike } from "../lib/types";
 
@@ -112,6 +112,30 @@ describe("displayBundle", () => {
     window.Plotly = { newPlot: (...args: unknown[]) => calls.push(args) };
     waiting[0]();
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe("withStaticImage", () => {
+  const figure = plotValLossAndAcc(hostile);
+  const image = { png: "iVBORw0KGgo=", width: 900, height: 450, alt: HOSTILE };
+
+  it("puts the image in place of the placeholder text, escaped, and the script still replaces it with the chart", () => {
+    const html = withStaticImage(figureHtml(figure, { id: "fig" }), image);
+    expect(html).not.toContain("If this text stays");
+    expect(html).toContain('<img src="data:image/png;base64,iVBORw0KGgo=" width="900" height="450"');
+    expect(html).toContain(`alt="${escapeHtml(HOSTILE)}"`);
+    expect(html).not.toContain(HOSTILE);
+    const { calls, element } = runFigureScript(html);
+    expect(calls).toHaveLength(1);
+    expect(element.innerHTML).toBe("");
+  });
+
+  it("replaces an earlier image rather than adding a second, and leaves other HTML alone", () => {
+    const once = withStaticImage(figureHtml(figure, { id: "fig" }), image);
+    const twice = withStaticImage(once, { ...image, png: "AAAA" });
+    expect(twice.match(/<img /g)).toHaveLength(1);
+    expect(twice).toContain("base64,AAAA");
+    expect(withStaticImage("<p>not a figure</p>", image)).toBe("<p>not a figure</p>");
   });
 });
 
