@@ -46,9 +46,12 @@ export interface StaticImager {
 }
 
 export interface StaticImagerOptions {
-  /** Where notices go (no browser, a figure that failed). Default: stderr. */
+  /** Where a figure that could not be drawn is reported. Default: stderr. */
   warn?: (line: string) => void;
-  /** Where each notebook's line of counts goes (describeStaticImages). Default: console.log. */
+  /**
+   * Where the once-per-run "no browser" notice and each notebook's counts (describeStaticImages) go.
+   * Default: console.log (stdout: no browser is a normal setup, not an error).
+   */
   log?: (line: string) => void;
   width?: number;
   scale?: number;
@@ -112,7 +115,7 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
       return page;
     } catch (error) {
       unavailable = (error as Error).message.split("\n")[0];
-      warn(`fitlab: figures are interactive-only (no static images for viewers that run no script): ${unavailable}`);
+      log(`fitlab: figures are interactive-only (no static images for viewers that run no script): ${unavailable}`);
       await browser?.close().catch(() => undefined);
       browser = undefined;
       page = undefined;
