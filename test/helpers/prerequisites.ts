@@ -8,6 +8,7 @@
 import { spawnSync } from "child_process";
 import { accessSync, constants, existsSync } from "fs";
 import * as path from "path";
+import { CHROMIUM as chromiumPath } from "../../scripts/jupyter/chromium";
 
 /** The project root (this file is test/helpers/ in the sources, dist/test/helpers/ when compiled). */
 export function projectRoot(): string {
@@ -25,8 +26,8 @@ export function projectRoot(): string {
  * `python3` earlier on PATH usually lacks nbformat, so the default is the system one.
  */
 export const PYTHON = process.env.FITLAB_PYTHON ?? "/usr/bin/python3";
-/** Debian's Chromium (never a downloaded browser). */
-export const CHROMIUM = process.env.FITLAB_CHROMIUM ?? "/usr/bin/chromium";
+/** Debian's Chromium (never a downloaded browser): the runner's static images find it the same way. */
+export const CHROMIUM = chromiumPath;
 
 /** `jupyter <args>` run by PYTHON, so the executor, the server and the validator share one install. */
 export function jupyterCommand(args: string[]): { command: string; args: string[] } {
