@@ -126,7 +126,8 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
   async function draw(p: Page, spec: PlotlySpec, size: { width: number; height: number }): Promise<string> {
     const url = await p.evaluate(
       async ({ spec, size, scale }) => {
-        const Plotly = (window as unknown as { Plotly: { toImage(fig: unknown, opts: unknown): Promise<string> } }).Plotly;
+        // globalThis, not window: the runner compiles without the DOM library (this runs in the page).
+        const Plotly = (globalThis as unknown as { Plotly: { toImage(fig: unknown, opts: unknown): Promise<string> } }).Plotly;
         const layout = { ...(spec.layout ?? {}), width: size.width, height: size.height };
         return Plotly.toImage({ data: spec.data ?? [], layout, config: { ...(spec.config ?? {}), staticPlot: true } }, { format: "png", width: size.width, height: size.height, scale });
       },
