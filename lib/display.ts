@@ -33,21 +33,16 @@
  * their text/plain form, `liveCurves` does nothing (its `showsProgress` is false), and training
  * prints its own Keras-style lines.
  */
-import { formatSummaryRow, SUMMARY_COLUMNS, summaryRows } from "./figures/summary";
-import { colorFor } from "./colors";
+import { summaryRows } from "./figures/summary";
 import type { RunsInput } from "./figures/history";
 import { trainingProgress } from "./figures/curves";
 import { type Figure, fromPlotlyText } from "./figures/plotly";
-import { escapeHtml, figureHtml, plotlyLoaderHtml, plotlyVersion } from "./html";
+import { figureHtml, plotlyLoaderHtml, plotlyVersion } from "./html";
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME, SUMMARY_MIME } from "./mime";
+import { summaryHtml, summaryText } from "./tables";
 import type { EpochCallback, History, SummaryRow } from "./types";
 
-/** The MIME type of a Plotly figure (JupyterLab, VS Code, nteract render it natively). */
-export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
-/** The machine-readable summary `{ rows: SummaryRow[] }` sent beside the HTML table. */
-export const SUMMARY_MIME = "application/vnd.fitlab.summary+json";
-
-/** Marks the output that carries plotly.js (initNotebook); front ends ignore it and show its HTML. */
-export const PLOTLY_LOADER_MIME = "application/vnd.fitlab.plotly-loader+json";
+export { PLOTLY_LOADER_MIME, PLOTLY_MIME, SUMMARY_MIME };
 
 /** A Jupyter MIME bundle: MIME type → content (a string, or JSON for +json types). */
 export type MimeBundle = Record<string, unknown>;
@@ -109,31 +104,6 @@ export function plotlyLoaderBundle(): MimeBundle {
     "text/html": plotlyLoaderHtml(),
     "text/plain": `plotly.js ${plotlyVersion()} loaded for this notebook's figures (offline copy).`,
   };
-}
-
-/** The summary rows as an aligned text table. */
-export function summaryText(rows: readonly SummaryRow[]): string {
-  const cells = [Array.from(SUMMARY_COLUMNS), ...rows.map(formatSummaryRow)];
-  const widths = SUMMARY_COLUMNS.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
-  return cells
-    .map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join("  "))
-    .join("\n");
-}
-
-/** The summary rows as an HTML table (every cell escaped), each run's name in its figure colour. */
-export function summaryHtml(rows: readonly SummaryRow[]): string {
-  const th = SUMMARY_COLUMNS.map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`).join("");
-  const body = rows
-    .map((row) => {
-      const cells = formatSummaryRow(row).map((text, c) => {
-        const align = c >= 1 && c <= 5 ? "right" : "left";
-        const color = c === 0 ? `color:${colorFor(row.name)};font-weight:bold;` : "";
-        return `<td style="text-align:${align};padding:4px 8px;border-bottom:1px solid #ddd;${color}">${escapeHtml(text)}</td>`;
-      });
-      return `<tr>${cells.join("")}</tr>`;
-    })
-    .join("\n");
-  return `<table class="fitlab-summary" style="border-collapse:collapse;font:13px sans-serif;">\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
 /** The MIME bundle of a summary: HTML table, the rows as JSON (SUMMARY_MIME) and a text table. */

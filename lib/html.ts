@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
-import { type Figure, fromPlotlyText } from "./figures/plotly";
+import type { Figure } from "./figures/plotly";
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -42,17 +42,25 @@ export function plotlyJs(): string {
     } catch {
       throw new Error("plotly.js-dist-min is not installed; run `npm install` in the fitlab folder (figures render offline from it).");
     }
-    const text = readFileSync(path, "utf8");
-    // It is inlined in a <script>: a literal </script would end the element early.
-    if (/<\/script/i.test(text)) throw new Error(`${path} contains "</script" and cannot be inlined safely.`);
-    plotlySource = text;
+    plotlySource = checkInlinable(readFileSync(path, "utf8"), path);
   }
   return plotlySource;
 }
 
+/** It is inlined in a <script>: a literal </script would end the element early. */
+function checkInlinable(source: string, what: string): string {
+  if (/<\/script/i.test(source)) throw new Error(`${what} contains "</script" and cannot be inlined safely.`);
+  return source;
+}
+
+/** The version named in a plotly.js source's banner, e.g. "2.35.3" ("unknown" without one). */
+function versionOf(source: string): string {
+  return /plotly\.js v(\d+\.\d+\.\d+)/.exec(source.slice(0, 200))?.[1] ?? "unknown";
+}
+
 /** The version of the bundled plotly.js, e.g. "2.35.3". */
 export function plotlyVersion(): string {
-  return /plotly\.js v(\d+\.\d+\.\d+)/.exec(plotlyJs().slice(0, 200))?.[1] ?? "unknown";
+  return versionOf(plotlyJs());
 }
 
 /** Global names used by the generated scripts to coordinate within one page. */
@@ -68,14 +76,16 @@ const QUEUE = "__fitlabPlotlyWaiting";
  *   the browser-global branch without touching the page's loader (plotly.py's "notebook" renderer
  *   solves the same problem by `define('plotly', …)` + `require(['plotly'])`).
  * - Figures drawn before plotly arrived wait in a queue that this script drains.
+ * `source` replaces the bundled plotly.min.js (tests pass a stub instead of 4.6 MB).
  */
-export function plotlyLoaderHtml(): string {
+export function plotlyLoaderHtml(source?: string): string {
+  const js = source === undefined ? plotlyJs() : checkInlinable(source, "the plotly.js source given");
   return (
-    `<script type="text/javascript">/* plotly.js ${plotlyVersion()} (inlined by fitlab, loaded once per page) */\n` +
+    `<script type="text/javascript">/* plotly.js ${versionOf(js)} (inlined by fitlab, loaded once per page) */\n` +
     "(function () {\n" +
     "if (!window.Plotly) {\n" +
     "(function (define, module, exports, require) {\n" +
-    plotlyJs() +
+    js +
     "\n}).call(window);\n" +
     "}\n" +
     `var waiting = window.${QUEUE} || []; window.${QUEUE} = [];\n` +
@@ -95,6 +105,8 @@ export interface FigureHtmlOptions {
   includePlotly?: boolean;
   /** The div's id (default a random one). */
   id?: string;
+  /** HTML shown until the figure is drawn (default: how to get a notebook's figures to draw). */
+  placeholder?: string;
 }
 
 /** What a reader sees if the script never draws: the notebook is untrusted or plotly.js is missing. */
@@ -150,7 +162,7 @@ export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): str
   const spec = jsonForScript({ data: figure.data, layout: figure.layout, config: figure.config ?? {} });
   const div =
     `<div id="${escapeHtml(id)}" class="fitlab-figure" style="width:100%;min-height:${height}px;">` +
-    `${FALLBACK_START}<p style="color:#666;font:13px sans-serif;padding:1em;">${PLACEHOLDER}</p>${FALLBACK_END}</div>`;
+    `${FALLBACK_START}<p style="color:#666;font:13px sans-serif;padding:1em;">${options.placeholder ?? PLACEHOLDER}</p>${FALLBACK_END}</div>`;
   const script =
     '<script type="text/javascript">\n' +
     "(function () {\n" +
@@ -172,24 +184,24 @@ export interface PageOptions {
   title: string;
   /** HTML put in <body> as is (escape any text in it with escapeHtml). */
   body: string;
+  /** HTML put in <head> after the title, e.g. a <style> element. */
+  head?: string;
   /** Put the plotly.js loader in <head> (default true): needed once for any figure on the page. */
   includePlotly?: boolean;
+  /** The plotly.js source to inline (default the bundled plotly.min.js; tests pass a stub). */
+  plotlySource?: string;
 }
 
 /** A complete, self-contained HTML document (UTF-8, no external resources). */
 export function htmlPage(options: PageOptions): string {
-  const head = options.includePlotly === false ? "" : `\n${plotlyLoaderHtml()}`;
+  const extra = options.head ? `\n${options.head}` : "";
+  const plotly = options.includePlotly === false ? "" : `\n${plotlyLoaderHtml(options.plotlySource)}`;
   return (
     "<!DOCTYPE html>\n" +
     '<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
-    `<title>${escapeHtml(options.title)}</title>${head}\n</head>\n<body>\n` +
+    `<title>${escapeHtml(options.title)}</title>${extra}${plotly}\n</head>\n<body>\n` +
     options.body +
     "\n</body>\n</html>\n"
   );
-}
-
-/** One figure as a self-contained HTML page that renders offline. */
-export function standaloneFigureHtml(figure: Figure, title = fromPlotlyText(figure.layout.title?.text ?? "fitlab figure")): string {
-  return htmlPage({ title, body: figureHtml(figure) });
 }

@@ -37,10 +37,17 @@ export {
 } from "./models";
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
 export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
+export { explain, compare, pairSeeds, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
 export { groupRuns, isSeedGroup, seedList } from "./seeds";
 export { trainSeeds, type SeedOptions } from "./trainSeeds";
+export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";
+export { evaluate, type Evaluation, type EvaluateOptions, type TrainedRun } from "./evaluate";
+export { selectBest, specOf, finalModelRecord, type SelectBy, type Candidate, type Selection } from "./select";
+export { loadMnistFeatures, withExtraColumns, shuffledLabels, type LabeledData, type ExtraColumns, type MnistFeaturesOptions } from "./data/chapter5";
 export { clearRuns, readRun, writeRun, runKey, fingerprint, type CachedRun } from "./runCache";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
 export * from "./figures";
+export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
+export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
 export { show, showTable, showSummary, liveCurves, initNotebook, displayBundle, PLOTLY_MIME, SUMMARY_MIME, PLOTLY_LOADER_MIME } from "./display";

@@ -5,20 +5,25 @@
  * An entry is two files in the cache directory (default `<project root>/data/runs/`):
  *   `<key>.bin`  the weights, float32 little-endian, concatenated in manifest order;
  *   `<key>.json` the manifest: format version, key, name, history, meta, and each weight's name,
- *                shape and offset, plus the size and sha256 of `<key>.bin`.
+ *                shape and offset, plus the size and sha256 of `<key>.bin`, and `entrySha256`, a
+ *                sha256 of the canonical JSON of everything else in the manifest: the history, the
+ *                meta and (through the weights' sha256) the weights are all covered.
  * Both are written to temporary files and renamed into place, weights first, so a reader sees either
  * the old entry, the new one, or a manifest whose checksum does not match (treated as corrupt).
- * A bad entry of any kind is deleted and reported as a miss: the cache never throws for, nor trusts,
- * what it finds on disk.
+ * A bad entry of any kind (edited, truncated, half-written) is deleted with a warning on stderr and
+ * reported as a miss (an entry of an older format version is replaced quietly), so the run is trained again: the cache never throws for, nor trusts, what it
+ * finds on disk.
  */
-import { createHash, randomBytes } from "crypto";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Features, History } from "./types";
+import { isRecord, showValue } from "./check";
 import { findProjectRoot } from "./project";
+import { writeFileAtomicSync } from "./atomicWrite";
 
 /** Bump when the on-disk layout changes: older entries then read as misses and are replaced. */
-export const RUN_CACHE_FORMAT = 1;
+export const RUN_CACHE_FORMAT = 2;
 const FORMAT_TAG = "fitlab-run";
 
 /** One trained weight tensor as plain data; `values.length` equals the product of `shape`. */
@@ -58,7 +63,7 @@ export interface RunCacheOptions {
  */
 export function runKey(parts: Record<string, unknown>): string {
   if (parts === null || typeof parts !== "object" || Array.isArray(parts)) {
-    throw new Error(`runKey(parts): parts must be a plain object such as { spec, options, data, seed }, got ${describe(parts)}.`);
+    throw new Error(`runKey(parts): parts must be a plain object such as { spec, options, data, seed }, got ${showValue(parts)}.`);
   }
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
 }
@@ -160,7 +165,7 @@ function hashData(hash: ReturnType<typeof createHash>, x: Fingerprintable, index
   const header = (text: string): void => void hash.update(`\u0000${index}:${text}\u0000`);
   const bytes = (view: ArrayBufferView): void => void hash.update(Buffer.from(view.buffer, view.byteOffset, view.byteLength));
   if (x === null || typeof x !== "object") {
-    throw new Error(`fingerprint: argument ${index + 1} is ${describe(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`);
+    throw new Error(`fingerprint: argument ${index + 1} is ${showValue(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`);
   }
   if (ArrayBuffer.isView(x)) {
     header(`${x.constructor.name}:${(x as ArrayLike<number>).length}`);
@@ -198,7 +203,7 @@ function hashData(hash: ReturnType<typeof createHash>, x: Fingerprintable, index
     bytes(values);
     return;
   }
-  throw new Error(`fingerprint: argument ${index + 1} is ${describe(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`);
+  throw new Error(`fingerprint: argument ${index + 1} is ${showValue(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,7 +218,7 @@ export function defaultRunsDir(): string {
 function cacheDir(options: RunCacheOptions | undefined): string {
   const dir = options?.dir;
   if (dir !== undefined && (typeof dir !== "string" || dir === "")) {
-    throw new Error(`run cache: options.dir must be a non-empty path, got ${describe(dir)}; omit it to use ${defaultRunsDir()}.`);
+    throw new Error(`run cache: options.dir must be a non-empty path, got ${showValue(dir)}; omit it to use ${defaultRunsDir()}.`);
   }
   return dir === undefined ? defaultRunsDir() : path.resolve(dir);
 }
@@ -222,7 +227,7 @@ const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 function checkKey(key: unknown, where: string): asserts key is string {
   if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
-    throw new Error(`${where}: key must be 1–128 letters, digits, "-" or "_" (as runKey() returns), got ${describe(key)}.`);
+    throw new Error(`${where}: key must be 1–128 letters, digits, "-" or "_" (as runKey() returns), got ${showValue(key)}.`);
   }
 }
 
@@ -249,7 +254,20 @@ interface Manifest {
   weightsBytes: number;
   weightsSha256: string;
   savedAt: string;
+  /** sha256 of canonicalJson(the manifest without this field). */
+  entrySha256: string;
 }
+
+/** The checksum of a manifest: every field but `entrySha256`, as canonical JSON (key order and number formatting do not matter). */
+function entryChecksum(manifest: Record<string, unknown>): string {
+  const { entrySha256: _, ...rest } = manifest;
+  return createHash("sha256").update(canonicalJson(rest)).digest("hex");
+}
+
+/** Why an entry was refused, for the warning. */
+class BadEntry extends Error {}
+/** An entry of another format version: replaced without a warning (an upgrade, not damage). */
+class StaleEntry extends Error {}
 
 /**
  * The cached run for `key`, or undefined when there is none. An entry that is unreadable,
@@ -269,7 +287,9 @@ export function readRun(key: string, options?: RunCacheOptions): CachedRun | und
   }
   try {
     return parseEntry(key, text, files.weights);
-  } catch {
+  } catch (error) {
+    const reason = error instanceof BadEntry ? error.message : `unreadable: ${(error as Error).message}`;
+    if (!(error instanceof StaleEntry)) console.warn(`fitlab run cache: dropped ${files.manifest} (${reason}); the run will be trained again.`);
     removeEntry(dir, key);
     return undefined;
   }
@@ -277,25 +297,36 @@ export function readRun(key: string, options?: RunCacheOptions): CachedRun | und
 
 function parseEntry(key: string, text: string, weightsPath: string): CachedRun {
   const m = JSON.parse(text, reviveNumbers) as Manifest;
-  if (!isRecord(m) || m.format !== FORMAT_TAG || m.version !== RUN_CACHE_FORMAT) throw new Error("format");
-  if (m.key !== key || typeof m.name !== "string") throw new Error("key");
-  if (!isRecord(m.meta) || !isHistory(m.history) || !Array.isArray(m.weights)) throw new Error("fields");
-  const bin = fs.readFileSync(weightsPath);
-  if (bin.length !== m.weightsBytes || bin.length % 4 !== 0) throw new Error("size");
-  if (createHash("sha256").update(bin).digest("hex") !== m.weightsSha256) throw new Error("checksum");
+  if (!isRecord(m) || m.format !== FORMAT_TAG) throw new BadEntry("not a fitlab run manifest");
+  if (m.version !== RUN_CACHE_FORMAT) throw new StaleEntry(`written in format ${showValue(m.version)}, this fitlab reads format ${RUN_CACHE_FORMAT}`);
+  if (typeof m.entrySha256 !== "string" || entryChecksum(m as unknown as Record<string, unknown>) !== m.entrySha256) {
+    throw new BadEntry("its checksum does not match: the manifest was edited or corrupted");
+  }
+  if (m.key !== key || typeof m.name !== "string") throw new BadEntry(`it belongs to another key (${showValue(m.key)})`);
+  if (!isRecord(m.meta) || !isHistory(m.history) || !Array.isArray(m.weights)) throw new BadEntry("its history, meta or weights are malformed");
+  let bin: Buffer;
+  try {
+    bin = fs.readFileSync(weightsPath);
+  } catch (error) {
+    throw new BadEntry(`its weights file ${weightsPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (bin.length !== m.weightsBytes || bin.length % 4 !== 0) throw new BadEntry(`its weights file holds ${bin.length} bytes, the manifest says ${showValue(m.weightsBytes)}`);
+  if (createHash("sha256").update(bin).digest("hex") !== m.weightsSha256) throw new BadEntry("the weights' checksum does not match: the weights file was edited or corrupted");
   // Copy into an aligned buffer: a Float32Array view needs a 4-byte-aligned offset.
   const all = new Float32Array(bin.length / 4);
   new Uint8Array(all.buffer).set(bin);
   if (!isLittleEndian()) byteSwap32(all);
   let expectedOffset = 0;
   const weights = m.weights.map((w): CachedWeight => {
-    if (!isRecord(w) || typeof w.name !== "string" || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error("weight");
+    if (!isRecord(w) || typeof w.name !== "string" || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new BadEntry("a weight's name or shape is malformed");
+    }
     const size = w.shape.reduce((a, b) => a * b, 1);
-    if (w.offset !== expectedOffset || w.length !== size || w.offset + w.length > all.length) throw new Error("layout");
+    if (w.offset !== expectedOffset || w.length !== size || w.offset + w.length > all.length) throw new BadEntry("the weights' layout does not match their shapes");
     expectedOffset += size;
     return { name: w.name, shape: [...w.shape], values: all.slice(w.offset, w.offset + w.length) };
   });
-  if (expectedOffset !== all.length) throw new Error("layout");
+  if (expectedOffset !== all.length) throw new BadEntry("the weights' layout does not match their shapes");
   return { key, name: m.name, history: m.history as History, weights, meta: m.meta as Record<string, unknown> };
 }
 
@@ -305,14 +336,14 @@ function parseEntry(key: string, text: string, weightsPath: string): CachedRun {
  * weight values not matching their shape, meta that is not JSON data).
  */
 export function writeRun(run: CachedRun, options?: RunCacheOptions): void {
-  if (!isRecord(run)) throw new Error(`writeRun(run): run must be { key, name, history, weights, meta }, got ${describe(run)}.`);
+  if (!isRecord(run)) throw new Error(`writeRun(run): run must be { key, name, history, weights, meta }, got ${showValue(run)}.`);
   checkKey(run.key, "writeRun");
-  if (typeof run.name !== "string") throw new Error(`writeRun: run.name must be a string, got ${describe(run.name)}.`);
+  if (typeof run.name !== "string") throw new Error(`writeRun: run.name must be a string, got ${showValue(run.name)}.`);
   if (!isHistory(run.history)) {
     throw new Error("writeRun: run.history must be a Keras-shaped History ({ history: { loss: number[], ... }, epoch: number[], params }).");
   }
-  if (!Array.isArray(run.weights)) throw new Error(`writeRun: run.weights must be an array of { name, shape, values }, got ${describe(run.weights)}.`);
-  if (!isRecord(run.meta)) throw new Error(`writeRun: run.meta must be a plain object (use {} for none), got ${describe(run.meta)}.`);
+  if (!Array.isArray(run.weights)) throw new Error(`writeRun: run.weights must be an array of { name, shape, values }, got ${showValue(run.weights)}.`);
+  if (!isRecord(run.meta)) throw new Error(`writeRun: run.meta must be a plain object (use {} for none), got ${showValue(run.meta)}.`);
   checkJsonData(run.meta, "run.meta");
 
   let total = 0;
@@ -320,9 +351,9 @@ export function writeRun(run: CachedRun, options?: RunCacheOptions): void {
     const where = `run.weights[${i}]`;
     if (!isRecord(w) || typeof w.name !== "string") throw new Error(`writeRun: ${where} must be { name: string, shape: number[], values: Float32Array }.`);
     if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new Error(`writeRun: ${where}.shape must be non-negative integers, got ${JSON.stringify(w.shape)}.`);
+      throw new Error(`writeRun: ${where}.shape must be non-negative integers, got ${Array.isArray(w.shape) ? `[${w.shape.map(showValue).join(", ")}]` : showValue(w.shape)}.`);
     }
-    if (!(w.values instanceof Float32Array)) throw new Error(`writeRun: ${where}.values must be a Float32Array (e.g. await tensor.data()), got ${describe(w.values)}.`);
+    if (!(w.values instanceof Float32Array)) throw new Error(`writeRun: ${where}.values must be a Float32Array (e.g. await tensor.data()), got ${showValue(w.values)}.`);
     const size = w.shape.reduce((a, b) => a * b, 1);
     if (w.values.length !== size) {
       throw new Error(`writeRun: ${where} ("${w.name}") has ${w.values.length} values but shape [${w.shape.join(", ")}] needs ${size}.`);
@@ -337,7 +368,7 @@ export function writeRun(run: CachedRun, options?: RunCacheOptions): void {
   if (!isLittleEndian()) byteSwap32(all);
   const bin = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
 
-  const manifest: Manifest = {
+  const fields: Omit<Manifest, "entrySha256"> = {
     format: FORMAT_TAG,
     version: RUN_CACHE_FORMAT,
     key: run.key,
@@ -349,6 +380,7 @@ export function writeRun(run: CachedRun, options?: RunCacheOptions): void {
     weightsSha256: createHash("sha256").update(bin).digest("hex"),
     savedAt: new Date().toISOString(),
   };
+  const manifest: Manifest = { ...fields, entrySha256: entryChecksum(fields) };
   const text = JSON.stringify(manifest, replaceNumbers);
 
   const dir = cacheDir(options);
@@ -356,8 +388,9 @@ export function writeRun(run: CachedRun, options?: RunCacheOptions): void {
   const files = entryPaths(dir, run.key);
   // Weights first: until the new manifest lands, readers see the old manifest, whose checksum no
   // longer matches, or no manifest at all; both read as a miss, never as a wrong run.
-  writeAtomic(files.weights, bin);
-  writeAtomic(files.manifest, text);
+  // No fsync: a file torn by a power loss fails its checksum and reads as a miss, as above.
+  writeFileAtomicSync(files.weights, bin, { fsync: false });
+  writeFileAtomicSync(files.manifest, text, { fsync: false });
 }
 
 /** Deletes every cache entry (and stray temporary files) in the cache directory; returns how many entries. */
@@ -392,16 +425,6 @@ function removeEntry(dir: string, key: string): void {
   }
 }
 
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.tmp-${randomBytes(6).toString("hex")}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // JSON with non-finite numbers: histories may hold NaN (a diverged run), which JSON cannot.
@@ -447,10 +470,6 @@ function isHistory(h: unknown): h is History {
   return Object.values(h.history).every((series) => Array.isArray(series) && series.every((v) => typeof v === "number"));
 }
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === "object" && !Array.isArray(x);
-}
-
 function isLittleEndian(): boolean {
   return new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 }
@@ -462,10 +481,4 @@ function byteSwap32(a: Float32Array): void {
   }
 }
 
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (typeof x === "object") return `a ${(x as object).constructor?.name ?? "object"}`;
-  if (typeof x === "string") return JSON.stringify(x);
-  return `${typeof x} ${String(x)}`;
-}
+

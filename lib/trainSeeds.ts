@@ -1,27 +1,94 @@
 /**
  * `trainSeeds(spec, x, y, { ...options, seeds })`: one configuration trained once per seed, returned as
  * a `SeedGroup` (mean curve, min–max bands, the runs inside) that figures, `diagnose`, summaries and
- * the run cache accept. Each seed's run is an ordinary `train` run, cached on its own.
+ * the run cache accept. Each seed's run is an ordinary `train` run, cached on its own; the seeds
+ * train in parallel on the training pool (one worker per core), with the same numbers as one after
+ * another.
  */
 import type * as tf from "@tensorflow/tfjs";
 import { fail } from "./check";
 import type { ModelSpec } from "./models";
 import { groupRuns } from "./seeds";
 import { train, type Run, type TrainOptions } from "./train";
-import type { Features, SeedGroup } from "./types";
+import { callbacksOf, logLevel } from "./training/options";
+import type { EpochCallback, Features, History, SeedGroup } from "./types";
 
 export interface SeedOptions extends Omit<TrainOptions, "seed"> {
   /** The seeds, one run each, e.g. `seedList(42, 3)` → [42, 43, 44]. */
   seeds: number[];
 }
 
-/** Trains `spec` once per seed; the group is named `options.name ?? spec.name`. */
+/**
+ * Trains `spec` once per seed, all seeds at once on the training pool; the group is named
+ * `options.name ?? spec.name`.
+ *
+ * `onEpochEnd` callbacks receive the group's progress: `(epoch, history)` where `history` is the
+ * per-epoch MEAN over the seeds (as `groupRuns` computes it) over the epochs every seed has
+ * finished, called once for each epoch as that count grows (so a live figure advances at the pace
+ * of the slowest seed; a seed stopped early ends the group's epochs there). Cached seeds replay at
+ * once. Log: one line per group epoch with the mean values (off when a callback shows its own
+ * progress, see TrainOptions.verbose); each seed's own notes (early stopping, an exploding loss)
+ * are prefixed with its seed; `verbose: 1` also prints every seed's per-epoch lines, prefixed.
+ */
 export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf.Tensor | ArrayLike<number>, options: SeedOptions): Promise<SeedGroup<Run>> {
-  const { seeds, ...rest } = options ?? ({} as SeedOptions);
+  const { seeds, onEpochEnd, ...rest } = options ?? ({} as SeedOptions);
   if (!Array.isArray(seeds) || seeds.length === 0) fail("trainSeeds", "seeds", seeds, "it must be a non-empty array of seeds, e.g. seedList(42, 3)");
   if (new Set(seeds).size !== seeds.length) fail("trainSeeds", "seeds", seeds, "each seed must appear once");
+  const callbacks = callbacksOf({ onEpochEnd });
+  const level = logLevel(options, callbacks);
+  const log = rest.log ?? ((line: string) => console.log(line));
   const name = rest.name ?? spec.name ?? "model";
-  const runs: Run[] = [];
-  for (const seed of seeds) runs.push(await train(spec, x, y, { ...rest, name, seed }));
+  const progress = groupProgress(name, seeds, callbacks, (line) => level.epochLines && log(line));
+  // Each seed's own per-epoch lines only on an explicit verbose: 1; its notes keep the group's setting.
+  const seedCallback = (i: number): EpochCallback => Object.assign((_e: number, h: History) => progress.update(i, h), { showsProgress: true });
+  const settled = await Promise.allSettled(
+    seeds.map((seed, i) =>
+      train(spec, x, y, { ...rest, verbose: options.verbose, name, seed, log: (line) => log(`[seed ${seed}] ${line}`), onEpochEnd: seedCallback(i) }),
+    ),
+  );
+  const runs = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    runs.forEach((r) => r.model.dispose()); // the group is lost: free the seeds that finished
+    throw failed.reason;
+  }
   return groupRuns(name, runs, seeds);
+}
+
+/**
+ * Follows the seeds' histories as they arrive and calls the group's callbacks with the mean history
+ * each time the number of epochs every seed has finished grows. Calls are chained, so callbacks run
+ * one at a time, in epoch order; `update` returns that chain so a seed waits for a slow figure.
+ */
+function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[], line: (text: string) => void) {
+  const latest: (History | undefined)[] = seeds.map(() => undefined);
+  let reported = 0;
+  let chain = Promise.resolve();
+  return {
+    update(i: number, history: History): Promise<void> {
+      latest[i] = history;
+      if (latest.some((h) => h === undefined)) return chain;
+      const done = Math.min(...latest.map((h) => h!.epoch.length));
+      const runs = latest.map((h) => ({ name, history: h! }));
+      for (; reported < done; reported++) {
+        const epoch = reported;
+        const mean = groupRuns(name, runs, seeds).history;
+        const upTo = { ...mean, history: Object.fromEntries(Object.entries(mean.history).map(([k, v]) => [k, (v as number[]).slice(0, epoch + 1)])) as History["history"], epoch: mean.epoch.slice(0, epoch + 1) };
+        chain = chain.then(async () => {
+          line(meanLine(upTo, epoch, seeds.length));
+          for (const cb of callbacks) await cb(epoch, upTo);
+        });
+      }
+      return chain;
+    },
+  };
+}
+
+function meanLine(h: History, i: number, seeds: number): string {
+  const parts = [`Epoch ${i + 1}/${h.params.epochs} (mean of ${seeds} seeds)`];
+  for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) {
+    const v = h.history[key]?.[i];
+    if (v !== undefined) parts.push(`${key}: ${Number.isFinite(v) ? v.toFixed(4) : String(v)}`);
+  }
+  return parts.join(" - ");
 }

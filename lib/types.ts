@@ -85,21 +85,67 @@ export interface SeedGroup<R extends RunLike = RunLike> extends RunLike {
 
 export type Verdict = "underfitting" | "overfitting" | "good fit" | "diverged";
 
+/** How marked an overfitting or underfitting verdict is; null for "good fit" and "diverged". */
+export type Severity = "strong" | "mild";
+
+/** Why a run underfits or diverged, when the verdict has several causes. */
+export type VerdictCause = "still improving" | "too little capacity" | "over-regularized" | "too short" | "non-finite loss" | "exploding loss";
+
+/** A run's overfitting measured against a baseline run's (`diagnose(h, { baseline })`). */
+export interface RelativeDiagnosis {
+  /** The baseline's name ("the baseline" for a bare history). */
+  baseline: string;
+  /** This run's rise after its minimum, and the baseline's (fractions: 0.24 = 24%). */
+  rise: number;
+  baselineRise: number;
+  /** baselineRise / rise: 4 means this run overfits about 4× less (Infinity when it does not rise). */
+  factor: number;
+  bestEpoch: number;
+  baselineBestEpoch: number;
+  minValLoss: number;
+  baselineMinValLoss: number;
+  /** e.g. "rises 24% after its minimum where original rises 104%: overfits about 4× less". */
+  text: string;
+}
+
 /** What `diagnose(history)` reads off a history. Epochs are 1-based, as on the plots. */
 export interface Diagnosis {
-  /** The epoch of minimum validation loss. */
+  /** The epoch of minimum validation cross-entropy (`curve`). */
   bestEpoch: number;
+  /** The minimum of `curve`: the plain validation cross-entropy whenever recorded (no L1/L2 penalty). */
   minValLoss: number;
   maxValAccuracy: number;
   /** The first epoch after which validation loss keeps rising while training loss falls; null if never. */
   overfitEpoch: number | null;
-  /** val_loss − loss at the last epoch (plain cross-entropy when recorded). */
+  /** val − train at the last epoch (plain cross-entropy when recorded). */
   finalGap: number;
   verdict: Verdict;
-  /** Why, in numbers, e.g. "validation loss rose from 0.26 (epoch 4) to 0.51 (epoch 20) while training loss fell to 0.01". */
+  /** "strong" | "mild" for overfitting and underfitting; null for a good fit or a diverged run. */
+  severity: Severity | null;
+  /** For underfitting and diverged runs: which kind (e.g. "over-regularized"); null otherwise. */
+  cause: VerdictCause | null;
+  /** The verdict as a phrase: "overfits strongly", "underfits mildly (still improving)", "good fit", … */
+  label: string;
+  /** Why, in numbers, e.g. "validation cross-entropy rose from 0.291 (epoch 5) to 0.594 (epoch 20), …". */
   reason: string;
   /** The book's remedies for this verdict, as short advice. */
   remedies: string[];
+  /** Which validation series bestEpoch, minValLoss, rise and trend read. */
+  curve: "val_crossentropy" | "val_loss";
+  /** The level the validation curve ends at, robustly (a Theil–Sen line through the last epochs). */
+  endValLoss: number;
+  /** (endValLoss − minValLoss) / minValLoss, at least 0: how far the curve ends above its minimum. */
+  rise: number;
+  /** How many final epochs `endValLoss` and `trend` were fitted through. */
+  trendEpochs: number;
+  /** The validation curve's robust change per epoch over the last epochs, relative to endValLoss (−0.03: falling 3% per epoch). */
+  trend: number;
+  /** Keras's penalized `val_loss` (includes the L1/L2 penalty), when the plain cross-entropy differs from it. */
+  penalized?: { bestEpoch: number; minValLoss: number };
+  /** The share of the final training loss that is the L1/L2 penalty ((loss − crossentropy) / loss), when recorded. */
+  penaltyShare?: number;
+  /** Against `options.baseline`, when given. */
+  relative?: RelativeDiagnosis;
 }
 
 /** Called after every epoch with the history so far (for live figures and progress lines). */
@@ -113,13 +159,18 @@ export interface SummaryRow {
   name: string;
   /** Epochs trained (entries in the history). */
   epochs: number;
-  /** The epoch of minimum validation loss. */
+  /** The epoch of minimum validation loss (the plain cross-entropy when recorded, as `diagnose`). */
   bestEpoch: number | null;
+  /** The minimum validation cross-entropy: for an L1/L2 run the plain one, without the penalty. */
   minValLoss: number | null;
   maxValAccuracy: number | null;
   /** val − train loss at the last epoch (plain cross-entropy when recorded), as in the diagnosis. */
   finalGap: number | null;
   verdict: Verdict;
+  /** The verdict's severity ("strong" | "mild"; null for a good fit or a diverged run). */
+  severity?: Severity | null;
+  /** The verdict's cause, for underfitting and diverged runs (e.g. "over-regularized"). */
+  cause?: VerdictCause | null;
   reason: string;
   /** How many seeds the row averages (1 for a single run); the verdict is the mean curve's. */
   seeds: number;

@@ -4,13 +4,21 @@
  * the summary table of every training run.
  *
  * Exit codes: 0 all notebooks ran; 1 a notebook failed (error, timeout, dead kernel); 2 bad command
- * line or parameter override (nothing was executed); 130 interrupted.
+ * line, parameter override or output folder (nothing was executed); 130 interrupted (SIGINT, SIGTERM
+ * or SIGHUP).
+ *
+ * Interrupted, the runner stops the kernel, writes the notebook that was running as far as it got
+ * (complete files, marked `metadata.fitlab.executed.interrupted`), skips the rest and exits 130. A
+ * second signal exits at once; temporary files are removed on the way out either way.
  */
+import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { ExecutedNotebook, executeNotebook, formatFailure, resolveParameters } from "./jupyter/execute";
-import { projectRoot, shutdownAllKernels } from "./jupyter/kernel";
-import { readNotebook, writeFileAtomic, writeNotebookAtomic } from "./jupyter/notebook";
+import { writeFileAtomic } from "../lib/atomicWrite";
+import { projectRoot } from "../lib/project";
+import { MAX_TIMER_MS, shutdownAllKernels } from "./jupyter/kernel";
+import { readNotebook, writeNotebookAtomic } from "./jupyter/notebook";
 import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
 import { createStaticImager } from "./jupyter/staticImages";
@@ -23,12 +31,16 @@ Runs the notebooks (default: notebooks/*.ipynb in order) on the tslab kernel and
 
 Options:
   --set name=value   override a parameter of the cell tagged "parameters" (repeatable);
-                     values: 2, 0.5, true, "text" or 'text', [1,2] (JSON)
+                     values: 2, 0.5, true, "text" or 'text', [1,2] (JSON); a number must lie in
+                     the range its declaration's comment starts with, e.g. // integer 1..500
   --quick            apply each notebook's metadata.fitlab.quick overrides (under --set)
-  --timeout <s>      per-cell timeout in seconds (default 600)
-  --out <dir>        output folder (default out/)
+  --timeout <s>      per-cell timeout in seconds (default 600; at most 2147483)
+  --out <dir>        output folder (default out/; not the folder of the notebooks)
   --backend <name>   FITLAB_BACKEND for the kernel (e.g. wasm, cpu, tensorflow)
-  --help             this text`;
+  --help             this text
+
+Ctrl-C (or SIGTERM, SIGHUP) stops the kernel, writes the notebook that was running as far as it
+got and exits 130; Ctrl-C again quits at once.`;
 
 export interface LessonArgs {
   notebooks: string[];
@@ -77,6 +89,12 @@ export function parseLessonArgs(argv: string[]): LessonArgs | "help" {
         if (!Number.isFinite(seconds) || seconds <= 0) {
           throw new UsageError(`--timeout ${v}: expected a positive number of seconds, e.g. --timeout 600`);
         }
+        if (seconds * 1000 > MAX_TIMER_MS) {
+          // Node's timers hold 32 bits: a longer delay fires after 1 ms, timing out every cell at once.
+          throw new UsageError(
+            `--timeout ${v}: at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (about 24.8 days; Node's timers cannot wait longer)`,
+          );
+        }
         args.timeoutSeconds = seconds;
         break;
       }
@@ -113,6 +131,96 @@ async function checkParameters(notebooks: string[], args: LessonArgs): Promise<v
   }
 }
 
+/** The files the run writes into the output folder. */
+function outputFiles(notebooks: string[], outDir: string): string[] {
+  const names = notebooks.flatMap((n) => [`${path.basename(n, ".ipynb")}.ipynb`, `${path.basename(n, ".ipynb")}.html`]);
+  return [...names, "summary.json"].map((name) => path.join(outDir, name));
+}
+
+/** `file` with symbolic links resolved, also when its last parts do not exist yet. */
+async function realPathOf(file: string): Promise<string> {
+  const rest: string[] = [];
+  let at = path.resolve(file);
+  for (;;) {
+    try {
+      return path.join(await fs.realpath(at), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(at);
+      if (parent === at) return path.resolve(file);
+      rest.push(path.basename(at));
+      at = parent;
+    }
+  }
+}
+
+/** Why `code` keeps us from writing into a folder, in words. */
+function explainWriteError(error: NodeJS.ErrnoException, shown: string, at: string): string {
+  switch (error.code) {
+    case "ENOTDIR":
+      return `--out ${shown}: ${at} is a file, not a folder`;
+    case "EROFS":
+      return `--out ${shown}: ${at} is on a read-only file system`;
+    case "EACCES":
+    case "EPERM":
+      return `--out ${shown}: no permission to write in ${at}`;
+    case "ENOSPC":
+      return `--out ${shown}: the disk holding ${at} is full`;
+    case "ENOENT":
+      return `--out ${shown}: cannot create files in ${at} (this file system holds no ordinary files, e.g. /proc)`;
+    default:
+      return `--out ${shown}: cannot write in ${at} (${error.code ?? error.message})`;
+  }
+}
+
+/**
+ * Refuses an output folder before any kernel starts: one that holds an input notebook (the executed
+ * copy would overwrite the source), or one that cannot be created or written. Creates the folder.
+ *
+ * Why not fs.mkdir(recursive): on Node 20 it never returns for a path under /proc (measured: still
+ * spinning after 5 s), so the folders are made one at a time.
+ */
+export async function checkOutputFolder(notebooks: string[], out: string): Promise<void> {
+  const outDir = path.resolve(out);
+  const realOut = await realPathOf(outDir);
+  for (const notebook of notebooks) {
+    const source = await realPathOf(notebook);
+    if (path.dirname(source) === realOut) {
+      throw new UsageError(
+        `--out ${out}: that folder holds the source notebook ${path.relative(process.cwd(), notebook) || notebook}, ` +
+          `which the executed copy would overwrite; choose another folder, e.g. --out out`,
+      );
+    }
+  }
+  const missing: string[] = [];
+  for (let at = outDir; ; at = path.dirname(at)) {
+    const stat = await fs.stat(at).catch((error: NodeJS.ErrnoException) => error);
+    if (!(stat instanceof Error)) {
+      if (!stat.isDirectory()) throw new UsageError(explainWriteError(Object.assign(new Error(), { code: "ENOTDIR" }), out, at));
+      break;
+    }
+    if (stat.code === "ENOTDIR") continue; // a file further up: found when reaching it
+    if (stat.code !== "ENOENT") throw new UsageError(explainWriteError(stat, out, at));
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const dir of missing.reverse()) {
+    await fs.mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw new UsageError(explainWriteError(error, out, path.dirname(dir)));
+    });
+  }
+  const probe = path.join(outDir, `.fitlab-write-check.${process.pid}.${randomBytes(4).toString("hex")}`);
+  await fs.writeFile(probe, "", { flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(explainWriteError(error, out, outDir));
+  });
+  await fs.rm(probe, { force: true });
+  for (const file of outputFiles(notebooks, outDir)) {
+    const stat = await fs.lstat(file).catch(() => null);
+    if (stat && !stat.isFile()) {
+      throw new UsageError(`--out ${out}: ${file} exists and is not a file, so the output cannot replace it; move it away`);
+    }
+  }
+}
+
 async function writeOutputs(run: ExecutedNotebook, outDir: string): Promise<void> {
   await writeNotebookAtomic(path.join(outDir, `${run.name}.ipynb`), run.notebook);
   const html = renderHtmlReport(run.notebook, {
@@ -121,6 +229,9 @@ async function writeOutputs(run: ExecutedNotebook, outDir: string): Promise<void
   });
   await writeFileAtomic(path.join(outDir, `${run.name}.html`), html);
 }
+
+/** Aborted by the first SIGINT, SIGTERM or SIGHUP; its reason is the signal's name. */
+const interruption = new AbortController();
 
 export async function main(argv: string[]): Promise<number> {
   let args: LessonArgs | "help";
@@ -133,6 +244,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     notebooks = args.notebooks.length ? args.notebooks.map((n) => path.resolve(n)) : await defaultNotebooks();
     await checkParameters(notebooks, args);
+    await checkOutputFolder(notebooks, args.out);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ParameterError) {
       process.stderr.write(`fitlab lesson: ${error.message}\n`);
@@ -145,7 +257,9 @@ export async function main(argv: string[]): Promise<number> {
   const summary: NotebookSummaryRow[] = [];
   const failed: string[] = [];
   const images = createStaticImager();
+  const signal = interruption.signal;
   for (const file of notebooks) {
+    if (signal.aborted) break;
     const label = path.relative(process.cwd(), file) || file;
     console.log(`▶ ${label}${args.quick ? " (quick)" : ""}`);
     const run = await executeNotebook(file, {
@@ -153,11 +267,12 @@ export async function main(argv: string[]): Promise<number> {
       quick: args.quick,
       timeoutSeconds: args.timeoutSeconds,
       backend: args.backend,
+      signal,
       onCell: ({ number, total, ms, ok }) =>
         console.log(`  cell ${number}/${total} ${ok ? "ok" : "FAILED"} ${(ms / 1000).toFixed(1)} s`),
     }).catch((error: Error) => {
       // The kernel could not start: nothing was executed, so there is no notebook to write.
-      process.stderr.write(`✖ ${label}: ${error.message}\n`);
+      if (!signal.aborted) process.stderr.write(`✖ ${label}: ${error.message}\n`);
       return null;
     });
     if (!run) {
@@ -182,10 +297,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   await images.close();
+  const interrupted = signal.aborted ? String(signal.reason) : undefined;
   await writeFileAtomic(
     path.join(outDir, "summary.json"),
-    JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: summary }, null, 2) + "\n",
+    JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: summary, interrupted }, null, 2) + "\n",
   );
+  if (interrupted) {
+    process.stderr.write(`fitlab lesson: interrupted (${interrupted}); what ran is in ${args.out}/\n`);
+    return 130;
+  }
   if (summary.length > 0) console.log(`\nSummary of every run:\n${formatSummaryTable(summary)}`);
   if (failed.length > 0) {
     process.stderr.write(`\n${failed.length} of ${notebooks.length} notebooks failed: ${failed.join(", ")}\n`);
@@ -196,15 +316,21 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`\nfitlab lesson: ${signal}: stopping the kernels\n`);
-    void shutdownAllKernels().finally(() => process.exit(130));
+    if (interruption.signal.aborted) {
+      // A second signal: quit now. The exit handler removes temporary files, and the kernel,
+      // watching the pipe from this process, exits when it closes.
+      process.stderr.write(`\nfitlab lesson: ${signal} again: quitting at once\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\nfitlab lesson: ${signal}: stopping the kernel and writing what ran (${signal} again quits at once)\n`);
+    interruption.abort(signal);
+    // Kernels still starting are not yet the running notebook's: stop them here.
+    void shutdownAllKernels();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: Error) => {

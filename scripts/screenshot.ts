@@ -1,7 +1,7 @@
 /**
  * Refreshes the README's screenshot (docs/overfitting-comparison.png) the way a reader would see
  * it: a lesson notebook run in Debian's Chromium on the classic Notebook server (the browser test's
- * harness, test/helpers/), and one rendered figure captured. Run by hand after `npm run build`:
+ * harness, scripts/browser/), and one rendered figure captured. Run by hand after `npm run build`:
  *
  *   npm run screenshot                    notebooks/03-*.ipynb with its own parameters
  *   npm run screenshot -- --quick         quick parameters (a fast check; not for the README)
@@ -16,11 +16,13 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { launchBrowser, isLocalUrl } from "../test/helpers/browser";
-import { cellStates, chartProblems, openNotebook, runAllFromMenu, waitForAllCells, waitForCharts } from "../test/helpers/classicNotebook";
-import { startNotebookServer } from "../test/helpers/notebookServer";
-import { projectRoot, requirePrerequisites } from "../test/helpers/prerequisites";
-import { createWorkspace } from "../test/helpers/workspace";
+import { writeFileAtomic } from "../lib/atomicWrite";
+import { projectRoot } from "../lib/project";
+import { launchBrowser, isLocalUrl } from "./browser/chromium";
+import { cellStates, chartProblems, openNotebook, runAllFromMenu, waitForAllCells, waitForCharts } from "./browser/classicNotebook";
+import { startNotebookServer } from "./browser/notebookServer";
+import { requirePrerequisites } from "./browser/prerequisites";
+import { createWorkspace } from "./browser/workspace";
 
 export const USAGE = `Usage: npm run screenshot -- [--notebook <file>] [--figure <n> | --match <regex>] [--quick] [--out <png>]
 
@@ -95,18 +97,6 @@ function parseArgs(argv: string[]): Args | "help" {
     }
   }
   return args;
-}
-
-/** A temporary file beside the target, renamed over it: the README never shows half an image. */
-async function writePngAtomic(file: string, png: Buffer): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    await fs.writeFile(tmp, png);
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
 }
 
 async function defaultNotebook(): Promise<string> {
@@ -189,8 +179,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const outside = browser.requests.filter((r) => !isLocalUrl(r.url));
     if (outside.length > 0) throw new Error(`the page tried to fetch from outside 127.0.0.1: ${outside.map((r) => r.url).join(", ")}`);
-    await fs.mkdir(path.dirname(args.out), { recursive: true });
-    await writePngAtomic(args.out, png);
+    // Atomic: the README never shows half an image.
+    await writeFileAtomic(args.out, png);
     console.log(`screenshot: "${chosen.figure.title}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`);
     return 0;
   } finally {

@@ -10,7 +10,7 @@
  */
 import { spawn } from "child_process";
 import * as path from "path";
-import { projectRoot } from "./jupyter/kernel";
+import { projectRoot } from "../lib/project";
 import { findJupyter, jupyterEnv, registerKernel } from "./jupyter/kernelspec";
 
 export const INSTALL_HELP = `Jupyter is not installed, so there is nothing to open the notebooks in.

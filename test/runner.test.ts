@@ -1,13 +1,15 @@
 /**
  * The headless runner (`npm run lesson`) and `npm start`: the wire codec, parameters, output
- * recording, atomic writes and reports as units; then the real tslab kernel on tiny fixture
+ * recording, notebook files and reports as units; then the real tslab kernel on tiny fixture
  * notebooks (outputs, failing cell, timeout, dying kernel, lost heartbeat) and the CLI's exit codes.
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, promises as fs, readdirSync, readFileSync, symlinkSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as vm from "vm";
 import { displayBundle, plotlyLoaderBundle, summaryBundle } from "../lib/display";
+import { PLOTLY_MIME, SUMMARY_MIME } from "../lib/mime";
 import type { SummaryRow } from "../lib/types";
 import { executeNotebook } from "../scripts/jupyter/execute";
 import { KernelClient, KernelDiedError } from "../scripts/jupyter/kernel";
@@ -19,22 +21,25 @@ import {
   parseNotebook,
   readNotebook,
   serializeNotebook,
-  writeFileAtomic,
   writeNotebookAtomic,
 } from "../scripts/jupyter/notebook";
 import { OutputRecorder } from "../scripts/jupyter/outputs";
 import {
   INJECTED_TAG,
   ParameterError,
+  checkParameterValue,
+  describeRange,
+  findParametersCell,
   injectParameters,
   parseParameterValue,
   parseParametersCell,
+  parseRange,
   parseSetArgument,
 } from "../scripts/jupyter/parameters";
-import { PLOTLY_MIME, renderHtmlReport } from "../scripts/jupyter/report";
-import { SUMMARY_MIME, collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
+import { renderHtmlReport } from "../scripts/jupyter/report";
+import { collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
-import { PYTHON, requirePrerequisites } from "./helpers/prerequisites";
+import { PYTHON, requirePrerequisites } from "../scripts/browser/prerequisites";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures", "notebooks");
@@ -208,6 +213,70 @@ describe("parameters", () => {
     expect(() => injectParameters(nb(), { epochs: "many" })).toThrow(/epochs is declared as a number.*"many" is a string/);
   });
 
+  it("reads a range from the comment that starts with it: integer, open and exclusive ends", () => {
+    expect(parseRange("// integer 1..500; the article: epochs=20")).toEqual({ min: 1, max: 500, minExclusive: false, maxExclusive: false, integer: true, text: "integer 1..500" });
+    expect(parseRange("// 0..<1; layers.Dropout(0.5)")).toMatchObject({ min: 0, max: 1, maxExclusive: true, integer: false });
+    expect(parseRange("// 0<..")).toMatchObject({ min: 0, max: undefined, minExclusive: true });
+    expect(parseRange("// ..-1e-3")).toMatchObject({ min: undefined, max: -1e-3 });
+    // Comments that do not start with a range state none.
+    expect(parseRange("// the last 12,000 images")).toBeUndefined();
+    expect(parseRange("// 10000 words")).toBeUndefined();
+    expect(parseRange("// 1..5x")).toBeUndefined();
+    expect(() => parseRange("// 5..1")).toThrow(/"5\.\.1" in the parameters cell admits no value/);
+    expect(describeRange(parseRange("// integer 1..500")!)).toBe("an integer from 1 to 500");
+    expect(describeRange(parseRange("// 0<..<1")!)).toBe("a number > 0 and < 1");
+    expect(describeRange(parseRange("// integer 0..")!)).toBe("an integer ≥ 0");
+  });
+
+  const ranged =
+    "let epochs = 20;  // integer 1..500; epochs=20\nlet split = 0.2;  // 0<..<1\nlet rates = { l1: 0.001, l2: 0.001 };  // 0..1\nlet units = [16, 16];  // integer 1..2048\nlet free = 3;";
+
+  it.each([
+    ["epochs", -3, /epochs = -3 is out of range: the parameters cell allows an integer from 1 to 500 \(\/\/ integer 1\.\.500\)/],
+    ["epochs", 0, /epochs = 0 is out of range/],
+    ["epochs", 2.5, /epochs = 2\.5 is out of range: the parameters cell allows an integer/],
+    ["split", 1, /split = 1 is out of range: the parameters cell allows a number > 0 and < 1/],
+    ["rates", { l1: 0.001, l2: 7 }, /rates\.l2 = 7 is out of range/],
+    ["units", [16, 0], /units\[1\] = 0 is out of range/],
+    ["epochs", Infinity, /epochs = Infinity is not a finite number/],
+    ["free", -Infinity, /free = -Infinity is not a finite number/],
+    ["units", [16, NaN], /units\[1\] = NaN is not a finite number/],
+  ])("refuses %s = %p: out of its range or not finite, naming the allowed range", (name, value, message) => {
+    const declaration = parseParametersCell(ranged).find((d) => d.name === name)!;
+    expect(() => checkParameterValue(declaration, value as never)).toThrow(ParameterError);
+    expect(() => checkParameterValue(declaration, value as never)).toThrow(message);
+  });
+
+  it("accepts values in range, at inclusive ends, and any finite value where no range is stated", () => {
+    const declarations = parseParametersCell(ranged);
+    const byName = (name: string) => declarations.find((d) => d.name === name)!;
+    expect(() => checkParameterValue(byName("epochs"), 1)).not.toThrow();
+    expect(() => checkParameterValue(byName("epochs"), 500)).not.toThrow();
+    expect(() => checkParameterValue(byName("rates"), { l1: 0, l2: 1 })).not.toThrow();
+    expect(() => checkParameterValue(byName("free"), -1e300)).not.toThrow();
+    // parseParameterValue turns 1e400 into Infinity; the injection refuses it instead of writing null.
+    const doc: Notebook = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ ...emptyCell(), source: ranged, metadata: { tags: ["parameters"] } }] };
+    expect(() => injectParameters(doc, { free: parseParameterValue("1e400") })).toThrow(/free = Infinity is not a finite number/);
+  });
+
+  it("the lesson notebooks state a range for every number parameter, and their defaults and quick values lie in it", async () => {
+    const dir = path.join(ROOT, "notebooks");
+    const files = readdirSync(dir).filter((f) => /^0[1-4].*\.ipynb$/.test(f));
+    expect(files).toHaveLength(4);
+    for (const file of files) {
+      const nb = await readNotebook(path.join(dir, file));
+      const source = findParametersCell(nb, file).cell.source;
+      const declarations = parseParametersCell(source);
+      const defaults = new Function(`${source}\nreturn { ${declarations.map((d) => d.name).join(", ")} };`)() as Record<string, never>;
+      for (const declaration of declarations) {
+        if (declaration.kind !== "number" && declaration.kind !== "object") continue;
+        expect([file, declaration.name, declaration.range !== undefined]).toEqual([file, declaration.name, true]);
+        checkParameterValue(declaration, defaults[declaration.name], `${file} default`);
+      }
+      injectParameters(nb, (nb.metadata.fitlab?.quick ?? {}) as never, { file, origin: "metadata.fitlab.quick" });
+    }
+  });
+
   it("throws when the notebook has no parameters cell", () => {
     const none = nb();
     none.cells[1].metadata = {};
@@ -235,15 +304,29 @@ describe("notebook files", () => {
     expect(await readNotebook(file)).toEqual(nb);
     expect(readdirSync(dir)).toEqual(["a.ipynb"]);
   });
+});
 
-  it("leaves the existing file untouched and no temporary file when the write fails", async () => {
-    const dir = tmpDir("atomic-fail");
-    const target = path.join(dir, "report.html");
-    await fs.mkdir(target); // renaming a file over a directory fails
-    await fs.writeFile(path.join(target, "keep"), "x");
-    await expect(writeFileAtomic(target, "<html>")).rejects.toThrow();
-    expect(readdirSync(dir)).toEqual(["report.html"]);
-    expect(readdirSync(target)).toEqual(["keep"]);
+describe("atomic writes when the process exits mid-write", () => {
+  it("removes the temporary file of a write cut off by process.exit", async () => {
+    const dir = tmpDir("atomic-exit");
+    // A child process starts a large atomic write and exits while it is under way (as a second
+    // Ctrl-C does): the exit hook must remove the temporary file, and the target must not appear.
+    const build = path.join(ROOT, "out", ".test-build-notebook");
+    execFileSync(path.join(ROOT, "node_modules", ".bin", "tsc"),
+      ["--outDir", build, "--module", "commonjs", "--target", "ES2020", "--strict", "--skipLibCheck", "--types", "node", path.join(ROOT, "scripts", "jupyter", "notebook.ts")],
+      { stdio: "inherit" });
+    const child = spawnSync(process.execPath, ["-e", `
+      const { writeFileAtomic } = require(${JSON.stringify(path.join(build, "notebook.js"))});
+      const fs = require("fs");
+      const target = ${JSON.stringify(path.join(dir, "big.ipynb"))};
+      void writeFileAtomic(target, "x".repeat(200e6));
+      // Exit as soon as the temporary file exists: the write is then in progress.
+      const poll = setInterval(() => {
+        if (fs.readdirSync(${JSON.stringify(dir)}).some((f) => /\.tmp(-[0-9a-f]+)?$/.test(f))) { clearInterval(poll); process.exit(130); }
+      }, 0);
+    `], { encoding: "utf8", timeout: 60_000 });
+    expect(child.status).toBe(130);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 
@@ -292,10 +375,10 @@ describe("markdown", () => {
     );
     expect(html).toContain("<h2>Fitting 拟合</h2>");
     expect(html).toContain("<strong>bold</strong>, <em>em</em> and <code>a &lt; b</code>");
-    expect(html).toContain("<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul></li>\n</ul>");
+    expect(html).toContain("<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul>\n</li>\n</ul>");
     expect(html).toContain("<ol>\n<li>first</li>\n<li>second</li>\n</ol>");
-    expect(html).toContain('<th>run</th><th style="text-align:right">loss</th>');
-    expect(html).toContain('<td>l2</td><td style="text-align:right">0.3</td>');
+    expect(html).toContain('<th>run</th>\n<th style="text-align:right">loss</th>');
+    expect(html).toContain('<td>l2</td>\n<td style="text-align:right">0.3</td>');
   });
 
   it("escapes raw HTML and refuses javascript: links", () => {
@@ -305,6 +388,23 @@ describe("markdown", () => {
     expect(html).not.toContain('href="javascript');
     expect(html).toContain('<a href="https://example.org/a?b=1&amp;c=2">ok</a>');
     expect(html).toContain("snake_case_name");
+  });
+
+  it("shows inline tags as text and refuses every scheme but http(s) and mailto in links, images and autolinks", () => {
+    const html = renderMarkdown(
+      'a <img src=x onerror=alert(1)> b <JavaScript:alert(1)> ![i](data:image/png;base64,AAAA) [v](vbscript:x) ' +
+        '[t](https://a.org "x\\" onmouseover=\\"y") [r](./rel.html) [m](mailto:a@b.org) <https://a.org/x>',
+    );
+    expect(html).not.toMatch(/<img|<javascript|href="(?!https:|\.\/|mailto:)/i);
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(html).toContain('<a href="https://a.org" title="x&quot; onmouseover=&quot;y">t</a>');
+    expect(html).toContain('<a href="./rel.html">r</a> <a href="mailto:a@b.org">m</a> <a href="https://a.org/x">https://a.org/x</a>');
+  });
+
+  it("keeps TeX math as written, delimiters included, and tells prices from math", () => {
+    // Without the math rule, *b* would be emphasis and \\{ an escaped {.
+    const html = renderMarkdown("Loss $L = x_1 * y_2 < z$, $a*b*c$ and $$\\sum_{i} \\{a_i\\}$$ cost $5 and $6.");
+    expect(html).toBe("<p>Loss $L = x_1 * y_2 &lt; z$, $a*b*c$ and $$\\sum_{i} \\{a_i\\}$$ cost $5 and $6.</p>\n");
   });
 });
 
@@ -333,6 +433,20 @@ describe("HTML report", () => {
     expect(html).not.toContain("</script><b>");
   });
 
+  it("draws each figure with its exact data through lib/html's script, responsive and without the logo", () => {
+    const html = renderHtmlReport(withFigures(), { title: "t", plotlySource: "/*PLOTLY*/" });
+    const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    const calls: unknown[][] = [];
+    const window: Record<string, unknown> = {};
+    const context = vm.createContext({ window, document: { getElementById: () => ({ innerHTML: "" }) }, console });
+    for (const script of scripts) vm.runInContext(script, context);
+    (window as { Plotly?: unknown }).Plotly = { newPlot: (...args: unknown[]) => calls.push(args) };
+    // The stub plotly.js defines no window.Plotly: the figures wait in lib/html's queue until it is there.
+    vm.runInContext("window.__fitlabPlotlyWaiting.forEach(function (draw) { draw(); })", context);
+    expect(calls).toHaveLength(2);
+    expect(calls[0].slice(1)).toEqual([figure.data, figure.layout, { responsive: true, displaylogo: false }]);
+  });
+
   it("omits plotly.js when no figure needs it, and shows a failure banner", () => {
     const nb = withFigures();
     (nb.cells[0] as CodeCell).outputs = [{ output_type: "stream", name: "stderr", text: "Error: <boom>" }];
@@ -359,8 +473,10 @@ describe("what lib/display emits, as the runner reads it", () => {
       cells: [{ ...emptyCell(), outputs: [shown(plotlyLoaderBundle()), shown(displayBundle(figure)), shown(summaryBundle([row]))] }],
     };
     const html = renderHtmlReport(nb, { title: "t", plotlySource: "/*PLOTLY*/" });
-    // The notebook's own copy of plotly.js is replaced by the report's single inlined one.
-    expect(html).not.toContain("inlined by fitlab");
+    // The notebook's own copy of plotly.js (the real one, whose banner reads "* plotly.js v…") is
+    // replaced by the report's single inlined one (the stub), in the one loader lib/html writes.
+    expect(html).not.toContain("* plotly.js v");
+    expect(html.split("inlined by fitlab")).toHaveLength(2);
     expect(html.split("/*PLOTLY*/")).toHaveLength(2);
     expect(html.match(/Plotly\.newPlot/g)).toHaveLength(1);
     expect(collectSummary(nb, "nb")).toEqual([{ notebook: "nb", ...row }]);
@@ -414,6 +530,21 @@ describe("summary table", () => {
     expect(lines[0]).toBe("notebook  run       epochs  best epoch  min val loss  max val acc     gap  verdict");
     expect(lines[2]).toBe("03-imdb   original      20           4        0.2791       0.8890  0.5000  overfitting");
     expect(lines[3]).toBe("03-imdb   l2             5           4        0.3100       0.8890  0.5000  overfitting");
+  });
+});
+
+describe("timeouts beyond Node's 32-bit timers", () => {
+  it("are refused before any kernel starts (a longer setTimeout fires after 1 ms)", async () => {
+    await expect(executeNotebook(fixture("ok.ipynb"), { timeoutSeconds: 3_000_000 })).rejects.toThrow(
+      /executeNotebook: timeoutSeconds = 3000000; it must be a number of seconds > 0 and ≤ 2147483/,
+    );
+    await expect(executeNotebook(fixture("ok.ipynb"), { timeoutSeconds: NaN })).rejects.toThrow(/timeoutSeconds = NaN/);
+    // What the check prevents, measured: Node clamps the delay to 1 ms (with a TimeoutOverflowWarning).
+    const began = process.hrtime.bigint();
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 3_000_000 * 1000));
+    warn.mockRestore();
+    expect(Number(process.hrtime.bigint() - began) / 1e6).toBeLessThan(1000);
   });
 });
 
@@ -530,37 +661,96 @@ describe("npm run lesson (CLI)", () => {
     const summary = JSON.parse(await fs.readFile(path.join(out, "summary.json"), "utf8"));
     expect(summary.rows).toEqual([expect.objectContaining({ notebook: "ok", name: "hello", epochs: 3 })]);
     const html = await fs.readFile(path.join(out, "ok.html"), "utf8");
-    expect(html.match(/<div class="plot" id="plot-\d+">/g)).toHaveLength(1);
-    expect(html.match(/<script>Plotly\.newPlot\("plot-1"/g)).toHaveLength(1);
+    // One figure: lib/html's div and the script that draws into it.
+    expect(html.match(/<div id="plot-\d+" class="fitlab-figure"/g)).toHaveLength(1);
+    expect(html.match(/var id = "plot-1";/g)).toHaveLength(1);
+    expect(html.match(/window\.Plotly\.newPlot\(el, spec\.data/g)).toHaveLength(1);
     expect(html.split("plotly.js v").length).toBeGreaterThan(1); // the library's own banner, inlined
     expect(html).not.toMatch(/<script[^>]+src=/); // nothing fetched: works from file://
-    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    // No temporary file left (lib/atomicWrite names them .<name>.tmp-<hex>).
+    expect(readdirSync(out).sort()).toEqual(["ok.html", "ok.ipynb", "summary.json"]);
   });
 
-  it("on SIGINT stops the kernel, removes its connection file and exits 130", async () => {
-    const child = spawn(process.execPath, [cli, fixture("hang.ipynb"), "--out", tmpDir("cli-sigint"), "--timeout", "120"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  /** Starts the CLI on `notebook` and resolves once `ready` appears on its stdout (a cell is then running). */
+  async function startCli(notebook: string, args: string[], ready: string) {
+    const child = spawn(process.execPath, [cli, notebook, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.on("data", (chunk: Buffer) => {
         stdout += chunk.toString();
-        if (stdout.includes("cell 1/3 ok")) resolve(); // the hanging cell 2 is now running
+        if (stdout.includes(ready)) resolve();
       });
-      child.on("exit", () => reject(new Error(`exited early: ${stdout}`)));
+      void exited.then(() => reject(new Error(`exited early: ${stdout}\n${stderr}`)));
     });
     const kernels = childPids(child.pid!);
     expect(kernels).toHaveLength(1);
-    const connection = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    child.kill("SIGINT"); // only the runner: it must stop the kernel itself
-    expect(await exited).toBe(130);
-    // The runner awaits the kernel's exit before it exits itself. (Had it left the kernel behind,
-    // the kernel would be running still: its cell never ends.)
-    expect(isRunning(kernels[0])).toBe(false);
-    const left = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"));
-    expect(left.filter((f) => connection.includes(f))).toEqual([]);
+    const kernelDir = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"))
+      .map((f) => path.join(os.tmpdir(), f))
+      .filter((dir) => readFileSync(`/proc/${kernels[0]}/cmdline`, "utf8").includes(dir));
+    expect(kernelDir).toHaveLength(1);
+    return { child, kernel: kernels[0], kernelDir: kernelDir[0], exited, stderr: () => stderr };
+  }
+
+  /** Polls until `check` holds (a process has gone, a folder was removed) or `ms` pass. */
+  async function eventually(check: () => boolean, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return true;
+  }
+
+  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)(
+    "on %s stops the kernel, writes the partial notebook whole and marked interrupted, leaves no temporary file and exits 130",
+    async (signal) => {
+      const out = tmpDir(`cli-${signal}`);
+      // Cell 2 prints 8 MB, so the partial notebook and its report take a while to write; cell 3 hangs.
+      const run = await startCli(fixture("big-hang.ipynb"), ["--out", out, "--timeout", "120"], "cell 2/4 ok");
+      run.child.kill(signal); // only the runner: it must stop the kernel itself
+      expect(await run.exited).toEqual({ code: 130, signal: null });
+      // The runner awaits the kernel's exit before it exits itself. (Had it left the kernel behind,
+      // the kernel would be running still: its cell never ends.)
+      expect(isRunning(run.kernel)).toBe(false);
+      expect(existsSync(run.kernelDir)).toBe(false);
+      expect(readdirSync(out).sort()).toEqual(["big-hang.html", "big-hang.ipynb", "summary.json"]);
+      const written = await readNotebook(path.join(out, "big-hang.ipynb"));
+      expect(written.metadata.fitlab?.executed).toMatchObject({ interrupted: signal });
+      const cells = written.cells as CodeCell[];
+      expect((cells[1].outputs[0] as { text: string }).text).toHaveLength(8e6 + 1);
+      expect(cells[2].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "about to hang\n" }]);
+      expect(await fs.readFile(path.join(out, "big-hang.html"), "utf8")).toMatch(/This run stopped early[\s\S]*was interrupted[\s\S]*<\/html>\s*$/);
+      expect(JSON.parse(await fs.readFile(path.join(out, "summary.json"), "utf8"))).toMatchObject({ interrupted: signal });
+      expect(run.stderr()).toContain(`${signal}: stopping the kernel`);
+    },
+  );
+
+  it("on a second SIGINT quits at once, leaving no temporary file; the kernel follows its runner", async () => {
+    const out = tmpDir("cli-sigint-twice");
+    // With --set, the injected parameters cell is code cell 2: the large output is cell 3 of 5.
+    const run = await startCli(fixture("big-hang.ipynb"), ["--out", out, "--timeout", "120", "--set", "outputMb=48"], "cell 3/5 ok");
+    run.child.kill("SIGINT");
+    // The second Ctrl-C lands while the 48 MB partial notebook is being written (or just after).
+    await eventually(() => readdirSync(out).some((f) => f.endsWith(".tmp")), 5000);
+    run.child.kill("SIGINT");
+    expect((await run.exited).code).toBe(130);
+    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(await eventually(() => !isRunning(run.kernel), 20_000)).toBe(true);
+    expect(await eventually(() => !existsSync(run.kernelDir), 5000)).toBe(true);
+  });
+
+  it("when the runner is killed (SIGKILL), its kernel exits and removes its connection folder (HMAC key)", async () => {
+    const run = await startCli(fixture("hang.ipynb"), ["--out", tmpDir("cli-sigkill"), "--timeout", "120"], "cell 1/3 ok");
+    run.child.kill("SIGKILL"); // no handler runs: only the kernel itself can notice
+    expect(await run.exited).toEqual({ code: null, signal: "SIGKILL" });
+    const gone = await eventually(() => !isRunning(run.kernel), 20_000);
+    expect(gone).toBe(true);
+    expect(existsSync(run.kernelDir)).toBe(false);
   });
 
   it.each([
@@ -568,14 +758,67 @@ describe("npm run lesson (CLI)", () => {
     [["--set", "epochs=abc"], /--set epochs=abc: "abc" is not a number/],
     [["--set", "epochs"], /expected name=value/],
     [["--timeout", "0"], /--timeout 0: expected a positive number/],
+    [["--timeout", "3000000"], /--timeout 3000000: at most 2147483 seconds \(about 24\.8 days; Node's timers cannot wait longer\)/],
     [["--frobnicate"], /unknown option --frobnicate/],
+    [["--set", "epochs=1e400"], /--set: epochs = Infinity is not a finite number/],
+    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "trainSamples=-24000"],
+      /--set: trainSamples = -24000 is out of range: the parameters cell allows an integer from 10 to 25000 \(\/\/ integer 10\.\.25000\)/],
+    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "epochs=0"], /epochs = 0 is out of range: the parameters cell allows an integer from 1 to 500/],
+    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "epochs=-3"], /epochs = -3 is out of range/],
+    [[path.join(ROOT, "notebooks", "04-fixing-overfitting.ipynb"), "--set", "l1l2Rates={\"l1\": 0.001, \"l2\": -1}"], /l1l2Rates\.l2 = -1 is out of range: the parameters cell allows a number from 0 to 1/],
   ])("exits 2 before starting any kernel for %j", (args, message) => {
     const out = path.join(tmpDir("cli-bad"), "out");
-    const result = runCli([fixture("fail.ipynb"), ...args, "--out", out]);
+    const notebook = args[0].endsWith(".ipynb") ? [] : [fixture("fail.ipynb")];
+    const result = runCli([...notebook, ...args, "--out", out]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe("");
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses an output folder that holds the source notebooks, before running anything", async () => {
+    const before = readFileSync(path.join(ROOT, "notebooks", "01-underfitting-mnist.ipynb"));
+    const result = runCli(["--out", "notebooks", "--quick"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/--out notebooks: that folder holds the source notebook notebooks\/01-underfitting-mnist\.ipynb, which the executed copy would overwrite; choose another folder/);
+    expect(result.stdout).toBe("");
+    expect(readFileSync(path.join(ROOT, "notebooks", "01-underfitting-mnist.ipynb"))).toEqual(before);
+    // The same folder reached through a symbolic link, with an explicit notebook.
+    const link = path.join(tmpDir("cli-link"), "nb");
+    symlinkSync(FIXTURES, link);
+    const linked = runCli([fixture("ok.ipynb"), "--out", link]);
+    expect(linked.status).toBe(2);
+    expect(linked.stderr).toMatch(/holds the source notebook .*ok\.ipynb/);
+    expect(readdirSync(FIXTURES).filter((f) => !f.endsWith(".ipynb"))).toEqual([]);
+  });
+
+  it.each([
+    // CI runs as root, which permission bits do not stop: these folders cannot be written by root either.
+    ["a path under a file (ENOTDIR)", () => path.join(fixture("ok.ipynb"), "out"), /--out .*ok\.ipynb\/out: .*ok\.ipynb is a file, not a folder/],
+    ["a folder under /proc", () => "/proc/fitlab-out", /--out \/proc\/fitlab-out: cannot create files in \/proc \(this file system holds no ordinary files/],
+    ["an existing folder of /proc", () => "/proc/self", /--out \/proc\/self: cannot create files in \/proc\/self/],
+  ])("refuses an unwritable output folder before starting a kernel: %s", (_what, out, message) => {
+    const result = runCli([fixture("hang.ipynb"), "--out", out()]);
+    expect(result.stderr).toMatch(message);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe(""); // no "▶ hang.ipynb": no kernel started
+  });
+
+  it("refuses an output folder on a read-only file system (a read-only tmpfs mount, when mount is allowed)", () => {
+    const dir = tmpDir("cli-rofs");
+    const mount = spawnSync("mount", ["-t", "tmpfs", "-o", "ro", "tmpfs", dir], { encoding: "utf8" });
+    if (mount.status !== 0) {
+      // Without CAP_SYS_ADMIN (an unprivileged container) no read-only mount can be made: say so.
+      console.log(`read-only mount not possible here (${(mount.stderr || mount.error?.message || "").trim()}); the /proc and ENOTDIR cases cover the check`);
+      return;
+    }
+    try {
+      const result = runCli([fixture("hang.ipynb"), "--out", path.join(dir, "out")]);
+      expect(result.stderr).toMatch(/--out .*\/out: .* is on a read-only file system/);
+      expect(result.status).toBe(2);
+    } finally {
+      spawnSync("umount", [dir]);
+    }
   });
 
   describe("npm start", () => {

@@ -5,12 +5,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
-import { batchMaker, disposeInputBatch, InputBatch } from "../lib/fast/batches";
-import { patchWasmMatMul } from "../lib/fast/matmulPatch";
-import { crossEntropy, DenseParams, forwardLogits, penalty, uploadLabels, variablesOf } from "../lib/fast/network";
+import { batchMaker, disposeInputBatch, InputBatch } from "../lib/engine/batches";
+import { patchWasmMatMul } from "../lib/engine/matmulPatch";
+import { crossEntropy, DenseParams, forwardLogits, penalty, uploadLabels, variablesOf } from "../lib/engine/network";
 import { createRng, glorotUniform } from "../lib/random";
-import { createRmsprop } from "../lib/fast/rmsprop";
-import { SparseRows, sparseMatMul, uploadSparseRows, disposeSparseTensors } from "../lib/fast/sparseMatMul";
+import { createRmsprop } from "../lib/engine/rmsprop";
+import { SparseRows, sparseMatMul, uploadSparseRows, disposeSparseTensors } from "../lib/engine/sparseMatMul";
 import type { DenseMatrix, MultiHotMatrix } from "../lib/types";
 
 beforeAll(async () => {

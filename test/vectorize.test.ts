@@ -37,7 +37,12 @@ describe("vectorizeSequences", () => {
   });
 
   it("throws on a dimension that is not a positive integer", () => {
-    expect(() => vectorizeSequences([[1]], 0)).toThrow(/dimension = 0 must be a positive integer/);
+    expect(() => vectorizeSequences([[1]], 0)).toThrow(/vectorizeSequences: dimension = 0; it must be an integer in 1\.\.10000000/);
+    expect(() => vectorizeSequences([[1]], NaN)).toThrow(/dimension = NaN; it must be an integer in 1\.\.10000000/);
+  });
+
+  it("refuses a dimension too large to allocate, naming it (not \"Invalid typed array length\")", () => {
+    expect(() => vectorizeSequences([[1]], 1e12)).toThrow(/vectorizeSequences: dimension = 1000000000000; it must be an integer in 1\.\.10000000 \(the vocabulary size/);
   });
 });
 
@@ -57,6 +62,7 @@ describe("flattenImages", () => {
 
   it("throws when the pixels do not make the stated images, or on a bad scale", () => {
     expect(() => flattenImages({ images: new Uint8Array(5), count: 2, rows: 1, cols: 2 })).toThrow(/5 pixels do not make 2 images of 1 × 2/);
-    expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, 0)).toThrow(/scale = 0 must be a positive number/);
+    expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, 0)).toThrow(/flattenImages: scale = 0; it must be a positive number/);
+    expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, NaN)).toThrow(/flattenImages: scale = NaN; it must be a positive number/);
   });
 });

@@ -26,7 +26,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { isRecord } from "../check";
 import { createRng, shuffleInPlace } from "../random";
+import { writeFileAtomicSync } from "../atomicWrite";
 import { projectRoot } from "../project";
 
 export { findProjectRoot } from "../project";
@@ -233,28 +235,10 @@ function encodeParts(corpus: Omit<ImdbCorpus, "source" | "cacheFile">, key: Corp
 
 /** Writes the corpus to `file` atomically: a temporary file in the same folder, then a rename. */
 export function writeCorpusCache(file: string, corpus: Omit<ImdbCorpus, "source" | "cacheFile">, key: CorpusKey): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  const parts = encodeParts(corpus, key);
   const hash = crypto.createHash("sha256");
-  const fd = fs.openSync(tmp, "w");
-  try {
-    for (const part of encodeParts(corpus, key)) {
-      hash.update(part);
-      fs.writeSync(fd, part);
-    }
-    fs.writeSync(fd, hash.digest());
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // already closed
-    }
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  for (const part of parts) hash.update(part);
+  writeFileAtomicSync(file, [...parts, hash.digest()]);
 }
 
 const sameKey = (a: CorpusKey, b: CorpusKey): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -265,7 +249,14 @@ const sameKey = (a: CorpusKey, b: CorpusKey): boolean => JSON.stringify(a) === J
  */
 export function readCorpusCache(file: string, key: CorpusKey): { corpus?: Omit<ImdbCorpus, "source" | "cacheFile">; reason?: string } {
   if (!fs.existsSync(file)) return { reason: "missing" };
-  let bytes = fs.readFileSync(file);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Node's own message names no path ("EISDIR: illegal operation on a directory, read").
+    return { reason: code === "EISDIR" ? `${file} is a folder, not a cache file: remove or rename it` : `${file} cannot be read (${code ?? (error as Error).message})` };
+  }
   if (bytes.length < MAGIC.length + 4 + DIGEST_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
     return { reason: "not a fitlab IMDB cache file (bad magic or too short)" };
   }
@@ -279,7 +270,7 @@ export function readCorpusCache(file: string, key: CorpusKey): { corpus?: Omit<I
   } catch {
     return { reason: "unreadable header" };
   }
-  if (!sameKey(header.key, key)) return { reason: `stale: built from ${JSON.stringify(header.key)}, expected ${JSON.stringify(key)}` };
+  if (!isRecord(header) || !sameKey(header.key, key)) return { reason: `stale: built from ${JSON.stringify(isRecord(header) ? header.key : header)}, expected ${JSON.stringify(key)}` };
   const n = header.reviews;
   const sizes = [pad4(MAGIC.length + 4 + headerLength), pad4(n), 4 * n, 4 * (n + 1), 4 * header.tokens, header.vocabBytes];
   if (sizes.reduce((a, b) => a + b, 0) !== body.length) return { reason: "truncated or padded: section sizes do not add up" };

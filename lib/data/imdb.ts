@@ -17,6 +17,7 @@
  * preprocessing of the same Stanford reviews), so ids differ slightly from Keras's imdb.npz.
  */
 import { loadCorpus, type ImdbCorpus } from "./imdb-corpus";
+import { fail, integerIn, isRecord, showValue } from "../check";
 import { createRng, shuffleInPlace } from "../random";
 
 export { tokenize, loadCorpus, type ImdbCorpus } from "./imdb-corpus";
@@ -59,15 +60,15 @@ export interface ResolvedImdbOptions {
   indexFrom: number;
 }
 
+const WHERE = "imdb.loadData";
+
 function integer(name: string, value: unknown, min: number, why: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new Error(`imdb option ${name} = ${JSON.stringify(value)} is not allowed: it must be an integer >= ${min} (${why}).`);
-  }
-  return value;
+  return integerIn(WHERE, `options.${name}`, value, min, Infinity, why);
 }
 
 /** Checks the options and fills in the Keras defaults; errors name the option, its value and the rule. */
 export function resolveOptions(options: ImdbOptions = {}): ResolvedImdbOptions {
+  if (!isRecord(options)) fail(WHERE, "options", options, "pass an object such as { numWords: 10000 }");
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.includes(name)) {
       const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -81,10 +82,7 @@ export function resolveOptions(options: ImdbOptions = {}): ResolvedImdbOptions {
     if (value === null) return null;
     const id = integer(name, value ?? DEFAULTS[name], 0, "a reserved id below the word ids");
     if (id > indexFrom) {
-      throw new Error(
-        `imdb option ${name} = ${id} collides with word ids, which start at indexFrom + 1 = ${indexFrom + 1}: ` +
-          `use an id <= indexFrom, or raise indexFrom.`,
-      );
+      fail(WHERE, `options.${name}`, id, `it collides with word ids, which start at indexFrom + 1 = ${indexFrom + 1}: use an id ≤ indexFrom, or raise indexFrom`);
     }
     return id;
   };
@@ -96,13 +94,10 @@ export function resolveOptions(options: ImdbOptions = {}): ResolvedImdbOptions {
       : integer("numWords", options.numWords, indexFrom + 2, `ids below numWords are kept and the most frequent word has id indexFrom + 1 = ${indexFrom + 1}`);
   const skipTop = integer("skipTop", options.skipTop ?? DEFAULTS.skipTop, 0, "ids below skipTop become oovChar");
   if (skipTop >= numWords) {
-    throw new Error(`imdb option skipTop = ${skipTop} must be below numWords = ${numWords}, or no word is kept.`);
+    fail(WHERE, "options.skipTop", skipTop, `it must be below numWords = ${showValue(numWords)}, or no word is kept`);
   }
   const maxlen = options.maxlen === undefined ? undefined : integer("maxlen", options.maxlen, 1, "sequences of this length or longer are dropped");
-  const seed = options.seed ?? DEFAULTS.seed;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    throw new Error(`imdb option seed = ${JSON.stringify(seed)} is not allowed: it must be an integer.`);
-  }
+  const seed = integerIn(WHERE, "options.seed", options.seed ?? DEFAULTS.seed, -Infinity, Infinity, "the seed of the train/test shuffle");
   return { numWords, skipTop, maxlen, seed, startChar, oovChar, indexFrom };
 }
 

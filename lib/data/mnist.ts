@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
+import { checkKnownKeys, fail, isRecord, showValue } from "../check";
 import { readIdx } from "./idx";
 
 export interface MnistOptions {
@@ -104,9 +105,12 @@ function loadSplit(dir: string, names: { images: string; labels: string }): Mnis
  * MNIST: train 60,000 and test 10,000 images of 28 × 28.
  */
 export function loadArrays(options: MnistOptions = {}): MnistArrays {
+  if (!isRecord(options)) fail("mnist.loadData", "options", options, "pass an object such as { dir }, or nothing");
+  checkKnownKeys("mnist.loadData", options, ["dir"]);
   const dir = options.dir ?? mnistDataDir();
+  if (typeof dir !== "string" || dir === "") fail("mnist.loadData", "options.dir", dir, "it must be the path of a folder of MNIST IDX files");
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new Error(`MNIST folder not found: options.dir = ${JSON.stringify(dir)} is not a directory.`);
+    throw new Error(`MNIST folder not found: options.dir = ${showValue(dir)} is not a directory.`);
   }
   return { train: loadSplit(dir, FILES.train), test: loadSplit(dir, FILES.test) };
 }

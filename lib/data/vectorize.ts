@@ -4,6 +4,14 @@
  */
 import type { DenseMatrix, Features, MultiHotMatrix } from "../types";
 import type { MnistSplit } from "./mnist";
+import { finiteNumber, integerIn, showValue } from "../check";
+
+/**
+ * The widest multi-hot matrix: IMDB has 88,584 distinct words; 10 M columns already make a first
+ * Dense(16) layer of 640 MB, and far larger sizes fail inside the typed-array allocation with
+ * "Invalid typed array length", which names nothing.
+ */
+export const MAX_DIMENSION = 10_000_000;
 
 /**
  * The article's `vectorize_sequences(sequences, dimension)`, compactly: row i holds the sorted unique
@@ -12,9 +20,7 @@ import type { MnistSplit } from "./mnist";
  * (numpy would wrap negative ids or fail on large ones).
  */
 export function vectorizeSequences(sequences: ArrayLike<number>[], dimension = 10000): MultiHotMatrix {
-  if (!Number.isInteger(dimension) || dimension < 1) {
-    throw new Error(`vectorizeSequences: dimension = ${dimension} must be a positive integer (the vocabulary size, e.g. 10000).`);
-  }
+  integerIn("vectorizeSequences", "dimension", dimension, 1, MAX_DIMENSION, "the vocabulary size, e.g. 10000; Dense(16) on 10,000,000 inputs already holds 640 MB of weights");
   const seen = new Uint8Array(dimension);
   const ids = sequences.map((sequence, row) => {
     const unique: number[] = [];
@@ -22,7 +28,7 @@ export function vectorizeSequences(sequences: ArrayLike<number>[], dimension = 1
       const id = sequence[j];
       if (!Number.isInteger(id) || id < 0 || id >= dimension) {
         throw new Error(
-          `vectorizeSequences: row ${row}, position ${j} holds id ${id}, outside 0..${dimension - 1}: ` +
+          `vectorizeSequences: row ${row}, position ${j} holds id ${showValue(id)}, outside 0..${dimension - 1}: ` +
             `load the data with numWords <= ${dimension} (e.g. imdb.loadData({ numWords: ${dimension} })) or raise dimension.`,
         );
       }
@@ -52,7 +58,7 @@ export function toDenseMatrix(matrix: Features): DenseMatrix {
  * `reshape((60000, 28 * 28)).astype("float32") / 255`. Pixels 0..255 become 0..1 with the default scale.
  */
 export function flattenImages(split: Pick<MnistSplit, "images" | "count" | "rows" | "cols">, scale = 255): DenseMatrix {
-  if (!(scale > 0)) throw new Error(`flattenImages: scale = ${scale} must be a positive number (255 maps pixels to [0, 1]).`);
+  finiteNumber("flattenImages", "scale", scale, (v) => v > 0, "it must be a positive number (255 maps pixels to [0, 1])");
   const cols = split.rows * split.cols;
   if (split.images.length !== split.count * cols) {
     throw new Error(`flattenImages: ${split.images.length} pixels do not make ${split.count} images of ${split.rows} × ${split.cols}.`);

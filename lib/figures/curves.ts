@@ -7,12 +7,14 @@
 import { colorFor, withAlpha } from "../colors";
 import type { History, Metric, RunLike } from "../types";
 import {
+  bandOf,
   bestEpochOf,
   checkHistory,
   finiteOrNull,
   hasPlainCrossentropy,
   type RunSource,
   type RunsInput,
+  seedCount,
   seriesOf,
   smoothSeries,
   toRun,
@@ -42,6 +44,40 @@ const ACCURACY_TICKS = ".1%";
 /** One curve of a run: its colour, solid (training) or dashed (validation), markers on short runs. */
 function curve(name: string, x: number[], y: (number | null)[], color: string, dash: "solid" | "dash", mode: ScatterTrace["mode"]): ScatterTrace {
   return { type: "scatter", name, x, y, mode, line: { color, dash, width: 2 }, marker: { color, size: 5 } };
+}
+
+/** The legend's note for a SeedGroup: what the line and the shading are. */
+function seedNote(run: RunLike): string {
+  const n = seedCount(run);
+  return n > 1 ? ` (mean of ${n} seeds, band: min–max)` : "";
+}
+
+/**
+ * The shaded min–max band of a SeedGroup's `field` in the run's colour: an invisible lower edge, then
+ * the upper edge filled down to it ("tonexty" fills to the trace just before). Returns [] for a single
+ * run. Hidden from the legend and from hover; toggled with the run's legend entry (`legendgroup`).
+ */
+function bandTraces(run: RunLike, field: Metric, color: string, options: { yaxis?: string; smooth?: number } = {}): ScatterTrace[] {
+  const band = bandOf(run, field);
+  if (band === null) return [];
+  const x = run.history.epoch.map((e) => e + 1);
+  const smooth = options.smooth ?? 0;
+  const low = smooth > 0 ? smoothSeries(band.low, smooth) : band.low;
+  const high = smooth > 0 ? smoothSeries(band.high, smooth) : band.high;
+  const common = {
+    type: "scatter" as const,
+    x,
+    mode: "lines" as const,
+    line: { color, width: 0 },
+    showlegend: false,
+    legendgroup: plotlyText(run.name),
+    hoverinfo: "skip" as const,
+    ...(options.yaxis ? { yaxis: options.yaxis } : {}),
+  };
+  return [
+    { ...common, name: plotlyText(`${run.name} ${LABELS[field]} min`), y: low },
+    { ...common, name: plotlyText(`${run.name} ${LABELS[field]} max`), y: high, fill: "tonexty", fillcolor: withAlpha(color, 0.18) },
+  ];
 }
 
 /** The epoch axis; short runs get a tick per epoch (Plotly would otherwise tick at 0.5 steps: "1 1 2 2"). */
@@ -128,11 +164,16 @@ export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions 
   const acc = seriesOf(r.history, "val_accuracy");
   const second = options.secondAxis ?? true;
   const mode = modeFor(loss.x.length);
+  const note = seedNote(r);
   const data: ScatterTrace[] = [
-    curve("validation loss", loss.x, loss.y, color, "dash", mode),
-    { ...curve("validation accuracy", acc.x, acc.y, color, "solid", mode), ...(second ? { yaxis: "y2" } : {}) },
+    ...bandTraces(r, "val_loss", color),
+    { ...curve(`validation loss${note}`, loss.x, loss.y, color, "dash", mode), legendgroup: "val_loss" },
+    ...bandTraces(r, "val_accuracy", color, second ? { yaxis: "y2" } : {}),
+    { ...curve(`validation accuracy${note}`, acc.x, acc.y, color, "solid", mode), ...(second ? { yaxis: "y2" } : {}), legendgroup: "val_accuracy" },
   ];
-  const layout = baseLayout(options.title ?? `Validation loss and accuracy — ${r.name}`);
+  // A band toggles with its curve's legend entry.
+  for (const t of data) if (t.showlegend === false) t.legendgroup = t.name.includes("accuracy") ? "val_accuracy" : "val_loss";
+  const layout = baseLayout(options.title ?? `Validation loss and accuracy — ${r.name}${note}`);
   layout.xaxis = epochAxis(r.history.epoch.length);
   if (second) {
     layout.yaxis = { title: { text: "Validation loss (dashed)" } };
@@ -203,18 +244,22 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
   const val = seriesOf(r.history, valField);
   const mode = modeFor(train.x.length);
   const isAccuracy = metric === "accuracy";
+  const note = seedNote(r);
   const data: ScatterTrace[] = [
-    curve(LABELS[trainField], train.x, train.y, color, "solid", mode),
+    curve(`${LABELS[trainField]}${note}`, train.x, train.y, color, "solid", mode),
     {
-      ...curve(LABELS[valField], val.x, val.y, color, "dash", mode),
+      ...curve(`${LABELS[valField]}${note}`, val.x, val.y, color, "dash", mode),
       // Shades the generalization gap: Plotly fills from this trace to the previous one (training).
       fill: "tonexty",
       fillcolor: withAlpha(color, 0.15),
     },
+    // The seeds' min–max bands come after the pair, so the gap fill above still reaches the training curve.
+    ...bandTraces(r, trainField, color),
+    ...bandTraces(r, valField, color),
   ];
   const noteMissing = metric === "crossentropy" && !plainUsed ? " (no penalty recorded: loss shown)" : "";
   const label = metric === "crossentropy" ? "cross-entropy" : metric;
-  const layout = baseLayout(options.title ?? `Training vs validation ${label} — ${r.name}${noteMissing}`);
+  const layout = baseLayout(options.title ?? `Training vs validation ${label} — ${r.name}${note}${noteMissing}`);
   layout.xaxis = epochAxis(r.history.epoch.length);
   layout.yaxis = valueAxis(plainUsed ? "Cross-entropy (no penalty)" : label[0].toUpperCase() + label.slice(1), isAccuracy);
   layout.annotations = [];
@@ -227,7 +272,7 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
     if (y !== null) {
       data.push({
         type: "scatter",
-        name: plotlyText(`best epoch ${best.epoch} (min validation loss ${format(best.valLoss)})`),
+        name: plotlyText(`best epoch ${best.epoch} (min ${best.field === "val_crossentropy" ? "validation cross-entropy" : "validation loss"} ${format(best.valLoss)}${note ? ", of the mean" : ""})`),
         x: [best.epoch],
         y: [y],
         mode: "markers",
@@ -314,8 +359,10 @@ export function compareRuns(runs: RunsInput, metric: CompareMetric, options: Com
       const series = seriesOf(run.history, field);
       breaks.push(series.brokenAt);
       const dash = field.startsWith("val_") ? "dash" : "solid";
-      const name = options.training ? `${run.name} (${field.startsWith("val_") ? "validation" : "training"})` : run.name;
+      const note = seedNote(run);
+      const name = options.training ? `${run.name} (${field.startsWith("val_") ? "validation" : "training"})${note}` : `${run.name}${note}`;
       const mode = modeFor(series.x.length);
+      data.push(...bandTraces(run, field, color, { smooth }));
       if (smooth > 0) {
         // The raw curve stays visible but faint, so smoothing never hides what happened.
         data.push({
@@ -390,4 +437,39 @@ export function trainingProgress(name: string, history: History, options: Progre
   layout.legend = { orientation: "h", x: 0, y: -0.3, yanchor: "top" };
   layout.margin = { l: 70, r: 30, t: 60, b: 80 };
   return { data, layout, config: { ...DEFAULT_CONFIG } };
+}
+
+export interface SizeSweepOptions {
+  /** Log-scaled epoch axis (default true): the early minima of large models get room. */
+  logEpochs?: boolean;
+  title?: string;
+}
+
+/**
+ * "Size sweep at a glance": several runs' validation cross-entropy (plain, no penalty, where
+ * recorded) on one figure, by default on a log epoch axis, each run's best epoch starred on its
+ * (mean) curve. SeedGroups are drawn as mean + min–max band. Larger models reach their minimum
+ * earlier and climb faster; this one figure shows it for every size.
+ */
+export function plotSizeSweep(runs: RunsInput, options: SizeSweepOptions = {}): Figure {
+  const where = "plotSizeSweep";
+  const list = toRuns(runs, where);
+  const figure = compareRuns(list, "val_crossentropy", {
+    logEpochs: options.logEpochs ?? true,
+    title: options.title ?? `Validation cross-entropy by model: ${list.map((r) => r.name).join(", ")}`,
+  });
+  for (const run of list) {
+    const best = bestEpochOf(run.history);
+    if (best === null) continue;
+    figure.data.push({
+      type: "scatter",
+      name: plotlyText(`${run.name}: best epoch ${best.epoch} (${format(best.valLoss)})`),
+      x: [best.epoch],
+      y: [best.valLoss],
+      mode: "markers",
+      marker: { color: colorFor(run.name), size: 13, symbol: "star", line: { color: "#222", width: 1 } },
+      legendgroup: plotlyText(run.name),
+    });
+  }
+  return figure;
 }

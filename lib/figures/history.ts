@@ -3,7 +3,8 @@
  * turn bad input into a clear error (naming the run and the field) before Plotly ever sees it, and
  * the series a figure draws (1-based epochs; NaN, ±Infinity and null become null so the line breaks).
  */
-import type { History, Metric, RunLike } from "../types";
+import { isSeedGroup } from "../seeds";
+import type { Band, History, Metric, RunLike } from "../types";
 
 /** A run, or a bare Keras-shaped history (then the figure calls it `fallbackName`). */
 export type RunSource = RunLike | History;
@@ -35,8 +36,9 @@ export function toRuns(runs: RunsInput, where: string): RunLike[] {
   if (Array.isArray(runs)) {
     list = runs.map((run, i) => toRun(run, `run ${i + 1}`, where));
   } else if (isObject(runs)) {
-    // The record key is what the reader wrote (`{ original, l2 }`), so it names the run in legends.
-    list = Object.entries(runs).map(([key, run]) => ({ name: key, history: toRun(run, key, where).history }));
+    // The record key is what the reader wrote (`{ original, l2 }`), so it names the run in legends;
+    // the rest of the run (a SeedGroup's seeds and bands, a test score) is kept.
+    list = Object.entries(runs).map(([key, run]) => ({ ...toRun(run, key, where), name: key }));
   } else {
     throw new Error(`${where}: expected runs as an array or a record { name: run }, got ${describe(runs)}.`);
   }
@@ -140,14 +142,36 @@ export function hasPlainCrossentropy(history: History): boolean {
   return Array.isArray(crossentropy) && Array.isArray(val_crossentropy);
 }
 
-/** The epoch of minimum validation loss (first one on ties), 1-based; null if no value is finite. */
-export function bestEpochOf(history: History): { epoch: number; index: number; valLoss: number } | null {
-  const values = (history.history.val_loss ?? []).map(finiteOrNull);
+/**
+ * The epoch of minimum validation loss (first one on ties), 1-based; null if no value is finite. It
+ * reads the plain validation cross-entropy when recorded (`field` says which), as `diagnose` does:
+ * Keras's val_loss of an L1/L2 model includes the penalty. For a SeedGroup, pass its (mean) history.
+ */
+export function bestEpochOf(history: History): { epoch: number; index: number; valLoss: number; field: "val_crossentropy" | "val_loss" } | null {
+  const field = Array.isArray(history.history.val_crossentropy) ? "val_crossentropy" : "val_loss";
+  const values = (history.history[field] ?? []).map(finiteOrNull);
   let index = -1;
   values.forEach((v, i) => {
     if (v !== null && (index < 0 || v < (values[index] as number))) index = i;
   });
-  return index < 0 ? null : { epoch: history.epoch[index] + 1, index, valLoss: values[index] as number };
+  return index < 0 ? null : { epoch: history.epoch[index] + 1, index, valLoss: values[index] as number, field };
+}
+
+/**
+ * The min–max band of `field` over a SeedGroup's seeds, as drawable series (non-finite → null), or
+ * null for a single run (or a group that lacks the band).
+ */
+export function bandOf(run: RunLike, field: Metric): { low: (number | null)[]; high: (number | null)[]; seeds: number } | null {
+  if (!isSeedGroup(run)) return null;
+  const band: Band | undefined = run.bands[field];
+  if (!band) return null;
+  const n = run.history.epoch.length;
+  return { low: band.low.slice(0, n).map(finiteOrNull), high: band.high.slice(0, n).map(finiteOrNull), seeds: run.seedRuns.length };
+}
+
+/** How many seeds a run averages: 1 for a single run. */
+export function seedCount(run: RunLike): number {
+  return isSeedGroup(run) ? run.seedRuns.length : 1;
 }
 
 /**

@@ -17,19 +17,21 @@ export type {
   TableTrace,
 } from "./plotly";
 export { DEFAULT_CONFIG, fromPlotlyText, plotlyText } from "./plotly";
-export { bestEpochOf, checkHistory, smoothSeries, type RunSource, type RunsInput } from "./history";
+export { bandOf, bestEpochOf, checkHistory, seedCount, smoothSeries, type RunSource, type RunsInput } from "./history";
 export {
   compareRuns,
+  plotSizeSweep,
   plotTrainVsVal,
   plotValLossAndAcc,
   trainingProgress,
   type CompareMetric,
   type CompareOptions,
   type ProgressOptions,
+  type SizeSweepOptions,
   type TrainValMetric,
   type TrainVsValOptions,
   type ValLossAndAccOptions,
 } from "./curves";
-export { formatSummaryRow, SUMMARY_COLUMNS, summaryRows, summaryTable, type SummaryTableOptions } from "./summary";
+export { formatSummaryRow, SUMMARY_COLUMNS, summaryRows, summaryTable, verdictText, type SummaryTableOptions } from "./summary";
 export { histogram, NEAR_ZERO, weightHistograms, type Histogram, type WeightHistogramOptions, type WeightSet, type WeightSource } from "./weights";
 export { colorFor } from "../colors";

@@ -98,6 +98,9 @@ export interface PlotlyAxis {
   anchor?: string;
   domain?: [number, number];
   tickformat?: string;
+  /** Category labels on a numeric axis (e.g. one bar group per model). */
+  tickvals?: number[];
+  ticktext?: string[];
   dtick?: number;
   tick0?: number;
   zeroline?: boolean;

@@ -9,11 +9,15 @@ import type { SummaryRow } from "../types";
 import { checkHistory, finiteOrNull, type RunsInput, toRuns } from "./history";
 import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";
 
-/** One row per run, in the order given, from `diagnose(history)`. */
+/**
+ * One row per run, in the order given, from `diagnose(history)`: best epoch and minimum of the plain
+ * validation cross-entropy (no L1/L2 penalty) when recorded. A SeedGroup's row reads its mean curve
+ * and carries `seeds`.
+ */
 export function summaryRows(runs: RunsInput): SummaryRow[] {
   const where = "summaryRows";
   return toRuns(runs, where).map((run) => {
-    checkHistory(run, ["loss", "accuracy", "val_loss", "val_accuracy"], where);
+    checkHistory(run, ["loss", "accuracy", "val_accuracy", run.history.history.val_crossentropy ? "val_crossentropy" : "val_loss"], where);
     const d = diagnose(run.history);
     return {
       name: run.name,
@@ -23,6 +27,8 @@ export function summaryRows(runs: RunsInput): SummaryRow[] {
       maxValAccuracy: finiteOrNull(d.maxValAccuracy),
       finalGap: finiteOrNull(d.finalGap),
       verdict: d.verdict,
+      severity: d.severity,
+      cause: d.cause,
       reason: d.reason,
       seeds: run.seedRuns?.length ?? 1,
       ...(run.test ? { testAccuracy: finiteOrNull(run.test.accuracy), testLoss: finiteOrNull(run.test.loss) } : {}),
@@ -31,7 +37,15 @@ export function summaryRows(runs: RunsInput): SummaryRow[] {
 }
 
 /** The column headings shared by the Plotly table, the HTML table and the text table. */
-export const SUMMARY_COLUMNS = ["Run", "Epochs", "Best epoch", "Min val loss", "Max val accuracy", "Final gap", "Verdict", "Why"] as const;
+export const SUMMARY_COLUMNS = ["Run", "Epochs", "Best epoch", "Min val cross-entropy", "Max val accuracy", "Final gap", "Seeds", "Verdict", "Why"] as const;
+/** How each column's cells align in the Plotly and HTML tables: numbers right, text left. */
+export const SUMMARY_ALIGN = ["left", "right", "right", "right", "right", "right", "right", "left", "left"] as const;
+
+/** "overfitting (strong)", "underfitting (mild, over-regularized)", "good fit". */
+export function verdictText(row: Pick<SummaryRow, "verdict" | "severity" | "cause">): string {
+  const extra = [row.severity, row.cause].filter((x): x is NonNullable<typeof x> => typeof x === "string");
+  return extra.length ? `${row.verdict} (${extra.join(", ")})` : row.verdict;
+}
 
 /** A row's cells as text, in SUMMARY_COLUMNS order ("–" for a missing value). */
 export function formatSummaryRow(row: SummaryRow): string[] {
@@ -43,7 +57,8 @@ export function formatSummaryRow(row: SummaryRow): string[] {
     num(row.minValLoss, 4),
     row.maxValAccuracy === null ? "–" : `${(row.maxValAccuracy * 100).toFixed(2)}%`,
     row.finalGap === null ? "–" : `${row.finalGap >= 0 ? "+" : ""}${row.finalGap.toFixed(4)}`,
-    row.verdict,
+    String(row.seeds ?? 1),
+    verdictText(row),
     row.reason,
   ];
 }
@@ -65,7 +80,7 @@ export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {})
     data: [
       {
         type: "table",
-        columnwidth: [1.1, 0.7, 0.7, 1, 1.1, 0.9, 1, 4],
+        columnwidth: [1.1, 0.7, 0.7, 1.1, 1.1, 0.9, 0.6, 1.5, 4],
         header: {
           values: SUMMARY_COLUMNS.map((h) => `<b>${h}</b>`),
           align: "left",
@@ -75,7 +90,7 @@ export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {})
         },
         cells: {
           values: columns,
-          align: ["left", "right", "right", "right", "right", "right", "left", "left"],
+          align: [...SUMMARY_ALIGN],
           font: { size: 12, color: fontColors },
           fill: { color: "#ffffff" },
           height: rowHeight,

@@ -4,7 +4,8 @@
  * notebook with a description of the failure; never throws for a cell's failure.
  */
 import * as path from "path";
-import { CellTimeoutError, KernelClient, KernelDiedError, KernelOptions } from "./kernel";
+import { showValue } from "../../lib/check";
+import { CellTimeoutError, KernelClient, KernelDiedError, KernelOptions, MAX_TIMER_MS } from "./kernel";
 import { CodeCell, Notebook, codeCells, hasTag, readNotebook } from "./notebook";
 import { OutputRecorder } from "./outputs";
 import {
@@ -30,12 +31,18 @@ export interface ExecuteNotebookOptions {
   backend?: string;
   /** Extra kernel options (heartbeat, tslab path, environment). */
   kernel?: Partial<KernelOptions>;
+  /**
+   * Stops the run when aborted (the runner's SIGINT/SIGTERM/SIGHUP): the kernel is shut down and the
+   * notebook comes back as far as it ran, failing with kind "interrupted" and
+   * `metadata.fitlab.executed.interrupted` set to the abort reason.
+   */
+  signal?: AbortSignal;
   /** Progress: called after each executed cell. */
   onCell?: (event: { number: number; total: number; ms: number; ok: boolean }) => void;
 }
 
 export interface CellFailure {
-  kind: "error" | "timeout" | "died";
+  kind: "error" | "timeout" | "died" | "interrupted";
   /** 1-based among code cells (the injected parameters cell counts, as in the written notebook). */
   cellNumber: number;
   /** 0-based index among all cells of the executed notebook. */
@@ -120,6 +127,14 @@ function describeError(cell: CodeCell, reply: Record<string, unknown>): Pick<Cel
  */
 export async function executeNotebook(file: string, options: ExecuteNotebookOptions = {}): Promise<ExecutedNotebook> {
   const name = path.basename(file, ".ipynb");
+  for (const [option, seconds] of [["timeoutSeconds", options.timeoutSeconds], ["interruptGraceSeconds", options.interruptGraceSeconds]] as const) {
+    if (seconds !== undefined && !(seconds > 0 && seconds * 1000 <= MAX_TIMER_MS)) {
+      throw new RangeError(
+        `executeNotebook: ${option} = ${showValue(seconds)}; it must be a number of seconds > 0 and ≤ ${Math.floor(MAX_TIMER_MS / 1000)} (Node's timers cannot wait longer).`,
+      );
+    }
+  }
+  if (options.signal?.aborted) throw new Error(`executeNotebook: interrupted (${String(options.signal.reason)}) before it started`);
   const source = await readNotebook(file);
   const { params, origins } = resolveParameters(source, path.basename(file), options);
   const nb = injectParameters(source, params, { file: path.basename(file), origins });
@@ -144,6 +159,10 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
   if (options.backend) env.FITLAB_BACKEND = options.backend;
   const kernel = await KernelClient.start({ ...options.kernel, cwd: path.dirname(path.resolve(file)), env });
   result.kernelStartMs = kernel.startMs;
+  const signal = options.signal;
+  // Shutting the kernel down ends the running cell with KernelDiedError, reported below as interrupted.
+  const onAbort = () => void kernel.shutdown();
+  signal?.addEventListener("abort", onAbort, { once: true });
   const recorder = new OutputRecorder();
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
   try {
@@ -165,7 +184,9 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
         if (reply.executionCount !== null) cell.execution_count = reply.executionCount;
         if (reply.status !== "ok") fail("error", describeError(cell, reply.content));
       } catch (error) {
-        if (error instanceof CellTimeoutError) {
+        if (signal?.aborted && (error instanceof KernelDiedError || error instanceof CellTimeoutError)) {
+          fail("interrupted", { ename: "Interrupted", evalue: `the run was stopped by ${String(signal.reason)}`, traceback: [] });
+        } else if (error instanceof CellTimeoutError) {
           fail("timeout", { ename: "CellTimeoutError", evalue: error.message, traceback: [] });
         } else if (error instanceof KernelDiedError) {
           const log = kernel.log;
@@ -177,8 +198,25 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
       result.cellMs.push(Date.now() - began);
       options.onCell?.({ number, total: cells.length, ms: Date.now() - began, ok: result.ok });
       if (!result.ok) break;
+      if (signal?.aborted) {
+        // The cell finished just as the signal came: stop before the next one.
+        const next = cells.find((c) => c.number > number && c.cell.source.trim() !== "");
+        if (next) {
+          result.ok = false;
+          result.failure = {
+            kind: "interrupted", cellNumber: next.number, cellIndex: next.index, cellId: next.cell.id,
+            ename: "Interrupted", evalue: `the run was stopped by ${String(signal.reason)} before this cell`, traceback: [],
+          };
+        }
+        break;
+      }
     }
   } finally {
+    signal?.removeEventListener("abort", onAbort);
+    if (signal?.aborted) {
+      const fitlab = nb.metadata.fitlab ?? {};
+      nb.metadata.fitlab = { ...fitlab, executed: { ...(fitlab.executed as object), interrupted: String(signal.reason) } };
+    }
     result.droppedMessages = kernel.dropped.shell + kernel.dropped.iopub + kernel.dropped.control;
     await kernel.shutdown();
   }
@@ -191,7 +229,7 @@ export function formatFailure(run: ExecutedNotebook): string {
   if (!f) return "";
   const cell = run.notebook.cells[f.cellIndex];
   const injected = hasTag(cell, INJECTED_TAG) ? " (the injected parameters cell)" : "";
-  const what = { error: "failed", timeout: "timed out", died: "lost its kernel" }[f.kind];
+  const what = { error: "failed", timeout: "timed out", died: "lost its kernel", interrupted: "was interrupted" }[f.kind];
   const head = `${run.path}: code cell ${f.cellNumber}${injected} (cell index ${f.cellIndex}, id ${f.cellId}) ${what}`;
   const source = cell.source.split("\n").slice(0, 6).map((line) => `  | ${line}`).join("\n");
   const trace = f.traceback.length ? `\n${f.traceback.map((line) => `    ${line}`).join("\n")}` : "";

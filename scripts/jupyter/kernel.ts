@@ -7,15 +7,43 @@
  * through instead of dropping them and have no heartbeat (enchannel-zmq-backend 10).
  */
 import { ChildProcess, spawn } from "child_process";
-import { promises as fs } from "fs";
+import { promises as fs, rmSync } from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "./wire";
-import { projectRoot as libProjectRoot } from "../../lib/project";
+import { projectRoot } from "../../lib/project";
 
 const LOCALHOST = "127.0.0.1";
+
+/** The longest delay Node's timers honour (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Preloaded into the kernel (NODE_OPTIONS=--require) so that it exits when its runner dies, even by
+ * SIGKILL, which no handler in the runner can catch: the kernel's stdin is a pipe from the runner,
+ * and the pipe reaches end-of-file only when every copy of its write end is closed, i.e. when the
+ * runner process is gone. The kernel then exits, and on any exit deletes its connection folder (it
+ * holds the HMAC key). It acts only in the kernel's main thread and takes itself out of NODE_OPTIONS, so workers
+ * and child processes the notebook starts do not watch a pipe that is not theirs.
+ */
+const PARENT_WATCH_SOURCE = `"use strict";
+const dir = process.env.FITLAB_KERNEL_DIR;
+if (dir && require("worker_threads").isMainThread) {
+  delete process.env.FITLAB_KERNEL_DIR;
+  const own = "--require " + JSON.stringify(__filename);
+  if (process.env.NODE_OPTIONS) process.env.NODE_OPTIONS = process.env.NODE_OPTIONS.replace(own, "").trim();
+  // However the kernel ends (shutdown request, crash, its runner gone), the key goes with it.
+  process.on("exit", () => {
+    try { require("fs").rmSync(dir, { recursive: true, force: true }); } catch {}
+  });
+  const leave = () => process.exit(1);
+  process.stdin.on("end", leave);
+  process.stdin.on("error", leave);
+  process.stdin.on("data", () => {});
+}
+`;
 
 export interface KernelOptions {
   /** The kernel's working directory: the notebook's folder, so relative imports resolve. */
@@ -96,11 +124,6 @@ export async function findFreePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** The project root (scripts/jupyter/ in the sources, dist/scripts/jupyter/ when compiled). */
-export function projectRoot(): string {
-  return libProjectRoot("the tslab binary explicitly (options.tslab)");
-}
-
 interface Pending {
   reply?: ExecuteReply;
   idle: boolean;
@@ -122,6 +145,17 @@ class Tail {
 
 /** Every kernel still running, so a SIGINT handler can kill them all. */
 const liveKernels = new Set<KernelClient>();
+
+/**
+ * Connection folders not yet removed. If this process exits before a shutdown finishes (a second
+ * Ctrl-C), they are removed on the way out; the kernels themselves exit when our pipe closes.
+ */
+const connectionDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function removeConnectionDirs(): void {
+  for (const dir of connectionDirs) rmSync(dir, { recursive: true, force: true });
+}
 
 /** Kills every kernel this process started (for SIGINT/SIGTERM handlers). */
 export async function shutdownAllKernels(): Promise<void> {
@@ -189,6 +223,11 @@ export class KernelClient {
     const began = Date.now();
     const [shell, iopub, stdin, control, hb] = await findFreePorts(5);
     this.connectionDir = await fs.mkdtemp(path.join(os.tmpdir(), "fitlab-kernel-"));
+    connectionDirs.add(this.connectionDir);
+    if (!exitHookInstalled) {
+      process.on("exit", removeConnectionDirs);
+      exitHookInstalled = true;
+    }
     const connectionFile = path.join(this.connectionDir, "connection.json");
     const connection = {
       transport: "tcp",
@@ -204,13 +243,19 @@ export class KernelClient {
     };
     // The key is a secret: the file is readable by this user only.
     await fs.writeFile(connectionFile, JSON.stringify(connection), { mode: 0o600 });
+    const watch = path.join(this.connectionDir, "parent-watch.js");
+    await fs.writeFile(watch, PARENT_WATCH_SOURCE, { mode: 0o600 });
 
-    const tslab = this.options.tslab ?? path.join(projectRoot(), "node_modules", ".bin", "tslab");
+    const tslab = this.options.tslab ?? path.join(projectRoot("the tslab binary explicitly (options.tslab)"), "node_modules", ".bin", "tslab");
+    const env = { ...process.env, ...this.options.env };
+    const nodeOptions = [env.NODE_OPTIONS, `--require ${JSON.stringify(watch)}`].filter(Boolean).join(" ");
     this.child = spawn(tslab, ["kernel", "--config-path", connectionFile], {
       cwd: this.options.cwd,
-      env: { ...process.env, ...this.options.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...env, NODE_OPTIONS: nodeOptions, FITLAB_KERNEL_DIR: this.connectionDir },
+      // stdin: the pipe the kernel watches (see PARENT_WATCH_SOURCE); nothing is ever written to it.
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    this.child.stdin?.on("error", () => undefined); // EPIPE once the kernel has exited
     this.child.stdout?.on("data", (chunk: Buffer) => this.stderr.push(chunk));
     this.child.stderr?.on("data", (chunk: Buffer) => this.stderr.push(chunk));
     this.child.on("error", (error) => {
@@ -381,6 +426,11 @@ export class KernelClient {
    */
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteReply> {
     if (this.deathReason) throw new KernelDiedError(this.deathReason);
+    for (const [option, ms] of [["timeoutMs", options.timeoutMs], ["interruptGraceMs", options.interruptGraceMs]] as const) {
+      if (ms !== undefined && ms !== Infinity && !(ms > 0 && ms <= MAX_TIMER_MS)) {
+        throw new RangeError(`execute: ${option} = ${ms}; it must be > 0 and ≤ ${MAX_TIMER_MS} ms (Node's timers cannot wait longer), or Infinity.`);
+      }
+    }
     const request = newMessage(
       "execute_request",
       { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
@@ -445,8 +495,12 @@ export class KernelClient {
       }
     }
     this.die("the kernel was shut down");
+    child?.stdin?.destroy();
     for (const socket of [this.shell, this.control, this.iopub, this.heartbeat]) socket.close();
-    if (this.connectionDir) await fs.rm(this.connectionDir, { recursive: true, force: true });
+    if (this.connectionDir) {
+      await fs.rm(this.connectionDir, { recursive: true, force: true });
+      connectionDirs.delete(this.connectionDir);
+    }
   }
 }
 

@@ -7,8 +7,8 @@
 import { spawnSync } from "child_process";
 import { promises as fs } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "./notebook";
-import { projectRoot } from "./kernel";
+import { writeFileAtomic } from "../../lib/atomicWrite";
+import { projectRoot } from "../../lib/project";
 
 export interface KernelSpec {
   argv: string[];

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
-import * as path from "path";
+import { writeFileAtomic } from "../../lib/atomicWrite";
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -148,30 +148,6 @@ function sortKeys(value: unknown): unknown {
 /** The notebook as Jupyter writes it: sorted keys, indent 1, line lists, final newline. */
 export function serializeNotebook(nb: Notebook): string {
   return JSON.stringify(sortKeys(mapTexts(nb, splitLines)), null, 1) + "\n";
-}
-
-/**
- * Writes a file atomically: a temporary file in the same folder (same file system), flushed to disk,
- * then renamed over the target. A reader sees the old file or the new one, never half of one; on
- * failure the temporary file is removed.
- */
-export async function writeFileAtomic(file: string, contents: string): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    const handle = await fs.open(tmp, "w");
-    try {
-      await handle.writeFile(contents, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
 }
 
 export async function writeNotebookAtomic(file: string, nb: Notebook): Promise<void> {

@@ -6,8 +6,15 @@
  * Checked on tslab 1.0.22: a later cell may redeclare a `let` or a `const` (`const rate = 0.5;` then
  * `const rate = 0.25;` leaves 0.25), while plain assignment fails for `const`. So the injected cell
  * redeclares each parameter with the same keyword and type annotation as the parameters cell.
+ *
+ * Ranges: a declaration's trailing `//` comment may begin with the range its values must lie in,
+ * which the runner checks before any kernel starts (see parseRange):
+ *   let epochs = 20;           // integer 1..500; the article: epochs=20
+ *   let dropoutRate = 0.5;     // 0..<1; layers.Dropout(0.5)
+ *   let l1l2Rates = { l1: 0.001, l2: 0.001 };  // 0..1 (every number inside)
  */
 import * as ts from "typescript";
+import { showValue } from "../../lib/check";
 import { Notebook, codeCells, hasTag, newCellId } from "./notebook";
 
 export const PARAMETERS_TAG = "parameters";
@@ -24,6 +31,22 @@ export interface ParameterDeclaration {
   /** The type annotation as written, e.g. "number" or "Activation"; undefined if none. */
   typeText?: string;
   kind: ParameterKind;
+  /** The range stated by the declaration's trailing comment, if any. */
+  range?: ParameterRange;
+}
+
+/**
+ * The values a numeric parameter accepts, from a comment `[integer ]<min>..<max>`: either end may be
+ * omitted (open), `<` next to the dots makes that end exclusive (`0<..1`, `0..<1`).
+ */
+export interface ParameterRange {
+  min?: number;
+  max?: number;
+  minExclusive: boolean;
+  maxExclusive: boolean;
+  integer: boolean;
+  /** The range as written in the comment, e.g. "integer 1..500". */
+  text: string;
 }
 
 /** A bad override: unknown name, malformed value or a value of the wrong type. Raised before any kernel starts. */
@@ -58,6 +81,55 @@ function kindOfInitializer(init: ts.Expression | undefined): ParameterKind {
   return "unknown";
 }
 
+const RANGE_NUMBER = String.raw`[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?`;
+const RANGE = new RegExp(String.raw`^(integer\s+)?(${RANGE_NUMBER})?(<)?\.\.(<)?(${RANGE_NUMBER})?(?=$|[\s;,])`);
+
+/**
+ * The range at the start of a comment's text (after `//`), or undefined when the comment does not
+ * begin with one. Throws ParameterError for a range that admits nothing (e.g. `5..1`).
+ */
+export function parseRange(comment: string): ParameterRange | undefined {
+  const text = comment.replace(/^\/\/\s*/, "");
+  const match = RANGE.exec(text);
+  if (!match || (match[2] === undefined && match[5] === undefined && !match[1])) return undefined;
+  const range: ParameterRange = {
+    min: match[2] === undefined ? undefined : Number(match[2]),
+    max: match[5] === undefined ? undefined : Number(match[5]),
+    minExclusive: match[3] === "<",
+    maxExclusive: match[4] === "<",
+    integer: match[1] !== undefined,
+    text: match[0],
+  };
+  if (range.min !== undefined && range.max !== undefined && (range.min > range.max || (range.min === range.max && (range.minExclusive || range.maxExclusive)))) {
+    throw new ParameterError(`the range "${range.text}" in the parameters cell admits no value`);
+  }
+  return range;
+}
+
+/** Says in words what `range` allows, e.g. "an integer from 1 to 500" or "a number ≥ 0 and < 1". */
+export function describeRange(range: ParameterRange): string {
+  const what = range.integer ? "an integer" : "a number";
+  const low = range.min === undefined ? undefined : `${range.minExclusive ? ">" : "≥"} ${range.min}`;
+  const high = range.max === undefined ? undefined : `${range.maxExclusive ? "<" : "≤"} ${range.max}`;
+  if (low && high && !range.minExclusive && !range.maxExclusive) return `${what} from ${range.min} to ${range.max}`;
+  const bounds = [low, high].filter(Boolean).join(" and ");
+  return bounds ? `${what} ${bounds}` : what;
+}
+
+function inRange(value: number, range: ParameterRange): boolean {
+  if (range.integer && !Number.isInteger(value)) return false;
+  if (range.min !== undefined && (range.minExclusive ? value <= range.min : value < range.min)) return false;
+  if (range.max !== undefined && (range.maxExclusive ? value >= range.max : value > range.max)) return false;
+  return true;
+}
+
+/** The first comment after the statement on its own line (`let x = 1; // ...`), or undefined. */
+function trailingComment(source: string, statement: ts.Statement): string | undefined {
+  const ranges = ts.getTrailingCommentRanges(source, statement.end) ?? [];
+  const first = ranges.find((r) => r.kind === ts.SyntaxKind.SingleLineCommentTrivia);
+  return first ? source.slice(first.pos, first.end) : undefined;
+}
+
 /** The variables a parameters cell declares, in order (destructuring patterns are not parameters). */
 export function parseParametersCell(source: string): ParameterDeclaration[] {
   const file = ts.createSourceFile("parameters.ts", source, ts.ScriptTarget.ES2020, true, ts.ScriptKind.TS);
@@ -66,6 +138,8 @@ export function parseParametersCell(source: string): ParameterDeclaration[] {
     if (!ts.isVariableStatement(statement)) continue;
     const flags = statement.declarationList.flags;
     const keyword = flags & ts.NodeFlags.Const ? "const" : flags & ts.NodeFlags.Let ? "let" : "var";
+    const comment = trailingComment(source, statement);
+    const range = comment === undefined ? undefined : parseRange(comment);
     for (const decl of statement.declarationList.declarations) {
       if (!ts.isIdentifier(decl.name)) continue;
       const annotated = decl.type ? kindOfType(decl.type) : "unknown";
@@ -74,6 +148,7 @@ export function parseParametersCell(source: string): ParameterDeclaration[] {
         keyword,
         typeText: decl.type?.getText(file),
         kind: annotated !== "unknown" ? annotated : kindOfInitializer(decl.initializer),
+        ...(range ? { range } : {}),
       });
     }
   }
@@ -149,15 +224,42 @@ export function findParametersCell(nb: Notebook, file = "the notebook") {
   return tagged[0];
 }
 
+/** Every number inside `value` with its path, e.g. [["l1l2Rates.l1", 0.001], ...]. */
+function numbersIn(value: ParameterValue, at: string): [string, number][] {
+  if (typeof value === "number") return [[at, value]];
+  if (Array.isArray(value)) return value.flatMap((item, i) => numbersIn(item, `${at}[${i}]`));
+  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => numbersIn(v, `${at}.${k}`));
+  return [];
+}
+
+/**
+ * Refuses non-finite numbers anywhere in the value (`1e400` parses as Infinity, which JSON would
+ * write as null) and numbers outside the declaration's range.
+ */
+export function checkParameterValue(declaration: ParameterDeclaration, value: ParameterValue, origin = "--set"): void {
+  for (const [at, n] of numbersIn(value, declaration.name)) {
+    if (!Number.isFinite(n)) {
+      throw new ParameterError(`${origin}: ${at} = ${showValue(n)} is not a finite number; give a number such as ${declaration.range?.min ?? 1}`);
+    }
+    const range = declaration.range;
+    if (range && !inRange(n, range)) {
+      throw new ParameterError(
+        `${origin}: ${at} = ${showValue(n)} is out of range: the parameters cell allows ${describeRange(range)} (// ${range.text})`,
+      );
+    }
+  }
+}
+
 /** Checks a value against its declaration and turns it into TypeScript source (JSON literals are valid TS). */
 function toSource(declaration: ParameterDeclaration, value: ParameterValue, origin: string): string {
   const got = kindOfValue(value);
   if (declaration.kind !== "unknown" && got !== declaration.kind) {
     throw new ParameterError(
       `${origin}: ${declaration.name} is declared as a ${declaration.kind} in the parameters cell, ` +
-        `but the value ${JSON.stringify(value)} is a ${value === null ? "null" : got}`,
+        `but the value ${showValue(value)} is a ${value === null ? "null" : got}`,
     );
   }
+  checkParameterValue(declaration, value, origin);
   const annotation = declaration.typeText ? `: ${declaration.typeText}` : "";
   return `${declaration.keyword} ${declaration.name}${annotation} = ${JSON.stringify(value)};`;
 }

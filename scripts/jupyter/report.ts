@@ -1,16 +1,15 @@
 /**
  * A self-contained HTML report of an executed notebook: rendered Markdown, code with its outputs,
  * and Plotly figures drawn by plotly.js inlined once, so the file works offline from file://.
+ * The page, the figures and the escaping are lib/html's, as in the notebooks' own text/html.
  */
-import { readFileSync } from "fs";
-// The MIME types the notebooks' outputs carry, from the module that emits them (lib/display loads
-// only the figure builders and html helpers: no TensorFlow.js, no tslab).
-import { PLOTLY_LOADER_MIME, PLOTLY_MIME, summaryHtml } from "../../lib/display";
+import { escapeHtml, figureHtml, htmlPage } from "../../lib/html";
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME, SUMMARY_MIME } from "../../lib/mime";
+import { summaryHtml } from "../../lib/tables";
+import type { Figure } from "../../lib/figures/plotly";
+import type { SummaryRow } from "../../lib/types";
 import { Cell, MimeBundle, Notebook, Output } from "./notebook";
-import { escapeHtml, renderMarkdown } from "./markdown";
-import { SUMMARY_MIME, SummaryRow } from "./summary";
-
-export { PLOTLY_LOADER_MIME, PLOTLY_MIME };
+import { renderMarkdown } from "./markdown";
 
 export interface ReportOptions {
   title: string;
@@ -38,18 +37,15 @@ blockquote{border-left:4px solid #ddd;margin:0;padding:0 1em;color:#555}
 .stderr pre{background:#fff5f5;border-color:#f3c2c2}
 .error pre{background:#fff0f0;border-color:#e99}
 .banner{background:#fff0f0;border:1px solid #e99;padding:.8em 1em;border-radius:4px;white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:13px}
-.plot{width:100%;min-height:420px}
 img{max-width:100%}
 `;
+
+/** What a figure shows until plotly.js draws it (it stays only where scripts do not run). */
+const PLACEHOLDER = "Plotly figure: open this report in a browser with JavaScript enabled to see it drawn.";
 
 /** Strips ANSI colour codes (kernels colour tracebacks). */
 function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
-}
-
-/** JSON for a <script> block: "<" escaped so "</script>" inside data cannot close it. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
 function asJson(value: unknown): unknown {
@@ -64,13 +60,13 @@ class ReportBuilder {
     // The notebook's own copy of plotly.js: the report inlines plotly.js once in its head instead.
     if (PLOTLY_LOADER_MIME in data) return "";
     if (PLOTLY_MIME in data) {
-      const figure = asJson(data[PLOTLY_MIME]) as { data?: unknown; layout?: unknown; config?: Record<string, unknown> };
-      const id = `plot-${++this.plots}`;
-      const config = { responsive: true, displaylogo: false, ...(figure.config ?? {}) };
-      return (
-        `<div class="plot" id="${id}"></div>\n<script>Plotly.newPlot(${JSON.stringify(id)}, ` +
-        `${scriptJson(figure.data ?? [])}, ${scriptJson(figure.layout ?? {})}, ${scriptJson(config)});</script>`
-      );
+      const figure = asJson(data[PLOTLY_MIME]) as Partial<Figure>;
+      const drawn: Figure = {
+        data: figure.data ?? [],
+        layout: figure.layout ?? {},
+        config: { responsive: true, displaylogo: false, ...(figure.config ?? {}) },
+      };
+      return figureHtml(drawn, { id: `plot-${++this.plots}`, placeholder: PLACEHOLDER });
     }
     if ("text/html" in data) return String(data["text/html"]);
     if (SUMMARY_MIME in data) {
@@ -114,24 +110,16 @@ class ReportBuilder {
   }
 }
 
-let plotlyCache: string | undefined;
-function plotlySource(): string {
-  plotlyCache ??= readFileSync(require.resolve("plotly.js-dist-min/plotly.min.js"), "utf8");
-  return plotlyCache;
-}
-
 /** The whole report as one HTML document; plotly.js is inlined once, and only if a figure needs it. */
 export function renderHtmlReport(nb: Notebook, options: ReportOptions): string {
   const builder = new ReportBuilder();
   const cells = nb.cells.map((cell) => builder.renderCell(cell)).join("\n");
-  const plotly =
-    builder.plots > 0
-      ? `<script>${(options.plotlySource ?? plotlySource()).replace(/<\/script/gi, "<\\/script")}</script>\n`
-      : "";
   const banner = options.failure ? `<div class="banner">${escapeHtml(options.failure)}</div>\n` : "";
-  return (
-    `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
-    `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
-    `<title>${escapeHtml(options.title)}</title>\n<style>${STYLE}</style>\n${plotly}</head>\n<body>\n${banner}${cells}\n</body>\n</html>\n`
-  );
+  return htmlPage({
+    title: options.title,
+    head: `<style>${STYLE}</style>`,
+    body: `${banner}${cells}`,
+    includePlotly: builder.plots > 0,
+    plotlySource: options.plotlySource,
+  });
 }

@@ -2,13 +2,10 @@
  * The lesson's closing table: notebooks display `{ rows: SummaryRow[] }` under SUMMARY_MIME; the
  * runner keeps the latest such output per notebook, prints one aligned table and writes summary.json.
  */
-import { SUMMARY_MIME } from "../../lib/display";
+import { SUMMARY_MIME } from "../../lib/mime";
+import { alignColumns } from "../../lib/tables";
 import type { SummaryRow } from "../../lib/types";
 import { Notebook } from "./notebook";
-
-export { SUMMARY_MIME };
-
-export type { SummaryRow };
 
 export interface NotebookSummaryRow extends SummaryRow {
   notebook: string;
@@ -73,8 +70,7 @@ export function formatSummaryTable(rows: NotebookSummaryRow[]): string {
     fixed(row.finalGap, 4),
     row.verdict,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ").trimEnd();
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+  return alignColumns([header, ...body], { right: numeric, rule: true })
+    .map((line) => line.trimEnd())
+    .join("\n");
 }

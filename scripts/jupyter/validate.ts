@@ -3,6 +3,7 @@
  * Python: cell ids, the tslab kernelspec, language_info, committed clean (no outputs, no execution
  * counts) and exactly one `parameters` cell whose overrides (metadata.fitlab.quick) it declares.
  */
+import { isRecord } from "../../lib/check";
 import { Notebook } from "./notebook";
 import { PARAMETERS_TAG, parseParametersCell } from "./parameters";
 
@@ -11,10 +12,6 @@ const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
 export interface ValidateOptions {
   /** Require a committed-clean notebook: no outputs and execution_count null. Default true. */
   clean?: boolean;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function isSource(value: unknown): boolean {
@@ -28,18 +25,18 @@ function isSource(value: unknown): boolean {
 export function validateNotebook(nb: unknown, options: ValidateOptions = {}): string[] {
   const clean = options.clean ?? true;
   const problems: string[] = [];
-  if (!isObject(nb)) return ["the notebook is not a JSON object"];
+  if (!isRecord(nb)) return ["the notebook is not a JSON object"];
   if (nb.nbformat !== 4 || nb.nbformat_minor !== 5) {
     problems.push(`nbformat must be 4.5 (got ${String(nb.nbformat)}.${String(nb.nbformat_minor)})`);
   }
-  const metadata = isObject(nb.metadata) ? nb.metadata : {};
-  const kernelspec = isObject(metadata.kernelspec) ? metadata.kernelspec : undefined;
+  const metadata = isRecord(nb.metadata) ? nb.metadata : {};
+  const kernelspec = isRecord(metadata.kernelspec) ? metadata.kernelspec : undefined;
   if (!kernelspec || kernelspec.name !== "tslab" || typeof kernelspec.display_name !== "string") {
     problems.push(`metadata.kernelspec must be {"name": "tslab", "display_name": …} (got ${JSON.stringify(kernelspec)})`);
   } else if (kernelspec.language !== undefined && kernelspec.language !== "typescript") {
     problems.push(`metadata.kernelspec.language must be "typescript" (got ${JSON.stringify(kernelspec.language)})`);
   }
-  const languageInfo = isObject(metadata.language_info) ? metadata.language_info : undefined;
+  const languageInfo = isRecord(metadata.language_info) ? metadata.language_info : undefined;
   if (!languageInfo || languageInfo.name !== "typescript") {
     problems.push(`metadata.language_info.name must be "typescript" (got ${JSON.stringify(languageInfo?.name)})`);
   }
@@ -49,7 +46,7 @@ export function validateNotebook(nb: unknown, options: ValidateOptions = {}): st
   const parameterCells: number[] = [];
   nb.cells.forEach((cell: unknown, index: number) => {
     const at = `cell ${index}`;
-    if (!isObject(cell)) {
+    if (!isRecord(cell)) {
       problems.push(`${at} is not an object`);
       return;
     }
@@ -64,8 +61,8 @@ export function validateNotebook(nb: unknown, options: ValidateOptions = {}): st
       problems.push(`${at} has cell_type ${JSON.stringify(cell.cell_type)}; allowed: code, markdown, raw`);
     }
     if (!isSource(cell.source)) problems.push(`${at} needs a source string or list of strings`);
-    if (!isObject(cell.metadata)) problems.push(`${at} needs a metadata object`);
-    const tags = isObject(cell.metadata) ? cell.metadata.tags : undefined;
+    if (!isRecord(cell.metadata)) problems.push(`${at} needs a metadata object`);
+    const tags = isRecord(cell.metadata) ? cell.metadata.tags : undefined;
     if (Array.isArray(tags) && tags.includes(PARAMETERS_TAG)) parameterCells.push(index);
     if (cell.cell_type === "code") {
       if (!Array.isArray(cell.outputs)) problems.push(`${at} (code) needs an outputs array`);
@@ -85,9 +82,9 @@ export function validateNotebook(nb: unknown, options: ValidateOptions = {}): st
     const source = Array.isArray(cell.source) ? cell.source.join("") : String(cell.source);
     const declared = new Set(parseParametersCell(source).map((d) => d.name));
     if (declared.size === 0) problems.push(`the "${PARAMETERS_TAG}" cell declares no variables`);
-    const fitlab = isObject(metadata.fitlab) ? metadata.fitlab : {};
+    const fitlab = isRecord(metadata.fitlab) ? metadata.fitlab : {};
     if (fitlab.quick !== undefined) {
-      if (!isObject(fitlab.quick)) problems.push(`metadata.fitlab.quick must be an object of parameter overrides`);
+      if (!isRecord(fitlab.quick)) problems.push(`metadata.fitlab.quick must be an object of parameter overrides`);
       else {
         for (const name of Object.keys(fitlab.quick)) {
           if (!declared.has(name)) problems.push(`metadata.fitlab.quick sets "${name}", which the parameters cell does not declare`);

@@ -4,7 +4,8 @@
  */
 import { spawn } from "child_process";
 import * as path from "path";
-import { PYTHON, jupyterCommand, projectRoot } from "./prerequisites";
+import { projectRoot } from "../../lib/project";
+import { PYTHON, jupyterCommand } from "../../scripts/browser/prerequisites";
 
 export interface ProcessResult {
   code: number | null;

@@ -8,7 +8,7 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { build } from "esbuild";
-import { launchBrowser, type Browser } from "./browser";
+import { launchBrowser, type Browser } from "../../scripts/browser/chromium";
 import type { CellState, PageCell, RenderOptions } from "./jupyterlab/page";
 import { codeCells, type Notebook } from "../../scripts/jupyter/notebook";
 

@@ -2,11 +2,8 @@
  * Reading an executed notebook the way the real-client tests judge it: which cells are figure
  * cells, their Plotly outputs, error outputs, and the runs listed by summary outputs.
  */
+import { PLOTLY_MIME, SUMMARY_MIME } from "../../lib/mime";
 import { CodeCell, MimeBundle, Notebook, Output, codeCells } from "../../scripts/jupyter/notebook";
-import { PLOTLY_MIME } from "../../scripts/jupyter/report";
-import { SUMMARY_MIME } from "../../scripts/jupyter/summary";
-
-export { PLOTLY_MIME, SUMMARY_MIME };
 
 /**
  * A figure cell is a code cell whose source calls `show(` (lib/display's show): each must leave a

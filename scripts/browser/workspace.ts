@@ -18,11 +18,11 @@
 import { promises as fs, readdirSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { resolveParameters } from "../../scripts/jupyter/execute";
-import { jupyterEnv, registerKernel } from "../../scripts/jupyter/kernelspec";
-import { readNotebook, writeNotebookAtomic } from "../../scripts/jupyter/notebook";
-import { ParameterValue, injectParameters } from "../../scripts/jupyter/parameters";
-import { projectRoot } from "./prerequisites";
+import { projectRoot } from "../../lib/project";
+import { resolveParameters } from "../jupyter/execute";
+import { jupyterEnv, registerKernel } from "../jupyter/kernelspec";
+import { readNotebook, writeNotebookAtomic } from "../jupyter/notebook";
+import { ParameterValue, injectParameters } from "../jupyter/parameters";
 
 /** The backend every execution of a test uses (Jupyter's kernel and the runner's alike). */
 export const TEST_BACKEND = process.env.FITLAB_BACKEND ?? "wasm";

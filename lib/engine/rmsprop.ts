@@ -86,7 +86,31 @@ function rmspropLoop(out: Float32Array, w: Float32Array, g: Float32Array, ms: Fl
   }
 }
 
-class JsRmsprop implements WeightUpdater {
+/** rmspropLoop with g = fround(a[from + k] + b[from + k]): two parts of a gradient summed as float32 while updating. */
+function rmspropSumLoop(out: Float32Array, w: Float32Array, a: Float32Array, b: Float32Array, from: number, ms: Float32Array, lr: number, rho: number, epsilon: number): void {
+  const decay = 1 - rho;
+  const n = out.length;
+  for (let k = 0; k < n; k++) {
+    const gk = Math.fround(a[from + k] + b[from + k]);
+    const m = rho * ms[k] + decay * gk * gk;
+    ms[k] = m;
+    out[k] = w[k] - (lr * gk) / Math.sqrt(m + epsilon);
+  }
+}
+
+/**
+ * An updater that takes the gradient as the sum of two flat parts (all variables' values
+ * concatenated in order), e.g. from two workers, without making tensors of it.
+ */
+export interface SumUpdater extends WeightUpdater {
+  applySum(variables: tf.Variable[], a: Float32Array, b: Float32Array): void;
+}
+
+export function canApplySum(u: WeightUpdater): u is SumUpdater {
+  return typeof (u as Partial<SumUpdater>).applySum === "function";
+}
+
+class JsRmsprop implements SumUpdater {
   private readonly meanSquares = new Map<number, Float32Array>();
   constructor(private readonly s: RmspropSettings) {}
 
@@ -98,6 +122,19 @@ class JsRmsprop implements WeightUpdater {
       const meanSquare = ms;
       replaceValues(v, (out, w) => rmspropLoop(out, w, readView(grads[i]), meanSquare, learningRate, rho, epsilon), readView);
     });
+  }
+
+  applySum(variables: tf.Variable[], a: Float32Array, b: Float32Array): void {
+    const { learningRate, rho, epsilon } = this.s;
+    let from = 0;
+    for (const v of variables) {
+      let ms = this.meanSquares.get(v.id);
+      if (!ms) this.meanSquares.set(v.id, (ms = new Float32Array(v.size)));
+      const meanSquare = ms;
+      const start = from;
+      replaceValues(v, (out, w) => rmspropSumLoop(out, w, a, b, start, meanSquare, learningRate, rho, epsilon), readView);
+      from += v.size;
+    }
   }
 
   dispose(): void {

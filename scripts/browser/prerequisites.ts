@@ -1,25 +1,15 @@
 /**
- * The programs the real-client tests drive (Jupyter's executor, the classic Notebook server,
- * Chromium, Python's nbformat) and the built library the notebooks import. A missing one FAILS the
- * test with what to install: a silently skipped test would count as a pass in CI.
+ * The programs the real clients need (Jupyter's executor, the classic Notebook server, Chromium,
+ * Python's nbformat) and the built library the notebooks import. A missing one FAILS the test or
+ * the script with what to install: a silently skipped test would count as a pass in CI.
  *
- * No jest here: scripts/screenshot.ts uses the same checks.
+ * No jest here: scripts/screenshot.ts and the real-client tests use the same checks.
  */
 import { spawnSync } from "child_process";
 import { accessSync, constants, existsSync } from "fs";
 import * as path from "path";
-import { CHROMIUM as chromiumPath } from "../../scripts/jupyter/chromium";
-
-/** The project root (this file is test/helpers/ in the sources, dist/test/helpers/ when compiled). */
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "lib"))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no fitlab project (package.json beside lib/) above ${__dirname}`);
-    dir = parent;
-  }
-}
+import { projectRoot } from "../../lib/project";
+import { CHROMIUM as chromiumPath } from "../jupyter/chromium";
 
 /**
  * The Python that runs Jupyter. Debian's jupyter packages live in /usr/bin/python3; a pyenv or venv

@@ -7,7 +7,7 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { chromium, type BrowserContext, type Request } from "playwright-core";
-import { CHROMIUM_ARGS } from "../../scripts/jupyter/chromium";
+import { CHROMIUM_ARGS } from "../jupyter/chromium";
 import { CHROMIUM } from "./prerequisites";
 
 export { CHROMIUM_ARGS };

@@ -4,10 +4,10 @@
  * The page's own `Jupyter` object is only read (state and outputs), never used to run or save.
  */
 import type { Page } from "playwright-core";
+import { PLOTLY_MIME } from "../../lib/mime";
 
-/** Code cells calling show( are figure cells (same rule as outputs.ts's isFigureCell). */
+/** Code cells calling show( are figure cells (same rule as test/helpers/outputs.ts's isFigureCell). */
 const FIGURE_CELL = String.raw`(^|[^\w$])show\s*\(`;
-const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 /* The page's globals, typed just enough for the evaluate callbacks (they run in the browser). */
 interface PageCell {

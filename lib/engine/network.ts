@@ -203,3 +203,52 @@ export function penaltyValue(layers: DenseParams[]): number {
     return p ? p.dataSync()[0] : 0;
   });
 }
+
+export interface PartGradients {
+  /** d(weight · mean cross-entropy + penaltyWeight · penalty)/dW per variable, in `variablesOf` order. */
+  grads: tf.Tensor[];
+  /** Σ over this part's rows of the cross-entropy. */
+  crossentropySum: number;
+  correct: number;
+  /** The penalty at the current weights (0 without regularization). */
+  penalty: number;
+}
+
+/**
+ * The gradients of one part of a batch, not applied (data-parallel training): the part's mean
+ * cross-entropy weighted by `weight` (its share of the batch's rows) plus `penaltyWeight` times the
+ * L1/L2 penalty, so that the parts' gradients summed equal the whole batch's. Dispose `grads`.
+ */
+export function partGradients(
+  layers: DenseParams[],
+  input: InputBatch,
+  labels: LabelBatch,
+  loss: Loss,
+  nextSeed: () => number,
+  weight: number,
+  penaltyWeight: number,
+): PartGradients {
+  const classes = layers[layers.length - 1].kernel.shape[1];
+  let logits: tf.Tensor2D | undefined;
+  let ce: tf.Scalar | undefined;
+  let pen: tf.Scalar | undefined;
+  const variables = variablesOf(layers);
+  const { value, grads } = tf.variableGrads(() => {
+    const z = forwardLogits(layers, input, { training: true, nextSeed });
+    const plain = crossEntropy(z, labels.target, loss);
+    const extra = penalty(layers);
+    logits = tf.keep(z);
+    ce = tf.keep(plain);
+    if (extra) pen = tf.keep(extra);
+    const weighted = tf.mul(plain, weight) as tf.Scalar;
+    return extra ? (tf.add(weighted, tf.mul(extra, penaltyWeight)) as tf.Scalar) : weighted;
+  }, variables);
+  const result: PartGradients = {
+    grads: variables.map((v) => grads[v.name]),
+    crossentropySum: ce!.dataSync()[0] * input.rows,
+    correct: countCorrect(logits!.dataSync() as Float32Array, labels.values, loss, classes),
+    penalty: pen ? pen.dataSync()[0] : 0,
+  };
+  tf.dispose([value, logits!, ce!, ...(pen ? [pen] : [])]);
+  return result;
+}

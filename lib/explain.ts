@@ -1,0 +1,329 @@
+/**
+ * Commentary computed from the numbers: the line a notebook prints under a figure, so what it says
+ * follows the runs the reader actually trained (other seeds, other hyperparameters). Pure functions
+ * of plain histories: no I/O, no tensors. Every sentence states only what the numbers show; for a
+ * group of seeds it says that the figures are means, and how many seeds agree.
+ */
+import { diagnose, type DiagnoseOptions } from "./diagnose";
+import { isSeedGroup } from "./seeds";
+import type { Diagnosis, History, RunLike, Verdict } from "./types";
+
+export interface ExplainOptions {
+  /** Thresholds passed to `diagnose` (not `baseline`: use `compare`). */
+  diagnose?: Omit<DiagnoseOptions, "baseline">;
+}
+
+/**
+ * One or two sentences on one run: best epoch, minimum validation cross-entropy, where the curve
+ * ends and how far above its minimum, the final gap, and the verdict with its severity. For a
+ * SeedGroup, the numbers are the mean curve's and a second sentence counts the seeds' verdicts.
+ *
+ * e.g. "original: validation loss lowest at epoch 5 (0.291), ends near 0.594 at epoch 20 (+103%);
+ * training loss ends at 0.017 (final gap 0.577): overfits strongly."
+ */
+export function explain(run: RunLike, options: ExplainOptions = {}): string {
+  const r = checkRun(run, "explain");
+  const o = thresholds(options, "explain");
+  const d = diagnose(r.history, o);
+  const parts = [`${r.name}${meanNote(r)}: ${curveSentence(r.history, d)}: ${d.label}.`];
+  if (isSeedGroup(r)) parts.push(agreement(r, o));
+  return parts.join(" ");
+}
+
+/**
+ * How `run` compares with `baseline` (e.g. L2 against the original): best epochs and minima, the
+ * rise after the minimum of each and how many times less (or more) `run` overfits, where each ends.
+ * When both are SeedGroups, the seeds they share are paired: "l2 ends below original in 3 of 3 seeds".
+ *
+ * e.g. "l2 vs original: lowest validation cross-entropy 0.289 at epoch 5 vs 0.291 at epoch 5;
+ * l2 rises 26% after its minimum where original rises 103%: overfits about 4× less. It ends near
+ * 0.358 vs 0.594."
+ */
+export function compare(run: RunLike, baseline: RunLike, options: ExplainOptions = {}): string {
+  const r = checkRun(run, "compare");
+  const b = checkRun(baseline, "compare: baseline");
+  const o = thresholds(options, "compare");
+  const d = diagnose(r.history, { ...o, baseline: b });
+  const bd = diagnose(b.history, o);
+  const what = d.curve === "val_crossentropy" || bd.curve === "val_crossentropy" ? "validation cross-entropy" : "validation loss";
+  const both = !(isSeedGroup(r) && isSeedGroup(b))
+    ? ""
+    : r.seedRuns.length === b.seedRuns.length
+      ? ` (means of ${seeds(r.seedRuns.length)} each)`
+      : ` (means of ${seeds(r.seedRuns.length)} and ${seeds(b.seedRuns.length)})`;
+  if (d.verdict === "diverged" || bd.verdict === "diverged") {
+    const which = d.verdict === "diverged" ? r.name : b.name;
+    return `${r.name} vs ${b.name}${both}: ${which} diverged (${(d.verdict === "diverged" ? d : bd).reason}), so the curves cannot be compared.`;
+  }
+  const rel = d.relative!;
+  const parts = [
+    `${r.name} vs ${b.name}${both}: lowest ${what} ${fmt(d.minValLoss)} at epoch ${d.bestEpoch} vs ${fmt(bd.minValLoss)} at epoch ${bd.bestEpoch}; ` +
+      `${r.name} ${rel.text}. Trend levels at the last epoch: ${fmt(d.endValLoss)} vs ${fmt(bd.endValLoss)}.`,
+  ];
+  const pairs = pairSeeds(r, b);
+  if (pairs.length > 0) {
+    let below = 0;
+    let lessRise = 0;
+    for (const [x, y] of pairs) {
+      const dx = diagnose(x.history, o);
+      const dy = diagnose(y.history, o);
+      if (dx.endValLoss < dy.endValLoss) below++;
+      if (dx.rise < dy.rise) lessRise++;
+    }
+    parts.push(
+      `Paired by seed: ${r.name} ends below ${b.name} in ${countText(below, pairs.length)} seeds and rises less after its minimum in ${countText(lessRise, pairs.length)}.`,
+    );
+  }
+  return parts.join(" ");
+}
+
+/**
+ * Validation accuracy of `run` against `baseline` (e.g. the same model trained longer): the best
+ * epoch's accuracy of each (mean curves for groups) and the difference in points.
+ *
+ * e.g. "small, longer vs small (means of 3 seeds): best validation accuracy 92.9% (epoch 35) vs
+ * 92.7% (epoch 18): 0.2 points more."
+ */
+export function compareAccuracy(run: RunLike, baseline: RunLike): string {
+  const r = checkRun(run, "compareAccuracy");
+  const b = checkRun(baseline, "compareAccuracy: baseline");
+  const best = (x: RunLike): { acc: number; epoch: number } => {
+    const acc = x.history.history.val_accuracy;
+    if (!acc) throw new Error(`compareAccuracy: run "${x.name}" has no val_accuracy; train with validationSplit > 0.`);
+    let i = -1;
+    acc.forEach((v, k) => {
+      if (Number.isFinite(v) && (i < 0 || v > acc[i])) i = k;
+    });
+    return { acc: i < 0 ? NaN : acc[i], epoch: i + 1 };
+  };
+  const x = best(r);
+  const y = best(b);
+  const both = isSeedGroup(r) && isSeedGroup(b) ? ` (means of ${r.seedRuns.length} and ${b.seedRuns.length} seeds)` : "";
+  const points = (x.acc - y.acc) * 100;
+  const diff = Math.abs(points) < 0.05 ? "no difference" : `${Math.abs(points).toFixed(1)} points ${points > 0 ? "more" : "less"}`;
+  return `${r.name} vs ${b.name}${both}: best validation accuracy ${pct1(x.acc)} (epoch ${x.epoch}) vs ${pct1(y.acc)} (epoch ${y.epoch}): ${diff}.`;
+}
+
+/**
+ * The runs of two SeedGroups that share a seed, paired: [run's, baseline's, seed]. Empty when either
+ * is a single run or they share no seed.
+ */
+export function pairSeeds(run: RunLike, baseline: RunLike): [RunLike, RunLike, number][] {
+  if (!isSeedGroup(run) || !isSeedGroup(baseline)) return [];
+  const pairs: [RunLike, RunLike, number][] = [];
+  run.seeds.forEach((seed, i) => {
+    const j = baseline.seeds.indexOf(seed);
+    if (j >= 0) pairs.push([run.seedRuns[i], baseline.seedRuns[j], seed]);
+  });
+  return pairs;
+}
+
+/**
+ * Why validation loss can be lower than training loss early on, with this run's numbers: Keras's
+ * training loss is the mean over the epoch's batches, taken while the weights still improve, and
+ * validation is measured once at the epoch's end; with dropout (`dropout: true`), training also runs
+ * on a thinned network while validation uses all of it. Returns null when training loss is never above
+ * validation loss.
+ *
+ * e.g. "Training loss is above validation loss in epochs 1–2 (epoch 1: 0.538 vs 0.406): training loss is
+ * averaged over the epoch while the model improves, validation loss is measured at the epoch's end."
+ */
+export function trainingAboveValidation(run: RunLike, options: { dropout?: boolean } = {}): string | null {
+  const r = checkRun(run, "trainingAboveValidation");
+  const { train, val, what } = plainPair(r.history);
+  const epochs: number[] = [];
+  train.forEach((t, i) => {
+    if (Number.isFinite(t) && Number.isFinite(val[i]) && t > val[i]) epochs.push(i + 1);
+  });
+  if (epochs.length === 0) return null;
+  const first = epochs[0] - 1;
+  const why =
+    `training ${what} is averaged over the epoch while the model improves, validation ${what} is measured at the epoch's end` +
+    (options.dropout ? ", and dropout is active only in training (validation uses the whole network)" : "");
+  return `${meanPrefix(r)}Training ${what} is above validation ${what} in ${epochList(epochs)} (epoch ${first + 1}: ${fmt(train[first])} vs ${fmt(val[first])}): ${why}.`;
+}
+
+/**
+ * Validation loss against validation accuracy after the minimum: loss punishes confident mistakes,
+ * accuracy only counts them, so the loss can grow several times while accuracy barely moves.
+ *
+ * e.g. "From epoch 3 to epoch 20, validation loss ×2.9 (0.276 → 0.801) while validation accuracy moved
+ * 0.8 points (88.1% → 87.3%)."
+ */
+export function lossVsAccuracy(run: RunLike): string {
+  const r = checkRun(run, "lossVsAccuracy");
+  const { val, what } = plainPair(r.history);
+  const acc = r.history.history.val_accuracy;
+  if (!acc) throw new Error(`lossVsAccuracy: run "${r.name}" has no val_accuracy; train with validationSplit > 0.`);
+  const d = diagnose(r.history);
+  if (!Number.isFinite(d.bestEpoch)) return `${r.name}: no finite validation ${what}.`;
+  const b = d.bestEpoch - 1;
+  const last = lastFinite(val, acc);
+  if (last <= b) return `${meanPrefix(r)}Validation ${what} is lowest at the last epoch (${d.bestEpoch}, ${fmt(val[b])}; validation accuracy ${pct1(acc[b])}): it has not risen.`;
+  const ratio = val[last] / val[b];
+  const points = (acc[last] - acc[b]) * 100;
+  return (
+    `${meanPrefix(r)}From epoch ${b + 1} to epoch ${last + 1}, validation ${what} ×${ratio.toFixed(1)} (${fmt(val[b])} → ${fmt(val[last])}) ` +
+    `while validation accuracy moved ${Math.abs(points).toFixed(1)} points (${pct1(acc[b])} → ${pct1(acc[last])}).`
+  );
+}
+
+/**
+ * How the generalization gap (validation − training cross-entropy) moves after the best epoch:
+ * in how many epochs it widens, and where it narrows.
+ *
+ * e.g. "After its best epoch (5) the gap widens in 11 of 15 epochs and narrows at epochs 14, 16, 18 and 20;
+ * it grows from 0.124 to 0.577."
+ */
+export function gapAfterBest(run: RunLike): string {
+  const r = checkRun(run, "gapAfterBest");
+  const { train, val } = plainPair(r.history);
+  const d = diagnose(r.history);
+  const b = d.bestEpoch - 1;
+  if (!Number.isFinite(d.bestEpoch)) return `${r.name}: no finite validation values.`;
+  const last = lastFinite(train, val);
+  if (b >= last) return `${meanPrefix(r)}The best epoch (${d.bestEpoch}) is the last one: no epochs after it.`;
+  const gap = (i: number): number => val[i] - train[i];
+  const narrows: number[] = [];
+  for (let i = b + 1; i <= last; i++) if (gap(i) < gap(i - 1)) narrows.push(i + 1);
+  const steps = last - b;
+  const widens = steps - narrows.length;
+  const narrowText = narrows.length === 0 ? "never narrows" : `narrows at ${epochList(narrows, "epoch")}`;
+  return `${meanPrefix(r)}After its best epoch (${d.bestEpoch}) the gap widens in ${countText(widens, steps)} epochs and ${narrowText}; it goes from ${fmt(gap(b))} to ${fmt(gap(last))}.`;
+}
+
+/**
+ * The epochs where training loss jumps back up to at least `factor` times its lowest value so far
+ * (default 3), e.g. the 512×2 IMDB model's: rmsprop's steps on a model that already fits its training
+ * data almost perfectly overshoot now and then. Null when it never does.
+ *
+ * e.g. "Training loss jumps back up at epochs 10 (0.093), 12 (0.087) and 15 (0.095), after reaching 0.013
+ * at epoch 9."
+ */
+export function trainingSetbacks(run: RunLike, options: { factor?: number } = {}): string | null {
+  const r = checkRun(run, "trainingSetbacks");
+  const factor = options.factor ?? 3;
+  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`trainingSetbacks: options.factor = ${String(options.factor)}; it must be a number > 1 (default 3).`);
+  const { train, what } = plainPair(r.history);
+  let low = Infinity;
+  let lowEpoch = 0;
+  const jumps: [number, number, number, number][] = [];
+  train.forEach((v, i) => {
+    if (!Number.isFinite(v)) return;
+    if (i > 0 && v >= factor * low && v > train[i - 1]) jumps.push([i + 1, v, low, lowEpoch]);
+    if (v < low) {
+      low = v;
+      lowEpoch = i + 1;
+    }
+  });
+  if (jumps.length === 0) return null;
+  const list = jumps.map(([e, v]) => `${e} (${fmt(v)})`);
+  const epochs = list.length === 1 ? `epoch ${list[0]}` : `epochs ${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
+  const [, , firstLow, firstLowEpoch] = jumps[0];
+  return `${meanPrefix(r)}Training ${what} jumps back up at ${epochs}, after reaching ${fmt(firstLow)} at epoch ${firstLowEpoch}.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function checkRun(run: RunLike, where: string): RunLike {
+  if (run === null || typeof run !== "object" || typeof run.name !== "string" || run.history === null || typeof run.history !== "object") {
+    throw new Error(`${where}: expected a run ({ name, history }, what train() or trainSeeds() returns), got ${run === null ? "null" : typeof run}.`);
+  }
+  return run;
+}
+
+function thresholds(options: ExplainOptions, where: string): Omit<DiagnoseOptions, "baseline"> {
+  if (options === null || typeof options !== "object") throw new Error(`${where}: options must be an object, got ${options === null ? "null" : typeof options}.`);
+  const known = ["diagnose"];
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw new Error(`${where}: unknown option "${key}"; allowed: ${known.join(", ")}.`);
+  const o = options.diagnose ?? {};
+  if ("baseline" in o) throw new Error(`${where}: options.diagnose.baseline is not used here; call compare(run, baseline).`);
+  return o;
+}
+
+/** The plain cross-entropy pair when recorded (no penalty), else loss. */
+function plainPair(h: History): { train: number[]; val: number[]; what: string } {
+  const hh = h.history;
+  if (hh.crossentropy && hh.val_crossentropy) return { train: hh.crossentropy, val: hh.val_crossentropy, what: "cross-entropy" };
+  if (!hh.val_loss) throw new Error("the run has no validation loss; train with validationSplit > 0.");
+  return { train: hh.loss, val: hh.val_loss, what: "loss" };
+}
+
+function curveSentence(h: History, d: Diagnosis): string {
+  if (d.verdict === "diverged") return d.reason[0].toLowerCase() + d.reason.slice(1).replace(/[.]$/, "");
+  const { train, val, what } = plainPair(h);
+  const n = h.epoch.length;
+  const valWhat = d.curve === "val_crossentropy" ? "validation cross-entropy (no penalty)" : "validation loss";
+  const k = d.trendEpochs;
+  const trend = d.rise < 0.005 ? `its trend over the last ${k} epochs ends at the minimum` : `its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above the minimum`;
+  const penalty = d.penaltyShare !== undefined && d.penaltyShare >= 0.05 ? `; the L1/L2 penalty is ${Math.round(d.penaltyShare * 100)}% of the training loss` : "";
+  return (
+    `${valWhat} lowest at epoch ${d.bestEpoch} (${fmt(d.minValLoss)}), ${fmt(val[n - 1])} at epoch ${n}, and ${trend}; ` +
+    `training ${what} ends at ${fmt(train[n - 1])} (final gap ${fmt(d.finalGap)})${penalty}`
+  );
+}
+
+function seeds(n: number): string {
+  return n === 1 ? "1 seed" : `${n} seeds`;
+}
+
+function meanNote(run: RunLike): string {
+  return isSeedGroup(run) ? ` (mean of ${seeds(run.seedRuns.length)})` : "";
+}
+
+function meanPrefix(run: RunLike): string {
+  return isSeedGroup(run) ? `${run.name}${meanNote(run)}: ` : "";
+}
+
+const VERB: Record<Verdict, string> = { overfitting: "overfit", underfitting: "underfit", "good fit": "fit well", diverged: "diverged" };
+const VERB_ONE: Record<Verdict, string> = { overfitting: "overfits", underfitting: "underfits", "good fit": "fits well", diverged: "diverged" };
+
+/** "All 3 seeds overfit strongly." / "All 3 seeds overfit (2 strongly, 1 mildly)." / "2 of 3 seeds overfit, 1 fits well." */
+function agreement(group: RunLike & { seedRuns: RunLike[] }, o: Omit<DiagnoseOptions, "baseline">): string {
+  const ds = group.seedRuns.map((s) => diagnose(s.history, o));
+  const n = ds.length;
+  const byVerdict = new Map<Verdict, Diagnosis[]>();
+  for (const d of ds) byVerdict.set(d.verdict, [...(byVerdict.get(d.verdict) ?? []), d]);
+  const detail = (list: Diagnosis[]): string => {
+    const sev = new Map<string, number>();
+    for (const d of list) {
+      const key = [d.severity ? `${d.severity}ly` : "", d.cause ?? ""].filter(Boolean).join(", ");
+      if (key) sev.set(key, (sev.get(key) ?? 0) + 1);
+    }
+    if (sev.size === 0) return "";
+    if (sev.size === 1) {
+      const [key] = [...sev.keys()];
+      return key.includes(",") || !key.endsWith("ly") ? ` (${key})` : ` ${key}`;
+    }
+    return ` (${[...sev.entries()].map(([k, c]) => `${c} ${k}`).join("; ")})`;
+  };
+  const groups = [...byVerdict.entries()].sort((a, b) => b[1].length - a[1].length);
+  if (groups.length === 1) {
+    const [verdict, list] = groups[0];
+    if (n === 1) return `Its one seed ${VERB_ONE[verdict]}${detail(list)}.`;
+    return `${n === 2 ? "Both seeds" : `All ${n} seeds`} ${VERB[verdict]}${detail(list)}.`;
+  }
+  return `Seeds disagree: ${groups.map(([verdict, list]) => `${list.length} of ${n} ${VERB[verdict]}${detail(list)}`).join(", ")}.`;
+}
+
+function countText(k: number, n: number): string {
+  return k === n ? `all ${n}` : `${k} of ${n}`;
+}
+
+/** "epoch 1", "epochs 1–2", "epochs 1, 3 and 5". */
+function epochList(epochs: number[], word = "epochs"): string {
+  const single = word === "epochs" ? "epoch" : word;
+  const plural = single + "s";
+  if (epochs.length === 1) return `${single} ${epochs[0]}`;
+  const contiguous = epochs.every((e, i) => i === 0 || e === epochs[i - 1] + 1);
+  if (contiguous) return `${plural} ${epochs[0]}–${epochs[epochs.length - 1]}`;
+  return `${plural} ${epochs.slice(0, -1).join(", ")} and ${epochs[epochs.length - 1]}`;
+}
+
+function lastFinite(a: number[], b: number[]): number {
+  for (let i = a.length - 1; i >= 0; i--) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) return i;
+  return 0;
+}
+
+const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(1) : Math.abs(x) < 0.001 && x !== 0 ? x.toPrecision(2) : x.toFixed(3));
+const pct1 = (x: number): string => `${(x * 100).toFixed(1)}%`;

@@ -1,0 +1,127 @@
+/**
+ * `train`'s side of the run cache: the key of a run (everything that determines its numbers), a
+ * stored run turned back into a model with its history, and a finished run stored. Only seeded
+ * runs of a spec are cached (see TrainOptions.cache).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { buildModel, optimizerSettings, type ModelSpec } from "../models";
+import { projectVersion } from "../project";
+import { fingerprint, readRun, runKey, writeRun, type CachedRun } from "../runCache";
+import type { EpochCallback, Features, History } from "../types";
+import { copyHistory } from "./loop";
+import type { RunOptions } from "./options";
+
+/**
+ * Part of every cache key. Bump it whenever training changes what a run computes (its numbers), so
+ * stored runs from the older trainer are retrained instead of served.
+ */
+export const TRAINER_FORMAT = 1;
+
+/** A spec with every default written out, so `{}` and `{ learningRate: 0.001 }` share a cache key. */
+export function normalizedSpec(spec: ModelSpec, inputDim: number): ModelSpec {
+  return {
+    name: spec.name,
+    inputDim,
+    hidden: spec.hidden.map((l) => ({ units: l.units, activation: l.activation ?? "relu", l1: l.l1 ?? 0, l2: l.l2 ?? 0, dropout: l.dropout ?? 0 })),
+    output: { ...spec.output },
+    loss: spec.loss,
+    optimizer: optimizerSettings(spec),
+  };
+}
+
+/** Where and under which key a run is cached. */
+export interface CacheSlot {
+  key: string;
+  dir?: string;
+}
+
+/** The slot of a run with these inputs. */
+export function cacheSlot(spec: ModelSpec, options: RunOptions, features: Features, labels: Float32Array, backend: string, dir: string | undefined): CacheSlot {
+  const key = runKey({
+    spec: normalizedSpec(spec, features.cols),
+    options: { ...options, earlyStopping: options.earlyStopping ?? null },
+    data: fingerprint(features, labels),
+    backend,
+    version: projectVersion(),
+    trainer: TRAINER_FORMAT,
+  });
+  return { key, dir };
+}
+
+/** A finished run's parts as the cache and the pool pass them around: plain data, no tensors. */
+export interface TrainedRun {
+  history: History;
+  /** The trained weights in `model.getWeights()` order. */
+  weights: { shape: number[]; values: Float32Array }[];
+  stopReason?: string;
+  warnings: string[];
+  /** Seconds of training (0 for a run read from the cache). */
+  seconds: number;
+}
+
+/** A model of `spec` holding `weights`, or undefined when their shapes do not fit the spec. */
+export function modelWithWeights(spec: ModelSpec, inputDim: number, seed: number, weights: TrainedRun["weights"]): tf.Sequential | undefined {
+  const model = buildModel(spec, inputDim, { seed });
+  const current = model.getWeights();
+  const fits = weights.length === current.length && weights.every((w, i) => w.shape.join() === current[i].shape.join());
+  if (!fits) {
+    model.dispose();
+    return undefined;
+  }
+  const values = weights.map((w) => tf.tensor(w.values, w.shape));
+  model.setWeights(values);
+  tf.dispose(values);
+  return model;
+}
+
+/** The stored run in `slot` as plain data, or undefined (none, or unreadable: see runCache.ts). */
+export function readCached(slot: CacheSlot): TrainedRun | undefined {
+  const cached = readRun(slot.key, { dir: slot.dir });
+  if (!cached) return undefined;
+  const meta = cached.meta;
+  return {
+    history: cached.history,
+    weights: cached.weights,
+    stopReason: typeof meta.stopReason === "string" ? meta.stopReason : undefined,
+    warnings: Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === "string") : [],
+    seconds: 0,
+  };
+}
+
+/** Calls each callback for every epoch of a stored history, in order, as training would have. */
+export async function replayEpochs(history: History, callbacks: EpochCallback[]): Promise<void> {
+  for (let epoch = 0; epoch < history.epoch.length; epoch++) {
+    for (const cb of callbacks) await cb(epoch, copyHistory(history, epoch + 1));
+  }
+}
+
+/**
+ * Stores a finished run. A finished run matters more than its cache entry: a full disk or a
+ * read-only data/ only warns.
+ */
+export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inputDim: number, options: RunOptions, backend: string, seconds: number, run: TrainedRun): void {
+  try {
+    const entry: CachedRun = {
+      key: slot.key,
+      name,
+      history: run.history,
+      weights: run.weights.map((w, i) => ({ name: `weight_${i}`, shape: w.shape.slice(), values: w.values })),
+      meta: {
+        spec: normalizedSpec(spec, inputDim) as unknown as Record<string, unknown>,
+        options: { ...options },
+        backend,
+        seconds,
+        stopReason: run.stopReason ?? null,
+        warnings: run.warnings,
+      },
+    };
+    writeRun(entry, { dir: slot.dir });
+  } catch (err) {
+    console.warn(`fitlab: ${name}: trained, but could not store it in the run cache (${(err as Error).message}); it will train again next time.`);
+  }
+}
+
+/** The weights of a model as plain data (copies), in `getWeights()` order. */
+export function weightsOf(model: tf.LayersModel): TrainedRun["weights"] {
+  return model.getWeights().map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
+}

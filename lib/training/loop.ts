@@ -1,0 +1,303 @@
+/**
+ * The epoch loop, as Keras's `fit` runs it: each epoch reshuffles the training rows, takes one
+ * optimizer step per batch, evaluates the held-out rows with dropout off, records the epoch in the
+ * history, and checks early stopping. The same code runs on the calling thread and on a pool worker,
+ * so a seed gives the same history to the last digit on either; what happens with each finished
+ * epoch (a log line, callbacks, a message to the main thread) is the caller's `hooks`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { batchMaker, BatchMaker, disposeInputBatch, InputBatch, sliceRows } from "../engine/batches";
+import { DenseParams, evaluateBatch, LabelBatch, penaltyValue, trainStep, uploadLabels } from "../engine/network";
+import { createRmsprop, WeightUpdater } from "../engine/rmsprop";
+import { optimizerSettings, type ModelSpec } from "../models";
+import { createRng, permutation, Rng } from "../random";
+import type { Features, History } from "../types";
+import type { RunOptions } from "./options";
+
+/** What a loop reports as it goes. Lines are complete sentences for a log; the caller decides where they go. */
+export interface LoopHooks {
+  /**
+   * A line for the log, in order: each epoch's Keras-style line ("epoch"), why training stopped
+   * ("stop"), a loss that exploded ("warning").
+   */
+  line(text: string, kind: "epoch" | "stop" | "warning"): void;
+  /** After each epoch (and its lines): the history so far (the loop's own object: copy to keep). */
+  epochEnd(epoch: number, history: History): void | Promise<void>;
+  /** Checked between batches: set when the run must stop now (an interrupt); the loop throws its reason. */
+  signal?: AbortSignal;
+}
+
+export interface LoopResult {
+  history: History;
+  /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
+  stopReason?: string;
+  /** Things that went wrong without stopping training, e.g. a loss that exploded. */
+  warnings: string[];
+  /** Seconds the loop ran (training and validation, on whichever thread ran it). */
+  seconds: number;
+}
+
+/** What one run trains on: the rows (the first `nTrain` train, the rest validate) and the settings. */
+export interface LoopInput {
+  name: string;
+  spec: ModelSpec;
+  features: Features;
+  labels: Float32Array;
+  options: RunOptions;
+  nTrain: number;
+  nVal: number;
+}
+
+/**
+ * Computes the gradients of a batch and applies them; the engine's `trainStep` on one thread, or a
+ * data-parallel step shared with another worker (see dataParallel.ts). Returns the batch's loss,
+ * plain cross-entropy and correct count.
+ */
+export type StepFn = (
+  layers: DenseParams[],
+  input: { maker: BatchMaker; start: number; end: number; order: Int32Array },
+  optimizer: WeightUpdater,
+  nextSeed: () => number,
+) => { loss: number; crossentropy: number; correct: number };
+
+let lastYield = Date.now();
+
+/**
+ * Lets the event loop run (timers, sockets, signals) when `everyMs` have passed since it last did.
+ * Training is synchronous work; on the kernel's thread this is what lets a notebook answer
+ * heartbeats and interrupts while a run goes on.
+ */
+async function yieldNow(everyMs = 100): Promise<void> {
+  if (Date.now() - lastYield < everyMs) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = Date.now();
+}
+
+/** The Dense layers of a Sequential as variables + settings; Dropout rates folded into the layer before. */
+export function denseParams(model: tf.Sequential, spec: ModelSpec): DenseParams[] {
+  const dense = model.layers.filter((l) => l.getClassName() === "Dense");
+  const settings = [...spec.hidden, { units: spec.output.units, activation: spec.output.activation }];
+  return dense.map((layer, i) => {
+    const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    const s = settings[i] as { activation?: DenseParams["activation"]; l1?: number; l2?: number; dropout?: number };
+    return {
+      kernel: kernel as tf.Variable<tf.Rank.R2>,
+      bias: bias as tf.Variable<tf.Rank.R1>,
+      activation: s.activation ?? "relu",
+      l1: s.l1 ?? 0,
+      l2: s.l2 ?? 0,
+      dropout: s.dropout ?? 0,
+    };
+  });
+}
+
+function emptyHistory(spec: ModelSpec, options: RunOptions, samples: number, validationSamples: number): History {
+  const regularized = spec.hidden.some((l) => (l.l1 ?? 0) > 0 || (l.l2 ?? 0) > 0);
+  const validated = validationSamples > 0;
+  return {
+    history: {
+      loss: [],
+      accuracy: [],
+      ...(validated ? { val_loss: [], val_accuracy: [] } : {}),
+      ...(regularized ? { crossentropy: [], ...(validated ? { val_crossentropy: [] } : {}) } : {}),
+    },
+    epoch: [],
+    params: { epochs: options.epochs, batchSize: options.batchSize, samples, validationSamples, steps: Math.ceil(samples / options.batchSize) },
+  };
+}
+
+/** A copy of the first `epochs` epochs of a history (callbacks get copies, never the loop's own arrays). */
+export function copyHistory(h: History, epochs = h.epoch.length): History {
+  const series = Object.fromEntries(Object.entries(h.history).map(([k, v]) => [k, (v as number[]).slice(0, epochs)]));
+  return { history: series as History["history"], epoch: h.epoch.slice(0, epochs), params: { ...h.params } };
+}
+
+const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : String(v));
+
+function epochLine(h: History, i: number, seconds: number): string {
+  const parts = [`Epoch ${i + 1}/${h.params.epochs}`, `${seconds.toFixed(2)}s`];
+  for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) {
+    const series = h.history[key];
+    if (series) parts.push(`${key}: ${fmt(series[i])}`);
+  }
+  return parts.join(" - ");
+}
+
+interface EvalChunk {
+  input: InputBatch;
+  labels: LabelBatch;
+}
+
+/** 16 MB of float32: larger dense validation sets are uploaded chunk by chunk at each evaluation. */
+const KEEP_VALIDATION_FLOATS = 12 * 1024 * 1024;
+
+/** Rows per evaluation batch: large (predict/evaluate at Keras's 32 are 6–11× slower on wide input), bounded in memory. */
+const EVAL_ROWS = 2048;
+
+/**
+ * The validation rows in evaluation-sized chunks. Uploaded once per run when they are small (the
+ * usual case: multi-hot IMDB, MNIST); dense data over KEEP_VALIDATION_FLOATS is uploaded chunk by
+ * chunk at each evaluation instead, so a dense IMDB run does not hold 400 MB on the device.
+ */
+function validationChunks(maker: BatchMaker, labels: Float32Array, spec: ModelSpec, x: Features) {
+  const upload = (start: number): EvalChunk => {
+    const end = Math.min(start + EVAL_ROWS, maker.rows);
+    return { input: maker.make(start, end), labels: uploadLabels(labels, spec.loss, spec.output.units, start, end) };
+  };
+  const free = (c: EvalChunk): void => {
+    disposeInputBatch(c.input);
+    c.labels.target.dispose();
+  };
+  const starts: number[] = [];
+  for (let start = 0; start < maker.rows; start += EVAL_ROWS) starts.push(start);
+  const keep = x.kind === "multihot" || x.rows * x.cols <= KEEP_VALIDATION_FLOATS;
+  const kept = keep ? starts.map(upload) : [];
+  return {
+    /** Calls f on every chunk in order. */
+    forEach(f: (c: EvalChunk) => void): void {
+      if (keep) return kept.forEach(f);
+      for (const start of starts) {
+        const c = upload(start);
+        try {
+          f(c);
+        } finally {
+          free(c);
+        }
+      }
+    },
+    dispose(): void {
+      kept.forEach(free);
+    },
+  };
+}
+
+/** How far above its first batch's value the training loss may rise before the run is said to have exploded. */
+export const EXPLODED_FACTOR = 1e3;
+
+/** One optimizer step on one batch with the whole batch on this thread (the engine's trainStep). */
+export function localStep(labels: Float32Array, spec: ModelSpec): StepFn {
+  return (layers, { maker, start, end, order }, optimizer, nextSeed) => {
+    const input = maker.make(start, end, order);
+    const target = uploadLabels(labels, spec.loss, spec.output.units, start, end, order);
+    try {
+      return trainStep(layers, input, target, spec.loss, optimizer, nextSeed);
+    } finally {
+      disposeInputBatch(input);
+      target.target.dispose();
+    }
+  };
+}
+
+/**
+ * Trains `layers` (the model's own variables, updated in place) for `options.epochs` epochs or until
+ * early stopping, a non-finite loss or `hooks.signal` stops it. Keras semantics: rmsprop with the
+ * spec's settings; the training rows reshuffled every epoch from the seed; `loss`/`accuracy` the
+ * sample-weighted means over the epoch's batches (with the L1/L2 penalty in `loss`); validation at
+ * each epoch's end with dropout off, `val_loss` with the penalty; a NaN or infinite loss stops
+ * training (TerminateOnNaN).
+ */
+export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: LoopHooks, step: StepFn = localStep(run.labels, run.spec)): Promise<LoopResult> {
+  const { name, spec, features, labels, options: opts, nTrain, nVal } = run;
+  const loopStarted = Date.now();
+  const optimizer = createRmsprop(optimizerSettings(spec));
+  // A separate stream from the weights' (buildModel seeds its own): shuffles and dropout seeds.
+  const rng: Rng = createRng((opts.seed ^ 0x5f3759df) >>> 0);
+  const nextSeed = (): number => rng.nextUint32();
+
+  const trainMaker = batchMaker(sliceRows(features, 0, nTrain), opts.denseInput);
+  const valFeatures = sliceRows(features, nTrain, features.rows);
+  const valChunks = validationChunks(batchMaker(valFeatures, opts.denseInput), labels.subarray(nTrain), spec, valFeatures);
+  const history = emptyHistory(spec, opts, nTrain, nVal);
+  const h = history.history;
+  const warnings: string[] = [];
+  let stopReason: string | undefined;
+  let best = { value: Infinity, epoch: -1, weights: undefined as tf.Tensor[] | undefined };
+  let wait = 0;
+  let firstLoss: number | undefined;
+  const checkSignal = (): void => {
+    if (hooks.signal?.aborted) throw hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error(String(hooks.signal.reason));
+  };
+
+  try {
+    for (let epoch = 0; epoch < opts.epochs && !stopReason; epoch++) {
+      const epochStart = Date.now();
+      const order = permutation(nTrain, rng);
+      let lossSum = 0;
+      let ceSum = 0;
+      let correct = 0;
+      let seen = 0;
+      const steps = Math.ceil(nTrain / opts.batchSize);
+      for (let s = 0; s < steps; s++) {
+        await yieldNow();
+        checkSignal();
+        const start = s * opts.batchSize;
+        const end = Math.min(start + opts.batchSize, nTrain);
+        const r = step(layers, { maker: trainMaker, start, end, order }, optimizer, nextSeed);
+        const n = end - start;
+        lossSum += r.loss * n;
+        ceSum += r.crossentropy * n;
+        correct += r.correct;
+        seen += n;
+        if (!Number.isFinite(r.loss)) {
+          stopReason = `the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1} of ${steps}; training stopped there (as Keras's TerminateOnNaN). Try a lower learning rate (now ${optimizerSettings(spec).learningRate}) or check the data for NaN/Infinity.`;
+          break;
+        }
+        firstLoss ??= r.loss;
+        if (warnings.length === 0 && r.loss > EXPLODED_FACTOR * Math.max(firstLoss, 1e-3)) {
+          const lr = optimizerSettings(spec).learningRate;
+          const warning = `the training loss exploded: ${r.loss.toPrecision(3)} at epoch ${epoch + 1}, batch ${s + 1}, over ${EXPLODED_FACTOR}× its first batch's ${firstLoss.toPrecision(3)}. The learning rate (${lr}) is too high for this model: each step overshoots and the weights grow without bound; try ${lr > 0.01 ? "Keras's default 0.001" : lr / 10} or lower.`;
+          warnings.push(warning);
+          hooks.line(`${name}: ${warning}`, "warning");
+        }
+      }
+      // Validation at the epoch's end, dropout off; Keras's val_loss includes the penalty too.
+      let valCe = 0;
+      let valCorrect = 0;
+      valChunks.forEach((chunk) => {
+        const r = evaluateBatch(layers, chunk.input, chunk.labels, spec.loss);
+        valCe += r.crossentropySum;
+        valCorrect += r.correct;
+      });
+      const pen = penaltyValue(layers);
+      h.loss.push(lossSum / seen);
+      h.accuracy.push(correct / seen);
+      h.val_loss?.push(valCe / nVal + pen);
+      h.val_accuracy?.push(valCorrect / nVal);
+      h.crossentropy?.push(ceSum / seen);
+      h.val_crossentropy?.push(valCe / nVal);
+      history.epoch.push(epoch);
+      hooks.line(epochLine(history, epoch, (Date.now() - epochStart) / 1000), "epoch");
+      if (stopReason) hooks.line(`${name}: ${stopReason}`, "stop");
+
+      if (opts.earlyStopping && !stopReason) {
+        const es = opts.earlyStopping;
+        const current = es.monitor === "val_crossentropy" ? valCe / nVal : valCe / nVal + pen;
+        wait++;
+        if (current < best.value) {
+          wait = 0;
+          if (best.weights) tf.dispose(best.weights);
+          best = { value: current, epoch, weights: es.restoreBestWeights ? layers.flatMap((l) => [tf.clone(l.kernel), tf.clone(l.bias)]) : undefined };
+        }
+        if (wait >= es.patience && epoch > 0) {
+          stopReason = `early stopping: ${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fmt(best.value)})`;
+          if (es.restoreBestWeights && best.weights) {
+            layers.forEach((l, i) => {
+              l.kernel.assign(best.weights![2 * i] as tf.Tensor2D);
+              l.bias.assign(best.weights![2 * i + 1] as tf.Tensor1D);
+            });
+            stopReason += `; restored the weights of epoch ${best.epoch + 1}`;
+          }
+          hooks.line(`${name}: ${stopReason}`, "stop");
+        }
+      }
+      await hooks.epochEnd(epoch, history);
+      await yieldNow(0);
+      checkSignal();
+    }
+  } finally {
+    optimizer.dispose();
+    if (best.weights) tf.dispose(best.weights);
+    valChunks.dispose();
+  }
+  return { history, stopReason, warnings, seconds: (Date.now() - loopStarted) / 1000 };
+}

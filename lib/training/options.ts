@@ -1,0 +1,290 @@
+/**
+ * What `train` accepts, checked before any work starts: the options (with their defaults, in one
+ * place), the features (a DenseMatrix, a MultiHotMatrix or a rank-2 tensor) and the labels. Every
+ * refusal names the field, the value as written (NaN, Infinity) and what is allowed.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { checkKnownKeys, fail, integerIn } from "../check";
+import type { DenseMode } from "../engine/batches";
+import { specFromModel, validateSpec, type ModelSpec } from "../models";
+import { randomSeed } from "../random";
+import type { EpochCallback, Features } from "../types";
+import type { LoopInput } from "./loop";
+
+export interface EarlyStopping {
+  /** Epochs without improvement of the monitored value before training stops (≥ 1). */
+  patience: number;
+  /** Put back the weights of the best epoch when stopping (Keras `restore_best_weights`). Default false. */
+  restoreBestWeights?: boolean;
+  /**
+   * "val_loss" (default, Keras's: includes any L1/L2 penalty) or "val_crossentropy" (the plain
+   * validation cross-entropy, the fair measure for regularized runs; equal to val_loss without a penalty).
+   */
+  monitor?: "val_loss" | "val_crossentropy";
+}
+
+export interface TrainOptions {
+  /** The run's display name; default the spec's name (e.g. "original"). */
+  name?: string;
+  /** Default 20 (the lesson's). */
+  epochs?: number;
+  /** Default 32 (Keras's); the lesson uses 128 (MNIST) and 512 (IMDB). */
+  batchSize?: number;
+  /**
+   * The last fraction of rows held out for validation, in [0, 1). Default 0.2. Keras's default is
+   * no validation, but every curve and diagnosis of the lesson needs validation values; 0 trains on
+   * every row with no validation (the final model of the book's workflow), and the history then has
+   * no val_* series.
+   */
+  validationSplit?: number;
+  /**
+   * Seeds the initial weights, the per-epoch shuffles and the dropout masks: same seed and backend
+   * give the same history to the last digit (on a worker thread or on this one). Without a seed a
+   * random one is drawn (as Keras gives fresh weights each run); it is recorded in
+   * `run.options.seed`, and such runs are not cached.
+   */
+  seed?: number;
+  /**
+   * Called on the calling thread after every epoch with the 0-based epoch index (as Keras) and the
+   * history so far; awaited in order. A callback that shows its own progress line (a function with
+   * the property `showsProgress: true`, as `liveCurves` returns) turns the per-epoch log lines off
+   * unless `verbose` is given.
+   */
+  onEpochEnd?: EpochCallback | EpochCallback[];
+  /**
+   * 1: one Keras-style line per epoch; 0: silent (warnings such as an exploding loss still print
+   * unless verbose is explicitly 0). Default 1, or 0 when an `onEpochEnd` callback has
+   * `showsProgress: true` (it shows the progress itself); an explicit `verbose: 1` always prints
+   * the full per-epoch log.
+   */
+  verbose?: 0 | 1;
+  /** Where progress lines go. Default console.log. */
+  log?: (line: string) => void;
+  earlyStopping?: EarlyStopping;
+  /**
+   * Reuse a stored run with the same spec, options, data, seed, backend and library version.
+   * Default true (directory `data/runs`, see runCache.ts); false forces training. Only seeded runs
+   * of a spec are cached (an unseeded run is meant to be random; a given model has its own weights).
+   */
+  cache?: boolean | { dir?: string };
+  /**
+   * How dense input (MNIST) reaches the first layer: "dense" (rows copied, matMul; default) or
+   * "sparse" (only the non-zero pixels, weighted segment sums). Same numbers either way; on wasm
+   * "sparse" measured 7.6× slower for mnist.small (its `tf.gather` kernel is slow), so it stays
+   * opt-in. Multi-hot input always takes the sparse path.
+   */
+  denseInput?: DenseMode;
+  /**
+   * Where the model trains. "pool" (default for a spec, on the main thread): on a worker thread of
+   * fitlab's training pool (one per core, started on first use), so the notebook kernel stays
+   * responsive and runs started together (`Promise.all`) train in parallel; the trained weights
+   * come back into `run.model`. "thread": on the calling thread. A `tf.Sequential` passed in always
+   * trains on the calling thread, in place (its variables cannot move to another thread and back
+   * without replacing them), and so does every run when `FITLAB_WORKERS=0` or inside a worker.
+   */
+  thread?: "pool" | "thread";
+  /**
+   * Let one big run train over two pool workers at once (data-parallel: each computes the
+   * gradients of half of every batch, both apply the same update; see training/dataParallel.ts).
+   * false (default): never. "auto": when the run is big (≥ 4e9 weights × training rows, dense
+   * input: mnist.large), has no dropout (whose masks would differ from one worker's), no other run
+   * is waiting for the second worker, and the machine has an idle core. true: whenever the pool has
+   * two workers (waiting for both to be free), except with dropout. The curves equal one worker's
+   * to float rounding (about 1e-6 relative per step), not to the last digit.
+   * Off by default because no measurement has shown it faster yet: on this shared 2-core machine
+   * (load 5–19) every split run was slower, e.g. mnist.large 7.9 against 5.2 s/epoch at load 5.5–9
+   * (both halves must run at once, and every step waits for the slower one); see dataParallel.ts.
+   */
+  split?: "auto" | boolean;
+}
+
+/** The options that determine a run, as recorded in it (plain data). */
+export interface RunOptions {
+  epochs: number;
+  batchSize: number;
+  validationSplit: number;
+  seed: number;
+  earlyStopping?: EarlyStopping;
+  denseInput: DenseMode;
+}
+
+const KNOWN = ["name", "epochs", "batchSize", "validationSplit", "seed", "onEpochEnd", "verbose", "log", "earlyStopping", "cache", "denseInput", "thread", "split"] as const;
+
+/** Refuses a bad value: `train: <field> = <value>; <allowed>.` */
+export function bad(field: string, value: unknown, allowed: string): never {
+  return fail("train", field, value, allowed);
+}
+
+/** The run-determining options with their defaults, plus the display name; throws for anything unknown or out of range. */
+export function resolveOptions(options: TrainOptions): RunOptions & { name?: string } {
+  if (options === null || typeof options !== "object") bad("options", options, "it must be an object such as { epochs: 20, batchSize: 512 }");
+  checkKnownKeys("train", options, KNOWN);
+  const epochs = integerIn("train", "epochs", options.epochs ?? 20, 1, Infinity, "e.g. 20");
+  const batchSize = integerIn("train", "batchSize", options.batchSize ?? 32, 1, Infinity, "e.g. 128 or 512");
+  const validationSplit = options.validationSplit ?? 0.2;
+  if (typeof validationSplit !== "number" || !(validationSplit >= 0 && validationSplit < 1)) {
+    bad("validationSplit", validationSplit, "it must be in [0, 1), e.g. 0.2 holds out the last 20% of rows (0: no validation)");
+  }
+  const seed = options.seed ?? randomSeed();
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
+    bad("seed", seed, "it must be an integer in [0, 2^32), or absent for a random run");
+  }
+  if (options.verbose !== undefined && options.verbose !== 0 && options.verbose !== 1) bad("verbose", options.verbose, "it must be 0 or 1");
+  const es = options.earlyStopping;
+  if (es !== undefined) {
+    if (!es || typeof es !== "object") bad("earlyStopping", es, "it must be { patience, restoreBestWeights?, monitor? }");
+    integerIn("train", "earlyStopping.patience", es.patience, 1, Infinity, "epochs without improvement before stopping, e.g. 3");
+    if (es.monitor !== undefined && es.monitor !== "val_loss" && es.monitor !== "val_crossentropy") {
+      bad("earlyStopping.monitor", es.monitor, 'it must be "val_loss" or "val_crossentropy"');
+    }
+    if (validationSplit === 0) bad("earlyStopping", "set", "early stopping watches validation values; use a validationSplit > 0 with it");
+    if (es.restoreBestWeights !== undefined && typeof es.restoreBestWeights !== "boolean") {
+      bad("earlyStopping.restoreBestWeights", es.restoreBestWeights, "it must be true or false");
+    }
+  }
+  const denseInput = options.denseInput ?? "dense";
+  if (denseInput !== "dense" && denseInput !== "sparse") bad("denseInput", denseInput, 'it must be "dense" or "sparse"');
+  if (options.name !== undefined && typeof options.name !== "string") bad("name", options.name, "it must be a string");
+  if (options.thread !== undefined && options.thread !== "pool" && options.thread !== "thread") bad("thread", options.thread, 'it must be "pool" or "thread"');
+  if (options.split !== undefined && options.split !== "auto" && typeof options.split !== "boolean") bad("split", options.split, 'it must be "auto", true or false');
+  if (options.log !== undefined && typeof options.log !== "function") bad("log", options.log, "it must be a function (line: string) => void");
+  return {
+    name: options.name,
+    epochs,
+    batchSize,
+    validationSplit,
+    seed,
+    earlyStopping: es ? { patience: es.patience, restoreBestWeights: es.restoreBestWeights ?? false, monitor: es.monitor ?? "val_loss" } : undefined,
+    denseInput,
+  };
+}
+
+/** The `onEpochEnd` option as a checked list. */
+export function callbacksOf(options: TrainOptions): EpochCallback[] {
+  const cb = options.onEpochEnd;
+  if (cb === undefined) return [];
+  const list = Array.isArray(cb) ? cb : [cb];
+  list.forEach((f, i) => {
+    if (typeof f !== "function") bad(Array.isArray(cb) ? `onEpochEnd[${i}]` : "onEpochEnd", f, "it must be a function (epoch, history) => void");
+  });
+  return list;
+}
+
+/** True when a callback shows its own progress line (`liveCurves` sets `showsProgress: true` on its callback). */
+export function showsProgress(callback: EpochCallback): boolean {
+  return (callback as EpochCallback & { showsProgress?: unknown }).showsProgress === true;
+}
+
+/**
+ * Per-epoch lines: `verbose` when given; otherwise on, unless a callback shows its own progress.
+ * `warnings`: whether notes such as an exploding loss are printed (all but an explicit verbose 0).
+ */
+export function logLevel(options: TrainOptions, callbacks: EpochCallback[]): { epochLines: boolean; warnings: boolean } {
+  if (options.verbose !== undefined) return { epochLines: options.verbose === 1, warnings: options.verbose === 1 };
+  return { epochLines: !callbacks.some(showsProgress), warnings: true };
+}
+
+const featuresOfTensor = new WeakMap<tf.Tensor, Features>();
+
+/**
+ * Features from a plain matrix or a rank-2 tensor (copied out once per tensor), checked for
+ * consistency.
+ */
+export function toFeatures(x: Features | tf.Tensor): Features {
+  if (x instanceof tf.Tensor) {
+    const known = featuresOfTensor.get(x);
+    if (known && !x.isDisposed) return known;
+    if (x.rank !== 2) bad("x", `a tensor of shape [${x.shape.join(", ")}]`, "it must be rank 2: [samples, features]");
+    const [rows, cols] = x.shape as [number, number];
+    const data = x.dtype === "float32" ? (x.dataSync() as Float32Array) : Float32Array.from(x.dataSync());
+    const features: Features = { kind: "dense", rows, cols, data };
+    featuresOfTensor.set(x, features);
+    return features;
+  }
+  if (!x || typeof x !== "object") bad("x", x, "it must be a DenseMatrix, a MultiHotMatrix or a rank-2 tensor");
+  if (x.kind === "dense") {
+    if (!(x.data instanceof Float32Array) || x.data.length !== x.rows * x.cols) {
+      bad("x.data.length", x.data?.length, `a DenseMatrix of ${x.rows} × ${x.cols} needs a Float32Array of ${x.rows * x.cols} values`);
+    }
+    return x;
+  }
+  if (x.kind === "multihot") {
+    if (!Array.isArray(x.ids) || x.ids.length !== x.rows) bad("x.ids.length", x.ids?.length, `a MultiHotMatrix of ${x.rows} rows needs ${x.rows} id arrays`);
+    for (let r = 0; r < x.rows; r++) {
+      const ids = x.ids[r];
+      for (let k = 0; k < ids.length; k++) {
+        if (!(ids[k] >= 0 && ids[k] < x.cols)) bad(`x.ids[${r}][${k}]`, ids[k], `column ids must be in [0, ${x.cols}) (x.cols = ${x.cols})`);
+        if (k > 0 && ids[k] <= ids[k - 1]) bad(`x.ids[${r}]`, `[${Array.from(ids.slice(0, 8)).join(", ")}…]`, "ids of a row must be sorted and unique (use vectorizeSequences)");
+      }
+    }
+    return x;
+  }
+  return bad("x.kind", (x as { kind?: unknown }).kind, 'it must be "dense" or "multihot"');
+}
+
+/** Labels as float32, checked against the loss: 0/1 for binary, class ids in [0, classes) otherwise. */
+export function toLabels(y: tf.Tensor | ArrayLike<number>, rows: number, spec: ModelSpec): Float32Array {
+  let values: Float32Array;
+  if (y instanceof tf.Tensor) {
+    const ok = y.rank === 1 || (y.rank === 2 && y.shape[1] === 1);
+    if (!ok) bad("y", `a tensor of shape [${y.shape.join(", ")}]`, "it must be [samples] or [samples, 1] (class ids or 0/1 labels)");
+    values = Float32Array.from(y.dataSync());
+  } else if (y && typeof (y as ArrayLike<number>).length === "number") {
+    values = Float32Array.from(y as ArrayLike<number>);
+  } else {
+    return bad("y", y, "it must be an array or tensor of labels");
+  }
+  if (values.length !== rows) bad("y.length", values.length, `x has ${rows} rows; x and y must have the same length`);
+  const binary = spec.loss === "binary_crossentropy";
+  const classes = spec.output.units;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const ok = binary ? v === 0 || v === 1 : Number.isInteger(v) && v >= 0 && v < classes;
+    if (!ok) {
+      bad(`y[${i}]`, v, binary ? "binary_crossentropy needs labels 0 or 1" : `sparse_categorical_crossentropy with ${classes} classes needs integer labels in [0, ${classes - 1}]`);
+    }
+  }
+  return values;
+}
+
+/** Rows for training and for validation under `validationSplit` (the last rows validate, as Keras). */
+export function splitRows(rows: number, validationSplit: number): { nTrain: number; nVal: number } {
+  const nTrain = Math.floor(rows * (1 - validationSplit));
+  const nVal = rows - nTrain;
+  if (nTrain < 1 || (validationSplit > 0 && nVal < 1)) {
+    bad("validationSplit", validationSplit, `with ${rows} rows it leaves ${nTrain} for training and ${nVal} for validation; both need at least 1`);
+  }
+  return { nTrain, nVal };
+}
+
+/** A `train` call's arguments, checked: what the epoch loop needs, and how to report. */
+export interface CheckedCall {
+  /** The tf.Sequential passed in (trained in place), or undefined for a spec. */
+  given?: tf.Sequential;
+  input: LoopInput;
+  callbacks: EpochCallback[];
+  /** Writes a line to the log when the level lets it through. */
+  say(text: string, kind: "epoch" | "stop" | "warning"): void;
+}
+
+/** Checks every argument of `train(model, x, y, options)` before any work starts. */
+export function checkCall(model: ModelSpec | tf.Sequential, x: Features | tf.Tensor, y: tf.Tensor | ArrayLike<number>, options: TrainOptions): CheckedCall {
+  const { name: givenName, ...runOptions } = resolveOptions(options);
+  const callbacks = callbacksOf(options);
+  const given = model instanceof tf.Sequential ? model : undefined;
+  const spec = given ? specFromModel(given) : (model as ModelSpec);
+  validateSpec(spec);
+  const features = toFeatures(x);
+  if (spec.inputDim !== undefined && features.cols !== spec.inputDim) {
+    bad("x width", features.cols, `the model takes ${spec.inputDim} input features; pass data of that width (or a spec without inputDim)`);
+  }
+  const labels = toLabels(y, features.rows, spec);
+  const { nTrain, nVal } = splitRows(features.rows, runOptions.validationSplit);
+  const name = givenName ?? spec.name ?? "model";
+  const log = options.log ?? ((line: string) => console.log(line));
+  const level = logLevel(options, callbacks);
+  const say = (text: string, kind: "epoch" | "stop" | "warning"): void => {
+    if (kind === "epoch" ? level.epochLines : level.warnings) log(text);
+  };
+  return { given, input: { name, spec, features, labels, options: runOptions, nTrain, nVal }, callbacks, say };
+}

@@ -1,0 +1,53 @@
+/**
+ * The borders between the project's parts, read from the import statements: scripts/ never imports
+ * test/ (the build compiles scripts/ alone), and the Jupyter runner (scripts/jupyter/) reaches into
+ * lib/ only for small helpers, never TensorFlow.js, tslab or lib/display.
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const relative = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(relative);
+    return entry.name.endsWith(".ts") ? [relative] : [];
+  });
+}
+
+/** The modules a file imports or re-exports: relative ones as project paths ("lib/html.ts"), packages by name. */
+function imports(file: string): string[] {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  return [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm)].map(([, spec]) => {
+    if (!spec.startsWith(".")) return spec;
+    const base = path.join(path.dirname(file), spec);
+    return [`${base}.ts`, path.join(base, "index.ts")].find((candidate) => fs.existsSync(path.join(ROOT, candidate))) ?? base;
+  });
+}
+
+/** Every module reachable from `start` through relative imports, and the packages they import. */
+function closure(start: string[]): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...start];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (file.endsWith(".ts")) queue.push(...imports(file));
+  }
+  return seen;
+}
+
+describe("module borders", () => {
+  it("scripts/ imports nothing from test/", () => {
+    const offenders = sources("scripts").flatMap((file) => imports(file).filter((m) => m.startsWith("test/")).map((m) => `${file} → ${m}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("scripts/jupyter/ reaches no TensorFlow.js, no tslab and no lib/display, directly or through lib/", () => {
+    const reached = [...closure(sources("scripts/jupyter"))];
+    expect(reached.filter((m) => m.startsWith("lib/")).length).toBeGreaterThan(0);
+    expect(reached.filter((m) => /^@tensorflow\/|^tslab$|^lib\/(display|train|models|backend)\.ts$/.test(m))).toEqual([]);
+  });
+});

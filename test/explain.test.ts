@@ -1,0 +1,118 @@
+import { diagnose } from "../lib/diagnose";
+import { compare, explain, gapAfterBest, lossVsAccuracy, pairSeeds, trainingAboveValidation, trainingSetbacks } from "../lib/explain";
+import { groupRuns } from "../lib/seeds";
+import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
+
+// The lines a notebook prints under a figure, on the recorded full-data histories (seed 42 is the
+// notebooks' default; groups use seeds 1–3).
+const original42 = recordedRun("imdb.original", 42);
+const l2_42 = recordedRun("imdb.l2", 42);
+const original = recordedGroup("imdb.original", [1, 2, 3]);
+
+describe("explain", () => {
+  it("states best epoch, minimum, end, trend, final gap and verdict of one run, all computed", () => {
+    const line = explain(original42);
+    const d = diagnose(original42);
+    expect(line).toBe(
+      `original: validation loss lowest at epoch ${d.bestEpoch} (${d.minValLoss.toFixed(3)}), 0.594 at epoch 20, ` +
+        `and its trend over the last 8 epochs ends ${Math.round(d.rise * 100)}% above the minimum; training loss ends at 0.017 (final gap ${d.finalGap.toFixed(3)}): overfits strongly.`,
+    );
+  });
+
+  it("names the plain cross-entropy and the penalty's share for a regularized run", () => {
+    const line = explain(l2_42);
+    expect(line).toMatch(/^l2: validation cross-entropy \(no penalty\) lowest at epoch 5 \(0\.289\)/);
+    expect(line).toMatch(/the L1\/L2 penalty is 4\d% of the training loss: overfits mildly\.$/);
+  });
+
+  it("says a group's numbers are the mean of N seeds and how many seeds agree", () => {
+    const line = explain(original);
+    expect(line).toMatch(/^original \(mean of 3 seeds\): /);
+    expect(line).toMatch(/All 3 seeds overfit strongly\.$/);
+    expect(explain(recordedGroup("imdb.l1", [1, 2, 3]))).toMatch(/All 3 seeds underfit \(mildly, over-regularized\)\.$/);
+  });
+
+  it("says when seeds disagree, counting each verdict", () => {
+    const mixed = groupRuns("mixed", [recordedRun("imdb.original", 1), recordedRun("imdb.l1", 2), recordedRun("imdb.original", 3)], [1, 2, 3]);
+    expect(explain(mixed)).toMatch(/Seeds disagree: 2 of 3 overfit strongly, 1 of 3 underfit \(mildly, over-regularized\)\.$/);
+  });
+
+  it("reports a diverged run with the size of its loss", () => {
+    expect(explain(recordedRun("imdb.exploding", 42))).toMatch(/^exploding: training loss reached \d\.\de\+\d\d at epoch 1 .*: diverged \(exploding loss\)\.$/);
+  });
+
+  it("refuses what is not a run, and unknown options", () => {
+    expect(() => explain(null as never)).toThrow(/expected a run/);
+    expect(() => explain(original42, { diagnose: { riseTolerance: -1 } })).toThrow(/riseTolerance = -1/);
+    expect(() => explain(original42, { color: "red" } as never)).toThrow(/unknown option "color"/);
+  });
+});
+
+describe("compare", () => {
+  it("puts L2's rise after its minimum beside the original's, with how many times less it overfits", () => {
+    const line = compare(l2_42, original42);
+    expect(line).toMatch(/^l2 vs original: lowest validation cross-entropy 0\.289 at epoch 5 vs 0\.291 at epoch 5; l2 rises \d\d% after its minimum where original rises \d{3}%: overfits about [3-5]× less\./);
+    expect(line).not.toMatch(/Paired by seed/);
+  });
+
+  it("pairs two groups' runs by seed and counts where the run ends below the baseline", () => {
+    const dropout = recordedGroup("imdb.dropout", [1, 2, 3, 4, 5]);
+    const base = recordedGroup("imdb.original", [1, 2, 3, 4, 5]);
+    const line = compare(dropout, base);
+    let below = 0;
+    for (const [run, baseline] of pairSeeds(dropout, base)) if (diagnose(run).endValLoss < diagnose(baseline).endValLoss) below++;
+    const count = below === 5 ? "all 5" : `${below} of 5`;
+    expect(line).toContain(`(means of 5 seeds each)`);
+    expect(line).toContain(`Paired by seed: dropout ends below original in ${count} seeds`);
+  });
+
+  it("pairs only the seeds both groups have", () => {
+    const a = recordedGroup("imdb.l2", [1, 2, 3]);
+    const b = recordedGroup("imdb.original", [2, 3, 4]);
+    expect(pairSeeds(a, b).map(([, , seed]) => seed)).toEqual([2, 3]);
+    expect(pairSeeds(l2_42, original42)).toEqual([]);
+  });
+
+  it("says a run that does not overfit does not, instead of an absurd factor", () => {
+    const line = compare(recordedRun("imdb.l1", 42), original42);
+    expect(line).toMatch(/l1 (does not rise after its minimum|rises only \d% after its minimum) where original rises \d+%: it does not overfit, original does\./);
+  });
+
+  it("does not compare curves when one run diverged", () => {
+    expect(compare(recordedRun("imdb.exploding", 42), original42)).toMatch(/exploding diverged .*cannot be compared/);
+  });
+});
+
+describe("the 'nothing explains' lines", () => {
+  it("lossVsAccuracy: the larger model's validation loss multiplies while its accuracy moves a point or two", () => {
+    const line = lossVsAccuracy(original42);
+    expect(line).toMatch(/^From epoch 5 to epoch 20, validation loss ×2\.0 \(0\.291 → 0\.594\) while validation accuracy moved \d\.\d points \(\d\d\.\d% → \d\d\.\d%\)\.$/);
+  });
+
+  it("trainingAboveValidation: the epochs where training loss is above validation loss, and why", () => {
+    const line = trainingAboveValidation(original42)!;
+    expect(line).toMatch(/^Training loss is above validation loss in epochs 1–2 \(epoch 1: 0\.538 vs 0\.406\): training loss is averaged over the epoch while the model improves/);
+    expect(line).not.toMatch(/dropout/);
+    expect(trainingAboveValidation(recordedRun("imdb.dropout", 42), { dropout: true })).toMatch(/dropout is active only in training/);
+    // A curve whose training loss stays below validation loss gets no line.
+    const below = { name: "b", history: { ...original42.history, history: { ...original42.history.history, loss: original42.history.history.val_loss!.map((v) => v / 2) } } };
+    expect(trainingAboveValidation(below)).toBeNull();
+  });
+
+  it("gapAfterBest: in how many epochs the gap widens after the best epoch, and where it narrows", () => {
+    expect(gapAfterBest(original42)).toBe("After its best epoch (5) the gap widens in all 15 epochs and never narrows; it goes from 0.123 to 0.577.");
+    expect(gapAfterBest(l2_42)).toMatch(/widens in 11 of 15 epochs and narrows at epochs 11, 14, 17 and 20/);
+  });
+
+  it("lossVsAccuracy on the 512×2 model: validation loss nearly triples while accuracy moves under a point", () => {
+    expect(lossVsAccuracy(recordedRun("imdb.larger", 42))).toBe(
+      "From epoch 3 to epoch 20, validation loss ×2.7 (0.278 → 0.755) while validation accuracy moved 0.7 points (88.3% → 87.6%).",
+    );
+  });
+
+  it("trainingSetbacks: the 512×2 model's training loss jumps back up; the original's never does", () => {
+    expect(trainingSetbacks(recordedRun("imdb.larger", 42))).toBe("Training loss jumps back up at epochs 10 (0.093), 12 (0.087) and 15 (0.095), after reaching 0.013 at epoch 9.");
+    expect(trainingSetbacks(original42)).toBeNull();
+    expect(() => trainingSetbacks(original42, { factor: 1 })).toThrow(/factor = 1; it must be a number > 1/);
+  });
+});
