@@ -93,7 +93,13 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
       );
       if (lesson.code !== 0) throw new Error(`npm run lesson --quick failed (exit ${lesson.code}):\n${tail(lesson)}`);
     }
-    for (const name of NAMES) notebooks.set(name, await readNotebook(path.join(dir, `${name}.ipynb`)));
+    for (const name of NAMES) {
+      const file = path.join(dir, `${name}.ipynb`);
+      const nb = await readNotebook(file).catch((error: Error) => {
+        throw new Error(`${error.message}\nEvery lesson notebook must be executed there: npm run lesson -- --quick --out ${dir}`);
+      });
+      notebooks.set(name, nb);
+    }
     lab = await openJupyterLabPage();
   }, RUN_TIMEOUT_MS + 120_000);
 
