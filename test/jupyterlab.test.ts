@@ -47,7 +47,7 @@ function expectations(nb: Notebook): Map<number, Expected[]> {
           return { kind: "figure", traces: spec.data.length, height: spec.layout.height ?? 450 };
         }
         const text = o.data["text/plain"];
-        if (Object.keys(o.data).join() === "text/plain" && typeof text === "string" && /^\S+: \d+ epochs? in /.test(text)) {
+        if (Object.keys(o.data).join() === "text/plain" && typeof text === "string" && /^.+: \d+ epochs? in [\d.]+ s · final /.test(text)) {
           return { kind: "progress", traces: 0, height: 0 };
         }
         return { kind: "other", traces: 0, height: 0 };
