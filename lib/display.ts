@@ -24,8 +24,14 @@
  *   shows a short note saying exactly that. JupyterLab and VS Code render the plotly JSON (with
  *   the plotly extension) or the trusted HTML.
  *
+ * A live training cell shows the figure and, under it, ONE text line updated in place (its own
+ * display id): the current epoch's numbers, ending as a one-line summary of the run. The callback
+ * carries `showsProgress: true`, so `train` prints no per-epoch lines of its own unless `verbose: 1`
+ * asks for the full log (a figure that redraws already shows what 20 "Epoch n/20" lines would).
+ *
  * Outside a kernel (node scripts, jest) there is nowhere to draw: `show` and `showSummary` print
- * their text/plain form, `liveCurves` does nothing (training prints its own Keras-style lines).
+ * their text/plain form, `liveCurves` does nothing (its `showsProgress` is false), and training
+ * prints its own Keras-style lines.
  */
 import { summaryRows } from "./figures/summary";
 import type { RunsInput } from "./figures/history";
@@ -132,6 +138,47 @@ export function kernelWriter(): DisplayWriter | null {
   return null;
 }
 
+/**
+ * An epoch callback that itself shows the run's progress. `showsProgress` is true when it does (in a
+ * kernel): `train` then prints no per-epoch lines of its own unless asked for them (`verbose: 1`).
+ */
+export type ProgressCallback = EpochCallback & { readonly showsProgress: boolean };
+
+/** A loss or accuracy as Keras prints it (4 decimals); NaN and ±Infinity as written. */
+function metricText(value: number | undefined): string {
+  if (value === undefined) return "?";
+  return Number.isFinite(value) ? value.toFixed(4) : String(value);
+}
+
+const LINE_METRICS = ["loss", "accuracy", "val_loss", "val_accuracy"] as const;
+
+/**
+ * The one-line progress of a run, the text under a live figure. While training:
+ * `original · epoch 7/20 · loss 0.2310 · accuracy 0.9130 · val_loss 0.2870 · val_accuracy 0.8870 · 4.1 s`.
+ * Once the planned epochs are done, a summary of the run:
+ * `original: 20 epochs in 8.3 s · final loss 0.0123 · … · lowest val_loss 0.2870 at epoch 4`.
+ * Works for any History, including the per-epoch mean of a SeedGroup's seeds.
+ */
+export function progressLine(name: string, history: History, options: { epochs?: number; seconds: number }): string {
+  const done = history.epoch.length;
+  const planned = options.epochs ?? history.params?.epochs ?? done;
+  const metrics = LINE_METRICS.filter((key) => Array.isArray(history.history[key])).map(
+    (key) => `${key} ${metricText(history.history[key]?.[done - 1])}`,
+  );
+  const time = `${options.seconds.toFixed(1)} s`;
+  if (done < planned) return [name, `epoch ${done}/${planned}`, ...metrics, time].join(" · ");
+  const parts = [`${name}: ${done} epoch${done === 1 ? "" : "s"} in ${time}`, `final ${metrics.join(", ")}`];
+  const val = history.history.val_loss;
+  if (Array.isArray(val) && val.some(Number.isFinite)) {
+    let best = -1;
+    val.forEach((v, i) => {
+      if (Number.isFinite(v) && (best < 0 || v < val[best])) best = i;
+    });
+    parts.push(`lowest val_loss ${metricText(val[best])} at epoch ${best + 1}`);
+  }
+  return parts.join(" · ");
+}
+
 /** Options of a live training figure. */
 export interface LiveCurvesOptions {
   /** The run's name: title and colour. */
@@ -150,8 +197,8 @@ export interface NotebookDisplay {
   showTable(rows: readonly SummaryRow[]): void;
   /** `showTable(summaryRows(runs))`. */
   showSummary(runs: RunsInput): void;
-  /** A per-epoch callback that redraws one figure in place while training runs. */
-  liveCurves(nameOrOptions: string | LiveCurvesOptions): EpochCallback;
+  /** A per-epoch callback that redraws one figure and one progress line in place while training runs. */
+  liveCurves(nameOrOptions: string | LiveCurvesOptions): ProgressCallback;
   /** Emits plotly.js for this page now (call in a notebook's first code cell). */
   initNotebook(): void;
   /** True once plotly.js has been sent in this kernel session. */
@@ -217,7 +264,7 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
     showSummary(runs: RunsInput) {
       display.showTable(summaryRows(runs));
     },
-    liveCurves(nameOrOptions: string | LiveCurvesOptions): EpochCallback {
+    liveCurves(nameOrOptions: string | LiveCurvesOptions): ProgressCallback {
       const live: LiveCurvesOptions = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
       if (live === null || typeof live !== "object" || typeof live.name !== "string") {
         throw new Error(`liveCurves: pass the run's name or { name, epochs?, every? }, got ${JSON.stringify(nameOrOptions)}.`);
@@ -226,24 +273,38 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
       if (!Number.isInteger(every) || every < 1) {
         throw new Error(`liveCurves: every must be an integer ≥ 1 (redraw every n epochs), got ${String(live.every)}.`);
       }
-      const displayId = newDisplayId();
-      let shown = false;
-      return (_epoch: number, history: History) => {
+      const figureId = newDisplayId();
+      const lineId = `${figureId}-line`;
+      let figureShown = false;
+      let lineShown = false;
+      // From the call, which a notebook makes as train's argument, i.e. as training starts (a run
+      // replayed from the run cache takes about no time, and train says where it came from).
+      const started = Date.now();
+      const callback = (_epoch: number, history: History) => {
         const writer = findWriter();
         if (writer === null) return;
+        const now = Date.now();
         const done = history.epoch.length;
         const planned = live.epochs ?? history.params?.epochs ?? done;
-        if (done % every !== 0 && done < planned) return;
-        if (!plotlySent) {
-          // Its own output, not part of the live figure: updates replace the figure's whole bundle
-          // and must not carry (and re-send) 4.6 MB each epoch.
-          send(writer, plotlyLoaderBundle());
-          plotlySent = true;
+        if (done % every === 0 || done >= planned) {
+          if (!plotlySent) {
+            // Its own output, not part of the live figure: updates replace the figure's whole bundle
+            // and must not carry (and re-send) 4.6 MB each epoch.
+            send(writer, plotlyLoaderBundle());
+            plotlySent = true;
+          }
+          const figure = trainingProgress(live.name, history, { epochs: planned });
+          send(writer, displayBundle(figure, idOptions()), figureId, figureShown);
+          figureShown = true;
         }
-        const figure = trainingProgress(live.name, history, { epochs: planned });
-        send(writer, displayBundle(figure, idOptions()), displayId, shown);
-        shown = true;
+        // The line sits under the figure, so it appears once the figure has.
+        if (!figureShown) return;
+        const line = progressLine(live.name, history, { epochs: planned, seconds: (now - started) / 1000 });
+        send(writer, { "text/plain": line }, lineId, lineShown);
+        lineShown = true;
       };
+      // Outside a kernel nothing is shown, so train keeps printing its own per-epoch lines there.
+      return Object.assign(callback, { showsProgress: findWriter() !== null });
     },
   };
   return display;
@@ -269,10 +330,11 @@ export function showSummary(runs: RunsInput): void {
 
 /**
  * A callback for train's per-epoch hook: one figure (loss | accuracy, training solid, validation
- * dashed) redrawn in place after each epoch via update_display_data; saved with the notebook.
- * Outside a kernel it does nothing.
+ * dashed) and one progress line under it, both redrawn in place after each epoch via
+ * update_display_data; the line ends as a one-line summary of the run. Saved with the notebook.
+ * Outside a kernel it does nothing (`showsProgress: false`).
  */
-export function liveCurves(nameOrOptions: string | LiveCurvesOptions): EpochCallback {
+export function liveCurves(nameOrOptions: string | LiveCurvesOptions): ProgressCallback {
   return session.liveCurves(nameOrOptions);
 }
 

@@ -115,6 +115,44 @@ const PLACEHOLDER =
   "or run the notebook from the top (Kernel → Restart &amp; Run All), which loads plotly.js once in the first figure.";
 
 /**
+ * What a figure's div shows until its script draws it sits in this element (see withStaticImage); it
+ * holds no <div>, so the first </div> after it closes it. Figure data never appears as markup (the
+ * script's JSON writes < as \u003c), so the string cannot be forged by a run's name.
+ */
+const FALLBACK_START = '<div class="fitlab-fallback">';
+const FALLBACK_END = "</div>";
+
+/** A static picture of a figure: base64 PNG and its size in CSS pixels. */
+export interface StaticImage {
+  png: string;
+  width: number;
+  height: number;
+  /** Text for readers who cannot see it (the figure's title). */
+  alt: string;
+}
+
+/**
+ * The figure's text/html with a static image in place of the placeholder text: what a reader sees
+ * where the script does not run (untrusted JupyterLab and classic Notebook, GitHub, scripts off).
+ * The <img> survives JupyterLab's sanitizer; the script, when it runs, replaces it with the chart.
+ * Returns the html unchanged if it has no fallback (not made by figureHtml).
+ */
+export function withStaticImage(html: string, image: StaticImage): string {
+  const start = html.indexOf(FALLBACK_START);
+  const end = start < 0 ? -1 : html.indexOf(FALLBACK_END, start + FALLBACK_START.length);
+  if (start < 0 || end < 0) return html;
+  const picture =
+    `<img src="data:image/png;base64,${image.png}" width="${image.width}" height="${image.height}" ` +
+    `alt="${escapeHtml(image.alt)}" style="max-width:100%;height:auto;">` +
+    `<p style="color:#666;font:12px sans-serif;margin:0.2em 0;">${STATIC_NOTE}</p>`;
+  return html.slice(0, start + FALLBACK_START.length) + picture + html.slice(end);
+}
+
+/** Under a static image: why it is not interactive, and how to make it so. */
+const STATIC_NOTE =
+  "A static image of this interactive figure: its script did not run. Trust the notebook or run it again to zoom and hover.";
+
+/**
  * A <div> and a <script> that draws `figure` into it with Plotly.newPlot, waiting for plotly.js if it
  * is not loaded yet. All figure data travels as script-safe JSON; the id is escaped for both contexts.
  */
@@ -124,7 +162,7 @@ export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): str
   const spec = jsonForScript({ data: figure.data, layout: figure.layout, config: figure.config ?? {} });
   const div =
     `<div id="${escapeHtml(id)}" class="fitlab-figure" style="width:100%;min-height:${height}px;">` +
-    `<p style="color:#666;font:13px sans-serif;padding:1em;">${options.placeholder ?? PLACEHOLDER}</p></div>`;
+    `${FALLBACK_START}<p style="color:#666;font:13px sans-serif;padding:1em;">${options.placeholder ?? PLACEHOLDER}</p>${FALLBACK_END}</div>`;
   const script =
     '<script type="text/javascript">\n' +
     "(function () {\n" +

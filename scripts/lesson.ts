@@ -21,6 +21,7 @@ import { MAX_TIMER_MS, shutdownAllKernels } from "./jupyter/kernel";
 import { readNotebook, writeNotebookAtomic } from "./jupyter/notebook";
 import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
+import { createStaticImager } from "./jupyter/staticImages";
 import { NotebookSummaryRow, collectSummary, formatSummaryTable } from "./jupyter/summary";
 
 export const USAGE = `Usage: npm run lesson -- [notebook.ipynb ...] [options]
@@ -255,6 +256,7 @@ export async function main(argv: string[]): Promise<number> {
   const outDir = path.resolve(args.out);
   const summary: NotebookSummaryRow[] = [];
   const failed: string[] = [];
+  const images = createStaticImager();
   const signal = interruption.signal;
   for (const file of notebooks) {
     if (signal.aborted) break;
@@ -277,6 +279,7 @@ export async function main(argv: string[]): Promise<number> {
       failed.push(label);
       continue;
     }
+    await images.addTo(run.notebook);
     await writeOutputs(run, outDir);
     console.log(`  kernel start ${(run.kernelStartMs / 1000).toFixed(1)} s; wrote ${path.join(args.out, run.name)}.{ipynb,html}`);
     if (run.droppedMessages > 0) console.log(`  dropped ${run.droppedMessages} messages with a bad signature`);
@@ -293,6 +296,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  await images.close();
   const interrupted = signal.aborted ? String(signal.reason) : undefined;
   await writeFileAtomic(
     path.join(outDir, "summary.json"),

@@ -8,9 +8,11 @@
  *   npm run screenshot -- --figure 4      the 4th figure of the notebook instead of the default
  *   npm run screenshot -- --notebook notebooks/02-….ipynb --match "128" --out /tmp/x.png
  *
- * The default figure is the first one shown by a `show(…)` cell with a trace whose name matches --match (default
- * "512|larger|bigger|higher", the higher-capacity IMDB model against the original); if none does, the
- * figures are listed so one can be picked with --figure. Nothing is fetched from outside 127.0.0.1.
+ * By default the shot runs from the notebook's heading matching --caption (default "过拟合的模型", the
+ * article's caption for the original IMDB model) down to the last chart of the first figure cell after
+ * it: a figure under one of the article's Chinese captions (needs a CJK font, e.g. Debian's
+ * fonts-noto-cjk). --figure n or --match <regex> (a trace name) picks a figure instead; --no-caption
+ * shoots the chart alone. Nothing is fetched from outside 127.0.0.1.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
@@ -26,8 +28,11 @@ export const USAGE = `Usage: npm run screenshot -- [--notebook <file>] [--figure
 
 Runs the notebook in Chromium on the classic Notebook server and saves one rendered figure.
   --notebook <file>  default: notebooks/03-*.ipynb (else the last notebook)
+  --caption <regex>  from the markdown cell matching (default "过拟合的模型") down to the chosen
+                     figure, by default the last chart of the first figure cell after it
+  --no-caption       the chart alone
   --figure <n>       the n-th figure shown by a show(…) cell (1-based, in order)
-  --match <regex>    the first figure with a trace name matching (default "512|larger|bigger|higher")
+  --match <regex>    the first figure with a trace name matching (e.g. "512|larger")
   --quick            inject the notebook's quick parameters (fast, for checking the script)
   --out <png>        default docs/overfitting-comparison.png
   --timeout <min>    how long Run All may take (default 60)`;
@@ -35,7 +40,8 @@ Runs the notebook in Chromium on the classic Notebook server and saves one rende
 interface Args {
   notebook?: string;
   figure?: number;
-  match: RegExp;
+  match?: RegExp;
+  caption?: RegExp;
   quick: boolean;
   out: string;
   timeoutMinutes: number;
@@ -43,7 +49,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args | "help" {
   const root = projectRoot();
-  const args: Args = { match: /512|larger|bigger|higher/i, quick: false, out: path.join(root, "docs", "overfitting-comparison.png"), timeoutMinutes: 60 };
+  const args: Args = { caption: /过拟合的模型/, quick: false, out: path.join(root, "docs", "overfitting-comparison.png"), timeoutMinutes: 60 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -66,6 +72,12 @@ function parseArgs(argv: string[]): Args | "help" {
       }
       case "--match":
         args.match = new RegExp(value(), "i");
+        break;
+      case "--caption":
+        args.caption = new RegExp(value(), "i");
+        break;
+      case "--no-caption":
+        args.caption = undefined;
         break;
       case "--quick":
         args.quick = true;
@@ -133,18 +145,38 @@ export async function main(argv: string[]): Promise<number> {
     // Figures shown by `show(…)` cells, in order (live training curves are progress, not the lesson's figures).
     const figures = states.filter((s) => s.isFigure).flatMap((s) => s.expected.map((figure, k) => ({ cellIndex: s.index, k, figure })));
     const listing = figures.map((f, i) => `  ${i + 1}. ${f.figure.title} — ${f.figure.names.join(", ")}`).join("\n");
+    const captionIndex = args.caption ? await page.evaluate((source) => {
+      const cells = (window as unknown as { Jupyter: { notebook: { get_cells(): { cell_type: string; get_text(): string }[] } } }).Jupyter.notebook.get_cells();
+      return cells.findIndex((cell) => cell.cell_type === "markdown" && new RegExp(source, "i").test(cell.get_text()));
+    }, args.caption.source) : -1;
+    if (args.caption && captionIndex < 0) throw new Error(`no markdown cell matches --caption ${args.caption}; pick another or pass --no-caption`);
+    const afterCaption = figures.filter((f) => f.cellIndex > captionIndex);
     const chosen =
       args.figure !== undefined
         ? figures[args.figure - 1]
-        : figures.find((f) => f.figure.names.some((name) => args.match.test(name)));
+        : args.match
+          ? figures.find((f) => f.figure.names.some((name) => args.match!.test(name)))
+          : afterCaption.filter((f) => f.cellIndex === afterCaption[0]?.cellIndex).pop();
     if (!chosen) {
-      throw new Error(
-        `${args.figure !== undefined ? `there is no figure ${args.figure}` : `no figure matches ${args.match}`}; the notebook's figures:\n${listing}\npick one with --figure <n>`,
-      );
+      const what = args.figure !== undefined ? `there is no figure ${args.figure}` : args.match ? `no figure matches ${args.match}` : `no figure after the caption ${args.caption}`;
+      throw new Error(`${what}; the notebook's figures:\n${listing}\npick one with --figure <n>`);
     }
     const chart = page.locator("#notebook-container > .cell").nth(chosen.cellIndex).locator(".output_area .js-plotly-plot").nth(chosen.k);
-    await chart.scrollIntoViewIfNeeded();
-    const png = await chart.screenshot({ animations: "disabled" });
+    let png: Buffer;
+    if (args.caption && captionIndex < chosen.cellIndex) {
+      // Caption to chart in one image: the viewport as tall as the notebook (classic Notebook scrolls
+      // inside #site, so a full-page shot would not), then a clip.
+      const height = await page.evaluate(() => Math.ceil((document.querySelector("#header")?.getBoundingClientRect().height ?? 0) + (document.querySelector("#notebook")?.scrollHeight ?? 900)));
+      await page.setViewportSize({ width: 1100, height: Math.min(Math.max(height, 900), 20_000) });
+      const top = await page.locator("#notebook-container > .cell").nth(captionIndex).boundingBox();
+      const bottom = await chart.boundingBox();
+      const container = await page.locator("#notebook-container").boundingBox();
+      if (!top || !bottom || !container) throw new Error("the caption or the chart is not visible on the page");
+      png = await page.screenshot({ animations: "disabled", clip: { x: container.x, y: top.y - 8, width: container.width, height: bottom.y + bottom.height - top.y + 16 } });
+    } else {
+      await chart.scrollIntoViewIfNeeded();
+      png = await chart.screenshot({ animations: "disabled" });
+    }
     const outside = browser.requests.filter((r) => !isLocalUrl(r.url));
     if (outside.length > 0) throw new Error(`the page tried to fetch from outside 127.0.0.1: ${outside.map((r) => r.url).join(", ")}`);
     // Atomic: the README never shows half an image.

@@ -9,7 +9,8 @@ import {
   SUMMARY_MIME,
 } from "../lib/display";
 import { compareRuns, plotValLossAndAcc, summaryRows, type Figure } from "../lib/figures";
-import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs } from "../lib/html";
+import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs, withStaticImage } from "../lib/html";
+import { groupRuns } from "../lib/seeds";
 import type { History, RunLike } from "../lib/types";
 
 function makeHistory(loss: number[]): History {
@@ -114,6 +115,30 @@ describe("displayBundle", () => {
   });
 });
 
+describe("withStaticImage", () => {
+  const figure = plotValLossAndAcc(hostile);
+  const image = { png: "iVBORw0KGgo=", width: 900, height: 450, alt: HOSTILE };
+
+  it("puts the image in place of the placeholder text, escaped, and the script still replaces it with the chart", () => {
+    const html = withStaticImage(figureHtml(figure, { id: "fig" }), image);
+    expect(html).not.toContain("If this text stays");
+    expect(html).toContain('<img src="data:image/png;base64,iVBORw0KGgo=" width="900" height="450"');
+    expect(html).toContain(`alt="${escapeHtml(HOSTILE)}"`);
+    expect(html).not.toContain(HOSTILE);
+    const { calls, element } = runFigureScript(html);
+    expect(calls).toHaveLength(1);
+    expect(element.innerHTML).toBe("");
+  });
+
+  it("replaces an earlier image rather than adding a second, and leaves other HTML alone", () => {
+    const once = withStaticImage(figureHtml(figure, { id: "fig" }), image);
+    const twice = withStaticImage(once, { ...image, png: "AAAA" });
+    expect(twice.match(/<img /g)).toHaveLength(1);
+    expect(twice).toContain("base64,AAAA");
+    expect(withStaticImage("<p>not a figure</p>", image)).toBe("<p>not a figure</p>");
+  });
+});
+
 describe("escaping", () => {
   it("never lets a hostile run name close the script or inject markup", () => {
     const html = displayBundle(compareRuns([hostile], "val_loss", { title: `${HOSTILE} <!-- \u2028\u2029` }))["text/html"] as string;
@@ -210,38 +235,65 @@ describe("liveCurves", () => {
     return { ...history, epoch: history.epoch.slice(0, epochs), history: cut as History["history"] };
   }
 
-  it("shows one figure and updates it in place each epoch, plotly.js sent separately once", async () => {
+  it("shows one figure and one progress line under it, both updated in place each epoch, plotly.js sent separately once", async () => {
     const { display, messages } = recordingDisplay();
     const callback = display.liveCurves("original");
+    expect(callback.showsProgress).toBe(true);
     for (let e = 1; e <= 4; e++) await callback(e - 1, partial(original.history, e));
-    // A loader output first (no display id), then the figure and three updates of it.
-    expect(messages).toHaveLength(5);
+    // A loader output first (no display id), then per epoch the figure and the line.
+    expect(messages).toHaveLength(1 + 2 * 4);
     expect(messages[0].content.transient).toBeUndefined();
     expect(copiesOfPlotly(messages[0].content.data["text/html"] as string)).toBe(1);
-    const live = messages.slice(1);
-    const id = live[0].content.transient?.display_id;
-    expect(id).toMatch(/^fitlab-live-/);
-    expect(live.map((m) => m.update)).toEqual([false, true, true, true]);
-    live.forEach((m) => {
-      expect(m.content.transient?.display_id).toBe(id);
-      expect(copiesOfPlotly(m.content.data["text/html"] as string)).toBe(0);
-    });
-    expect(live[3].content.data["text/plain"]).toMatch(/original — epoch 4 of 4/);
+    const figures = messages.slice(1).filter((m) => PLOTLY_MIME in m.content.data);
+    const lines = messages.slice(1).filter((m) => !(PLOTLY_MIME in m.content.data));
+    expect(messages.slice(1, 3).map((m) => PLOTLY_MIME in m.content.data)).toEqual([true, false]); // figure above the line
+    const figureId = figures[0].content.transient?.display_id;
+    const lineId = lines[0].content.transient?.display_id;
+    expect(figureId).toMatch(/^fitlab-live-/);
+    expect(lineId).toMatch(/^fitlab-live-/);
+    expect(lineId).not.toBe(figureId);
+    for (const [group, id] of [[figures, figureId], [lines, lineId]] as const) {
+      expect(group.map((m) => m.update)).toEqual([false, true, true, true]);
+      group.forEach((m) => expect(m.content.transient?.display_id).toBe(id));
+    }
+    figures.forEach((m) => expect(copiesOfPlotly(m.content.data["text/html"] as string)).toBe(0));
+    expect(figures[3].content.data["text/plain"]).toMatch(/original — epoch 4 of 4/);
+    // The line is text only, one line, and ends as the run's summary.
+    lines.forEach((m) => expect(Object.keys(m.content.data)).toEqual(["text/plain"]));
+    const texts = lines.map((m) => m.content.data["text/plain"] as string);
+    texts.forEach((t) => expect(t).not.toContain("\n"));
+    expect(texts[0]).toMatch(/^original · epoch 1\/4 · loss 0\.6000 · accuracy 0\.7000 · val_loss 0\.6000 · val_accuracy 0\.7500 · \d+\.\d s$/);
+    expect(texts[3]).toMatch(/^original: 4 epochs in \d+\.\d s · final loss 0\.2500, accuracy 0\.8750, val_loss 0\.4000, val_accuracy 0\.8375 · lowest val_loss 0\.4000 at epoch 3$/);
   });
 
-  it("redraws every n epochs and always at the last one", async () => {
+  it("redraws the figure every n epochs and always at the last one; the line follows every epoch once the figure is there", async () => {
     const { display, messages } = recordingDisplay();
     display.show(plotValLossAndAcc(original)); // plotly.js already on the page
     const callback = display.liveCurves({ name: "original", every: 3 });
     for (let e = 1; e <= 4; e++) await callback(e - 1, partial(original.history, e));
-    expect(messages.slice(1).map((m) => m.content.data["text/plain"] as string).map((t) => /epoch (\d+) of/.exec(t)?.[1])).toEqual(["3", "4"]);
+    const live = messages.slice(1);
+    expect(live.filter((m) => PLOTLY_MIME in m.content.data).map((m) => /epoch (\d+) of/.exec(m.content.data["text/plain"] as string)?.[1])).toEqual(["3", "4"]);
+    expect(live.filter((m) => !(PLOTLY_MIME in m.content.data)).map((m) => /epoch (\d+)\/|(\d+) epochs in/.exec(m.content.data["text/plain"] as string)?.slice(1).join(""))).toEqual(["3", "4"]);
+  });
+
+  it("follows a seed group's mean history like a run's", async () => {
+    const { display, messages } = recordingDisplay();
+    const seeds = [original, { name: "original", history: makeHistory([0.5, 0.3, 0.2, 0.3]) }];
+    const group = groupRuns("original", seeds, [1, 2]);
+    const callback = display.liveCurves("original");
+    for (let e = 1; e <= 4; e++) await callback(e - 1, partial(group.history, e));
+    const last = messages[messages.length - 1].content.data["text/plain"] as string;
+    expect(last).toMatch(/^original: 4 epochs in .* · final loss 0\.2750,/);
   });
 
   it("does nothing outside a kernel, and rejects bad options", async () => {
     const printed: string[] = [];
     const display = createNotebookDisplay({ writer: () => null, print: (t) => printed.push(t) });
-    await display.liveCurves("original")(0, partial(original.history, 1));
+    const callback = display.liveCurves("original");
+    await callback(0, partial(original.history, 1));
     expect(printed).toEqual([]);
+    // Nothing shows progress, so train must keep its own per-epoch lines.
+    expect(callback.showsProgress).toBe(false);
     expect(() => display.liveCurves({ name: "x", every: 0 })).toThrow(/every must be an integer ≥ 1/);
   });
 });

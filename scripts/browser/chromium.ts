@@ -7,18 +7,10 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { chromium, type BrowserContext, type Request } from "playwright-core";
+import { CHROMIUM_ARGS } from "../jupyter/chromium";
 import { CHROMIUM } from "./prerequisites";
 
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-gpu",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  // Containers often give /dev/shm only 64 MB, where Chromium crashes on big pages.
-  "--disable-dev-shm-usage",
-];
+export { CHROMIUM_ARGS };
 
 export interface LoggedRequest {
   url: string;

@@ -9,14 +9,15 @@ import { spawnSync } from "child_process";
 import { accessSync, constants, existsSync } from "fs";
 import * as path from "path";
 import { projectRoot } from "../../lib/project";
+import { CHROMIUM as chromiumPath } from "../jupyter/chromium";
 
 /**
  * The Python that runs Jupyter. Debian's jupyter packages live in /usr/bin/python3; a pyenv or venv
  * `python3` earlier on PATH usually lacks nbformat, so the default is the system one.
  */
 export const PYTHON = process.env.FITLAB_PYTHON ?? "/usr/bin/python3";
-/** Debian's Chromium (never a downloaded browser). */
-export const CHROMIUM = process.env.FITLAB_CHROMIUM ?? "/usr/bin/chromium";
+/** Debian's Chromium (never a downloaded browser): the runner's static images find it the same way. */
+export const CHROMIUM = chromiumPath;
 
 /** `jupyter <args>` run by PYTHON, so the executor, the server and the validator share one install. */
 export function jupyterCommand(args: string[]): { command: string; args: string[] } {

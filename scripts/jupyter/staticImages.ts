@@ -1,0 +1,185 @@
+/**
+ * Static images of an executed notebook's figures, for viewers that run no script: a notebook
+ * reopened untrusted (JupyterLab, classic Notebook), GitHub's notebook view, VS Code with scripts
+ * off. Each Plotly output gets
+ * - `image/png` in its bundle (with its CSS size in the output's metadata, as Jupyter reads it), for
+ *   viewers that prefer an image to HTML, and
+ * - the same PNG inside its text/html fallback (lib/html's withStaticImage), which the figure's
+ *   script replaces with the interactive chart when it runs. Without a plotly renderer JupyterLab
+ *   prefers text/html over image/png even untrusted, and its sanitizer keeps an <img> but drops the
+ *   script (measured, see the README): the image in the HTML is what such a reader sees.
+ *
+ * The PNG is drawn by plotly.js itself (`Plotly.toImage`) in Chromium, found as the browser tests
+ * find it (scripts/jupyter/chromium.ts). With no Chromium (or no playwright-core, a dev dependency),
+ * it says so once and leaves the figures interactive-only.
+ */
+import type { Browser, Page } from "playwright-core";
+import { PLOTLY_MIME } from "../../lib/display";
+import { fromPlotlyText } from "../../lib/figures/plotly";
+import { plotlyJs, withStaticImage } from "../../lib/html";
+import { CHROMIUM, CHROMIUM_ARGS, chromiumProblem } from "./chromium";
+import { codeCells, type MimeBundle, type Notebook } from "./notebook";
+
+/**
+ * CSS pixels of an image: about the width of a notebook's output area (JupyterLab's is ~1000 px on a
+ * 1280 px screen, GitHub's notebook view ~900 px), drawn at 2 device pixels per CSS pixel so it stays
+ * sharp on high-density screens and when zoomed; the figure's own height (layout.height).
+ */
+export const IMAGE_WIDTH = 900;
+export const DEFAULT_HEIGHT = 450;
+export const IMAGE_SCALE = 2;
+
+export interface StaticImageStats {
+  /** Figures that got an image. */
+  figures: number;
+  /** Bytes of PNG added (decoded; each is stored twice in the notebook, base64, +33% each). */
+  pngBytes: number;
+  /** Time spent drawing, including the browser's start for the first notebook. */
+  ms: number;
+}
+
+export interface StaticImager {
+  /** Adds a PNG to every Plotly output of `nb`, in place. Never throws for a figure it cannot draw: it warns. */
+  addTo(nb: Notebook): Promise<StaticImageStats>;
+  /** Closes the browser, if one was started. */
+  close(): Promise<void>;
+}
+
+export interface StaticImagerOptions {
+  /** Where a figure that could not be drawn is reported. Default: stderr. */
+  warn?: (line: string) => void;
+  /**
+   * Where the once-per-run "no browser" notice and each notebook's counts (describeStaticImages) go.
+   * Default: console.log (stdout: no browser is a normal setup, not an error).
+   */
+  log?: (line: string) => void;
+  width?: number;
+  scale?: number;
+}
+
+interface PlotlySpec {
+  data?: unknown[];
+  layout?: { height?: unknown; width?: unknown; title?: { text?: unknown } | string };
+  config?: Record<string, unknown>;
+}
+
+function json(value: unknown): unknown {
+  return typeof value === "string" ? JSON.parse(value) : value;
+}
+
+function titleOf(spec: PlotlySpec): string {
+  const title = spec.layout?.title;
+  const text = typeof title === "string" ? title : typeof title?.text === "string" ? title.text : "";
+  return fromPlotlyText(text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()) || "Plotly figure";
+}
+
+/** The Plotly bundles of a notebook, with the metadata object of their output. */
+function plotlyOutputs(nb: Notebook): { data: MimeBundle; metadata: Record<string, unknown> }[] {
+  return codeCells(nb).flatMap(({ cell }) =>
+    cell.outputs.flatMap((o) => ((o.output_type === "display_data" || o.output_type === "execute_result") && PLOTLY_MIME in o.data ? [o] : [])),
+  );
+}
+
+/** Loads playwright-core if it is installed (a dev dependency: an install without them has no browser). */
+function loadPlaywright(): typeof import("playwright-core") | string {
+  try {
+    return require("playwright-core") as typeof import("playwright-core");
+  } catch (error) {
+    return `playwright-core is not installed (${(error as Error).message.split("\n")[0]}); npm install (with dev dependencies) adds it`;
+  }
+}
+
+export function createStaticImager(options: StaticImagerOptions = {}): StaticImager {
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? ((line: string) => console.log(line));
+  const width = options.width ?? IMAGE_WIDTH;
+  const scale = options.scale ?? IMAGE_SCALE;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  let unavailable: string | undefined;
+
+  async function openPage(): Promise<Page | undefined> {
+    if (page || unavailable) return page;
+    const problem = chromiumProblem();
+    const playwright = problem === null ? loadPlaywright() : undefined;
+    try {
+      if (problem !== null) throw new Error(`no Chromium at ${CHROMIUM} (${problem}); apt-get install chromium, or set FITLAB_CHROMIUM`);
+      if (typeof playwright === "string") throw new Error(playwright);
+      browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+      const context = await browser.newContext();
+      // plotly.js is inlined below; nothing may be fetched (fonts, MathJax, topojson…).
+      await context.route("**/*", (route) => (/^(data|about|blob):/.test(route.request().url()) ? route.continue() : route.abort()));
+      page = await context.newPage();
+      await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
+      await page.addScriptTag({ content: plotlyJs() });
+      return page;
+    } catch (error) {
+      unavailable = (error as Error).message.split("\n")[0];
+      log(`fitlab: figures are interactive-only (no static images for viewers that run no script): ${unavailable}`);
+      await browser?.close().catch(() => undefined);
+      browser = undefined;
+      page = undefined;
+      return undefined;
+    }
+  }
+
+  async function draw(p: Page, spec: PlotlySpec, size: { width: number; height: number }): Promise<string> {
+    const url = await p.evaluate(
+      async ({ spec, size, scale }) => {
+        // globalThis, not window: the runner compiles without the DOM library (this runs in the page).
+        const Plotly = (globalThis as unknown as { Plotly: { toImage(fig: unknown, opts: unknown): Promise<string> } }).Plotly;
+        const layout = { ...(spec.layout ?? {}), width: size.width, height: size.height };
+        return Plotly.toImage({ data: spec.data ?? [], layout, config: { ...(spec.config ?? {}), staticPlot: true } }, { format: "png", width: size.width, height: size.height, scale });
+      },
+      { spec, size, scale },
+    );
+    const prefix = "data:image/png;base64,";
+    if (!url.startsWith(prefix)) throw new Error(`Plotly.toImage returned ${url.slice(0, 40)}… instead of a PNG data URL`);
+    return url.slice(prefix.length);
+  }
+
+  return {
+    async addTo(nb: Notebook): Promise<StaticImageStats> {
+      const began = Date.now();
+      const stats: StaticImageStats = { figures: 0, pngBytes: 0, ms: 0 };
+      const outputs = plotlyOutputs(nb);
+      if (outputs.length === 0) return stats;
+      const p = await openPage();
+      if (!p) return stats;
+      for (const output of outputs) {
+        const spec = json(output.data[PLOTLY_MIME]) as PlotlySpec;
+        const height = typeof spec.layout?.height === "number" ? spec.layout.height : DEFAULT_HEIGHT;
+        const size = { width, height };
+        let png: string;
+        try {
+          png = await draw(p, spec, size);
+        } catch (error) {
+          warn(`fitlab: no static image for "${titleOf(spec)}": ${(error as Error).message.split("\n")[0]}`);
+          continue;
+        }
+        output.data["image/png"] = png;
+        // Jupyter front ends show an image at its metadata size: CSS pixels, not the 2× pixels.
+        output.metadata = { ...output.metadata, "image/png": size };
+        if (typeof output.data["text/html"] === "string") {
+          output.data["text/html"] = withStaticImage(output.data["text/html"], { png, ...size, alt: titleOf(spec) });
+        }
+        stats.figures += 1;
+        stats.pngBytes += Buffer.byteLength(png, "base64");
+      }
+      stats.ms = Date.now() - began;
+      if (stats.figures > 0) log(describeStaticImages(stats));
+      return stats;
+    },
+    async close() {
+      await browser?.close().catch(() => undefined);
+      browser = undefined;
+      page = undefined;
+    },
+  };
+}
+
+/** The runner's line about a notebook's static images, e.g. "  static images: 12 figures, 1.4 MB of PNG (×2 base64 in the notebook), 3.1 s". */
+export function describeStaticImages(stats: StaticImageStats): string {
+  const mb = (stats.pngBytes / 1e6).toFixed(2);
+  return `  static images: ${stats.figures} figure${stats.figures === 1 ? "" : "s"}, ${mb} MB of PNG (stored twice, base64), ${(stats.ms / 1000).toFixed(1)} s`;
+}
