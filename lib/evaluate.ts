@@ -10,6 +10,7 @@ import { fail, integerIn } from "./check";
 import { batchMaker, disposeInputBatch } from "./engine/batches";
 import { type DenseParams, evaluateBatch, penaltyValue, uploadLabels } from "./engine/network";
 import { type ModelSpec, specFromModel } from "./models";
+import { denseParams } from "./training/loop";
 import { isSeedGroup } from "./seeds";
 import type { Features, RunLike, SeedGroup } from "./types";
 
@@ -42,25 +43,14 @@ export interface TrainedRun extends RunLike {
 
 const WHERE = "evaluate";
 
-/** The Dense layers of a trained model as the fast path reads them (dropout is off at evaluation). */
+/** The Dense layers of a trained model as the fast path reads them (evaluation never applies dropout). */
 function layersOf(model: tf.Sequential, spec: ModelSpec): DenseParams[] {
-  const dense = model.layers.filter((l) => l.getClassName() === "Dense");
-  const settings = [...spec.hidden, { units: spec.output.units, activation: spec.output.activation }];
-  if (dense.length !== settings.length) {
-    fail(WHERE, "model", `${dense.length} Dense layers`, `its spec "${spec.name ?? "model"}" has ${settings.length}; pass the run that train() returned`);
+  const dense = model.layers.filter((l) => l.getClassName() === "Dense").length;
+  const expected = spec.hidden.length + 1;
+  if (dense !== expected) {
+    fail(WHERE, "model", `${dense} Dense layers`, `its spec "${spec.name ?? "model"}" has ${expected}; pass the run that train() returned`);
   }
-  return dense.map((layer, i) => {
-    const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-    const s = settings[i] as { activation?: DenseParams["activation"]; l1?: number; l2?: number };
-    return {
-      kernel: kernel as tf.Variable<tf.Rank.R2>,
-      bias: bias as tf.Variable<tf.Rank.R1>,
-      activation: s.activation ?? "relu",
-      l1: s.l1 ?? 0,
-      l2: s.l2 ?? 0,
-      dropout: 0,
-    };
-  });
+  return denseParams(model, spec);
 }
 
 function toFeatures(x: Features | tf.Tensor): Features {

@@ -14,7 +14,7 @@
  * it says so once and leaves the figures interactive-only.
  */
 import type { Browser, Page } from "playwright-core";
-import { PLOTLY_MIME } from "../../lib/display";
+import { PLOTLY_MIME } from "../../lib/mime";
 import { fromPlotlyText } from "../../lib/figures/plotly";
 import { plotlyJs, withStaticImage } from "../../lib/html";
 import { CHROMIUM, CHROMIUM_ARGS, chromiumProblem } from "./chromium";
