@@ -175,7 +175,10 @@ export class KernelClient {
   private readonly shell = new zmq.Dealer({ linger: 0 });
   private readonly control = new zmq.Dealer({ linger: 0 });
   private readonly iopub = new zmq.Subscriber({ linger: 0 });
-  private readonly heartbeat = new zmq.Request({ linger: 0, relaxed: true, correlate: true });
+  /** Replaced by a fresh socket when a ping goes unanswered (ZeroMQ's "lazy pirate" pattern, see ping). */
+  private heartbeat = new zmq.Request({ linger: 0, relaxed: true, correlate: true });
+  private heartbeatAddress = "";
+  private pingSentAt = 0;
   private readonly pending = new Map<string, Pending>();
   private readonly stderr = new Tail();
   private heartbeatTimer?: NodeJS.Timeout;
@@ -274,7 +277,8 @@ export class KernelClient {
     this.control.connect(address(control));
     this.iopub.connect(address(iopub));
     this.iopub.subscribe();
-    this.heartbeat.connect(address(hb));
+    this.heartbeatAddress = address(hb);
+    this.heartbeat.connect(this.heartbeatAddress);
     void this.receiveLoop(this.shell, "shell");
     void this.receiveLoop(this.control, "control");
     void this.receiveLoop(this.iopub, "iopub");
@@ -360,6 +364,8 @@ export class KernelClient {
           (this.options.onDroppedMessage ?? warnDropped)(channel, error.message);
           continue;
         }
+        // Any signed message is a sign of life too: a kernel busy streaming output is not dead.
+        this.lastBeat = Date.now();
         this.route(message, channel);
       }
     } catch (error) {
@@ -387,13 +393,23 @@ export class KernelClient {
     if (pending.reply && pending.idle) pending.settle();
   }
 
-  private async heartbeatLoop(): Promise<void> {
+  private async heartbeatLoop(socket = this.heartbeat): Promise<void> {
     try {
-      for await (const _ of this.heartbeat) this.lastBeat = Date.now();
+      for await (const _ of socket) {
+        this.lastBeat = Date.now();
+        this.pingSentAt = 0;
+      }
     } catch {
-      // The socket was closed.
+      // The socket was closed (by close() or by a reconnect in ping()).
     }
   }
+
+  /**
+   * A ping unanswered for this long is retried on a fresh socket. Measured: a cold `npm run lesson`
+   * lost its kernel to a heartbeat that stayed silent for 60 s while the kernel was alive and idle
+   * (its training ran on worker threads); a REQ socket whose reply went missing never recovers.
+   */
+  private static readonly PING_RETRY_MS = 5000;
 
   private sendingPing = false;
   private ping(): void {
@@ -404,8 +420,18 @@ export class KernelClient {
       this.child.kill("SIGKILL");
       return;
     }
-    if (this.sendingPing || this.closed) return;
+    if (this.closed) return;
+    if (this.pingSentAt && Date.now() - this.pingSentAt > KernelClient.PING_RETRY_MS) {
+      this.heartbeat.close();
+      this.heartbeat = new zmq.Request({ linger: 0, relaxed: true, correlate: true });
+      this.heartbeat.connect(this.heartbeatAddress);
+      void this.heartbeatLoop(this.heartbeat);
+      this.pingSentAt = 0;
+      this.sendingPing = false;
+    }
+    if (this.sendingPing || this.pingSentAt) return;
     this.sendingPing = true;
+    this.pingSentAt = Date.now();
     this.heartbeat
       .send("ping")
       .catch(() => undefined)
