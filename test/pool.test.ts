@@ -12,7 +12,7 @@ import { initBackend } from "../lib/backend";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix } from "../lib/data/vectorize";
 import { variant, variants } from "../lib/models";
-import { createRng } from "../lib/random";
+import { randomMultiHot } from "./helpers/randomData";
 import { groupRuns } from "../lib/seeds";
 import { dispose, INTERRUPTED_MESSAGE, train, TrainOptions } from "../lib/train";
 import { trainSeeds } from "../lib/trainSeeds";
@@ -27,22 +27,6 @@ beforeAll(async () => {
 });
 afterAll(() => closePool());
 
-function randomMultiHot(rows: number, cols: number, seed: number): { x: MultiHotMatrix; y: Float32Array } {
-  const rng = createRng(seed);
-  const ids: Int32Array[] = [];
-  const y = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const set = new Set<number>();
-    const n = 3 + Math.floor(rng.next() * cols * 0.2);
-    for (let k = 0; k < n; k++) set.add(Math.floor(rng.next() * cols));
-    const row = Int32Array.from([...set].sort((a, b) => a - b));
-    ids.push(row);
-    let score = 0;
-    row.forEach((c) => (score += c % 7 < 3 ? 1 : -1));
-    y[r] = score > 0 ? 1 : 0;
-  }
-  return { x: { kind: "multihot", rows, cols, ids }, y };
-}
 
 describe("train on the pool", () => {
   it("gives the same history to the last digit as training on this thread, and a model with the same weights", async () => {
