@@ -51,8 +51,12 @@ export interface StaticImageStats {
 }
 
 export interface StaticImager {
-  /** Adds a PNG to every Plotly output of `nb`, in place. Never throws for a figure it cannot draw: it warns. */
-  addTo(nb: Notebook): Promise<StaticImageStats>;
+  /**
+   * Adds a PNG to every Plotly output of `nb`, in place. Never throws for a figure it cannot draw: it
+   * warns. `tag` starts its log line (the runner's notebook tag when notebooks run side by side).
+   * Safe to call for several notebooks at once: they share one browser.
+   */
+  addTo(nb: Notebook, tag?: string): Promise<StaticImageStats>;
   /** Closes the browser, if one was started. */
   close(): Promise<void>;
 }
@@ -156,9 +160,15 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
   let browser: Browser | undefined;
   let page: Page | undefined;
   let unavailable: string | undefined;
+  let opening: Promise<Page | undefined> | undefined;
 
-  async function openPage(): Promise<Page | undefined> {
-    if (page || unavailable) return page;
+  /** The one page every notebook draws on, started at the first call (concurrent callers share it). */
+  function openPage(): Promise<Page | undefined> {
+    opening ??= launch();
+    return opening;
+  }
+
+  async function launch(): Promise<Page | undefined> {
     const problem = chromiumProblem();
     const playwright = problem === null ? loadPlaywright() : undefined;
     try {
@@ -198,7 +208,7 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
   }
 
   return {
-    async addTo(nb: Notebook): Promise<StaticImageStats> {
+    async addTo(nb: Notebook, tag = ""): Promise<StaticImageStats> {
       const began = Date.now();
       const stats: StaticImageStats = { figures: 0, cached: 0, pngBytes: 0, ms: 0 };
       for (const output of plotlyOutputs(nb)) {
@@ -239,21 +249,23 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
         stats.pngBytes += Buffer.byteLength(png, "base64");
       }
       stats.ms = Date.now() - began;
-      if (stats.figures > 0) log(describeStaticImages(stats));
+      if (stats.figures > 0) log(describeStaticImages(stats, tag));
       return stats;
     },
     async close() {
       if (cacheDir !== null) await pruneCache(cacheDir, MAX_CACHED_IMAGES);
+      await opening;
       await browser?.close().catch(() => undefined);
       browser = undefined;
       page = undefined;
+      opening = undefined;
     },
   };
 }
 
 /** The runner's line about a notebook's static images, e.g. "  static images: 12 figures, 1.4 MB of PNG (×2 base64 in the notebook), 3.1 s". */
-export function describeStaticImages(stats: StaticImageStats): string {
+export function describeStaticImages(stats: StaticImageStats, tag = ""): string {
   const mb = (stats.pngBytes / 1e6).toFixed(2);
   const reused = stats.cached > 0 ? ` (${stats.cached === stats.figures ? "all" : stats.cached} from the image cache)` : "";
-  return `  static images: ${stats.figures} figure${stats.figures === 1 ? "" : "s"}${reused}, ${mb} MB of PNG (stored twice, base64), ${(stats.ms / 1000).toFixed(1)} s`;
+  return `  ${tag}static images: ${stats.figures} figure${stats.figures === 1 ? "" : "s"}${reused}, ${mb} MB of PNG (stored twice, base64), ${(stats.ms / 1000).toFixed(1)} s`;
 }
