@@ -1,7 +1,7 @@
 /**
  * `npm run lesson`: executes the lesson's notebooks headlessly on the real tslab kernel (no Python,
  * no Jupyter), writes out/<name>.ipynb and a self-contained out/<name>.html per notebook, and prints
- * the summary table of every training run.
+ * the results table of every training run.
  *
  * Exit codes: 0 all notebooks ran; 1 a notebook failed (error, timeout, dead kernel); 2 bad command
  * line, parameter override or output folder (nothing was executed); 130 interrupted (SIGINT, SIGTERM
@@ -22,12 +22,12 @@ import { readNotebook, writeNotebookAtomic } from "./jupyter/notebook";
 import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
 import { createStaticImager } from "./jupyter/staticImages";
-import { NotebookSummaryRow, collectSummary, formatSummaryTable } from "./jupyter/summary";
+import { NotebookResultRow, collectResults, formatResultsTable } from "./jupyter/results";
 
 export const USAGE = `Usage: npm run lesson -- [notebook.ipynb ...] [options]
 
 Runs the notebooks (default: notebooks/*.ipynb in order) on the tslab kernel and writes
-<out>/<name>.ipynb, <out>/<name>.html and <out>/summary.json.
+<out>/<name>.ipynb, <out>/<name>.html and <out>/results.json.
 
 Options:
   --set name=value   override a parameter of the cell tagged "parameters" (repeatable);
@@ -134,7 +134,7 @@ async function checkParameters(notebooks: string[], args: LessonArgs): Promise<v
 /** The files the run writes into the output folder. */
 function outputFiles(notebooks: string[], outDir: string): string[] {
   const names = notebooks.flatMap((n) => [`${path.basename(n, ".ipynb")}.ipynb`, `${path.basename(n, ".ipynb")}.html`]);
-  return [...names, "summary.json"].map((name) => path.join(outDir, name));
+  return [...names, "results.json"].map((name) => path.join(outDir, name));
 }
 
 /** `file` with symbolic links resolved, also when its last parts do not exist yet. */
@@ -254,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const outDir = path.resolve(args.out);
-  const summary: NotebookSummaryRow[] = [];
+  const results: NotebookResultRow[] = [];
   const failed: string[] = [];
   const images = createStaticImager();
   const signal = interruption.signal;
@@ -289,7 +289,7 @@ export async function main(argv: string[]): Promise<number> {
       continue;
     }
     try {
-      summary.push(...collectSummary(run.notebook, run.name));
+      results.push(...collectResults(run.notebook, run.name));
     } catch (error) {
       failed.push(label);
       process.stderr.write(`✖ ${(error as Error).message}\n`);
@@ -299,14 +299,14 @@ export async function main(argv: string[]): Promise<number> {
   await images.close();
   const interrupted = signal.aborted ? String(signal.reason) : undefined;
   await writeFileAtomic(
-    path.join(outDir, "summary.json"),
-    JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: summary, interrupted }, null, 2) + "\n",
+    path.join(outDir, "results.json"),
+    JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: results, interrupted }, null, 2) + "\n",
   );
   if (interrupted) {
     process.stderr.write(`fitlab lesson: interrupted (${interrupted}); what ran is in ${args.out}/\n`);
     return 130;
   }
-  if (summary.length > 0) console.log(`\nSummary of every run:\n${formatSummaryTable(summary)}`);
+  if (results.length > 0) console.log(`\nResults of every run:\n${formatResultsTable(results)}`);
   if (failed.length > 0) {
     process.stderr.write(`\n${failed.length} of ${notebooks.length} notebooks failed: ${failed.join(", ")}\n`);
     return 1;
