@@ -51,7 +51,7 @@ export function collectResults(nb: Notebook, notebookName: string): NotebookResu
 }
 
 /** Fixed decimals; "-" for a missing (null) value. */
-export function fixed(value: number | null, digits: number): string {
+function fixed(value: number | null, digits: number): string {
   if (value === null) return "-";
   return Number.isFinite(value) ? value.toFixed(digits) : String(value);
 }
