@@ -1,7 +1,7 @@
 /**
  * `npm run lesson`: executes the lesson's notebooks headlessly on the real tslab kernel (no Python,
  * no Jupyter), writes out/<name>.ipynb and a self-contained out/<name>.html per notebook, and prints
- * the summary table of every training run.
+ * the results table of every training run.
  *
  * Exit codes: 0 all notebooks ran; 1 a notebook failed (error, timeout, dead kernel); 2 bad command
  * line, parameter override or output folder (nothing was executed); 130 interrupted (SIGINT, SIGTERM
@@ -22,12 +22,12 @@ import { readNotebook, writeNotebookAtomic } from "./jupyter/notebook";
 import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
 import { createStaticImager } from "./jupyter/staticImages";
-import { NotebookSummaryRow, collectSummary, formatSummaryTable } from "./jupyter/summary";
+import { NotebookResultRow, collectResults, formatResultsTable } from "./jupyter/results";
 
 export const USAGE = `Usage: npm run lesson -- [notebook.ipynb ...] [options]
 
 Runs the notebooks (default: notebooks/*.ipynb in order) on the tslab kernel and writes
-<out>/<name>.ipynb, <out>/<name>.html and <out>/summary.json.
+<out>/<name>.ipynb, <out>/<name>.html and <out>/results.json.
 
 Options:
   --set name=value   override a parameter of the cell tagged "parameters" (repeatable);
@@ -154,7 +154,7 @@ async function checkParameters(notebooks: string[], args: LessonArgs): Promise<v
 /** The files the run writes into the output folder. */
 function outputFiles(notebooks: string[], outDir: string): string[] {
   const names = notebooks.flatMap((n) => [`${path.basename(n, ".ipynb")}.ipynb`, `${path.basename(n, ".ipynb")}.html`]);
-  return [...names, "summary.json"].map((name) => path.join(outDir, name));
+  return [...names, "results.json"].map((name) => path.join(outDir, name));
 }
 
 /** `file` with symbolic links resolved, also when its last parts do not exist yet. */
@@ -275,7 +275,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const lessonArgs: LessonArgs = args;
   const outDir = path.resolve(args.out);
-  const perNotebook: NotebookSummaryRow[][] = notebooks.map(() => []);
+  const perNotebook: NotebookResultRow[][] = notebooks.map(() => []);
   const failed: string[] = [];
   const images = createStaticImager();
   const signal = interruption.signal;
@@ -285,7 +285,7 @@ export async function main(argv: string[]): Promise<number> {
   async function runOne(file: string, index: number): Promise<void> {
     const label = path.relative(process.cwd(), file) || file;
     // Side by side, each line names its notebook (its number, "01"), so the two logs can be told apart.
-    const tag = together ? `[${path.basename(file).split("-")[0]}] ` : "";
+    const tag = together ? `[${path.basename(file, ".ipynb").split("-")[0]}] ` : "";
     console.log(`▶ ${label}${lessonArgs.quick ? " (quick)" : ""}`);
     const run = await executeNotebook(file, {
       set: lessonArgs.set,
@@ -315,7 +315,7 @@ export async function main(argv: string[]): Promise<number> {
       return;
     }
     try {
-      perNotebook[index] = collectSummary(run.notebook, run.name);
+      perNotebook[index] = collectResults(run.notebook, run.name);
     } catch (error) {
       failed.push(label);
       process.stderr.write(`✖ ${(error as Error).message}\n`);
@@ -331,21 +331,21 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(args.jobs, notebooks.length) }, lane));
-  const summary = perNotebook.flat();
+  const results = perNotebook.flat();
   const order = notebooks.map((n) => path.relative(process.cwd(), n) || n);
   failed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
 
   await images.close();
   const interrupted = signal.aborted ? String(signal.reason) : undefined;
   await writeFileAtomic(
-    path.join(outDir, "summary.json"),
-    JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: summary, interrupted }, null, 2) + "\n",
+    path.join(outDir, "results.json"),
+    JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: results, interrupted }, null, 2) + "\n",
   );
   if (interrupted) {
     process.stderr.write(`fitlab lesson: interrupted (${interrupted}); what ran is in ${args.out}/\n`);
     return 130;
   }
-  if (summary.length > 0) console.log(`\nSummary of every run:\n${formatSummaryTable(summary)}`);
+  if (results.length > 0) console.log(`\nResults of every run:\n${formatResultsTable(results)}`);
   const wall = ((Date.now() - began) / 1000).toFixed(1);
   if (failed.length > 0) {
     process.stderr.write(`\n${failed.length} of ${notebooks.length} notebooks failed: ${failed.join(", ")}\n`);
