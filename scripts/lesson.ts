@@ -306,8 +306,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     await images.addTo(run.notebook, tag);
     await writeOutputs(run, outDir);
-    const cpu = run.cellMs.reduce((a, b) => a + b, 0) / 1000;
-    console.log(`  ${tag}kernel start ${(run.kernelStartMs / 1000).toFixed(1)} s, cells ${cpu.toFixed(1)} s; wrote ${path.join(lessonArgs.out, run.name)}.{ipynb,html}`);
+    const cells = run.cellMs.reduce((a, b) => a + b, 0) / 1000;
+    const memory = run.peakRssBytes === undefined ? "" : `, kernel peak memory ${(run.peakRssBytes / 1e9).toFixed(2)} GB`;
+    console.log(`  ${tag}kernel start ${(run.kernelStartMs / 1000).toFixed(1)} s, cells ${cells.toFixed(1)} s${memory}; wrote ${path.join(lessonArgs.out, run.name)}.{ipynb,html}`);
     if (run.droppedMessages > 0) console.log(`  ${tag}dropped ${run.droppedMessages} messages with a bad signature`);
     if (!run.ok) {
       failed.push(label);
