@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { requirePrerequisites } from "../scripts/browser/prerequisites";
-import { claimRun } from "../lib/training/claim";
+import { claimRun, STALE_MS } from "../lib/training/claim";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -65,6 +65,16 @@ describe("claimRun", () => {
     const got = await claimRun(dir, "k4");
     expect(got).not.toBe("stored");
     expect(Date.now() - began).toBeLessThan(150);
+    (got as { release(): void }).release();
+  });
+
+  it("takes over a claim not refreshed for a minute, even when its process id names a live process (reused after a crash)", async () => {
+    const dir = tmpDir("stale");
+    writeClaim(dir, "k6", process.ppid); // alive, but not the owner any more
+    const old = new Date(Date.now() - STALE_MS - 1000);
+    fs.utimesSync(path.join(dir, "k6.training"), old, old);
+    const got = await claimRun(dir, "k6");
+    expect(got).not.toBe("stored");
     (got as { release(): void }).release();
   });
 

@@ -7,7 +7,9 @@
  * the others wait for that file to go, then read the entry it left. Within one process the claim is
  * a promise, so two identical runs started together (e.g. by Promise.all) train once as well.
  *
- * A claim whose process has died (kill -9, a crash) is taken over; one whose owner stopped without
+ * A claim whose process has died (kill -9, a crash) is taken over, and so is one its owner has not
+ * refreshed for a minute (the owner touches the file every few seconds: a process id reused by an
+ * unrelated process after a crash must not block the run forever); one whose owner stopped without
  * storing a run (an interrupt, an error) leaves no entry, and the next in line trains.
  */
 import * as fs from "fs";
@@ -16,6 +18,10 @@ import * as path from "path";
 
 /** How often a waiting run looks again (ms). A run takes seconds at least; this costs nothing. */
 const POLL_MS = 200;
+
+/** How often the owner touches its claim file, and how old an untouched one may get before it is taken over (ms). */
+const REFRESH_MS = 5000;
+export const STALE_MS = 60_000;
 
 export interface Claim {
   /** Gives the run up to whoever waits (call after the entry is stored, or on failure). */
@@ -54,7 +60,9 @@ function liveOwner(file: string): ClaimFile | undefined {
     const stat = fs.statSync(file, { throwIfNoEntry: false });
     return stat && Date.now() - stat.mtimeMs < UNREADABLE_GRACE_MS ? { pid: -1, host: os.hostname(), started: "" } : undefined;
   }
-  if (owner.host !== os.hostname()) return owner; // another machine sharing the folder: trust it
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stat || Date.now() - stat.mtimeMs > STALE_MS) return undefined; // not refreshed: its owner is gone
+  if (owner.host !== os.hostname()) return owner; // another machine sharing the folder: trust the refresh
   return Number.isInteger(owner.pid) && owner.pid > 0 && isAlive(owner.pid) ? owner : undefined;
 }
 
@@ -135,8 +143,14 @@ export async function claimRun(dir: string, key: string, options: { signal?: Abo
     }
     let release!: () => void;
     inProcess.set(key, new Promise<void>((resolve) => (release = resolve)));
+    const refresh = setInterval(() => {
+      const now = new Date();
+      fs.utimes(file, now, now, () => undefined);
+    }, REFRESH_MS);
+    refresh.unref();
     return {
       release() {
+        clearInterval(refresh);
         inProcess.delete(key);
         release();
         try {
