@@ -87,11 +87,13 @@ export function memorization(run: RunLike & { spec?: ModelSpec }): string {
  * training accuracy at the first and last epoch and its best validation accuracy; for two runs, how
  * many times higher the first one's highest training loss is and how their training accuracies end.
  *
+ * A run's `warnings` (what `train` noticed, e.g. an exploding loss) follow its line.
+ *
  * e.g. "lr 1.0: training loss up to 1.95e+4; training accuracy 50.9% at epoch 1, 62.3% at epoch 10;
- * best validation accuracy 80.8%" (one line per run), then "lr 1.0's highest training loss is 9,540×
+ * best validation accuracy 80.8%" (one line per run), then "lr 1.0's highest training loss is 9,528×
  * lr 0.01's; it ends 37.7 points below it in training accuracy."
  */
-export function learningRates(runs: RunLike[]): string {
+export function learningRates(runs: (RunLike & { warnings?: string[] })[]): string {
   const where = "learningRates";
   if (!Array.isArray(runs) || runs.length === 0) fail(where, "runs", runs, "pass the runs to compare, e.g. [lrHigh, lrLow]");
   runs.forEach((r, i) => checkRun(r, `${where}: runs[${i}]`));
@@ -105,6 +107,8 @@ export function learningRates(runs: RunLike[]): string {
       `${s.name}: training loss up to ${big(s.maxLoss)}; training accuracy ${pct(s.first)} at epoch 1, ${pct(s.last)} at epoch ${s.epochs}` +
       (Number.isFinite(s.bestVal) ? `; best validation accuracy ${pct(s.bestVal)}` : ""),
   );
+  // What the trainer noticed on the way (e.g. "the training loss exploded: … at epoch 1, batch 2"), which a quiet run does not print.
+  for (const r of runs) for (const w of r.warnings ?? []) lines.push(`${r.name}: ${w}`);
   if (stats.length === 2) {
     const [a, b] = stats;
     const ratio = a.maxLoss / b.maxLoss;

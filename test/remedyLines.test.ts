@@ -47,6 +47,11 @@ describe("learningRates", () => {
     expect(lines[1]).toBe("lrlow: training loss up to 2.05; training accuracy 65.5% at epoch 1, 100.0% at epoch 10; best validation accuracy 92.8%");
     expect(lines[2]).toBe("lrhigh's highest training loss is 9,528× lrlow's; it ends 37.7 points below it in training accuracy.");
   });
+
+  it("adds what the trainer noticed on the way, which a quiet run does not print", () => {
+    const high = { ...recordedRun("nb5.lrhigh", 42), warnings: ["the training loss exploded: 4.44e+4 at epoch 1, batch 2"] };
+    expect(learningRates([high, recordedRun("nb5.lrlow", 42)]).split("\n")[2]).toBe("lrhigh: the training loss exploded: 4.44e+4 at epoch 1, batch 2");
+  });
 });
 
 describe("earlyStoppingLine", () => {
