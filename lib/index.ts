@@ -44,6 +44,7 @@ export { clearRuns } from "./runCache";
 // Reading the curves: the diagnosis and the computed lines under the figures.
 export { diagnose, type DiagnoseOptions } from "./diagnose";
 export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
+export { compareFinal, memorization, learningRates, earlyStoppingLine, ranking, finalModelLine, testAgainstValidation } from "./remedyLines";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
 export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsTable, weightHistograms, type Figure } from "./figures";

@@ -260,6 +260,16 @@ describe("diagnose: every run of the lesson, full data, over seeds (test/fixture
   // The verdict a careful teacher gives each run, decided from its curves over every recorded seed
   // (scripts/recordHistories.ts: notebooks' settings, 20 epochs, seeds 42 and 1–5; 42, 1, 2 for the
   // expensive ones), each with the one-line why.
+  type Expected = [verdict: Verdict, severity: Severity | null, cause: VerdictCause | null, why: string];
+  // Where one seed's curve (or the mean of the seeds) really reads otherwise, the exception and its why.
+  const EXCEPTIONS: Record<string, { seeds?: Record<number, Expected>; mean?: Expected }> = {
+    "nb5.noise": {
+      seeds: { 1: ["overfitting", "mild", null, "seed 1: lowest 0.455 at epoch 7, then 0.771, 0.630, 0.829 while training cross-entropy falls to 0.28: its last three epochs are all well above the minimum"] },
+    },
+    "nb5.lrlow": {
+      mean: ["underfitting", "strong", "still improving", "the mean of seeds 1–4 averages their bounces out: it is lowest at the last epoch (0.327) and falls about 4% per epoch over the last 8"],
+    },
+  };
   const EXPECTED: [file: string, verdict: Verdict, severity: Severity | null, cause: VerdictCause | null, why: string][] = [
     ["imdb.original", "overfitting", "strong", null, "minimum at epoch 4–5, then validation cross-entropy doubles (+101–118%) while training → 0.02"],
     ["imdb.dropout", "overfitting", "strong", null, "minimum 1–4 epochs later than the original's, then rises 71–93%: dropout delays, does not stop it"],
@@ -274,13 +284,22 @@ describe("diagnose: every run of the lesson, full data, over seeds (test/fixture
     ["mnist.small", "underfitting", "strong", "too little capacity", "Dense(10): training 0.256 and validation 0.262 cross-entropy, both flat, 93% accuracy on both"],
     ["mnist.large", "overfitting", "mild", null, "Dense(128)×2: minimum 0.082–0.088 at epoch 5–8, ends ≈0.125 (+44–61%) while training → 0.004; accuracy holds ≈97.8%"],
     ["imdb.larger", "overfitting", "strong", null, "Dense(512)×2: minimum at epoch 2–3, then validation loss climbs several-fold"],
+    // Notebook 5's runs, as its cells train them (3,000 MNIST images unless said; seeds 42 and 1–4).
+    ["nb5.noise", "underfitting", "strong", "still improving", "784 noise columns, 10 epochs: validation cross-entropy still falls 10–14% per epoch (bouncing), lowest at epoch 9–10 in 4 seeds; training accuracy only 91–93%"],
+    ["nb5.zeros", "underfitting", "strong", "still improving", "784 zero columns, 10 epochs: validation cross-entropy lowest at epoch 9–10 and still falling 4–7% per epoch"],
+    ["nb5.shuffled", "overfitting", "strong", null, "shuffled labels, 1,000 images, 40 epochs: training accuracy 95–97% while validation accuracy never exceeds 16% (chance 10%): memorized, the purest overfitting"],
+    ["nb5.lrhigh", "diverged", null, "exploding loss", "RMSprop at 1.0: training loss 1.1e4–2.0e4 in epoch 1, validation accuracy stuck at 39–62% by epoch 10"],
+    ["nb5.lrlow", "overfitting", "mild", null, "RMSprop at 0.01: fits its 2,400 images (training accuracy 97–100%, cross-entropy 0.005–0.10) while validation cross-entropy, lowest 0.28–0.31 by epoch 2–6, bounces 8–66% above it (median) to epoch 10; not 'still improving'"],
+    ["nb5.small", "underfitting", "mild", "still improving", "Dense(10), 20 epochs: validation cross-entropy lowest at epoch 20, still falling about 2% per epoch, training barely better (gap 17–19%)"],
+    ["nb5.large", "overfitting", "mild", null, "Dense(128)×2, 20 epochs: lowest at epoch 11–15, ends 14–27% above it while training accuracy reaches 100%"],
+    ["nb5.stopped", "good fit", null, null, "original IMDB model, early stopping (patience 2): stops at epoch 7, keeps epoch 5's weights, the minimum, where training cross-entropy is already well below validation"],
   ];
 
   it("has a recorded fixture for every expected run, and an expectation for every fixture", () => {
     expect(recordedNames()).toEqual(EXPECTED.map(([file]) => file).sort());
   });
 
-  describe.each(EXPECTED)("%s → %s (%s, %s)", (file, verdict, severity, cause) => {
+  describe.each(EXPECTED)("%s → %s (%s, %s)", (file, ...expected) => {
     // A missing fixture fails here (rather than breaking the whole file): run scripts/recordHistories.ts.
     if (!recordedNames().includes(file)) {
       it("is recorded", () => {
@@ -290,14 +309,17 @@ describe("diagnose: every run of the lesson, full data, over seeds (test/fixture
     }
     const recorded = loadRecorded(file);
 
-    it.each(recorded.seeds.map((seed, i) => [seed, recorded.runs[i]] as [number, RunLike]))("seed %d", (_seed, run) => {
+    const verdictOf = ([verdict, severity, cause]: Expected) => ({ verdict, severity, cause });
+    const exceptions = EXCEPTIONS[file] ?? {};
+
+    it.each(recorded.seeds.map((seed, i) => [seed, recorded.runs[i]] as [number, RunLike]))("seed %d", (seed, run) => {
       const d = diagnose(run);
-      expect({ verdict: d.verdict, severity: d.severity, cause: d.cause }).toEqual({ verdict, severity, cause });
+      expect({ verdict: d.verdict, severity: d.severity, cause: d.cause }).toEqual(verdictOf(exceptions.seeds?.[seed] ?? expected));
     });
 
     it("the mean of the seeds (except 42) gets the same verdict", () => {
       const d = diagnose(recordedGroup(file));
-      expect({ verdict: d.verdict, severity: d.severity, cause: d.cause }).toEqual({ verdict, severity, cause });
+      expect({ verdict: d.verdict, severity: d.severity, cause: d.cause }).toEqual(verdictOf(exceptions.mean ?? expected));
     });
   });
 
@@ -398,5 +420,35 @@ describe("diagnose: a run that bounces", () => {
     expect(d.cause).toBe("unstable");
     expect(d.reason).toMatch(/lowest at epoch 6 \(0\.296\)/);
     expect(d.remedies[0]).toMatch(/Lower the learning rate/);
+  });
+});
+
+describe("diagnose: notebook 5's runs (test/fixtures/histories/nb5.*)", () => {
+  it("reads RMSprop at 0.01 (seed 42) as overfitting: lowest by epoch 2–6, no better since, while training cross-entropy falls to 0.005", () => {
+    const run = recordedRun("nb5.lrlow", 42);
+    const d = diagnose(run);
+    expect(d.label).toBe("overfits mildly");
+    expect(d.minValLoss).toBeCloseTo(0.2964, 3);
+    expect(d.bestEpoch).toBe(6);
+    expect(d.reason).toMatch(/^Validation loss came within \d+% of its minimum \(0\.296\) by epoch 2 and has not improved on it since/);
+    expect(d.remedies).toEqual([...REMEDIES.overfitting]);
+  });
+
+  it("calls the early-stopped run a good fit because it knows the run stopped early and kept the minimum's weights", () => {
+    const run = recordedRun("nb5.stopped", 42);
+    const d = diagnose(run);
+    expect(d.verdict).toBe("good fit");
+    expect(d.reason).toMatch(/^Early stopping kept the weights of epoch 5, where validation loss was lowest \(0\.291\); over the 2 epoch\(s\) after it, it rose to 0\.315/);
+    // Read as a bare history, seed 1's last epochs (a trend through the descent) would say "still improving".
+    expect(diagnose(recordedRun("nb5.stopped", 1).history).cause).toBe("still improving");
+    expect(diagnose(recordedRun("nb5.stopped", 1)).verdict).toBe("good fit");
+  });
+
+  it("calls memorizing shuffled labels strong overfitting, with both accuracies in the reason", () => {
+    const d = diagnose(recordedRun("nb5.shuffled", 42));
+    expect(d.label).toBe("overfits strongly");
+    expect(d.reason).toMatch(/training accuracy 9\d\.\d% against at best 1\d\.\d% on validation: it memorized its training data\.$/);
+    // Without the memorization rule its 39% rise alone would be mild.
+    expect(diagnose(recordedRun("nb5.shuffled", 42), { memorizedGap: 1 }).severity).toBe("mild");
   });
 });

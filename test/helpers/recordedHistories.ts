@@ -16,7 +16,10 @@ interface RecordedFile {
   validationSplit: number;
   samples: number;
   validationSamples: number;
+  /** Early stopping's settings, for a run trained with it (and each seed's stop reason). */
+  earlyStopping?: { patience: number; restoreBestWeights?: boolean; monitor?: "val_loss" | "val_crossentropy" };
   seeds: Record<string, Record<string, (number | null)[]>>;
+  stopReasons?: Record<string, string>;
 }
 
 export interface Recorded {
@@ -51,7 +54,10 @@ export function loadRecorded(file: string): Recorded {
       epoch: Array.from({ length: n }, (_, i) => i),
       params: { epochs: raw.epochs, batchSize: raw.batchSize, samples: raw.samples, validationSamples: raw.validationSamples, steps: Math.ceil(raw.samples / raw.batchSize) },
     };
-    return { name, history };
+    // A run stopped early carries what train() gives it: why it stopped, and its early-stopping options.
+    const stopReason = raw.stopReasons?.[String(seed)];
+    const stopped = raw.earlyStopping ? { options: { epochs: raw.epochs, earlyStopping: raw.earlyStopping }, ...(stopReason ? { stopReason } : {}) } : {};
+    return { name, history, ...stopped };
   });
   return { file, name, seeds, runs };
 }
