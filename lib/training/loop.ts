@@ -7,12 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batchMaker, BatchMaker, disposeInputBatch, InputBatch, sliceRows } from "../engine/batches";
-import { DenseParams, evaluateBatch, LabelBatch, penaltyValue, trainStep, uploadLabels } from "../engine/network";
-import { createRmsprop, WeightUpdater } from "../engine/rmsprop";
+import { DenseParams, evaluateBatch, LabelBatch, penaltyValue, uploadLabels } from "../engine/network";
+import { createRmsprop } from "../engine/rmsprop";
 import { optimizerSettings, type ModelSpec } from "../models";
 import { createRng, permutation, Rng } from "../random";
 import type { Features, History } from "../types";
 import type { RunOptions } from "./options";
+import { localStep, type StepFn } from "./steps";
 
 /** What a loop reports as it goes. Lines are complete sentences for a log; the caller decides where they go. */
 export interface LoopHooks {
@@ -47,18 +48,6 @@ export interface LoopInput {
   nTrain: number;
   nVal: number;
 }
-
-/**
- * Computes the gradients of a batch and applies them; the engine's `trainStep` on one thread, or a
- * data-parallel step shared with another worker (see dataParallel.ts). Returns the batch's loss,
- * plain cross-entropy and correct count.
- */
-export type StepFn = (
-  layers: DenseParams[],
-  input: { maker: BatchMaker; start: number; end: number; order: Int32Array },
-  optimizer: WeightUpdater,
-  nextSeed: () => number,
-) => { loss: number; crossentropy: number; correct: number };
 
 let lastYield = Date.now();
 
@@ -174,20 +163,6 @@ function validationChunks(maker: BatchMaker, labels: Float32Array, spec: ModelSp
 /** How far above its first batch's value the training loss may rise before the run is said to have exploded. */
 export const EXPLODED_FACTOR = 1e3;
 
-/** One optimizer step on one batch with the whole batch on this thread (the engine's trainStep). */
-export function localStep(labels: Float32Array, spec: ModelSpec): StepFn {
-  return (layers, { maker, start, end, order }, optimizer, nextSeed) => {
-    const input = maker.make(start, end, order);
-    const target = uploadLabels(labels, spec.loss, spec.output.units, start, end, order);
-    try {
-      return trainStep(layers, input, target, spec.loss, optimizer, nextSeed);
-    } finally {
-      disposeInputBatch(input);
-      target.target.dispose();
-    }
-  };
-}
-
 /**
  * Trains `layers` (the model's own variables, updated in place) for `options.epochs` epochs or until
  * early stopping, a non-finite loss or `hooks.signal` stops it. Keras semantics: rmsprop with the
@@ -196,7 +171,7 @@ export function localStep(labels: Float32Array, spec: ModelSpec): StepFn {
  * each epoch's end with dropout off, `val_loss` with the penalty; a NaN or infinite loss stops
  * training (TerminateOnNaN).
  */
-export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: LoopHooks, step: StepFn = localStep(run.labels, run.spec)): Promise<LoopResult> {
+export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: LoopHooks, step: StepFn = localStep(run.labels, run.spec, run.options.parts)): Promise<LoopResult> {
   const { name, spec, features, labels, options: opts, nTrain, nVal } = run;
   const loopStarted = Date.now();
   const optimizer = createRmsprop(optimizerSettings(spec));
