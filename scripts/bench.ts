@@ -91,7 +91,9 @@ interface Timed {
 async function timedRun(variant: VariantName, x: Features, y: ArrayLike<number>, dataset: Dataset, epochs: number, placement: Pick<Args, "split" | "parts">): Promise<Timed> {
   const { split, parts } = placement;
   // A one-part run cannot split: --split true applies to the runs that have two parts.
-  const options = { epochs, ...SETTINGS[dataset], seed: 1, cache: false as const, verbose: 0 as const, ...(parts ? { parts } : {}) };
+  // Only the batch size and validation split of the lesson's settings: `epochs` is the bench's (--quick).
+  const { batchSize, validationSplit } = SETTINGS[dataset];
+  const options = { epochs, batchSize, validationSplit, seed: 1, cache: false as const, verbose: 0 as const, ...(parts ? { parts } : {}) };
   const spec = getVariant(variant);
   const twoParts = (parts ?? gradientParts(countParams(spec, x.cols), splitRows(x.rows, options.validationSplit).nTrain, x.kind)) === 2;
   const run = await train(spec, x, y, { ...options, split: split === true && !twoParts ? "auto" : split });
