@@ -267,6 +267,23 @@ describe("a two-part run over one or two workers (data-parallel)", () => {
     [split, one, here].forEach(dispose);
   });
 
+  it("is the same to the last bit with three validation chunks shared by the two workers, and early stopping", async () => {
+    // 499 training rows, 4,501 validation rows: chunks of 2,048, 2,048 and 405 rows, evaluated 0 and 2 by one worker, 1 by the other.
+    const big = flattenImages({ images: t.images.subarray(0, 5000 * 784), count: 5000, rows: 28, cols: 28 });
+    const opts = { ...quiet, epochs: 4, batchSize: 100, validationSplit: 0.9, seed: 8, parts: 2 as const, earlyStopping: { patience: 1, restoreBestWeights: true } };
+    // A learning rate high enough for val_loss to rise at epoch 3 (stopping then, restoring epoch 2's weights).
+    const spec = variant("mnist.large", { learningRate: 0.05 });
+    const split = await train(spec, big, t.labels.subarray(0, 5000), { ...opts, split: true });
+    const here = await train(spec, big, t.labels.subarray(0, 5000), { ...opts, thread: "thread" });
+    expect(split.placement).toBe("two workers");
+    expect(split.history.params.validationSamples).toBe(4501); // floor(5000 × 0.1) = 499 train rows (float rounding of 1 − 0.9)
+    expect(split.history).toEqual(here.history);
+    expect(split.stopReason).toMatch(/^early stopping: .*restored the weights of epoch/);
+    expect(split.stopReason).toBe(here.stopReason);
+    expect(weightsOf(split)).toEqual(weightsOf(here));
+    [split, here].forEach(dispose);
+  });
+
   it("is the same to the last bit for multi-hot input with dropout and L2 forced into two parts", async () => {
     const { x: mx, y: my } = randomMultiHot(600, 150, 9);
     const opts = { ...quiet, epochs: 2, batchSize: 64, validationSplit: 0.2, seed: 3, parts: 2 as const };

@@ -7,13 +7,20 @@
  * the bit, and equal those of the run's two parts computed one after the other on one thread:
  * where a run trains changes its speed, never a number (see steps.ts).
  *
+ * The validation chunks are shared too: worker k evaluates chunks k, k + 2, …, and both read every
+ * chunk's sums from the buffer and add them in chunk order, as one thread would.
+ *
  * Buffer layout: a 64-byte header (Int32 [0] barrier count, [1] cancel flag), then per step parity
  * (double buffering: a worker may write step s + 1 while the other still reads step s) and per
- * part, 4 float64 scalars (cross-entropy sum, correct, penalty, unused) and the gradients as float32.
+ * part, 4 float64 scalars (cross-entropy sum, correct, penalty, unused) and the gradients as
+ * float32; then 3 float64 per validation chunk (rows, cross-entropy sum, correct). The validation sums
+ * need no second copy: a worker writes them again only after the next step's barrier, which the
+ * other passes only after it has read them.
  */
-import { variablesOf } from "../engine/network";
+import { variablesOf, type EvalSums } from "../engine/network";
 import type { ModelSpec } from "../models";
-import { applyParts, combineParts, computePart, drawPartSeeds, type StepFn } from "./steps";
+import type { LoopPlacement } from "./loop";
+import { applyParts, combineParts, computePart, drawPartSeeds } from "./steps";
 
 export interface SplitConfig {
   /** Which part of every batch this worker computes. */
@@ -22,14 +29,16 @@ export interface SplitConfig {
   buffer: SharedArrayBuffer;
   /** Weights in the model (the gradient floats per part). */
   weights: number;
+  /** Validation chunks per evaluation (loop.ts's validationChunkCount). */
+  chunks: number;
 }
 
 const HEADER = 64;
 const SCALARS = 4;
 
-/** The shared buffer of a split run of a model with `weights` trainable values. */
-export function splitBuffer(weights: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(HEADER + 2 * 2 * SCALARS * 8 + 2 * 2 * weights * 4);
+/** The shared buffer of a split run of a model with `weights` trainable values and `chunks` validation chunks. */
+export function splitBuffer(weights: number, chunks: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(HEADER + 2 * 2 * SCALARS * 8 + 2 * 2 * weights * 4 + chunks * 3 * 8);
 }
 
 /** Asks both workers of a split run to stop at their next barrier (they throw). */
@@ -39,36 +48,53 @@ export function cancelSplit(buffer: SharedArrayBuffer): void {
   Atomics.notify(ctrl, 0);
 }
 
-/** The step function of one worker of a split run. */
-export function splitStep(config: SplitConfig, labels: Float32Array, spec: ModelSpec): StepFn {
-  const { part, buffer, weights } = config;
+/** How one worker of a split run takes its steps and evaluates its validation chunks. */
+export function splitPlacement(config: SplitConfig, labels: Float32Array, spec: ModelSpec): LoopPlacement {
+  const { part, buffer, weights, chunks } = config;
   const ctrl = new Int32Array(buffer, 0, 2);
   const scalars = (parity: number, p: number): Float64Array => new Float64Array(buffer, HEADER + (parity * 2 + p) * SCALARS * 8, SCALARS);
   const gradOffset = HEADER + 2 * 2 * SCALARS * 8;
   const grads = (parity: number, p: number): Float32Array => new Float32Array(buffer, gradOffset + (parity * 2 + p) * weights * 4, weights);
+  const validation = new Float64Array(buffer, gradOffset + 2 * 2 * weights * 4, chunks * 3);
   let step = 0;
+  let meetings = 0;
 
-  const barrier = (target: number): void => {
+  /** Waits until both workers have arrived here (the n-th meeting of their run: steps and validations). */
+  const meet = (): void => {
+    meetings += 1;
+    Atomics.add(ctrl, 0, 1);
+    Atomics.notify(ctrl, 0);
     for (;;) {
       if (Atomics.load(ctrl, 1) !== 0) throw new Error("split run cancelled");
       const seen = Atomics.load(ctrl, 0);
-      if (seen >= target) return;
+      if (seen >= 2 * meetings) return;
       // Timed, so a cancel flag set without a notify is still seen.
       Atomics.wait(ctrl, 0, seen, 1000);
     }
   };
 
-  return (layers, batch, optimizer, nextSeed) => {
-    step += 1;
-    const parity = step % 2;
-    // Both workers draw both parts' dropout seeds, as one thread does: their streams stay in step.
-    const seeds = drawPartSeeds(layers, nextSeed);
-    computePart(layers, batch, part, seeds[part], labels, spec, { grads: grads(parity, part), scalars: scalars(parity, part) });
-    Atomics.add(ctrl, 0, 1);
-    Atomics.notify(ctrl, 0);
-    barrier(2 * step);
-    // Both apply the same a + b: identical weights, and those of one thread's two-part step.
-    applyParts(optimizer, variablesOf(layers), grads(parity, 0), grads(parity, 1));
-    return combineParts(scalars(parity, 0), scalars(parity, 1), batch.end - batch.start);
+  return {
+    step(layers, batch, optimizer, nextSeed) {
+      step += 1;
+      const parity = step % 2;
+      // Both workers draw both parts' dropout seeds, as one thread does: their streams stay in step.
+      const seeds = drawPartSeeds(layers, nextSeed);
+      computePart(layers, batch, part, seeds[part], labels, spec, { grads: grads(parity, part), scalars: scalars(parity, part) });
+      meet();
+      // Both apply the same a + b: identical weights, and those of one thread's two-part step.
+      applyParts(optimizer, variablesOf(layers), grads(parity, 0), grads(parity, 1));
+      return combineParts(scalars(parity, 0), scalars(parity, 1), batch.end - batch.start);
+    },
+    validate(count, evaluate) {
+      if (count !== chunks) throw new Error(`train: a split run evaluates ${count} validation chunks where its buffer holds ${chunks} (a bug in pool.ts)`);
+      for (let i = part; i < count; i += 2) {
+        const r = evaluate(i);
+        validation.set([r.rows, r.crossentropySum, r.correct], 3 * i);
+      }
+      meet();
+      const sums: EvalSums[] = [];
+      for (let i = 0; i < count; i++) sums.push({ rows: validation[3 * i], crossentropySum: validation[3 * i + 1], correct: validation[3 * i + 2] });
+      return sums;
+    },
   };
 }

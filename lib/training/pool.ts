@@ -18,7 +18,7 @@ import { countParams, type ModelSpec } from "../models";
 import type { Features, History } from "../types";
 import type { TrainedRun } from "./cache";
 import { cancelSplit, splitBuffer } from "./dataParallel";
-import { copyHistory } from "./loop";
+import { copyHistory, validationChunkCount } from "./loop";
 import type { RunOptions } from "./options";
 import type { FromWorker, ToWorker, WorkerConfig } from "./protocol";
 import { shareFeatures } from "./shared";
@@ -268,7 +268,7 @@ function pump(): void {
 
 /** Starts a run over two workers (see dataParallel.ts). */
 function sendSplit(pair: Slot[], p: Pending): void {
-  p.splitBuffer = splitBuffer(p.weights);
+  p.splitBuffer = splitBuffer(p.weights, validationChunkCount(p.job.nVal));
   send(pair, p);
 }
 
@@ -295,7 +295,7 @@ function send(pair: Slot[], p: Pending): void {
       nVal: job.nVal,
       data: first ? data : { id: data.id },
       labels: job.labels,
-      split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights } : undefined,
+      split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights, chunks: validationChunkCount(job.nVal) } : undefined,
     };
     slot.worker.postMessage(message);
   });
