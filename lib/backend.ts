@@ -3,6 +3,7 @@
  * else WebAssembly, else plain JavaScript. `FITLAB_BACKEND=tensorflow|wasm|cpu` forces one.
  */
 import * as tf from "@tensorflow/tfjs";
+import { patchWasmSlice } from "./engine/slicePatch";
 
 export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -95,6 +96,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   }
   chosen = choose(forced);
   const name = await chosen;
+  if (name === "wasm") patchWasmSlice();
   if (options.report !== false && !reported) {
     reported = true;
     const note = name === "tensorflow" ? "native TensorFlow" : name === "wasm" ? "WebAssembly; install @tensorflow/tfjs-node for native speed" : "plain JavaScript, slow";

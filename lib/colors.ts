@@ -1,6 +1,6 @@
 /**
  * One colour per model, the same in every figure of a notebook: the lesson's variants get fixed,
- * mutually distinct colours (any two of them may share a comparison or the summary table); any
+ * mutually distinct colours (any two of them may share a comparison or the results table); any
  * other name gets a colour derived from a hash of the name, so it is stable across figures,
  * cells and kernel restarts without any shared state.
  */

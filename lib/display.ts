@@ -25,24 +25,24 @@
  *   the plotly extension) or the trusted HTML.
  *
  * A live training cell shows the figure and, under it, ONE text line updated in place (its own
- * display id): the current epoch's numbers, ending as a one-line summary of the run. The callback
+ * display id): the current epoch's numbers, ending as the run's closing line (epochs, time, final metrics). The callback
  * carries `showsProgress: true`, so `train` prints no per-epoch lines of its own unless `verbose: 1`
  * asks for the full log (a figure that redraws already shows what 20 "Epoch n/20" lines would).
  *
- * Outside a kernel (node scripts, jest) there is nowhere to draw: `show` and `showSummary` print
+ * Outside a kernel (node scripts, jest) there is nowhere to draw: `show` and `showResults` print
  * their text/plain form, `liveCurves` does nothing (its `showsProgress` is false), and training
  * prints its own Keras-style lines.
  */
-import { summaryRows } from "./figures/summary";
+import { resultRows } from "./figures/results";
 import type { RunsInput } from "./figures/history";
 import { trainingProgress } from "./figures/curves";
 import { type Figure, fromPlotlyText } from "./figures/plotly";
 import { figureHtml, plotlyLoaderHtml, plotlyVersion } from "./html";
-import { PLOTLY_LOADER_MIME, PLOTLY_MIME, SUMMARY_MIME } from "./mime";
-import { summaryHtml, summaryText } from "./tables";
-import type { EpochCallback, History, SummaryRow } from "./types";
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME } from "./mime";
+import { resultsHtml, resultsText } from "./tables";
+import type { EpochCallback, History, ResultRow } from "./types";
 
-export { PLOTLY_LOADER_MIME, PLOTLY_MIME, SUMMARY_MIME };
+export { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME };
 
 /** A Jupyter MIME bundle: MIME type → content (a string, or JSON for +json types). */
 export type MimeBundle = Record<string, unknown>;
@@ -106,11 +106,11 @@ export function plotlyLoaderBundle(): MimeBundle {
   };
 }
 
-/** The MIME bundle of a summary: HTML table, the rows as JSON (SUMMARY_MIME) and a text table. */
-export function summaryBundle(rows: readonly SummaryRow[]): MimeBundle {
-  // Round-trip: a non-finite number (which SummaryRow types as null) never reaches the JSON as NaN.
-  const json = JSON.parse(JSON.stringify({ rows })) as { rows: SummaryRow[] };
-  return { "text/html": summaryHtml(rows), [SUMMARY_MIME]: json, "text/plain": summaryText(rows) };
+/** The MIME bundle of the results table: HTML table, the rows as JSON (RESULTS_MIME) and a text table. */
+export function resultsBundle(rows: readonly ResultRow[]): MimeBundle {
+  // Round-trip: a non-finite number (which ResultRow types as null) never reaches the JSON as NaN.
+  const json = JSON.parse(JSON.stringify({ rows })) as { rows: ResultRow[] };
+  return { "text/html": resultsHtml(rows), [RESULTS_MIME]: json, "text/plain": resultsText(rows) };
 }
 
 /**
@@ -155,7 +155,7 @@ const LINE_METRICS = ["loss", "accuracy", "val_loss", "val_accuracy"] as const;
 /**
  * The one-line progress of a run, the text under a live figure. While training:
  * `original · epoch 7/20 · loss 0.2310 · accuracy 0.9130 · val_loss 0.2870 · val_accuracy 0.8870 · 4.1 s`.
- * Once the planned epochs are done, a summary of the run:
+ * Once the planned epochs are done, the run's closing line:
  * `original: 20 epochs in 8.3 s · final loss 0.0123 · … · lowest val_loss 0.2870 at epoch 4`.
  * Works for any History, including the per-epoch mean of a SeedGroup's seeds.
  */
@@ -193,10 +193,10 @@ export interface LiveCurvesOptions {
 export interface NotebookDisplay {
   /** Renders a figure inline (outside a kernel: prints its one-line description). */
   show(figure: Figure): void;
-  /** Shows summary rows: HTML table + SUMMARY_MIME JSON + text, in one display_data. */
-  showTable(rows: readonly SummaryRow[]): void;
-  /** `showTable(summaryRows(runs))`. */
-  showSummary(runs: RunsInput): void;
+  /** Shows result rows: HTML table + RESULTS_MIME JSON + text, in one display_data. */
+  showTable(rows: readonly ResultRow[]): void;
+  /** `showTable(resultRows(runs))`. */
+  showResults(runs: RunsInput): void;
   /** A per-epoch callback that redraws one figure and one progress line in place while training runs. */
   liveCurves(nameOrOptions: string | LiveCurvesOptions): ProgressCallback;
   /** Emits plotly.js for this page now (call in a notebook's first code cell). */
@@ -253,16 +253,16 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
       send(writer, displayBundle(figure, { includePlotly: !plotlySent, ...idOptions() }));
       plotlySent = true;
     },
-    showTable(rows: readonly SummaryRow[]) {
+    showTable(rows: readonly ResultRow[]) {
       const writer = findWriter();
       if (writer === null) {
-        print(summaryText(rows));
+        print(resultsText(rows));
         return;
       }
-      send(writer, summaryBundle(rows));
+      send(writer, resultsBundle(rows));
     },
-    showSummary(runs: RunsInput) {
-      display.showTable(summaryRows(runs));
+    showResults(runs: RunsInput) {
+      display.showTable(resultRows(runs));
     },
     liveCurves(nameOrOptions: string | LiveCurvesOptions): ProgressCallback {
       const live: LiveCurvesOptions = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
@@ -318,20 +318,20 @@ export function show(figure: Figure): void {
   session.show(figure);
 }
 
-/** Shows summary rows as an HTML table with a machine-readable SUMMARY_MIME copy. */
-export function showTable(rows: readonly SummaryRow[]): void {
+/** Shows result rows as an HTML table with a machine-readable RESULTS_MIME copy. */
+export function showTable(rows: readonly ResultRow[]): void {
   session.showTable(rows);
 }
 
-/** Shows the summary of runs (best epoch, min val loss, max val accuracy, gap, verdict). */
-export function showSummary(runs: RunsInput): void {
-  session.showSummary(runs);
+/** Shows the results table of runs (best epoch, min val loss, max val accuracy, gap, verdict). */
+export function showResults(runs: RunsInput): void {
+  session.showResults(runs);
 }
 
 /**
  * A callback for train's per-epoch hook: one figure (loss | accuracy, training solid, validation
  * dashed) and one progress line under it, both redrawn in place after each epoch via
- * update_display_data; the line ends as a one-line summary of the run. Saved with the notebook.
+ * update_display_data; the line ends as the run's closing line. Saved with the notebook.
  * Outside a kernel it does nothing (`showsProgress: false`).
  */
 export function liveCurves(nameOrOptions: string | LiveCurvesOptions): ProgressCallback {

@@ -46,7 +46,7 @@ export { diagnose, type DiagnoseOptions } from "./diagnose";
 export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
-export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, summaryTable, weightHistograms, type Figure } from "./figures";
+export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsTable, weightHistograms, type Figure } from "./figures";
 export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
-export { show, showSummary, liveCurves, initNotebook } from "./display";
+export { show, showResults, liveCurves, initNotebook } from "./display";

@@ -1,12 +1,12 @@
 /**
- * Tables as text and HTML: the summary of runs as a notebook shows it (an HTML table, and an aligned
+ * Tables as text and HTML: the results table of runs as a notebook shows it (an HTML table, and an aligned
  * text table outside a kernel), and the column aligner the runner's closing table uses too.
- * (The Plotly table of the same rows is a figure: lib/figures/summary.ts.)
+ * (The Plotly table of the same rows is a figure: lib/figures/results.ts.)
  */
 import { colorFor } from "./colors";
-import { formatSummaryRow, SUMMARY_ALIGN, SUMMARY_COLUMNS } from "./figures/summary";
+import { formatResultRow, RESULTS_ALIGN, RESULTS_COLUMNS } from "./figures/results";
 import { escapeHtml } from "./html";
-import type { SummaryRow } from "./types";
+import type { ResultRow } from "./types";
 
 export interface AlignOptions {
   /** Columns whose cells are right-aligned (numbers); the others are left-aligned. */
@@ -30,23 +30,23 @@ export function alignColumns(rows: readonly (readonly string[])[], options: Alig
   return lines;
 }
 
-/** The summary rows as an aligned text table. */
-export function summaryText(rows: readonly SummaryRow[]): string {
-  return alignColumns([Array.from(SUMMARY_COLUMNS), ...rows.map(formatSummaryRow)]).join("\n");
+/** The result rows as an aligned text table. */
+export function resultsText(rows: readonly ResultRow[]): string {
+  return alignColumns([Array.from(RESULTS_COLUMNS), ...rows.map(formatResultRow)]).join("\n");
 }
 
-/** The summary rows as an HTML table (every cell escaped), each run's name in its figure colour. */
-export function summaryHtml(rows: readonly SummaryRow[]): string {
-  const th = SUMMARY_COLUMNS.map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`).join("");
+/** The result rows as an HTML table (every cell escaped), each run's name in its figure colour. */
+export function resultsHtml(rows: readonly ResultRow[]): string {
+  const th = RESULTS_COLUMNS.map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`).join("");
   const body = rows
     .map((row) => {
-      const cells = formatSummaryRow(row).map((text, c) => {
-        const align = SUMMARY_ALIGN[c];
+      const cells = formatResultRow(row).map((text, c) => {
+        const align = RESULTS_ALIGN[c];
         const color = c === 0 ? `color:${colorFor(row.name)};font-weight:bold;` : "";
         return `<td style="text-align:${align};padding:4px 8px;border-bottom:1px solid #ddd;${color}">${escapeHtml(text)}</td>`;
       });
       return `<tr>${cells.join("")}</tr>`;
     })
     .join("\n");
-  return `<table class="fitlab-summary" style="border-collapse:collapse;font:13px sans-serif;">\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+  return `<table class="fitlab-results" style="border-collapse:collapse;font:13px sans-serif;">\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }

@@ -17,7 +17,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
 import { patchWasmMatMul } from "./engine/matmulPatch";
 import { buildModel, type ModelSpec } from "./models";
-import { cacheSlot, modelWithWeights, readCached, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
+import { cacheSlot, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
+import type { Claim } from "./training/claim";
 import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks } from "./training/loop";
 import { checkCall, type RunOptions, type TrainOptions } from "./training/options";
@@ -83,20 +84,21 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   // The run cache: only seeded runs of a spec (see TrainOptions.cache).
   const cacheDir = typeof options.cache === "object" ? options.cache.dir : undefined;
   const slot = options.cache !== false && !given && options.seed !== undefined ? cacheSlot(spec, runOptions, features, labels, backend, cacheDir) : undefined;
-  const cached = slot && readCached(slot);
-  const cachedModel = cached && modelWithWeights(spec, features.cols, runOptions.seed, cached.weights);
-  if (cached && cachedModel) {
-    say(`${name}: loaded from the run cache (${cached.history.epoch.length} epochs; pass cache: false to retrain)`, "stop");
-    await orDispose(cachedModel, () => replayEpochs(cached.history, callbacks));
-    return finish(cachedModel, cached, "cache");
-  }
-
   const interrupt = watchInterrupt();
-  const epochEnd = async (epoch: number, history: History): Promise<void> => {
-    for (const cb of callbacks) await cb(epoch, copyHistory(history));
-  };
-  const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
+  let claim: Claim | undefined;
   try {
+    const found = slot && (await readOrClaim(slot, (r) => modelWithWeights(spec, features.cols, runOptions.seed, r.weights), interrupt.signal, (pid) => say(`${name}: waiting for process ${pid}, which is training this same run, to store it in the run cache`, "stop")));
+    if (found && "model" in found) {
+      say(`${name}: loaded from the run cache (${found.run.history.epoch.length} epochs; pass cache: false to retrain)`, "stop");
+      await orDispose(found.model, () => replayEpochs(found.run.history, callbacks));
+      return finish(found.model, found.run, "cache");
+    }
+    claim = found?.claim;
+
+    const epochEnd = async (epoch: number, history: History): Promise<void> => {
+      for (const cb of callbacks) await cb(epoch, copyHistory(history));
+    };
+    const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
     const trained = pooled ? await trainPooled({ ...input, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
@@ -105,6 +107,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });
     return finish(net, result, trained ? (trained.workers === 2 ? "two workers" : "worker") : "thread");
   } finally {
+    claim?.release();
     interrupt.done();
   }
 }

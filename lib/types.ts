@@ -155,10 +155,10 @@ export interface Diagnosis {
 export type EpochCallback = (epoch: number, history: History) => void | Promise<void>;
 
 /**
- * One row of a lesson's summary table (figures' `summaryRows`, display's summary MIME bundle).
+ * One row of a lesson's results table (figures' `resultRows`, display's results MIME bundle).
  * Epochs are 1-based; a number is null when the run has no finite value for it (a diverged run).
  */
-export interface SummaryRow {
+export interface ResultRow {
   name: string;
   /** Epochs trained (entries in the history). */
   epochs: number;

@@ -5,10 +5,10 @@ import {
   displayBundle,
   kernelWriter,
   PLOTLY_MIME,
-  summaryBundle,
-  SUMMARY_MIME,
+  resultsBundle,
+  RESULTS_MIME,
 } from "../lib/display";
-import { compareRuns, plotValLossAndAcc, summaryRows, type Figure } from "../lib/figures";
+import { compareRuns, plotValLossAndAcc, resultRows, type Figure } from "../lib/figures";
 import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs, withStaticImage } from "../lib/html";
 import { groupRuns } from "../lib/seeds";
 import type { History, RunLike } from "../lib/types";
@@ -149,13 +149,13 @@ describe("escaping", () => {
     expect(html.match(/<\/script>/g)).toHaveLength(1);
   });
 
-  it("escapes the summary table and keeps the raw name in its JSON copy", () => {
-    const bundle = summaryBundle(summaryRows([original, hostile]));
+  it("escapes the results table and keeps the raw name in its JSON copy", () => {
+    const bundle = resultsBundle(resultRows([original, hostile]));
     const html = bundle["text/html"] as string;
     expect(html).not.toContain("<img");
     expect(html).not.toContain("</script>");
     expect(html).toContain(escapeHtml(HOSTILE));
-    expect((bundle[SUMMARY_MIME] as { rows: { name: string }[] }).rows[1].name).toBe(HOSTILE);
+    expect((bundle[RESULTS_MIME] as { rows: { name: string }[] }).rows[1].name).toBe(HOSTILE);
   });
 
   it("writes JSON that round-trips and HTML text that cannot open tags", () => {
@@ -197,7 +197,7 @@ describe("show and the once-per-session plotly.js", () => {
     const printed: string[] = [];
     const display = createNotebookDisplay({ writer: () => null, print: (t) => printed.push(t) });
     display.show(plotValLossAndAcc(original));
-    display.showSummary([original]);
+    display.showResults([original]);
     expect(printed[0]).toMatch(/^\[Plotly figure\] Validation loss and accuracy — original/);
     expect(printed[1].split("\n")[0]).toMatch(/^Run\s+Epochs\s+Best epoch/);
     expect(display.plotlySent).toBe(false);
@@ -217,15 +217,15 @@ describe("show with something that is not a figure", () => {
   });
 });
 
-describe("showSummary", () => {
+describe("showResults", () => {
   it("sends the HTML table and the machine-readable rows in one bundle", () => {
     const { display, messages } = recordingDisplay();
-    display.showSummary({ original, other: hostile.history });
+    display.showResults({ original, other: hostile.history });
     expect(messages).toHaveLength(1);
     const data = messages[0].content.data;
-    expect(Object.keys(data).sort()).toEqual([SUMMARY_MIME, "text/html", "text/plain"].sort());
-    expect(data[SUMMARY_MIME]).toEqual({ rows: summaryRows({ original, other: hostile.history }) });
-    expect(data["text/html"]).toContain('<table class="fitlab-summary"');
+    expect(Object.keys(data).sort()).toEqual([RESULTS_MIME, "text/html", "text/plain"].sort());
+    expect(data[RESULTS_MIME]).toEqual({ rows: resultRows({ original, other: hostile.history }) });
+    expect(data["text/html"]).toContain('<table class="fitlab-results"');
   });
 });
 
@@ -258,7 +258,7 @@ describe("liveCurves", () => {
     }
     figures.forEach((m) => expect(copiesOfPlotly(m.content.data["text/html"] as string)).toBe(0));
     expect(figures[3].content.data["text/plain"]).toMatch(/original — epoch 4 of 4/);
-    // The line is text only, one line, and ends as the run's summary.
+    // The line is text only, one line, and ends as the run's closing line.
     lines.forEach((m) => expect(Object.keys(m.content.data)).toEqual(["text/plain"]));
     const texts = lines.map((m) => m.content.data["text/plain"] as string);
     texts.forEach((t) => expect(t).not.toContain("\n"));

@@ -3,15 +3,15 @@ import { colorFor, LESSON_COLORS, variantKey, withAlpha } from "../lib/colors";
 import { diagnose } from "../lib/diagnose";
 import {
   compareRuns,
-  formatSummaryRow,
+  formatResultRow,
   histogram,
   plotSizeSweep,
-  SUMMARY_COLUMNS,
+  RESULTS_COLUMNS,
   plotTrainVsVal,
   plotValLossAndAcc,
   smoothSeries,
-  summaryRows,
-  summaryTable,
+  resultRows,
+  resultsTable,
   trainingProgress,
   weightHistograms,
   type BarTrace,
@@ -280,9 +280,9 @@ describe("bad input", () => {
   });
 });
 
-describe("summary", () => {
+describe("results table", () => {
   it("has one row per run with the diagnosis's numbers", () => {
-    const rows = summaryRows({ original: overfit, l2: regularized.history });
+    const rows = resultRows({ original: overfit, l2: regularized.history });
     expect(rows.map((r) => r.name)).toEqual(["original", "l2"]);
     const d = diagnose(overfit.history);
     expect(rows[0]).toEqual({
@@ -302,10 +302,10 @@ describe("summary", () => {
 
   it("draws a Plotly table with escaped names coloured per run", () => {
     const hostile = "<b>x</b>";
-    const figure = summaryTable([overfit, { name: hostile, history: regularized.history }]);
+    const figure = resultsTable([overfit, { name: hostile, history: regularized.history }]);
     const table = figure.data[0] as TableTrace;
     expect(table.type).toBe("table");
-    expect(table.header.values).toHaveLength(SUMMARY_COLUMNS.length);
+    expect(table.header.values).toHaveLength(RESULTS_COLUMNS.length);
     expect(table.cells.values[0]).toEqual(["original", "&lt;b&gt;x&lt;/b&gt;"]);
     expect(table.cells.values[2]).toEqual(["3", String(diagnose(regularized.history).bestEpoch)]);
     expect((table.cells.font?.color as string[][])[0]).toEqual([colorFor("original"), colorFor(hostile)]);
@@ -458,8 +458,8 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
     }));
   });
 
-  it("summary rows carry the seeds, the mean's verdict with its severity, and the plain minimum", () => {
-    const rows = summaryRows([original, l2]);
+  it("result rows carry the seeds, the mean's verdict with its severity, and the plain minimum", () => {
+    const rows = resultRows([original, l2]);
     expect(rows.map((r) => r.seeds)).toEqual([3, 3]);
     expect(rows[1].minValLoss).toBe(Math.min(...l2.history.history.val_crossentropy!));
     expect(rows[1].minValLoss).toBeLessThan(Math.min(...l2.history.history.val_loss!));
@@ -467,9 +467,9 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
       ["overfitting", "strong"],
       ["overfitting", "mild"],
     ]);
-    const cells = formatSummaryRow(rows[1]);
-    expect(cells[SUMMARY_COLUMNS.indexOf("Seeds")]).toBe("3");
-    expect(cells[SUMMARY_COLUMNS.indexOf("Verdict")]).toBe("overfitting (mild)");
+    const cells = formatResultRow(rows[1]);
+    expect(cells[RESULTS_COLUMNS.indexOf("Seeds")]).toBe("3");
+    expect(cells[RESULTS_COLUMNS.indexOf("Verdict")]).toBe("overfitting (mild)");
   });
 
   it("a group of one seed is drawn with a band of zero width", () => {

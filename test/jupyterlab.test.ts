@@ -113,7 +113,7 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
     for (const name of NAMES) expect([name, count(notebooks.get(name)!, "figure")]).not.toEqual([name, 0]);
   });
 
-  it("shows one progress line, ending as the run's summary, in every live training cell", () => {
+  it("shows one progress line, ending as the run's closing line, in every live training cell", () => {
     const missing = NAMES.flatMap((name) => {
       const nb = notebooks.get(name)!;
       const expected = expectations(nb);

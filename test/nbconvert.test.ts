@@ -11,10 +11,10 @@ import {
   errorOutputs,
   figureCells,
   figureShapes,
-  nonFiniteSummaryValues,
+  nonFiniteResultValues,
   runsAndEpochs,
   stderrOutputs,
-  summaryOutputs,
+  resultsOutputs,
 } from "./helpers/outputs";
 import { requirePrerequisites } from "../scripts/browser/prerequisites";
 import { TEST_BACKEND, Workspace, createWorkspace, lessonNotebooks, notebooksDir } from "../scripts/browser/workspace";
@@ -77,8 +77,8 @@ describe("the lesson notebooks under Jupyter's executor (nbconvert --execute, qu
       expect(figures.length).toBeGreaterThan(0);
       expect(figures.filter((f) => f.figures.length === 0).map((f) => `code cell ${f.number}: ${f.cell.source}`)).toEqual([]);
       for (const f of figures) for (const figure of f.figures) expect(figure.data.length).toBeGreaterThan(0);
-      const summaries = summaryOutputs(executed);
-      expect(summaries.flatMap(nonFiniteSummaryValues)).toEqual([]);
+      const summaries = resultsOutputs(executed);
+      expect(summaries.flatMap(nonFiniteResultValues)).toEqual([]);
 
       const validation = await validateWithNbformat(converted.output);
       expect(validation.errors).toEqual([]);

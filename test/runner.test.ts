@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, promises as fs, readdirSync, readFileSync, sym
 import * as os from "os";
 import * as path from "path";
 import * as vm from "vm";
-import { displayBundle, plotlyLoaderBundle, summaryBundle } from "../lib/display";
-import { PLOTLY_MIME, SUMMARY_MIME } from "../lib/mime";
-import type { SummaryRow } from "../lib/types";
+import { displayBundle, plotlyLoaderBundle, resultsBundle } from "../lib/display";
+import { PLOTLY_MIME, RESULTS_MIME } from "../lib/mime";
+import type { ResultRow } from "../lib/types";
 import { executeNotebook } from "../scripts/jupyter/execute";
 import { KernelClient, KernelDiedError } from "../scripts/jupyter/kernel";
 import { jupyterEnv, registerKernel } from "../scripts/jupyter/kernelspec";
@@ -37,7 +37,7 @@ import {
   parseSetArgument,
 } from "../scripts/jupyter/parameters";
 import { renderHtmlReport } from "../scripts/jupyter/report";
-import { collectSummary, formatSummaryTable } from "../scripts/jupyter/summary";
+import { collectResults, formatResultsTable } from "../scripts/jupyter/results";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
 import { PYTHON, requirePrerequisites } from "../scripts/browser/prerequisites";
 
@@ -459,18 +459,18 @@ describe("HTML report", () => {
 });
 
 describe("what lib/display emits, as the runner reads it", () => {
-  it("drops the plotly.js loader output, draws the figure once and collects the summary rows", () => {
+  it("drops the plotly.js loader output, draws the figure once and collects the result rows", () => {
     const figure = {
       data: [{ type: "scatter" as const, name: "run", x: [1, 2], y: [0.5, 0.4], mode: "lines" as const }],
       layout: { title: { text: "loss" } },
     };
-    const row: SummaryRow = { name: "run", epochs: 2, bestEpoch: 2, minValLoss: 0.4, maxValAccuracy: 0.8, finalGap: 0.1, verdict: "good fit", reason: "r", seeds: 1 };
+    const row: ResultRow = { name: "run", epochs: 2, bestEpoch: 2, minValLoss: 0.4, maxValAccuracy: 0.8, finalGap: 0.1, verdict: "good fit", reason: "r", seeds: 1 };
     const shown = (data: Record<string, unknown>) => ({ output_type: "display_data" as const, data, metadata: {} });
     const nb: Notebook = {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
-      cells: [{ ...emptyCell(), outputs: [shown(plotlyLoaderBundle()), shown(displayBundle(figure)), shown(summaryBundle([row]))] }],
+      cells: [{ ...emptyCell(), outputs: [shown(plotlyLoaderBundle()), shown(displayBundle(figure)), shown(resultsBundle([row]))] }],
     };
     const html = renderHtmlReport(nb, { title: "t", plotlySource: "/*PLOTLY*/" });
     // The notebook's own copy of plotly.js (the real one, whose banner reads "* plotly.js v…") is
@@ -479,24 +479,24 @@ describe("what lib/display emits, as the runner reads it", () => {
     expect(html.split("inlined by fitlab")).toHaveLength(2);
     expect(html.split("/*PLOTLY*/")).toHaveLength(2);
     expect(html.match(/Plotly\.newPlot/g)).toHaveLength(1);
-    expect(collectSummary(nb, "nb")).toEqual([{ notebook: "nb", ...row }]);
+    expect(collectResults(nb, "nb")).toEqual([{ notebook: "nb", ...row }]);
   });
 });
 
-describe("summary table", () => {
-  const row: SummaryRow = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r", seeds: 1 };
+describe("results table", () => {
+  const row: ResultRow = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r", seeds: 1 };
 
-  it("keeps the latest summary output of a notebook and accepts a JSON string payload", () => {
+  it("keeps the latest results output of a notebook and accepts a JSON string payload", () => {
     const nb: Notebook = {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
       cells: [
-        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: { rows: [] } }, metadata: {} }] },
-        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: JSON.stringify({ rows: [row] }) }, metadata: {} }] },
+        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [] } }, metadata: {} }] },
+        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: JSON.stringify({ rows: [row] }) }, metadata: {} }] },
       ],
     };
-    expect(collectSummary(nb, "04-fixing")).toEqual([{ notebook: "04-fixing", ...row }]);
+    expect(collectResults(nb, "04-fixing")).toEqual([{ notebook: "04-fixing", ...row }]);
   });
 
   it("throws for a malformed payload instead of skipping it", () => {
@@ -504,9 +504,9 @@ describe("summary table", () => {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
-      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: { rows: [{ name: "x" }] } }, metadata: {} }] }],
+      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [{ name: "x" }] } }, metadata: {} }] }],
     };
-    expect(() => collectSummary(nb, "n")).toThrow(/is not \{ rows: SummaryRow\[\] \}/);
+    expect(() => collectResults(nb, "n")).toThrow(/is not \{ rows: ResultRow\[\] \}/);
   });
 
   it("accepts the null values of a diverged run and prints them as -", () => {
@@ -515,14 +515,14 @@ describe("summary table", () => {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
-      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [SUMMARY_MIME]: { rows: [diverged] } }, metadata: {} }] }],
+      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [diverged] } }, metadata: {} }] }],
     };
-    const rows = collectSummary(nb, "n");
-    expect(formatSummaryTable(rows).split("\n")[2]).toBe("n         lr10      20           -             -            -    -  diverged");
+    const rows = collectResults(nb, "n");
+    expect(formatResultsTable(rows).split("\n")[2]).toBe("n         lr10      20           -             -            -    -  diverged");
   });
 
   it("prints an aligned table", () => {
-    const table = formatSummaryTable([
+    const table = formatResultsTable([
       { notebook: "03-imdb", ...row },
       { notebook: "03-imdb", ...row, name: "l2", epochs: 5, minValLoss: 0.31 },
     ]);
@@ -563,7 +563,7 @@ describe("executeNotebook on the real tslab kernel", () => {
       { output_type: "display_data", data: { "text/plain": "epoch 2" }, metadata: {} },
     ]);
     expect(code[4].outputs[0]).toMatchObject({ output_type: "display_data", data: { [PLOTLY_MIME]: { data: [{ name: "hey" }] } } });
-    expect(collectSummary(run.notebook, run.name)).toEqual([
+    expect(collectResults(run.notebook, run.name)).toEqual([
       expect.objectContaining({ notebook: "ok", name: "hey", epochs: 3, verdict: "good fit" }),
     ]);
     console.log(
@@ -649,17 +649,17 @@ describe("npm run lesson (CLI)", () => {
     expect(cells[3].execution_count).toBeNull();
     const html = await fs.readFile(path.join(out, "fail.html"), "utf8");
     expect(html).toContain("This run stopped early.");
-    expect(readdirSync(out).sort()).toEqual(["fail.html", "fail.ipynb", "summary.json"]);
+    expect(readdirSync(out).sort()).toEqual(["fail.html", "fail.ipynb", "results.json"]);
   });
 
-  it("runs a notebook, writes the report with plotly inlined once, and prints the summary", async () => {
+  it("runs a notebook, writes the report with plotly inlined once, and prints the results table", async () => {
     const out = tmpDir("cli-ok");
     const result = runCli([fixture("ok.ipynb"), "--quick", "--out", out]);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^ok +hello +3 +1 +0\.2500 +0\.9000 +0\.0500 +good fit$/m);
-    const summary = JSON.parse(await fs.readFile(path.join(out, "summary.json"), "utf8"));
-    expect(summary.rows).toEqual([expect.objectContaining({ notebook: "ok", name: "hello", epochs: 3 })]);
+    const results = JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"));
+    expect(results.rows).toEqual([expect.objectContaining({ notebook: "ok", name: "hello", epochs: 3 })]);
     const html = await fs.readFile(path.join(out, "ok.html"), "utf8");
     // One figure: lib/html's div and the script that draws into it.
     expect(html.match(/<div id="plot-\d+" class="fitlab-figure"/g)).toHaveLength(1);
@@ -668,7 +668,32 @@ describe("npm run lesson (CLI)", () => {
     expect(html.split("plotly.js v").length).toBeGreaterThan(1); // the library's own banner, inlined
     expect(html).not.toMatch(/<script[^>]+src=/); // nothing fetched: works from file://
     // No temporary file left (lib/atomicWrite names them .<name>.tmp-<hex>).
-    expect(readdirSync(out).sort()).toEqual(["ok.html", "ok.ipynb", "summary.json"]);
+    expect(readdirSync(out).sort()).toEqual(["ok.html", "ok.ipynb", "results.json"]);
+  });
+
+  it("runs notebooks side by side (--jobs 2): each on its own kernel, lines tagged, results in the notebooks' order", async () => {
+    const out = tmpDir("cli-jobs");
+    const dir = tmpDir("cli-jobs-src");
+    // Two copies of ok.ipynb with a number prefix, as the lesson's notebooks have.
+    for (const name of ["01-first.ipynb", "02-second.ipynb"]) await fs.copyFile(fixture("ok.ipynb"), path.join(dir, name));
+    const env = { ...process.env, FITLAB_IMAGES_DIR: tmpDir("cli-jobs-images") };
+    const result = runCli([path.join(dir, "01-first.ipynb"), path.join(dir, "02-second.ipynb"), "--quick", "--jobs", "2", "--out", out], env);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}\[01\] cell 1\/\d+ ok/m);
+    expect(result.stdout).toMatch(/^ {2}\[02\] cell 1\/\d+ ok/m);
+    // Both kernels were up at once: the second notebook started before the first one's report was written.
+    const lines = result.stdout.split("\n");
+    expect(lines.findIndex((l) => l.startsWith("▶") && l.includes("02-second"))).toBeLessThan(lines.findIndex((l) => l.includes("wrote") && l.includes("01-first")));
+    const results = JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"));
+    expect(results.rows.map((r: { notebook: string }) => r.notebook)).toEqual(["01-first", "02-second"]);
+    expect(readdirSync(out).sort()).toEqual(["01-first.html", "01-first.ipynb", "02-second.html", "02-second.ipynb", "results.json"]);
+  });
+
+  it.each(["0", "1.5", "x", "17"])("refuses --jobs %s before any kernel starts", (jobs) => {
+    const result = runCli([fixture("ok.ipynb"), "--jobs", jobs, "--out", tmpDir("cli-jobs-bad")]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`--jobs ${jobs}: expected a whole number of notebooks to run at once, 1 to 16`);
   });
 
   /** Starts the CLI on `notebook` and resolves once `ready` appears on its stdout (a cell is then running). */
@@ -718,14 +743,14 @@ describe("npm run lesson (CLI)", () => {
       // the kernel would be running still: its cell never ends.)
       expect(isRunning(run.kernel)).toBe(false);
       expect(existsSync(run.kernelDir)).toBe(false);
-      expect(readdirSync(out).sort()).toEqual(["big-hang.html", "big-hang.ipynb", "summary.json"]);
+      expect(readdirSync(out).sort()).toEqual(["big-hang.html", "big-hang.ipynb", "results.json"]);
       const written = await readNotebook(path.join(out, "big-hang.ipynb"));
       expect(written.metadata.fitlab?.executed).toMatchObject({ interrupted: signal });
       const cells = written.cells as CodeCell[];
       expect((cells[1].outputs[0] as { text: string }).text).toHaveLength(8e6 + 1);
       expect(cells[2].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "about to hang\n" }]);
       expect(await fs.readFile(path.join(out, "big-hang.html"), "utf8")).toMatch(/This run stopped early[\s\S]*was interrupted[\s\S]*<\/html>\s*$/);
-      expect(JSON.parse(await fs.readFile(path.join(out, "summary.json"), "utf8"))).toMatchObject({ interrupted: signal });
+      expect(JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"))).toMatchObject({ interrupted: signal });
       expect(run.stderr()).toContain(`${signal}: stopping the kernel`);
     },
   );

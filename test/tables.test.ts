@@ -1,8 +1,8 @@
-import { SUMMARY_COLUMNS } from "../lib/figures/summary";
-import { alignColumns, summaryHtml, summaryText } from "../lib/tables";
-import type { SummaryRow } from "../lib/types";
+import { RESULTS_COLUMNS } from "../lib/figures/results";
+import { alignColumns, resultsHtml, resultsText } from "../lib/tables";
+import type { ResultRow } from "../lib/types";
 
-const row: SummaryRow = {
+const row: ResultRow = {
   name: "<b>l2</b>",
   epochs: 20,
   bestEpoch: 4,
@@ -26,21 +26,21 @@ describe("alignColumns", () => {
   });
 });
 
-describe("summary tables", () => {
-  it("lays the text table out under the summary's column headings", () => {
-    const [header, line] = summaryText([row]).split("\n");
+describe("results tables", () => {
+  it("lays the text table out under the results table's column headings", () => {
+    const [header, line] = resultsText([row]).split("\n");
     expect(header.startsWith("Run        Epochs")).toBe(true);
     expect(line.startsWith("<b>l2</b>  20")).toBe(true);
     expect(line.endsWith("  r & s")).toBe(true);
   });
 
   it("escapes every HTML cell and aligns numbers (the seed count too) right and text left", () => {
-    const html = summaryHtml([row]);
+    const html = resultsHtml([row]);
     expect(html).not.toContain("<b>");
     expect(html).toContain("&lt;b&gt;l2&lt;/b&gt;");
     const aligns = [...html.matchAll(/<td style="text-align:(\w+);/g)].map((m) => m[1]);
-    expect(aligns).toHaveLength(SUMMARY_COLUMNS.length);
-    expect(aligns[SUMMARY_COLUMNS.indexOf("Seeds")]).toBe("right");
-    expect(aligns[SUMMARY_COLUMNS.indexOf("Verdict")]).toBe("left");
+    expect(aligns).toHaveLength(RESULTS_COLUMNS.length);
+    expect(aligns[RESULTS_COLUMNS.indexOf("Seeds")]).toBe("right");
+    expect(aligns[RESULTS_COLUMNS.indexOf("Verdict")]).toBe("left");
   });
 });

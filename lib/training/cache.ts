@@ -6,7 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { buildModel, optimizerSettings, type ModelSpec } from "../models";
 import { projectVersion } from "../project";
-import { fingerprint, readRun, runKey, writeRun, type CachedRun } from "../runCache";
+import { defaultRunsDir, fingerprint, readRun, runKey, writeRun, type CachedRun } from "../runCache";
+import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
 import { copyHistory } from "./loop";
 import type { RunOptions } from "./options";
@@ -89,6 +90,26 @@ export function readCached(slot: CacheSlot): TrainedRun | undefined {
     warnings: Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === "string") : [],
     seconds: 0,
   };
+}
+
+/**
+ * The stored run in `slot` with its model (`load` builds it; undefined when the weights do not fit),
+ * or, on a miss, the claim to train it (training/claim.ts): when another trainer holds that claim,
+ * waits for it (calling `waiting` once with its process id), then reads again.
+ */
+export async function readOrClaim(
+  slot: CacheSlot,
+  load: (run: TrainedRun) => tf.Sequential | undefined,
+  signal: AbortSignal,
+  waiting: (pid: number) => void,
+): Promise<{ run: TrainedRun; model: tf.Sequential } | { claim: Claim }> {
+  for (;;) {
+    const run = readCached(slot);
+    const model = run && load(run);
+    if (run && model) return { run, model };
+    const claimed = await claimRun(slot.dir ?? defaultRunsDir(), slot.key, { signal, waiting });
+    if (claimed !== "stored") return { claim: claimed };
+  }
 }
 
 /** Calls each callback for every epoch of a stored history, in order, as training would have. */

@@ -11,6 +11,7 @@
  *                               kernelspec (runner's registerKernel); also JUPYTER_DATA_DIR, so the
  *                               notebook server's trust database and secret stay in the workspace
  *   <tmp>/jupyter/{config,runtime}  so no user configuration or global runtime file is read or written
+ *   <tmp>/images/<label>        a fresh static-image cache per execution (FITLAB_IMAGES_DIR)
  *   <tmp>/runs/<label>          a fresh run cache per execution (FITLAB_RUNS_DIR): every execution trains
  *
  * Nothing is written inside the project; `dispose()` removes the folder.
@@ -119,6 +120,8 @@ export async function createWorkspace(options: WorkspaceOptions): Promise<Worksp
           JUPYTER_PLATFORM_DIRS: "0",
           FITLAB_BACKEND: TEST_BACKEND,
           FITLAB_RUNS_DIR: path.join(dir, "runs", label),
+          // Static images drawn afresh too: a cached image must not hide a broken drawing path.
+          FITLAB_IMAGES_DIR: path.join(dir, "images", label),
         };
       },
       async mkdir(name: string) {

@@ -3,6 +3,7 @@
  * Stops at the first failing cell (error, timeout or dead kernel) and returns the partially executed
  * notebook with a description of the failure; never throws for a cell's failure.
  */
+import { readFileSync } from "fs";
 import * as path from "path";
 import { showValue } from "../../lib/check";
 import { CellTimeoutError, KernelClient, KernelDiedError, KernelOptions, MAX_TIMER_MS } from "./kernel";
@@ -67,6 +68,19 @@ export interface ExecutedNotebook {
   cellMs: number[];
   /** Messages the client dropped for a bad signature. */
   droppedMessages: number;
+  /** The kernel process's peak resident memory (Linux's VmHWM, its training workers included), when known. */
+  peakRssBytes?: number;
+}
+
+/** A process's peak resident set size from /proc (Linux), or undefined elsewhere or once it has gone. */
+export function peakRssOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the overrides (quick metadata under --set), typed against the parameters cell. Throws ParameterError. */
@@ -218,6 +232,7 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
       nb.metadata.fitlab = { ...fitlab, executed: { ...(fitlab.executed as object), interrupted: String(signal.reason) } };
     }
     result.droppedMessages = kernel.dropped.shell + kernel.dropped.iopub + kernel.dropped.control;
+    result.peakRssBytes = peakRssOf(kernel.pid);
     await kernel.shutdown();
   }
   return result;

@@ -4,10 +4,10 @@
  * The page, the figures and the escaping are lib/html's, as in the notebooks' own text/html.
  */
 import { escapeHtml, figureHtml, htmlPage } from "../../lib/html";
-import { PLOTLY_LOADER_MIME, PLOTLY_MIME, SUMMARY_MIME } from "../../lib/mime";
-import { summaryHtml } from "../../lib/tables";
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME } from "../../lib/mime";
+import { resultsHtml } from "../../lib/tables";
 import type { Figure } from "../../lib/figures/plotly";
-import type { SummaryRow } from "../../lib/types";
+import type { ResultRow } from "../../lib/types";
 import { Cell, MimeBundle, Notebook, Output } from "./notebook";
 import { renderMarkdown } from "./markdown";
 
@@ -69,9 +69,9 @@ class ReportBuilder {
       return figureHtml(drawn, { id: `plot-${++this.plots}`, placeholder: PLACEHOLDER });
     }
     if ("text/html" in data) return String(data["text/html"]);
-    if (SUMMARY_MIME in data) {
-      const rows = (asJson(data[SUMMARY_MIME]) as { rows?: SummaryRow[] }).rows;
-      if (Array.isArray(rows)) return summaryHtml(rows);
+    if (RESULTS_MIME in data) {
+      const rows = (asJson(data[RESULTS_MIME]) as { rows?: ResultRow[] }).rows;
+      if (Array.isArray(rows)) return resultsHtml(rows);
     }
     if ("image/svg+xml" in data) return String(data["image/svg+xml"]);
     for (const mime of ["image/png", "image/jpeg", "image/gif"]) {

@@ -12,11 +12,21 @@
  * The PNG is drawn by plotly.js itself (`Plotly.toImage`) in Chromium, found as the browser tests
  * find it (scripts/jupyter/chromium.ts). With no Chromium (or no playwright-core, a dev dependency),
  * it says so once and leaves the figures interactive-only.
+ *
+ * Drawn images are kept in a cache folder (data/figure-images/ by default), keyed by a hash of
+ * everything that determines the picture (the figure's JSON, its size and scale, the plotly.js
+ * version), so a re-run whose runs all come from the run cache draws nothing and starts no browser:
+ * measured on the whole lesson, drawing took about 0.5 s per figure plus the browser's start.
  */
+import { createHash } from "crypto";
+import { promises as fs } from "fs";
+import * as path from "path";
 import type { Browser, Page } from "playwright-core";
+import { writeFileAtomic } from "../../lib/atomicWrite";
 import { PLOTLY_MIME } from "../../lib/mime";
+import { findProjectRoot } from "../../lib/project";
 import { fromPlotlyText } from "../../lib/figures/plotly";
-import { plotlyJs, withStaticImage } from "../../lib/html";
+import { plotlyJs, plotlyVersion, withStaticImage } from "../../lib/html";
 import { CHROMIUM, CHROMIUM_ARGS, chromiumProblem } from "./chromium";
 import { codeCells, type MimeBundle, type Notebook } from "./notebook";
 
@@ -32,6 +42,8 @@ export const IMAGE_SCALE = 2;
 export interface StaticImageStats {
   /** Figures that got an image. */
   figures: number;
+  /** Of those, images that came from the cache (not drawn). */
+  cached: number;
   /** Bytes of PNG added (decoded; each is stored twice in the notebook, base64, +33% each). */
   pngBytes: number;
   /** Time spent drawing, including the browser's start for the first notebook. */
@@ -39,8 +51,12 @@ export interface StaticImageStats {
 }
 
 export interface StaticImager {
-  /** Adds a PNG to every Plotly output of `nb`, in place. Never throws for a figure it cannot draw: it warns. */
-  addTo(nb: Notebook): Promise<StaticImageStats>;
+  /**
+   * Adds a PNG to every Plotly output of `nb`, in place. Never throws for a figure it cannot draw: it
+   * warns. `tag` starts its log line (the runner's notebook tag when notebooks run side by side).
+   * Safe to call for several notebooks at once: they share one browser.
+   */
+  addTo(nb: Notebook, tag?: string): Promise<StaticImageStats>;
   /** Closes the browser, if one was started. */
   close(): Promise<void>;
 }
@@ -55,6 +71,51 @@ export interface StaticImagerOptions {
   log?: (line: string) => void;
   width?: number;
   scale?: number;
+  /**
+   * Where drawn images are kept for the next run: default `<project root>/data/figure-images` (or
+   * `$FITLAB_IMAGES_DIR`); `null` keeps none. The oldest unused are deleted beyond MAX_CACHED_IMAGES.
+   */
+  cacheDir?: string | null;
+}
+
+/** Images kept in the cache folder (about 100–300 KB each: at most ~100 MB). */
+export const MAX_CACHED_IMAGES = 500;
+
+function defaultImageCacheDir(): string | null {
+  if (process.env.FITLAB_IMAGES_DIR) return path.resolve(process.env.FITLAB_IMAGES_DIR);
+  const root = findProjectRoot();
+  return root ? path.join(root, "data", "figure-images") : null;
+}
+
+/** The cache key of one picture: a hash of everything that determines its pixels. */
+export function imageKey(spec: unknown, size: { width: number; height: number }, scale: number): string {
+  return createHash("sha256")
+    .update(JSON.stringify({ format: 1, plotly: plotlyVersion(), spec, size, scale }))
+    .digest("hex");
+}
+
+/** A cached PNG (base64), refreshing its time so pruning keeps what is used; undefined when absent or unreadable. */
+async function readCached(dir: string, key: string): Promise<string | undefined> {
+  const file = path.join(dir, `${key}.png`);
+  try {
+    const bytes = await fs.readFile(file);
+    // A PNG starts with these 8 bytes; anything else (a truncated or foreign file) is redrawn.
+    if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47 || bytes.readUInt32BE(4) !== 0x0d0a1a0a) return undefined;
+    const now = new Date();
+    await fs.utimes(file, now, now).catch(() => undefined);
+    return bytes.toString("base64");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes the least recently used images beyond `keep`. Best effort: a cache never fails a run. */
+async function pruneCache(dir: string, keep: number): Promise<void> {
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^[0-9a-f]{64}\.png$/.test(n));
+  if (names.length <= keep) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => null))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => a.t - b.t);
+  await Promise.all(dated.slice(0, dated.length - keep).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
 }
 
 interface PlotlySpec {
@@ -94,12 +155,20 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
   const log = options.log ?? ((line: string) => console.log(line));
   const width = options.width ?? IMAGE_WIDTH;
   const scale = options.scale ?? IMAGE_SCALE;
+  const cacheDir = options.cacheDir === undefined ? defaultImageCacheDir() : options.cacheDir;
+  let cacheWritable = cacheDir !== null;
   let browser: Browser | undefined;
   let page: Page | undefined;
   let unavailable: string | undefined;
+  let opening: Promise<Page | undefined> | undefined;
 
-  async function openPage(): Promise<Page | undefined> {
-    if (page || unavailable) return page;
+  /** The one page every notebook draws on, started at the first call (concurrent callers share it). */
+  function openPage(): Promise<Page | undefined> {
+    opening ??= launch();
+    return opening;
+  }
+
+  async function launch(): Promise<Page | undefined> {
     const problem = chromiumProblem();
     const playwright = problem === null ? loadPlaywright() : undefined;
     try {
@@ -139,23 +208,36 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
   }
 
   return {
-    async addTo(nb: Notebook): Promise<StaticImageStats> {
+    async addTo(nb: Notebook, tag = ""): Promise<StaticImageStats> {
       const began = Date.now();
-      const stats: StaticImageStats = { figures: 0, pngBytes: 0, ms: 0 };
-      const outputs = plotlyOutputs(nb);
-      if (outputs.length === 0) return stats;
-      const p = await openPage();
-      if (!p) return stats;
-      for (const output of outputs) {
+      const stats: StaticImageStats = { figures: 0, cached: 0, pngBytes: 0, ms: 0 };
+      for (const output of plotlyOutputs(nb)) {
         const spec = json(output.data[PLOTLY_MIME]) as PlotlySpec;
         const height = typeof spec.layout?.height === "number" ? spec.layout.height : DEFAULT_HEIGHT;
         const size = { width, height };
-        let png: string;
-        try {
-          png = await draw(p, spec, size);
-        } catch (error) {
-          warn(`fitlab: no static image for "${titleOf(spec)}": ${(error as Error).message.split("\n")[0]}`);
-          continue;
+        const key = imageKey(spec, size, scale);
+        let png = cacheDir === null ? undefined : await readCached(cacheDir, key);
+        if (png !== undefined) {
+          stats.cached += 1;
+        } else {
+          // The browser starts at the first figure the cache does not hold (never, on a cached re-run).
+          const p = await openPage();
+          if (!p) break;
+          try {
+            png = await draw(p, spec, size);
+          } catch (error) {
+            warn(`fitlab: no static image for "${titleOf(spec)}": ${(error as Error).message.split("\n")[0]}`);
+            continue;
+          }
+          if (cacheDir !== null && cacheWritable) {
+            await fs
+              .mkdir(cacheDir, { recursive: true })
+              .then(() => writeFileAtomic(path.join(cacheDir, `${key}.png`), Buffer.from(png!, "base64")))
+              .catch((error: Error) => {
+                cacheWritable = false;
+                warn(`fitlab: static images are not cached (${cacheDir}: ${error.message.split("\n")[0]}); each run draws them again`);
+              });
+          }
         }
         output.data["image/png"] = png;
         // Jupyter front ends show an image at its metadata size: CSS pixels, not the 2× pixels.
@@ -167,19 +249,23 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
         stats.pngBytes += Buffer.byteLength(png, "base64");
       }
       stats.ms = Date.now() - began;
-      if (stats.figures > 0) log(describeStaticImages(stats));
+      if (stats.figures > 0) log(describeStaticImages(stats, tag));
       return stats;
     },
     async close() {
+      if (cacheDir !== null) await pruneCache(cacheDir, MAX_CACHED_IMAGES);
+      await opening;
       await browser?.close().catch(() => undefined);
       browser = undefined;
       page = undefined;
+      opening = undefined;
     },
   };
 }
 
 /** The runner's line about a notebook's static images, e.g. "  static images: 12 figures, 1.4 MB of PNG (×2 base64 in the notebook), 3.1 s". */
-export function describeStaticImages(stats: StaticImageStats): string {
+export function describeStaticImages(stats: StaticImageStats, tag = ""): string {
   const mb = (stats.pngBytes / 1e6).toFixed(2);
-  return `  static images: ${stats.figures} figure${stats.figures === 1 ? "" : "s"}, ${mb} MB of PNG (stored twice, base64), ${(stats.ms / 1000).toFixed(1)} s`;
+  const reused = stats.cached > 0 ? ` (${stats.cached === stats.figures ? "all" : stats.cached} from the image cache)` : "";
+  return `  ${tag}static images: ${stats.figures} figure${stats.figures === 1 ? "" : "s"}${reused}, ${mb} MB of PNG (stored twice, base64), ${(stats.ms / 1000).toFixed(1)} s`;
 }

@@ -1,13 +1,13 @@
 /**
  * Reading an executed notebook the way the real-client tests judge it: which cells are figure
- * cells, their Plotly outputs, error outputs, and the runs listed by summary outputs.
+ * cells, their Plotly outputs, error outputs, and the runs listed by results outputs.
  */
-import { PLOTLY_MIME, SUMMARY_MIME } from "../../lib/mime";
+import { PLOTLY_MIME, RESULTS_MIME } from "../../lib/mime";
 import { CodeCell, MimeBundle, Notebook, Output, codeCells } from "../../scripts/jupyter/notebook";
 
 /**
  * A figure cell is a code cell whose source calls `show(` (lib/display's show): each must leave a
- * Plotly output. `showSummary(` / `showTable(` do not count (they are other identifiers).
+ * Plotly output. `showResults(` / `showTable(` do not count (they are other identifiers).
  */
 export function isFigureCell(cell: CodeCell): boolean {
   return /(^|[^\w$])show\s*\(/m.test(cell.source.replace(/\/\/[^\n]*/g, ""));
@@ -75,30 +75,30 @@ export function stderrOutputs(nb: Notebook): string[] {
   return found;
 }
 
-/** A summary row as displayed; numbers are checked, not trusted. */
-export type RawSummaryRow = Record<string, unknown> & { name?: unknown; epochs?: unknown };
+/** A result row as displayed; numbers are checked, not trusted. */
+export type RawResultRow = Record<string, unknown> & { name?: unknown; epochs?: unknown };
 
-/** Every summary output's rows, in order of display (one array per output). */
-export function summaryOutputs(nb: Notebook): RawSummaryRow[][] {
-  const found: RawSummaryRow[][] = [];
+/** Every results output's rows, in order of display (one array per output). */
+export function resultsOutputs(nb: Notebook): RawResultRow[][] {
+  const found: RawResultRow[][] = [];
   for (const { cell, number } of codeCells(nb)) {
     for (const data of bundles(cell)) {
-      if (!(SUMMARY_MIME in data)) continue;
-      const rows = (json(data[SUMMARY_MIME]) as { rows?: unknown }).rows;
-      if (!Array.isArray(rows)) throw new Error(`code cell ${number}: the ${SUMMARY_MIME} output has no rows array`);
-      found.push(rows as RawSummaryRow[]);
+      if (!(RESULTS_MIME in data)) continue;
+      const rows = (json(data[RESULTS_MIME]) as { rows?: unknown }).rows;
+      if (!Array.isArray(rows)) throw new Error(`code cell ${number}: the ${RESULTS_MIME} output has no rows array`);
+      found.push(rows as RawResultRow[]);
     }
   }
   return found;
 }
 
-export const SUMMARY_NUMBERS = ["epochs", "bestEpoch", "minValLoss", "maxValAccuracy", "finalGap"] as const;
+export const RESULT_NUMBERS = ["epochs", "bestEpoch", "minValLoss", "maxValAccuracy", "finalGap"] as const;
 
-/** "run <name>: <field> is <value>" for each summary number that is missing or not finite. */
-export function nonFiniteSummaryValues(rows: RawSummaryRow[]): string[] {
+/** "run <name>: <field> is <value>" for each result number that is missing or not finite. */
+export function nonFiniteResultValues(rows: RawResultRow[]): string[] {
   const problems: string[] = [];
   for (const row of rows) {
-    for (const key of SUMMARY_NUMBERS) {
+    for (const key of RESULT_NUMBERS) {
       const value = row[key];
       if (typeof value !== "number" || !Number.isFinite(value)) {
         problems.push(`run ${String(row.name)}: ${key} is ${JSON.stringify(value)}`);
@@ -108,9 +108,9 @@ export function nonFiniteSummaryValues(rows: RawSummaryRow[]): string[] {
   return problems;
 }
 
-/** "name: epochs" for every run of every summary output, in order: what two executions must share. */
+/** "name: epochs" for every run of every results output, in order: what two executions must share. */
 export function runsAndEpochs(nb: Notebook): string[] {
-  return summaryOutputs(nb).flat().map((row) => `${String(row.name)}: ${String(row.epochs)} epochs`);
+  return resultsOutputs(nb).flat().map((row) => `${String(row.name)}: ${String(row.epochs)} epochs`);
 }
 
 /**

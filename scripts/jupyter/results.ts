@@ -1,18 +1,18 @@
 /**
- * The lesson's closing table: notebooks display `{ rows: SummaryRow[] }` under SUMMARY_MIME; the
- * runner keeps the latest such output per notebook, prints one aligned table and writes summary.json.
+ * The lesson's closing table: notebooks display `{ rows: ResultRow[] }` under RESULTS_MIME; the
+ * runner keeps the latest such output per notebook, prints one aligned table and writes results.json.
  */
-import { SUMMARY_MIME } from "../../lib/mime";
+import { RESULTS_MIME } from "../../lib/mime";
 import { alignColumns } from "../../lib/tables";
-import type { SummaryRow } from "../../lib/types";
+import type { ResultRow } from "../../lib/types";
 import { Notebook } from "./notebook";
 
-export interface NotebookSummaryRow extends SummaryRow {
+export interface NotebookResultRow extends ResultRow {
   notebook: string;
 }
 
-function isRow(value: unknown): value is SummaryRow {
-  const row = value as SummaryRow;
+function isRow(value: unknown): value is ResultRow {
+  const row = value as ResultRow;
   return (
     row !== null &&
     typeof row === "object" &&
@@ -27,17 +27,17 @@ function isRow(value: unknown): value is SummaryRow {
 }
 
 /**
- * The rows of the notebook's last SUMMARY_MIME output (display_data or execute_result), or [] if it
+ * The rows of the notebook's last RESULTS_MIME output (display_data or execute_result), or [] if it
  * has none. The payload may be an object or a JSON string (tslab's display.raw passes strings as-is).
- * Throws if the payload is not `{ rows: SummaryRow[] }`, so a broken summary is not silently skipped.
+ * Throws if the payload is not `{ rows: ResultRow[] }`, so a broken results table is not silently skipped.
  */
-export function collectSummary(nb: Notebook, notebookName: string): NotebookSummaryRow[] {
+export function collectResults(nb: Notebook, notebookName: string): NotebookResultRow[] {
   let payload: unknown;
   for (const cell of nb.cells) {
     if (cell.cell_type !== "code") continue;
     for (const output of cell.outputs) {
-      if ((output.output_type === "display_data" || output.output_type === "execute_result") && SUMMARY_MIME in output.data) {
-        payload = output.data[SUMMARY_MIME];
+      if ((output.output_type === "display_data" || output.output_type === "execute_result") && RESULTS_MIME in output.data) {
+        payload = output.data[RESULTS_MIME];
       }
     }
   }
@@ -45,19 +45,19 @@ export function collectSummary(nb: Notebook, notebookName: string): NotebookSumm
   if (typeof payload === "string") payload = JSON.parse(payload);
   const rows = (payload as { rows?: unknown }).rows;
   if (!Array.isArray(rows) || !rows.every(isRow)) {
-    throw new Error(`${notebookName}: the ${SUMMARY_MIME} output is not { rows: SummaryRow[] }: ${JSON.stringify(payload).slice(0, 200)}`);
+    throw new Error(`${notebookName}: the ${RESULTS_MIME} output is not { rows: ResultRow[] }: ${JSON.stringify(payload).slice(0, 200)}`);
   }
   return rows.map((row) => ({ notebook: notebookName, ...row }));
 }
 
 /** Fixed decimals; "-" for a missing (null) value. */
-export function fixed(value: number | null, digits: number): string {
+function fixed(value: number | null, digits: number): string {
   if (value === null) return "-";
   return Number.isFinite(value) ? value.toFixed(digits) : String(value);
 }
 
 /** An aligned plain-text table (numbers right-aligned), one line per run. */
-export function formatSummaryTable(rows: NotebookSummaryRow[]): string {
+export function formatResultsTable(rows: NotebookResultRow[]): string {
   const header = ["notebook", "run", "epochs", "best epoch", "min val loss", "max val acc", "gap", "verdict"];
   const numeric = [false, false, true, true, true, true, true, false];
   const body = rows.map((row) => [

@@ -1,11 +1,11 @@
 /**
- * The per-notebook summary: one row per run with its best epoch, minimum validation loss, maximum
+ * The per-notebook results table: one row per run with its best epoch, minimum validation loss, maximum
  * validation accuracy, final gap and the diagnosis's verdict. Rows are plain data (also sent as
- * JSON by display); `summaryTable` draws them as a Plotly table.
+ * JSON by display); `resultsTable` draws them as a Plotly table.
  */
 import { colorFor } from "../colors";
 import { diagnose } from "../diagnose";
-import type { SummaryRow } from "../types";
+import type { ResultRow } from "../types";
 import { checkHistory, finiteOrNull, type RunsInput, toRuns } from "./history";
 import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";
 
@@ -14,8 +14,8 @@ import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";
  * validation cross-entropy (no L1/L2 penalty) when recorded. A SeedGroup's row reads its mean curve
  * and carries `seeds`.
  */
-export function summaryRows(runs: RunsInput): SummaryRow[] {
-  const where = "summaryRows";
+export function resultRows(runs: RunsInput): ResultRow[] {
+  const where = "resultRows";
   return toRuns(runs, where).map((run) => {
     checkHistory(run, ["loss", "accuracy", "val_accuracy", run.history.history.val_crossentropy ? "val_crossentropy" : "val_loss"], where);
     const d = diagnose(run.history);
@@ -37,18 +37,18 @@ export function summaryRows(runs: RunsInput): SummaryRow[] {
 }
 
 /** The column headings shared by the Plotly table, the HTML table and the text table. */
-export const SUMMARY_COLUMNS = ["Run", "Epochs", "Best epoch", "Min val cross-entropy", "Max val accuracy", "Final gap", "Seeds", "Verdict", "Why"] as const;
+export const RESULTS_COLUMNS = ["Run", "Epochs", "Best epoch", "Min val cross-entropy", "Max val accuracy", "Final gap", "Seeds", "Verdict", "Why"] as const;
 /** How each column's cells align in the Plotly and HTML tables: numbers right, text left. */
-export const SUMMARY_ALIGN = ["left", "right", "right", "right", "right", "right", "right", "left", "left"] as const;
+export const RESULTS_ALIGN = ["left", "right", "right", "right", "right", "right", "right", "left", "left"] as const;
 
 /** "overfitting (strong)", "underfitting (mild, over-regularized)", "good fit". */
-export function verdictText(row: Pick<SummaryRow, "verdict" | "severity" | "cause">): string {
+export function verdictText(row: Pick<ResultRow, "verdict" | "severity" | "cause">): string {
   const extra = [row.severity, row.cause].filter((x): x is NonNullable<typeof x> => typeof x === "string");
   return extra.length ? `${row.verdict} (${extra.join(", ")})` : row.verdict;
 }
 
-/** A row's cells as text, in SUMMARY_COLUMNS order ("–" for a missing value). */
-export function formatSummaryRow(row: SummaryRow): string[] {
+/** A row's cells as text, in RESULTS_COLUMNS order ("–" for a missing value). */
+export function formatResultRow(row: ResultRow): string[] {
   const num = (v: number | null, digits: number): string => (v === null ? "–" : v.toFixed(digits));
   return [
     row.name,
@@ -63,17 +63,17 @@ export function formatSummaryRow(row: SummaryRow): string[] {
   ];
 }
 
-export interface SummaryTableOptions {
+export interface ResultsTableOptions {
   title?: string;
 }
 
-/** The summary as a Plotly table; each run's name in its figure colour. */
-export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {}): Figure {
-  const rows = summaryRows(runs);
-  const cells = rows.map(formatSummaryRow);
-  const columns = SUMMARY_COLUMNS.map((_, c) => cells.map((row) => plotlyText(row[c])));
+/** The results as a Plotly table; each run's name in its figure colour. */
+export function resultsTable(runs: RunsInput, options: ResultsTableOptions = {}): Figure {
+  const rows = resultRows(runs);
+  const cells = rows.map(formatResultRow);
+  const columns = RESULTS_COLUMNS.map((_, c) => cells.map((row) => plotlyText(row[c])));
   const nameColors = rows.map((row) => colorFor(row.name));
-  const fontColors = SUMMARY_COLUMNS.map((_, c) => (c === 0 ? nameColors : rows.map(() => "#222")));
+  const fontColors = RESULTS_COLUMNS.map((_, c) => (c === 0 ? nameColors : rows.map(() => "#222")));
   // Plotly tables wrap long text but do not grow to fit it: size rows for the "Why" column.
   const rowHeight = 30 + 14 * Math.max(0, ...rows.map((row) => Math.ceil(row.reason.length / 60) - 1));
   return {
@@ -82,7 +82,7 @@ export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {})
         type: "table",
         columnwidth: [1.1, 0.7, 0.7, 1.1, 1.1, 0.9, 0.6, 1.5, 4],
         header: {
-          values: SUMMARY_COLUMNS.map((h) => `<b>${h}</b>`),
+          values: RESULTS_COLUMNS.map((h) => `<b>${h}</b>`),
           align: "left",
           fill: { color: "#eef1f5" },
           font: { size: 13, color: "#222" },
@@ -90,7 +90,7 @@ export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {})
         },
         cells: {
           values: columns,
-          align: [...SUMMARY_ALIGN],
+          align: [...RESULTS_ALIGN],
           font: { size: 12, color: fontColors },
           fill: { color: "#ffffff" },
           height: rowHeight,
@@ -98,7 +98,7 @@ export function summaryTable(runs: RunsInput, options: SummaryTableOptions = {})
       },
     ],
     layout: {
-      title: { text: plotlyText(options.title ?? "Summary of the runs") },
+      title: { text: plotlyText(options.title ?? "Results of the runs") },
       height: Math.min(900, 110 + 30 + rows.length * rowHeight),
       margin: { l: 20, r: 20, t: 50, b: 20 },
     },
