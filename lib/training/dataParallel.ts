@@ -10,10 +10,11 @@
  * changes its speed, never a number (see steps.ts). (The update is shared because it is not
  * small: 0.5–0.8 ms per step for mnist.large's 118,282 weights, measured, against a step of 4 ms.)
  *
- * What it gains, measured on this 2-core machine at load 0.5–1.8 (one sitting, 20 epochs):
- * mnist.large 1.60–1.65 s/epoch over two workers against 1.88 with both parts on one worker and
- * 1.90 as one part (PyTorch 1.13 on 2 threads: 1.95). Less than 2×: a part of 64 rows is small
- * enough for tfjs's per-kernel dispatch to weigh, and both workers apply the whole RMSprop update.
+ * What it gains, measured on this 2-core machine at load 0.4–2 (one sitting, 20 epochs, shared by
+ * other agents): mnist.large 1.24–1.83 s/epoch over two workers (median 1.49 of 5) against
+ * 1.75–1.88 with both parts on one worker and 1.90 as one part; PyTorch 1.13 on 2 threads
+ * 1.76–1.95. Less than 2×: a part of 64 rows is small enough for tfjs's per-kernel dispatch to
+ * weigh, and every step waits for the slower worker.
  *
  * The validation chunks are shared too: worker k evaluates chunks k, k + 2, …, and both read every
  * chunk's sums from the buffer and add them in chunk order, as one thread would.
