@@ -22,12 +22,14 @@ import type { Claim } from "./training/claim";
 import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks } from "./training/loop";
 import { checkCall, type RunOptions, type TrainOptions } from "./training/options";
-import { poolUsable, PoolUnavailableError, trainOnPool, type PoolJob } from "./training/pool";
+import { poolUsable, PoolUnavailableError, trainOnPool, type PooledRun, type PoolJob } from "./training/pool";
 import type { Features, History, RunLike } from "./types";
 
 export type { EarlyStopping, RunOptions, TrainOptions } from "./training/options";
 export { TRAINER_FORMAT } from "./training/cache";
 export { INTERRUPTED_MESSAGE };
+
+export type Placement = "thread" | "worker" | "two workers" | "cache";
 
 /** A finished training run. Dispose its model with `dispose(run)` when no longer needed. */
 export interface Run extends RunLike {
@@ -41,6 +43,12 @@ export interface Run extends RunLike {
   seconds: number;
   /** Seconds spent training, on its worker or this thread (no queueing, no loading); 0 from the cache. */
   trainingSeconds: number;
+  /**
+   * Where it trained: "thread" (the calling thread), "worker" (one pool worker), "two workers"
+   * (a two-part run split over two pool workers, see TrainOptions.split), "cache" (not trained:
+   * read from the run cache). Only the time depends on it, never a number.
+   */
+  placement: Placement;
   fromCache: boolean;
   /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
   stopReason?: string;
@@ -71,7 +79,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   const { given, input, callbacks, say } = checkCall(model, x, y, options);
   const { name, spec, features, labels, options: runOptions } = input;
   const seconds = (): number => (Date.now() - started) / 1000;
-  const finish = (net: tf.Sequential, r: TrainedRun, fromCache: boolean): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache, stopReason: r.stopReason, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
+  const finish = (net: tf.Sequential, r: TrainedRun, placement: Placement): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache: placement === "cache", placement, stopReason: r.stopReason, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
 
   // The run cache: only seeded runs of a spec (see TrainOptions.cache).
   const cacheDir = typeof options.cache === "object" ? options.cache.dir : undefined;
@@ -83,7 +91,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     if (found && "model" in found) {
       say(`${name}: loaded from the run cache (${found.run.history.epoch.length} epochs; pass cache: false to retrain)`, "stop");
       await orDispose(found.model, () => replayEpochs(found.run.history, callbacks));
-      return finish(found.model, found.run, true);
+      return finish(found.model, found.run, "cache");
     }
     claim = found?.claim;
 
@@ -93,11 +101,11 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
-    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? false }, hooks, backend as "wasm" | "cpu") : undefined;
+    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
     const net = trained ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)! : (given ?? buildModel(spec, features.cols, { seed: runOptions.seed }));
     const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), input, hooks))), weights: [] };
     if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });
-    return finish(net, result, false);
+    return finish(net, result, trained ? (trained.workers === 2 ? "two workers" : "worker") : "thread");
   } finally {
     claim?.release();
     interrupt.done();
@@ -117,7 +125,7 @@ async function orDispose<T>(model: tf.Sequential | undefined, work: () => Promis
 let fellBack = false;
 
 /** Trains on the pool; undefined when the pool cannot start workers here (then the caller trains on its own thread). */
-async function trainPooled(job: PoolJob, hooks: LoopHooks, backend: "wasm" | "cpu"): Promise<TrainedRun | undefined> {
+async function trainPooled(job: PoolJob, hooks: LoopHooks, backend: "wasm" | "cpu"): Promise<PooledRun | undefined> {
   try {
     return await trainOnPool(job, { line: hooks.line, epochEnd: hooks.epochEnd, signal: hooks.signal! }, backend);
   } catch (err) {

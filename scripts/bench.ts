@@ -1,11 +1,14 @@
 /**
- * `npm run bench [-- --quick] [-- --alone] [-- --runs imdb.original,mnist.small] [-- --split auto|true|false] [-- --no-dense]`
+ * `npm run bench [-- --quick] [-- --alone] [-- --runs imdb.original,mnist.small] [-- --split auto|true|false] [-- --parts 1|2] [-- --no-dense]`
  *
  * Trains every run of the lesson as the article does (MNIST: 60,000 images, batch 128, validation
  * split 0.2; IMDB: the 25,000 training reviews as 10,000-word multi-hot rows, batch 512, split 0.4;
  * 20 epochs, seed 1, cache off) the way a notebook does: `train` from the main thread, on
- * fitlab's training pool (one worker per core, data in shared memory; `--split auto|true` lets
- * a big run use both workers, data-parallel). Prints per run the seconds per epoch, the wall time of the whole
+ * fitlab's training pool (one worker per core, data in shared memory). `--split` says where a
+ * two-part run (mnist.large) trains, as TrainOptions.split: auto (default, both workers when no
+ * other run needs one), true (both workers), false (one worker); the numbers are the same, only
+ * the time differs. `--parts 1|2` forces every run's parts (TrainOptions.parts), e.g. `--parts 1`
+ * to time mnist.large as one part (other numbers). Prints per run where it trained, the seconds per epoch, the wall time of the whole
  * lesson, the peak memory, the machine's load, and imdb.original on dense input against the sparse
  * path. `--quick`: 3 epochs. `--alone`: each run by itself, one after another (what one notebook
  * cell waits for; compare with PyTorch per run), instead of all together (the whole lesson).
@@ -15,9 +18,11 @@ import { initBackend } from "../lib/backend";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix, vectorizeSequences } from "../lib/data/vectorize";
-import { getVariant, VariantName } from "../lib/models";
+import { countParams, getVariant, VariantName } from "../lib/models";
 import { dispose, train, type Run } from "../lib/train";
+import { splitRows } from "../lib/training/options";
 import { poolSize } from "../lib/training/pool";
+import { gradientParts } from "../lib/training/steps";
 import { lessonSettings } from "../lib/settings";
 import type { Features } from "../lib/types";
 
@@ -46,11 +51,12 @@ interface Args {
   alone: boolean;
   runs?: VariantName[];
   split: "auto" | boolean;
+  parts?: 1 | 2;
   dense: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, alone: false, split: false, dense: true };
+  const args: Args = { quick: false, alone: false, split: "auto", dense: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
@@ -61,7 +67,11 @@ function parseArgs(argv: string[]): Args {
       const v = argv[++i];
       if (v !== "auto" && v !== "true" && v !== "false") throw new Error(`bench: --split ${v}: use auto, true or false.`);
       args.split = v === "auto" ? "auto" : v === "true";
-    } else throw new Error(`bench: unknown argument ${a}. Use --quick, --alone, --runs a,b, --split auto|true|false, --no-dense.`);
+    } else if (a === "--parts") {
+      const v = argv[++i];
+      if (v !== "1" && v !== "2") throw new Error(`bench: --parts ${v}: use 1 or 2.`);
+      args.parts = v === "1" ? 1 : 2;
+    } else throw new Error(`bench: unknown argument ${a}. Use --quick, --alone, --runs a,b, --split auto|true|false, --parts 1|2, --no-dense.`);
   }
   args.runs?.forEach((r) => getVariant(r));
   return args;
@@ -78,8 +88,15 @@ interface Timed {
   seconds: number;
 }
 
-async function timedRun(variant: VariantName, x: Features, y: ArrayLike<number>, dataset: Dataset, epochs: number, split: Args["split"]): Promise<Timed> {
-  const run = await train(getVariant(variant), x, y, { epochs, ...SETTINGS[dataset], seed: 1, cache: false, verbose: 0, split });
+async function timedRun(variant: VariantName, x: Features, y: ArrayLike<number>, dataset: Dataset, epochs: number, placement: Pick<Args, "split" | "parts">): Promise<Timed> {
+  const { split, parts } = placement;
+  // A one-part run cannot split: --split true applies to the runs that have two parts.
+  // Only the batch size and validation split of the lesson's settings: `epochs` is the bench's (--quick).
+  const { batchSize, validationSplit } = SETTINGS[dataset];
+  const options = { epochs, batchSize, validationSplit, seed: 1, cache: false as const, verbose: 0 as const, ...(parts ? { parts } : {}) };
+  const spec = getVariant(variant);
+  const twoParts = (parts ?? gradientParts(countParams(spec, x.cols), splitRows(x.rows, options.validationSplit).nTrain, x.kind)) === 2;
+  const run = await train(spec, x, y, { ...options, split: split === true && !twoParts ? "auto" : split });
   return { variant, run, secondsPerEpoch: run.trainingSeconds / run.history.epoch.length, seconds: run.trainingSeconds };
 }
 
@@ -88,7 +105,7 @@ async function main(): Promise<number> {
   const epochs = args.quick ? 3 : lessonSettings.imdb.epochs;
   const lesson = LESSON.filter((r) => !args.runs || args.runs.includes(r.variant));
   const backend = await initBackend({ report: false });
-  console.log(`fitlab bench${args.quick ? " --quick" : ""}${args.alone ? " --alone" : ""}: ${lesson.length} runs × ${epochs} epochs, backend ${backend}, pool of ${poolSize()} worker(s), split ${args.split}`);
+  console.log(`fitlab bench${args.quick ? " --quick" : ""}${args.alone ? " --alone" : ""}: ${lesson.length} runs × ${epochs} epochs, backend ${backend}, pool of ${poolSize()} worker(s), split ${args.split}${args.parts ? `, parts ${args.parts}` : ""}`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average at start ${load()}`);
 
   const dataStarted = Date.now();
@@ -106,7 +123,7 @@ async function main(): Promise<number> {
 
   const started = Date.now();
   const one = (r: (typeof lesson)[number]): Promise<Timed> =>
-    timedRun(r.variant, data[r.dataset]!.x, data[r.dataset]!.y, r.dataset, epochs, args.split).then((t) => {
+    timedRun(r.variant, data[r.dataset]!.x, data[r.dataset]!.y, r.dataset, epochs, args).then((t) => {
       console.log(`  done ${r.variant.padEnd(15)} at ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`);
       return t;
     });
@@ -120,7 +137,7 @@ async function main(): Promise<number> {
   const wall = (Date.now() - started) / 1000;
 
   console.log("");
-  console.log("run              batch  epochs   s/epoch   total s   min val_loss (epoch)   final val_acc");
+  console.log("run              batch  epochs   s/epoch   total s   min val_loss (epoch)   final val_acc   parts  trained on");
   for (const t of results) {
     const h = t.run.history.history;
     const vl = h.val_loss ?? [];
@@ -128,7 +145,7 @@ async function main(): Promise<number> {
     const batch = SETTINGS[lesson.find((r) => r.variant === t.variant)!.dataset].batchSize;
     const acc = h.val_accuracy?.[h.val_accuracy.length - 1] ?? NaN;
     console.log(
-      `${t.variant.padEnd(16)} ${String(batch).padStart(5)} ${String(h.loss.length).padStart(7)} ${t.secondsPerEpoch.toFixed(3).padStart(9)} ${t.seconds.toFixed(1).padStart(9)}   ${min.toFixed(4)} (${String(vl.indexOf(min) + 1).padStart(2)})          ${acc.toFixed(4)}`,
+      `${t.variant.padEnd(16)} ${String(batch).padStart(5)} ${String(h.loss.length).padStart(7)} ${t.secondsPerEpoch.toFixed(3).padStart(9)} ${t.seconds.toFixed(1).padStart(9)}   ${min.toFixed(4)} (${String(vl.indexOf(min) + 1).padStart(2)})          ${acc.toFixed(4)}   ${String(t.run.options.parts).padStart(5)}  ${t.run.placement}`,
     );
     dispose(t.run);
   }
@@ -146,8 +163,8 @@ async function main(): Promise<number> {
     const y = Array.from(data.imdb.y).slice(0, rows);
     console.log("");
     console.log(`imdb.original, dense vs sparse input: ${denseEpochs + 1} epoch(s) on ${rows} reviews each, extrapolated to 20 epochs`);
-    const sparse = await timedRun("imdb.original", sub, y, "imdb", denseEpochs + 1, false);
-    const dense = await timedRun("imdb.original", toDenseMatrix(sub), y, "imdb", denseEpochs + 1, false);
+    const sparse = await timedRun("imdb.original", sub, y, "imdb", denseEpochs + 1, { split: false });
+    const dense = await timedRun("imdb.original", toDenseMatrix(sub), y, "imdb", denseEpochs + 1, { split: false });
     for (const [label, t] of [
       ["sparse (multi-hot rows)", sparse],
       ["dense (0/1 matrix)", dense],

@@ -11,12 +11,13 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix } from "../lib/data/vectorize";
-import { variant, variants } from "../lib/models";
+import { countParams, variant, variants, type ModelSpec } from "../lib/models";
 import { randomMultiHot } from "./helpers/randomData";
 import { groupRuns } from "../lib/seeds";
-import { dispose, INTERRUPTED_MESSAGE, train, TrainOptions } from "../lib/train";
+import { dispose, INTERRUPTED_MESSAGE, train, type Run, TrainOptions } from "../lib/train";
 import { trainSeeds } from "../lib/trainSeeds";
 import { closePool, poolSize, poolWorkers } from "../lib/training/pool";
+import { gradientParts } from "../lib/training/steps";
 import type { EpochCallback, History, MultiHotMatrix } from "../lib/types";
 
 const quiet: TrainOptions = { verbose: 0, cache: false };
@@ -225,37 +226,123 @@ describe("interrupt (SIGINT to a real process)", () => {
 
 
 
-describe("one run over two workers (data-parallel)", () => {
+describe("a two-part run over one or two workers (data-parallel)", () => {
   const { train: t } = loadArrays();
   const x = flattenImages({ images: t.images.subarray(0, 1500 * 784), count: 1500, rows: 28, cols: 28 });
   const y = t.labels.subarray(0, 1500);
-  const close = (a: number[], b: number[], tolerance: number): void => a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(b[i]))));
+  const weightsOf = (r: Run): number[][] => r.model.getWeights().map((w) => Array.from(w.dataSync()));
+  /** Dense input with dropout, an L2 penalty and a batch of one row at each epoch's end (1200 = 11 × 109 + 1). */
+  const dropoutL2: ModelSpec = {
+    name: "dense dropout",
+    hidden: [
+      { units: 64, activation: "relu", dropout: 0.3, l2: 0.001 },
+      { units: 32, activation: "relu", dropout: 0.2 },
+    ],
+    output: { units: 10, activation: "softmax" },
+    loss: "sparse_categorical_crossentropy",
+  };
 
-  it("takes one step equal to one worker's on the whole batch, to float rounding", async () => {
-    // One epoch of one batch: the whole training set (1,200 rows) is the batch.
-    const opts = { ...quiet, epochs: 1, batchSize: 1200, validationSplit: 0.2, seed: 5 };
-    const split = await train(variants.mnist.large, x, y, { ...opts, split: true });
-    const whole = await train(variants.mnist.large, x, y, { ...opts, thread: "thread" });
-    const [ws, ww] = [split, whole].map((r) => r.model.getWeights().map((w) => Array.from(w.dataSync())));
-    ws.forEach((w, i) => close(w, ww[i], 1e-5));
-    // Not the same computation: the halves' gradients are summed in another order.
-    expect(ws).not.toEqual(ww);
-    close(split.history.history.loss, whole.history.history.loss, 1e-6);
-    dispose(split);
-    dispose(whole);
+  it("takes two parts by default for a big run on dense input only", () => {
+    expect(gradientParts(countParams(variants.mnist.large, 784), 48_000, "dense")).toBe(2); // 5.7e9
+    expect(gradientParts(countParams(variants.mnist.small, 784), 48_000, "dense")).toBe(1); // 3.8e8
+    expect(gradientParts(countParams(variants.imdb.larger, 10_000), 15_000, "multihot")).toBe(1);
+    expect(gradientParts(countParams(variants.mnist.large, 784), 1200, "dense")).toBe(1);
   });
 
-  it.each(["mnist.large", "imdb.l2"] as const)("gives %s the curves of one worker over 3 epochs, to float tolerance", async (name) => {
-    const data = name === "imdb.l2" ? randomMultiHot(1200, 300, 8) : { x, y };
-    const opts = { ...quiet, epochs: 3, batchSize: 128, validationSplit: 0.2, seed: 2 };
-    const spec = name === "imdb.l2" ? variants.imdb.l2 : variants.mnist.large;
-    const split = await train(spec, data.x, data.y, { ...opts, split: true });
-    const whole = await train(spec, data.x, data.y, { ...opts, thread: "thread" });
-    for (const key of Object.keys(whole.history.history) as (keyof History["history"])[]) {
-      close(split.history.history[key]!, whole.history.history[key]!, 1e-4);
+  it.each([
+    ["mnist.large", variants.mnist.large, 128],
+    ["dense input with dropout, L2 and a last batch of one row", dropoutL2, 109],
+  ] as const)("%s: the same history and final weights to the last bit over two workers, on one worker and on this thread", async (_, spec, batchSize) => {
+    const opts = { ...quiet, epochs: 2, batchSize, validationSplit: 0.2, seed: 5, parts: 2 as const };
+    const split = await train(spec, x, y, { ...opts, split: true });
+    const one = await train(spec, x, y, { ...opts, split: false });
+    const here = await train(spec, x, y, { ...opts, thread: "thread" });
+    expect([split.placement, one.placement, here.placement]).toEqual(["two workers", "worker", "thread"]);
+    expect(split.options.parts).toBe(2);
+    expect(split.history).toEqual(one.history);
+    expect(split.history).toEqual(here.history);
+    const w = weightsOf(split);
+    expect(weightsOf(one)).toEqual(w);
+    expect(weightsOf(here)).toEqual(w);
+    [split, one, here].forEach(dispose);
+  });
+
+  it("is the same to the last bit with three validation chunks shared by the two workers, and early stopping", async () => {
+    // 499 training rows, 4,501 validation rows: chunks of 2,048, 2,048 and 405 rows, evaluated 0 and 2 by one worker, 1 by the other.
+    const big = flattenImages({ images: t.images.subarray(0, 5000 * 784), count: 5000, rows: 28, cols: 28 });
+    const opts = { ...quiet, epochs: 4, batchSize: 100, validationSplit: 0.9, seed: 8, parts: 2 as const, earlyStopping: { patience: 1, restoreBestWeights: true } };
+    // A learning rate high enough for val_loss to rise at epoch 3 (stopping then, restoring epoch 2's weights).
+    const spec = variant("mnist.large", { learningRate: 0.05 });
+    const split = await train(spec, big, t.labels.subarray(0, 5000), { ...opts, split: true });
+    const here = await train(spec, big, t.labels.subarray(0, 5000), { ...opts, thread: "thread" });
+    expect(split.placement).toBe("two workers");
+    expect(split.history.params.validationSamples).toBe(4501); // floor(5000 × 0.1) = 499 train rows (float rounding of 1 − 0.9)
+    expect(split.history).toEqual(here.history);
+    expect(split.stopReason).toMatch(/^early stopping: .*restored the weights of epoch/);
+    expect(split.stopReason).toBe(here.stopReason);
+    expect(weightsOf(split)).toEqual(weightsOf(here));
+    [split, here].forEach(dispose);
+  });
+
+  it("is the same to the last bit for multi-hot input with dropout and L2 forced into two parts", async () => {
+    const { x: mx, y: my } = randomMultiHot(600, 150, 9);
+    const opts = { ...quiet, epochs: 2, batchSize: 64, validationSplit: 0.2, seed: 3, parts: 2 as const };
+    const split = await train(variants.imdb.l2dropout, mx, my, { ...opts, split: true });
+    const here = await train(variants.imdb.l2dropout, mx, my, { ...opts, thread: "thread" });
+    expect(split.placement).toBe("two workers");
+    expect(split.history).toEqual(here.history);
+    expect(weightsOf(split)).toEqual(weightsOf(here));
+    [split, here].forEach(dispose);
+  });
+
+  it("computes the whole batch's gradient in two parts: one step equals one part's to float rounding, not to the bit", async () => {
+    // One epoch of one batch: the whole training set (400 rows) is the batch.
+    const few = { ...x, rows: 500, data: x.data.subarray(0, 500 * 784) };
+    const opts = { ...quiet, epochs: 1, batchSize: 400, validationSplit: 0.2, seed: 5, thread: "thread" as const };
+    const two = await train(variants.mnist.large, few, y.subarray(0, 500), { ...opts, parts: 2 });
+    const one = await train(variants.mnist.large, few, y.subarray(0, 500), { ...opts, parts: 1 });
+    const [w2, w1] = [two, one].map(weightsOf);
+    const worst = w2.reduce((m, w, i) => w.reduce((mm, v, k) => Math.max(mm, Math.abs(v - w1[i][k]) / Math.max(1, Math.abs(w1[i][k]))), m), 0);
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    expect(w2).not.toEqual(w1);
+    expect(Math.abs(two.history.history.loss[0] - one.history.history.loss[0])).toBeLessThanOrEqual(1e-6 * one.history.history.loss[0]);
+    [two, one].forEach(dispose);
+  });
+
+  it('"auto" (the default) splits on an idle pool and trains on one worker while another run trains', async () => {
+    const opts = { ...quiet, epochs: 1, batchSize: 128, validationSplit: 0.2, seed: 1, parts: 2 as const };
+    const alone = await train(variants.mnist.large, x, y, opts);
+    expect(alone.placement).toBe("two workers");
+    const { x: mx, y: my } = randomMultiHot(2000, 300, 4);
+    // The IMDB run takes a worker first; the big run then finds the pool busy.
+    const [other, busy] = await Promise.all([train(variants.imdb.larger, mx, my, { ...quiet, epochs: 2, batchSize: 32, seed: 1 }), train(variants.mnist.large, x, y, opts)]);
+    expect([other.placement, busy.placement]).toEqual(["worker", "worker"]);
+    expect(busy.history).toEqual(alone.history);
+    [alone, other, busy].forEach(dispose);
+  });
+
+  it("refuses split: true for a one-part run, saying to pass parts: 2", async () => {
+    await expect(train(variants.mnist.large, x, y, { ...quiet, epochs: 1, seed: 1, split: true })).rejects.toThrow(
+      /train: split = true; this run computes each step's gradient as one part .* pass parts: 2/,
+    );
+  });
+
+  it("serves a cached run whatever its split, and keeps runs of one and two parts apart", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-split-"));
+    try {
+      const opts = { ...quiet, cache: { dir }, epochs: 1, batchSize: 128, validationSplit: 0.2, seed: 2 };
+      const split = await train(variants.mnist.large, x, y, { ...opts, parts: 2, split: true });
+      const whole = await train(variants.mnist.large, x, y, { ...opts, parts: 2, split: false });
+      const here = await train(variants.mnist.large, x, y, { ...opts, parts: 2, thread: "thread" });
+      expect([split.placement, whole.placement, here.placement]).toEqual(["two workers", "cache", "cache"]);
+      expect(whole.history).toEqual(split.history);
+      const onePart = await train(variants.mnist.large, x, y, { ...opts, parts: 1 });
+      expect(onePart.placement).toBe("worker");
+      expect(onePart.history).not.toEqual(split.history);
+      [split, whole, here, onePart].forEach(dispose);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    dispose(split);
-    dispose(whole);
   });
 });
 

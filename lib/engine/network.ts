@@ -1,13 +1,13 @@
 /**
  * The training-time computation of a Sequential of Dense (+ Dropout) layers, written directly on
- * the model's own weight variables: forward pass, Keras's losses and penalties, one optimizer step,
- * and evaluation. Working on the variables (rather than calling `model.fit`) lets the first layer
- * take sparse input and lets batches come from JavaScript; the model is updated in place.
+ * the model's own weight variables: forward pass, Keras's losses and penalties, the gradients of a
+ * batch or of a part of it, and evaluation (training/steps.ts turns gradients into optimizer
+ * steps). Working on the variables (rather than calling `model.fit`) lets the first layer take
+ * sparse input and lets batches come from JavaScript; the model is updated in place.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Activation, Loss } from "../models";
 import { InputBatch } from "./batches";
-import type { WeightUpdater } from "./rmsprop";
 import { sparseMatMul } from "./sparseMatMul";
 
 /** One Dense layer's variables and settings. kernel [in, units], bias [units]. */
@@ -132,47 +132,9 @@ export function countCorrect(logits: Float32Array, labels: Float32Array, loss: L
   return correct;
 }
 
-export interface StepResult {
-  /** The batch loss as Keras reports it: cross-entropy + penalty (at the weights before the update). */
-  loss: number;
-  crossentropy: number;
-  correct: number;
-}
-
 /** The trainable variables in `model.getWeights()` order: kernel, bias per layer. */
 export function variablesOf(layers: DenseParams[]): tf.Variable[] {
   return layers.flatMap((l) => [l.kernel as tf.Variable, l.bias as tf.Variable]);
-}
-
-/** One optimizer step on one batch; updates the variables in place. */
-export function trainStep(
-  layers: DenseParams[],
-  input: InputBatch,
-  labels: LabelBatch,
-  loss: Loss,
-  optimizer: WeightUpdater,
-  nextSeed: () => number,
-): StepResult {
-  const classes = layers[layers.length - 1].kernel.shape[1];
-  let logits: tf.Tensor2D | undefined;
-  let ce: tf.Scalar | undefined;
-  const variables = variablesOf(layers);
-  const { value, grads } = tf.variableGrads(() => {
-    const z = forwardLogits(layers, input, { training: true, nextSeed });
-    const plain = crossEntropy(z, labels.target, loss);
-    const extra = penalty(layers);
-    logits = tf.keep(z);
-    ce = tf.keep(plain);
-    return extra ? tf.add(plain, extra) : plain;
-  }, variables);
-  optimizer.apply(variables, variables.map((v) => grads[v.name]));
-  const result: StepResult = {
-    loss: value.dataSync()[0],
-    crossentropy: ce!.dataSync()[0],
-    correct: countCorrect(logits!.dataSync() as Float32Array, labels.values, loss, classes),
-  };
-  tf.dispose([value, logits!, ce!, ...Object.values(grads)]);
-  return result;
 }
 
 export interface EvalSums {
@@ -204,30 +166,33 @@ export function penaltyValue(layers: DenseParams[]): number {
   });
 }
 
+/** How a part of a batch counts in the batch's gradient. */
+export interface PartShare {
+  /** The part's mean cross-entropy is multiplied by this: its share of the batch's rows (1: the whole batch). */
+  weight: number;
+  /** Whether the L1/L2 penalty is in this part's gradient (exactly one part of a batch carries it). */
+  penalty: boolean;
+}
+
 export interface PartGradients {
-  /** d(weight · mean cross-entropy + penaltyWeight · penalty)/dW per variable, in `variablesOf` order. */
+  /** d(weight · mean cross-entropy [+ penalty])/dW per variable, in `variablesOf` order. Dispose them. */
   grads: tf.Tensor[];
-  /** Σ over this part's rows of the cross-entropy. */
-  crossentropySum: number;
+  /** The differentiated value (float32): weight · mean cross-entropy [+ penalty]; a whole batch's Keras loss. */
+  objective: number;
+  /** The part's mean cross-entropy (float32). */
+  crossentropy: number;
   correct: number;
-  /** The penalty at the current weights (0 without regularization). */
+  /** The penalty at the current weights (0 without regularization, or when this part does not carry it). */
   penalty: number;
 }
 
 /**
- * The gradients of one part of a batch, not applied (data-parallel training): the part's mean
- * cross-entropy weighted by `weight` (its share of the batch's rows) plus `penaltyWeight` times the
- * L1/L2 penalty, so that the parts' gradients summed equal the whole batch's. Dispose `grads`.
+ * The gradients of a batch, or of one part of it, not applied: the one computation of training.
+ * A step of one part applies them as they are (share { weight: 1, penalty: true }); a step of two
+ * parts (training/steps.ts) sums the parts' gradients, the first weighted by its share of the
+ * rows and carrying the penalty, the second by its share alone, so their sum is the whole batch's.
  */
-export function partGradients(
-  layers: DenseParams[],
-  input: InputBatch,
-  labels: LabelBatch,
-  loss: Loss,
-  nextSeed: () => number,
-  weight: number,
-  penaltyWeight: number,
-): PartGradients {
+export function partGradients(layers: DenseParams[], input: InputBatch, labels: LabelBatch, loss: Loss, nextSeed: () => number, share: PartShare): PartGradients {
   const classes = layers[layers.length - 1].kernel.shape[1];
   let logits: tf.Tensor2D | undefined;
   let ce: tf.Scalar | undefined;
@@ -236,16 +201,19 @@ export function partGradients(
   const { value, grads } = tf.variableGrads(() => {
     const z = forwardLogits(layers, input, { training: true, nextSeed });
     const plain = crossEntropy(z, labels.target, loss);
-    const extra = penalty(layers);
+    const extra = share.penalty ? penalty(layers) : undefined;
     logits = tf.keep(z);
     ce = tf.keep(plain);
     if (extra) pen = tf.keep(extra);
-    const weighted = tf.mul(plain, weight) as tf.Scalar;
-    return extra ? (tf.add(weighted, tf.mul(extra, penaltyWeight)) as tf.Scalar) : weighted;
+    // No multiply for a whole batch: one kernel fewer forward and backward (small IMDB steps are
+    // dispatch-bound), and its numbers stay those of the step before parts existed.
+    const weighted = share.weight === 1 ? plain : (tf.mul(plain, share.weight) as tf.Scalar);
+    return extra ? (tf.add(weighted, extra) as tf.Scalar) : weighted;
   }, variables);
   const result: PartGradients = {
     grads: variables.map((v) => grads[v.name]),
-    crossentropySum: ce!.dataSync()[0] * input.rows,
+    objective: value.dataSync()[0],
+    crossentropy: ce!.dataSync()[0],
     correct: countCorrect(logits!.dataSync() as Float32Array, labels.values, loss, classes),
     penalty: pen ? pen.dataSync()[0] : 0,
   };

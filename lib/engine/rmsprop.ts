@@ -104,6 +104,14 @@ function rmspropSumLoop(out: Float32Array, w: Float32Array, a: Float32Array, b: 
  */
 export interface SumUpdater extends WeightUpdater {
   applySum(variables: tf.Variable[], a: Float32Array, b: Float32Array): void;
+  /**
+   * applySum shared between two threads that hold the same variables: this one computes the new
+   * values of the flat range [from, to) only (the same arithmetic, element by element) into
+   * `shared` (all variables' values, flat), calls `meet` (returns once the other thread has
+   * written its range), then makes `shared` every variable's value. Each thread keeps the mean
+   * squares of its own range only.
+   */
+  applySumShared(variables: tf.Variable[], a: Float32Array, b: Float32Array, from: number, to: number, shared: Float32Array, meet: () => void): void;
 }
 
 export function canApplySum(u: WeightUpdater): u is SumUpdater {
@@ -134,6 +142,30 @@ class JsRmsprop implements SumUpdater {
       const start = from;
       replaceValues(v, (out, w) => rmspropSumLoop(out, w, a, b, start, meanSquare, learningRate, rho, epsilon), readView);
       from += v.size;
+    }
+  }
+
+  applySumShared(variables: tf.Variable[], a: Float32Array, b: Float32Array, from: number, to: number, shared: Float32Array, meet: () => void): void {
+    const { learningRate, rho, epsilon } = this.s;
+    let offset = 0;
+    for (const v of variables) {
+      const lo = Math.max(from, offset);
+      const hi = Math.min(to, offset + v.size);
+      if (lo < hi) {
+        const ms = this.meanSquares.get(v.id) ?? new Float32Array(v.size);
+        this.meanSquares.set(v.id, ms);
+        const [i, j] = [lo - offset, hi - offset];
+        // No allocation between the view and the loop: the wasm heap cannot move under it.
+        rmspropSumLoop(shared.subarray(lo, hi), readView(v).subarray(i, j), a, b, lo, ms.subarray(i, j), learningRate, rho, epsilon);
+      }
+      offset += v.size;
+    }
+    meet();
+    offset = 0;
+    for (const v of variables) {
+      const start = offset;
+      replaceValues(v, (out) => out.set(shared.subarray(start, start + v.size)), readView);
+      offset += v.size;
     }
   }
 

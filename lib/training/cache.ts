@@ -38,9 +38,12 @@ export interface CacheSlot {
 
 /** The slot of a run with these inputs. */
 export function cacheSlot(spec: ModelSpec, options: RunOptions, features: Features, labels: Float32Array, backend: string, dir: string | undefined): CacheSlot {
+  // `parts` is in the key only when 2: a one-part run computes what every run computed before
+  // parts existed, so its stored runs stay valid. Where a run trained (`split`) is never in it.
+  const { parts, ...rest } = options;
   const key = runKey({
     spec: normalizedSpec(spec, features.cols),
-    options: { ...options, earlyStopping: options.earlyStopping ?? null },
+    options: { ...rest, earlyStopping: options.earlyStopping ?? null, ...(parts === 2 ? { parts } : {}) },
     data: fingerprint(features, labels),
     backend,
     version: projectVersion(),

@@ -7,12 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batchMaker, BatchMaker, disposeInputBatch, InputBatch, sliceRows } from "../engine/batches";
-import { DenseParams, evaluateBatch, LabelBatch, penaltyValue, trainStep, uploadLabels } from "../engine/network";
-import { createRmsprop, WeightUpdater } from "../engine/rmsprop";
+import { DenseParams, evaluateBatch, EvalSums, LabelBatch, penaltyValue, uploadLabels } from "../engine/network";
+import { createRmsprop } from "../engine/rmsprop";
 import { optimizerSettings, type ModelSpec } from "../models";
 import { createRng, permutation, Rng } from "../random";
 import type { Features, History } from "../types";
 import type { RunOptions } from "./options";
+import { localStep, type StepFn } from "./steps";
 
 /** What a loop reports as it goes. Lines are complete sentences for a log; the caller decides where they go. */
 export interface LoopHooks {
@@ -47,18 +48,6 @@ export interface LoopInput {
   nTrain: number;
   nVal: number;
 }
-
-/**
- * Computes the gradients of a batch and applies them; the engine's `trainStep` on one thread, or a
- * data-parallel step shared with another worker (see dataParallel.ts). Returns the batch's loss,
- * plain cross-entropy and correct count.
- */
-export type StepFn = (
-  layers: DenseParams[],
-  input: { maker: BatchMaker; start: number; end: number; order: Int32Array },
-  optimizer: WeightUpdater,
-  nextSeed: () => number,
-) => { loss: number; crossentropy: number; correct: number };
 
 let lastYield = Date.now();
 
@@ -134,13 +123,20 @@ const KEEP_VALIDATION_FLOATS = 12 * 1024 * 1024;
 /** Rows per evaluation batch: large (predict/evaluate at Keras's 32 are 6–11× slower on wide input), bounded in memory. */
 const EVAL_ROWS = 2048;
 
+/** The number of evaluation chunks of `rows` validation rows (each chunk's sums are one entry of a validation). */
+export function validationChunkCount(rows: number): number {
+  return Math.ceil(rows / EVAL_ROWS);
+}
+
 /**
- * The validation rows in evaluation-sized chunks. Uploaded once per run when they are small (the
- * usual case: multi-hot IMDB, MNIST); dense data over KEEP_VALIDATION_FLOATS is uploaded chunk by
- * chunk at each evaluation instead, so a dense IMDB run does not hold 400 MB on the device.
+ * The validation rows in evaluation-sized chunks. Uploaded once per run, at first use, when they
+ * are small (the usual case: multi-hot IMDB, MNIST); dense data over KEEP_VALIDATION_FLOATS is
+ * uploaded chunk by chunk at each evaluation instead, so a dense IMDB run does not hold 400 MB on
+ * the device.
  */
 function validationChunks(maker: BatchMaker, labels: Float32Array, spec: ModelSpec, x: Features) {
-  const upload = (start: number): EvalChunk => {
+  const upload = (i: number): EvalChunk => {
+    const start = i * EVAL_ROWS;
     const end = Math.min(start + EVAL_ROWS, maker.rows);
     return { input: maker.make(start, end), labels: uploadLabels(labels, spec.loss, spec.output.units, start, end) };
   };
@@ -148,45 +144,40 @@ function validationChunks(maker: BatchMaker, labels: Float32Array, spec: ModelSp
     disposeInputBatch(c.input);
     c.labels.target.dispose();
   };
-  const starts: number[] = [];
-  for (let start = 0; start < maker.rows; start += EVAL_ROWS) starts.push(start);
+  const count = validationChunkCount(maker.rows);
   const keep = x.kind === "multihot" || x.rows * x.cols <= KEEP_VALIDATION_FLOATS;
-  const kept = keep ? starts.map(upload) : [];
+  const kept: (EvalChunk | undefined)[] = new Array(count);
   return {
-    /** Calls f on every chunk in order. */
-    forEach(f: (c: EvalChunk) => void): void {
-      if (keep) return kept.forEach(f);
-      for (const start of starts) {
-        const c = upload(start);
-        try {
-          f(c);
-        } finally {
-          free(c);
-        }
+    count,
+    /** f of chunk i (0-based, in row order). */
+    with<T>(i: number, f: (c: EvalChunk) => T): T {
+      if (keep) return f((kept[i] ??= upload(i)));
+      const c = upload(i);
+      try {
+        return f(c);
+      } finally {
+        free(c);
       }
     },
     dispose(): void {
-      kept.forEach(free);
+      kept.forEach((c) => c && free(c));
     },
   };
+}
+
+/**
+ * Where a run's computation happens: its steps, and how its validation chunks are evaluated (by
+ * default all here, in order; a split run shares them between its two workers, dataParallel.ts).
+ * `validate` returns every chunk's sums in chunk order, so the epoch's totals are added in the
+ * same order wherever each chunk was evaluated.
+ */
+export interface LoopPlacement {
+  step: StepFn;
+  validate?: (chunks: number, evaluate: (chunk: number) => EvalSums) => EvalSums[];
 }
 
 /** How far above its first batch's value the training loss may rise before the run is said to have exploded. */
 export const EXPLODED_FACTOR = 1e3;
-
-/** One optimizer step on one batch with the whole batch on this thread (the engine's trainStep). */
-export function localStep(labels: Float32Array, spec: ModelSpec): StepFn {
-  return (layers, { maker, start, end, order }, optimizer, nextSeed) => {
-    const input = maker.make(start, end, order);
-    const target = uploadLabels(labels, spec.loss, spec.output.units, start, end, order);
-    try {
-      return trainStep(layers, input, target, spec.loss, optimizer, nextSeed);
-    } finally {
-      disposeInputBatch(input);
-      target.target.dispose();
-    }
-  };
-}
 
 /**
  * Trains `layers` (the model's own variables, updated in place) for `options.epochs` epochs or until
@@ -196,7 +187,7 @@ export function localStep(labels: Float32Array, spec: ModelSpec): StepFn {
  * each epoch's end with dropout off, `val_loss` with the penalty; a NaN or infinite loss stops
  * training (TerminateOnNaN).
  */
-export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: LoopHooks, step: StepFn = localStep(run.labels, run.spec)): Promise<LoopResult> {
+export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: LoopHooks, placement?: LoopPlacement): Promise<LoopResult> {
   const { name, spec, features, labels, options: opts, nTrain, nVal } = run;
   const loopStarted = Date.now();
   const optimizer = createRmsprop(optimizerSettings(spec));
@@ -207,6 +198,9 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
   const trainMaker = batchMaker(sliceRows(features, 0, nTrain), opts.denseInput);
   const valFeatures = sliceRows(features, nTrain, features.rows);
   const valChunks = validationChunks(batchMaker(valFeatures, opts.denseInput), labels.subarray(nTrain), spec, valFeatures);
+  const step = placement?.step ?? localStep(labels, spec, opts.parts);
+  const evaluate = (chunk: number): EvalSums => valChunks.with(chunk, (c) => evaluateBatch(layers, c.input, c.labels, spec.loss));
+  const validate = placement?.validate ?? ((count: number) => Array.from({ length: count }, (_, i) => evaluate(i)));
   const history = emptyHistory(spec, opts, nTrain, nVal);
   const h = history.history;
   const warnings: string[] = [];
@@ -253,11 +247,10 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
       // Validation at the epoch's end, dropout off; Keras's val_loss includes the penalty too.
       let valCe = 0;
       let valCorrect = 0;
-      valChunks.forEach((chunk) => {
-        const r = evaluateBatch(layers, chunk.input, chunk.labels, spec.loss);
+      for (const r of validate(valChunks.count, evaluate)) {
         valCe += r.crossentropySum;
         valCorrect += r.correct;
-      });
+      }
       const pen = penaltyValue(layers);
       h.loss.push(lossSum / seen);
       h.accuracy.push(correct / seen);

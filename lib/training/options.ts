@@ -6,10 +6,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkKnownKeys, fail, integerIn } from "../check";
 import type { DenseMode } from "../engine/batches";
-import { specFromModel, validateSpec, type ModelSpec } from "../models";
+import { countParams, specFromModel, validateSpec, type ModelSpec } from "../models";
 import { randomSeed } from "../random";
 import type { EpochCallback, Features } from "../types";
 import type { LoopInput } from "./loop";
+import { gradientParts } from "./steps";
 
 export interface EarlyStopping {
   /** Epochs without improvement of the monitored value before training stops (≥ 1). */
@@ -84,16 +85,22 @@ export interface TrainOptions {
    */
   thread?: "pool" | "thread";
   /**
-   * Let one big run train over two pool workers at once (data-parallel: each computes the
-   * gradients of half of every batch, both apply the same update; see training/dataParallel.ts).
-   * false (default): never. "auto": when the run is big (≥ 4e9 weights × training rows, dense
-   * input: mnist.large), has no dropout (whose masks would differ from one worker's), no other run
-   * is waiting for the second worker, and the machine has an idle core. true: whenever the pool has
-   * two workers (waiting for both to be free), except with dropout. The curves equal one worker's
-   * to float rounding (about 1e-6 relative per step), not to the last digit.
-   * Off by default because no measurement has shown it faster yet: on this shared 2-core machine
-   * (load 5–19) every split run was slower, e.g. mnist.large 7.9 against 5.2 s/epoch at load 5.5–9
-   * (both halves must run at once, and every step waits for the slower one); see dataParallel.ts.
+   * How each step computes its batch's gradient (training/steps.ts). 1: the whole batch at once.
+   * 2: as two parts, the first half's gradient and the second half's, summed: the same mathematics,
+   * other float rounding (a curve differs from one part's by about 1e-6 relative per step, which
+   * can grow over 20 epochs). Default: 2 for a big run on dense input (trainable weights × training
+   * rows ≥ 4e9, e.g. mnist.large), else 1. A two-part run can spread its parts over two pool
+   * workers (`split`) without changing a number; recorded in `run.options.parts`.
+   */
+  parts?: 1 | 2;
+  /**
+   * Where a two-part run (`parts`) trains: its two parts on two pool workers at once
+   * (data-parallel, training/dataParallel.ts), or both on one worker, one after the other. The
+   * numbers are the same to the last bit either way; only the time differs.
+   * "auto" (default): over two workers when the pool has a second worker free as the run starts
+   * (no other run waiting or training), else on one. false: always on one. true: always over two
+   * when the pool has two workers (waiting for both to be free); a one-part run cannot split (pass
+   * `parts: 2`). The run says where it trained in `run.placement`.
    */
   split?: "auto" | boolean;
 }
@@ -106,17 +113,23 @@ export interface RunOptions {
   seed: number;
   earlyStopping?: EarlyStopping;
   denseInput: DenseMode;
+  /** Parts of each step's gradient (see TrainOptions.parts): determines the numbers, unlike where they are computed. */
+  parts: 1 | 2;
 }
 
-const KNOWN = ["name", "epochs", "batchSize", "validationSplit", "seed", "onEpochEnd", "verbose", "log", "earlyStopping", "cache", "denseInput", "thread", "split"] as const;
+const KNOWN = ["name", "epochs", "batchSize", "validationSplit", "seed", "onEpochEnd", "verbose", "log", "earlyStopping", "cache", "denseInput", "thread", "parts", "split"] as const;
 
 /** Refuses a bad value: `train: <field> = <value>; <allowed>.` */
 export function bad(field: string, value: unknown, allowed: string): never {
   return fail("train", field, value, allowed);
 }
 
-/** The run-determining options with their defaults, plus the display name; throws for anything unknown or out of range. */
-export function resolveOptions(options: TrainOptions): RunOptions & { name?: string } {
+/**
+ * The run-determining options with their defaults, plus the display name; throws for anything
+ * unknown or out of range. `parts` stays as given: its default depends on the model and the data
+ * (checkCall resolves it).
+ */
+export function resolveOptions(options: TrainOptions): Omit<RunOptions, "parts"> & { name?: string; parts?: 1 | 2 } {
   if (options === null || typeof options !== "object") bad("options", options, "it must be an object such as { epochs: 20, batchSize: 512 }");
   checkKnownKeys("train", options, KNOWN);
   const epochs = integerIn("train", "epochs", options.epochs ?? 20, 1, Infinity, "e.g. 20");
@@ -146,6 +159,7 @@ export function resolveOptions(options: TrainOptions): RunOptions & { name?: str
   if (denseInput !== "dense" && denseInput !== "sparse") bad("denseInput", denseInput, 'it must be "dense" or "sparse"');
   if (options.name !== undefined && typeof options.name !== "string") bad("name", options.name, "it must be a string");
   if (options.thread !== undefined && options.thread !== "pool" && options.thread !== "thread") bad("thread", options.thread, 'it must be "pool" or "thread"');
+  if (options.parts !== undefined && options.parts !== 1 && options.parts !== 2) bad("parts", options.parts, "it must be 1 or 2 (or absent: 2 for a big run on dense input, else 1)");
   if (options.split !== undefined && options.split !== "auto" && typeof options.split !== "boolean") bad("split", options.split, 'it must be "auto", true or false');
   if (options.log !== undefined && typeof options.log !== "function") bad("log", options.log, "it must be a function (line: string) => void");
   return {
@@ -156,6 +170,7 @@ export function resolveOptions(options: TrainOptions): RunOptions & { name?: str
     seed,
     earlyStopping: es ? { patience: es.patience, restoreBestWeights: es.restoreBestWeights ?? false, monitor: es.monitor ?? "val_loss" } : undefined,
     denseInput,
+    ...(options.parts !== undefined ? { parts: options.parts } : {}),
   };
 }
 
@@ -294,11 +309,15 @@ export function checkCall(model: ModelSpec | tf.Sequential, x: Features | tf.Ten
   }
   const labels = toLabels(y, features.rows, spec);
   const { nTrain, nVal } = splitRows(features.rows, runOptions.validationSplit);
+  const parts = runOptions.parts ?? gradientParts(countParams(spec, features.cols), nTrain, features.kind);
+  if (options.split === true && parts === 1) {
+    bad("split", true, "this run computes each step's gradient as one part (it is small, or its input multi-hot), which cannot be shared between two workers; pass parts: 2 as well (its numbers then differ from one part's by float rounding), or leave split out");
+  }
   const name = givenName ?? spec.name ?? "model";
   const log = options.log ?? ((line: string) => console.log(line));
   const level = logLevel(options, callbacks);
   const say = (text: string, kind: "epoch" | "stop" | "warning"): void => {
     if (kind === "epoch" ? level.epochLines : level.warnings) log(text);
   };
-  return { given, input: { name, spec, features, labels, options: runOptions, nTrain, nVal }, callbacks, say };
+  return { given, input: { name, spec, features, labels, options: { ...runOptions, parts }, nTrain, nVal }, callbacks, say };
 }

@@ -17,8 +17,8 @@ import { isMainThread, Worker } from "worker_threads";
 import { countParams, type ModelSpec } from "../models";
 import type { Features, History } from "../types";
 import type { TrainedRun } from "./cache";
-import { cancelSplit, shouldSplit, splitBuffer } from "./dataParallel";
-import { copyHistory } from "./loop";
+import { cancelSplit, splitBuffer } from "./dataParallel";
+import { copyHistory, validationChunkCount } from "./loop";
 import type { RunOptions } from "./options";
 import type { FromWorker, ToWorker, WorkerConfig } from "./protocol";
 import { shareFeatures } from "./shared";
@@ -34,10 +34,17 @@ export interface PoolJob {
   features: Features;
   labels: Float32Array;
   /**
-   * Over two workers (data-parallel, dataParallel.ts): "auto" when the run is big, has no dropout,
-   * and nothing else waits for the second worker; true whenever the pool has two workers; false never.
+   * Whether a two-part run (options.parts 2) spreads its parts over two workers (dataParallel.ts):
+   * "auto" when the pool has a second worker free as it starts (no other run waiting or training);
+   * true whenever the pool has two workers; false never. A one-part run always takes one worker.
+   * The numbers are the same either way (see steps.ts).
    */
   split: "auto" | boolean;
+}
+
+/** A run trained on the pool, and on how many workers. */
+export interface PooledRun extends TrainedRun {
+  workers: 1 | 2;
 }
 
 /** What the calling thread does with a pooled run's progress, in the order the worker sent it. */
@@ -56,14 +63,14 @@ interface Pending {
   id: number;
   job: PoolJob;
   handlers: PoolHandlers;
-  resolve(run: TrainedRun): void;
+  resolve(run: PooledRun): void;
   reject(err: Error): void;
   /** The calling thread's handling of this run's messages, in order. */
   chain: Promise<void>;
   settled: boolean;
   /** The workers running it: one, or two for a split run (the first sends progress and the result). */
   slots: Slot[];
-  /** Trainable weights and training rows: whether splitting pays (dataParallel.shouldSplit). */
+  /** Trainable weights: the gradient floats each worker of a split run shares. */
   weights: number;
   /** The shared buffer of a split run. */
   splitBuffer?: SharedArrayBuffer;
@@ -115,7 +122,7 @@ function settle(p: Pending, outcome: { run: TrainedRun } | { error: Error }): vo
   p.settled = true;
   const i = queue.indexOf(p);
   if (i >= 0) queue.splice(i, 1);
-  if ("run" in outcome) p.resolve(outcome.run);
+  if ("run" in outcome) p.resolve({ ...outcome.run, workers: p.splitBuffer ? 2 : 1 });
   else p.reject(outcome.error);
 }
 
@@ -218,13 +225,16 @@ function startWorker(): void {
   });
 }
 
-/** Whether `p`, next in line, should train over two workers now (see PoolJob.split). */
+/**
+ * Whether `p`, next in line, should train over two workers (see PoolJob.split). "auto" asks only
+ * whether another run needs a worker now, never the machine's load: a split run computes the same
+ * numbers as one worker (steps.ts), so only its speed could depend on the load, and the load
+ * average lags the minute it would matter.
+ */
 function wantsSplit(p: Pending): boolean {
-  if (p.job.split === false || poolSize() < 2) return false;
-  if (p.job.spec.hidden.some((l) => (l.dropout ?? 0) > 0)) return false; // masks would differ: see dataParallel.ts
+  if (p.job.options.parts !== 2 || p.job.split === false || poolSize() < 2) return false;
   if (p.job.split === true) return true;
-  // "auto": a big run, and nothing else waiting for the second core.
-  return queue.length === 1 && shouldSplit(p.job.spec, p.weights, p.job.nTrain, p.job.features.kind);
+  return queue.length === 1 && slots.every((s) => !s.current);
 }
 
 /** Hands queued runs to idle workers; starts workers (up to poolSize) while runs wait. */
@@ -258,7 +268,7 @@ function pump(): void {
 
 /** Starts a run over two workers (see dataParallel.ts). */
 function sendSplit(pair: Slot[], p: Pending): void {
-  p.splitBuffer = splitBuffer(p.weights);
+  p.splitBuffer = splitBuffer(p.weights, validationChunkCount(p.job.nVal));
   send(pair, p);
 }
 
@@ -285,7 +295,7 @@ function send(pair: Slot[], p: Pending): void {
       nVal: job.nVal,
       data: first ? data : { id: data.id },
       labels: job.labels,
-      split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights } : undefined,
+      split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights, chunks: validationChunkCount(job.nVal) } : undefined,
     };
     slot.worker.postMessage(message);
   });
@@ -296,11 +306,11 @@ function send(pair: Slot[], p: Pending): void {
  * with the signal's reason when it is aborted, with the handler's error when one throws, and with a
  * `PoolUnavailableError` when no worker can start.
  */
-export function trainOnPool(job: PoolJob, handlers: PoolHandlers, backend: "wasm" | "cpu"): Promise<TrainedRun> {
+export function trainOnPool(job: PoolJob, handlers: PoolHandlers, backend: "wasm" | "cpu"): Promise<PooledRun> {
   if (unavailable !== undefined) return Promise.reject(new PoolUnavailableError(`training workers cannot start (${unavailable})`));
   workerScript(); // fails now, with how to fix it, when the compiled worker is missing or stale
   poolBackend = backend;
-  return new Promise<TrainedRun>((resolve, reject) => {
+  return new Promise<PooledRun>((resolve, reject) => {
     const p: Pending = { id: nextJob++, job, handlers, resolve, reject, chain: Promise.resolve(), settled: false, slots: [], weights: countParams(job.spec, job.features.cols) };
     if (handlers.signal.aborted) return reject(handlers.signal.reason as Error);
     handlers.signal.addEventListener("abort", () => cancel(p, handlers.signal.reason as Error), { once: true });

@@ -10,7 +10,7 @@ import { patchWasmMatMul } from "../engine/matmulPatch";
 import { buildModel } from "../models";
 import type { Features } from "../types";
 import { weightsOf, type TrainedRun } from "./cache";
-import { splitStep } from "./dataParallel";
+import { splitPlacement } from "./dataParallel";
 import { denseParams, fitLoop } from "./loop";
 import type { FromWorker, ToWorker, TrainJob, WorkerConfig } from "./protocol";
 import { featuresFromShared } from "./shared";
@@ -41,8 +41,8 @@ async function runJob(job: TrainJob): Promise<void> {
         if (reports) send({ type: "epoch", job: job.job, epoch, history });
       },
     };
-    const step = job.split ? splitStep(job.split, job.labels, job.spec) : undefined;
-    const { history, stopReason, warnings, seconds } = await fitLoop(layers, input, hooks, step);
+    const placement = job.split ? splitPlacement(job.split, job.labels, job.spec) : undefined;
+    const { history, stopReason, warnings, seconds } = await fitLoop(layers, input, hooks, placement);
     const result: TrainedRun = { history, stopReason, warnings, seconds, weights: reports ? weightsOf(model) : [] };
     send({ type: "done", job: job.job, result }, result.weights.map((w) => w.values.buffer as ArrayBuffer));
   } finally {
