@@ -10,6 +10,7 @@
  * Only for wasm: other backends are left alone. Idempotent: patching twice is a no-op.
  */
 import * as tf from "@tensorflow/tfjs";
+import { wasmKernel } from "./kernelPatch";
 
 const PATCHED = Symbol.for("fitlab.wasmMatMulPatched");
 
@@ -45,12 +46,12 @@ function transposeLastTwo(x: TensorInfoLike, backend: WasmBackendLike, transpose
  * (now or from an earlier call), false when wasm is not registered in this process.
  */
 export function patchWasmMatMul(): boolean {
-  const original = tf.getKernel("BatchMatMul", "wasm");
+  const kernel = wasmKernel("BatchMatMul", PATCHED);
   const transposeKernel = tf.getKernel("Transpose", "wasm");
-  if (!original || !transposeKernel) return false;
-  if ((original as unknown as Record<symbol, boolean>)[PATCHED]) return true;
+  if (!kernel || !transposeKernel) return false;
+  if (kernel === "patched") return true;
 
-  const plain = original.kernelFunc as unknown as KernelFn;
+  const plain = kernel.original as unknown as KernelFn;
   const transpose = transposeKernel.kernelFunc as unknown as KernelFn;
   const patched: KernelFn = (args) => {
     const transposeA = Boolean(args.attrs?.transposeA);
@@ -66,14 +67,6 @@ export function patchWasmMatMul(): boolean {
     return out;
   };
 
-  const config = {
-    kernelName: "BatchMatMul",
-    backendName: "wasm",
-    setupFunc: original.setupFunc,
-    kernelFunc: patched as unknown as tf.KernelFunc,
-    [PATCHED]: true,
-  };
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel(config as tf.KernelConfig);
+  kernel.install(patched as unknown as tf.KernelFunc);
   return true;
 }

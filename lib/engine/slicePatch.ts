@@ -13,6 +13,7 @@
  * Only for wasm. Idempotent: patching twice is a no-op.
  */
 import * as tf from "@tensorflow/tfjs";
+import { wasmKernel } from "./kernelPatch";
 
 const PATCHED = Symbol.for("fitlab.wasmSlicePatched");
 
@@ -32,10 +33,10 @@ type KernelFn = (args: { inputs: { x: TensorInfoLike }; backend: WasmBackendLike
 
 /** Registers the faster `Slice` for wasm. True when active (now or before), false without wasm. */
 export function patchWasmSlice(): boolean {
-  const original = tf.getKernel("Slice", "wasm");
-  if (!original) return false;
-  if ((original as unknown as Record<symbol, boolean>)[PATCHED]) return true;
-  const plain = original.kernelFunc as unknown as KernelFn;
+  const kernel = wasmKernel("Slice", PATCHED);
+  if (!kernel) return false;
+  if (kernel === "patched") return true;
+  const plain = kernel.original as unknown as KernelFn;
   const patched: KernelFn = (args) => {
     const { inputs: { x }, attrs, backend } = args;
     if (x.dtype === "string") return plain(args);
@@ -54,14 +55,6 @@ export function patchWasmSlice(): boolean {
     if (n > 0) backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + n));
     return out;
   };
-  const config = {
-    kernelName: "Slice",
-    backendName: "wasm",
-    setupFunc: original.setupFunc,
-    kernelFunc: patched as unknown as tf.KernelFunc,
-    [PATCHED]: true,
-  };
-  tf.unregisterKernel("Slice", "wasm");
-  tf.registerKernel(config as tf.KernelConfig);
+  kernel.install(patched as unknown as tf.KernelFunc);
   return true;
 }
