@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
+import { tensorFilled } from "../engine/wasmHeap";
 import { initBackend } from "../backend";
 import { checkKnownKeys, fail, isRecord, showValue } from "../check";
 import { readIdx } from "./idx";
@@ -130,12 +131,7 @@ const loaded = new Map<string, MnistTensors>();
  * this machine (1.2 s per new 188 MB, MNIST's training images as int32), so this halves the load.
  */
 function int32Tensor(bytes: Uint8Array, shape: number[]): tf.Tensor {
-  type WasmBackend = { makeOutput(shape: number[], dtype: "int32"): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Int32Array };
-  const backend = tf.backend() as unknown as Partial<WasmBackend>;
-  if (tf.getBackend() !== "wasm" || !backend.makeOutput || !backend.typedArrayFromHeap) return tf.tensor(new Int32Array(bytes), shape, "int32");
-  const info = backend.makeOutput(shape, "int32");
-  backend.typedArrayFromHeap(info).set(bytes);
-  return tf.engine().makeTensorFromTensorInfo(info);
+  return tensorFilled(shape, "int32", (out) => out.set(bytes));
 }
 
 /**

@@ -18,6 +18,7 @@
  * it falls back to `tf.train.rmsprop` with the same settings.
  */
 import * as tf from "@tensorflow/tfjs";
+import { heapView, tensorFilled } from "./wasmHeap";
 
 export interface RmspropSettings {
   learningRate: number;
@@ -31,47 +32,16 @@ export interface WeightUpdater {
   dispose(): void;
 }
 
-interface TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
-interface EngineLike {
-  makeTensorFromTensorInfo(info: TensorInfo): tf.Tensor;
-}
-
 /**
  * Calls `update(out, old)` with a fresh float32 buffer `out` of v's size and v's current values
  * `old` (read-only), then makes `out` the variable's value. On wasm `out` is allocated on the heap
  * (no copy); elsewhere it is a JavaScript array uploaded as a tensor.
  */
 function replaceValues(v: tf.Variable, update: (out: Float32Array, old: Float32Array) => void, views: (t: tf.Tensor) => Float32Array): void {
-  let next: tf.Tensor;
-  if (tf.getBackend() === "wasm") {
-    const backend = tf.backend() as unknown as WasmBackend;
-    const info = backend.makeOutput(v.shape.slice(), "float32");
-    // Views after the allocation: growing the wasm heap detaches views taken before.
-    update(backend.typedArrayFromHeap(info), views(v));
-    next = (tf.engine() as unknown as EngineLike).makeTensorFromTensorInfo(info);
-  } else {
-    const out = new Float32Array(v.size);
-    update(out, views(v));
-    next = tf.tensor(out, v.shape);
-  }
+  // `views` after the allocation: growing the wasm heap detaches views taken before.
+  const next = tensorFilled(v.shape.slice(), "float32", (out) => update(out, views(v)));
   v.assign(next);
   next.dispose();
-}
-
-/** A read-only view of a float32 tensor's data: the heap itself on wasm, `dataSync` elsewhere. */
-function readView(t: tf.Tensor): Float32Array {
-  if (tf.getBackend() === "wasm") return (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t);
-  return t.dataSync() as Float32Array;
 }
 
 /** The update loop, top level and monomorphic so V8 compiles one tight loop for every variable. */
@@ -128,7 +98,7 @@ class JsRmsprop implements SumUpdater {
       let ms = this.meanSquares.get(v.id);
       if (!ms) this.meanSquares.set(v.id, (ms = new Float32Array(v.size)));
       const meanSquare = ms;
-      replaceValues(v, (out, w) => rmspropLoop(out, w, readView(grads[i]), meanSquare, learningRate, rho, epsilon), readView);
+      replaceValues(v, (out, w) => rmspropLoop(out, w, heapView(grads[i]), meanSquare, learningRate, rho, epsilon), heapView);
     });
   }
 
@@ -140,7 +110,7 @@ class JsRmsprop implements SumUpdater {
       if (!ms) this.meanSquares.set(v.id, (ms = new Float32Array(v.size)));
       const meanSquare = ms;
       const start = from;
-      replaceValues(v, (out, w) => rmspropSumLoop(out, w, a, b, start, meanSquare, learningRate, rho, epsilon), readView);
+      replaceValues(v, (out, w) => rmspropSumLoop(out, w, a, b, start, meanSquare, learningRate, rho, epsilon), heapView);
       from += v.size;
     }
   }
@@ -156,7 +126,7 @@ class JsRmsprop implements SumUpdater {
         this.meanSquares.set(v.id, ms);
         const [i, j] = [lo - offset, hi - offset];
         // No allocation between the view and the loop: the wasm heap cannot move under it.
-        rmspropSumLoop(shared.subarray(lo, hi), readView(v).subarray(i, j), a, b, lo, ms.subarray(i, j), learningRate, rho, epsilon);
+        rmspropSumLoop(shared.subarray(lo, hi), heapView(v).subarray(i, j), a, b, lo, ms.subarray(i, j), learningRate, rho, epsilon);
       }
       offset += v.size;
     }
@@ -164,7 +134,7 @@ class JsRmsprop implements SumUpdater {
     offset = 0;
     for (const v of variables) {
       const start = offset;
-      replaceValues(v, (out) => out.set(shared.subarray(start, start + v.size)), readView);
+      replaceValues(v, (out) => out.set(shared.subarray(start, start + v.size)), heapView);
       offset += v.size;
     }
   }

@@ -4,6 +4,7 @@
  * refusal names the field, the value as written (NaN, Infinity) and what is allowed.
  */
 import * as tf from "@tensorflow/tfjs";
+import { heapView } from "../engine/wasmHeap";
 import { checkKnownKeys, fail, integerIn } from "../check";
 import type { DenseMode } from "../engine/batches";
 import { countParams, specFromModel, validateSpec, type ModelSpec } from "../models";
@@ -210,9 +211,7 @@ const featuresOfTensor = new WeakMap<tf.Tensor, Features>();
  */
 function sharedValues(x: tf.Tensor): Float32Array {
   const out = new Float32Array(new SharedArrayBuffer(4 * x.size));
-  const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
-  if (x.dtype === "float32" && tf.getBackend() === "wasm" && backend.typedArrayFromHeap) out.set(backend.typedArrayFromHeap(x));
-  else out.set(x.dataSync());
+  out.set(x.dtype === "float32" ? heapView(x) : x.dataSync());
   return out;
 }
 

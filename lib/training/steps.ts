@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import { BatchMaker, disposeInputBatch } from "../engine/batches";
 import { DenseParams, partGradients, uploadLabels, variablesOf } from "../engine/network";
 import { canApplySum, WeightUpdater } from "../engine/rmsprop";
+import { heapView } from "../engine/wasmHeap";
 import type { ModelSpec } from "../models";
 import type { Features } from "../types";
 
@@ -83,12 +84,6 @@ export function drawPartSeeds(layers: DenseParams[], nextSeed: () => number): [n
 export interface PartOut {
   grads: Float32Array;
   scalars: Float64Array;
-}
-
-/** The values of a float32 tensor: a view of the wasm heap (no copy) or dataSync. Use before the next allocation. */
-function heapView(t: tf.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
-  return tf.getBackend() === "wasm" && backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }
 
 /** Computes one part of a two-part step into `out` (zeros for an empty part, a batch of one row). */
