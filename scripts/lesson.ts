@@ -14,6 +14,7 @@
 import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
+import { SpareKernels } from "./jupyter/spareKernel";
 import { ExecutedNotebook, executeNotebook, formatFailure, resolveParameters } from "./jupyter/execute";
 import { writeFileAtomic } from "../lib/atomicWrite";
 import { projectRoot } from "../lib/project";
@@ -278,6 +279,7 @@ export async function main(argv: string[]): Promise<number> {
   const perNotebook: NotebookResultRow[][] = notebooks.map(() => []);
   const failed: string[] = [];
   const images = createStaticImager();
+  const spares = new SpareKernels();
   const signal = interruption.signal;
   const together = Math.min(args.jobs, notebooks.length) > 1;
   const began = Date.now();
@@ -293,6 +295,14 @@ export async function main(argv: string[]): Promise<number> {
       timeoutSeconds: lessonArgs.timeoutSeconds,
       backend: lessonArgs.backend,
       signal,
+      // While this notebook runs, the next notebook's kernel starts (see spareKernel.ts).
+      startKernel: async (options) => {
+        const kernel = await spares.take(options);
+        // One at a time: a cached notebook is CPU-bound, and two spares starting beside two running
+        // notebooks slowed them as much as they saved (measured: 20.7 s against 19.9 s for the lesson).
+        if (next < notebooks.length && spares.count === 0 && !signal.aborted) spares.prepare({ ...options, cwd: path.dirname(notebooks[next]) });
+        return kernel;
+      },
       onCell: ({ number, total, ms, ok }) =>
         console.log(`  ${tag}cell ${number}/${total} ${ok ? "ok" : "FAILED"} ${(ms / 1000).toFixed(1)} s`),
     }).catch((error: Error) => {
@@ -336,7 +346,7 @@ export async function main(argv: string[]): Promise<number> {
   const order = notebooks.map((n) => path.relative(process.cwd(), n) || n);
   failed.sort((a, b) => order.indexOf(a) - order.indexOf(b));
 
-  await images.close();
+  await Promise.all([images.close(), spares.close()]);
   const interrupted = signal.aborted ? String(signal.reason) : undefined;
   await writeFileAtomic(
     path.join(outDir, "results.json"),

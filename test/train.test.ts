@@ -6,6 +6,7 @@ import { initBackend } from "../lib/backend";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix } from "../lib/data/vectorize";
 import { createRng } from "../lib/random";
+import * as runCache from "../lib/runCache";
 import { buildModel, variant, variants } from "../lib/models";
 import { dispose, Run, train, TrainOptions } from "../lib/train";
 import { randomMultiHot } from "./helpers/randomData";
@@ -331,5 +332,34 @@ describe("train: run cache", () => {
     expect([unseeded.fromCache, unseededAgain.fromCache]).toEqual([false, false]);
     probe.dispose();
     [first, second, edited, longer, forced, unseeded, unseededAgain].forEach(dispose);
+  });
+
+  it("hashes a tensor's data once for every run on it, and a matrix the caller can edit every time", async () => {
+    const { x: dense, y } = mnistSlice(200);
+    const opts: TrainOptions = { verbose: 0, epochs: 1, batchSize: 50, validationSplit: 0.2, cache: { dir } };
+    const hashes = jest.spyOn(runCache, "fingerprint");
+    try {
+      // Three seeds of one tensor, then the same again from the cache: its 188 MB (MNIST) hashed once, not six times.
+      const xt = tf.tensor2d(dense.data, [dense.rows, dense.cols]);
+      const yt = tf.tensor1d(Array.from(y), "int32");
+      const trained = await Promise.all([1, 2, 3].map((seed) => train(variants.mnist.small, xt, yt, { ...opts, seed })));
+      const cached = await Promise.all([1, 2, 3].map((seed) => train(variants.mnist.small, xt, yt, { ...opts, seed })));
+      expect(cached.map((r) => r.fromCache)).toEqual([true, true, true]);
+      expect(hashes).toHaveBeenCalledTimes(1);
+      // New labels for the same tensor are a new key.
+      const relabelled = await train(variants.mnist.small, xt, tf.tensor1d(Array.from(y, (v) => (v + 1) % 10), "int32"), { ...opts, seed: 1 });
+      expect(relabelled.fromCache).toBe(false);
+      expect(hashes).toHaveBeenCalledTimes(2);
+      // A plain matrix is the caller's: edited in place, it trains again instead of serving the old run.
+      const first = await train(variants.mnist.small, dense, y, { ...opts, seed: 7 });
+      dense.data[0] = 0.5;
+      const afterEdit = await train(variants.mnist.small, dense, y, { ...opts, seed: 7 });
+      expect([first.fromCache, afterEdit.fromCache]).toEqual([false, false]);
+      expect(hashes).toHaveBeenCalledTimes(4);
+      tf.dispose([xt, yt]);
+      [...trained, ...cached, relabelled, first, afterEdit].forEach(dispose);
+    } finally {
+      hashes.mockRestore();
+    }
   });
 });

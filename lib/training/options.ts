@@ -201,6 +201,16 @@ export function logLevel(options: TrainOptions, callbacks: EpochCallback[]): { e
 }
 
 const featuresOfTensor = new WeakMap<tf.Tensor, Features>();
+/** Features fitlab made from a tensor: their values are a private copy nobody can change. */
+const tensorCopies = new WeakSet<Features>();
+
+/**
+ * Whether `x` is fitlab's own copy of a tensor's values (toFeatures), which never changes, so that
+ * what is computed from its values (the run cache's data fingerprint) can be kept with it.
+ */
+export function isImmutableCopy(x: Features): boolean {
+  return tensorCopies.has(x);
+}
 
 /**
  * A tensor's values as float32 in a SharedArrayBuffer: the form the worker pool shares (training/
@@ -227,6 +237,7 @@ export function toFeatures(x: Features | tf.Tensor): Features {
     const [rows, cols] = x.shape as [number, number];
     const features: Features = { kind: "dense", rows, cols, data: sharedValues(x) };
     featuresOfTensor.set(x, features);
+    tensorCopies.add(features);
     return features;
   }
   if (!x || typeof x !== "object") bad("x", x, "it must be a DenseMatrix, a MultiHotMatrix or a rank-2 tensor");

@@ -38,6 +38,11 @@ export interface ExecuteNotebookOptions {
    * `metadata.fitlab.executed.interrupted` set to the abort reason.
    */
   signal?: AbortSignal;
+  /**
+   * Starts the kernel (default `KernelClient.start`); the runner passes one that hands over a kernel
+   * it started ahead (see scripts/jupyter/spareKernel.ts).
+   */
+  startKernel?: (options: KernelOptions) => Promise<KernelClient>;
   /** Progress: called after each executed cell. */
   onCell?: (event: { number: number; total: number; ms: number; ok: boolean }) => void;
 }
@@ -63,6 +68,7 @@ export interface ExecutedNotebook {
   failure?: CellFailure;
   /** The overrides that were injected, after --quick and --set were merged. */
   parameters: Record<string, ParameterValue>;
+  /** How long the notebook waited for its kernel (about 0 for one started ahead). */
   kernelStartMs: number;
   /** Milliseconds per executed code cell, in order. */
   cellMs: number[];
@@ -171,8 +177,9 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
   };
   const env = { ...options.kernel?.env };
   if (options.backend) env.FITLAB_BACKEND = options.backend;
-  const kernel = await KernelClient.start({ ...options.kernel, cwd: path.dirname(path.resolve(file)), env });
-  result.kernelStartMs = kernel.startMs;
+  const waited = Date.now();
+  const kernel = await (options.startKernel ?? KernelClient.start)({ ...options.kernel, cwd: path.dirname(path.resolve(file)), env });
+  result.kernelStartMs = Date.now() - waited;
   const signal = options.signal;
   // Shutting the kernel down ends the running cell with KernelDiedError, reported below as interrupted.
   const onAbort = () => void kernel.shutdown();

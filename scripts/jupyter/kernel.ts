@@ -42,6 +42,9 @@ if (dir && require("worker_threads").isMainThread) {
   process.stdin.on("end", leave);
   process.stdin.on("error", leave);
   process.stdin.on("data", () => {});
+  // Watching must not keep the kernel alive: once tslab has closed its sockets after a shutdown
+  // request, the process exits at once (it waited for the runner's 2 s grace and a SIGKILL before).
+  if (typeof process.stdin.unref === "function") process.stdin.unref();
 }
 `;
 
