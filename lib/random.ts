@@ -10,6 +10,8 @@ export interface Rng {
   next(): number;
   /** An unsigned 32-bit integer. */
   nextUint32(): number;
+  /** Where the stream is: `rngFromState(rng.state())` goes on with the very numbers `rng` would draw next. */
+  state(): number[];
 }
 
 /**
@@ -26,10 +28,22 @@ export function createRng(seed: number): Rng {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = splitmix();
-  let b = splitmix();
-  let c = splitmix();
-  let d = splitmix();
+  const rng = sfc32([splitmix(), splitmix(), splitmix(), splitmix()]);
+  // Warm up: the first outputs of a fresh state are correlated with the seed.
+  for (let i = 0; i < 12; i++) rng.nextUint32();
+  return rng;
+}
+
+/** The stream a `state()` was taken from, from that point on. */
+export function rngFromState(state: readonly number[]): Rng {
+  if (!Array.isArray(state) || state.length !== 4 || !state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+    throw new Error(`rngFromState: expected four unsigned 32-bit integers (an Rng's state()), got ${JSON.stringify(state)}.`);
+  }
+  return sfc32(state);
+}
+
+function sfc32(initial: readonly number[]): Rng {
+  let [a, b, c, d] = initial;
   const nextUint32 = (): number => {
     const t = (((a + b) >>> 0) + d) >>> 0;
     d = (d + 1) >>> 0;
@@ -39,9 +53,7 @@ export function createRng(seed: number): Rng {
     c = (c + t) >>> 0;
     return t;
   };
-  // Warm up: the first outputs of a fresh state are correlated with the seed.
-  for (let i = 0; i < 12; i++) nextUint32();
-  return { nextUint32, next: () => nextUint32() / 4294967296 };
+  return { nextUint32, next: () => nextUint32() / 4294967296, state: () => [a >>> 0, b >>> 0, c >>> 0, d >>> 0] };
 }
 
 /** A seed for a run whose caller gave none, as Keras draws fresh weights on every unseeded run. */

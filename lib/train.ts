@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
 import { patchWasmMatMul } from "./engine/matmulPatch";
 import { buildModel, type ModelSpec } from "./models";
-import { cacheSlot, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
+import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
 import type { Claim } from "./training/claim";
 import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks } from "./training/loop";
@@ -94,6 +94,13 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
       return finish(found.model, found.run, "cache");
     }
     claim = found?.claim;
+    // Trained longer than a stored run of the same settings: go on from where it ended.
+    const from = slot && keepsCheckpoints(backend) ? findResumable(slot, runOptions) : undefined;
+    if (from) {
+      say(`${name}: continuing the stored ${from.history.epoch.length}-epoch run (epochs 1–${from.history.epoch.length} from the run cache, the same numbers as training them again; pass cache: false to retrain)`, "stop");
+      await replayEpochs({ ...from.history, params: { ...from.history.params, epochs: runOptions.epochs } }, callbacks);
+    }
+    const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint };
 
     const epochEnd = async (epoch: number, history: History): Promise<void> => {
       for (const cb of callbacks) await cb(epoch, copyHistory(history));
@@ -101,15 +108,22 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
-    const trained = pooled ? await trainPooled({ ...input, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
-    const net = trained ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)! : (given ?? buildModel(spec, features.cols, { seed: runOptions.seed }));
-    const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), input, hooks))), weights: [] };
+    const trained = pooled ? await trainPooled({ ...input, resume, resumeWeights: from?.weights, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
+    const net = trained
+      ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)!
+      : (given ?? (from ? modelWithWeights(spec, features.cols, runOptions.seed, from.weights)! : buildModel(spec, features.cols, { seed: runOptions.seed })));
+    const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), { ...input, resume }, hooks))), weights: [] };
     if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });
     return finish(net, result, trained ? (trained.workers === 2 ? "two workers" : "worker") : "thread");
   } finally {
     claim?.release();
     interrupt.done();
   }
+}
+
+/** Whether runs on this backend keep a checkpoint (loop.ts), i.e. use fitlab's RMSprop (wasm, cpu). */
+function keepsCheckpoints(backend: string): boolean {
+  return backend === "wasm" || backend === "cpu";
 }
 
 /** Runs `work`; on failure frees `model` (a failing callback must not leave an unreachable model behind). */

@@ -29,6 +29,14 @@ export interface RmspropSettings {
 /** Something that applies gradients to variables and is disposed at the end of a run. */
 export interface WeightUpdater {
   apply(variables: tf.Variable[], grads: tf.Tensor[]): void;
+  /**
+   * What the next update depends on besides the weights and gradients (RMSprop's mean squares), one
+   * copy per variable in `variables` order, so that a run can be trained longer later exactly as if
+   * it had never stopped; undefined where it cannot be read (tfjs's own optimizer).
+   */
+  state?(variables: tf.Variable[]): Float32Array[];
+  /** Starts from a `state` taken from the same variables. */
+  restore?(variables: tf.Variable[], state: Float32Array[]): void;
   dispose(): void;
 }
 
@@ -137,6 +145,17 @@ class JsRmsprop implements SumUpdater {
       replaceValues(v, (out) => out.set(shared.subarray(start, start + v.size)), heapView);
       offset += v.size;
     }
+  }
+
+  state(variables: tf.Variable[]): Float32Array[] {
+    return variables.map((v) => Float32Array.from(this.meanSquares.get(v.id) ?? new Float32Array(v.size)));
+  }
+
+  restore(variables: tf.Variable[], state: Float32Array[]): void {
+    if (state.length !== variables.length || state.some((ms, i) => ms.length !== variables[i].size)) {
+      throw new Error(`rmsprop: a state of ${state.length} arrays (${state.map((ms) => ms.length).join(", ")} values) does not fit ${variables.length} variables of ${variables.map((v) => v.size).join(", ")}.`);
+    }
+    variables.forEach((v, i) => this.meanSquares.set(v.id, Float32Array.from(state[i])));
   }
 
   dispose(): void {

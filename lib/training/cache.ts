@@ -10,7 +10,7 @@ import { projectVersion } from "../project";
 import { defaultRunsDir, fingerprint, readRun, runKey, writeRun, type CachedRun } from "../runCache";
 import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
-import { copyHistory } from "./loop";
+import { copyHistory, type Checkpoint } from "./loop";
 import { isImmutableCopy, type RunOptions } from "./options";
 
 /**
@@ -54,6 +54,8 @@ function dataFingerprint(features: Features, labels: Float32Array): string {
 export interface CacheSlot {
   key: string;
   dir?: string;
+  /** The slot of the same run trained for `epochs` epochs instead (its first epochs are this run's). */
+  withEpochs(epochs: number): CacheSlot;
 }
 
 /** The slot of a run with these inputs. */
@@ -61,15 +63,34 @@ export function cacheSlot(spec: ModelSpec, options: RunOptions, features: Featur
   // `parts` is in the key only when 2: a one-part run computes what every run computed before
   // parts existed, so its stored runs stay valid. Where a run trained (`split`) is never in it.
   const { parts, ...rest } = options;
-  const key = runKey({
+  const fixed = {
     spec: normalizedSpec(spec, features.cols),
-    options: { ...rest, earlyStopping: options.earlyStopping ?? null, ...(parts === 2 ? { parts } : {}) },
     data: dataFingerprint(features, labels),
     backend,
     version: projectVersion(),
     trainer: TRAINER_FORMAT,
+  };
+  const slotFor = (epochs: number): CacheSlot => ({
+    key: runKey({ ...fixed, options: { ...rest, epochs, earlyStopping: options.earlyStopping ?? null, ...(parts === 2 ? { parts } : {}) } }),
+    dir,
+    withEpochs: slotFor,
   });
-  return { key, dir };
+  return slotFor(options.epochs);
+}
+
+/**
+ * The stored run this one can continue (see loop.ts's Checkpoint): the same run with the most
+ * epochs below `options.epochs` that ran them all and kept its checkpoint. Never for early stopping
+ * (such a run keeps none). E.g. notebook 1's "train longer" (40 epochs) goes on from the 20-epoch
+ * run the notebook trained just before, so only epochs 21–40 are trained.
+ */
+export function findResumable(slot: CacheSlot, options: RunOptions): (TrainedRun & { checkpoint: Checkpoint }) | undefined {
+  if (options.earlyStopping) return undefined;
+  for (let epochs = options.epochs - 1; epochs >= 1; epochs--) {
+    const run = readCached(slot.withEpochs(epochs));
+    if (run?.checkpoint && run.stopReason === undefined && run.history.epoch.length === epochs) return run as TrainedRun & { checkpoint: Checkpoint };
+  }
+  return undefined;
 }
 
 /** A finished run's parts as the cache and the pool pass them around: plain data, no tensors. */
@@ -81,7 +102,13 @@ export interface TrainedRun {
   warnings: string[];
   /** Seconds of training (0 for a run read from the cache). */
   seconds: number;
+  /** How to train it longer (loop.ts), when it ran all its epochs without early stopping. */
+  checkpoint?: Checkpoint;
 }
+
+/** Weight names in the cache: the model's, then the optimizer state's of a checkpoint. */
+const WEIGHT = "weight_";
+const OPTIMIZER = "optimizer_";
 
 /** A model of `spec` holding `weights`, or undefined when their shapes do not fit the spec. */
 export function modelWithWeights(spec: ModelSpec, inputDim: number, seed: number, weights: TrainedRun["weights"]): tf.Sequential | undefined {
@@ -103,12 +130,19 @@ export function readCached(slot: CacheSlot): TrainedRun | undefined {
   const cached = readRun(slot.key, { dir: slot.dir });
   if (!cached) return undefined;
   const meta = cached.meta;
+  const weights = cached.weights.filter((w) => w.name.startsWith(WEIGHT));
+  const optimizer = cached.weights.filter((w) => w.name.startsWith(OPTIMIZER)).map((w) => w.values);
+  const saved = meta.checkpoint as { rng?: unknown; firstLoss?: unknown } | null | undefined;
+  const rng = saved && Array.isArray(saved.rng) && saved.rng.length === 4 && saved.rng.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff) ? (saved.rng as number[]) : undefined;
+  // A checkpoint holds one optimizer array per weight, each of its weight's size.
+  const whole = rng !== undefined && optimizer.length === weights.length && optimizer.every((o, i) => o.length === weights[i].values.length);
   return {
     history: cached.history,
-    weights: cached.weights,
+    weights,
     stopReason: typeof meta.stopReason === "string" ? meta.stopReason : undefined,
     warnings: Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === "string") : [],
     seconds: 0,
+    ...(whole ? { checkpoint: { optimizer, rng, ...(typeof saved!.firstLoss === "number" ? { firstLoss: saved!.firstLoss } : {}) } } : {}),
   };
 }
 
@@ -149,7 +183,10 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
       key: slot.key,
       name,
       history: run.history,
-      weights: run.weights.map((w, i) => ({ name: `weight_${i}`, shape: w.shape.slice(), values: w.values })),
+      weights: [
+        ...run.weights.map((w, i) => ({ name: `${WEIGHT}${i}`, shape: w.shape.slice(), values: w.values })),
+        ...(run.checkpoint?.optimizer ?? []).map((values, i) => ({ name: `${OPTIMIZER}${i}`, shape: [values.length], values })),
+      ],
       meta: {
         spec: normalizedSpec(spec, inputDim) as unknown as Record<string, unknown>,
         options: { ...options },
@@ -157,6 +194,7 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
         seconds,
         stopReason: run.stopReason ?? null,
         warnings: run.warnings,
+        checkpoint: run.checkpoint ? { rng: run.checkpoint.rng, ...(run.checkpoint.firstLoss !== undefined ? { firstLoss: run.checkpoint.firstLoss } : {}) } : null,
       },
     };
     writeRun(entry, { dir: slot.dir });

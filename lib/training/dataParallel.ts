@@ -101,6 +101,22 @@ export function splitPlacement(config: SplitConfig, labels: Float32Array, spec: 
       else applyParts(optimizer, variables, grads(parity, 0), grads(parity, 1));
       return combineParts(scalars(parity, 0), scalars(parity, 1), batch.end - batch.start);
     },
+    optimizerState(own) {
+      // Each worker updated the mean squares of its half only: each writes its half into the
+      // buffer's weight area (free once the last step's weights were taken), then both read all.
+      let offset = 0;
+      for (const ms of own) {
+        const lo = Math.max(from, offset);
+        const hi = Math.min(to, offset + ms.length);
+        if (lo < hi) updated.set(ms.subarray(lo - offset, hi - offset), lo);
+        offset += ms.length;
+      }
+      meet();
+      offset = 0;
+      const whole = own.map((ms) => updated.slice(offset, (offset += ms.length)));
+      meet(); // neither may write the area again before both have read it
+      return whole;
+    },
     validate(count, evaluate) {
       if (count !== chunks) throw new Error(`train: a split run evaluates ${count} validation chunks where its buffer holds ${chunks} (a bug in pool.ts)`);
       for (let i = part; i < count; i += 2) {

@@ -7,10 +7,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batchMaker, BatchMaker, disposeInputBatch, InputBatch, sliceRows } from "../engine/batches";
-import { DenseParams, evaluateBatch, EvalSums, LabelBatch, penaltyValue, uploadLabels } from "../engine/network";
+import { DenseParams, evaluateBatch, EvalSums, LabelBatch, penaltyValue, uploadLabels, variablesOf } from "../engine/network";
 import { createRmsprop } from "../engine/rmsprop";
 import { optimizerSettings, type ModelSpec } from "../models";
-import { createRng, permutation, Rng } from "../random";
+import { createRng, permutation, Rng, rngFromState } from "../random";
 import type { Features, History } from "../types";
 import type { RunOptions } from "./options";
 import { localStep, type StepFn } from "./steps";
@@ -28,6 +28,20 @@ export interface LoopHooks {
   signal?: AbortSignal;
 }
 
+/**
+ * Where a finished run left off: with its weights, everything its next epoch depends on. A run
+ * trained longer from it (`LoopInput.resume`) computes the very numbers it would have computed had
+ * it never stopped.
+ */
+export interface Checkpoint {
+  /** The optimizer's state per trainable variable, in `variablesOf` order (RMSprop's mean squares). */
+  optimizer: Float32Array[];
+  /** The shuffle and dropout stream (random.ts's `state()`). */
+  rng: number[];
+  /** The run's first batch loss, which the exploded-loss warning compares against. */
+  firstLoss?: number;
+}
+
 export interface LoopResult {
   history: History;
   /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
@@ -36,6 +50,15 @@ export interface LoopResult {
   warnings: string[];
   /** Seconds the loop ran (training and validation, on whichever thread ran it). */
   seconds: number;
+  /** Set when the run ran all its epochs with an optimizer whose state can be read: how to train it longer. */
+  checkpoint?: Checkpoint;
+}
+
+/** A run to continue: its history so far, its warnings and its checkpoint (its weights are already in the layers). */
+export interface Resume {
+  history: History;
+  warnings: string[];
+  checkpoint: Checkpoint;
 }
 
 /** What one run trains on: the rows (the first `nTrain` train, the rest validate) and the settings. */
@@ -47,6 +70,8 @@ export interface LoopInput {
   options: RunOptions;
   nTrain: number;
   nVal: number;
+  /** Continue a finished run of the same settings and fewer epochs (see Checkpoint) instead of starting afresh. */
+  resume?: Resume;
 }
 
 let lastYield = Date.now();
@@ -174,6 +199,8 @@ function validationChunks(maker: BatchMaker, labels: Float32Array, spec: ModelSp
 export interface LoopPlacement {
   step: StepFn;
   validate?: (chunks: number, evaluate: (chunk: number) => EvalSums) => EvalSums[];
+  /** The optimizer state of the whole run, where each worker of a split run holds only its half of it. */
+  optimizerState?: (state: Float32Array[]) => Float32Array[];
 }
 
 /** How far above its first batch's value the training loss may rise before the run is said to have exploded. */
@@ -191,8 +218,13 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
   const { name, spec, features, labels, options: opts, nTrain, nVal } = run;
   const loopStarted = Date.now();
   const optimizer = createRmsprop(optimizerSettings(spec));
+  const resume = run.resume;
+  if (resume) {
+    if (!optimizer.restore) throw new Error(`train: ${name}: this backend's optimizer cannot be restored, so the run cannot be continued (a bug: train only resumes where it can)`);
+    optimizer.restore(variablesOf(layers), resume.checkpoint.optimizer);
+  }
   // A separate stream from the weights' (buildModel seeds its own): shuffles and dropout seeds.
-  const rng: Rng = createRng((opts.seed ^ 0x5f3759df) >>> 0);
+  const rng: Rng = resume ? rngFromState(resume.checkpoint.rng) : createRng((opts.seed ^ 0x5f3759df) >>> 0);
   const nextSeed = (): number => rng.nextUint32();
 
   const trainMaker = batchMaker(sliceRows(features, 0, nTrain), opts.denseInput);
@@ -201,19 +233,20 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
   const step = placement?.step ?? localStep(labels, spec, opts.parts);
   const evaluate = (chunk: number): EvalSums => valChunks.with(chunk, (c) => evaluateBatch(layers, c.input, c.labels, spec.loss));
   const validate = placement?.validate ?? ((count: number) => Array.from({ length: count }, (_, i) => evaluate(i)));
-  const history = emptyHistory(spec, opts, nTrain, nVal);
+  const history = resume ? { ...copyHistory(resume.history), params: { ...resume.history.params, epochs: opts.epochs } } : emptyHistory(spec, opts, nTrain, nVal);
   const h = history.history;
-  const warnings: string[] = [];
+  const warnings: string[] = [...(resume?.warnings ?? [])];
   let stopReason: string | undefined;
   let best = { value: Infinity, epoch: -1, weights: undefined as tf.Tensor[] | undefined };
   let wait = 0;
-  let firstLoss: number | undefined;
+  let checkpoint: Checkpoint | undefined;
+  let firstLoss: number | undefined = resume?.checkpoint.firstLoss;
   const checkSignal = (): void => {
     if (hooks.signal?.aborted) throw hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error(String(hooks.signal.reason));
   };
 
   try {
-    for (let epoch = 0; epoch < opts.epochs && !stopReason; epoch++) {
+    for (let epoch = history.epoch.length; epoch < opts.epochs && !stopReason; epoch++) {
       const epochStart = Date.now();
       const order = permutation(nTrain, rng);
       let lossSum = 0;
@@ -287,10 +320,17 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
       await yieldNow(0);
       checkSignal();
     }
+    // Every worker of a split run gets here together (they stop at the same epoch), as the state's
+    // gathering needs. A run with early stopping keeps no checkpoint: its best epoch and patience
+    // count would be part of what it is, and it is meant to stop, not to go on.
+    if (!stopReason && !opts.earlyStopping && optimizer.state) {
+      const own = optimizer.state(variablesOf(layers));
+      checkpoint = { optimizer: placement?.optimizerState ? placement.optimizerState(own) : own, rng: rng.state(), firstLoss };
+    }
   } finally {
     optimizer.dispose();
     if (best.weights) tf.dispose(best.weights);
     valChunks.dispose();
   }
-  return { history, stopReason, warnings, seconds: (Date.now() - loopStarted) / 1000 };
+  return { history, stopReason, warnings, seconds: (Date.now() - loopStarted) / 1000, ...(checkpoint ? { checkpoint } : {}) };
 }

@@ -18,7 +18,7 @@ import { countParams, type ModelSpec } from "../models";
 import type { Features, History } from "../types";
 import type { TrainedRun } from "./cache";
 import { cancelSplit, splitBuffer } from "./dataParallel";
-import { copyHistory, validationChunkCount } from "./loop";
+import { copyHistory, validationChunkCount, type Resume } from "./loop";
 import type { RunOptions } from "./options";
 import type { FromWorker, ToWorker, WorkerConfig } from "./protocol";
 import { shareFeatures } from "./shared";
@@ -33,6 +33,9 @@ export interface PoolJob {
   nVal: number;
   features: Features;
   labels: Float32Array;
+  /** Continue this stored run (loop.ts's Resume), starting from `resumeWeights`. */
+  resume?: Resume;
+  resumeWeights?: TrainedRun["weights"];
   /**
    * Whether a two-part run (options.parts 2) spreads its parts over two workers (dataParallel.ts):
    * "auto" when the pool has a second worker free as it starts (no other run waiting or training);
@@ -295,6 +298,7 @@ function send(pair: Slot[], p: Pending): void {
       nVal: job.nVal,
       data: first ? data : { id: data.id },
       labels: job.labels,
+      ...(job.resume ? { resume: job.resume, resumeWeights: job.resumeWeights } : {}),
       split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights, chunks: validationChunkCount(job.nVal) } : undefined,
     };
     slot.worker.postMessage(message);
@@ -330,6 +334,9 @@ function ownRealm(run: TrainedRun): TrainedRun {
     stopReason: run.stopReason,
     warnings: Array.from(run.warnings),
     seconds: run.seconds,
+    ...(run.checkpoint
+      ? { checkpoint: { ...run.checkpoint, rng: Array.from(run.checkpoint.rng), optimizer: run.checkpoint.optimizer.map((o) => new Float32Array(o.buffer, o.byteOffset, o.length)) } }
+      : {}),
   };
 }
 

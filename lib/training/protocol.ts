@@ -6,6 +6,7 @@ import type { ModelSpec } from "../models";
 import type { History } from "../types";
 import type { TrainedRun } from "./cache";
 import type { SplitConfig } from "./dataParallel";
+import type { Resume } from "./loop";
 import type { RunOptions } from "./options";
 import type { SharedFeatures } from "./shared";
 
@@ -27,6 +28,9 @@ export interface TrainJob {
   /** The data: the full shared form the first time this worker sees it, later only its id. */
   data: SharedFeatures | { id: number };
   labels: Float32Array;
+  /** Continue a stored run (loop.ts's Resume) from these weights instead of the seed's initial ones. */
+  resume?: Resume;
+  resumeWeights?: TrainedRun["weights"];
   /** Set for a run over two workers: this worker's half (see dataParallel.ts). */
   split?: SplitConfig;
 }

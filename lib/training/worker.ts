@@ -9,7 +9,7 @@ import { initBackend } from "../backend";
 import { patchWasmMatMul } from "../engine/matmulPatch";
 import { buildModel } from "../models";
 import type { Features } from "../types";
-import { weightsOf, type TrainedRun } from "./cache";
+import { modelWithWeights, weightsOf, type TrainedRun } from "./cache";
 import { splitPlacement } from "./dataParallel";
 import { denseParams, fitLoop } from "./loop";
 import type { FromWorker, ToWorker, TrainJob, WorkerConfig } from "./protocol";
@@ -27,10 +27,11 @@ async function runJob(job: TrainJob): Promise<void> {
   if ("kind" in job.data) datasets.set(job.data.id, featuresFromShared(job.data));
   const features = datasets.get(job.data.id);
   if (!features) throw new Error(`training worker ${config.index}: data ${job.data.id} was never sent to it (a pool bug)`);
-  const model = buildModel(job.spec, features.cols, { seed: job.options.seed });
+  const model = job.resumeWeights ? modelWithWeights(job.spec, features.cols, job.options.seed, job.resumeWeights) : buildModel(job.spec, features.cols, { seed: job.options.seed });
+  if (!model) throw new Error(`training worker ${config.index}: the stored weights do not fit ${job.name}'s model (a bug: train checks them)`);
   try {
     const layers = denseParams(model, job.spec);
-    const input = { name: job.name, spec: job.spec, features, labels: job.labels, options: job.options, nTrain: job.nTrain, nVal: job.nVal };
+    const input = { name: job.name, spec: job.spec, features, labels: job.labels, options: job.options, nTrain: job.nTrain, nVal: job.nVal, resume: job.resume };
     // The second worker of a split run walks the same loop silently: the first reports.
     const reports = !job.split || job.split.part === 0;
     const hooks = {
@@ -42,9 +43,10 @@ async function runJob(job: TrainJob): Promise<void> {
       },
     };
     const placement = job.split ? splitPlacement(job.split, job.labels, job.spec) : undefined;
-    const { history, stopReason, warnings, seconds } = await fitLoop(layers, input, hooks, placement);
-    const result: TrainedRun = { history, stopReason, warnings, seconds, weights: reports ? weightsOf(model) : [] };
-    send({ type: "done", job: job.job, result }, result.weights.map((w) => w.values.buffer as ArrayBuffer));
+    const { history, stopReason, warnings, seconds, checkpoint } = await fitLoop(layers, input, hooks, placement);
+    const result: TrainedRun = { history, stopReason, warnings, seconds, weights: reports ? weightsOf(model) : [], ...(reports && checkpoint ? { checkpoint } : {}) };
+    const buffers = [...result.weights.map((w) => w.values), ...(result.checkpoint?.optimizer ?? [])].map((v) => v.buffer as ArrayBuffer);
+    send({ type: "done", job: job.job, result }, buffers);
   } finally {
     model.dispose();
   }
