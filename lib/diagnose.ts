@@ -169,7 +169,7 @@ function isRun(value: History | RunLike): value is RunLike {
 
 /** What diagnose reads of a run trained with early stopping (what `train` returns). */
 interface EarlyStopped {
-  stopReason?: string;
+  stoppedBy?: string;
   options?: { earlyStopping?: { restoreBestWeights?: boolean; monitor?: "val_loss" | "val_crossentropy" } };
 }
 
@@ -188,9 +188,9 @@ function keptEpoch(value: History | RunLike): number | undefined {
     const best = monitored ? argminFinite(monitored) : -1;
     return best < 0 ? undefined : best + 1;
   }
-  const { stopReason, options } = value as RunLike & EarlyStopped;
+  const { stoppedBy, options } = value as RunLike & EarlyStopped;
   const es = options?.earlyStopping;
-  if (!es?.restoreBestWeights || typeof stopReason !== "string" || !stopReason.startsWith("early stopping")) return undefined;
+  if (!es?.restoreBestWeights || stoppedBy !== "early stopping") return undefined;
   const h = value.history.history;
   const monitored = es.monitor === "val_crossentropy" && h.val_crossentropy ? h.val_crossentropy : h.val_loss;
   const best = monitored ? argminFinite(monitored) : -1;

@@ -34,7 +34,7 @@ export {
 } from "./models";
 
 // Training, several seeds, evaluation, choosing a final model, the run cache.
-export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping } from "./train";
+export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping, type StopCause } from "./train";
 export { trainSeeds, type SeedOptions } from "./trainSeeds";
 export { seedList } from "./seeds";
 export { evaluate, type Evaluation, type EvaluateOptions, type TrainedRun } from "./evaluate";

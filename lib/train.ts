@@ -9,7 +9,7 @@
  * a NaN or infinite loss stops training (TerminateOnNaN); optional early stopping.
  *
  * The rooms: training/options.ts checks the inputs, training/cache.ts keys, reads and writes the run
- * cache, training/loop.ts is the epoch loop, engine/ the computation (sparse first layer, batches
+ * cache (and finds the stored run a longer one continues), training/loop.ts is the epoch loop, engine/ the computation (sparse first layer, batches
  * built in JavaScript, one-pass RMSprop, the wasm matMul patch), training/pool.ts the worker
  * threads a spec trains on by default.
  */
@@ -20,12 +20,13 @@ import { buildModel, type ModelSpec } from "./models";
 import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
 import type { Claim } from "./training/claim";
 import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
-import { copyHistory, denseParams, fitLoop, type LoopHooks } from "./training/loop";
+import { copyHistory, denseParams, fitLoop, type LoopHooks, type StopCause } from "./training/loop";
 import { checkCall, type RunOptions, type TrainOptions } from "./training/options";
 import { poolUsable, PoolUnavailableError, trainOnPool, type PooledRun, type PoolJob } from "./training/pool";
 import type { Features, History, RunLike } from "./types";
 
 export type { EarlyStopping, RunOptions, TrainOptions } from "./training/options";
+export type { StopCause } from "./training/loop";
 export { TRAINER_FORMAT } from "./training/cache";
 export { INTERRUPTED_MESSAGE };
 
@@ -50,8 +51,10 @@ export interface Run extends RunLike {
    */
   placement: Placement;
   fromCache: boolean;
-  /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
+  /** Why training ended before `epochs` (NaN loss, early stopping), as a sentence; absent when it ran them all. */
   stopReason?: string;
+  /** What ended it, as data: "early stopping" or "non-finite loss"; absent when it ran every epoch. */
+  stoppedBy?: StopCause;
   /** What went wrong without stopping training (e.g. "the training loss exploded: …"); empty when nothing did. */
   warnings: string[];
   options: RunOptions;
@@ -79,7 +82,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   const { given, input, callbacks, say } = checkCall(model, x, y, options);
   const { name, spec, features, labels, options: runOptions } = input;
   const seconds = (): number => (Date.now() - started) / 1000;
-  const finish = (net: tf.Sequential, r: TrainedRun, placement: Placement): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache: placement === "cache", placement, stopReason: r.stopReason, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
+  const finish = (net: tf.Sequential, r: TrainedRun, placement: Placement): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache: placement === "cache", placement, stopReason: r.stopReason, stoppedBy: r.stoppedBy, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
 
   // The run cache: only seeded runs of a spec (see TrainOptions.cache).
   const cacheDir = typeof options.cache === "object" ? options.cache.dir : undefined;

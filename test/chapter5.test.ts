@@ -171,7 +171,7 @@ describe("selectBest and finalModelRecord", () => {
 describe("earlyStoppingPoints and plotEarlyStopping", () => {
   const stopped = fakeRun("early stopping", [0.5, 0.3, 0.32, 0.35], {
     options: { epochs: 20, earlyStopping: { patience: 2, restoreBestWeights: true, monitor: "val_crossentropy" } },
-    stopReason: "early stopping: val_crossentropy has not improved for 2 epoch(s) since epoch 2 (0.3000); restored the weights of epoch 2",
+    stoppedBy: "early stopping",
   });
 
   it("reads where training stopped and which epoch's weights it kept", () => {
@@ -180,7 +180,7 @@ describe("earlyStoppingPoints and plotEarlyStopping", () => {
 
   it("keeps the last epoch without restoreBestWeights, or when it ran every epoch", () => {
     expect(earlyStoppingPoints({ ...stopped, options: { epochs: 20, earlyStopping: { patience: 2 } } }).kept).toBe(4);
-    expect(earlyStoppingPoints({ ...stopped, stopReason: undefined }).kept).toBe(4);
+    expect(earlyStoppingPoints({ ...stopped, stoppedBy: undefined }).kept).toBe(4);
   });
 
   it("draws the stop line, the kept-epoch star and the full run", () => {

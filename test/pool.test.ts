@@ -278,7 +278,8 @@ describe("a two-part run over one or two workers (data-parallel)", () => {
     expect(split.placement).toBe("two workers");
     expect(split.history.params.validationSamples).toBe(4501); // floor(5000 × 0.1) = 499 train rows (float rounding of 1 − 0.9)
     expect(split.history).toEqual(here.history);
-    expect(split.stopReason).toMatch(/^early stopping: .*restored the weights of epoch/);
+    expect(split.stopReason).toMatch(/early stopping ended training; restored the weights of epoch/);
+    expect(split.stoppedBy).toBe("early stopping");
     expect(split.stopReason).toBe(here.stopReason);
     expect(weightsOf(split)).toEqual(weightsOf(here));
     [split, here].forEach(dispose);

@@ -177,6 +177,7 @@ describe("train: stopping", () => {
       log: (l) => lines.push(l),
     });
     expect(run.stopReason).toMatch(/^the loss became (NaN|Infinity) at epoch 1, batch \d+ of 15; training stopped there \(as Keras's TerminateOnNaN\)/);
+    expect(run.stoppedBy).toBe("non-finite loss");
     expect(run.history.epoch).toEqual([0]);
     expect(run.history.history.loss[0]).not.toBeLessThan(Infinity);
     expect(lines.some((l) => l.includes("TerminateOnNaN"))).toBe(true);
@@ -200,7 +201,8 @@ describe("train: stopping", () => {
     const best = vl.indexOf(Math.min(...vl));
     expect(vl.length).toBeLessThan(30);
     expect(vl.length).toBe(best + 1 + 2);
-    expect(run.stopReason).toMatch(new RegExp(`early stopping: .* since epoch ${best + 1} .*restored the weights of epoch ${best + 1}`));
+    expect(run.stopReason).toMatch(new RegExp(`since epoch ${best + 1} .*: early stopping ended training; restored the weights of epoch ${best + 1}$`));
+    expect(run.stoppedBy).toBe("early stopping");
     const val = rowsOf(toDenseMatrix(x), 300, 400);
     expect(bceOfPredictions(run, val, y.subarray(300))).toBeCloseTo(vl[best], 4);
     dispose(run);
@@ -221,7 +223,8 @@ describe("train: stopping", () => {
     const ce = run.history.history.val_crossentropy!;
     const best = ce.indexOf(Math.min(...ce));
     expect(ce.length).toBe(best + 1 + 2);
-    expect(run.stopReason).toMatch(new RegExp(`early stopping: val_crossentropy has not improved .* since epoch ${best + 1}`));
+    expect(run.stopReason).toMatch(new RegExp(`^val_crossentropy has not improved .* since epoch ${best + 1} .*: early stopping ended training$`));
+    expect(run.stoppedBy).toBe("early stopping");
     dispose(run);
   });
 

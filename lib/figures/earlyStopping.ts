@@ -12,7 +12,8 @@ import { DEFAULT_CONFIG, type Figure, type PlotlyAnnotation, type PlotlyShape, p
 /** What the figure needs of a run trained with `earlyStopping` (what `train` returns). */
 export interface EarlyStoppedRun extends RunLike {
   options: { epochs: number; earlyStopping?: { patience: number; restoreBestWeights?: boolean; monitor?: "val_loss" | "val_crossentropy" } };
-  stopReason?: string;
+  /** "early stopping" when early stopping ended it (what `train` sets). */
+  stoppedBy?: string;
 }
 
 /** Where a run stopped and what it kept. Epochs are 1-based, as on the plots. */
@@ -51,7 +52,7 @@ export function earlyStoppingPoints(run: EarlyStoppedRun): EarlyStopPoints {
   });
   if (best < 0) fail(where, `${monitor} of "${run.name}"`, "no finite value", "the run diverged before early stopping could measure anything");
   const stoppedAt = run.history.epoch.length;
-  const stopped = typeof run.stopReason === "string" && run.stopReason.startsWith("early stopping");
+  const stopped = run.stoppedBy === "early stopping";
   const kept = stopped && es.restoreBestWeights ? best + 1 : stoppedAt;
   return { monitor, patience: es.patience, stopped, stoppedAt, kept, best: best + 1, bestValue: values[best] };
 }

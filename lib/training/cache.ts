@@ -10,7 +10,7 @@ import { projectVersion } from "../project";
 import { defaultRunsDir, fingerprint, readRun, runKey, writeRun, type CachedRun } from "../runCache";
 import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
-import { copyHistory, type Checkpoint } from "./loop";
+import { copyHistory, type Checkpoint, type StopCause } from "./loop";
 import { isImmutableCopy, type RunOptions } from "./options";
 
 /**
@@ -99,6 +99,7 @@ export interface TrainedRun {
   /** The trained weights in `model.getWeights()` order. */
   weights: { shape: number[]; values: Float32Array }[];
   stopReason?: string;
+  stoppedBy?: StopCause;
   warnings: string[];
   /** Seconds of training (0 for a run read from the cache). */
   seconds: number;
@@ -109,6 +110,16 @@ export interface TrainedRun {
 /** Weight names in the cache: the model's, then the optimizer state's of a checkpoint. */
 const WEIGHT = "weight_";
 const OPTIMIZER = "optimizer_";
+
+/**
+ * A stored run's stop cause. Entries written before it was stored as data have only the sentence,
+ * which then began "early stopping" for early stopping and "the loss became" for a non-finite loss.
+ */
+function stopCauseOf(meta: Record<string, unknown>): StopCause | undefined {
+  if (meta.stoppedBy === "early stopping" || meta.stoppedBy === "non-finite loss") return meta.stoppedBy;
+  if (typeof meta.stopReason !== "string") return undefined;
+  return meta.stopReason.startsWith("early stopping") ? "early stopping" : "non-finite loss";
+}
 
 /** A model of `spec` holding `weights`, or undefined when their shapes do not fit the spec. */
 export function modelWithWeights(spec: ModelSpec, inputDim: number, seed: number, weights: TrainedRun["weights"]): tf.Sequential | undefined {
@@ -140,6 +151,7 @@ export function readCached(slot: CacheSlot): TrainedRun | undefined {
     history: cached.history,
     weights,
     stopReason: typeof meta.stopReason === "string" ? meta.stopReason : undefined,
+    stoppedBy: stopCauseOf(meta),
     warnings: Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === "string") : [],
     seconds: 0,
     ...(whole ? { checkpoint: { optimizer, rng, ...(typeof saved!.firstLoss === "number" ? { firstLoss: saved!.firstLoss } : {}) } } : {}),
@@ -193,6 +205,7 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
         backend,
         seconds,
         stopReason: run.stopReason ?? null,
+        stoppedBy: run.stoppedBy ?? null,
         warnings: run.warnings,
         checkpoint: run.checkpoint ? { rng: run.checkpoint.rng, ...(run.checkpoint.firstLoss !== undefined ? { firstLoss: run.checkpoint.firstLoss } : {}) } : null,
       },

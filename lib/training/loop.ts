@@ -42,10 +42,15 @@ export interface Checkpoint {
   firstLoss?: number;
 }
 
+/** What ended a run before its last epoch: early stopping, or a loss that became NaN or infinite (TerminateOnNaN). */
+export type StopCause = "early stopping" | "non-finite loss";
+
 export interface LoopResult {
   history: History;
-  /** Why training ended before `epochs` (NaN loss, early stopping); absent when it ran them all. */
+  /** Why training ended before `epochs`, as a sentence for the log; absent when it ran them all. */
   stopReason?: string;
+  /** What ended it, as data (set exactly when stopReason is). */
+  stoppedBy?: StopCause;
   /** Things that went wrong without stopping training, e.g. a loss that exploded. */
   warnings: string[];
   /** Seconds the loop ran (training and validation, on whichever thread ran it). */
@@ -237,6 +242,7 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
   const h = history.history;
   const warnings: string[] = [...(resume?.warnings ?? [])];
   let stopReason: string | undefined;
+  let stoppedBy: StopCause | undefined;
   let best = { value: Infinity, epoch: -1, weights: undefined as tf.Tensor[] | undefined };
   let wait = 0;
   let checkpoint: Checkpoint | undefined;
@@ -266,6 +272,7 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
         correct += r.correct;
         seen += n;
         if (!Number.isFinite(r.loss)) {
+          stoppedBy = "non-finite loss";
           stopReason = `the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1} of ${steps}; training stopped there (as Keras's TerminateOnNaN). Try a lower learning rate (now ${optimizerSettings(spec).learningRate}) or check the data for NaN/Infinity.`;
           break;
         }
@@ -305,7 +312,8 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
           best = { value: current, epoch, weights: es.restoreBestWeights ? layers.flatMap((l) => [tf.clone(l.kernel), tf.clone(l.bias)]) : undefined };
         }
         if (wait >= es.patience && epoch > 0) {
-          stopReason = `early stopping: ${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fmt(best.value)})`;
+          stoppedBy = "early stopping";
+          stopReason = `${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fmt(best.value)}): early stopping ended training`;
           if (es.restoreBestWeights && best.weights) {
             layers.forEach((l, i) => {
               l.kernel.assign(best.weights![2 * i] as tf.Tensor2D);
@@ -332,5 +340,5 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
     if (best.weights) tf.dispose(best.weights);
     valChunks.dispose();
   }
-  return { history, stopReason, warnings, seconds: (Date.now() - loopStarted) / 1000, ...(checkpoint ? { checkpoint } : {}) };
+  return { history, stopReason, stoppedBy, warnings, seconds: (Date.now() - loopStarted) / 1000, ...(checkpoint ? { checkpoint } : {}) };
 }

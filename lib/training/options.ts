@@ -67,6 +67,9 @@ export interface TrainOptions {
    * Reuse a stored run with the same spec, options, data, seed, backend and library version.
    * Default true (directory `data/runs`, see runCache.ts); false forces training. Only seeded runs
    * of a spec are cached (an unseeded run is meant to be random; a given model has its own weights).
+   * A run asked for more epochs than a stored run of the same settings goes on from that run's
+   * last epoch (its weights, optimizer state and random stream are stored with it) and gives the
+   * numbers it would have given trained from scratch; early stopping runs always start afresh.
    */
   cache?: boolean | { dir?: string };
   /**

@@ -332,6 +332,7 @@ function ownRealm(run: TrainedRun): TrainedRun {
     history: copyHistory(run.history),
     weights: run.weights.map((w) => ({ shape: Array.from(w.shape), values: new Float32Array(w.values.buffer, w.values.byteOffset, w.values.length) })),
     stopReason: run.stopReason,
+    stoppedBy: run.stoppedBy,
     warnings: Array.from(run.warnings),
     seconds: run.seconds,
     ...(run.checkpoint

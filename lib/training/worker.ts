@@ -43,8 +43,8 @@ async function runJob(job: TrainJob): Promise<void> {
       },
     };
     const placement = job.split ? splitPlacement(job.split, job.labels, job.spec) : undefined;
-    const { history, stopReason, warnings, seconds, checkpoint } = await fitLoop(layers, input, hooks, placement);
-    const result: TrainedRun = { history, stopReason, warnings, seconds, weights: reports ? weightsOf(model) : [], ...(reports && checkpoint ? { checkpoint } : {}) };
+    const { history, stopReason, stoppedBy, warnings, seconds, checkpoint } = await fitLoop(layers, input, hooks, placement);
+    const result: TrainedRun = { history, stopReason, stoppedBy, warnings, seconds, weights: reports ? weightsOf(model) : [], ...(reports && checkpoint ? { checkpoint } : {}) };
     const buffers = [...result.weights.map((w) => w.values), ...(result.checkpoint?.optimizer ?? [])].map((v) => v.buffer as ArrayBuffer);
     send({ type: "done", job: job.job, result }, buffers);
   } finally {

@@ -56,7 +56,7 @@ export function loadRecorded(file: string): Recorded {
     };
     // A run stopped early carries what train() gives it: why it stopped, and its early-stopping options.
     const stopReason = raw.stopReasons?.[String(seed)];
-    const stopped = raw.earlyStopping ? { options: { epochs: raw.epochs, earlyStopping: raw.earlyStopping }, ...(stopReason ? { stopReason } : {}) } : {};
+    const stopped = raw.earlyStopping ? { options: { epochs: raw.epochs, earlyStopping: raw.earlyStopping }, ...(stopReason ? { stopReason, stoppedBy: "early stopping" } : {}) } : {};
     return { name, history, ...stopped };
   });
   return { file, name, seeds, runs };
