@@ -100,7 +100,8 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     // Trained longer than a stored run of the same settings: go on from where it ended.
     const from = slot && keepsCheckpoints(backend) ? findResumable(slot, runOptions) : undefined;
     if (from) {
-      say(`${name}: continuing the stored ${from.history.epoch.length}-epoch run (epochs 1–${from.history.epoch.length} from the run cache, the same numbers as training them again; pass cache: false to retrain)`, "stop");
+      const done = from.history.epoch.length;
+      say(`${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`, "stop");
       await replayEpochs({ ...from.history, params: { ...from.history.params, epochs: runOptions.epochs } }, callbacks);
     }
     const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint };

@@ -80,7 +80,7 @@ describe("train longer than a stored run", () => {
     const { first, continued, fresh, lines, replayed } = await shortThenLong(variants.mnist.small, d.x, d.y, { seed: 11 }, 3, 6);
     expect(first.fromCache).toBe(false);
     expect(continued.placement).toBe("worker");
-    expect(lines[0]).toMatch(/^small: continuing the stored 3-epoch run \(epochs 1–3 from the run cache/);
+    expect(lines[0]).toBe("small: epochs 1–3 are the stored 3-epoch run's (the numbers training them again would give); training epochs 4–6");
     // Only epochs 4–6 were trained: three lines of them.
     expect(lines.filter((l) => l.startsWith("Epoch ")).map((l) => l.split(" - ")[0])).toEqual(["Epoch 4/6", "Epoch 5/6", "Epoch 6/6"]);
     expect(replayed).toEqual([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 6]]);
@@ -98,7 +98,7 @@ describe("train longer than a stored run", () => {
     expect(continued.placement).toBe("thread");
     expectSameRun(continued, fresh);
     const { continued: further, fresh: freshFurther, lines } = await shortThenLong(variants.mnist.small, d.x, d.y, { seed: 12, thread: "thread" }, 4, 7);
-    expect(lines[0]).toMatch(/continuing the stored 4-epoch run/);
+    expect(lines[0]).toMatch(/epochs 1–4 are the stored 4-epoch run's .*; training epochs 5–7$/);
     expectSameRun(further, freshFurther);
     [first, continued, fresh, further, freshFurther].forEach(dispose);
   });
@@ -124,10 +124,10 @@ describe("train longer than a stored run", () => {
     const d = mnist();
     const es = { patience: 50, monitor: "val_loss" as const };
     const { continued, lines, first, fresh } = await shortThenLong(variants.mnist.small, d.x, d.y, { seed: 15, earlyStopping: es }, 2, 4);
-    expect(lines.some((l) => l.includes("continuing"))).toBe(false);
+    expect(lines.some((l) => l.includes("stored"))).toBe(false);
     expectSameRun(continued, fresh);
     const other = await train(variants.mnist.small, d.x, d.y, { verbose: 0, batchSize: 64, validationSplit: 0.2, cache: { dir }, seed: 15, epochs: 4, log: (l) => lines.push(l) });
-    expect(lines.some((l) => l.includes("continuing"))).toBe(false);
+    expect(lines.some((l) => l.includes("stored"))).toBe(false);
     [continued, first, fresh, other].forEach(dispose);
   });
 });
