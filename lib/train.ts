@@ -92,7 +92,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   try {
     const found = slot && (await readOrClaim(slot, (r) => modelWithWeights(spec, features.cols, runOptions.seed, r.weights), interrupt.signal, (pid) => say(`${name}: waiting for process ${pid}, which is training this same run, to store it in the run cache`, "stop")));
     if (found && "model" in found) {
-      say(`${name}: loaded from the run cache (${found.run.history.epoch.length} epochs; pass cache: false to retrain)`, "stop");
+      say(`${name}: loaded from the run cache (${found.run.history.epoch.length} epochs; pass cache: false to retrain)`, "cache");
       await orDispose(found.model, () => replayEpochs(found.run.history, callbacks));
       return finish(found.model, found.run, "cache");
     }
@@ -101,7 +101,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     const from = slot && keepsCheckpoints(backend) ? findResumable(slot, runOptions) : undefined;
     if (from) {
       const done = from.history.epoch.length;
-      say(`${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`, "stop");
+      say(`${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`, "cache");
       await replayEpochs({ ...from.history, params: { ...from.history.params, epochs: runOptions.epochs } }, callbacks);
     }
     const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint };

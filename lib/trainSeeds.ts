@@ -38,14 +38,23 @@ export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf
   const level = logLevel(options, callbacks);
   const log = rest.log ?? ((line: string) => console.log(line));
   const name = rest.name ?? spec.name ?? "model";
-  const progress = groupProgress(name, seeds, callbacks, (line) => level.epochLines && log(line));
+  const notes = cacheNotes(seeds, (line) => log(line, "cache"));
+  const progress = groupProgress(name, seeds, callbacks, (line) => level.epochLines && log(line, "epoch"), notes.flush);
   // Each seed's own per-epoch lines only on an explicit verbose: 1; its notes keep the group's setting.
   const seedCallback = (i: number): EpochCallback => Object.assign((_e: number, h: History) => progress.update(i, h), { showsProgress: true });
   const settled = await Promise.allSettled(
     seeds.map((seed, i) =>
-      train(spec, x, y, { ...rest, verbose: options.verbose, name, seed, log: (line) => log(`[seed ${seed}] ${line}`), onEpochEnd: seedCallback(i) }),
+      train(spec, x, y, {
+        ...rest,
+        verbose: options.verbose,
+        name,
+        seed,
+        log: (line, kind) => (kind === "cache" ? notes.add(seed, line) : log(`[seed ${seed}] ${line}`, kind)),
+        onEpochEnd: seedCallback(i),
+      }),
     ),
   );
+  notes.flush();
   const runs = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) {
@@ -60,7 +69,7 @@ export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf
  * each time the number of epochs every seed has finished grows. Calls are chained, so callbacks run
  * one at a time, in epoch order; `update` returns that chain so a seed waits for a slow figure.
  */
-function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[], line: (text: string) => void) {
+function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[], line: (text: string) => void, beforeFirst: () => void) {
   const latest: (History | undefined)[] = seeds.map(() => undefined);
   let reported = 0;
   let chain = Promise.resolve();
@@ -70,6 +79,7 @@ function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[]
       if (latest.some((h) => h === undefined)) return chain;
       const done = Math.min(...latest.map((h) => h!.epoch.length));
       const runs = latest.map((h) => ({ name, history: h! }));
+      if (reported === 0 && done > 0) beforeFirst();
       for (; reported < done; reported++) {
         const epoch = reported;
         const mean = groupRuns(name, runs, seeds).history;
@@ -80,6 +90,32 @@ function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[]
         });
       }
       return chain;
+    },
+  };
+}
+
+/**
+ * The seeds' notes on where their epochs came from ("loaded from the run cache", "epochs 1–20 are
+ * the stored 20-epoch run's"), said once for the seeds they are the same for: "[seeds 42, 43, 44]
+ * small: loaded from the run cache (…)" instead of three lines. Each seed says its note before its
+ * first epoch, so they are all in when the group reports its first epoch (or ends): `flush` then.
+ */
+function cacheNotes(seeds: number[], say: (line: string) => void) {
+  const bySeed = new Map<number, string>();
+  let flushed = false;
+  return {
+    add(seed: number, line: string): void {
+      if (flushed) say(`[seed ${seed}] ${line}`);
+      else bySeed.set(seed, line);
+    },
+    flush(): void {
+      if (flushed) return;
+      flushed = true;
+      const texts = [...new Set(seeds.flatMap((s) => (bySeed.has(s) ? [bySeed.get(s)!] : [])))];
+      for (const text of texts) {
+        const these = seeds.filter((s) => bySeed.get(s) === text);
+        say(`[${these.length > 1 ? "seeds" : "seed"} ${these.join(", ")}] ${text}`);
+      }
     },
   };
 }

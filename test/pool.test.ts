@@ -155,6 +155,23 @@ describe("trainSeeds on the pool", () => {
     expect(again.history).toEqual(group.history);
     [...group.seedRuns, ...again.seedRuns, ...alone].forEach(dispose);
   });
+
+  it("says once for the seeds it is the same for where their epochs came from, and each seed's own notes apart", async () => {
+    const { x, y } = randomMultiHot(300, 60, 7);
+    const opts = { epochs: 2, batchSize: 50, validationSplit: 0.25, cache: { dir } };
+    const quiet = await trainSeeds(variants.imdb.tiny, x, y, { ...opts, seeds: [5, 6], verbose: 0 });
+    const lines: [string, string][] = [];
+    const log = (line: string, kind: string) => void lines.push([kind, line]);
+    // Seeds 5 and 6 stored, 7 not: one line for the two, seed 7 trains; then all three continue to 4 epochs.
+    const mixed = await trainSeeds(variants.imdb.tiny, x, y, { ...opts, seeds: [5, 6, 7], log });
+    expect(lines.filter(([kind]) => kind === "cache")).toEqual([["cache", "[seeds 5, 6] tiny: loaded from the run cache (2 epochs; pass cache: false to retrain)"]]);
+    expect(lines.filter(([kind]) => kind === "epoch").map(([, l]) => l.split(" - ")[0])).toEqual(["Epoch 1/2 (mean of 3 seeds)", "Epoch 2/2 (mean of 3 seeds)"]);
+    lines.length = 0;
+    const longer = await trainSeeds(variants.imdb.tiny, x, y, { ...opts, epochs: 4, seeds: [5, 6, 7], log });
+    expect(lines.filter(([kind]) => kind === "cache")).toEqual([["cache", "[seeds 5, 6, 7] tiny: epochs 1–2 are the stored 2-epoch run's (the numbers training them again would give); training epochs 3–4"]]);
+    expect(lines.findIndex(([kind]) => kind === "cache")).toBeLessThan(lines.findIndex(([kind]) => kind === "epoch"));
+    [...quiet.seedRuns, ...mixed.seedRuns, ...longer.seedRuns].forEach(dispose);
+  });
 });
 
 describe("interrupt (SIGINT to a real process)", () => {

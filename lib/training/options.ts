@@ -60,8 +60,11 @@ export interface TrainOptions {
    * the full per-epoch log.
    */
   verbose?: 0 | 1;
-  /** Where progress lines go. Default console.log. */
-  log?: (line: string) => void;
+  /**
+   * Where progress lines go. Default console.log. `kind` says what a line is: an epoch's line, why
+   * the run stopped, a warning, or where its epochs came from (the run cache: "cache").
+   */
+  log?: (line: string, kind: LineKind) => void;
   earlyStopping?: EarlyStopping;
   /**
    * Reuse a stored run with the same spec, options, data, seed, backend and library version.
@@ -120,6 +123,9 @@ export interface RunOptions {
   /** Parts of each step's gradient (see TrainOptions.parts): determines the numbers, unlike where they are computed. */
   parts: 1 | 2;
 }
+
+/** What a log line is (see TrainOptions.log). */
+export type LineKind = "epoch" | "stop" | "warning" | "cache";
 
 const KNOWN = ["name", "epochs", "batchSize", "validationSplit", "seed", "onEpochEnd", "verbose", "log", "earlyStopping", "cache", "denseInput", "thread", "parts", "split"] as const;
 
@@ -306,7 +312,7 @@ export interface CheckedCall {
   input: LoopInput;
   callbacks: EpochCallback[];
   /** Writes a line to the log when the level lets it through. */
-  say(text: string, kind: "epoch" | "stop" | "warning"): void;
+  say(text: string, kind: LineKind): void;
 }
 
 /** Checks every argument of `train(model, x, y, options)` before any work starts. */
@@ -329,8 +335,8 @@ export function checkCall(model: ModelSpec | tf.Sequential, x: Features | tf.Ten
   const name = givenName ?? spec.name ?? "model";
   const log = options.log ?? ((line: string) => console.log(line));
   const level = logLevel(options, callbacks);
-  const say = (text: string, kind: "epoch" | "stop" | "warning"): void => {
-    if (kind === "epoch" ? level.epochLines : level.warnings) log(text);
+  const say = (text: string, kind: LineKind): void => {
+    if (kind === "epoch" ? level.epochLines : level.warnings) log(text, kind);
   };
   return { given, input: { name, spec, features, labels, options: { ...runOptions, parts }, nTrain, nVal }, callbacks, say };
 }
