@@ -158,8 +158,9 @@ export function diagnose(run: History | RunLike, options: DiagnoseOptions = {}):
   const d = diagnoseHistory(history, o, keptEpoch(run));
   if (options.baseline === undefined) return d;
   const baseName = isRun(options.baseline) ? options.baseline.name : "the baseline";
-  const base = diagnoseHistory(historyOf(options.baseline, "diagnose: options.baseline"), o);
-  const relative = relativeTo(d, base, baseName, o.riseTolerance);
+  const baseHistory = historyOf(options.baseline, "diagnose: options.baseline");
+  const base = diagnoseHistory(baseHistory, o);
+  const relative = relativeTo(d, history.epoch.length, base, baseHistory.epoch.length, baseName, o.riseTolerance);
   return relative ? { ...d, relative } : d;
 }
 
@@ -351,7 +352,7 @@ function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagno
       "overfitting",
       severity,
       null,
-      `${cap(valName)} fell to ${fmt(minValLoss)} at epoch ${bestEpoch} and ends near ${fmt(endValLoss)} (epoch ${n}), ${pct(rise)} above its minimum, ` +
+      `${cap(valName)} fell to ${fmt(minValLoss)} at epoch ${bestEpoch}; its trend ends at ${fmt(endValLoss)} (epoch ${n}: ${fmt(val[last])}), ${pct(rise)} above that minimum, ` +
         `while ${trainName} went from ${fmt(fairTrain[best])} to ${fmt(fairTrain[last])}; final gap ${fmt(finalGap)}${memorizedText}.`,
       bestEpoch,
     );
@@ -366,7 +367,7 @@ function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagno
       "underfitting",
       "mild",
       "unstable",
-      `${cap(valName)} was lowest at epoch ${bestEpoch} (${fmt(minValLoss)}) and ends near ${fmt(endValLoss)} (epoch ${n}), ${pct(rise)} above it, ` +
+      `${cap(valName)} was lowest at epoch ${bestEpoch} (${fmt(minValLoss)}); its trend ends at ${fmt(endValLoss)} (epoch ${n}: ${fmt(val[last])}), ${pct(rise)} above that minimum, ` +
         `while ${trainName} is no lower than then (${fmt(fairTrain[best])} → ${fmt(fairTrain[last])}): training is not settling; a lower learning rate steadies it.`,
     );
   }
@@ -389,8 +390,8 @@ function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagno
       "overfitting",
       memorized ? "strong" : "mild",
       null,
-      `${cap(valName)} came within ${pct0(within)} of its minimum (${fmt(minValLoss)}) by epoch ${plateau + 1} and has not improved on it since: over the ${after.length} epochs after, ` +
-        `it sits ${pct(riseOf(median(after), minValLoss))} above it (median) and ends at ${fmt(val[last])}, while ${trainName} fell from ${fmt(fairTrain[plateau])} to ${fmt(fairTrain[last])}; final gap ${fmt(finalGap)}${memorizedText}.`,
+      `${cap(valName)} was already within ${pct0(within)} of its minimum (${fmt(minValLoss)}, epoch ${bestEpoch}) at epoch ${plateau + 1} and never got clearly lower: over the ${after.length} epochs after, ` +
+        `it sits ${pct(riseOf(median(after), minValLoss))} above that minimum (median) and ends at ${fmt(val[last])}, while ${trainName} fell from ${fmt(fairTrain[plateau])} to ${fmt(fairTrain[last])}; final gap ${fmt(finalGap)}${memorizedText}.`,
       plateau + 1,
     );
   }
@@ -435,7 +436,7 @@ function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagno
     "good fit",
     null,
     null,
-    `${cap(valName)} reached ${fmt(minValLoss)} at epoch ${bestEpoch} and ends near ${fmt(endValLoss)} (epoch ${n}), ${pct(rise)} above it and flat (${signedPct(trend)} per epoch), ` +
+    `${cap(valName)} reached ${fmt(minValLoss)} at epoch ${bestEpoch}; its trend ends at ${fmt(endValLoss)} (epoch ${n}: ${fmt(val[last])}), ${pct(rise)} above that minimum and flat (${signedPct(trend)} per epoch), ` +
       `while ${trainName} ${fmt(fairTrain[last])} is below validation by ${fmt(finalGap)}.`,
   );
 }
@@ -461,19 +462,22 @@ function labelOf(verdict: Verdict, severity: Severity | null, cause: VerdictCaus
  * diverged. A factor is given only when both rise beyond `tolerance` (a ratio of two near-zero
  * rises means nothing).
  */
-function relativeTo(d: Diagnosis, base: Diagnosis, name: string, tolerance: number): RelativeDiagnosis | undefined {
+function relativeTo(d: Diagnosis, epochs: number, base: Diagnosis, baseEpochs: number, name: string, tolerance: number): RelativeDiagnosis | undefined {
   if (!Number.isFinite(d.rise) || !Number.isFinite(base.rise) || d.verdict === "diverged" || base.verdict === "diverged") return undefined;
   const factor = d.rise > 0 ? base.rise / d.rise : base.rise > 0 ? Infinity : 1;
-  const rises = (r: number): string => (r < 0.005 ? "does not rise after its minimum" : `rises ${pct0(r)}`);
+  // A curve whose minimum is its last epoch has nothing after its minimum to rise: its `rise` is only
+  // its trend line's end above the minimum (a jagged curve's), so it is said as the lowest at the end.
+  const after = (x: Diagnosis, n: number, long: boolean, only = false): string =>
+    x.bestEpoch === n ? "is lowest at its last epoch" : x.rise < 0.005 ? "does not rise after its minimum" : `rises ${only ? "only " : ""}${pct0(x.rise)}${long ? " after its minimum" : ""}`;
   const runRises = d.rise > tolerance;
   const baseRises = base.rise > tolerance;
   let text: string;
-  if (!runRises && !baseRises) text = `${rises(d.rise)} and ${name} ${rises(base.rise)}${base.rise < 0.005 ? "" : " after its minimum"}: neither overfits`;
-  else if (!runRises) text = `${d.rise < 0.005 ? "does not rise after its minimum" : `rises only ${pct0(d.rise)} after its minimum`} where ${name} ${rises(base.rise)}: it does not overfit, ${name} does`;
-  else if (!baseRises) text = `rises ${pct0(d.rise)} after its minimum where ${name} ${rises(base.rise)}: it overfits, ${name} does not`;
+  if (!runRises && !baseRises) text = `${after(d, epochs, false)} and ${name} ${after(base, baseEpochs, true)}: neither overfits`;
+  else if (!runRises) text = `${after(d, epochs, true, true)} where ${name} ${after(base, baseEpochs, false)}: it does not overfit, ${name} does`;
+  else if (!baseRises) text = `${after(d, epochs, true)} where ${name} ${after(base, baseEpochs, false)}: it overfits, ${name} does not`;
   else {
     const how = factor >= 1.25 ? `overfits about ${times(factor)} less` : factor <= 0.8 ? `overfits about ${times(1 / factor)} more` : "overfits about as much";
-    text = `rises ${pct0(d.rise)} after its minimum where ${name} ${rises(base.rise)}: ${how}`;
+    text = `${after(d, epochs, true)} where ${name} ${after(base, baseEpochs, false)}: ${how}`;
   }
   return {
     baseline: name,

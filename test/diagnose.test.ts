@@ -75,7 +75,7 @@ describe("diagnose: the lesson's runs", () => {
     expect(d.minValLoss).toBe(0.276);
     expect(d.finalGap).toBeCloseTo(0.668 - 0.009, 12);
     expect(d.reason).toContain("0.276 at epoch 4");
-    expect(d.reason).toMatch(/ends near 0\.6\d\d \(epoch 20\)/);
+    expect(d.reason).toMatch(/its trend ends at 0\.6\d\d \(epoch 20: 0\.6\d\d\)/);
     expect(d.reason).toContain("0.009");
     expect(d.severity).toBe("strong");
     expect(d.label).toBe("overfits strongly");
@@ -430,7 +430,7 @@ describe("diagnose: notebook 5's runs (test/fixtures/histories/nb5.*)", () => {
     expect(d.label).toBe("overfits mildly");
     expect(d.minValLoss).toBeCloseTo(0.2964, 3);
     expect(d.bestEpoch).toBe(6);
-    expect(d.reason).toMatch(/^Validation loss came within \d+% of its minimum \(0\.296\) by epoch 2 and has not improved on it since/);
+    expect(d.reason).toMatch(/^Validation loss was already within \d+% of its minimum \(0\.296, epoch 6\) at epoch 2 and never got clearly lower/);
     expect(d.remedies).toEqual([...REMEDIES.overfitting]);
   });
 

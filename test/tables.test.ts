@@ -1,4 +1,6 @@
-import { RESULTS_COLUMNS } from "../lib/figures/results";
+import { formatResultRow, RESULTS_COLUMNS, resultRows } from "../lib/figures/results";
+import { finalModelRecord } from "../lib/select";
+import { recordedRun } from "./helpers/recordedHistories";
 import { alignColumns, resultsHtml, resultsText } from "../lib/tables";
 import type { ResultRow } from "../lib/types";
 
@@ -42,5 +44,19 @@ describe("results tables", () => {
     expect(aligns).toHaveLength(RESULTS_COLUMNS.length);
     expect(aligns[RESULTS_COLUMNS.indexOf("Seeds")]).toBe("right");
     expect(aligns[RESULTS_COLUMNS.indexOf("Verdict")]).toBe("left");
+  });
+});
+
+describe("results rows of early-stopped runs and final models", () => {
+  it("read an early-stopped run as the epoch it kept, and give a final model's test score in its Why cell", () => {
+    const stopped = recordedRun("nb5.stopped", 42);
+    const original = recordedRun("imdb.original", 42);
+    const record = finalModelRecord("final imdb", { run: original, epoch: 5, value: 0.29, valAccuracy: 0.884 }, { loss: 0.2684, accuracy: 0.893 });
+    const [stoppedRow, finalRow] = resultRows([stopped, record]);
+    expect(stoppedRow.reason).toMatch(/^Early stopping kept the weights of epoch 5, where validation (loss|cross-entropy) was lowest/);
+    expect(formatResultRow(stoppedRow).at(-1)).toBe(stoppedRow.reason);
+    expect(finalRow.testAccuracy).toBe(0.893);
+    expect(formatResultRow(finalRow).at(-1)).toBe(`${finalRow.reason} Scored once on the test set: accuracy 89.3%, loss 0.2684.`);
+    expect(resultsText([finalRow])).toContain("Scored once on the test set: accuracy 89.3%");
   });
 });

@@ -10,7 +10,7 @@ import { checkHistory, finiteOrNull, type RunsInput, toRuns } from "./history";
 import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";
 
 /**
- * One row per run, in the order given, from `diagnose(history)`: best epoch and minimum of the plain
+ * One row per run, in the order given, from `diagnose(run)`: best epoch and minimum of the plain
  * validation cross-entropy (no L1/L2 penalty) when recorded. A SeedGroup's row reads its mean curve
  * and carries `seeds`.
  */
@@ -18,7 +18,8 @@ export function resultRows(runs: RunsInput): ResultRow[] {
   const where = "resultRows";
   return toRuns(runs, where).map((run) => {
     checkHistory(run, ["loss", "accuracy", "val_accuracy", run.history.history.val_crossentropy ? "val_crossentropy" : "val_loss"], where);
-    const d = diagnose(run.history);
+    // The run, not only its history: a run that early stopping ended reads as the epoch it kept.
+    const d = diagnose(run);
     return {
       name: run.name,
       epochs: run.history.epoch.length,
@@ -59,8 +60,15 @@ export function formatResultRow(row: ResultRow): string[] {
     row.finalGap === null ? "–" : `${row.finalGap >= 0 ? "+" : ""}${row.finalGap.toFixed(4)}`,
     String(row.seeds ?? 1),
     verdictText(row),
-    row.reason,
+    row.testAccuracy === undefined ? row.reason : `${row.reason} ${testText(row)}`,
   ];
+}
+
+/** A final model's test score, for its row's "Why" cell. */
+function testText(row: ResultRow): string {
+  const acc = row.testAccuracy === null || row.testAccuracy === undefined ? "–" : `${(row.testAccuracy * 100).toFixed(1)}%`;
+  const loss = row.testLoss === null || row.testLoss === undefined ? "–" : row.testLoss.toFixed(4);
+  return `Scored once on the test set: accuracy ${acc}, loss ${loss}.`;
 }
 
 export interface ResultsTableOptions {
@@ -75,7 +83,7 @@ export function resultsTable(runs: RunsInput, options: ResultsTableOptions = {})
   const nameColors = rows.map((row) => colorFor(row.name));
   const fontColors = RESULTS_COLUMNS.map((_, c) => (c === 0 ? nameColors : rows.map(() => "#222")));
   // Plotly tables wrap long text but do not grow to fit it: size rows for the "Why" column.
-  const rowHeight = 30 + 14 * Math.max(0, ...rows.map((row) => Math.ceil(row.reason.length / 60) - 1));
+  const rowHeight = 30 + 14 * Math.max(0, ...cells.map((row) => Math.ceil(row[row.length - 1].length / 60) - 1));
   return {
     data: [
       {
