@@ -99,7 +99,8 @@ export function compareAccuracy(run: RunLike, baseline: RunLike): string {
   const x = best(r);
   const y = best(b);
   const both = isSeedGroup(r) && isSeedGroup(b) ? ` (means of ${r.seedRuns.length} and ${b.seedRuns.length} seeds)` : "";
-  const points = (x.acc - y.acc) * 100;
+  // From the percentages as printed (one decimal), so "93.1% vs 93.0%" never says "0.2 points".
+  const points = Number((x.acc * 100).toFixed(1)) - Number((y.acc * 100).toFixed(1));
   const diff = Math.abs(points) < 0.05 ? "no difference" : `${Math.abs(points).toFixed(1)} points ${points > 0 ? "more" : "less"}`;
   return `${r.name} vs ${b.name}${both}: best validation accuracy ${pct1(x.acc)} (epoch ${x.epoch}) vs ${pct1(y.acc)} (epoch ${y.epoch}): ${diff}.`;
 }
@@ -161,7 +162,7 @@ export function lossVsAccuracy(run: RunLike): string {
   const last = lastFinite(val, acc);
   if (last <= b) return `${meanPrefix(r)}Validation ${what} is lowest at the last epoch (${d.bestEpoch}, ${fmt(val[b])}; validation accuracy ${pct1(acc[b])}): it has not risen.`;
   const ratio = val[last] / val[b];
-  const points = (acc[last] - acc[b]) * 100;
+  const points = Number((acc[last] * 100).toFixed(1)) - Number((acc[b] * 100).toFixed(1));
   return (
     `${meanPrefix(r)}From epoch ${b + 1} to epoch ${last + 1}, validation ${what} ×${ratio.toFixed(1)} (${fmt(val[b])} → ${fmt(val[last])}) ` +
     `while validation accuracy moved ${Math.abs(points).toFixed(1)} points (${pct1(acc[b])} → ${pct1(acc[last])}).`

@@ -100,11 +100,15 @@ export function learningRates(runs: (RunLike & { warnings?: string[] })[]): stri
   const stats = runs.map((r) => {
     const h = r.history.history;
     const val = h.val_accuracy ?? [];
-    return { name: r.name, maxLoss: maxFinite(h.loss), first: h.accuracy[0], last: h.accuracy[h.accuracy.length - 1], epochs: h.accuracy.length, bestVal: maxFinite(val) };
+    const peak = h.accuracy.reduce((best, v, i) => (Number.isFinite(v) && (best < 0 || v > h.accuracy[best]) ? i : best), -1);
+    return { name: r.name, maxLoss: maxFinite(h.loss), first: h.accuracy[0], last: h.accuracy[h.accuracy.length - 1], peak, peakValue: h.accuracy[peak], epochs: h.accuracy.length, bestVal: maxFinite(val) };
   });
   const lines = stats.map(
     (s) =>
-      `${s.name}: training loss up to ${big(s.maxLoss)}; training accuracy ${pct(s.first)} at epoch 1, ${pct(s.last)} at epoch ${s.epochs}` +
+      `${s.name}: training loss (mean of an epoch) up to ${big(s.maxLoss)}; training accuracy ${pct(s.first)} at epoch 1` +
+      // The peak too when it is neither end: a curve that rose and fell back is not one that climbed.
+      (s.peak > 0 && s.peak < s.epochs - 1 ? `, highest ${pct(s.peakValue)} at epoch ${s.peak + 1}` : "") +
+      `, ${pct(s.last)} at epoch ${s.epochs}` +
       (Number.isFinite(s.bestVal) ? `; best validation accuracy ${pct(s.bestVal)}` : ""),
   );
   // What the trainer noticed on the way (e.g. "the training loss exploded: … at epoch 1, batch 2"), which a quiet run does not print.
@@ -190,7 +194,8 @@ export function finalModelLine(name: string, chosen: Candidate, trained: RunLike
 export function testAgainstValidation(records: RunLike[]): string {
   return testVsValidation(records)
     .map((r) => {
-      const points = (r.test - r.validation) * 100;
+      // From the percentages as printed, so the difference always matches them.
+      const points = Number((100 * r.test).toFixed(1)) - Number((100 * r.validation).toFixed(1));
       return `${r.name}: validation accuracy ${pct(r.validation)} (at the epoch that chose it), test accuracy ${pct(r.test)}: ${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points`;
     })
     .join("\n");

@@ -351,10 +351,11 @@ describe("diagnose: every run of the lesson, full data, over seeds (test/fixture
     expect(group.relative!.text).toMatch(/overfits about [3-6]× less/);
   });
 
-  it("says dropout overfits about as much as the original (a factor under 1.25 is not called less)", () => {
+  it("says dropout overfits a little less than the original, or about as much (a factor under 1.25 is not named)", () => {
     const d = diagnose(recordedGroup("imdb.dropout"), { baseline: recordedGroup("imdb.original") });
     expect(d.relative!.factor).toBeGreaterThan(1);
-    expect(d.relative!.text).toMatch(/overfits about (as much|1\.\d× less)/);
+    const f = d.relative!.factor;
+    expect(d.relative!.text).toMatch(f >= 1.25 ? /overfits about 1\.\d× less$/ : f >= 1.1 ? /overfits a little less$/ : /overfits about as much$/);
   });
 
   it("names an over-regularized run for what it is, with the penalty share and the close curves in numbers", () => {

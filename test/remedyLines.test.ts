@@ -43,8 +43,9 @@ describe("learningRates", () => {
   it("one line per rate, then how many times higher the first one's training loss went and where its accuracy ends", () => {
     const lines = learningRates([recordedRun("nb5.lrhigh", 42), recordedRun("nb5.lrlow", 42)]).split("\n");
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe("lrhigh: training loss up to 1.95e+4; training accuracy 50.9% at epoch 1, 62.3% at epoch 10; best validation accuracy 80.8%");
-    expect(lines[1]).toBe("lrlow: training loss up to 2.05; training accuracy 65.5% at epoch 1, 100.0% at epoch 10; best validation accuracy 92.8%");
+    // lr 1.0's training accuracy rose to its peak at epoch 2 and fell back: the line says so, lr 0.01's climbed to its last epoch.
+    expect(lines[0]).toBe("lrhigh: training loss (mean of an epoch) up to 1.95e+4; training accuracy 50.9% at epoch 1, highest 82.9% at epoch 2, 62.3% at epoch 10; best validation accuracy 80.8%");
+    expect(lines[1]).toBe("lrlow: training loss (mean of an epoch) up to 2.05; training accuracy 65.5% at epoch 1, 100.0% at epoch 10; best validation accuracy 92.8%");
     expect(lines[2]).toBe("lrhigh's highest training loss is 9,528× lrlow's; it ends 37.7 points below it in training accuracy.");
   });
 
