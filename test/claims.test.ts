@@ -297,7 +297,7 @@ describe("notebook 3: capacity on IMDB", () => {
 
   it("within ten epochs its training loss falls to near zero, far below the original's, not smoothly", () => {
     says(3, "within ten epochs its *training* loss falls to near zero, far below the original's");
-    says(3, "now and then the training loss jumps back up for an epoch");
+    says(3, "the training loss can jump back up for an epoch now and then (the line above says whether it did here)");
     const loss = runs.larger.seedRuns[0].history.history.loss;
     const originalLoss = runs.original.seedRuns[0].history.history.loss;
     expect(Math.min(...loss.slice(0, 10))).toBeLessThan(0.03);
@@ -334,13 +334,18 @@ describe("notebook 4: fixing overfitting", () => {
     expect(compare(runs.l2, runs.original)).toMatch(new RegExp(`rises less after its minimum in all ${num(4, "seeds")}\\b`));
   });
 
-  it("every penalty ends with a lower validation cross-entropy than the original; L1's curve is the flattest", () => {
+  it("every penalty ends with a lower validation cross-entropy than the original; L1 and L1+L2 barely rise, but L1's minimum is higher than L2's", () => {
     says(4, "every penalty ends with a lower validation cross-entropy than the original");
-    says(4, "L1's curve is the flattest");
+    says(4, "like L1+L2, barely rises after its minimum, far less than L2 and the original");
+    says(4, "its minimum is higher than L2's");
     const end = (k: string) => d(k).endValLoss;
     for (const k of ["l2", "l1", "l1l2"]) expect(end(k)).toBeLessThan(end("original"));
-    expect(d("l1").rise).toBeLessThan(Math.min(d("l2").rise, d("original").rise));
-    expect(d("l1").minValLoss).toBeGreaterThanOrEqual(d("l2").minValLoss - 0.005);
+    for (const k of ["l1", "l1l2"]) {
+      expect(d(k).rise).toBeLessThan(0.05);
+      expect(d(k).rise).toBeLessThan(d("l2").rise / 2);
+      expect(d(k).rise).toBeLessThan(d("original").rise / 4);
+    }
+    expect(d("l1").minValLoss).toBeGreaterThan(d("l2").minValLoss);
   });
 
   it("L1 piles most first-layer weights near zero (within ±0.001), but not exactly at it", () => {
@@ -400,12 +405,14 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
   });
 
   it("RMSprop at 1.0: the training loss jumps into the thousands, far above 0.01's, and its training accuracy ends below; 0.01 fits its training images", () => {
-    says(5, "the training loss jumps to values in the thousands");
+    says(5, "the training loss jumps to thousands and more");
+    says(5, "the training accuracy does not climb steadily as it should");
     says(5, "it ends below the other run's, on the training images too, so this is not overfitting");
     says(5, "At 0.01 the same network fits its training images");
     const high = nb5.lrHigh!.history.history;
     const low = nb5.lrLow!.history.history;
     expect(Math.max(...high.loss)).toBeGreaterThan(1000);
+    expect(high.accuracy.some((v, i) => i > 0 && v < high.accuracy[i - 1] - 0.05)).toBe(true);
     expect(Math.max(...high.loss)).toBeGreaterThan(100 * Math.max(...low.loss));
     expect(lastOf(high.accuracy)).toBeLessThan(lastOf(low.accuracy));
     expect(lastOf(low.accuracy)).toBeGreaterThan(0.95);
