@@ -40,7 +40,7 @@ import { type Figure, fromPlotlyText } from "./figures/plotly";
 import { figureHtml, plotlyLoaderHtml, plotlyVersion } from "./html";
 import { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME } from "./mime";
 import { resultsHtml, resultsText } from "./tables";
-import type { EpochCallback, History, ResultRow } from "./types";
+import type { EpochCallback, EpochInfo, History, ResultRow } from "./types";
 
 export { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME };
 
@@ -159,7 +159,7 @@ const LINE_METRICS = ["loss", "accuracy", "val_loss", "val_accuracy"] as const;
  * `original: 20 epochs in 8.3 s · final loss 0.0123 · … · lowest val_loss 0.2870 at epoch 4`.
  * Works for any History, including the per-epoch mean of a SeedGroup's seeds.
  */
-export function progressLine(name: string, history: History, options: { epochs?: number; seconds: number }): string {
+export function progressLine(name: string, history: History, options: { epochs?: number; seconds: number; replayed?: number }): string {
   const done = history.epoch.length;
   const planned = options.epochs ?? history.params?.epochs ?? done;
   const metrics = LINE_METRICS.filter((key) => Array.isArray(history.history[key])).map(
@@ -167,7 +167,14 @@ export function progressLine(name: string, history: History, options: { epochs?:
   );
   const time = `${options.seconds.toFixed(1)} s`;
   if (done < planned) return [name, `epoch ${done}/${planned}`, ...metrics, time].join(" · ");
-  const parts = [`${name}: ${done} epoch${done === 1 ? "" : "s"} in ${time}`, `final ${metrics.join(", ")}`];
+  // Epochs replayed from the run cache took no training: the time is that of the epochs trained now.
+  const replayed = Math.min(options.replayed ?? 0, done);
+  const epochs = `${done} epoch${done === 1 ? "" : "s"}`;
+  const head =
+    replayed === 0 ? `${epochs} in ${time}`
+    : replayed === done ? `${epochs} from the run cache`
+    : `${epochs} (1–${replayed} from the run cache, ${replayed + 1}–${done} trained in ${time})`;
+  const parts = [`${name}: ${head}`, `final ${metrics.join(", ")}`];
   const val = history.history.val_loss;
   if (Array.isArray(val) && val.some(Number.isFinite)) {
     let best = -1;
@@ -279,8 +286,14 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
       let lineShown = false;
       // From the call, which a notebook makes as train's argument, i.e. as training starts (a run
       // replayed from the run cache takes about no time, and train says where it came from).
-      const started = Date.now();
-      const callback = (_epoch: number, history: History) => {
+      let started = Date.now();
+      let replayed = 0;
+      const callback = (_epoch: number, history: History, info?: EpochInfo) => {
+        if (info?.replayed) {
+          // The clock starts again after the stored epochs: the time shown is the training's.
+          replayed = history.epoch.length;
+          started = Date.now();
+        }
         const writer = findWriter();
         if (writer === null) return;
         const now = Date.now();
@@ -299,7 +312,7 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
         }
         // The line sits under the figure, so it appears once the figure has.
         if (!figureShown) return;
-        const line = progressLine(live.name, history, { epochs: planned, seconds: (now - started) / 1000 });
+        const line = progressLine(live.name, history, { epochs: planned, seconds: (now - started) / 1000, replayed });
         send(writer, { "text/plain": line }, lineId, lineShown);
         lineShown = true;
       };

@@ -107,7 +107,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint };
 
     const epochEnd = async (epoch: number, history: History): Promise<void> => {
-      for (const cb of callbacks) await cb(epoch, copyHistory(history));
+      for (const cb of callbacks) await cb(epoch, copyHistory(history), { replayed: false });
     };
     const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.

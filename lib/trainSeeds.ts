@@ -11,7 +11,7 @@ import type { ModelSpec } from "./models";
 import { groupRuns } from "./seeds";
 import { train, type Run, type TrainOptions } from "./train";
 import { callbacksOf, logLevel } from "./training/options";
-import type { EpochCallback, Features, History, SeedGroup } from "./types";
+import type { EpochCallback, EpochInfo, Features, History, SeedGroup } from "./types";
 
 export interface SeedOptions extends Omit<TrainOptions, "seed"> {
   /** The seeds, one run each, e.g. `seedList(42, 3)` → [42, 43, 44]. */
@@ -41,7 +41,7 @@ export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf
   const notes = cacheNotes(seeds, (line) => log(line, "cache"));
   const progress = groupProgress(name, seeds, callbacks, (line) => level.epochLines && log(line, "epoch"), notes.flush);
   // Each seed's own per-epoch lines only on an explicit verbose: 1; its notes keep the group's setting.
-  const seedCallback = (i: number): EpochCallback => Object.assign((_e: number, h: History) => progress.update(i, h), { showsProgress: true });
+  const seedCallback = (i: number): EpochCallback => Object.assign((_e: number, h: History, info?: EpochInfo) => progress.update(i, h, info?.replayed === true), { showsProgress: true });
   const settled = await Promise.allSettled(
     seeds.map((seed, i) =>
       train(spec, x, y, {
@@ -71,11 +71,14 @@ export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf
  */
 function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[], line: (text: string) => void, beforeFirst: () => void) {
   const latest: (History | undefined)[] = seeds.map(() => undefined);
+  // How many of each seed's first epochs were replayed from the run cache (replays come first).
+  const replayedEpochs = seeds.map(() => 0);
   let reported = 0;
   let chain = Promise.resolve();
   return {
-    update(i: number, history: History): Promise<void> {
+    update(i: number, history: History, replayed: boolean): Promise<void> {
       latest[i] = history;
+      if (replayed) replayedEpochs[i] = history.epoch.length;
       if (latest.some((h) => h === undefined)) return chain;
       const done = Math.min(...latest.map((h) => h!.epoch.length));
       const runs = latest.map((h) => ({ name, history: h! }));
@@ -86,7 +89,7 @@ function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[]
         const upTo = { ...mean, history: Object.fromEntries(Object.entries(mean.history).map(([k, v]) => [k, (v as number[]).slice(0, epoch + 1)])) as History["history"], epoch: mean.epoch.slice(0, epoch + 1) };
         chain = chain.then(async () => {
           line(meanLine(upTo, epoch, seeds.length));
-          for (const cb of callbacks) await cb(epoch, upTo);
+          for (const cb of callbacks) await cb(epoch, upTo, { replayed: epoch < Math.min(...replayedEpochs) });
         });
       }
       return chain;

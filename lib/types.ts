@@ -152,7 +152,13 @@ export interface Diagnosis {
 }
 
 /** Called after every epoch with the history so far (for live figures and progress lines). */
-export type EpochCallback = (epoch: number, history: History) => void | Promise<void>;
+export type EpochCallback = (epoch: number, history: History, info?: EpochInfo) => void | Promise<void>;
+
+/** What an epoch callback is told besides the history. */
+export interface EpochInfo {
+  /** True when the epoch was not trained now but replayed from the run cache (a stored run, or the stored start of a longer one). */
+  replayed: boolean;
+}
 
 /**
  * One row of a lesson's results table (figures' `resultRows`, display's results MIME bundle).

@@ -4,6 +4,7 @@ import {
   type DisplayContent,
   displayBundle,
   kernelWriter,
+  progressLine,
   PLOTLY_MIME,
   resultsBundle,
   RESULTS_MIME,
@@ -274,6 +275,19 @@ describe("liveCurves", () => {
     const live = messages.slice(1);
     expect(live.filter((m) => PLOTLY_MIME in m.content.data).map((m) => /epoch (\d+) of/.exec(m.content.data["text/plain"] as string)?.[1])).toEqual(["3", "4"]);
     expect(live.filter((m) => !(PLOTLY_MIME in m.content.data)).map((m) => /epoch (\d+)\/|(\d+) epochs in/.exec(m.content.data["text/plain"] as string)?.slice(1).join(""))).toEqual(["3", "4"]);
+  });
+
+  it("says which epochs came from the run cache, and times only the epochs trained now", async () => {
+    const { display, messages } = recordingDisplay();
+    display.show(plotValLossAndAcc(original));
+    const cached = display.liveCurves("original");
+    for (let e = 1; e <= 4; e++) await cached(e - 1, partial(original.history, e), { replayed: true });
+    const longer = display.liveCurves("original");
+    for (let e = 1; e <= 4; e++) await longer(e - 1, partial(original.history, e), { replayed: e <= 2 });
+    const closing = messages.filter((m) => !(PLOTLY_MIME in m.content.data)).map((m) => m.content.data["text/plain"] as string);
+    expect(closing[3]).toMatch(/^original: 4 epochs from the run cache · final loss 0\.2500,/);
+    expect(closing[7]).toMatch(/^original: 4 epochs \(1–2 from the run cache, 3–4 trained in \d+\.\d s\) · final loss 0\.2500,/);
+    expect(progressLine("original", original.history, { seconds: 1.5, replayed: 0 })).toMatch(/^original: 4 epochs in 1\.5 s · /);
   });
 
   it("follows a seed group's mean history like a run's", async () => {

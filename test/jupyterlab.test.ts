@@ -47,7 +47,7 @@ function expectations(nb: Notebook): Map<number, Expected[]> {
           return { kind: "figure", traces: spec.data.length, height: spec.layout.height ?? 450 };
         }
         const text = o.data["text/plain"];
-        if (Object.keys(o.data).join() === "text/plain" && typeof text === "string" && /^.+: \d+ epochs? in [\d.]+ s · final /.test(text)) {
+        if (Object.keys(o.data).join() === "text/plain" && typeof text === "string" && /^.+: \d+ epochs?( in [\d.]+ s| from the run cache| \(1–\d+ from the run cache, \d+–\d+ trained in [\d.]+ s\)) · final /.test(text)) {
           return { kind: "progress", traces: 0, height: 0 };
         }
         return { kind: "other", traces: 0, height: 0 };
@@ -176,7 +176,7 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
             if (o.traces.join() !== String(e.traces)) return `charts drawn with traces [${o.traces.join()}], expected [${e.traces}]`;
             if (o.images.length !== 0) return `its static image is still there beside the chart`;
           }
-          if (e.kind === "progress" && !/epochs? in .* s/.test(o.text)) return `progress line not shown (${o.text.slice(0, 80)})`;
+          if (e.kind === "progress" && !/\d+ epochs? (in [\d.]+ s|from the run cache|\(1–\d+ from the run cache, \d+–\d+ trained in [\d.]+ s\)) · final /.test(o.text)) return `progress line not shown (${o.text.slice(0, 80)})`;
           return null;
         }),
       ).toEqual([]);

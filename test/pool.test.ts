@@ -167,7 +167,9 @@ describe("trainSeeds on the pool", () => {
     expect(lines.filter(([kind]) => kind === "cache")).toEqual([["cache", "[seeds 5, 6] tiny: loaded from the run cache (2 epochs; pass cache: false to retrain)"]]);
     expect(lines.filter(([kind]) => kind === "epoch").map(([, l]) => l.split(" - ")[0])).toEqual(["Epoch 1/2 (mean of 3 seeds)", "Epoch 2/2 (mean of 3 seeds)"]);
     lines.length = 0;
-    const longer = await trainSeeds(variants.imdb.tiny, x, y, { ...opts, epochs: 4, seeds: [5, 6, 7], log });
+    const flags: boolean[] = [];
+    const longer = await trainSeeds(variants.imdb.tiny, x, y, { ...opts, epochs: 4, seeds: [5, 6, 7], log, onEpochEnd: (_e, _h, info) => void flags.push(info!.replayed) });
+    expect(flags).toEqual([true, true, false, false]); // the group's epochs 1–2 are every seed's stored ones
     expect(lines.filter(([kind]) => kind === "cache")).toEqual([["cache", "[seeds 5, 6, 7] tiny: epochs 1–2 are the stored 2-epoch run's (the numbers training them again would give); training epochs 3–4"]]);
     expect(lines.findIndex(([kind]) => kind === "cache")).toBeLessThan(lines.findIndex(([kind]) => kind === "epoch"));
     [...quiet.seedRuns, ...mixed.seedRuns, ...longer.seedRuns].forEach(dispose);

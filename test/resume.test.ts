@@ -40,13 +40,13 @@ async function shortThenLong(spec: ModelSpec, x: Features, y: ArrayLike<number>,
   const base: TrainOptions = { verbose: 0, batchSize: 128, validationSplit: 0.2, cache: { dir }, ...options };
   const first = await train(spec, x, y, { ...base, epochs: short });
   const lines: string[] = [];
-  const replayed: [number, number][] = [];
+  const replayed: [number, number, boolean | undefined][] = [];
   const continued = await train(spec, x, y, {
     ...base,
     epochs: long,
     verbose: undefined,
     log: (line) => lines.push(line),
-    onEpochEnd: (epoch: number, h: History) => void replayed.push([epoch, h.epoch.length]),
+    onEpochEnd: (epoch: number, h: History, info?: { replayed: boolean }) => void replayed.push([epoch, h.epoch.length, info?.replayed]),
   });
   const fresh = await train(spec, x, y, { ...base, epochs: long, cache: false });
   return { first, continued, fresh, lines, replayed };
@@ -83,7 +83,8 @@ describe("train longer than a stored run", () => {
     expect(lines[0]).toBe("small: epochs 1–3 are the stored 3-epoch run's (the numbers training them again would give); training epochs 4–6");
     // Only epochs 4–6 were trained: three lines of them.
     expect(lines.filter((l) => l.startsWith("Epoch ")).map((l) => l.split(" - ")[0])).toEqual(["Epoch 4/6", "Epoch 5/6", "Epoch 6/6"]);
-    expect(replayed).toEqual([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 6]]);
+    // The stored epochs are replayed first, marked as such; then the trained ones.
+    expect(replayed).toEqual([[0, 1, true], [1, 2, true], [2, 3, true], [3, 4, false], [4, 5, false], [5, 6, false]]);
     expect(continued.history.params.epochs).toBe(6);
     expectSameRun(continued, fresh);
     // The continued run is stored too: asked again, it comes from the cache.

@@ -181,7 +181,7 @@ export async function readOrClaim(
 /** Calls each callback for every epoch of a stored history, in order, as training would have. */
 export async function replayEpochs(history: History, callbacks: EpochCallback[]): Promise<void> {
   for (let epoch = 0; epoch < history.epoch.length; epoch++) {
-    for (const cb of callbacks) await cb(epoch, copyHistory(history, epoch + 1));
+    for (const cb of callbacks) await cb(epoch, copyHistory(history, epoch + 1), { replayed: true });
   }
 }
 
