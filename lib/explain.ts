@@ -46,11 +46,16 @@ export function compare(run: RunLike, baseline: RunLike, options: ExplainOptions
   const d = diagnose(r.history, { ...o, baseline: b });
   const bd = diagnose(b.history, o);
   const what = d.curve === "val_crossentropy" || bd.curve === "val_crossentropy" ? "validation cross-entropy" : "validation loss";
-  const both = !(isSeedGroup(r) && isSeedGroup(b))
+  const [nr, nb] = [isSeedGroup(r) ? r.seedRuns.length : 1, isSeedGroup(b) ? b.seedRuns.length : 1];
+  const both = !(isSeedGroup(r) && isSeedGroup(b)) || (nr === 1 && nb === 1)
     ? ""
-    : r.seedRuns.length === b.seedRuns.length
-      ? ` (means of ${seeds(r.seedRuns.length)} each)`
-      : ` (means of ${seeds(r.seedRuns.length)} and ${seeds(b.seedRuns.length)})`;
+    : nr === nb
+      ? ` (means of ${seeds(nr)} each)`
+      : nr === 1
+        ? ` (one seed against the mean of ${seeds(nb)})`
+        : nb === 1
+          ? ` (the mean of ${seeds(nr)} against one seed)`
+          : ` (means of ${seeds(nr)} and ${seeds(nb)})`;
   if (d.verdict === "diverged" || bd.verdict === "diverged") {
     const which = d.verdict === "diverged" ? r.name : b.name;
     return `${r.name} vs ${b.name}${both}: ${which} diverged (${(d.verdict === "diverged" ? d : bd).reason}), so the curves cannot be compared.`;
@@ -71,7 +76,9 @@ export function compare(run: RunLike, baseline: RunLike, options: ExplainOptions
       if (dx.rise < dy.rise) lessRise++;
     }
     parts.push(
-      `Paired by seed: ${r.name} ends below ${b.name} in ${countText(below, pairs.length)} seeds and rises less after its minimum in ${countText(lessRise, pairs.length)}.`,
+      pairs.length === 1
+        ? `With seed ${pairs[0][2]}, the one they share: ${r.name} ends ${below ? "below" : "above"} ${b.name} and rises ${lessRise ? "less" : "more"} after its minimum.`
+        : `Paired by seed: ${r.name} ends below ${b.name} in ${countText(below, pairs.length)} seeds and rises less after its minimum in ${countText(lessRise, pairs.length)}.`,
     );
   }
   return parts.join(" ");

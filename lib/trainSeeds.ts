@@ -87,9 +87,12 @@ function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[]
         const epoch = reported;
         const mean = groupRuns(name, runs, seeds).history;
         const upTo = { ...mean, history: Object.fromEntries(Object.entries(mean.history).map(([k, v]) => [k, (v as number[]).slice(0, epoch + 1)])) as History["history"], epoch: mean.epoch.slice(0, epoch + 1) };
+        // Stored epochs are replayed to the callbacks (a live figure draws them) but not logged again:
+        // the note on where they came from stands for them, as a cached run prints no epochs.
+        const replayed = epoch < Math.min(...replayedEpochs);
         chain = chain.then(async () => {
-          line(meanLine(upTo, epoch, seeds.length));
-          for (const cb of callbacks) await cb(epoch, upTo, { replayed: epoch < Math.min(...replayedEpochs) });
+          if (!replayed) line(meanLine(upTo, epoch, seeds.length));
+          for (const cb of callbacks) await cb(epoch, upTo, { replayed });
         });
       }
       return chain;

@@ -395,7 +395,7 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
 
   it("shuffled labels: training accuracy climbs above 80% while validation accuracy stays near chance; 407,050 parameters for 800 images", () => {
     says(5, "the training accuracy climbs epoch after epoch while the validation accuracy stays near chance");
-    says(5, "the network has enough parameters (407,050 for 800 images) to do it");
+    says(5, "the network has enough parameters (407,050 for the defaults' 800 training images) to do it");
     const h = nb5.shuffled!.history;
     expect(lastOf(h.history.accuracy)).toBeGreaterThan(0.8);
     expect(lastOf(h.history.accuracy)).toBeGreaterThan(h.history.accuracy[0] + 0.5);

@@ -172,6 +172,8 @@ describe("trainSeeds on the pool", () => {
     expect(flags).toEqual([true, true, false, false]); // the group's epochs 1–2 are every seed's stored ones
     expect(lines.filter(([kind]) => kind === "cache")).toEqual([["cache", "[seeds 5, 6, 7] tiny: epochs 1–2 are the stored 2-epoch run's (the numbers training them again would give); training epochs 3–4"]]);
     expect(lines.findIndex(([kind]) => kind === "cache")).toBeLessThan(lines.findIndex(([kind]) => kind === "epoch"));
+    // Only the epochs trained now are logged.
+    expect(lines.filter(([kind]) => kind === "epoch").map(([, l]) => l.split(" - ")[0])).toEqual(["Epoch 3/4 (mean of 3 seeds)", "Epoch 4/4 (mean of 3 seeds)"]);
     [...quiet.seedRuns, ...mixed.seedRuns, ...longer.seedRuns].forEach(dispose);
   });
 });

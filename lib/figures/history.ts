@@ -162,7 +162,8 @@ export function bestEpochOf(history: History): { epoch: number; index: number; v
  * null for a single run (or a group that lacks the band).
  */
 export function bandOf(run: RunLike, field: Metric): { low: (number | null)[]; high: (number | null)[]; seeds: number } | null {
-  if (!isSeedGroup(run)) return null;
+  // One seed has no spread: its band would be two invisible traces on the curve itself.
+  if (!isSeedGroup(run) || run.seedRuns.length < 2) return null;
   const band: Band | undefined = run.bands[field];
   if (!band) return null;
   const n = run.history.epoch.length;
