@@ -642,7 +642,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-const fmt = (x: number): string => x.toFixed(3);
+/** Three decimals; a tiny non-zero value (a memorized training loss) in two significant digits, never "0.000". */
+const fmt = (x: number): string => (Math.abs(x) < 0.0005 && x !== 0 ? x.toPrecision(2) : x.toFixed(3));
 /** Large values (an exploding loss) in exponent form. */
 const fmtAny = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(3));
 const fmt1 = (x: number): string => x.toFixed(1);
