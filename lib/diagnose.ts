@@ -134,6 +134,17 @@ export const REMEDIES: Readonly<Record<Verdict, readonly string[]>> = {
   "good fit": ["Keep this model; retrain on all the data for the best epoch count before testing."],
 };
 
+/**
+ * A model that cannot fit its training data with a flat validation curve needs capacity first;
+ * training longer is what a still-falling curve needs (the general list's second entry).
+ */
+const CAPACITY_REMEDIES: readonly string[] = [
+  "Increase capacity: more units per layer or more layers.",
+  "Use a better-suited architecture for the data.",
+  "Tune the learning rate and optimizer (a rate too low or too high stalls training).",
+  "Training longer helps little here: the validation curve has flattened.",
+];
+
 /** An over-regularized run needs less penalty, not more capacity. */
 /** A run that bounces needs smaller steps, not more capacity. */
 const UNSTABLE_REMEDIES: readonly string[] = [
@@ -268,7 +279,11 @@ function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagno
     cause,
     label: labelOf(verdict, severity, cause),
     reason,
-    remedies: cause === "over-regularized" ? [...OVER_REGULARIZED_REMEDIES] : cause === "unstable" ? [...UNSTABLE_REMEDIES] : [...REMEDIES[verdict]],
+    remedies:
+      cause === "over-regularized" ? [...OVER_REGULARIZED_REMEDIES]
+      : cause === "unstable" ? [...UNSTABLE_REMEDIES]
+      : cause === "too little capacity" ? [...CAPACITY_REMEDIES]
+      : [...REMEDIES[verdict]],
   });
 
   // Diverged: a non-finite loss anywhere, or a loss blowing up.

@@ -66,7 +66,14 @@ describe("diagnose: the lesson's runs", () => {
     expect(d.verdict).toBe(verdict);
     expect(d.bestEpoch).toBe(bestEpoch);
     expect(d.overfitEpoch).toBe(overfitEpoch);
-    expect(d.remedies).toEqual([...REMEDIES[verdict]]);
+    if (d.cause === "too little capacity") {
+      // A flat curve that cannot fit: capacity first, and no "train longer" as if it still fell.
+      expect(d.remedies[0]).toMatch(/^Increase capacity/);
+      expect(d.remedies.join(" ")).toMatch(/Training longer helps little here: the validation curve has flattened/);
+      expect(d.remedies).not.toContain(REMEDIES.underfitting[1]);
+    } else {
+      expect(d.remedies).toEqual([...REMEDIES[verdict]]);
+    }
     expect(d.reason).toMatch(/\d\.\d{3}/);
   });
 
