@@ -276,7 +276,9 @@ function seeds(n: number): string {
 }
 
 function meanNote(run: RunLike): string {
-  return isSeedGroup(run) ? ` (mean of ${seeds(run.seedRuns.length)})` : "";
+  if (!isSeedGroup(run)) return "";
+  // A group of one seed is that seed's run: no mean to speak of.
+  return run.seedRuns.length === 1 ? ` (seed ${run.seeds[0]})` : ` (mean of ${seeds(run.seedRuns.length)})`;
 }
 
 function meanPrefix(run: RunLike): string {
