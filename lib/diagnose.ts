@@ -309,7 +309,7 @@ function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagno
       "exploding loss",
       `Training loss reached ${fmtAny(h.loss[peak])} at epoch ${peak + 1} (a cross-entropy of a sane model stays below 17)` +
         (Number.isFinite(maxValAccuracy) ? `, and validation accuracy never exceeded ${pct(maxValAccuracy)}` : "") +
-        ": the weights blew up and training diverged. A learning rate far too high does this.",
+        ": steps far too large threw the weights off; training diverged from the minimum it was heading for. A learning rate far too high does this.",
     );
   }
   if (n > 1 && first > 0 && h.loss[peak] > o.explodeFactor * first) {
@@ -660,7 +660,7 @@ function median(xs: number[]): number {
 /** Three decimals; a tiny non-zero value (a memorized training loss) in two significant digits, never "0.000". */
 const fmt = (x: number): string => (Math.abs(x) < 0.0005 && x !== 0 ? x.toPrecision(2) : x.toFixed(3));
 /** Large values (an exploding loss) in exponent form. */
-const fmtAny = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(3));
+const fmtAny = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toFixed(3));
 const fmt1 = (x: number): string => x.toFixed(1);
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const pct0 = (x: number): string => `${Math.round(x * 100)}%`;

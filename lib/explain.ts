@@ -225,10 +225,10 @@ export function trainingSetbacks(run: RunLike, options: { factor?: number } = {}
     }
   });
   if (jumps.length === 0) return null;
-  const list = jumps.map(([e, v]) => `${e} (${fmt(v)})`);
+  // Each jump with the lowest value before it: a later jump can start from a lower low than the first.
+  const list = jumps.map(([e, v, from]) => `${e} (${fmt(from)} → ${fmt(v)})`);
   const epochs = list.length === 1 ? `epoch ${list[0]}` : `epochs ${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
-  const [, , firstLow, firstLowEpoch] = jumps[0];
-  return `${meanPrefix(r)}Training ${what} jumps back up at ${epochs}, after reaching ${fmt(firstLow)} at epoch ${firstLowEpoch}.`;
+  return `${meanPrefix(r)}Training ${what} jumps back up at ${epochs}, each time from the lowest value so far.`;
 }
 
 // ---------------------------------------------------------------------------------------------

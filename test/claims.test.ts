@@ -296,7 +296,7 @@ describe("notebook 3: capacity on IMDB", () => {
   });
 
   it("within ten epochs its training loss falls to near zero, far below the original's, not smoothly", () => {
-    says(3, "within ten epochs its *training* loss falls to near zero, far below the original's");
+    says(3, "its *training* loss falls toward zero much faster than the original's");
     says(3, "the training loss can jump back up for an epoch now and then (the line above says whether it did here)");
     const loss = runs.larger.seedRuns[0].history.history.loss;
     const originalLoss = runs.original.seedRuns[0].history.history.loss;
@@ -336,8 +336,8 @@ describe("notebook 4: fixing overfitting", () => {
 
   it("every penalty ends with a lower validation cross-entropy than the original; L1 and L1+L2 barely rise, but L1's minimum is higher than L2's", () => {
     says(4, "every penalty ends with a lower validation cross-entropy than the original");
-    says(4, "like L1+L2, barely rises after its minimum, far less than L2 and the original");
-    says(4, "its minimum is higher than L2's");
+    says(4, "L1 and L1+L2 barely rise after their minimum, if at all (far less than L2 and the original)");
+    says(4, "L1's minimum is higher than L2's");
     const end = (k: string) => d(k).endValLoss;
     for (const k of ["l2", "l1", "l1l2"]) expect(end(k)).toBeLessThan(end("original"));
     for (const k of ["l1", "l1l2"]) {
@@ -389,12 +389,12 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
   const lastOf = (xs: number[] | undefined): number => xs![xs!.length - 1];
 
   it("noise channels end below zero channels in validation accuracy, in every seed the notebook trains", () => {
-    says(5, "the model with noise channels ends lower (the lines above count in how many seeds)");
+    says(5, "the model with noise channels ends lower (the line above counts in how many seeds)");
     nb5.noise!.seedRuns.forEach((r, i) => expect(lastOf(r.history.history.val_accuracy)).toBeLessThan(lastOf(nb5.zeros!.seedRuns[i].history.history.val_accuracy)));
   });
 
   it("shuffled labels: training accuracy climbs above 80% while validation accuracy stays near chance; 407,050 parameters for 800 images", () => {
-    says(5, "the training accuracy climbs epoch after epoch while the validation accuracy stays near chance");
+    says(5, "the training accuracy climbs over the epochs while the validation accuracy stays near chance");
     says(5, "the network has enough parameters (407,050 for the defaults' 800 training images) to do it");
     const h = nb5.shuffled!.history;
     expect(lastOf(h.history.accuracy)).toBeGreaterThan(0.8);

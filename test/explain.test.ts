@@ -38,7 +38,7 @@ describe("explain", () => {
   });
 
   it("reports a diverged run with the size of its loss", () => {
-    expect(explain(recordedRun("imdb.exploding", 42))).toMatch(/^exploding: training loss reached \d\.\de\+\d\d at epoch 1 .*: diverged \(exploding loss\)\.$/);
+    expect(explain(recordedRun("imdb.exploding", 42))).toMatch(/^exploding: training loss reached \d\.\d+e\+\d+ at epoch 1 .*: diverged \(exploding loss\)\.$/);
   });
 
   it("refuses what is not a run, and unknown options", () => {
@@ -121,7 +121,7 @@ describe("the 'nothing explains' lines", () => {
   });
 
   it("trainingSetbacks: the 512×2 model's training loss jumps back up; the original's never does", () => {
-    expect(trainingSetbacks(recordedRun("imdb.larger", 42))).toBe("Training loss jumps back up at epochs 10 (0.093), 12 (0.087) and 15 (0.095), after reaching 0.013 at epoch 9.");
+    expect(trainingSetbacks(recordedRun("imdb.larger", 42))).toBe("Training loss jumps back up at epochs 10 (0.013 → 0.093), 12 (0.006 → 0.087) and 15 (0.002 → 0.095), each time from the lowest value so far.");
     expect(trainingSetbacks(original42)).toBeNull();
     expect(() => trainingSetbacks(original42, { factor: 1 })).toThrow(/factor = 1; it must be a number > 1/);
   });

@@ -279,7 +279,7 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
         firstLoss ??= r.loss;
         if (warnings.length === 0 && r.loss > EXPLODED_FACTOR * Math.max(firstLoss, 1e-3)) {
           const lr = optimizerSettings(spec).learningRate;
-          const warning = `the training loss exploded: ${r.loss.toPrecision(3)} at epoch ${epoch + 1}, batch ${s + 1}, over ${EXPLODED_FACTOR}× its first batch's ${firstLoss.toPrecision(3)}. The learning rate (${lr}) is too high for this model: each step overshoots and the weights grow without bound; try ${lr > 0.01 ? "Keras's default 0.001" : lr / 10} or lower.`;
+          const warning = `the training loss exploded: ${r.loss.toPrecision(3)} at epoch ${epoch + 1}, batch ${s + 1}, over ${EXPLODED_FACTOR}× its first batch's ${firstLoss.toPrecision(3)}. The learning rate (${Number.isInteger(lr) && lr < 1e4 ? lr.toFixed(1) : lr}) is too high for this model: its steps overshoot the minimum they aim at; try ${lr > 0.01 ? "Keras's default 0.001" : lr / 10} or lower.`;
           warnings.push(warning);
           hooks.line(`${name}: ${warning}`, "warning");
         }
