@@ -353,11 +353,14 @@ describe("train: run cache", () => {
       const relabelled = await train(variants.mnist.small, xt, tf.tensor1d(Array.from(y, (v) => (v + 1) % 10), "int32"), { ...opts, seed: 1 });
       expect(relabelled.fromCache).toBe(false);
       expect(hashes).toHaveBeenCalledTimes(2);
-      // A plain matrix is the caller's: edited in place, it trains again instead of serving the old run.
-      const first = await train(variants.mnist.small, dense, y, { ...opts, seed: 7 });
+      // A plain matrix is the caller's: edited in place, it trains again instead of serving the old
+      // run. (On this thread: pool workers keep the values a matrix had at its first pooled run,
+      // see training/shared.ts, so a matrix to edit is a new matrix there.)
+      const first = await train(variants.mnist.small, dense, y, { ...opts, seed: 7, thread: "thread" });
       dense.data[0] = 0.5;
-      const afterEdit = await train(variants.mnist.small, dense, y, { ...opts, seed: 7 });
+      const afterEdit = await train(variants.mnist.small, dense, y, { ...opts, seed: 7, thread: "thread" });
       expect([first.fromCache, afterEdit.fromCache]).toEqual([false, false]);
+      expect(afterEdit.history).not.toEqual(first.history);
       expect(hashes).toHaveBeenCalledTimes(4);
       tf.dispose([xt, yt]);
       [...trained, ...cached, relabelled, first, afterEdit].forEach(dispose);
