@@ -23,6 +23,7 @@ import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks, type StopCause } from "./training/loop";
 import { checkCall, type RunOptions, type TrainOptions } from "./training/options";
 import { poolUsable, PoolUnavailableError, trainOnPool, type PooledRun, type PoolJob } from "./training/pool";
+import { checkUnchanged } from "./training/shared";
 import type { Features, History, RunLike } from "./types";
 
 export type { EarlyStopping, RunOptions, TrainOptions } from "./training/options";
@@ -112,6 +113,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
+    if (pooled) checkUnchanged(features);
     const trained = pooled ? await trainPooled({ ...input, resume, resumeWeights: from?.weights, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
     const net = trained
       ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)!

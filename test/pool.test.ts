@@ -134,6 +134,26 @@ describe("progress lines and warnings", () => {
   });
 });
 
+describe("a matrix the workers copied", () => {
+  it("is refused, with how to fix it, when it changed in place since; a new matrix trains", async () => {
+    const { x, y } = randomMultiHot(200, 50, 9);
+    const dense = toDenseMatrix(x);
+    const opts = { verbose: 0 as const, epochs: 1, batchSize: 50, validationSplit: 0.25, cache: false as const, seed: 3 };
+    const first = await train(variants.imdb.tiny, dense, y, opts);
+    expect(first.placement).toBe("worker");
+    dense.data[0] = 1 - dense.data[0];
+    await expect(train(variants.imdb.tiny, dense, y, opts)).rejects.toThrow(/x was changed in place after an earlier run on the training workers copied it.*Pass a new matrix instead/);
+    const renewed = await train(variants.imdb.tiny, { ...dense, data: Float32Array.from(dense.data) }, y, opts);
+    expect(renewed.placement).toBe("worker");
+    // Multi-hot rows too: an id added to a row in place.
+    await train(variants.imdb.tiny, x, y, opts).then(dispose);
+    const absent = Array.from({ length: 50 }, (_, i) => i).find((id) => !x.ids[0].includes(id))!;
+    x.ids[0] = Int32Array.from([...x.ids[0], absent]).sort();
+    await expect(train(variants.imdb.tiny, x, y, opts)).rejects.toThrow(/changed in place/);
+    [first, renewed].forEach(dispose);
+  });
+});
+
 describe("trainSeeds on the pool", () => {
   let dir = "";
   beforeAll(() => void (dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-seeds-"))));

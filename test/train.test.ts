@@ -354,8 +354,8 @@ describe("train: run cache", () => {
       expect(relabelled.fromCache).toBe(false);
       expect(hashes).toHaveBeenCalledTimes(2);
       // A plain matrix is the caller's: edited in place, it trains again instead of serving the old
-      // run. (On this thread: pool workers keep the values a matrix had at its first pooled run,
-      // see training/shared.ts, so a matrix to edit is a new matrix there.)
+      // run. (On this thread: on the pool, a matrix the workers copied and that changed since is
+      // refused with how to fix it; see the pool tests.)
       const first = await train(variants.mnist.small, dense, y, { ...opts, seed: 7, thread: "thread" });
       dense.data[0] = 0.5;
       const afterEdit = await train(variants.mnist.small, dense, y, { ...opts, seed: 7, thread: "thread" });
