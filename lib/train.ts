@@ -9,9 +9,9 @@
  * a NaN or infinite loss stops training (TerminateOnNaN); optional early stopping.
  *
  * The rooms: training/options.ts checks the inputs, training/cache.ts keys, reads and writes the run
- * cache (and finds the stored run a longer one continues), training/loop.ts is the epoch loop, engine/ the computation (sparse first layer, batches
- * built in JavaScript, one-pass RMSprop, the wasm matMul patch), training/pool.ts the worker
- * threads a spec trains on by default.
+ * cache (and finds the stored run a longer one continues), training/loop.ts is the epoch loop,
+ * engine/ the computation (sparse first layer, batches built in JavaScript, one-pass RMSprop, the
+ * wasm matMul patch), training/pool.ts the worker threads a spec trains on by default.
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
@@ -105,7 +105,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
       say(`${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`, "cache");
       await replayEpochs({ ...from.history, params: { ...from.history.params, epochs: runOptions.epochs } }, callbacks);
     }
-    const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint };
+    const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint, weights: from.weights };
 
     const epochEnd = async (epoch: number, history: History): Promise<void> => {
       for (const cb of callbacks) await cb(epoch, copyHistory(history), { replayed: false });
@@ -114,10 +114,10 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
     if (pooled) checkUnchanged(features);
-    const trained = pooled ? await trainPooled({ ...input, resume, resumeWeights: from?.weights, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
+    const trained = pooled ? await trainPooled({ ...input, resume, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
     const net = trained
       ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)!
-      : (given ?? (from ? modelWithWeights(spec, features.cols, runOptions.seed, from.weights)! : buildModel(spec, features.cols, { seed: runOptions.seed })));
+      : (given ?? (resume ? modelWithWeights(spec, features.cols, runOptions.seed, resume.weights)! : buildModel(spec, features.cols, { seed: runOptions.seed })));
     const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), { ...input, resume }, hooks))), weights: [] };
     if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });
     return finish(net, result, trained ? (trained.workers === 2 ? "two workers" : "worker") : "thread");

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { buildModel, optimizerSettings, type ModelSpec } from "../models";
 import { projectVersion } from "../project";
 import { defaultRunsDir, fingerprint, readRun, runKey, writeRun, type CachedRun } from "../runCache";
+import { isRngState } from "../random";
 import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
 import { copyHistory, type Checkpoint, type StopCause } from "./loop";
@@ -144,7 +145,7 @@ export function readCached(slot: CacheSlot): TrainedRun | undefined {
   const weights = cached.weights.filter((w) => w.name.startsWith(WEIGHT));
   const optimizer = cached.weights.filter((w) => w.name.startsWith(OPTIMIZER)).map((w) => w.values);
   const saved = meta.checkpoint as { rng?: unknown; firstLoss?: unknown } | null | undefined;
-  const rng = saved && Array.isArray(saved.rng) && saved.rng.length === 4 && saved.rng.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff) ? (saved.rng as number[]) : undefined;
+  const rng = saved && isRngState(saved.rng) ? saved.rng : undefined;
   // A checkpoint holds one optimizer array per weight, each of its weight's size.
   const whole = rng !== undefined && optimizer.length === weights.length && optimizer.every((o, i) => o.length === weights[i].values.length);
   return {

@@ -59,11 +59,15 @@ export interface LoopResult {
   checkpoint?: Checkpoint;
 }
 
-/** A run to continue: its history so far, its warnings and its checkpoint (its weights are already in the layers). */
+/**
+ * A stored run to continue: its history so far, its warnings, its checkpoint and its weights (which
+ * whoever builds the model puts in it: the loop reads the layers it is given).
+ */
 export interface Resume {
   history: History;
   warnings: string[];
   checkpoint: Checkpoint;
+  weights: { shape: number[]; values: Float32Array }[];
 }
 
 /** What one run trains on: the rows (the first `nTrain` train, the rest validate) and the settings. */

@@ -33,9 +33,8 @@ export interface PoolJob {
   nVal: number;
   features: Features;
   labels: Float32Array;
-  /** Continue this stored run (loop.ts's Resume), starting from `resumeWeights`. */
+  /** Continue this stored run (loop.ts's Resume) instead of starting from the seed's weights. */
   resume?: Resume;
-  resumeWeights?: TrainedRun["weights"];
   /**
    * Whether a two-part run (options.parts 2) spreads its parts over two workers (dataParallel.ts):
    * "auto" when the pool has a second worker free as it starts (no other run waiting or training);
@@ -298,7 +297,7 @@ function send(pair: Slot[], p: Pending): void {
       nVal: job.nVal,
       data: first ? data : { id: data.id },
       labels: job.labels,
-      ...(job.resume ? { resume: job.resume, resumeWeights: job.resumeWeights } : {}),
+      ...(job.resume ? { resume: job.resume } : {}),
       split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights, chunks: validationChunkCount(job.nVal) } : undefined,
     };
     slot.worker.postMessage(message);

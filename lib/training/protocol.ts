@@ -28,9 +28,8 @@ export interface TrainJob {
   /** The data: the full shared form the first time this worker sees it, later only its id. */
   data: SharedFeatures | { id: number };
   labels: Float32Array;
-  /** Continue a stored run (loop.ts's Resume) from these weights instead of the seed's initial ones. */
+  /** Continue a stored run (loop.ts's Resume, its weights included) instead of starting from the seed's weights. */
   resume?: Resume;
-  resumeWeights?: TrainedRun["weights"];
   /** Set for a run over two workers: this worker's half (see dataParallel.ts). */
   split?: SplitConfig;
 }

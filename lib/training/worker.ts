@@ -27,7 +27,7 @@ async function runJob(job: TrainJob): Promise<void> {
   if ("kind" in job.data) datasets.set(job.data.id, featuresFromShared(job.data));
   const features = datasets.get(job.data.id);
   if (!features) throw new Error(`training worker ${config.index}: data ${job.data.id} was never sent to it (a pool bug)`);
-  const model = job.resumeWeights ? modelWithWeights(job.spec, features.cols, job.options.seed, job.resumeWeights) : buildModel(job.spec, features.cols, { seed: job.options.seed });
+  const model = job.resume ? modelWithWeights(job.spec, features.cols, job.options.seed, job.resume.weights) : buildModel(job.spec, features.cols, { seed: job.options.seed });
   if (!model) throw new Error(`training worker ${config.index}: the stored weights do not fit ${job.name}'s model (a bug: train checks them)`);
   try {
     const layers = denseParams(model, job.spec);
