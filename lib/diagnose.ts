@@ -10,9 +10,9 @@
  * Thresholds sit in the gaps between the lesson's runs measured over seeds 1–5 and 42 (see
  * test/diagnose.test.ts), so seeds that agree get the same verdict.
  */
-import { argminFinite, measure } from "./diagnosis/measure";
+import { argminFinite, measure, median, type Context, type Siblings } from "./diagnosis/measure";
 import { DEFAULTS, firstMatch, type Thresholds } from "./diagnosis/rules";
-import type { Diagnosis, History, RelativeDiagnosis, RunLike, Severity, Verdict, VerdictCause } from "./types";
+import type { Diagnosis, History, RelativeDiagnosis, RunLike, SeedAgreement, SeedVerdict, Severity, Verdict, VerdictCause } from "./types";
 
 export { theilSen } from "./diagnosis/measure";
 export { REMEDIES, RULES } from "./diagnosis/rules";
@@ -23,12 +23,16 @@ export interface DiagnoseOptions {
   riseTolerance?: number;
   /** Overfitting is "strong" from this rise on (with `strongTrend`), or from 1.5× it whatever the climb. Default 0.55. */
   strongRise?: number;
+  /** Below `strongRise`, overfitting is "moderate" from this rise on, "mild" under it. Default 0.3. */
+  moderateRise?: number;
   /** The climb per epoch (relative) that strong overfitting below 1.5 × `strongRise` also needs. Default 0.03. */
   strongTrend?: number;
   /** Training and validation loss are "close" when the final gap is below this fraction of validation. Default 0.25. */
   closeGap?: number;
   /** Validation loss "still falling": its robust fall per epoch over the last `tail` epochs above this fraction. Default 0.01. */
   steepFall?: number;
+  /** A run lowest at its last epoch has not converged while its training loss falls faster than this per epoch. Default 0.02. */
+  trainStillFalling?: number;
   /** Final training accuracy this far above the best validation accuracy means memorized (strong overfitting). Default 0.3. */
   memorizedGap?: number;
   /** Training loss above this multiple of its first-epoch value counts as exploding (diverged). Default 3. */
@@ -39,10 +43,21 @@ export interface DiagnoseOptions {
   penaltyShare?: number;
   /** Over-regularization is "strong" from this penalty share on. Default 0.55. */
   strongPenaltyShare?: number;
+  /** A seed is stuck when its final training loss is over this multiple of its siblings' (median). Default 2. */
+  stuckFactor?: number;
+  /** … and its lowest validation loss over this multiple of theirs. Default 1.3. */
+  stuckValFactor?: number;
+  /** A run whose measured `deadUnits` are at least this share of its first layer is stuck. Default 0.5. */
+  deadShare?: number;
   /** How many final epochs the robust end level and trend are fitted through. Default 8. */
   tail?: number;
   /** A run (or history) to measure this one's overfitting against, e.g. the original model. */
   baseline?: RunLike | History;
+  /**
+   * The same configuration's other seeds (runs or histories), to read this run beside: a seed whose
+   * training loss stays high while they fit is stuck. A group of seeds (`trainSeeds`) does this itself.
+   */
+  siblings?: (RunLike | History)[];
 }
 
 /**
@@ -54,7 +69,10 @@ export interface DiagnoseOptions {
 export function diagnose(run: History | RunLike, options: DiagnoseOptions = {}): Diagnosis {
   const o = checkOptions(options);
   const history = historyOf(run, "diagnose");
-  const d = diagnoseHistory(history, o, keptEpoch(run));
+  const context: Context = { kept: keptEpoch(run) };
+  if (options.siblings) context.siblings = siblingsOf(options.siblings.map((s, i) => historyOf(s, `diagnose: options.siblings[${i}]`)), o);
+  if (isRun(run) && run.deadUnits) context.deadUnits = run.deadUnits;
+  const d = isRun(run) && Array.isArray(run.seedRuns) && run.seedRuns.length >= 2 ? diagnoseGroup(run, run.seedRuns, o, context) : diagnoseHistory(history, o, context);
   if (options.baseline === undefined) return d;
   const baseName = isRun(options.baseline) ? options.baseline.name : "the baseline";
   const baseHistory = historyOf(options.baseline, "diagnose: options.baseline");
@@ -64,7 +82,7 @@ export function diagnose(run: History | RunLike, options: DiagnoseOptions = {}):
 }
 
 function isRun(value: History | RunLike): value is RunLike {
-  return typeof (value as RunLike).name === "string" && (value as RunLike).history !== null && typeof (value as RunLike).history === "object";
+  return value !== null && typeof value === "object" && typeof (value as RunLike).name === "string" && (value as RunLike).history !== null && typeof (value as RunLike).history === "object";
 }
 
 /** What diagnose reads of a run trained with early stopping (what `train` returns). */
@@ -102,15 +120,76 @@ function historyOf(value: History | RunLike, where: string): History {
   return value as History;
 }
 
-/** `kept`: the epoch whose weights early stopping restored (the run's model is that epoch's), if any. */
-function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagnosis {
-  const m = measure(history, o.tail, kept);
-  const { finding } = firstMatch(m, o);
+/** What the stuck rule reads of a run's siblings: each one's final training loss and lowest validation loss. */
+function siblingsOf(histories: History[], o: Thresholds): Siblings {
+  const ms = histories.map((h) => measure(h, o.tail));
+  return { finalTrain: ms.map((m) => m.train[m.epochs - 1]), minVal: ms.map((m) => m.minValLoss) };
+}
+
+/**
+ * A group of seeds: each seed read beside its siblings, then the group's verdict. When every seed gets
+ * the same verdict, that is the group's (the mean of curves that bounce differently can read otherwise:
+ * RMSprop at 0.01, notebook 5); when they disagree, the mean curve's, and the label says how the seeds
+ * read ("overfits mildly; seeds disagree: 5 of 6 overfit mildly, 1 underfits strongly (stuck)").
+ */
+function diagnoseGroup(group: RunLike, runs: RunLike[], o: Thresholds, context: Context): Diagnosis {
+  const mean = diagnoseHistory(group.history, o, context);
+  const seedNumbers = (group as { seeds?: unknown }).seeds;
+  const seeds = Array.isArray(seedNumbers) && seedNumbers.length === runs.length ? (seedNumbers as number[]) : runs.map((_, i) => i + 1);
+  const each = runs.map((r, i) => {
+    const others = runs.filter((_, j) => j !== i).map((x) => x.history);
+    const c: Context = { kept: keptEpoch(r), siblings: siblingsOf(others, o), ...(r.deadUnits ? { deadUnits: r.deadUnits } : {}) };
+    return diagnoseHistory(r.history, o, c);
+  });
+  const verdicts: SeedVerdict[] = each.map((d, i) => ({ seed: seeds[i], verdict: d.verdict, severity: d.severity, cause: d.cause, label: d.label }));
+  const agree = verdicts.every((v) => v.label === verdicts[0].label);
+  const agreement: SeedAgreement = { verdicts, agree, text: agreementText(verdicts) };
+  if (!agree) return { ...mean, label: `${mean.label}; seeds disagree: ${agreement.text.replace(/ seeds? /, " ").replace(/\.$/, "")}`, seeds: agreement };
+  const one = each[0];
+  if (one.label === mean.label) return { ...mean, seeds: agreement };
+  const overfit = each.map((d) => d.overfitEpoch).filter((e): e is number => e !== null);
+  return {
+    ...mean,
+    overfitEpoch: one.verdict === "overfitting" && overfit.length > 0 ? Math.round(median(overfit)) : null,
+    verdict: one.verdict,
+    severity: one.severity,
+    cause: one.cause,
+    label: one.label,
+    rule: one.rule,
+    reason: `${agreement.text.slice(0, -1)}, each read on its own; the mean of their curves averages their differences away and reads otherwise (${mean.label}): ${mean.reason}`,
+    remedies: [...one.remedies],
+    seeds: agreement,
+  };
+}
+
+/** "All 3 seeds overfit mildly." / "2 of 3 seeds overfit mildly, 1 underfits strongly (stuck)." */
+function agreementText(verdicts: SeedVerdict[]): string {
+  const n = verdicts.length;
+  const byLabel = new Map<string, SeedVerdict[]>();
+  for (const v of verdicts) byLabel.set(v.label, [...(byLabel.get(v.label) ?? []), v]);
+  const groups = [...byLabel.values()].sort((a, b) => b.length - a.length);
+  if (groups.length === 1) return `${n === 2 ? "Both seeds" : `All ${n} seeds`} ${labelOf(groups[0][0].verdict, groups[0][0].severity, groups[0][0].cause, true)}.`;
+  return (
+    groups
+      .map((list, i) => {
+        const [v] = list;
+        const who = i === 0 ? `${list.length} of ${n} seeds` : String(list.length);
+        return `${who} ${labelOf(v.verdict, v.severity, v.cause, list.length > 1)}`;
+      })
+      .join(", ") + "."
+  );
+}
+
+/** `context`: the epoch whose weights early stopping restored (the run's model is that epoch's), the seed siblings, the dead units. */
+function diagnoseHistory(history: History, o: Thresholds, context: Context = {}): Diagnosis {
+  const m = measure(history, o.tail, context);
+  const { rule, finding } = firstMatch(m, o);
   return {
     bestEpoch: m.bestEpoch,
     minValLoss: m.minValLoss,
     maxValAccuracy: m.maxValAccuracy,
     finalGap: m.finalGap,
+    gapEpoch: m.gapEpoch,
     curve: m.curve,
     endValLoss: m.endValLoss,
     rise: m.rise,
@@ -123,24 +202,30 @@ function diagnoseHistory(history: History, o: Thresholds, kept?: number): Diagno
     severity: finding.severity,
     cause: finding.cause,
     label: labelOf(finding.verdict, finding.severity, finding.cause),
+    rule: rule.name,
     reason: finding.reason,
     remedies: [...finding.remedies],
   };
 }
 
-/** "overfits strongly", "underfits mildly (still improving)", "good fit", "diverged (exploding loss)". */
-function labelOf(verdict: Verdict, severity: Severity | null, cause: VerdictCause | null): string {
+/**
+ * "overfits strongly", "underfits strongly (stuck)", "not converged (still improving)", "good fit",
+ * "diverged (exploding loss)"; `plural` for several seeds: "overfit strongly", "fit well".
+ */
+function labelOf(verdict: Verdict, severity: Severity | null, cause: VerdictCause | null, plural = false): string {
   const how = severity === null ? "" : ` ${severity}ly`;
   const why = cause === null ? "" : ` (${cause})`;
   switch (verdict) {
     case "overfitting":
-      return `overfits${how}`;
+      return `${plural ? "overfit" : "overfits"}${how}`;
     case "underfitting":
-      return `underfits${how}${why}`;
+      return `${plural ? "underfit" : "underfits"}${how}${why}`;
+    case "not converged":
+      return `${plural ? "have not converged" : "not converged"}${why}`;
     case "diverged":
       return `diverged${why}`;
     default:
-      return "good fit";
+      return plural ? "fit well" : "good fit";
   }
 }
 
@@ -196,11 +281,17 @@ function checkOptions(options: DiagnoseOptions): Thresholds {
   const o: Thresholds = { ...DEFAULTS };
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
+    if (name === "siblings") {
+      if (!Array.isArray(value) || value.some((x) => x === null || typeof x !== "object")) {
+        throw new Error(`diagnose: options.siblings must be an array of runs or histories (the same configuration's other seeds), got ${Array.isArray(value) ? "an array with a non-object" : value === null ? "null" : typeof value}.`);
+      }
+      continue;
+    }
     if (name === "baseline") {
       if (value === null || typeof value !== "object") throw new Error(`diagnose: options.baseline must be a run or a history (e.g. the original model's run), got ${value === null ? "null" : typeof value}.`);
       continue;
     }
-    if (!(name in DEFAULTS)) throw new Error(`diagnose: unknown option "${name}"; allowed: ${[...Object.keys(DEFAULTS), "baseline"].join(", ")}.`);
+    if (!(name in DEFAULTS)) throw new Error(`diagnose: unknown option "${name}"; allowed: ${[...Object.keys(DEFAULTS), "baseline", "siblings"].join(", ")}.`);
     const key = name as keyof Thresholds;
     const ok =
       typeof value === "number" &&

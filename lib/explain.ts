@@ -285,12 +285,13 @@ function meanPrefix(run: RunLike): string {
   return isSeedGroup(run) ? `${run.name}${meanNote(run)}: ` : "";
 }
 
-const VERB: Record<Verdict, string> = { overfitting: "overfit", underfitting: "underfit", "good fit": "fit well", diverged: "diverged" };
-const VERB_ONE: Record<Verdict, string> = { overfitting: "overfits", underfitting: "underfits", "good fit": "fits well", diverged: "diverged" };
+const VERB: Record<Verdict, string> = { overfitting: "overfit", underfitting: "underfit", "not converged": "have not converged", "good fit": "fit well", diverged: "diverged" };
+const VERB_ONE: Record<Verdict, string> = { overfitting: "overfits", underfitting: "underfits", "not converged": "has not converged", "good fit": "fits well", diverged: "diverged" };
 
 /** "All 3 seeds overfit strongly." / "All 3 seeds overfit (2 strongly, 1 mildly)." / "2 of 3 seeds overfit, 1 fits well." */
 function agreement(group: RunLike & { seedRuns: RunLike[] }, o: Omit<DiagnoseOptions, "baseline">): string {
-  const ds = group.seedRuns.map((s) => diagnose(s.history, o));
+  // Each seed beside its siblings: a seed whose training loss stays high while they fit is stuck.
+  const ds = group.seedRuns.map((s, i) => diagnose(s.history, { ...o, siblings: group.seedRuns.filter((_, j) => j !== i) }));
   const n = ds.length;
   const byVerdict = new Map<Verdict, Diagnosis[]>();
   for (const d of ds) byVerdict.set(d.verdict, [...(byVerdict.get(d.verdict) ?? []), d]);

@@ -66,7 +66,9 @@ export interface RunLike {
    * Loss and accuracy on the test set, when the run was scored once on it (`evaluate`); `epochs`: how
    * many epochs the scored model was trained for (a final model: its configuration's best epoch).
    */
-  test?: { loss: number; accuracy: number; epochs?: number };
+  test?: { loss: number; accuracy: number; epochs?: number; from?: string };
+  /** First-layer ReLU units that output zero on every training example, when measured (diagnose reads it). */
+  deadUnits?: { dead: number; units: number };
 }
 
 /** The lowest and highest value over the seeds at each epoch, per metric: the band a figure shades. */
@@ -86,13 +88,50 @@ export interface SeedGroup<R extends RunLike = RunLike> extends RunLike {
   bands: Partial<Record<Metric, Band>>;
 }
 
-export type Verdict = "underfitting" | "overfitting" | "good fit" | "diverged";
+/**
+ * What a run's curves say. "not converged": the validation loss still falls at the last epoch, so the
+ * run stopped before it could show whether the model underfits or overfits (train longer); "underfitting"
+ * is for a model whose training loss stays high (too little capacity, over-regularized, stuck).
+ */
+export type Verdict = "underfitting" | "overfitting" | "not converged" | "good fit" | "diverged";
 
-/** How marked an overfitting or underfitting verdict is; null for "good fit" and "diverged". */
-export type Severity = "strong" | "mild";
+/**
+ * How marked an overfitting or underfitting verdict is; null for the others. For overfitting (how far
+ * the validation curve ends above its minimum): "mild" under 30%, "moderate" from 30%, "strong" from 55%
+ * while still climbing 3% per epoch, from 82.5% whatever the climb, or when the training data was
+ * memorized. For underfitting, by its cause: see lib/diagnosis/rules.ts.
+ */
+export type Severity = "strong" | "moderate" | "mild";
 
-/** Why a run underfits or diverged, when the verdict has several causes. */
-export type VerdictCause = "still improving" | "too little capacity" | "over-regularized" | "unstable" | "too short" | "non-finite loss" | "exploding loss";
+/** Why a run underfits, has not converged or diverged, when the verdict has several causes. */
+export type VerdictCause =
+  | "still improving"
+  | "too little capacity"
+  | "over-regularized"
+  | "stuck"
+  | "unstable"
+  | "too short"
+  | "non-finite loss"
+  | "exploding loss";
+
+/** One seed's verdict within a group of seeds. */
+export interface SeedVerdict {
+  seed: number;
+  verdict: Verdict;
+  severity: Severity | null;
+  cause: VerdictCause | null;
+  label: string;
+}
+
+/** How a group's seeds read, each on its own (`diagnose(group).seeds`). */
+export interface SeedAgreement {
+  /** Each seed's verdict, in seed order (a seed is read beside its siblings: a stuck seed is found so). */
+  verdicts: SeedVerdict[];
+  /** True when every seed has the same label. */
+  agree: boolean;
+  /** "All 3 seeds overfit mildly." / "2 of 3 seeds overfit mildly, 1 underfits (stuck)." */
+  text: string;
+}
 
 /** A run's overfitting measured against a baseline run's (`diagnose(h, { baseline })`). */
 export interface RelativeDiagnosis {
@@ -120,15 +159,25 @@ export interface Diagnosis {
   maxValAccuracy: number;
   /** The first epoch after which validation loss keeps rising while training loss falls; null if never. */
   overfitEpoch: number | null;
-  /** val − train at the last epoch (plain cross-entropy when recorded). */
+  /**
+   * val − train at the last epoch (plain cross-entropy when recorded); for a run that early stopping ended
+   * with its best weights restored, at the kept epoch, whose model the run is.
+   */
   finalGap: number;
+  /** The epoch `finalGap` is measured at. */
+  gapEpoch: number;
   verdict: Verdict;
   /** "strong" | "mild" for overfitting and underfitting; null for a good fit or a diverged run. */
   severity: Severity | null;
   /** For underfitting and diverged runs: which kind (e.g. "over-regularized"); null otherwise. */
   cause: VerdictCause | null;
-  /** The verdict as a phrase: "overfits strongly", "underfits mildly (still improving)", "good fit", … */
+  /**
+   * The verdict as a phrase: "overfits strongly", "has not converged (still improving)", "good fit", …; for
+   * a group whose seeds disagree, followed by how they read ("overfits mildly; seeds disagree: 5 of 6 …").
+   */
   label: string;
+  /** The name of the rule that gave the verdict (lib/diagnosis/rules.ts), e.g. "rises after its minimum". */
+  rule: string;
   /** Why, in numbers, e.g. "validation cross-entropy rose from 0.291 (epoch 5) to 0.594 (epoch 20), …". */
   reason: string;
   /** The book's remedies for this verdict, as short advice. */
@@ -149,6 +198,8 @@ export interface Diagnosis {
   penaltyShare?: number;
   /** Against `options.baseline`, when given. */
   relative?: RelativeDiagnosis;
+  /** For a group of seeds: each seed's verdict, and whether they agree. */
+  seeds?: SeedAgreement;
 }
 
 /** Called after every epoch with the history so far (for live figures and progress lines). */
@@ -173,16 +224,19 @@ export interface ResultRow {
   /** The minimum validation cross-entropy: for an L1/L2 run the plain one, without the penalty. */
   minValLoss: number | null;
   maxValAccuracy: number | null;
-  /** val − train loss at the last epoch (plain cross-entropy when recorded), as in the diagnosis. */
+  /** val − train loss at the last epoch (plain cross-entropy when recorded; the kept epoch of early stopping), as in the diagnosis. */
   finalGap: number | null;
-  verdict: Verdict;
+  /** The diagnosis's verdict; "final model" for a model retrained on all the training data (no validation split), which has none. */
+  verdict: Verdict | "final model";
   /** The verdict's severity ("strong" | "mild"; null for a good fit or a diverged run). */
   severity?: Severity | null;
   /** The verdict's cause, for underfitting and diverged runs (e.g. "over-regularized"). */
   cause?: VerdictCause | null;
   reason: string;
-  /** How many seeds the row averages (1 for a single run); the verdict is the mean curve's. */
+  /** How many seeds the row averages (1 for a single run); the verdict is the mean curve's, or all seeds' when they agree. */
   seeds: number;
+  /** For a group whose seeds disagree: how they read ("2 of 3 seeds overfit mildly, 1 underfits (stuck)."). */
+  seedsDisagree?: string;
   /** Scored once on the test set (final models only). */
   testAccuracy?: number | null;
   testLoss?: number | null;

@@ -113,10 +113,16 @@ const ALL_SEEDS = [42, 1, 2, 3, 4, 5];
 const FEW_SEEDS = [42, 1, 2, 3];
 const THREE_SEEDS = [42, 1, 2];
 
+/**
+ * IMDB `Dense(4)` at seed 9 gets stuck (issue 26): its training loss stays high (0.268 after 20 epochs)
+ * while every other seed's falls below 0.12. Recorded with the others so the diagnosis names it.
+ */
+const STUCK_TINY_SEED = 9;
+
 /** Cheapest first, so the IMDB comparisons are recorded even if the run is cut short. */
 const RECORDINGS: Recording[] = [
   ...(["original", "tiny", "smaller", "l2", "l1", "l1l2", "dropout", "l2dropout"] as const).map(
-    (v): Recording => ({ name: `imdb.${v}`, dataset: "imdb", spec: () => variant(`imdb.${v}`), seeds: ALL_SEEDS }),
+    (v): Recording => ({ name: `imdb.${v}`, dataset: "imdb", spec: () => variant(`imdb.${v}`), seeds: v === "tiny" ? [...ALL_SEEDS, STUCK_TINY_SEED] : ALL_SEEDS }),
   ),
   { name: "imdb.l1strong", dataset: "imdb", spec: () => variant("imdb.l1", { l1: 0.01, name: "l1strong" }), seeds: FEW_SEEDS },
   { name: "imdb.exploding", dataset: "imdb", spec: () => variant("imdb.original", { learningRate: 1e10, name: "exploding" }), seeds: [42, 1] },

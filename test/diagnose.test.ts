@@ -1,4 +1,4 @@
-import { diagnose, REMEDIES, theilSen } from "../lib/diagnose";
+import { diagnose, REMEDIES, RULES, theilSen } from "../lib/diagnose";
 import type { History, RunLike, Severity, Verdict, VerdictCause } from "../lib/types";
 import { loadRecorded, recordedGroup, recordedNames, recordedRun } from "./helpers/recordedHistories";
 
@@ -60,7 +60,7 @@ describe("diagnose: the lesson's runs", () => {
     ["MNIST Dense(128)x2", "overfitting", 7, 7, mnistLarge],
     ["loss NaN at epoch 7", "diverged", 1, null, nanAt7],
     ["IMDB L2 (penalty in loss; plain cross-entropy ends 4% above its minimum)", "good fit", 7, null, imdbL2],
-    ["IMDB stopped at epoch 3", "underfitting", 3, null, imdbStoppedEarly],
+    ["IMDB stopped at epoch 3", "not converged", 3, null, imdbStoppedEarly],
   ])("%s → %s, best epoch %d, overfit epoch %p", (_name, verdict, bestEpoch, overfitEpoch, history) => {
     const d = diagnose(history);
     expect(d.verdict).toBe(verdict);
@@ -269,35 +269,44 @@ describe("diagnose: every run of the lesson, full data, over seeds (test/fixture
   // expensive ones), each with the one-line why.
   type Expected = [verdict: Verdict, severity: Severity | null, cause: VerdictCause | null, why: string];
   // Where one seed's curve (or the mean of the seeds) really reads otherwise, the exception and its why.
+  // Severity follows the rise, and a configuration's seeds spread across the 30% line between mild and
+  // moderate as their curves do: those are the exceptions below, not a knife-edge (each is ≥ 3 points away).
   const EXCEPTIONS: Record<string, { seeds?: Record<number, Expected>; mean?: Expected }> = {
     "nb5.noise": {
-      seeds: { 1: ["overfitting", "mild", null, "seed 1: lowest 0.455 at epoch 7, then 0.771, 0.630, 0.829 while training cross-entropy falls to 0.28: its last three epochs are all well above the minimum"] },
+      seeds: { 1: ["overfitting", "moderate", null, "seed 1: lowest 0.455 at epoch 7, then 0.771, 0.630, 0.829 while training cross-entropy falls to 0.28: its last three epochs are all well above the minimum (54%)"] },
     },
-    "nb5.lrlow": {
-      mean: ["underfitting", "strong", "still improving", "the mean of seeds 1–4 averages their bounces out: it is lowest at the last epoch (0.327) and falls about 4% per epoch over the last 8"],
+    "imdb.smaller": {
+      seeds: {
+        1: ["overfitting", "mild", null, "seed 1: lowest at epoch 11, ends 14% above it"],
+        3: ["overfitting", "mild", null, "seed 3: ends 27% above its minimum"],
+      },
+    },
+    "imdb.l2": { seeds: { 5: ["overfitting", "moderate", null, "seed 5: ends 35% above its minimum (the others 20–28%)"] } },
+    "imdb.tiny": {
+      seeds: { 9: ["underfitting", "strong", "stuck", "seed 9 (issue 26): training loss ends at 0.268 where its siblings reach 0.076–0.101; lowest validation loss 0.415 at epoch 20 against their 0.284–0.286"] },
     },
   };
   const EXPECTED: [file: string, verdict: Verdict, severity: Severity | null, cause: VerdictCause | null, why: string][] = [
     ["imdb.original", "overfitting", "strong", null, "minimum at epoch 4–5, then validation cross-entropy doubles (+101–118%) while training → 0.02"],
     ["imdb.dropout", "overfitting", "strong", null, "minimum 1–4 epochs later than the original's, then rises 71–93%: dropout delays, does not stop it"],
     ["imdb.l2dropout", "overfitting", "strong", null, "L2(0.0001) is too weak to matter (penalty 10–15% of the loss): rises 60–85%, like dropout alone"],
-    ["imdb.smaller", "overfitting", "mild", null, "minimum at epoch 7–11, then a steady climb of 14–50%"],
-    ["imdb.tiny", "overfitting", "mild", null, "minimum at epoch 8–11, then a steady climb of 10–20% while training accuracy reaches 97–98%"],
-    ["imdb.l2", "overfitting", "mild", null, "plain cross-entropy still climbs 21–42% after epoch 5–9, about 4× less than the original"],
+    ["imdb.smaller", "overfitting", "moderate", null, "minimum at epoch 7–11, then a steady climb of 14–50% (33% for the mean)"],
+    ["imdb.tiny", "overfitting", "mild", null, "minimum at epoch 8–11, then a steady climb of 9–20% while training accuracy reaches 97–98% (seed 9 gets stuck)"],
+    ["imdb.l2", "overfitting", "mild", null, "plain cross-entropy still climbs 20–35% after epoch 5–9, about 4× less than the original"],
     ["imdb.l1", "underfitting", "mild", "over-regularized", "flat near 0.31 from epoch 9; training accuracy 88–89% against validation 87–88%, penalty 42% of the loss"],
     ["imdb.l1l2", "underfitting", "mild", "over-regularized", "as L1: flat, training barely beats validation, penalty 42% of the loss"],
     ["imdb.l1strong", "underfitting", "strong", "over-regularized", "L1(0.01): penalty 68–71% of the loss, training ≈ validation cross-entropy at 0.40–0.46"],
     ["imdb.exploding", "diverged", null, "exploding loss", "learning rate 1e10: losses of 1e31–1e33, accuracy near chance"],
     ["mnist.small", "underfitting", "strong", "too little capacity", "Dense(10): training 0.256 and validation 0.262 cross-entropy, both flat, 93% accuracy on both"],
-    ["mnist.large", "overfitting", "mild", null, "Dense(128)×2: minimum 0.082–0.088 at epoch 5–8, ends ≈0.125 (+44–61%) while training → 0.004; accuracy holds ≈97.8%"],
+    ["mnist.large", "overfitting", "moderate", null, "Dense(128)×2: minimum 0.082–0.088 at epoch 5–8, ends ≈0.125 (+44–61%) while training → 0.004; accuracy holds ≈97.8%"],
     ["imdb.larger", "overfitting", "strong", null, "Dense(512)×2: minimum at epoch 2–3, then validation loss climbs several-fold"],
     // Notebook 5's runs, as its cells train them (3,000 MNIST images unless said; seeds 42 and 1–4).
-    ["nb5.noise", "underfitting", "strong", "still improving", "784 noise columns, 10 epochs: validation cross-entropy still falls 10–14% per epoch (bouncing), lowest at epoch 9–10 in 4 seeds; training accuracy only 91–93%"],
-    ["nb5.zeros", "underfitting", "strong", "still improving", "784 zero columns, 10 epochs: validation cross-entropy lowest at epoch 9–10 and still falling 4–7% per epoch"],
+    ["nb5.noise", "not converged", null, "still improving", "784 noise columns, 10 epochs: validation cross-entropy still falls 10–14% per epoch (bouncing), lowest at epoch 9–10 in 4 seeds; training accuracy only 91–93%"],
+    ["nb5.zeros", "not converged", null, "still improving", "784 zero columns, 10 epochs: validation cross-entropy lowest at epoch 9–10 and still falling 4–7% per epoch"],
     ["nb5.shuffled", "overfitting", "strong", null, "shuffled labels, 1,000 images, 40 epochs: training accuracy 95–97% while validation accuracy never exceeds 16% (chance 10%): memorized, the purest overfitting"],
     ["nb5.lrhigh", "diverged", null, "exploding loss", "RMSprop at 1.0: training loss 1.1e4–2.0e4 in epoch 1, validation accuracy stuck at 39–62% by epoch 10"],
     ["nb5.lrlow", "overfitting", "mild", null, "RMSprop at 0.01: fits its 2,400 images (training accuracy 97–100%, cross-entropy 0.005–0.10) while validation cross-entropy, lowest 0.28–0.31 by epoch 2–6, bounces 8–66% above it (median) to epoch 10; not 'still improving'"],
-    ["nb5.small", "underfitting", "mild", "still improving", "Dense(10), 20 epochs: validation cross-entropy lowest at epoch 20, still falling about 2% per epoch, training barely better (gap 17–19%)"],
+    ["nb5.small", "not converged", null, "still improving", "Dense(10), 20 epochs: validation cross-entropy lowest at epoch 20, still falling about 2% per epoch, training barely better (gap 17–19%)"],
     ["nb5.large", "overfitting", "mild", null, "Dense(128)×2, 20 epochs: lowest at epoch 11–15, ends 14–27% above it while training accuracy reaches 100%"],
     ["nb5.stopped", "good fit", null, null, "original IMDB model, early stopping (patience 2): stops at epoch 7, keeps epoch 5's weights, the minimum, where training cross-entropy is already well below validation"],
   ];
@@ -319,8 +328,9 @@ describe("diagnose: every run of the lesson, full data, over seeds (test/fixture
     const verdictOf = ([verdict, severity, cause]: Expected) => ({ verdict, severity, cause });
     const exceptions = EXCEPTIONS[file] ?? {};
 
+    // Each seed is read beside its siblings (the other recorded seeds), as a group of seeds reads them.
     it.each(recorded.seeds.map((seed, i) => [seed, recorded.runs[i]] as [number, RunLike]))("seed %d", (seed, run) => {
-      const d = diagnose(run);
+      const d = diagnose(run, { siblings: recorded.runs.filter((r) => r !== run) });
       expect({ verdict: d.verdict, severity: d.severity, cause: d.cause }).toEqual(verdictOf(exceptions.seeds?.[seed] ?? expected));
     });
 
@@ -456,7 +466,154 @@ describe("diagnose: notebook 5's runs (test/fixtures/histories/nb5.*)", () => {
     const d = diagnose(recordedRun("nb5.shuffled", 42));
     expect(d.label).toBe("overfits strongly");
     expect(d.reason).toMatch(/training accuracy 9\d\.\d% against at best 1\d\.\d% on validation: it memorized its training data\.$/);
-    // Without the memorization rule its 39% rise alone would be mild.
-    expect(diagnose(recordedRun("nb5.shuffled", 42), { memorizedGap: 1 }).severity).toBe("mild");
+    // Without the memorization rule its 39% rise alone would be moderate.
+    expect(diagnose(recordedRun("nb5.shuffled", 42), { memorizedGap: 1 }).severity).toBe("moderate");
+  });
+});
+
+describe("diagnose: the rules a verdict comes from (lib/diagnosis/rules.ts)", () => {
+  it("names the rule that gave each verdict, and every rule says what it looks for", () => {
+    expect(RULES.length).toBeGreaterThan(8);
+    for (const rule of RULES) expect(rule.looksFor.length).toBeGreaterThan(20);
+    expect(new Set(RULES.map((r) => r.name)).size).toBe(RULES.length);
+    expect(diagnose(recordedRun("imdb.original", 42)).rule).toBe("rises after its minimum");
+    expect(diagnose(recordedRun("imdb.l1", 42)).rule).toBe("penalty dominates");
+    expect(diagnose(recordedRun("mnist.small", 42)).rule).toBe("cannot fit its training data");
+    expect(diagnose(recordedRun("nb5.stopped", 42)).rule).toBe("stopped at the minimum");
+  });
+});
+
+describe("diagnose: not converged is not underfitting (issue 22, item 1)", () => {
+  it("calls a validation curve still falling at the end not converged (train longer), whatever the model's capacity", () => {
+    // Zero channels: training accuracy 98% against validation 92%, still falling 4–7% per epoch at epoch 10.
+    const d = diagnose(recordedRun("nb5.zeros", 42));
+    expect(d.verdict).toBe("not converged");
+    expect(d.label).toBe("not converged (still improving)");
+    expect(d.severity).toBeNull();
+    expect(d.reason).toMatch(/still falling at the end: about \d\.\d% per epoch .* train longer before judging it\.$/);
+    expect(d.remedies[0]).toMatch(/^Train longer/);
+    expect(d.remedies.join(" ")).not.toMatch(/capacity/);
+  });
+
+  it("keeps underfitting for training loss that stays high: Dense(10) on MNIST, L1(0.01)", () => {
+    expect(diagnose(recordedRun("mnist.small", 1)).label).toBe("underfits strongly (too little capacity)");
+    expect(diagnose(recordedRun("imdb.l1strong", 1)).label).toBe("underfits strongly (over-regularized)");
+  });
+});
+
+describe("diagnose: what mild, moderate and strong mean", () => {
+  it("grades overfitting by how far the curve ends above its minimum: under 30% mild, from 30% moderate, from 55% and climbing (or 82.5%) strong", () => {
+    const tiny = diagnose(recordedRun("imdb.tiny", 1));
+    const smaller = diagnose(recordedRun("imdb.smaller", 42));
+    const original = diagnose(recordedRun("imdb.original", 42));
+    expect([tiny.rise, tiny.label]).toEqual([expect.any(Number), "overfits mildly"]);
+    expect(tiny.rise).toBeLessThan(0.3);
+    expect(smaller.rise).toBeGreaterThanOrEqual(0.3);
+    expect(smaller.rise).toBeLessThan(0.55);
+    expect(smaller.label).toBe("overfits moderately");
+    expect(original.rise).toBeGreaterThan(0.825);
+    expect(original.label).toBe("overfits strongly");
+    // The threshold is an option like the others.
+    expect(diagnose(recordedRun("imdb.smaller", 42), { moderateRise: 0.5 }).severity).toBe("mild");
+  });
+});
+
+describe("diagnose: early stopping's gap is the kept epoch's (issue 22, item 3)", () => {
+  it("measures the final gap at epoch 5, whose weights were kept, not at epoch 7, whose were thrown away", () => {
+    const run = recordedRun("nb5.stopped", 42);
+    const h = run.history.history;
+    const d = diagnose(run);
+    expect(d.gapEpoch).toBe(5);
+    expect(d.finalGap).toBeCloseTo(h.val_loss![4] - h.loss[4], 12);
+    expect(d.finalGap).toBeCloseTo(0.1235, 3);
+    // Read as a bare history (no early stopping known), the gap is the last epoch's.
+    const bare = diagnose(run.history);
+    expect(bare.gapEpoch).toBe(7);
+    expect(bare.finalGap).toBeCloseTo(0.1941, 3);
+  });
+});
+
+describe("diagnose: L1's verdict reads its curve as it is (issue 22, item 4)", () => {
+  it("does not call a curve flat whose lowest point is its last epoch, and names that minimum", () => {
+    for (const seed of [42, 2, 4, 5]) {
+      const run = recordedRun("imdb.l1", seed);
+      const d = diagnose(run);
+      expect(d.bestEpoch).toBe(20);
+      expect(d.reason).not.toMatch(/curve flat/);
+      expect(d.reason).toMatch(/levelling off, lowest at its last epoch \([−+]\d\.\d% per epoch/);
+      expect(d.reason).toMatch(new RegExp(`its lowest validation cross-entropy, ${d.minValLoss.toFixed(3)} at epoch 20, is what that costs`));
+    }
+    // A curve that has a minimum before its end and stays near it is still "flat".
+    expect(diagnose(recordedRun("imdb.l1", 3)).reason).toMatch(/curve flat/);
+  });
+});
+
+describe("diagnose: a seed that gets stuck (issue 26, item 3)", () => {
+  const tiny = loadRecorded("imdb.tiny");
+  const nine = tiny.runs[tiny.seeds.indexOf(9)];
+  const siblings = tiny.runs.filter((r) => r !== nine);
+
+  it("records IMDB Dense(4) at seed 9 as issue 26 measured it: lowest 0.4147 at epoch 20, training loss 0.268", () => {
+    const h = nine.history.history;
+    expect(Math.min(...h.val_loss!)).toBeCloseTo(0.4147, 4);
+    expect(h.val_loss!.indexOf(Math.min(...h.val_loss!))).toBe(19);
+    expect(h.loss[19]).toBeCloseTo(0.268, 3);
+    for (const r of siblings) expect(Math.min(...r.history.history.val_loss!)).toBeLessThan(0.287);
+  });
+
+  it("calls it underfitting (stuck) beside its siblings, with both losses against theirs", () => {
+    const d = diagnose(nine, { siblings });
+    expect(d.label).toBe("underfits strongly (stuck)");
+    expect(d.rule).toBe("stuck");
+    expect(d.reason).toMatch(/^Training loss ends at 0\.268 while the same model's 6 other seeds reach 0\.\d{3} \(median\), and its lowest validation loss, 0\.415 at epoch 20, stays above theirs \(0\.28\d\)/);
+    expect(d.remedies[0]).toMatch(/another seed/);
+  });
+
+  it("alone, without siblings or a dead-unit count, it is a run that has not converged (its curve is lowest at the end, training still falling)", () => {
+    const d = diagnose(nine);
+    expect(d.verdict).toBe("not converged");
+    expect(d.reason).toMatch(/lowest at the last epoch \(0\.415, epoch 20\) while training loss still falls about 3\.\d% per epoch/);
+  });
+
+  it("alone, with half or more of its first layer dead (run.deadUnits), it is stuck; with fewer dead, not", () => {
+    expect(diagnose({ ...nine, deadUnits: { dead: 3, units: 4 } }).label).toBe("underfits strongly (stuck)");
+    expect(diagnose({ ...nine, deadUnits: { dead: 3, units: 4 } }).reason).toMatch(/^3 of the 4 first-layer units are dead/);
+    expect(diagnose({ ...nine, deadUnits: { dead: 1, units: 4 } }).verdict).toBe("not converged");
+  });
+
+  it("does not call any other recorded seed stuck", () => {
+    for (const file of recordedNames()) {
+      const r = loadRecorded(file);
+      r.runs.forEach((run, i) => {
+        if (file === "imdb.tiny" && r.seeds[i] === 9) return;
+        expect([file, r.seeds[i], diagnose(run, { siblings: r.runs.filter((x) => x !== run) }).cause]).not.toEqual([file, r.seeds[i], "stuck"]);
+      });
+    }
+  });
+
+  it("a group whose seeds disagree says so in its label, each seed read beside its siblings", () => {
+    const group = recordedGroup("imdb.tiny", [1, 2, 9]);
+    const d = diagnose(group);
+    expect(d.seeds!.agree).toBe(false);
+    expect(d.seeds!.text).toBe("2 of 3 seeds overfit mildly, 1 underfits strongly (stuck).");
+    expect(d.label).toBe(`${d.verdict === "overfitting" ? "overfits mildly" : d.label.split(";")[0]}; seeds disagree: 2 of 3 overfit mildly, 1 underfits strongly (stuck)`);
+    expect(d.seeds!.verdicts.map((v) => [v.seed, v.cause])).toEqual([
+      [1, null],
+      [2, null],
+      [9, "stuck"],
+    ]);
+  });
+
+  it("a group whose seeds all agree takes their verdict, even where the mean of their curves reads otherwise (RMSprop at 0.01)", () => {
+    const d = diagnose(recordedGroup("nb5.lrlow"));
+    expect(d.seeds!.agree).toBe(true);
+    expect(d.label).toBe("overfits mildly");
+    expect(d.reason).toMatch(/^All 4 seeds overfit mildly, each read on its own; the mean of their curves averages their differences away and reads otherwise \(not converged \(still improving\)\)/);
+    // A group that agrees with its mean reads as before.
+    expect(diagnose(recordedGroup("imdb.original")).reason).toMatch(/^Validation loss fell to/);
+  });
+
+  it("refuses siblings that are not runs or histories", () => {
+    expect(() => diagnose(nine, { siblings: [null as unknown as History] })).toThrow(/options\.siblings must be an array of runs or histories/);
   });
 });

@@ -42,9 +42,14 @@ export interface Measurements {
   bestEpoch: number;
   minValLoss: number;
   maxValAccuracy: number;
-  /** val − train at the last epoch where both are finite (NaN when none is). */
+  /**
+   * val − train at the epoch of the model the run hands back: the last epoch where both are finite, or
+   * for a run that early stopping ended with its best weights restored, the kept epoch (NaN when none is).
+   */
   finalGap: number;
-  /** The final gap as a fraction of the last validation value. */
+  /** The epoch (1-based) `finalGap` is measured at (NaN when none). */
+  gapEpoch: number;
+  /** The final gap as a fraction of the validation value there. */
   relGap: number;
   /** Keras's penalized val_loss minimum, when it is not the curve read. */
   penalized?: { bestEpoch: number; minValLoss: number };
@@ -59,6 +64,8 @@ export interface Measurements {
   trend: number;
   /** The median distance of the last epochs from the line, relative to the end level: the curve's own scatter. */
   scatter: number;
+  /** The training curve's robust change per epoch over the last `tail` epochs, relative to its end level (−0.03: falling 3% per epoch). */
+  trainTrend: number;
   /** Final training accuracy (NaN when not recorded). */
   trainAccuracy: number;
   /** The first epoch index where any loss is not finite (−1 when none), and the index of the highest training loss. */
@@ -66,10 +73,34 @@ export interface Measurements {
   peak: number;
   /** The epoch (1-based) whose weights early stopping restored, if the run was stopped that way. */
   kept?: number;
+  /** The same configuration's other seeds, when the run was diagnosed as one of a group. */
+  siblings?: Siblings;
+  /** First-layer ReLU units that output zero on every training example, when the run measured them. */
+  deadUnits?: DeadUnits;
+}
+
+/** What the rules read of a run's seed siblings: each one's final training loss and lowest validation loss (the same curves as the run's). */
+export interface Siblings {
+  finalTrain: number[];
+  minVal: number[];
+}
+
+/** How many of a layer's ReLU units never fire on the training data (dead), of how many. */
+export interface DeadUnits {
+  dead: number;
+  units: number;
+}
+
+/** The context a history is read in: the kept epoch of early stopping, the seed siblings, the dead units. */
+export interface Context {
+  kept?: number;
+  siblings?: Siblings;
+  deadUnits?: DeadUnits;
 }
 
 /** Measures `history` once; `tail` is how many final epochs the robust end line runs through. */
-export function measure(history: History, tail: number, kept?: number): Measurements {
+export function measure(history: History, tail: number, context: Context = {}): Measurements {
+  const { kept, siblings, deadUnits } = context;
   const series = readSeries(history);
   const n = series.loss.length;
   const last = n - 1;
@@ -81,8 +112,9 @@ export function measure(history: History, tail: number, kept?: number): Measurem
   const best = argminFinite(val);
   const minValLoss = best < 0 ? NaN : val[best];
 
+  // The model handed back is the kept epoch's when early stopping restored its weights: its gap is the one to report.
   let lastBoth = -1;
-  for (let i = last; i >= 0; i--) {
+  for (let i = kept !== undefined && kept <= n ? kept - 1 : last; i >= 0; i--) {
     if (Number.isFinite(train[i]) && Number.isFinite(val[i])) {
       lastBoth = i;
       break;
@@ -105,6 +137,7 @@ export function measure(history: History, tail: number, kept?: number): Measurem
   const endValLoss = n === 1 ? val[0] : fit.intercept + fit.slope * (k - 1);
   const rise = best < 0 ? NaN : Math.max(0, riseOf(endValLoss, minValLoss));
   const trend = n === 1 ? 0 : fit.slope / Math.abs(endValLoss);
+  const trainFit = theilSen(train.slice(n - k));
   const scatter = median(window.map((v, x) => Math.abs(v - (fit.intercept + fit.slope * x)))) / Math.abs(endValLoss);
 
   return {
@@ -120,7 +153,8 @@ export function measure(history: History, tail: number, kept?: number): Measurem
     minValLoss,
     maxValAccuracy: maxFinite(series.valAccuracy),
     finalGap,
-    relGap: finalGap / Math.abs(val[last]),
+    gapEpoch: lastBoth < 0 ? NaN : lastBoth + 1,
+    relGap: lastBoth < 0 ? NaN : finalGap / Math.abs(val[lastBoth]),
     ...(penalized ? { penalized } : {}),
     ...(penaltyShare !== undefined ? { penaltyShare } : {}),
     tail: k,
@@ -129,10 +163,13 @@ export function measure(history: History, tail: number, kept?: number): Measurem
     rise,
     trend,
     scatter,
+    trainTrend: n === 1 ? 0 : trainFit.slope / Math.abs(trainFit.intercept + trainFit.slope * (k - 1)),
     trainAccuracy: series.accuracy ? series.accuracy[last] : NaN,
     firstNonFinite: firstNonFinite([series.loss, series.valLoss, series.crossentropy, series.valCrossentropy]),
     peak: argmaxFinite(series.loss),
     ...(kept !== undefined ? { kept } : {}),
+    ...(siblings ? { siblings } : {}),
+    ...(deadUnits ? { deadUnits } : {}),
   };
 }
 
