@@ -74,8 +74,9 @@ export function specOf(run: RunLike & { spec?: ModelSpec }): ModelSpec {
  * The record of a final model for summaries and figures: named `name`, carrying its test scores (and
  * `test.epochs`, the chosen epoch it was retrained for) and the whole validation history of the
  * configuration that chose it (the final model itself trained on every row and has no validation
- * values). Its diagnosis is that configuration's over all its epochs, with the chosen epoch as the
- * best one; a history cut at the chosen epoch would always read as "still improving".
+ * values; figures read the validation accuracy that chose it from there). `test.from` names that
+ * configuration. Its row in the results table says what it is (epochs trained, no validation split, the
+ * test scores) and carries no verdict: the configuration's 20-epoch history is not this model's.
  */
 export function finalModelRecord(name: string, chosen: Candidate, test: { loss: number; accuracy: number }): RunLike {
   if (typeof name !== "string" || name === "") fail("finalModelRecord", "name", name, "it must be a non-empty string");
@@ -86,6 +87,6 @@ export function finalModelRecord(name: string, chosen: Candidate, test: { loss: 
   return {
     name,
     history: { history: { ...h.history }, epoch: [...h.epoch], params: { ...h.params } },
-    test: { loss: test.loss, accuracy: test.accuracy, epochs: chosen.epoch },
+    test: { loss: test.loss, accuracy: test.accuracy, epochs: chosen.epoch, from: chosen.run.name },
   };
 }

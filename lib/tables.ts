@@ -4,7 +4,7 @@
  * (The Plotly table of the same rows is a figure: lib/figures/results.ts.)
  */
 import { colorFor } from "./colors";
-import { formatResultRow, RESULTS_ALIGN, RESULTS_COLUMNS } from "./figures/results";
+import { formatResultRow, hasTestColumns, resultAlign, resultColumns } from "./figures/results";
 import { escapeHtml } from "./html";
 import type { ResultRow } from "./types";
 
@@ -30,20 +30,22 @@ export function alignColumns(rows: readonly (readonly string[])[], options: Alig
   return lines;
 }
 
-/** The result rows as an aligned text table. */
+/** The result rows as an aligned text table (with test columns when a row is a final model). */
 export function resultsText(rows: readonly ResultRow[]): string {
-  return alignColumns([Array.from(RESULTS_COLUMNS), ...rows.map(formatResultRow)]).join("\n");
+  const test = hasTestColumns(rows);
+  return alignColumns([resultColumns(rows), ...rows.map((row) => formatResultRow(row, test))]).join("\n");
 }
 
 /** The result rows as an HTML table (every cell escaped), each run's name in its figure colour. */
 export function resultsHtml(rows: readonly ResultRow[]): string {
-  const th = RESULTS_COLUMNS.map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`).join("");
+  const test = hasTestColumns(rows);
+  const align = resultAlign(rows);
+  const th = resultColumns(rows).map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`).join("");
   const body = rows
     .map((row) => {
-      const cells = formatResultRow(row).map((text, c) => {
-        const align = RESULTS_ALIGN[c];
+      const cells = formatResultRow(row, test).map((text, c) => {
         const color = c === 0 ? `color:${colorFor(row.name)};font-weight:bold;` : "";
-        return `<td style="text-align:${align};padding:4px 8px;border-bottom:1px solid #ddd;${color}">${escapeHtml(text)}</td>`;
+        return `<td style="text-align:${align[c]};padding:4px 8px;border-bottom:1px solid #ddd;${color}">${escapeHtml(text)}</td>`;
       });
       return `<tr>${cells.join("")}</tr>`;
     })

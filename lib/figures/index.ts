@@ -32,6 +32,6 @@ export {
   type TrainVsValOptions,
   type ValLossAndAccOptions,
 } from "./curves";
-export { formatResultRow, RESULTS_COLUMNS, resultRows, resultsTable, verdictText, type ResultsTableOptions } from "./results";
+export { formatResultRow, hasTestColumns, RESULTS_COLUMNS, resultColumns, resultRows, resultsTable, TEST_COLUMNS, verdictText, type ResultsTableOptions } from "./results";
 export { histogram, NEAR_ZERO, weightHistograms, type Histogram, type WeightHistogramOptions, type WeightSet, type WeightSource } from "./weights";
 export { colorFor } from "../colors";
