@@ -306,7 +306,9 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
             send(writer, plotlyLoaderBundle());
             plotlySent = true;
           }
-          const figure = trainingProgress(live.name, history, { epochs: planned });
+          // A group of seeds: its mean with the seeds' band, labelled, so the figure left in the notebook
+          // after the run is the labelled one the figures below it draw.
+          const figure = trainingProgress(live.name, history, { epochs: planned, ...(info?.seeds ? { seeds: info.seeds } : {}), ...(info?.bands ? { bands: info.bands } : {}) });
           send(writer, displayBundle(figure, idOptions()), figureId, figureShown);
           figureShown = true;
         }

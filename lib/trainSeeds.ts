@@ -11,7 +11,7 @@ import type { ModelSpec } from "./models";
 import { groupRuns } from "./seeds";
 import { train, type Run, type TrainOptions } from "./train";
 import { callbacksOf, logLevel } from "./training/options";
-import type { EpochCallback, EpochInfo, Features, History, SeedGroup } from "./types";
+import type { Band, EpochCallback, EpochInfo, Features, History, Metric, SeedGroup } from "./types";
 
 export interface SeedOptions extends Omit<TrainOptions, "seed"> {
   /** The seeds, one run each, e.g. `seedList(42, 3)` → [42, 43, 44]. */
@@ -85,14 +85,16 @@ function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[]
       if (reported === 0 && done > 0) beforeFirst();
       for (; reported < done; reported++) {
         const epoch = reported;
-        const mean = groupRuns(name, runs, seeds).history;
+        const grouped = groupRuns(name, runs, seeds);
+        const mean = grouped.history;
         const upTo = { ...mean, history: Object.fromEntries(Object.entries(mean.history).map(([k, v]) => [k, (v as number[]).slice(0, epoch + 1)])) as History["history"], epoch: mean.epoch.slice(0, epoch + 1) };
+        const bands = Object.fromEntries(Object.entries(grouped.bands).map(([k, b]) => [k, { low: b!.low.slice(0, epoch + 1), high: b!.high.slice(0, epoch + 1) }])) as Partial<Record<Metric, Band>>;
         // Stored epochs are replayed to the callbacks (a live figure draws them) but not logged again:
         // the note on where they came from stands for them, as a cached run prints no epochs.
         const replayed = epoch < Math.min(...replayedEpochs);
         chain = chain.then(async () => {
           if (!replayed) line(meanLine(upTo, epoch, seeds.length));
-          for (const cb of callbacks) await cb(epoch, upTo, { replayed });
+          for (const cb of callbacks) await cb(epoch, upTo, { replayed, seeds: seeds.length, bands });
         });
       }
       return chain;

@@ -209,6 +209,12 @@ export type EpochCallback = (epoch: number, history: History, info?: EpochInfo) 
 export interface EpochInfo {
   /** True when the epoch was not trained now but replayed from the run cache (a stored run, or the stored start of a longer one). */
   replayed: boolean;
+  /**
+   * For a group of seeds (`trainSeeds`), whose `history` is the seeds' mean: how many seeds, and their
+   * min–max per metric over the epochs so far (a live figure shades it, as the figures after the run do).
+   */
+  seeds?: number;
+  bands?: Partial<Record<Metric, Band>>;
 }
 
 /**

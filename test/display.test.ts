@@ -300,6 +300,24 @@ describe("liveCurves", () => {
     expect(last).toMatch(/^original: 4 epochs in .* · final loss 0\.2750,/);
   });
 
+  it("draws a seed group's band and labels its mean, the last figure of the run included", async () => {
+    const { display, messages } = recordingDisplay();
+    const seeds = [original, { name: "original", history: makeHistory([0.5, 0.3, 0.2, 0.3]) }];
+    const group = groupRuns("original", seeds, [1, 2]);
+    const callback = display.liveCurves("original");
+    for (let e = 1; e <= 4; e++) {
+      const bands = Object.fromEntries(Object.entries(group.bands).map(([k, b]) => [k, { low: b!.low.slice(0, e), high: b!.high.slice(0, e) }]));
+      await callback(e - 1, partial(group.history, e), { replayed: false, seeds: 2, bands });
+    }
+    const figures = messages.filter((m) => PLOTLY_MIME in m.content.data);
+    const last = figures[figures.length - 1].content.data[PLOTLY_MIME] as Figure;
+    expect(last.layout.title?.text).toBe("original (mean of 2 seeds) — epoch 4 of 4");
+    const traces = last.data as { name: string; fill?: string; y: (number | null)[] }[];
+    expect(traces.filter((t) => t.fill === "tonexty")).toHaveLength(4);
+    expect(traces.find((t) => t.name === "original validation loss max")!.y).toEqual(group.bands.val_loss!.high);
+    expect(traces.some((t) => t.name === "validation loss (mean of 2 seeds, band: min–max)")).toBe(true);
+  });
+
   it("does nothing outside a kernel, and rejects bad options", async () => {
     const printed: string[] = [];
     const display = createNotebookDisplay({ writer: () => null, print: (t) => printed.push(t) });

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { colorFor, LESSON_COLORS, variantKey, withAlpha } from "../lib/colors";
+import { GAP_FILL } from "../lib/figures/curves";
 import { diagnose } from "../lib/diagnose";
 import {
   compareRuns,
@@ -105,14 +106,34 @@ describe("plotValLossAndAcc", () => {
     expect(figure.layout.yaxis2?.title?.text).toMatch(/accuracy/i);
   });
 
+  it("stacks loss above accuracy on one shared epoch axis, never two y axes over one another (issue 22, item 14)", () => {
+    const figure = plotValLossAndAcc(overfit);
+    const [loss, acc] = scatter(figure);
+    expect(loss.xaxis ?? "x").toBe("x");
+    expect(acc.xaxis ?? "x").toBe("x");
+    expect(figure.layout.yaxis2?.overlaying).toBeUndefined();
+    const [lo1, hi1] = figure.layout.yaxis!.domain!;
+    const [lo2, hi2] = figure.layout.yaxis2!.domain!;
+    expect(hi2).toBeLessThan(lo1); // accuracy below, loss above, apart
+    expect([lo2, hi1]).toEqual([0, 1]);
+    expect(figure.layout.xaxis?.anchor).toBe("y2");
+  });
+
+  it("refuses the old secondAxis option with what to pass instead", () => {
+    expect(() => plotValLossAndAcc(overfit, { secondAxis: true } as never)).toThrow(/secondAxis is gone.*layout: "stacked".*"one axis"/);
+    expect(() => plotValLossAndAcc(overfit, { layout: "twin" } as never)).toThrow(/layout must be "stacked" or "one axis", got "twin"/);
+  });
+
   it("takes the epochs from the history, not 1..20 (a run resumed at epoch 10)", () => {
     const resumed = makeHistory({ loss: [0.3, 0.2, 0.1] }, 10);
     expect(scatter(plotValLossAndAcc(resumed))[0].x).toEqual([11, 12, 13]);
   });
 
   it("accepts a bare History and can share one axis as the article does", () => {
-    const figure = plotValLossAndAcc(overfit.history, { secondAxis: false, name: "small" });
+    const figure = plotValLossAndAcc(overfit.history, { layout: "one axis", name: "small" });
     expect(scatter(figure)[1].yaxis).toBeUndefined();
+    expect(figure.layout.yaxis?.title?.text).toBe("Accuracy / loss");
+    expect(figure.layout.yaxis2).toBeUndefined();
     expect(scatter(figure)[0].line?.color).toBe(colorFor("small"));
   });
 });
@@ -125,6 +146,7 @@ describe("plotTrainVsVal", () => {
     expect(train.line?.dash).toBe("solid");
     expect(val.line?.dash).toBe("dash");
     expect(val.fill).toBe("tonexty");
+    expect(val.fillcolor).toBe(GAP_FILL);
     expect(train.y).toEqual(overfit.history.history.loss);
   });
 
@@ -135,10 +157,16 @@ describe("plotTrainVsVal", () => {
     expect(marker?.y).toEqual([0.3]);
     expect(marker?.name).toContain("best epoch 3");
     expect(figure.layout.shapes?.some((s) => s.x0 === 3 && s.x1 === 3)).toBe(true);
-    // On the accuracy figure the star sits on validation accuracy at that same epoch.
-    const accMarker = scatter(plotTrainVsVal(overfit, "accuracy")).find((t) => t.mode === "markers");
-    expect(accMarker?.x).toEqual([3]);
-    expect(accMarker?.y).toEqual([0.86]);
+  });
+
+  it("puts no best-epoch star on an accuracy figure: the lowest loss's epoch is not the best accuracy's (shuffled labels)", () => {
+    const shuffled = recordedRun("nb5.shuffled", 42);
+    const figure = plotTrainVsVal(shuffled, "accuracy");
+    expect(scatter(figure).filter((t) => t.marker?.symbol === "star")).toHaveLength(0);
+    expect(figure.layout.shapes ?? []).toHaveLength(0);
+    const va = shuffled.history.history.val_accuracy!;
+    const vl = shuffled.history.history.val_loss!;
+    expect(va.indexOf(Math.max(...va))).not.toBe(vl.indexOf(Math.min(...vl))); // why: they differ on this run
   });
 
   it("writes the final gap on the figure", () => {
@@ -322,6 +350,22 @@ describe("trainingProgress (the live figure)", () => {
     expect(figure.layout.title?.text).toBe("original — epoch 2 of 20");
     expect(scatter(figure).map((t) => t.line?.dash)).toEqual(["solid", "dash", "solid", "dash"]);
   });
+
+  it("draws a group's mean with its min–max band, labelled, as the figures after the run do (issue 22, item 15)", () => {
+    const group = recordedGroup("imdb.original", [1, 2, 3]);
+    const figure = trainingProgress("original", group.history, { seeds: 3, bands: group.bands });
+    expect(figure.layout.title?.text).toBe("original (mean of 3 seeds) — epoch 20 of 20");
+    const lines = scatter(figure).filter((t) => t.showlegend !== false);
+    expect(lines.map((t) => t.name)).toEqual(["training loss", "validation loss", "training accuracy", "validation accuracy"].map((n) => `${n} (mean of 3 seeds, band: min–max)`));
+    const bandTraces = scatter(figure).filter((t) => t.showlegend === false);
+    expect(bandTraces).toHaveLength(8);
+    const valMax = bandTraces.find((t) => t.name === "original validation loss max")!;
+    expect(valMax.y).toEqual(group.bands.val_loss!.high);
+    expect(valMax.xaxis).toBe("x");
+    expect(bandTraces.find((t) => t.name === "original validation accuracy max")!.xaxis).toBe("x2");
+    // One seed: no band, no "mean" label.
+    expect(scatter(trainingProgress("original", group.history, { seeds: 1 })).map((t) => t.name)[0]).toBe("training loss");
+  });
 });
 
 describe("weightHistograms", () => {
@@ -370,6 +414,21 @@ describe("weightHistograms", () => {
     expect(second.reduce((a, c) => a + c, 0)).toBeCloseTo(8, 6);
     expect(() => weightHistograms({ original: model }, { kernels: [2] })).toThrow(/kernel index 2 is out of range; it has 2 kernels/);
     model.dispose();
+  });
+
+  it("says what the tallest (middle) bar holds beside the share within ±0.001, so the two numbers do not contradict (issue 22, item 16)", () => {
+    // L1-like: 60% exactly zero, 20% within ±0.005 (inside the middle bar, outside ±0.001), the rest spread out.
+    const values = Float32Array.from({ length: 1000 }, (_, i) => (i < 600 ? 0 : i < 800 ? 0.004 * (i % 2 ? 1 : -1) : ((i % 100) - 49.5) / 100));
+    const figure = weightHistograms({ l1: [{ name: "k", values }] });
+    const bar = figure.data[0] as BarTrace;
+    const middle = (bar.y.length - 1) / 2;
+    expect(Math.max(...bar.y)).toBe(bar.y[middle]);
+    const label = bar.name;
+    expect(label).toMatch(/60\.0% within ±0\.001/);
+    const [, inMiddle, halfWidth] = /, ([\d.]+)% in the middle bar \(±([\d.]+)\)$/.exec(label)!;
+    expect(Number(inMiddle)).toBeCloseTo(bar.y[middle], 1);
+    expect(Number(halfWidth)).toBeCloseTo(bar.width! / 2, 3);
+    expect(Number(inMiddle)).toBeGreaterThan(60);
   });
 
   it("throws for no models or bad options", () => {
@@ -430,6 +489,9 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
     expect(traces[0].name).toBe("training cross-entropy (no penalty) (mean of 3 seeds, band: min–max)");
     expect(traces[1].fill).toBe("tonexty"); // the gap: validation mean filled down to the training mean
     expect(bands(figure)).toHaveLength(4);
+    // The gap is grey, the seed bands are in the run's colour: two shadings, two colours (issue 22, item 16).
+    expect(traces[1].fillcolor).toBe(GAP_FILL);
+    for (const b of bands(figure).filter((t) => t.fill)) expect(b.fillcolor).toBe(withAlpha(colorFor("l2"), 0.18));
     const star = traces.find((t) => t.marker?.symbol === "star")!;
     const mean = l2.history.history.val_crossentropy!;
     const best = mean.indexOf(Math.min(...mean));
@@ -438,7 +500,7 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
     expect(star.name).toContain("of the mean");
   });
 
-  it("plotValLossAndAcc bands loss and accuracy, the accuracy band on the accuracy axis", () => {
+  it("plotValLossAndAcc bands loss and accuracy, the accuracy band on the accuracy panel", () => {
     const figure = plotValLossAndAcc(original);
     const b = bands(figure);
     expect(b).toHaveLength(4);

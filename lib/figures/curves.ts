@@ -5,7 +5,7 @@
  * non-finite values drawn as gaps with a "diverged at epoch k" note.
  */
 import { colorFor, withAlpha } from "../colors";
-import type { History, Metric, RunLike } from "../types";
+import type { Band, History, Metric, RunLike } from "../types";
 import {
   bandOf,
   bestEpochOf,
@@ -57,10 +57,21 @@ function seedNote(run: RunLike): string {
  * the upper edge filled down to it ("tonexty" fills to the trace just before). Returns [] for a single
  * run. Hidden from the legend and from hover; toggled with the run's legend entry (`legendgroup`).
  */
-function bandTraces(run: RunLike, field: Metric, color: string, options: { yaxis?: string; smooth?: number } = {}): ScatterTrace[] {
+function bandTraces(run: RunLike, field: Metric, color: string, options: { yaxis?: string; xaxis?: string; smooth?: number } = {}): ScatterTrace[] {
   const band = bandOf(run, field);
   if (band === null) return [];
-  const x = run.history.epoch.map((e) => e + 1);
+  return bandOfTraces(run.name, field, band, run.history.epoch.map((e) => e + 1), color, options);
+}
+
+/** The two traces of a min–max band given as data (a live figure's, which has no SeedGroup yet). */
+function bandOfTraces(
+  name: string,
+  field: Metric,
+  band: { low: readonly (number | null)[]; high: readonly (number | null)[] },
+  x: number[],
+  color: string,
+  options: { yaxis?: string; xaxis?: string; smooth?: number } = {},
+): ScatterTrace[] {
   const smooth = options.smooth ?? 0;
   const low = smooth > 0 ? smoothSeries(band.low, smooth) : band.low;
   const high = smooth > 0 ? smoothSeries(band.high, smooth) : band.high;
@@ -70,15 +81,25 @@ function bandTraces(run: RunLike, field: Metric, color: string, options: { yaxis
     mode: "lines" as const,
     line: { color, width: 0 },
     showlegend: false,
-    legendgroup: plotlyText(run.name),
+    legendgroup: plotlyText(name),
     hoverinfo: "skip" as const,
     ...(options.yaxis ? { yaxis: options.yaxis } : {}),
+    ...(options.xaxis ? { xaxis: options.xaxis } : {}),
   };
+  const n = Math.min(x.length, low.length, high.length);
   return [
-    { ...common, name: plotlyText(`${run.name} ${LABELS[field]} min`), y: low },
-    { ...common, name: plotlyText(`${run.name} ${LABELS[field]} max`), y: high, fill: "tonexty", fillcolor: withAlpha(color, 0.18) },
+    { ...common, x: x.slice(0, n), name: plotlyText(`${name} ${LABELS[field]} min`), y: low.slice(0, n).map((v) => (v === null ? null : finiteOrNull(v))) },
+    { ...common, x: x.slice(0, n), name: plotlyText(`${name} ${LABELS[field]} max`), y: high.slice(0, n).map((v) => (v === null ? null : finiteOrNull(v))), fill: "tonexty", fillcolor: withAlpha(color, BAND_ALPHA) },
   ];
 }
+
+/** A seed band is the run's own colour, faint. */
+const BAND_ALPHA = 0.18;
+/**
+ * The train/validation gap is shaded in a neutral grey, never in a run's colour: beside a seed band in
+ * the run's colour, the two read as one shading otherwise (notebook 1's and 2's figures did).
+ */
+export const GAP_FILL = "rgba(110, 110, 110, 0.16)";
 
 /** The epoch axis; short runs get a tick per epoch (Plotly would otherwise tick at 0.5 steps: "1 1 2 2"). */
 function epochAxis(epochs: number, logEpochs = false): PlotlyAxis {
@@ -147,22 +168,32 @@ export interface ValLossAndAccOptions {
   title?: string;
   /** Name for a bare History (default "run"). */
   name?: string;
-  /** Accuracy on its own right-hand axis (default true); false draws both on one axis, as the article. */
-  secondAxis?: boolean;
+  /**
+   * "stacked" (default): loss above, accuracy below, two panels sharing the epoch axis; "one axis": both
+   * on one "Accuracy / loss" axis, as the article's figure. Never two independent y axes over one
+   * another: where two curves on unrelated scales cross would mean nothing.
+   */
+  layout?: "stacked" | "one axis";
 }
 
 /**
  * The article's `plot_val_loss_and_acc`, made right: validation loss dashed, validation accuracy
- * solid, epochs read from the history (the article hard-codes 1..20), accuracy on a second axis.
+ * solid, epochs read from the history (the article hard-codes 1..20); drawn on one axis as the article
+ * does, or (default) as two stacked panels that share the epoch axis.
  */
 export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions = {}): Figure {
   const where = "plotValLossAndAcc";
+  if ("secondAxis" in (options as object)) {
+    throw new Error(`${where}: options.secondAxis is gone (two y axes over one another made the curves' crossing look meaningful); pass layout: "stacked" (default, two panels sharing the epoch axis) or "one axis" (the article's).`);
+  }
+  const style = options.layout ?? "stacked";
+  if (style !== "stacked" && style !== "one axis") throw new Error(`${where}: options.layout must be "stacked" or "one axis", got ${JSON.stringify(options.layout)}.`);
   const r = toRun(run, options.name ?? "run", where);
   checkHistory(r, ["val_loss", "val_accuracy"], where);
   const color = colorFor(r.name);
   const loss = seriesOf(r.history, "val_loss");
   const acc = seriesOf(r.history, "val_accuracy");
-  const second = options.secondAxis ?? true;
+  const second = style === "stacked";
   const mode = modeFor(loss.x.length);
   const note = seedNote(r);
   const data: ScatterTrace[] = [
@@ -176,8 +207,11 @@ export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions 
   const layout = baseLayout(options.title ?? `Validation loss and accuracy — ${r.name}${note}`);
   layout.xaxis = epochAxis(r.history.epoch.length);
   if (second) {
-    layout.yaxis = { title: { text: "Validation loss (dashed)" } };
-    layout.yaxis2 = { title: { text: "Validation accuracy (solid)" }, overlaying: "y", side: "right", tickformat: ACCURACY_TICKS, showgrid: false };
+    // One epoch axis under the lower panel; the loss panel above reads the same x.
+    layout.xaxis = { ...layout.xaxis, anchor: "y2" };
+    layout.yaxis = { title: { text: "Validation loss (dashed)" }, domain: [0.54, 1], anchor: "x" };
+    layout.yaxis2 = { title: { text: "Validation accuracy (solid)" }, domain: [0, 0.46], anchor: "x", tickformat: ACCURACY_TICKS };
+    layout.height = HEIGHT + 120;
   } else {
     layout.yaxis = { title: { text: "Accuracy / loss" } };
   }
@@ -249,9 +283,10 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
     curve(`${LABELS[trainField]}${note}`, train.x, train.y, color, "solid", mode),
     {
       ...curve(`${LABELS[valField]}${note}`, val.x, val.y, color, "dash", mode),
-      // Shades the generalization gap: Plotly fills from this trace to the previous one (training).
+      // Shades the generalization gap: Plotly fills from this trace to the previous one (training), in
+      // grey, so it is not mistaken for the seeds' band (the run's colour).
       fill: "tonexty",
-      fillcolor: withAlpha(color, 0.15),
+      fillcolor: GAP_FILL,
     },
     // The seeds' min–max bands come after the pair, so the gap fill above still reaches the training curve.
     ...bandTraces(r, trainField, color),
@@ -265,7 +300,9 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
   layout.annotations = [];
   layout.shapes = [];
 
-  const best = bestEpochOf(r.history);
+  // The best epoch is the lowest validation loss's: starred on a loss figure. On an accuracy figure it is
+  // not the best accuracy's epoch (shuffled labels: far from it), so no star there.
+  const best = isAccuracy ? null : bestEpochOf(r.history);
   if (best !== null) {
     const y = val.y[best.index];
     layout.shapes.push({ type: "line", x0: best.epoch, x1: best.epoch, y0: 0, y1: 1, xref: "x", yref: "paper", line: { color: "#555", dash: "dot", width: 1 } });
@@ -399,17 +436,23 @@ export function compareRuns(runs: RunsInput, metric: CompareMetric, options: Com
 export interface ProgressOptions {
   /** Planned epochs (default history.params.epochs): the x axis is fixed so the figure does not jump. */
   epochs?: number;
+  /** For a group of seeds (`trainSeeds`): how many, and their min–max per metric so far; `history` is then their mean. */
+  seeds?: number;
+  bands?: Partial<Record<Metric, Band>>;
 }
 
 /**
  * The live figure redrawn after every epoch: loss (left) and accuracy (right), training solid,
  * validation dashed. Unlike the other figures it accepts a partial history (metrics still missing
- * are simply not drawn yet), because it is drawn while training runs.
+ * are simply not drawn yet), because it is drawn while training runs. For a group of seeds it draws
+ * their mean with the min–max band, labelled as such, like the figures drawn after the run.
  */
 export function trainingProgress(name: string, history: History, options: ProgressOptions = {}): Figure {
   const color = colorFor(name);
   const epochs = history.epoch.map((e) => e + 1);
   const planned = options.epochs ?? history.params?.epochs ?? epochs.length;
+  const seeds = options.seeds ?? 1;
+  const note = seeds > 1 ? ` (mean of ${seeds} seeds${options.bands ? ", band: min–max" : ""})` : "";
   const data: ScatterTrace[] = [];
   const panels: [Metric, Metric, string, string][] = [
     ["loss", "val_loss", "x", "y"],
@@ -421,11 +464,13 @@ export function trainingProgress(name: string, history: History, options: Progre
       if (!Array.isArray(values)) continue;
       const n = Math.min(values.length, epochs.length);
       const y = values.slice(0, n).map(finiteOrNull);
-      data.push({ ...curve(LABELS[field], epochs.slice(0, n), y, color, field === valField ? "dash" : "solid", "lines+markers"), xaxis, yaxis });
+      const band = seeds > 1 ? options.bands?.[field] : undefined;
+      if (band) data.push(...bandOfTraces(name, field, band, epochs.slice(0, n), color, { xaxis, yaxis }));
+      data.push({ ...curve(`${LABELS[field]}${note}`, epochs.slice(0, n), y, color, field === valField ? "dash" : "solid", "lines+markers"), xaxis, yaxis });
     }
   }
   const last = epochs.length === 0 ? 0 : epochs[epochs.length - 1];
-  const layout = baseLayout(`${name} — epoch ${last} of ${planned}`);
+  const layout = baseLayout(`${name}${seeds > 1 ? ` (mean of ${seeds} seeds)` : ""} — epoch ${last} of ${planned}`);
   const range: [number, number] = [0.5, Math.max(planned, last) + 0.5];
   const dtick = Math.max(planned, last) <= 10 ? { dtick: 1 } : {};
   layout.xaxis = { title: { text: "Epoch" }, domain: [0, 0.45], range, tickformat: "d", anchor: "y", ...dtick };
