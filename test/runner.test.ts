@@ -531,6 +531,17 @@ describe("results table", () => {
     expect(lines[2]).toBe("03-imdb   original      20           4        0.2791       0.8890  0.5000  overfitting");
     expect(lines[3]).toBe("03-imdb   l2             5           4        0.3100       0.8890  0.5000  overfitting");
   });
+
+  it("gives final models' test accuracy and loss their own columns, and no verdict of a curve", () => {
+    const final = { ...row, name: "final", epochs: 5, bestEpoch: null, minValLoss: null, maxValAccuracy: null, finalGap: null, verdict: "final model" as const, testAccuracy: 0.893, testLoss: 0.2684 };
+    const lines = formatResultsTable([
+      { notebook: "05", ...row },
+      { notebook: "05", ...final },
+    ]).split("\n");
+    expect(lines[0]).toBe("notebook  run       epochs  best epoch  min val loss  max val acc     gap  test acc  test loss  verdict");
+    expect(lines[2]).toBe("05        original      20           4        0.2791       0.8890  0.5000         -          -  overfitting");
+    expect(lines[3]).toBe("05        final          5           -             -            -       -    0.8930     0.2684  final model");
+  });
 });
 
 describe("timeouts beyond Node's 32-bit timers", () => {

@@ -56,10 +56,11 @@ function fixed(value: number | null, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : String(value);
 }
 
-/** An aligned plain-text table (numbers right-aligned), one line per run. */
+/** An aligned plain-text table (numbers right-aligned), one line per run; test columns when a row is a final model. */
 export function formatResultsTable(rows: NotebookResultRow[]): string {
-  const header = ["notebook", "run", "epochs", "best epoch", "min val loss", "max val acc", "gap", "verdict"];
-  const numeric = [false, false, true, true, true, true, true, false];
+  const test = rows.some((row) => row.testAccuracy !== undefined || row.testLoss !== undefined);
+  const header = ["notebook", "run", "epochs", "best epoch", "min val loss", "max val acc", "gap", ...(test ? ["test acc", "test loss"] : []), "verdict"];
+  const numeric = [false, false, true, true, true, true, true, ...(test ? [true, true] : []), false];
   const body = rows.map((row) => [
     row.notebook,
     row.name,
@@ -68,6 +69,7 @@ export function formatResultsTable(rows: NotebookResultRow[]): string {
     fixed(row.minValLoss, 4),
     fixed(row.maxValAccuracy, 4),
     fixed(row.finalGap, 4),
+    ...(test ? [fixed(row.testAccuracy ?? null, 4), fixed(row.testLoss ?? null, 4)] : []),
     row.verdict,
   ]);
   return alignColumns([header, ...body], { right: numeric, rule: true })
