@@ -541,7 +541,7 @@ describe("diagnose: L1's verdict reads its curve as it is (issue 22, item 4)", (
       expect(d.bestEpoch).toBe(20);
       expect(d.reason).not.toMatch(/curve flat/);
       expect(d.reason).toMatch(/levelling off, lowest at its last epoch \([−+]\d\.\d% per epoch/);
-      expect(d.reason).toMatch(new RegExp(`its lowest validation cross-entropy, ${d.minValLoss.toFixed(3)} at epoch 20, is what that costs`));
+      expect(d.reason).toMatch(new RegExp(`its lowest validation cross-entropy, ${d.minValLoss.toFixed(3)} at epoch 20, is the number to compare with a lighter penalty`));
     }
     // A curve that has a minimum before its end and stays near it is still "flat".
     expect(diagnose(recordedRun("imdb.l1", 3)).reason).toMatch(/curve flat/);

@@ -431,7 +431,7 @@ const penaltyDominates: Rule = {
       m.penaltyShare >= t.strongPenaltyShare ? "strong" : "mild",
       "over-regularized",
       `${cap(closeText(m, t))}, and the L1/L2 penalty is ${pct(m.penaltyShare)} of the training loss (${fmt(m.series.loss[m.epochs - 1])}): the regularization is too strong for the model to fit its training data, ` +
-        `and its lowest ${m.valName}, ${fmt(m.minValLoss)} at epoch ${m.bestEpoch}, is what that costs against a lighter penalty.`,
+        `and its lowest ${m.valName}, ${fmt(m.minValLoss)} at epoch ${m.bestEpoch}, is the number to compare with a lighter penalty's${Math.abs(m.trend) < t.steepFall ? " (the curve has levelled off: more epochs would not lower it much)" : ""}.`,
     );
   },
 };
