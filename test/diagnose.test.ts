@@ -151,9 +151,11 @@ describe("diagnose: robust to epoch-to-epoch noise", () => {
 });
 
 describe("diagnose: edge cases", () => {
-  it("calls a single epoch too short to judge (underfitting: train longer)", () => {
+  it("calls a single epoch too short to judge (not converged: train longer)", () => {
     const d = diagnose(makeHistory({ loss: [0.6], val_loss: [0.31] }));
-    expect(d.verdict).toBe("underfitting");
+    expect(d.verdict).toBe("not converged");
+    expect(d.label).toBe("not converged (too short)");
+    expect(d.remedies[0]).toMatch(/^Train longer/);
     expect(d.bestEpoch).toBe(1);
     expect(d.overfitEpoch).toBeNull();
     expect(d.reason).toMatch(/Only 1 epoch/);

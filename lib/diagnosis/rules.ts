@@ -162,15 +162,15 @@ const lossExploded: Rule = {
   },
 };
 
-/** One epoch shows no trend. */
+/** One epoch shows no trend: whether the model underfits or overfits is not known yet (not converged). */
 const oneEpoch: Rule = {
   name: "one epoch",
   looksFor: "a history of a single epoch",
   match(m) {
     if (m.epochs !== 1) return undefined;
     return finding(
-      "underfitting",
-      "mild",
+      "not converged",
+      null,
       "too short",
       `Only 1 epoch (${m.trainName} ${fmt(m.train[0])}, ${m.valName} ${fmt(m.val[0])}): too short to see a trend; train longer.`,
     );
