@@ -116,7 +116,8 @@ function baseLayout(title: string): PlotlyLayout {
     title: { text: plotlyText(title) },
     height: HEIGHT,
     margin: { l: 70, r: 70, t: 60, b: 50 },
-    legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" },
+    // Plotly lists the traces of a figure with filled areas in reverse; keep the order they are drawn in.
+    legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top", traceorder: "normal" },
     hovermode: "x unified",
   };
 }
@@ -477,9 +478,9 @@ export function trainingProgress(name: string, history: History, options: Progre
   layout.yaxis = { title: { text: "Loss" }, anchor: "x" };
   layout.xaxis2 = { title: { text: "Epoch" }, domain: [0.55, 1], range, tickformat: "d", anchor: "y2", ...dtick };
   layout.yaxis2 = { title: { text: "Accuracy" }, anchor: "x2", tickformat: ACCURACY_TICKS };
-  layout.height = 400;
+  layout.height = seeds > 1 ? 480 : 400;
   // A shorter figure: the legend needs more room below the axis titles.
-  layout.legend = { orientation: "h", x: 0, y: -0.3, yanchor: "top" };
+  layout.legend = { orientation: "h", x: 0, y: -0.3, yanchor: "top", traceorder: "normal" };
   layout.margin = { l: 70, r: 30, t: 60, b: 80 };
   return { data, layout, config: { ...DEFAULT_CONFIG } };
 }

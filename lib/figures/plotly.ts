@@ -148,7 +148,8 @@ export interface PlotlyLayout {
   [axis: `${"x" | "y"}axis${number}`]: PlotlyAxis | undefined;
   annotations?: PlotlyAnnotation[];
   shapes?: PlotlyShape[];
-  legend?: { orientation?: "h" | "v"; x?: number; y?: number; xanchor?: string; yanchor?: string };
+  /** traceorder "normal": Plotly lists filled (stacked) traces in reverse unless told. */
+  legend?: { orientation?: "h" | "v"; x?: number; y?: number; xanchor?: string; yanchor?: string; traceorder?: "normal" | "reversed" | "grouped" };
   showlegend?: boolean;
   barmode?: "overlay" | "group" | "stack";
   bargap?: number;
