@@ -863,8 +863,9 @@ describe("npm run lesson (CLI)", () => {
       const file = await registerKernel(dataDir);
       const spec = JSON.parse(await fs.readFile(file, "utf8"));
       expect(file).toBe(path.join(dataDir, "kernels", "tslab", "kernel.json"));
-      expect(spec.argv).toEqual([path.join(ROOT, "node_modules", ".bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
-      expect(existsSync(spec.argv[0])).toBe(true);
+      // fitlab's kernel (scripts/kernel/tslabKernel.ts), the one the runner starts too.
+      expect(spec.argv).toEqual([process.execPath, path.join(ROOT, "dist", "scripts", "kernel", "tslabKernel.js"), "--config-path", "{connection_file}"]);
+      expect(existsSync(spec.argv[1])).toBe(true);
       requireJupyterClient();
       // Another folder already on JUPYTER_PATH stays on it, after ours.
       const env = jupyterEnv(dataDir, { ...process.env, JUPYTER_PATH: "/nonexistent/jupyter" });

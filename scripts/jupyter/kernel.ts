@@ -17,6 +17,15 @@ import { projectRoot } from "../../lib/project";
 
 const LOCALHOST = "127.0.0.1";
 
+/**
+ * The command line of fitlab's tslab kernel (scripts/kernel/tslabKernel.ts, compiled to dist/ by
+ * `npm run build`), the same for the runner and for Jupyter's kernel spec: this Node, the wrapper,
+ * and the connection file (Jupyter's kernel spec passes "{connection_file}").
+ */
+export function kernelCommand(root: string, connectionFile: string): string[] {
+  return [process.execPath, path.join(root, "dist", "scripts", "kernel", "tslabKernel.js"), "--config-path", connectionFile];
+}
+
 /** The longest delay Node's timers honour (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -53,7 +62,10 @@ export interface KernelOptions {
   cwd: string;
   /** Extra environment variables for the kernel (merged over process.env). */
   env?: Record<string, string | undefined>;
-  /** The tslab executable; default node_modules/.bin/tslab of this project. */
+  /**
+   * A tslab executable to start as `<tslab> kernel --config-path <file>`; default fitlab's own kernel
+   * (`kernelCommand`: tslab that reports uncaught errors and drops malformed messages).
+   */
   tslab?: string;
   /** How long the kernel may take to answer kernel_info; default 60 s (tslab loads TypeScript). */
   startTimeoutMs?: number;
@@ -172,6 +184,8 @@ export class KernelClient {
   readonly dropped = { shell: 0, iopub: 0, control: 0 };
   /** Wall-clock milliseconds from spawn to the first kernel_info_reply with iopub connected. */
   startMs = 0;
+  /** The kernel's ZeroMQ endpoints (tcp://127.0.0.1:<port>), once started. */
+  readonly addresses = { shell: "", iopub: "", control: "", stdin: "", hb: "" };
 
   private child!: ChildProcess;
   private connectionDir = "";
@@ -252,10 +266,14 @@ export class KernelClient {
     const watch = path.join(this.connectionDir, "parent-watch.js");
     await fs.writeFile(watch, PARENT_WATCH_SOURCE, { mode: 0o600 });
 
-    const tslab = this.options.tslab ?? path.join(projectRoot("the tslab binary explicitly (options.tslab)"), "node_modules", ".bin", "tslab");
+    // fitlab's kernel (tslab hardened, see scripts/kernel/tslabKernel.ts), or the tslab binary given.
+    const [command, ...args] = this.options.tslab
+      ? [this.options.tslab, "kernel", "--config-path", connectionFile]
+      : kernelCommand(projectRoot("the tslab binary explicitly (options.tslab)"), connectionFile);
+    const tslab = this.options.tslab ?? "fitlab's tslab kernel";
     const env = { ...process.env, ...this.options.env };
     const nodeOptions = [env.NODE_OPTIONS, `--require ${JSON.stringify(watch)}`].filter(Boolean).join(" ");
-    this.child = spawn(tslab, ["kernel", "--config-path", connectionFile], {
+    this.child = spawn(command, args, {
       cwd: this.options.cwd,
       env: { ...env, NODE_OPTIONS: nodeOptions, FITLAB_KERNEL_DIR: this.connectionDir },
       // stdin: the pipe the kernel watches (see PARENT_WATCH_SOURCE); nothing is ever written to it.
@@ -276,6 +294,7 @@ export class KernelClient {
     });
 
     const address = (port: number) => `tcp://${LOCALHOST}:${port}`;
+    Object.assign(this.addresses, { shell: address(shell), iopub: address(iopub), control: address(control), stdin: address(stdin), hb: address(hb) });
     this.shell.connect(address(shell));
     this.control.connect(address(control));
     this.iopub.connect(address(iopub));

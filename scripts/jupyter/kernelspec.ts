@@ -9,6 +9,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../../lib/atomicWrite";
 import { projectRoot } from "../../lib/project";
+import { kernelCommand } from "./kernel";
 
 export interface KernelSpec {
   argv: string[];
@@ -18,13 +19,14 @@ export interface KernelSpec {
 }
 
 /**
- * Writes `<dataDir>/kernels/tslab/kernel.json`, starting this project's node_modules/.bin/tslab (the
- * same kernel `npm run lesson` uses), and returns its path. This is what `tslab install --prefix`
+ * Writes `<dataDir>/kernels/tslab/kernel.json`, starting this project's tslab through fitlab's kernel
+ * wrapper (scripts/kernel/tslabKernel.ts: the same kernel `npm run lesson` uses, which survives an
+ * uncaught error or a malformed message), and returns its path. This is what `tslab install --prefix`
  * writes, without needing Python for the install step.
  */
 export async function registerKernel(dataDir: string, root = projectRoot()): Promise<string> {
   const spec: KernelSpec = {
-    argv: [path.join(root, "node_modules", ".bin", "tslab"), "kernel", "--config-path", "{connection_file}"],
+    argv: kernelCommand(root, "{connection_file}"),
     display_name: "TypeScript (tslab)",
     language: "typescript",
     interrupt_mode: "signal",

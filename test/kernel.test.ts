@@ -1,0 +1,137 @@
+/**
+ * fitlab's tslab kernel (scripts/kernel/) against real faults on a real kernel: a promise a cell
+ * left rejected after `initBackend()` (whose Emscripten listeners rethrew it and killed tslab), an
+ * exception thrown in a timer or an event handler, and malformed or forged ZeroMQ messages sent to
+ * its shell and control ports by another local process.
+ */
+import * as path from "path";
+import * as zmq from "zeromq";
+import { KernelClient } from "../scripts/jupyter/kernel";
+import { encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
+import { whyDrop } from "../scripts/kernel/messages";
+import { parseKernelArgs } from "../scripts/kernel/tslabKernel";
+
+const NOTEBOOKS = path.join(__dirname, "..", "notebooks");
+
+/** Runs `code` and returns its reply status and everything it printed (stdout and stderr). */
+async function run(kernel: KernelClient, code: string): Promise<{ status: string; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const reply = await kernel.execute(code, {
+    timeoutMs: 120_000,
+    onIopub: (message) => {
+      if (message.header.msg_type !== "stream") return;
+      if (message.content.name === "stderr") stderr += String(message.content.text);
+      else stdout += String(message.content.text);
+    },
+  });
+  return { status: reply.status, stdout, stderr };
+}
+
+describe("fitlab's tslab kernel: an error nothing caught", () => {
+  let kernel: KernelClient;
+  beforeAll(async () => {
+    // In notebooks/, so that `from ".."` is fitlab, as in the lesson.
+    kernel = await KernelClient.start({ cwd: NOTEBOOKS });
+    const first = await run(kernel, 'import { initBackend, train, variants, tf } from ".."; await initBackend(); const kept = 41;');
+    expect(first.status).toBe("ok");
+  });
+  afterAll(() => kernel.shutdown());
+
+  it("reports a training promise left rejected (a forgotten await after initBackend) in its own cell, and lives on", async () => {
+    const cell = await run(kernel, 'train(variants.mnist.small, tf.zeros([4, 784]), tf.zeros([4, 10]), { epochs: 0 }); "sent"');
+    expect(cell.status).toBe("ok");
+    expect(cell.stdout).toBe("sent\n");
+    expect(cell.stderr).toMatch(/^A promise failed and nothing awaited it \(did a call miss `await`\?\):\nError: train: epochs = 0; it must be an integer ≥ 1/);
+    expect(cell.stderr).toContain("The kernel carries on: every variable is kept.");
+    expect(kernel.dead).toBeNull();
+    expect((await run(kernel, "kept + 1")).stdout).toBe("42\n");
+  });
+
+  it("reports an exception thrown in a timer after its cell ended at the top of the next cell", async () => {
+    expect((await run(kernel, 'setTimeout(() => { throw new Error("from a timer"); }, 50); "timer set"')).stdout).toBe("timer set\n");
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the timer fires between cells
+    expect(kernel.dead).toBeNull();
+    const next = await run(kernel, "kept + 2");
+    expect(next.stderr).toMatch(/^Before this cell ran, an error was thrown where no cell could catch it \(in a timer or an event handler\):\nError: from a timer/);
+    expect(next.stdout).toBe("43\n");
+    // Reported once: the cell after that one starts clean.
+    expect((await run(kernel, "kept + 3")).stderr).toBe("");
+    expect(kernel.log).toContain("fitlab kernel: an error was thrown where no cell could catch it");
+  });
+
+  it("reports an exception thrown in an event handler, and a promise rejected later, in the cell that is running", async () => {
+    const cell = await run(
+      kernel,
+      [
+        'const events = new (require("events").EventEmitter)();',
+        'events.on("tick", () => { throw new Error("from a handler"); });',
+        'setTimeout(() => events.emit("tick"), 10);',
+        'setTimeout(() => Promise.reject(new Error("rejected later")), 20);',
+        "await new Promise((resolve) => setTimeout(resolve, 500));",
+        '"still running"',
+      ].join("\n"),
+    );
+    expect(cell.status).toBe("ok");
+    expect(cell.stderr).toMatch(/^An error was thrown where no cell could catch it[^\n]*\nError: from a handler/);
+    expect(cell.stderr).toMatch(/A promise failed and nothing awaited it[^\n]*\nError: rejected later/);
+    expect(cell.stdout).toBe("still running\n");
+    expect((await run(kernel, "kept")).stdout).toBe("41\n");
+  });
+});
+
+describe("fitlab's tslab kernel: malformed and forged messages", () => {
+  it("drops garbage, a missing delimiter, missing frames and a wrong signature on the shell and control ports, and carries on", async () => {
+    const kernel = await KernelClient.start({ cwd: NOTEBOOKS });
+    const intruders: zmq.Dealer[] = [];
+    try {
+      // With the wasm backend loaded, as in the lesson: its Emscripten listeners turned tslab's parse error into an exit.
+      expect((await run(kernel, 'import { initBackend } from ".."; await initBackend(); const kept = 7;')).status).toBe("ok");
+      const forged = newMessage("execute_request", { code: "process.exit(3)", silent: false }, "intruder");
+      const malformed: Buffer[][] = [
+        [Buffer.from("garbage")],
+        [Buffer.from("<IDS|MSG>")],
+        [Buffer.from("<IDS|MSG>"), Buffer.from("sig"), Buffer.from("{not json")],
+        encodeMessage(forged, newSessionKey()), // signed with another key
+        encodeMessage(forged, "").map((frame, i) => (i === 1 ? Buffer.from("") : frame)), // unsigned
+      ];
+      for (const address of [kernel.addresses.shell, kernel.addresses.control]) {
+        const intruder = new zmq.Dealer({ linger: 0 });
+        intruders.push(intruder);
+        intruder.connect(address);
+        for (const frames of malformed) await intruder.send(frames);
+      }
+      // Dropped as they arrive (a ROUTER socket adds the sender's identity frame): one log line each.
+      const deadline = Date.now() + 30_000;
+      while ((kernel.log.match(/fitlab kernel: dropped a message/g) ?? []).length < 2 * malformed.length && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((kernel.log.match(/fitlab kernel: dropped a message/g) ?? []).length).toBe(2 * malformed.length);
+      expect(kernel.log).toContain("fitlab kernel: dropped a message (2 frames): no <IDS|MSG> delimiter");
+      expect(kernel.log).toContain("bad HMAC signature");
+      expect(kernel.dead).toBeNull();
+      // The forged process.exit never ran, and the notebook's state is intact.
+      expect((await run(kernel, "kept * 6")).stdout).toBe("42\n");
+    } finally {
+      for (const intruder of intruders) intruder.close();
+      await kernel.shutdown();
+    }
+  });
+
+  it("whyDrop passes a well-signed message and names what is wrong with the others", () => {
+    const key = newSessionKey();
+    const message = encodeMessage(newMessage("kernel_info_request", {}, "s"), key);
+    expect(whyDrop(message, key)).toBeNull();
+    expect(whyDrop([Buffer.from("garbage")], key)).toBe("no <IDS|MSG> delimiter");
+    expect(whyDrop(message.slice(0, 4), key)).toBe("fewer than 4 JSON frames after the signature");
+    expect(whyDrop(message, newSessionKey())).toBe("bad HMAC signature");
+    // Jupyter's "no signing" (an empty key) checks the framing only.
+    expect(whyDrop(encodeMessage(newMessage("kernel_info_request", {}, "s"), "").map((f, i) => (i === 1 ? Buffer.from("") : f)), "")).toBeNull();
+  });
+
+  it("reads its connection file from --config-path and refuses a command line without one", () => {
+    expect(parseKernelArgs(["--config-path", "/tmp/c.json"])).toBe("/tmp/c.json");
+    expect(parseKernelArgs(["--config-path=/tmp/c.json"])).toBe("/tmp/c.json");
+    expect(() => parseKernelArgs(["kernel"])).toThrow("no connection file given; usage: node tslabKernel.js --config-path <connection.json>");
+  });
+});
