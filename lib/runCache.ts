@@ -215,6 +215,43 @@ export function defaultRunsDir(): string {
   return path.join(findProjectRoot() ?? process.cwd(), "data", "runs");
 }
 
+/** What the run cache found on disk where it expected a folder or a file, in words, with what to do. */
+function describeCacheFault(target: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOTDIR":
+    case "EEXIST":
+      return `${target} is (or lies under) a file, not a folder: point FITLAB_RUNS_DIR at a folder, or unset it`;
+    case "EISDIR": {
+      // A rename names the folder it met as `dest`, an open as `path`; Node's message names neither.
+      const { dest, path: at } = error as { dest?: string; path?: string };
+      return `${dest ?? at ?? target} is a folder where the run cache keeps a file: remove it`;
+    }
+    case "EACCES":
+    case "EPERM":
+      return `no permission to write in ${target}`;
+    case "EROFS":
+      return `${target} is on a read-only file system`;
+    case "ENOSPC":
+      return `the disk holding ${target} is full`;
+    default:
+      return `${target} cannot be used (${code ?? (error as Error | undefined)?.message ?? String(error)})`;
+  }
+}
+
+const warnedFaults = new Set<string>();
+
+/**
+ * Says once per place and cause (not once per run) that the run cache cannot use `target` and that
+ * runs train without it. The cache never throws for what it finds on disk; this is how it tells.
+ */
+export function warnCacheFault(target: string, error: unknown, consequence = "training without the run cache"): void {
+  const key = `${target}\0${(error as NodeJS.ErrnoException | undefined)?.code ?? ""}`;
+  if (warnedFaults.has(key)) return;
+  warnedFaults.add(key);
+  console.warn(`fitlab run cache: ${describeCacheFault(target, error)}; ${consequence}.`);
+}
+
 function cacheDir(options: RunCacheOptions | undefined): string {
   const dir = options?.dir;
   if (dir !== undefined && (typeof dir !== "string" || dir === "")) {

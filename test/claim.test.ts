@@ -129,3 +129,100 @@ describe("two processes training the same run", () => {
     expect(fs.readdirSync(runs).filter((f) => f.endsWith(".training"))).toEqual([]);
   }, 120_000);
 });
+
+describe("a run cache folder that is not what fitlab expects", () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => (warn = jest.spyOn(console, "warn").mockImplementation(() => undefined)));
+  afterEach(() => warn.mockRestore());
+
+  it("a file where the folder belongs (FITLAB_RUNS_DIR naming a file): claims in this process only, warns once", async () => {
+    const file = path.join(tmpDir("file"), "runs");
+    fs.writeFileSync(file, "not a folder");
+    for (const key of ["f1", "f2"]) {
+      const claim = await claimRun(file, key);
+      expect(claim).not.toBe("stored");
+      (claim as { release(): void }).release();
+    }
+    // Under a file: ENOTDIR rather than EEXIST, the same advice.
+    const under = await claimRun(path.join(file, "sub"), "f3");
+    (under as { release(): void }).release();
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+      `fitlab run cache: ${file} is (or lies under) a file, not a folder: point FITLAB_RUNS_DIR at a folder, or unset it; training without the run cache.`,
+      `fitlab run cache: ${path.join(file, "sub")} is (or lies under) a file, not a folder: point FITLAB_RUNS_DIR at a folder, or unset it; training without the run cache.`,
+    ]);
+    expect(fs.readFileSync(file, "utf8")).toBe("not a folder");
+  });
+
+  it("a folder named <key>.training: not a claim; trains at once without telling others, warns once and leaves the folder", async () => {
+    const dir = tmpDir("folder");
+    fs.mkdirSync(path.join(dir, "k7.training"));
+    fs.writeFileSync(path.join(dir, "k7.training", "mine.txt"), "a user's file");
+    const began = Date.now();
+    for (let i = 0; i < 2; i++) {
+      const claim = await claimRun(dir, "k7");
+      expect(claim).not.toBe("stored");
+      (claim as { release(): void }).release();
+    }
+    expect(Date.now() - began).toBeLessThan(1000); // no waiting for an owner that does not exist
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+      `fitlab run cache: ${path.join(dir, "k7.training")} is a folder where the run cache keeps a file: remove it; this run trains without telling other processes (one training it too trains it twice).`,
+    ]);
+    expect(fs.readFileSync(path.join(dir, "k7.training", "mine.txt"), "utf8")).toBe("a user's file");
+  });
+});
+
+describe("train with a run cache it cannot use", () => {
+  beforeAll(() => requirePrerequisites(["build"]));
+
+  it("FITLAB_RUNS_DIR naming a file, then a <key>.training folder and a <key>.json folder: trains, one warning each, never throws", async () => {
+    const scratch = tmpDir("train-faults");
+    const file = path.join(scratch, "runs-file");
+    fs.writeFileSync(file, "");
+    const runs = path.join(scratch, "runs");
+    const script = `
+      const fs = require("fs"), path = require("path");
+      const { train, variant } = require(${JSON.stringify(path.join(ROOT, "dist", "lib"))});
+      let s = 3;
+      const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const ids = [], y = new Float32Array(200);
+      for (let r = 0; r < 200; r++) {
+        ids.push(Int32Array.from([...new Set(Array.from({ length: 8 }, () => Math.floor(next() * 50)))].sort((a, b) => a - b)));
+        y[r] = r % 2;
+      }
+      const x = { kind: "multihot", rows: 200, cols: 50, ids };
+      const fit = (cache) => train(variant("imdb.tiny", {}), x, y, { epochs: 2, batchSize: 50, validationSplit: 0.25, seed: 5, verbose: 0, ...(cache ? { cache } : {}) });
+      (async () => {
+        const seen = [];
+        for (let i = 0; i < 2; i++) seen.push((await fit()).fromCache); // FITLAB_RUNS_DIR is a file
+        const dir = ${JSON.stringify(runs)};
+        await fit({ dir });
+        const key = fs.readdirSync(dir).find((f) => f.endsWith(".json")).slice(0, -5);
+        for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+        fs.mkdirSync(path.join(dir, key + ".training"));
+        for (let i = 0; i < 2; i++) seen.push((await fit({ dir })).fromCache);
+        fs.rmSync(path.join(dir, key + ".training"), { recursive: true });
+        for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+        fs.mkdirSync(path.join(dir, key + ".json"));
+        for (let i = 0; i < 2; i++) seen.push((await fit({ dir })).fromCache);
+        console.log(JSON.stringify(seen));
+      })().catch((e) => { console.error("THREW", e); process.exit(1); });`;
+    const result = await new Promise<{ out: string; err: string; code: number | null }>((resolve) => {
+      const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, FITLAB_RUNS_DIR: file, FITLAB_BACKEND: "wasm", FITLAB_WORKERS: "1" } });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      child.on("exit", (code) => resolve({ out, err, code }));
+    });
+    expect(result.err).not.toContain("THREW");
+    expect(result.code).toBe(0);
+    // With the claim folder in the way the cache itself still works: the second run comes from it.
+    expect(JSON.parse(result.out.trim().split("\n").pop()!)).toEqual([false, false, false, true, false, false]);
+    const warnings = result.err.split("\n").filter((line) => line.startsWith("fitlab run cache:"));
+    expect(warnings).toEqual([
+      `fitlab run cache: ${file} is (or lies under) a file, not a folder: point FITLAB_RUNS_DIR at a folder, or unset it; training without the run cache.`,
+      expect.stringMatching(new RegExp(`^fitlab run cache: ${runs}/[0-9a-f]{64}\\.training is a folder where the run cache keeps a file: remove it; this run trains without telling other processes \\(one training it too trains it twice\\)\\.$`)),
+      expect.stringMatching(new RegExp(`^fitlab run cache: ${runs}/[0-9a-f]{64}\\.json is a folder where the run cache keeps a file: remove it; training without the run cache\\.$`)),
+    ]);
+  }, 120_000);
+});

@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import * as tf from "@tensorflow/tfjs";
 import { buildModel, optimizerSettings, type ModelSpec } from "../models";
 import { projectVersion } from "../project";
-import { defaultRunsDir, fingerprint, readRun, runKey, writeRun, type CachedRun } from "../runCache";
+import { defaultRunsDir, fingerprint, readRun, runKey, warnCacheFault, writeRun, type CachedRun } from "../runCache";
 import { isRngState } from "../random";
 import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
@@ -213,7 +213,10 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
     };
     writeRun(entry, { dir: slot.dir });
   } catch (err) {
-    console.warn(`fitlab: ${name}: trained, but could not store it in the run cache (${(err as Error).message}); it will train again next time.`);
+    const code = (err as NodeJS.ErrnoException).code;
+    // A folder the cache cannot use (a file, read-only, full) is said once, not after every run.
+    if (code && code !== "ENOENT") warnCacheFault(slot.dir ?? defaultRunsDir(), err);
+    else console.warn(`fitlab: ${name}: trained, but could not store it in the run cache (${(err as Error).message}); it will train again next time.`);
   }
 }
 

@@ -15,6 +15,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { warnCacheFault } from "../runCache";
 
 /** How often a waiting run looks again (ms). A run takes seconds at least; this costs nothing. */
 const POLL_MS = 200;
@@ -46,6 +47,27 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Whether `file` is a regular file (false when it is gone, a folder, or cannot be looked at). */
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** `file`'s modification time in ms, or undefined when it is gone or cannot be looked at. */
+function mtimeOf(file: string): number | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What follows when the claim file cannot be used but the cache can. */
+const CLAIMLESS = "this run trains without telling other processes (one training it too trains it twice)";
+
 /** A claim file left empty or unreadable this long is an owner that died while creating it. */
 const UNREADABLE_GRACE_MS = 5000;
 
@@ -57,11 +79,11 @@ function liveOwner(file: string): ClaimFile | undefined {
   } catch {
     // Absent, or being written this instant (created empty, then filled): look again next poll,
     // unless it has stayed unreadable for seconds.
-    const stat = fs.statSync(file, { throwIfNoEntry: false });
-    return stat && Date.now() - stat.mtimeMs < UNREADABLE_GRACE_MS ? { pid: -1, host: os.hostname(), started: "" } : undefined;
+    const mtime = mtimeOf(file);
+    return mtime !== undefined && Date.now() - mtime < UNREADABLE_GRACE_MS ? { pid: -1, host: os.hostname(), started: "" } : undefined;
   }
-  const stat = fs.statSync(file, { throwIfNoEntry: false });
-  if (!stat || Date.now() - stat.mtimeMs > STALE_MS) return undefined; // not refreshed: its owner is gone
+  const mtime = mtimeOf(file);
+  if (mtime === undefined || Date.now() - mtime > STALE_MS) return undefined; // not refreshed: its owner is gone
   if (owner.host !== os.hostname()) return owner; // another machine sharing the folder: trust the refresh
   return Number.isInteger(owner.pid) && owner.pid > 0 && isAlive(owner.pid) ? owner : undefined;
 }
@@ -114,10 +136,17 @@ export async function claimRun(dir: string, key: string, options: { signal?: Abo
     return "stored";
   }
   const file = path.join(dir, `${key}.training`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    // A file where the folder belongs (FITLAB_RUNS_DIR naming a file: EEXIST or ENOTDIR), a read-only
+    // or full disk: there is no cache to share, so this run trains without telling other processes.
+    warnCacheFault(dir, error);
+    return noFileClaim(key);
+  }
   let told = false;
   for (;;) {
     try {
-      fs.mkdirSync(dir, { recursive: true });
       const fd = fs.openSync(file, "wx");
       try {
         fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString() } satisfies ClaimFile));
@@ -126,11 +155,25 @@ export async function claimRun(dir: string, key: string, options: { signal?: Abo
       }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST") return noFileClaim(key); // a read-only cache folder: train without telling others
+      if (code !== "EEXIST") {
+        // A read-only cache folder, a full disk: train without telling others.
+        if (code !== "EACCES" && code !== "EPERM" && code !== "EROFS") warnCacheFault(dir, error);
+        return noFileClaim(key);
+      }
+      if (!isFile(file)) {
+        // Something else is there (a folder named <key>.training): not a claim, and not ours to delete.
+        warnCacheFault(file, Object.assign(new Error(`${file} is a folder`), { code: "EISDIR", path: file }), CLAIMLESS);
+        return noFileClaim(key);
+      }
       const owner = liveOwner(file);
       if (!owner) {
         // Its owner died: take the claim over (if two take it over at once, only one `wx` wins).
-        fs.rmSync(file, { force: true });
+        try {
+          fs.rmSync(file, { force: true });
+        } catch (removeError) {
+          warnCacheFault(file, removeError, CLAIMLESS);
+          return noFileClaim(key);
+        }
         continue;
       }
       if (!told && owner.pid > 0) {
@@ -138,7 +181,7 @@ export async function claimRun(dir: string, key: string, options: { signal?: Abo
         told = true;
       }
       await sleep(POLL_MS, options.signal);
-      if (!fs.existsSync(file)) return "stored";
+      if (mtimeOf(file) === undefined) return "stored";
       continue;
     }
     let release!: () => void;
