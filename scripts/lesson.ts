@@ -16,10 +16,10 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { SpareKernels } from "./jupyter/spareKernel";
 import { ExecutedNotebook, executeNotebook, formatFailure, resolveParameters } from "./jupyter/execute";
-import { writeFileAtomic } from "../lib/atomicWrite";
 import { projectRoot } from "../lib/project";
 import { MAX_TIMER_MS, shutdownAllKernels } from "./jupyter/kernel";
-import { readNotebook, writeNotebookAtomic } from "./jupyter/notebook";
+import { readNotebook, serializeNotebook } from "./jupyter/notebook";
+import { OutputWriteError, writeOutputFile } from "./jupyter/outputWrite";
 import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
 import { createStaticImager } from "./jupyter/staticImages";
@@ -242,13 +242,14 @@ export async function checkOutputFolder(notebooks: string[], out: string): Promi
   }
 }
 
-async function writeOutputs(run: ExecutedNotebook, outDir: string): Promise<void> {
-  await writeNotebookAtomic(path.join(outDir, `${run.name}.ipynb`), run.notebook);
+/** Writes the executed notebook and its report; throws OutputWriteError (one line) when one cannot be written. */
+async function writeOutputs(run: ExecutedNotebook, outDir: string, shownDir: string): Promise<void> {
+  await writeOutputFile(path.join(outDir, `${run.name}.ipynb`), serializeNotebook(run.notebook), path.join(shownDir, `${run.name}.ipynb`));
   const html = renderHtmlReport(run.notebook, {
     title: run.name,
     failure: run.failure ? `This run stopped early.\n${formatFailure(run)}` : undefined,
   });
-  await writeFileAtomic(path.join(outDir, `${run.name}.html`), html);
+  await writeOutputFile(path.join(outDir, `${run.name}.html`), html, path.join(shownDir, `${run.name}.html`));
 }
 
 /** Aborted by the first SIGINT, SIGTERM or SIGHUP; its reason is the signal's name. */
@@ -283,6 +284,8 @@ export async function main(argv: string[]): Promise<number> {
   const signal = interruption.signal;
   const together = Math.min(args.jobs, notebooks.length) > 1;
   const began = Date.now();
+  /** An output file could not be written (a full disk): no further notebook starts. */
+  let writeFailed = false;
 
   async function runOne(file: string, index: number): Promise<void> {
     const label = path.relative(process.cwd(), file) || file;
@@ -314,8 +317,18 @@ export async function main(argv: string[]): Promise<number> {
       failed.push(label);
       return;
     }
-    await images.addTo(run.notebook, tag);
-    await writeOutputs(run, outDir);
+    // Stops at the first figure after an interrupt: the figures left have no static image.
+    await images.addTo(run.notebook, tag, signal);
+    try {
+      await writeOutputs(run, outDir, lessonArgs.out);
+    } catch (error) {
+      if (!(error instanceof OutputWriteError)) throw error;
+      // Files written before stay; no other notebook starts (its outputs would not fit either).
+      failed.push(label);
+      writeFailed = true;
+      process.stderr.write(`✖ fitlab lesson: ${error.message}\n`);
+      return;
+    }
     const cells = run.cellMs.reduce((a, b) => a + b, 0) / 1000;
     const memory = run.peakRssBytes === undefined ? "" : `, kernel peak memory ${(run.peakRssBytes / 1e9).toFixed(2)} GB`;
     console.log(`  ${tag}kernel start ${(run.kernelStartMs / 1000).toFixed(1)} s, cells ${cells.toFixed(1)} s${memory}; wrote ${path.join(lessonArgs.out, run.name)}.{ipynb,html}`);
@@ -336,7 +349,7 @@ export async function main(argv: string[]): Promise<number> {
   // A queue of notebooks in order, taken by `jobs` lanes: each lane starts the next notebook when its own ends.
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < notebooks.length && !signal.aborted) {
+    while (next < notebooks.length && !signal.aborted && !writeFailed) {
       const index = next++;
       await runOne(notebooks[index], index);
     }
@@ -348,10 +361,22 @@ export async function main(argv: string[]): Promise<number> {
 
   await Promise.all([images.close(), spares.close()]);
   const interrupted = signal.aborted ? String(signal.reason) : undefined;
-  await writeFileAtomic(
-    path.join(outDir, "results.json"),
-    JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, rows: results, interrupted }, null, 2) + "\n",
-  );
+  const skipped = writeFailed ? order.filter((n, i) => i >= next) : [];
+  try {
+    await writeOutputFile(
+      path.join(outDir, "results.json"),
+      JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, skipped, rows: results, interrupted }, null, 2) + "\n",
+      path.join(args.out, "results.json"),
+    );
+  } catch (error) {
+    if (!(error instanceof OutputWriteError)) throw error;
+    process.stderr.write(`✖ fitlab lesson: ${error.message}\n`);
+    writeFailed = true;
+  }
+  if (writeFailed) {
+    if (skipped.length > 0) process.stderr.write(`fitlab lesson: stopped: outputs could not be written; what was written is in ${args.out}/; not run: ${skipped.join(", ")}\n`);
+    return 1;
+  }
   if (interrupted) {
     process.stderr.write(`fitlab lesson: interrupted (${interrupted}); what ran is in ${args.out}/\n`);
     return 130;
