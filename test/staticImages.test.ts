@@ -9,7 +9,7 @@ import * as path from "path";
 import { PLOTLY_MIME } from "../lib/mime";
 import { requirePrerequisites } from "../scripts/browser/prerequisites";
 import type { Notebook } from "../scripts/jupyter/notebook";
-import { createStaticImager, imageKey, IMAGE_SCALE, IMAGE_WIDTH } from "../scripts/jupyter/staticImages";
+import { checkPng, createStaticImager, imageKey, IMAGE_SCALE, IMAGE_WIDTH } from "../scripts/jupyter/staticImages";
 
 function figure(title: string): Record<string, unknown> {
   return {
@@ -91,6 +91,22 @@ describe("static images are drawn once and then come from the image cache", () =
     expect(lines.filter((l) => l.startsWith("WARN"))).toEqual([]);
   }, 60_000);
 
+  it("detects a cached image that is a PNG signature followed by garbage, says so, redraws and repairs it", async () => {
+    const key = imageKey(figure("validation loss"), { width: IMAGE_WIDTH, height: 300 }, IMAGE_SCALE);
+    const file = path.join(dir, `${key}.png`);
+    const good = await fs.readFile(file);
+    expect(checkPng(good, { width: IMAGE_WIDTH * IMAGE_SCALE, height: 300 * IMAGE_SCALE })).toBeNull();
+    await fs.writeFile(file, Buffer.concat([good.subarray(0, 8), Buffer.from("garbage ".repeat(4000))]));
+    const imager = createStaticImager(options());
+    const nb = notebookWith(figure("validation loss"));
+    const stats = await imager.addTo(nb);
+    await imager.close();
+    expect(stats).toMatchObject({ figures: 1, cached: 0 });
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  static images: ${key}\\.png in the image cache is damaged \\(chunk 0 at byte 8 has no valid type\\); drawing it again$`)));
+    expect(Buffer.from(pngOf(nb), "base64").equals(good)).toBe(true); // plotly draws the same pixels again
+    expect((await fs.readFile(file)).equals(good)).toBe(true);
+  }, 60_000);
+
   it("with cacheDir null keeps nothing", async () => {
     const before = (await fs.readdir(dir)).length;
     const imager = createStaticImager({ ...options(), cacheDir: null });
@@ -99,4 +115,31 @@ describe("static images are drawn once and then come from the image cache", () =
     expect(stats).toMatchObject({ figures: 1, cached: 0 });
     expect((await fs.readdir(dir)).length).toBe(before);
   }, 60_000);
+});
+
+describe("checkPng", () => {
+  /** A whole 1×1 PNG: signature, IHDR, IDAT, IEND (written by Python's zlib and struct, CRCs included). */
+  const ONE_PIXEL = Buffer.from(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f00050001ff56c72f0d0000000049454e44ae426082",
+    "hex",
+  );
+
+  it("accepts a whole PNG of the size asked for", () => {
+    expect(checkPng(ONE_PIXEL)).toBeNull();
+    expect(checkPng(ONE_PIXEL, { width: 1, height: 1 })).toBeNull();
+  });
+
+  it.each([
+    ["no signature", () => Buffer.from("GIF89a garbage"), "no PNG signature"],
+    ["a signature followed by garbage", () => Buffer.concat([ONE_PIXEL.subarray(0, 8), Buffer.from("garbage garbage garbage")]), "chunk 0 at byte 8 has no valid type"],
+    ["a flipped bit in the image data", () => Buffer.from(ONE_PIXEL.map((b, i) => (i === 50 ? b ^ 1 : b))), "chunk IDAT at byte 33 fails its CRC"],
+    ["a truncated file", () => ONE_PIXEL.subarray(0, 50), "chunk IDAT at byte 33 runs past the end of the file"],
+    ["bytes after IEND", () => Buffer.concat([ONE_PIXEL, Buffer.from("x")]), "1 bytes after IEND"],
+  ])("refuses %s", (_what, bytes, reason) => {
+    expect(checkPng(bytes())).toBe(reason);
+  });
+
+  it("refuses an image of another size (another figure's picture under this key)", () => {
+    expect(checkPng(ONE_PIXEL, { width: 1800, height: 600 })).toBe("1×1 pixels where 1800×600 were drawn");
+  });
 });

@@ -56,8 +56,11 @@ export interface StaticImager {
    * warns. `tag` starts its log line (the runner's notebook tag when notebooks run side by side).
    * Safe to call for several notebooks at once: they share one browser.
    */
-  addTo(nb: Notebook, tag?: string): Promise<StaticImageStats>;
-  /** Closes the browser, if one was started. */
+  addTo(nb: Notebook, tag?: string, signal?: AbortSignal): Promise<StaticImageStats>;
+  /**
+   * Closes the browser, if one was started. After an interrupt (`signal` of addTo aborted) it does
+   * not wait for a browser still starting: that one is closed when it is up (or with this process).
+   */
   close(): Promise<void>;
 }
 
@@ -94,13 +97,65 @@ export function imageKey(spec: unknown, size: { width: number; height: number },
     .digest("hex");
 }
 
-/** A cached PNG (base64), refreshing its time so pruning keeps what is used; undefined when absent or unreadable. */
-async function readCached(dir: string, key: string): Promise<string | undefined> {
+const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+/** CRC-32 as PNG computes it (ISO 3309; zlib.crc32 needs Node 20.15, and engines allows any 20). */
+function crc32(bytes: Uint8Array): number {
+  let c = -1;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * Why `bytes` is not a whole PNG of `pixels` (width × height), or null when it is: the signature, an
+ * IHDR first with those dimensions, every chunk inside the file with a matching CRC-32, image data,
+ * and IEND last. A signature followed by garbage, a truncated file or another figure's image fails.
+ */
+export function checkPng(bytes: Buffer, pixels?: { width: number; height: number }): string | null {
+  if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return "no PNG signature";
+  let at = 8;
+  let sawData = false;
+  for (let index = 0; ; index++) {
+    if (at + 12 > bytes.length) return `truncated at byte ${at} (no IEND chunk)`;
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.toString("latin1", at + 4, at + 8);
+    if (!/^[A-Za-z]{4}$/.test(type)) return `chunk ${index} at byte ${at} has no valid type`;
+    if (at + 12 + length > bytes.length) return `chunk ${type} at byte ${at} runs past the end of the file`;
+    const crc = bytes.readUInt32BE(at + 8 + length);
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== crc) return `chunk ${type} at byte ${at} fails its CRC`;
+    if (index === 0) {
+      if (type !== "IHDR" || length !== 13) return "the first chunk is not IHDR";
+      const width = bytes.readUInt32BE(at + 8);
+      const height = bytes.readUInt32BE(at + 12);
+      if (pixels && (width !== pixels.width || height !== pixels.height)) {
+        return `${width}×${height} pixels where ${pixels.width}×${pixels.height} were drawn`;
+      }
+    }
+    if (type === "IDAT") sawData = true;
+    at += 12 + length;
+    if (type === "IEND") return !sawData ? "no image data (IDAT)" : at === bytes.length ? null : `${bytes.length - at} bytes after IEND`;
+  }
+}
+
+/**
+ * A cached PNG (base64), refreshing its time so pruning keeps what is used; undefined when absent,
+ * unreadable or damaged (checkPng: then `damaged` is told why and the figure is drawn again).
+ */
+async function readCached(dir: string, key: string, pixels: { width: number; height: number }, damaged: (file: string, why: string) => void): Promise<string | undefined> {
   const file = path.join(dir, `${key}.png`);
   try {
     const bytes = await fs.readFile(file);
-    // A PNG starts with these 8 bytes; anything else (a truncated or foreign file) is redrawn.
-    if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47 || bytes.readUInt32BE(4) !== 0x0d0a1a0a) return undefined;
+    const problem = checkPng(bytes, pixels);
+    if (problem !== null) {
+      damaged(file, problem);
+      return undefined;
+    }
     const now = new Date();
     await fs.utimes(file, now, now).catch(() => undefined);
     return bytes.toString("base64");
@@ -161,6 +216,36 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
   let page: Page | undefined;
   let unavailable: string | undefined;
   let opening: Promise<Page | undefined> | undefined;
+  /** Set when an addTo was interrupted, so close() does not wait for a browser still starting. */
+  let interrupted = false;
+
+  /** `work`'s value, or undefined as soon as `signal` aborts (the work itself runs on; close() ends it). */
+  function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+    if (!signal) return work;
+    if (signal.aborted) {
+      interrupted = true;
+      work.catch(() => undefined);
+      return Promise.resolve(undefined);
+    }
+    return new Promise<T | undefined>((resolve, reject) => {
+      const abort = () => {
+        interrupted = true;
+        work.catch(() => undefined);
+        resolve(undefined);
+      };
+      signal.addEventListener("abort", abort, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener("abort", abort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", abort);
+          reject(error);
+        },
+      );
+    });
+  }
 
   /** The one page every notebook draws on, started at the first call (concurrent callers share it). */
   function openPage(): Promise<Page | undefined> {
@@ -174,7 +259,17 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
     try {
       if (problem !== null) throw new Error(`no Chromium at ${CHROMIUM} (${problem}); apt-get install chromium, or set FITLAB_CHROMIUM`);
       if (typeof playwright === "string") throw new Error(playwright);
-      browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+      // The runner owns its signals: by default playwright closes the browser on SIGINT/SIGTERM/SIGHUP
+      // and on SIGINT exits the process itself (130) before the runner has written what ran. It still
+      // kills the browser when this process exits.
+      browser = await playwright!.chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+      });
       const context = await browser.newContext();
       // plotly.js is inlined below; nothing may be fetched (fonts, MathJax, topojson…).
       await context.route("**/*", (route) => (/^(data|about|blob):/.test(route.request().url()) ? route.continue() : route.abort()));
@@ -184,7 +279,7 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
       return page;
     } catch (error) {
       unavailable = (error as Error).message.split("\n")[0];
-      log(`fitlab: figures are interactive-only (no static images for viewers that run no script): ${unavailable}`);
+      if (!interrupted) log(`fitlab: figures are interactive-only (no static images for viewers that run no script): ${unavailable}`);
       await browser?.close().catch(() => undefined);
       browser = undefined;
       page = undefined;
@@ -208,7 +303,7 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
   }
 
   return {
-    async addTo(nb: Notebook, tag = ""): Promise<StaticImageStats> {
+    async addTo(nb: Notebook, tag = "", signal?: AbortSignal): Promise<StaticImageStats> {
       const began = Date.now();
       const stats: StaticImageStats = { figures: 0, cached: 0, pngBytes: 0, ms: 0 };
       for (const output of plotlyOutputs(nb)) {
@@ -216,19 +311,26 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
         const height = typeof spec.layout?.height === "number" ? spec.layout.height : DEFAULT_HEIGHT;
         const size = { width, height };
         const key = imageKey(spec, size, scale);
-        let png = cacheDir === null ? undefined : await readCached(cacheDir, key);
+        const pixels = { width: size.width * scale, height: size.height * scale };
+        const damaged = (file: string, why: string) => log(`  ${tag}static images: ${path.basename(file)} in the image cache is damaged (${why}); drawing it again`);
+        let png = cacheDir === null ? undefined : await readCached(cacheDir, key, pixels, damaged);
         if (png !== undefined) {
           stats.cached += 1;
         } else {
           // The browser starts at the first figure the cache does not hold (never, on a cached re-run).
-          const p = await openPage();
-          if (!p) break;
+          const p = await untilAborted(openPage(), signal);
+          // Interrupted: no more drawing, but the images the cache holds are still added (milliseconds).
+          if (!p) {
+            if (signal?.aborted) continue;
+            break;
+          }
           try {
-            png = await draw(p, spec, size);
+            png = await untilAborted(draw(p, spec, size), signal);
           } catch (error) {
             warn(`fitlab: no static image for "${titleOf(spec)}": ${(error as Error).message.split("\n")[0]}`);
             continue;
           }
+          if (png === undefined) continue; // interrupted while drawing
           if (cacheDir !== null && cacheWritable) {
             await fs
               .mkdir(cacheDir, { recursive: true })
@@ -254,6 +356,12 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
     },
     async close() {
       if (cacheDir !== null) await pruneCache(cacheDir, MAX_CACHED_IMAGES);
+      if (interrupted && opening) {
+        // A browser still starting would hold the interrupted runner for seconds: close it once up.
+        void opening.then(() => browser?.close().catch(() => undefined));
+        opening = undefined;
+        return;
+      }
       await opening;
       await browser?.close().catch(() => undefined);
       browser = undefined;

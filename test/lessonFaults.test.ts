@@ -1,0 +1,130 @@
+/**
+ * `npm run lesson` against faults injected for real: a disk that fills up while the outputs are
+ * written (a 1 MB tmpfs, mounted in a private mount namespace so nothing outside the test sees it),
+ * and SIGTERM while the static images are being drawn.
+ */
+import { spawn, spawnSync } from "child_process";
+import { existsSync, mkdtempSync, promises as fs, readdirSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { requirePrerequisites } from "../scripts/browser/prerequisites";
+import { readNotebook } from "../scripts/jupyter/notebook";
+import { formatBytes } from "../scripts/jupyter/outputWrite";
+
+const ROOT = path.resolve(__dirname, "..");
+const CLI = path.join(ROOT, "dist", "scripts", "lesson.js");
+const FIXTURES = path.join(__dirname, "fixtures", "notebooks");
+const fixture = (name: string) => path.join(FIXTURES, name);
+
+function tmpDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `fitlab-${prefix}-`));
+}
+
+beforeAll(() => requirePrerequisites(["build"]));
+
+describe("a full disk while the outputs are written", () => {
+  /**
+   * Runs the CLI with its output folder on a tmpfs of `size`, mounted in a new mount namespace
+   * (`unshare --mount`, and a user namespace when not root), so the mount needs no cleanup and no
+   * other process sees it. Prints the folder's listing and results.json after the run, since the
+   * tmpfs goes with the namespace. Returns null, with the reason logged, when no namespace can be made.
+   */
+  function runOnSmallDisk(size: string, args: string[]) {
+    const dir = tmpDir("small-disk");
+    const script = [
+      'size=$1; dir=$2; shift 2',
+      'mount -t tmpfs -o size="$size" tmpfs "$dir" || exit 97',
+      '"$@"; code=$?',
+      'echo "@@@files"; ls -A "$dir/out"',
+      'echo "@@@results"; cat "$dir/out/results.json"',
+      'exit $code',
+    ].join("\n");
+    const asRoot = process.getuid?.() === 0;
+    const result = spawnSync(
+      "unshare",
+      [...(asRoot ? [] : ["--user", "--map-root-user"]), "--mount", "sh", "-c", script, "sh", size, dir, process.execPath, CLI, ...args, "--out", path.join(dir, "out")],
+      { cwd: ROOT, encoding: "utf8", timeout: 180_000 },
+    );
+    if (result.error || result.status === 97 || /^unshare: /m.test(result.stderr)) {
+      console.log(`no private tmpfs possible here (${(result.error?.message ?? result.stderr).trim().split("\n")[0]}): the disk-full test cannot run`);
+      return null;
+    }
+    const [output, after = ""] = result.stdout.split("@@@files\n");
+    const [files, results] = after.split("@@@results\n");
+    return { dir, status: result.status, stdout: output, stderr: result.stderr, files: files.trim().split("\n").filter(Boolean), results };
+  }
+
+  it("says in one line which file did not fit and how much it needed, keeps what was written, exits 1", () => {
+    // ok.ipynb's executed notebook (~0.1 MB) fits in 1 MB; its report (plotly.js inlined, ~4.6 MB) does not.
+    const run = runOnSmallDisk("1m", [fixture("ok.ipynb"), "--quick", "--jobs", "1"]);
+    if (!run) return;
+    const out = path.join(run.dir, "out");
+    const line = new RegExp(
+      `^✖ fitlab lesson: could not write ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/ok\\.html: the disk is full \\(the file needs (\\d+\\.\\d) MB, ([\\d.]+) KB free\\); free some space and run again$`,
+      "m",
+    );
+    expect(run.stderr).toMatch(line);
+    const [, needed, free] = line.exec(run.stderr)!;
+    expect(Number(needed)).toBeGreaterThan(1); // more than the whole disk
+    expect(Number(free)).toBeLessThan(1000);
+    expect(run.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    expect(run.stderr).not.toMatch(/ENOSPC/);
+    expect(run.status).toBe(1);
+    // What was written stays, whole; no temporary file is left.
+    expect(run.files.sort()).toEqual(["ok.ipynb", "results.json"]);
+    expect(JSON.parse(run.results)).toMatchObject({ failed: [path.relative(ROOT, fixture("ok.ipynb"))], skipped: [] });
+  });
+
+  it("stops before the next notebook and names those it did not run", () => {
+    const run = runOnSmallDisk("1m", [fixture("ok.ipynb"), fixture("fail.ipynb"), "--quick", "--jobs", "1"]);
+    if (!run) return;
+    expect(run.status).toBe(1);
+    expect(run.stdout).not.toContain("fail.ipynb"); // never started
+    expect(run.stderr).toContain(`stopped: outputs could not be written; what was written is in ${path.join(run.dir, "out")}/; not run: ${path.relative(ROOT, fixture("fail.ipynb"))}`);
+    expect(JSON.parse(run.results).skipped).toEqual([path.relative(ROOT, fixture("fail.ipynb"))]);
+  });
+
+  it("formats sizes as people read them", () => {
+    expect([812, 37_100, 4_612_000, 2.5e9].map(formatBytes)).toEqual(["812 B", "37.1 KB", "4.6 MB", "2.5 GB"]);
+  });
+});
+
+describe("an interrupt during the static-image stage", () => {
+  it("SIGTERM while 30 figures are being drawn is honoured within about a second", async () => {
+    requirePrerequisites(["chromium"]);
+    const out = tmpDir("images-sigterm");
+    // A fresh image cache: every figure has to be drawn (about 0.5 s each, 15 s for all).
+    const env = { ...process.env, FITLAB_IMAGES_DIR: tmpDir("images-cache") };
+    const child = spawn(process.execPath, [CLI, fixture("figures.ipynb"), "--jobs", "1", "--out", out], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes("cell 3/3 ok")) resolve();
+      });
+      void exited.then(() => reject(new Error(`exited early: ${stdout}\n${stderr}`)));
+    });
+    // The last cell is done: the runner is now drawing (the browser starting, then figure after figure).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalled = Date.now();
+    child.kill("SIGTERM");
+    const code = await exited;
+    const ms = Date.now() - signalled;
+    console.log(`static-image stage: exited ${ms} ms after SIGTERM`);
+    expect(code).toBe(130);
+    expect(ms).toBeLessThan(2500);
+    expect(stderr).toContain("SIGTERM: stopping the kernel");
+    // Every cell had run: the notebook is written whole, with images for the figures drawn before the signal only.
+    const written = await readNotebook(path.join(out, "figures.ipynb"));
+    expect(JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"))).toMatchObject({ interrupted: "SIGTERM" });
+    const figures = written.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])).filter((o) => o.output_type === "display_data");
+    expect(figures).toHaveLength(30);
+    expect(figures.filter((o) => o.output_type === "display_data" && "image/png" in o.data).length).toBeLessThan(30);
+    expect(existsSync(path.join(out, "figures.html"))).toBe(true);
+    expect(readdirSync(out).filter((f) => f.includes(".tmp"))).toEqual([]);
+    await fs.rm(out, { recursive: true, force: true });
+  }, 120_000);
+});
