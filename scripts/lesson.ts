@@ -69,7 +69,10 @@ export class UsageError extends Error {
 
 /** Parses the command line (flags may also be written --flag=value). Throws UsageError. */
 export function parseLessonArgs(argv: string[]): LessonArgs | "help" {
-  const args: LessonArgs = { notebooks: [], set: {}, quick: false, timeoutSeconds: 600, out: "out", jobs: DEFAULT_JOBS };
+  // `set` has no prototype: `--set __proto__=1` is then an unknown name like any other (it was
+  // swallowed by Object.prototype's __proto__ setter, and the run went on without it).
+  const set = Object.create(null) as Record<string, string>;
+  const args: LessonArgs = { notebooks: [], set, quick: false, timeoutSeconds: 600, out: "out", jobs: DEFAULT_JOBS };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let inline: string | undefined;

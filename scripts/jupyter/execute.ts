@@ -95,8 +95,9 @@ export function resolveParameters(
   file: string,
   options: Pick<ExecuteNotebookOptions, "set" | "quick">,
 ): { params: Record<string, ParameterValue>; origins: Record<string, string> } {
-  const params: Record<string, ParameterValue> = {};
-  const origins: Record<string, string> = {};
+  // No prototype: a parameter named "__proto__" is then an own key, refused as unknown by injectParameters.
+  const params = Object.create(null) as Record<string, ParameterValue>;
+  const origins = Object.create(null) as Record<string, string>;
   const quick = options.quick ? nb.metadata.fitlab?.quick : undefined;
   if (quick !== undefined && (quick === null || typeof quick !== "object" || Array.isArray(quick))) {
     throw new ParameterError(`${file}: metadata.fitlab.quick must be an object of parameter overrides`);

@@ -25,12 +25,23 @@ export type ParameterValue = number | boolean | string | null | ParameterValue[]
 /** What a value must be, read off the declaration's type annotation or its literal initializer. */
 export type ParameterKind = "number" | "boolean" | "string" | "array" | "object" | "unknown";
 
+/**
+ * What the initializer of an object or array parameter looks like, so an override keeps its shape:
+ * `{ l1: 0.001, l2: 0.001 }` takes exactly the keys l1 and l2, each a number.
+ */
+export type ParameterShape =
+  | { kind: "number" | "boolean" | "string" | "unknown" }
+  | { kind: "object"; keys: Record<string, ParameterShape> }
+  | { kind: "array"; items?: ParameterShape };
+
 export interface ParameterDeclaration {
   name: string;
   keyword: "let" | "const" | "var";
   /** The type annotation as written, e.g. "number" or "Activation"; undefined if none. */
   typeText?: string;
   kind: ParameterKind;
+  /** The shape of a literal object or array initializer, when it has one. */
+  shape?: ParameterShape;
   /** The range stated by the declaration's trailing comment, if any. */
   range?: ParameterRange;
 }
@@ -79,6 +90,74 @@ function kindOfInitializer(init: ts.Expression | undefined): ParameterKind {
   if (ts.isArrayLiteralExpression(init)) return "array";
   if (ts.isObjectLiteralExpression(init)) return "object";
   return "unknown";
+}
+
+/** The shape of a literal initializer: an object's keys and their shapes, an array's items (when all alike). */
+function shapeOfInitializer(init: ts.Expression | undefined): ParameterShape {
+  if (init && (ts.isAsExpression(init) || ts.isParenthesizedExpression(init))) return shapeOfInitializer(init.expression);
+  if (init && ts.isObjectLiteralExpression(init)) {
+    const keys: Record<string, ParameterShape> = Object.create(null) as Record<string, ParameterShape>;
+    for (const property of init.properties) {
+      if (!ts.isPropertyAssignment(property)) return { kind: "unknown" }; // a spread or a method: no fixed shape
+      const name = property.name;
+      if (!(ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name))) return { kind: "unknown" };
+      keys[name.text] = shapeOfInitializer(property.initializer);
+    }
+    return { kind: "object", keys };
+  }
+  if (init && ts.isArrayLiteralExpression(init)) {
+    const items = init.elements.map((element) => shapeOfInitializer(element));
+    const same = items.length > 0 && items.every((item) => JSON.stringify(item) === JSON.stringify(items[0]));
+    return same ? { kind: "array", items: items[0] } : { kind: "array" };
+  }
+  const kind = kindOfInitializer(init);
+  return kind === "array" || kind === "object" ? { kind: "unknown" } : { kind };
+}
+
+/** A value in the words of an error message, e.g. "a number", "the string \"x\"". */
+function describeKindOf(value: ParameterValue): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  return typeof value === "object" ? "an object" : `${typeof value === "number" ? "the number" : "the boolean"} ${String(value)}`;
+}
+
+/** Throws a ParameterError where `value` (at path `at`) does not have `shape`. */
+function checkShape(shape: ParameterShape, value: ParameterValue, at: string, origin: string): void {
+  const fail = (what: string) => {
+    throw new ParameterError(`${origin}: ${at} ${what}`);
+  };
+  switch (shape.kind) {
+    case "unknown":
+      return;
+    case "number":
+    case "boolean":
+    case "string":
+      if (typeof value !== shape.kind) fail(`must be a ${shape.kind}, as in the parameters cell, but is ${describeKindOf(value)}`);
+      return;
+    case "array":
+      if (!Array.isArray(value)) return fail(`must be an array, as in the parameters cell, but is ${describeKindOf(value)}`);
+      if (shape.items) value.forEach((item, i) => checkShape(shape.items!, item, `${at}[${i}]`, origin));
+      return;
+    case "object": {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        return fail(`must be an object, as in the parameters cell, but is ${describeKindOf(value)}`);
+      }
+      const declared = Object.keys(shape.keys);
+      const given = Object.keys(value);
+      const missing = declared.filter((key) => !given.includes(key));
+      const unknown = given.filter((key) => !declared.includes(key));
+      if (missing.length > 0 || unknown.length > 0) {
+        const parts = [
+          missing.length > 0 ? `lacks ${missing.join(", ")}` : "",
+          unknown.length > 0 ? `has ${unknown.join(", ")}, which the parameters cell does not declare` : "",
+        ].filter(Boolean);
+        fail(`${parts.join(" and ")}: it takes exactly the keys ${declared.join(", ")}`);
+      }
+      for (const key of declared) checkShape(shape.keys[key], (value as Record<string, ParameterValue>)[key], `${at}.${key}`, origin);
+      return;
+    }
+  }
 }
 
 const RANGE_NUMBER = String.raw`[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?`;
@@ -149,6 +228,9 @@ export function parseParametersCell(source: string): ParameterDeclaration[] {
         typeText: decl.type?.getText(file),
         kind: annotated !== "unknown" ? annotated : kindOfInitializer(decl.initializer),
         ...(range ? { range } : {}),
+        ...(decl.initializer && (ts.isObjectLiteralExpression(decl.initializer) || ts.isArrayLiteralExpression(decl.initializer))
+          ? { shape: shapeOfInitializer(decl.initializer) }
+          : {}),
       });
     }
   }
@@ -250,15 +332,21 @@ export function checkParameterValue(declaration: ParameterDeclaration, value: Pa
   }
 }
 
+/** "a number", "an object", "an array". */
+function withArticle(kind: string): string {
+  return `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind}`;
+}
+
 /** Checks a value against its declaration and turns it into TypeScript source (JSON literals are valid TS). */
 function toSource(declaration: ParameterDeclaration, value: ParameterValue, origin: string): string {
   const got = kindOfValue(value);
   if (declaration.kind !== "unknown" && got !== declaration.kind) {
     throw new ParameterError(
-      `${origin}: ${declaration.name} is declared as a ${declaration.kind} in the parameters cell, ` +
-        `but the value ${showValue(value)} is a ${value === null ? "null" : got}`,
+      `${origin}: ${declaration.name} is declared as ${withArticle(declaration.kind)} in the parameters cell, ` +
+        `but the value ${showValue(value)} is ${value === null ? "null" : withArticle(got)}`,
     );
   }
+  if (declaration.shape) checkShape(declaration.shape, value, declaration.name, origin);
   checkParameterValue(declaration, value, origin);
   const annotation = declaration.typeText ? `: ${declaration.typeText}` : "";
   return `${declaration.keyword} ${declaration.name}${annotation} = ${JSON.stringify(value)};`;
