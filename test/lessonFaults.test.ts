@@ -128,3 +128,63 @@ describe("an interrupt during the static-image stage", () => {
     await fs.rm(out, { recursive: true, force: true });
   }, 120_000);
 });
+
+describe("bad input refused before any kernel starts (exit 2)", () => {
+  const runCli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args, "--out", path.join(tmpDir("cli-refused"), "out")], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const lesson04 = path.join(ROOT, "notebooks", "04-fixing-overfitting.ipynb");
+
+  it.each([
+    [["--set", "__proto__=1"], /--set: unknown parameter "__proto__": the parameters cell of 04-fixing-overfitting\.ipynb declares epochs, /],
+    [["--set", "constructor=1"], /--set: unknown parameter "constructor"/],
+    [["--set", 'l1l2Rates={"l1":0.001,"l2":"x"}'], /--set: l1l2Rates\.l2 must be a number, as in the parameters cell, but is the string "x"$/m],
+    [["--set", "l1l2Rates={}"], /--set: l1l2Rates lacks l1, l2: it takes exactly the keys l1, l2$/m],
+    [["--set", 'l1l2Rates={"l1":0.001,"l2":0.001,"l3":0.1}'], /--set: l1l2Rates has l3, which the parameters cell does not declare: it takes exactly the keys l1, l2$/m],
+    [["--set", 'l1l2Rates={"l1":0.001,"__proto__":{"l2":0.001}}'], /l1l2Rates lacks l2 and has __proto__, which the parameters cell does not declare/],
+    [["--set", "l1l2Rates=[0.001,0.001]"], /l1l2Rates is declared as an object in the parameters cell, but the value .* is an array/],
+  ])("%j", (args, message) => {
+    const result = runCli([lesson04, ...args]);
+    expect(result.stderr).toMatch(message);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe(""); // no "▶": no kernel started
+  });
+
+  it("accepts an l1l2Rates of the declared shape", () => {
+    // Checked without running: a bad --jobs after it stops the run once the parameters have passed.
+    const result = runCli([lesson04, "--set", 'l1l2Rates={"l2":0.002,"l1":0.0005}', "--set", "epochs=0"]);
+    expect(result.stderr).toMatch(/epochs = 0 is out of range/); // l1l2Rates passed; epochs is the first refused
+  });
+
+  it.each([
+    ["a null cell", { cells: [null] }, ['the notebook needs "metadata", "nbformat_minor" and "nbformat"', "cell 0 is null, not a cell object"]],
+    [
+      "a code cell whose source is a number",
+      "number",
+      ["cell 2 (code, id c-3): source must be string, or must be array (got 42)"],
+    ],
+    [
+      "an unknown cell type and a stream output without text",
+      "two",
+      ['cell 0 (heading, id m-1) has cell_type "heading"; nbformat allows "code", "markdown" or "raw"', 'cell 3 (code, id c-4): outputs.0 needs "text"'],
+    ],
+  ])("a notebook with %s: names the cell and what is wrong", async (_what, content, problems) => {
+    const dir = tmpDir("bad-notebook");
+    const file = path.join(dir, "bad.ipynb");
+    if (typeof content === "string") {
+      const nb = JSON.parse(await fs.readFile(fixture("ok.ipynb"), "utf8"));
+      if (content === "number") nb.cells[2].source = 42;
+      else {
+        nb.cells[0].cell_type = "heading";
+        nb.cells[3].outputs = [{ output_type: "stream", name: "stdout" }];
+      }
+      await fs.writeFile(file, JSON.stringify(nb));
+    } else {
+      await fs.writeFile(file, JSON.stringify(content));
+    }
+    const result = runCli([file]);
+    expect(result.stderr).toBe(
+      `fitlab lesson: ${file} does not follow the nbformat 4 schema (fix it, or open and save it in Jupyter):\n${problems.map((p) => `  ${p}\n`).join("")}`,
+    );
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+  });
+});

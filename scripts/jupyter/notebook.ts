@@ -4,6 +4,7 @@
  * https://nbformat.readthedocs.io/en/latest/format_description.html
  */
 import { randomBytes } from "crypto";
+import { schemaProblems } from "./schema";
 import { promises as fs } from "fs";
 import { writeFileAtomic } from "../../lib/atomicWrite";
 
@@ -113,7 +114,13 @@ function mapTexts(nb: Notebook, fn: (value: unknown) => unknown): Notebook {
   };
 }
 
-/** Parses notebook JSON text; multiline fields become plain strings. Throws naming the file. */
+/** Schema problems listed in the error before "… and N more". */
+const MAX_PROBLEMS_SHOWN = 8;
+
+/**
+ * Parses notebook JSON text; multiline fields become plain strings. Throws naming the file, and for
+ * a notebook that breaks the nbformat 4 schema, each problem with its cell (scripts/jupyter/schema.ts).
+ */
 export function parseNotebook(text: string, file = "<notebook>"): Notebook {
   let raw: unknown;
   try {
@@ -123,6 +130,12 @@ export function parseNotebook(text: string, file = "<notebook>"): Notebook {
   }
   if (raw === null || typeof raw !== "object" || !Array.isArray((raw as Notebook).cells)) {
     throw new Error(`${file} is not a notebook: it has no "cells" array`);
+  }
+  const problems = schemaProblems(raw);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => `\n  ${problem}`).join("");
+    const more = problems.length > MAX_PROBLEMS_SHOWN ? `\n  … and ${problems.length - MAX_PROBLEMS_SHOWN} more` : "";
+    throw new Error(`${file} does not follow the nbformat 4 schema (fix it, or open and save it in Jupyter):${shown}${more}`);
   }
   return mapTexts(raw as Notebook, joinLines);
 }
