@@ -12,7 +12,12 @@
  * the old entry, the new one, or a manifest whose checksum does not match (treated as corrupt).
  * A bad entry of any kind (edited, truncated, half-written) is deleted with a warning on stderr and
  * reported as a miss (an entry of an older format version is replaced quietly), so the run is trained again: the cache never throws for, nor trusts, what it
- * finds on disk.
+ * finds on disk. A folder it cannot use (a file in its place, read-only, full) is said once
+ * (warnCacheFault) and runs train without it.
+ *
+ * The checksums are plain sha256: they catch accidents (truncation, a torn write, a hand edit), not
+ * an edit whose author recomputes them. The cache is a convenience, not a security boundary: whoever
+ * can write its folder decides what a cached run says (the README says so too).
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
