@@ -89,6 +89,53 @@ describe("a full disk while the outputs are written", () => {
   });
 });
 
+/**
+ * Starts the CLI on `notebook`, sends SIGTERM `delayMs` after `ready` appears on its stdout, and
+ * returns its exit code and how long after the signal it exited.
+ */
+async function interruptAt(notebook: string, ready: string, delayMs: number, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [CLI, notebook, "--jobs", "1", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes(ready)) resolve();
+    });
+    void exited.then(() => reject(new Error(`exited early: ${stdout}\n${stderr}`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  const signalled = Date.now();
+  child.kill("SIGTERM");
+  const code = await exited;
+  return { code, ms: Date.now() - signalled, stdout, stderr };
+}
+
+describe("an interrupt at every stage is honoured within about a second", () => {
+  it("while the kernel starts (tslab loading TypeScript): the kernel is killed at once, not asked", async () => {
+    const out = tmpDir("start-sigterm");
+    const run = await interruptAt(fixture("hang.ipynb"), "▶", 200, ["--out", out]);
+    console.log(`kernel start: exited ${run.ms} ms after SIGTERM`);
+    expect(run.code).toBe(130);
+    expect(run.ms).toBeLessThan(1500);
+  }, 120_000);
+
+  it("while a cell spins without yielding (the kernel cannot hear a shutdown request)", async () => {
+    const dir = tmpDir("spin");
+    const nb = JSON.parse(await fs.readFile(fixture("hang.ipynb"), "utf8"));
+    for (const cell of nb.cells) if (cell.cell_type === "code" && cell.source.join("").includes("await new Promise")) cell.source = ['console.log("about to spin");\n', "while (true) {}"];
+    await fs.writeFile(path.join(dir, "spin.ipynb"), JSON.stringify(nb));
+    const run = await interruptAt(path.join(dir, "spin.ipynb"), "cell 1/", 1000, ["--out", path.join(dir, "out")]);
+    console.log(`spinning cell: exited ${run.ms} ms after SIGTERM`);
+    expect(run.code).toBe(130);
+    expect(run.ms).toBeLessThan(1500);
+    const written = await readNotebook(path.join(dir, "out", "spin.ipynb"));
+    expect(written.metadata.fitlab?.executed).toMatchObject({ interrupted: "SIGTERM" });
+  }, 120_000);
+});
+
 describe("an interrupt during the static-image stage", () => {
   it("SIGTERM while 30 figures are being drawn is honoured within about a second", async () => {
     requirePrerequisites(["chromium"]);

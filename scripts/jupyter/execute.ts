@@ -6,7 +6,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { showValue } from "../../lib/check";
-import { CellTimeoutError, KernelClient, KernelDiedError, KernelOptions, MAX_TIMER_MS } from "./kernel";
+import { CellTimeoutError, INTERRUPT_GRACE_MS, KernelClient, KernelDiedError, KernelOptions, MAX_TIMER_MS } from "./kernel";
 import { CodeCell, Notebook, codeCells, hasTag, readNotebook } from "./notebook";
 import { OutputRecorder } from "./outputs";
 import {
@@ -183,7 +183,7 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
   result.kernelStartMs = Date.now() - waited;
   const signal = options.signal;
   // Shutting the kernel down ends the running cell with KernelDiedError, reported below as interrupted.
-  const onAbort = () => void kernel.shutdown();
+  const onAbort = () => void kernel.shutdown(INTERRUPT_GRACE_MS);
   signal?.addEventListener("abort", onAbort, { once: true });
   const recorder = new OutputRecorder();
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;

@@ -172,9 +172,15 @@ function removeConnectionDirs(): void {
   for (const dir of connectionDirs) rmSync(dir, { recursive: true, force: true });
 }
 
-/** Kills every kernel this process started (for SIGINT/SIGTERM handlers). */
-export async function shutdownAllKernels(): Promise<void> {
-  await Promise.all([...liveKernels].map((kernel) => kernel.shutdown()));
+/**
+ * How long an interrupted run gives a kernel to exit after asking it to before killing it: its state
+ * is being thrown away anyway, and the runner promises to stop within about a second.
+ */
+export const INTERRUPT_GRACE_MS = 300;
+
+/** Kills every kernel this process started (for SIGINT/SIGTERM handlers), with `graceMs` to exit by itself. */
+export async function shutdownAllKernels(graceMs = INTERRUPT_GRACE_MS): Promise<void> {
+  await Promise.all([...liveKernels].map((kernel) => kernel.shutdown(graceMs)));
 }
 
 export class KernelClient {
@@ -207,6 +213,8 @@ export class KernelClient {
    */
   private readonly deathWaiters = new Set<() => void>();
   private closed = false;
+  /** Set once the kernel has answered kernel_info: before that it holds no notebook state and cannot hear a shutdown request. */
+  private ready = false;
   private markExited!: (exit: KernelExit) => void;
 
   /**
@@ -307,6 +315,7 @@ export class KernelClient {
     void this.heartbeatLoop();
 
     await this.waitUntilReady(this.options.startTimeoutMs ?? 60_000);
+    this.ready = true;
     this.startMs = Date.now() - began;
     this.lastBeat = Date.now();
     const interval = this.options.heartbeatIntervalMs ?? 1000;
@@ -531,11 +540,14 @@ export class KernelClient {
       this.markExited({ code: null, signal: null });
     } else if (child.exitCode === null && child.signalCode === null) {
       const exited = this.exited.then(() => true);
-      if (!this.deathReason) {
+      // A kernel still starting (loading TypeScript, about 2 s) cannot answer yet and has nothing to
+      // lose: it is killed at once (an interrupt during the start waited out the whole grace before).
+      const polite = this.ready && !this.deathReason;
+      if (polite) {
         const request = newMessage("shutdown_request", { restart: false }, this.session);
-        await Promise.race([this.control.send(encodeMessage(request, this.key)).catch(() => undefined), delay(500)]);
+        await Promise.race([this.control.send(encodeMessage(request, this.key)).catch(() => undefined), delay(Math.min(500, graceMs))]);
       }
-      const exitedInTime = await Promise.race([exited, delay(this.deathReason ? 0 : graceMs).then(() => false)]);
+      const exitedInTime = await Promise.race([exited, delay(polite ? graceMs : 0).then(() => false)]);
       if (!exitedInTime) {
         child.kill("SIGKILL");
         // SIGKILL cannot be ignored, but on a loaded machine the exit can take a while to arrive.
