@@ -50,4 +50,10 @@ describe("module borders", () => {
     expect(reached.filter((m) => m.startsWith("lib/")).length).toBeGreaterThan(0);
     expect(reached.filter((m) => /^@tensorflow\/|^tslab$|^lib\/(display|train|models|backend)\.ts$/.test(m))).toEqual([]);
   });
+
+  it("only scripts/kernel/ reaches into tslab's internals (tslab/dist/…), which it patches at the kernel's start", () => {
+    const internal = [...sources("lib"), ...sources("scripts")].filter((file) => /["']tslab\/dist\//.test(fs.readFileSync(path.join(ROOT, file), "utf8")));
+    expect(internal.length).toBeGreaterThan(0);
+    expect(internal.filter((file) => !file.startsWith(path.join("scripts", "kernel") + path.sep))).toEqual([]);
+  });
 });

@@ -147,7 +147,8 @@ describe("parameters", () => {
       { name: "rate", keyword: "const", typeText: "number", kind: "number" },
       { name: "name", keyword: "let", typeText: undefined, kind: "string" },
       { name: "useBias", keyword: "let", typeText: undefined, kind: "boolean" },
-      { name: "units", keyword: "let", typeText: undefined, kind: "array" },
+      // A literal object or array also gives the shape an override must keep.
+      { name: "units", keyword: "let", typeText: undefined, kind: "array", shape: { kind: "array", items: { kind: "number" } } },
     ]);
   });
 
