@@ -4,9 +4,14 @@
  * exception thrown in a timer or an event handler, and malformed or forged ZeroMQ messages sent to
  * its shell and control ports by another local process.
  */
+import { spawnSync } from "child_process";
+import { mkdtempSync } from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
+import { PYTHON, requirePrerequisites } from "../scripts/browser/prerequisites";
 import { KernelClient } from "../scripts/jupyter/kernel";
+import { jupyterEnv, registerKernel } from "../scripts/jupyter/kernelspec";
 import { encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
 import { whyDrop } from "../scripts/kernel/messages";
 import { parseKernelArgs } from "../scripts/kernel/tslabKernel";
@@ -134,4 +139,36 @@ describe("fitlab's tslab kernel: malformed and forged messages", () => {
     expect(parseKernelArgs(["--config-path=/tmp/c.json"])).toBe("/tmp/c.json");
     expect(() => parseKernelArgs(["kernel"])).toThrow("no connection file given; usage: node tslabKernel.js --config-path <connection.json>");
   });
+});
+
+describe("fitlab's tslab kernel under Jupyter's own client (the kernel spec npm start registers)", () => {
+  it("starts from kernel.json, survives a forgotten await and reports it in the cell (jupyter_client + nbclient)", async () => {
+    requirePrerequisites(["build", "nbformat"]);
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "fitlab-kernelspec-"));
+    await registerKernel(dataDir);
+    // nbclient runs the cells as JupyterLab would send them; allow_errors keeps going after a failing cell.
+    const script = `
+import json, sys, nbformat
+from nbclient import NotebookClient
+nb = nbformat.v4.new_notebook()
+nb.cells = [nbformat.v4.new_code_cell(s) for s in json.loads(sys.argv[1])]
+NotebookClient(nb, kernel_name="tslab", timeout=120, resources={"metadata": {"path": sys.argv[2]}}).execute()
+print(json.dumps([[o.get("name"), o.get("text")] for c in nb.cells for o in c.outputs if o.output_type == "stream"]))`;
+    const cells = [
+      'import { initBackend, train, variants, tf } from ".."; await initBackend(); const kept = 41;',
+      'train(variants.mnist.small, tf.zeros([4, 784]), tf.zeros([4, 10]), { epochs: 0 }); "sent"',
+      "kept + 1",
+    ];
+    const result = spawnSync(PYTHON, ["-c", script, JSON.stringify(cells), NOTEBOOKS], {
+      encoding: "utf8",
+      env: jupyterEnv(dataDir, { ...process.env, JUPYTER_DATA_DIR: path.join(dataDir, "user") }),
+      timeout: 240_000,
+    });
+    expect(result.stderr).not.toMatch(/DeadKernelError|Traceback/);
+    expect(result.status).toBe(0);
+    const streams = JSON.parse(result.stdout.trim().split("\n").pop()!) as [string, string][];
+    expect(streams).toContainEqual(["stdout", "sent\n"]);
+    expect(streams).toContainEqual(["stderr", expect.stringMatching(/^A promise failed and nothing awaited it[^\n]*\nError: train: epochs = 0/)]);
+    expect(streams[streams.length - 1]).toEqual(["stdout", "42\n"]);
+  }, 300_000);
 });
