@@ -1,10 +1,13 @@
 /**
  * `npm run lesson` against faults injected for real: a disk that fills up while the outputs are
- * written (a 1 MB tmpfs, mounted in a private mount namespace so nothing outside the test sees it),
- * and SIGTERM while the static images are being drawn.
+ * written (a 1 MB tmpfs, mounted in a private mount namespace so nothing outside the test sees it;
+ * where no namespace can be made, a preloaded hook that fails writes with ENOSPC), SIGTERM at each
+ * stage (the kernel starting, a cell that never yields, the static images being drawn), and bad
+ * parameters and malformed notebooks, which must be refused before any kernel starts.
  */
 import { spawn, spawnSync } from "child_process";
-import { existsSync, mkdtempSync, promises as fs, readdirSync } from "fs";
+import * as fsSync from "fs";
+import { existsSync, mkdtempSync, promises as fs, readdirSync, readFileSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { requirePrerequisites } from "../scripts/browser/prerequisites";
@@ -24,13 +27,43 @@ beforeAll(() => requirePrerequisites(["build"]));
 
 describe("a full disk while the outputs are written", () => {
   /**
-   * Runs the CLI with its output folder on a tmpfs of `size`, mounted in a new mount namespace
-   * (`unshare --mount`, and a user namespace when not root), so the mount needs no cleanup and no
-   * other process sees it. Prints the folder's listing and results.json after the run, since the
-   * tmpfs goes with the namespace. Returns null, with the reason logged, when no namespace can be made.
+   * A stand-in for a full disk where no tmpfs can be mounted (no CAP_SYS_ADMIN and no user
+   * namespaces): preloaded into the runner, it fails writes into one folder with a real ENOSPC error
+   * once `FITLAB_FAKE_FULL_BYTES` are used, and reports what is left as that folder's free space.
    */
-  function runOnSmallDisk(size: string, args: string[]) {
+  const FULL_DISK_HOOK = `"use strict";
+const fs = require("fs"), path = require("path");
+const dir = path.resolve(process.env.FITLAB_FAKE_FULL_DIR);
+let left = Number(process.env.FITLAB_FAKE_FULL_BYTES);
+const open = fs.promises.open;
+fs.promises.open = async function (file, ...rest) {
+  const handle = await open.call(this, file, ...rest);
+  if (path.dirname(path.resolve(String(file))) !== dir) return handle;
+  const writeFile = handle.writeFile.bind(handle);
+  handle.writeFile = async (data, ...more) => {
+    const size = Buffer.byteLength(data);
+    if (size > left) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+    left -= size;
+    return writeFile(data, ...more);
+  };
+  return handle;
+};
+const statfs = fs.promises.statfs;
+fs.promises.statfs = async function (p, ...rest) {
+  const stats = await statfs.call(this, p, ...rest);
+  return path.resolve(String(p)) === dir ? { ...stats, bsize: 1, bavail: left } : stats;
+};`;
+
+  /**
+   * Runs the CLI with its output folder on a tmpfs of `megabytes`, mounted in a new mount namespace
+   * (`unshare --mount`, and a user namespace when not root), so the mount needs no cleanup and no
+   * other process sees it; the folder's listing and results.json are printed after the run, since the
+   * tmpfs goes with the namespace. Where no namespace can be made, says why and injects the fault
+   * with FULL_DISK_HOOK instead.
+   */
+  function runOnSmallDisk(megabytes: number, args: string[]) {
     const dir = tmpDir("small-disk");
+    const out = path.join(dir, "out");
     const script = [
       'size=$1; dir=$2; shift 2',
       'mount -t tmpfs -o size="$size" tmpfs "$dir" || exit 97',
@@ -42,23 +75,37 @@ describe("a full disk while the outputs are written", () => {
     const asRoot = process.getuid?.() === 0;
     const result = spawnSync(
       "unshare",
-      [...(asRoot ? [] : ["--user", "--map-root-user"]), "--mount", "sh", "-c", script, "sh", size, dir, process.execPath, CLI, ...args, "--out", path.join(dir, "out")],
+      [...(asRoot ? [] : ["--user", "--map-root-user"]), "--mount", "sh", "-c", script, "sh", `${megabytes}m`, dir, process.execPath, CLI, ...args, "--out", out],
       { cwd: ROOT, encoding: "utf8", timeout: 180_000 },
     );
-    if (result.error || result.status === 97 || /^unshare: /m.test(result.stderr)) {
-      console.log(`no private tmpfs possible here (${(result.error?.message ?? result.stderr).trim().split("\n")[0]}): the disk-full test cannot run`);
-      return null;
+    if (!result.error && result.status !== 97 && !/^unshare: /m.test(result.stderr)) {
+      const [output, after = ""] = result.stdout.split("@@@files\n");
+      const [files, results] = after.split("@@@results\n");
+      return { out, status: result.status, stdout: output, stderr: result.stderr, files: files.trim().split("\n").filter(Boolean), results };
     }
-    const [output, after = ""] = result.stdout.split("@@@files\n");
-    const [files, results] = after.split("@@@results\n");
-    return { dir, status: result.status, stdout: output, stderr: result.stderr, files: files.trim().split("\n").filter(Boolean), results };
+    console.log(`no private tmpfs possible here (${(result.error?.message ?? result.stderr).trim().split("\n")[0]}): ENOSPC injected by a preloaded hook instead`);
+    return runWithHook(megabytes, args);
   }
 
-  it("says in one line which file did not fit and how much it needed, keeps what was written, exits 1", () => {
+  /** The CLI with FULL_DISK_HOOK preloaded: its output folder holds `megabytes` at most. */
+  function runWithHook(megabytes: number, args: string[]) {
+    const dir = tmpDir("full-hook");
+    const out = path.join(dir, "out");
+    const hook = path.join(dir, "full-disk.js");
+    writeFileSync(hook, FULL_DISK_HOOK);
+    fsSync.mkdirSync(out);
+    const env = { ...process.env, FITLAB_FAKE_FULL_DIR: out, FITLAB_FAKE_FULL_BYTES: String(megabytes * 1024 * 1024), NODE_OPTIONS: `--require ${JSON.stringify(hook)}` };
+    const fallback = spawnSync(process.execPath, [CLI, ...args, "--out", out], { cwd: ROOT, encoding: "utf8", env, timeout: 180_000 });
+    return { out, status: fallback.status, stdout: fallback.stdout, stderr: fallback.stderr, files: readdirSync(out), results: readFileSync(path.join(out, "results.json"), "utf8") };
+  }
+
+  it.each([
+    ["a real 1 MB tmpfs (or the hook where none can be mounted)", false],
+    ["the preloaded hook (the fallback itself, so it is known to work)", true],
+  ])("says in one line which file did not fit and how much it needed, keeps what was written, exits 1: %s", (_how, hookOnly) => {
     // ok.ipynb's executed notebook (~0.1 MB) fits in 1 MB; its report (plotly.js inlined, ~4.6 MB) does not.
-    const run = runOnSmallDisk("1m", [fixture("ok.ipynb"), "--quick", "--jobs", "1"]);
-    if (!run) return;
-    const out = path.join(run.dir, "out");
+    const run = hookOnly ? runWithHook(1, [fixture("ok.ipynb"), "--quick", "--jobs", "1"]) : runOnSmallDisk(1, [fixture("ok.ipynb"), "--quick", "--jobs", "1"]);
+    const out = run.out;
     const line = new RegExp(
       `^✖ fitlab lesson: could not write ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/ok\\.html: the disk is full \\(the file needs (\\d+\\.\\d) MB, ([\\d.]+) KB free\\); free some space and run again$`,
       "m",
@@ -76,11 +123,10 @@ describe("a full disk while the outputs are written", () => {
   });
 
   it("stops before the next notebook and names those it did not run", () => {
-    const run = runOnSmallDisk("1m", [fixture("ok.ipynb"), fixture("fail.ipynb"), "--quick", "--jobs", "1"]);
-    if (!run) return;
+    const run = runOnSmallDisk(1, [fixture("ok.ipynb"), fixture("fail.ipynb"), "--quick", "--jobs", "1"]);
     expect(run.status).toBe(1);
     expect(run.stdout).not.toContain("fail.ipynb"); // never started
-    expect(run.stderr).toContain(`stopped: outputs could not be written; what was written is in ${path.join(run.dir, "out")}/; not run: ${path.relative(ROOT, fixture("fail.ipynb"))}`);
+    expect(run.stderr).toContain(`stopped: outputs could not be written; what was written is in ${run.out}/; not run: ${path.relative(ROOT, fixture("fail.ipynb"))}`);
     expect(JSON.parse(run.results).skipped).toEqual([path.relative(ROOT, fixture("fail.ipynb"))]);
   });
 
