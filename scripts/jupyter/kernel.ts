@@ -1,6 +1,6 @@
 /**
- * A minimal Jupyter kernel client over ZeroMQ (zeromq@6) for the tslab kernel: starts
- * `tslab kernel --config-path <connection.json>`, runs code on the shell channel, streams iopub
+ * A minimal Jupyter kernel client over ZeroMQ (zeromq@6) for the tslab kernel: starts fitlab's
+ * tslab kernel (scripts/kernel/tslabKernel.ts, see kernelCommand), runs code on the shell channel, streams iopub
  * messages to the caller, pings the heartbeat, and always cleans up the process and sockets.
  *
  * Why our own client: the npm clients either target zeromq 5 (jmp) or pass unverifiable messages
