@@ -26,6 +26,23 @@ export interface LoopHooks {
   epochEnd(epoch: number, history: History): void | Promise<void>;
   /** Checked between batches: set when the run must stop now (an interrupt); the loop throws its reason. */
   signal?: AbortSignal;
+  /**
+   * After each optimizer step: which training rows the batch held, in order, and its loss. Only the
+   * Keras reference test listens (test/kerasStep.test.ts replays the same batches in Keras).
+   */
+  batchEnd?(batch: BatchRecord): void;
+}
+
+/** One step as `LoopHooks.batchEnd` sees it. */
+export interface BatchRecord {
+  /** 0-based epoch and step within it. */
+  epoch: number;
+  step: number;
+  /** The training rows of the batch (indices into the first nTrain rows), in batch order. */
+  rows: Int32Array;
+  /** The batch's mean loss with the L1/L2 penalty (Keras's `loss`), and without it. */
+  loss: number;
+  crossentropy: number;
 }
 
 /**
@@ -271,6 +288,7 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
         const end = Math.min(start + opts.batchSize, nTrain);
         const r = step(layers, { maker: trainMaker, start, end, order }, optimizer, nextSeed);
         const n = end - start;
+        hooks.batchEnd?.({ epoch, step: s, rows: order.slice(start, end), loss: r.loss, crossentropy: r.crossentropy });
         lossSum += r.loss * n;
         ceSum += r.crossentropy * n;
         correct += r.correct;
