@@ -1,0 +1,70 @@
+/**
+ * Curve for curve: fitlab's recorded full-data histories (test/fixtures/histories/, made by
+ * scripts/recordHistories.ts) held to Keras's own (test/fixtures/keras-histories/, made by
+ * reference/keras/lesson.py from fitlab's exported arrays: `keras.Sequential`, `compile(optimizer=
+ * "rmsprop")`, `fit(..., validation_split=...)`, 5 seeds). No Python runs here; re-record with the
+ * commands in reference/keras/README.md.
+ *
+ * The two libraries' seeds are different random streams (initial weights, shuffles, dropout masks),
+ * so each statistic of the validation curves (best epoch, minimum cross-entropy, rise after it,
+ * final gap, best accuracy) is compared as seed groups: fitlab's seed mean within Keras's seed
+ * spread and Keras's within fitlab's, or, where a spread of 5–6 seeds is narrower than the noise,
+ * the two means no more than SAME_DISTRIBUTION_Z standard errors apart (lib/kerasReference.ts). Per
+ * epoch, the mean curves must be that close at nearly every epoch.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { compareRecorded, hasReference, historiesDir, kerasAgreementLine, SAME_DISTRIBUTION_Z, type RecordedHistories } from "../lib/kerasReference";
+import { fingerprintOf, lessonArrays } from "../scripts/kerasExport";
+
+const kerasRuns = fs
+  .readdirSync(historiesDir("keras"))
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -".json".length))
+  .sort();
+
+const read = (run: string, source: "fitlab" | "keras"): RecordedHistories => JSON.parse(fs.readFileSync(path.join(historiesDir(source), `${run}.json`), "utf8"));
+
+/** Epochs (of 20) at which the mean curves may be more than SAME_DISTRIBUTION_Z standard errors apart: about 1 in 50 by chance at 5 seeds. */
+const MAX_EPOCHS_APART = 2;
+
+describe("fitlab's recorded curves against Keras's (committed fixtures, no Python)", () => {
+  it("covers the IMDB runs of notebooks 3–4 and MNIST's Dense(10), each with at least 5 Keras seeds", () => {
+    for (const run of ["imdb.original", "imdb.l2"]) expect(kerasRuns).toContain(run);
+    for (const run of kerasRuns) expect([run, Object.keys(read(run, "keras").seeds).length >= 5]).toEqual([run, true]);
+  });
+
+  it.each(kerasRuns)("%s: recorded with the same settings on both sides", (run) => {
+    expect(hasReference(run)).toBe(true);
+    const f = read(run, "fitlab");
+    const k = read(run, "keras");
+    const settings = (r: RecordedHistories) => [r.epochs, r.batchSize, r.validationSplit, r.samples, r.validationSamples];
+    expect(settings(k)).toEqual(settings(f));
+    expect(k.keras).toBe("3.15.1");
+  });
+
+  it("Keras's fixtures were recorded on exactly the arrays fitlab trains on today (sha256)", async () => {
+    const recorded = new Map(kerasRuns.map((run) => [(read(run, "keras") as RecordedHistories & { dataset: string }).dataset, (read(run, "keras") as { data_sha256?: string }).data_sha256]));
+    for (const [dataset, sha] of recorded) {
+      expect([dataset, sha]).toEqual([dataset, fingerprintOf(await lessonArrays(dataset as "mnist" | "imdb"))]);
+    }
+  });
+
+  it.each(kerasRuns)("%s: every statistic of the validation curves agrees across seeds, and the mean curves at nearly every epoch", (run) => {
+    const c = compareRecorded(run);
+    console.log(
+      [
+        kerasAgreementLine(c),
+        ...c.stats.map(
+          (s) =>
+            `  ${s.stat}: fitlab ${s.fitlab.mean.toFixed(4)} [${s.fitlab.low.toFixed(4)}, ${s.fitlab.high.toFixed(4)}], Keras ${s.keras.mean.toFixed(4)} [${s.keras.low.toFixed(4)}, ${s.keras.high.toFixed(4)}]: ` +
+            (s.fitlabInKeras && s.kerasInFitlab ? "each mean within the other's spread" : `${s.z.toFixed(1)} standard errors apart`),
+        ),
+        `  epochs with means over ${SAME_DISTRIBUTION_Z} standard errors apart: cross-entropy ${JSON.stringify(c.epochsApart.crossentropy)}, accuracy ${JSON.stringify(c.epochsApart.accuracy)}`,
+      ].join("\n"),
+    );
+    expect(c.stats.filter((s) => !s.agrees).map((s) => `${s.stat}: ${s.z.toFixed(1)} standard errors apart`)).toEqual([]);
+    expect(c.epochsApart.crossentropy.length).toBeLessThanOrEqual(MAX_EPOCHS_APART);
+    expect(c.epochsApart.accuracy.length).toBeLessThanOrEqual(MAX_EPOCHS_APART);
+  });
+});
