@@ -50,4 +50,6 @@ export { compareFinal, memorization, learningRates, earlyStoppingLine, ranking, 
 export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsTable, weightHistograms, type Figure } from "./figures";
 export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
+export { plotKerasReference, type ReferencePair } from "./figures/reference";
+export { loadRecorded, compareWithKeras, compareRecorded, kerasAgreementLine, hasReference, referenceRuns, type KerasComparison } from "./kerasReference";
 export { show, showResults, liveCurves, initNotebook } from "./display";

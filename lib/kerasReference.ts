@@ -43,6 +43,18 @@ export function hasReference(run: string): boolean {
   return fs.existsSync(path.join(historiesDir("fitlab"), `${run}.json`)) && fs.existsSync(path.join(historiesDir("keras"), `${run}.json`));
 }
 
+/** The runs recorded by both libraries (fixture names, e.g. "imdb.original"), sorted. */
+export function referenceRuns(): string[] {
+  const dir = historiesDir("keras");
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -".json".length))
+    .filter(hasReference)
+    .sort();
+}
+
 /** A recorded file as a seed group named `label` (its runs in seed order). */
 export function toSeedGroup(record: RecordedHistories, label: string): SeedGroup {
   const seeds = Object.keys(record.seeds).map(Number).sort((a, b) => a - b);
@@ -167,21 +179,26 @@ export interface KerasComparison {
   epochsInBand: { crossentropy: number; accuracy: number };
   /** The largest difference between the two mean curves over the epochs. */
   maxMeanGap: { crossentropy: number; accuracy: number };
-  /** Epochs at which the two seed means are more than SAME_DISTRIBUTION_Z standard errors apart (1-based). */
+  /** Epochs at which the two seed means are more than `z` standard errors apart (1-based). */
   epochsApart: { crossentropy: number[]; accuracy: number[] };
 }
 
 const within = (x: number, s: Spread): boolean => x >= s.low && x <= s.high;
 
-/** Compares fitlab's seed group of a run with Keras's (both as loadRecorded returns them). */
-export function compareWithKeras(run: string, fitlab: SeedGroup, keras: SeedGroup): KerasComparison {
+/**
+ * Compares fitlab's seed group of a run with Keras's (both as loadRecorded returns them). `z`: how
+ * many standard errors apart two seed means may be and still agree (default SAME_DISTRIBUTION_Z).
+ */
+export function compareWithKeras(run: string, fitlab: SeedGroup, keras: SeedGroup, options: { z?: number } = {}): KerasComparison {
+  const limit = options.z ?? SAME_DISTRIBUTION_Z;
+  if (!(typeof limit === "number" && limit > 0)) throw new Error(`compareWithKeras: options.z = ${String(options.z)}; it must be a number > 0 (standard errors, e.g. 3).`);
   const stats = STAT_NAMES.map((stat): StatComparison => {
     const f = spread(fitlab.seedRuns.map((r) => curveStats(r.history)[stat]));
     const k = spread(keras.seedRuns.map((r) => curveStats(r.history)[stat]));
     const z = standardErrorsApart(f, k);
     const fitlabInKeras = within(f.mean, k);
     const kerasInFitlab = within(k.mean, f);
-    return { stat, fitlab: f, keras: k, fitlabInKeras, kerasInFitlab, z, agrees: (fitlabInKeras && kerasInFitlab) || z <= SAME_DISTRIBUTION_Z };
+    return { stat, fitlab: f, keras: k, fitlabInKeras, kerasInFitlab, z, agrees: (fitlabInKeras && kerasInFitlab) || z <= limit };
   });
   const epochs = Math.min(fitlab.history.epoch.length, keras.history.epoch.length);
   const perEpoch = (pick: (h: History) => number[], band: (g: SeedGroup) => { low: number[]; high: number[] }) => {
@@ -195,7 +212,7 @@ export function compareWithKeras(run: string, fitlab: SeedGroup, keras: SeedGrou
       if (f[e] >= kb.low[e] && f[e] <= kb.high[e]) inBand++;
       gap = Math.max(gap, Math.abs(f[e] - k[e]));
       const z = standardErrorsApart(spread(fitlab.seedRuns.map((r) => pick(r.history)[e])), spread(keras.seedRuns.map((r) => pick(r.history)[e])));
-      if (z > SAME_DISTRIBUTION_Z) apart.push(e + 1);
+      if (z > limit) apart.push(e + 1);
     }
     return { inBand, gap, apart };
   };
@@ -214,8 +231,8 @@ export function compareWithKeras(run: string, fitlab: SeedGroup, keras: SeedGrou
 }
 
 /** `compareWithKeras` on the committed fixtures of `run`. */
-export function compareRecorded(run: string): KerasComparison {
-  return compareWithKeras(run, loadRecorded(run, "fitlab"), loadRecorded(run, "keras"));
+export function compareRecorded(run: string, options: { z?: number } = {}): KerasComparison {
+  return compareWithKeras(run, loadRecorded(run, "fitlab"), loadRecorded(run, "keras"), options);
 }
 
 /**
