@@ -12,8 +12,14 @@
  * lesson, the peak memory, the machine's load, and imdb.original on dense input against the sparse
  * path. `--quick`: 3 epochs. `--alone`: each run by itself, one after another (what one notebook
  * cell waits for; compare with PyTorch per run), instead of all together (the whole lesson).
+ * `--peer keras`: then trains the same runs in Keras itself (reference/keras/lesson.py under the
+ * project's .venv Python, 2 threads, seed 1, one run at a time, in the same sitting, on fitlab's
+ * exported arrays) and prints each run's seconds per epoch for both and the ratio.
  */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
 import { initBackend } from "../lib/backend";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { loadArrays } from "../lib/data/mnist";
@@ -25,6 +31,8 @@ import { poolSize } from "../lib/training/pool";
 import { gradientParts } from "../lib/training/steps";
 import { lessonSettings } from "../lib/settings";
 import type { Features } from "../lib/types";
+import { projectRoot } from "../lib/project";
+import { defaultExportDir, exportLessonArrays } from "./kerasExport";
 
 type Dataset = "mnist" | "imdb";
 
@@ -53,6 +61,7 @@ interface Args {
   split: "auto" | boolean;
   parts?: 1 | 2;
   dense: boolean;
+  peer?: "keras";
 }
 
 function parseArgs(argv: string[]): Args {
@@ -71,7 +80,11 @@ function parseArgs(argv: string[]): Args {
       const v = argv[++i];
       if (v !== "1" && v !== "2") throw new Error(`bench: --parts ${v}: use 1 or 2.`);
       args.parts = v === "1" ? 1 : 2;
-    } else throw new Error(`bench: unknown argument ${a}. Use --quick, --alone, --runs a,b, --split auto|true|false, --parts 1|2, --no-dense.`);
+    } else if (a === "--peer") {
+      const v = argv[++i];
+      if (v !== "keras") throw new Error(`bench: --peer ${String(v)}: the peer is keras (reference/keras/, run by the project's .venv Python).`);
+      args.peer = v;
+    } else throw new Error(`bench: unknown argument ${a}. Use --quick, --alone, --runs a,b, --split auto|true|false, --parts 1|2, --no-dense, --peer keras.`);
   }
   args.runs?.forEach((r) => getVariant(r));
   return args;
@@ -153,6 +166,8 @@ async function main(): Promise<number> {
   console.log(`whole lesson: ${wall.toFixed(1)} s wall clock (${args.alone ? "each run alone, one after another" : "all runs started together"}); load average now ${load()}`);
   console.log(`peak memory (RSS of the whole process, main thread and all workers): ${Math.round(peakMb())} MB`);
 
+  if (args.peer === "keras") await benchKeras(results, epochs);
+
   if (args.dense && data.imdb && (!args.runs || args.runs.includes("imdb.original"))) {
     // Dense input: the article's 25,000 × 10,000 float32 matrix (1 GB). Too slow for 20 epochs in
     // a bench: a few epochs, extrapolated.
@@ -177,6 +192,43 @@ async function main(): Promise<number> {
   }
   console.log(`load average at end: ${load()} (other processes share these cores: compare ratios measured in one sitting)`);
   return 0;
+}
+
+/** Keras's threads for the peer runs: the machine's two cores, as fitlab's pool uses. */
+const KERAS_THREADS = 2;
+
+/**
+ * Trains the same runs in Keras (reference/keras/lesson.py --json), one at a time, and prints both
+ * libraries' seconds per epoch. Keras's first epoch also traces its graph (tf.function): its
+ * s/epoch is over epochs 2–N, its first epoch shown apart.
+ */
+async function benchKeras(results: Timed[], epochs: number): Promise<void> {
+  const root = projectRoot();
+  const python = path.join(root, ".venv", "bin", "python");
+  if (!fs.existsSync(python)) throw new Error(`bench --peer keras: ${python} is missing; make it with: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt`);
+  const dir = defaultExportDir();
+  for (const dataset of new Set(results.map((t) => (t.variant.startsWith("mnist") ? "mnist" : "imdb") as Dataset))) {
+    if (!fs.existsSync(path.join(dir, `${dataset}-full.json`))) await exportLessonArrays(dir, dataset, "full");
+  }
+  console.log("");
+  console.log(`Keras ${KERAS_THREADS} threads, the same runs one at a time (seed 1, ${epochs} epochs), load average ${load()}`);
+  const rows: string[] = [];
+  for (const t of results) {
+    const out = spawnSync(python, [path.join(root, "reference", "keras", "lesson.py"), "--runs", t.variant, "--seeds", "1", "--threads", String(KERAS_THREADS), "--epochs", String(epochs), "--json"], {
+      encoding: "utf8",
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const line = out.stdout.split("\n").find((l) => l.startsWith("{"));
+    if (out.status !== 0 || !line) throw new Error(`bench --peer keras: ${t.variant} failed (exit ${out.status}):\n${out.stderr.split("\n").slice(-10).join("\n")}`);
+    const seconds = (JSON.parse(line) as { secondsPerEpoch: number[] }).secondsPerEpoch;
+    const rest = seconds.length > 1 ? seconds.slice(1) : seconds;
+    const keras = rest.reduce((a, b) => a + b, 0) / rest.length;
+    rows.push(`${t.variant.padEnd(16)} ${t.secondsPerEpoch.toFixed(3).padStart(9)} ${keras.toFixed(3).padStart(9)} ${seconds[0].toFixed(2).padStart(12)}   ${(keras / t.secondsPerEpoch).toFixed(2).padStart(5)}×`);
+    console.log(`  done ${t.variant} in Keras (load average ${load()})`);
+  }
+  console.log("run                fitlab     Keras  Keras epoch 1   Keras/fitlab   (s/epoch; Keras's over epochs 2–N)");
+  for (const r of rows) console.log(r);
 }
 
 main().then(
