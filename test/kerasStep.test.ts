@@ -18,6 +18,11 @@
  *    dropout variants reduce to their network without it; their Dropout layers are still built).
  *  - the initial weights: both use glorot-uniform with zero biases, from different generators;
  *    here fitlab's are exported to Keras.
+ *  - L1's dither: RMSprop moves every weight the L1 penalty pulls toward 0 by about lr per step,
+ *    so such weights oscillate around 0, and a float-rounding difference can flip one's sign. On
+ *    the full IMDB data (FITLAB_KERAS_ROWS=25000, one epoch, 30 batches) imdb.l1's losses still
+ *    agree to 9.3e-6 but 2 of its 160,305 weights end on opposite sides of 0 (±0.00097); on the
+ *    2,048 rows here none does.
  *  - nb5's noise channels and shuffled labels draw from different streams (only the zero channels,
  *    which are deterministic, are compared); nb5's learning rate 1.0 is left out: the loss explodes
  *    by design there, and float rounding differences grow without bound.
@@ -73,6 +78,8 @@ const ALL_CASES: Case[] = [
 /** FITLAB_KERAS_CASES=nb5.lrlow,imdb.l2 runs only those cases (when looking into one). */
 const only = process.env.FITLAB_KERAS_CASES?.split(",");
 const CASES = only ? ALL_CASES.filter((c) => only.includes(c.id)) : ALL_CASES;
+/** FITLAB_KERAS_ROWS=25000 replays more rows than the small export (when looking into a difference on full data). */
+const ROWS = process.env.FITLAB_KERAS_ROWS ? Number(process.env.FITLAB_KERAS_ROWS) : SMALL_ROWS;
 
 interface FitlabSide {
   batches: BatchRecord[];
@@ -103,7 +110,7 @@ describe("fitlab against Keras, step for step (one epoch on 2,048 rows, same wei
     const backend = await initBackend({ report: false });
     if (backend === "wasm") patchWasmMatMul();
     for (const data of ["mnist", "imdb"] as const) {
-      arrays[data] = await lessonArrays(data, SMALL_ROWS);
+      arrays[data] = await lessonArrays(data, ROWS);
       writeArrays(dir, `${data}-small`, arrays[data]!);
     }
     const job: { dir: string; cases: object[] } = { dir, cases: [] };
@@ -129,7 +136,9 @@ describe("fitlab against Keras, step for step (one epoch on 2,048 rows, same wei
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("Keras reads exactly fitlab's arrays (the sha256 fingerprint of the arrays it trains on)", () => {
-    for (const data of ["mnist", "imdb"] as const) expect(keras.fingerprints[`${data}-small`]).toBe(fingerprintOf(arrays[data]!));
+    const used = [...new Set(CASES.map((c) => c.data))];
+    expect(used.length).toBeGreaterThan(0);
+    for (const data of used) expect(keras.fingerprints[`${data}-small`]).toBe(fingerprintOf(arrays[data]!));
   });
 
   it.each(CASES.map((c) => [c.id, c] as const))("%s: the same training rows, per-batch loss and weights after one epoch", (id, c) => {
