@@ -17,6 +17,9 @@
  * loss, training accuracy and the penalty equal to within 0.01 epoch by epoch: four of Keras's five
  * seeds validate worse than any of fitlab's six. Step for step over a full-data epoch the two agree
  * (kerasStep.test.ts, FITLAB_KERAS_ROWS=25000); the cause is not established.
+ *
+ * Beyond it, named in KNOWN_DIFFERENCES with bounds: mnist.large (fitlab overfits later and less than
+ * Keras, clearly) and mnist.small (a 0.0014 lower minimum, tiny spreads).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -35,7 +38,18 @@ const read = (run: string, source: "fitlab" | "keras"): RecordedHistories => JSO
  * Differences beyond the seed noise, found in the fixtures, each with what was checked and a bound
  * the difference must stay under (so a larger one still fails).
  */
-const KNOWN_DIFFERENCES: Record<string, Partial<Record<keyof CurveStats, { bound: number; why: string }>>> = {
+const LARGE_WHY =
+  "MNIST Dense(128)×2: fitlab (3 seeds) overfits later and less than Keras (5 seeds): lowest validation cross-entropy " +
+  "0.086 (0.0847–0.0868) vs 0.102 (0.0939–0.1062), 6.7 standard errors; best epoch 7.7 vs 5.4; best accuracy 97.9% vs " +
+  "97.7%; the mean curves more than 3 standard errors apart at 12 of 20 epochs. Step for step the two agree on this " +
+  "model, computed in one part and in the two half-batch parts the full-data run uses (kerasStep.test.ts), so it is " +
+  "not one step's arithmetic; the cause (row order, initial weights, or something only many steps show) is open.";
+const KNOWN_DIFFERENCES: Record<string, Partial<Record<keyof CurveStats | "epochsApart", { bound: number; why: string }>>> = {
+  "mnist.large": {
+    minimum: { bound: 0.025, why: LARGE_WHY },
+    bestAccuracy: { bound: 0.005, why: LARGE_WHY },
+    epochsApart: { bound: 14, why: LARGE_WHY },
+  },
   "mnist.small": {
     minimum: {
       bound: 0.003,
@@ -94,7 +108,9 @@ describe("fitlab's recorded curves against Keras's (committed fixtures, no Pytho
       expect(Math.abs(s.fitlab.mean - s.keras.mean)).toBeLessThanOrEqual(known[s.stat]!.bound);
     }
     expect(c.stats.filter((s) => !s.agrees && !known[s.stat]).map((s) => `${s.stat}: ${s.z.toFixed(1)} standard errors apart`)).toEqual([]);
-    expect(c.epochsApart.crossentropy.length).toBeLessThanOrEqual(MAX_EPOCHS_APART);
-    expect(c.epochsApart.accuracy.length).toBeLessThanOrEqual(MAX_EPOCHS_APART);
+    const maxApart = known.epochsApart?.bound ?? MAX_EPOCHS_APART;
+    if (known.epochsApart) console.log(`${run} per epoch, a known difference: ${known.epochsApart.why}`);
+    expect(c.epochsApart.crossentropy.length).toBeLessThanOrEqual(maxApart);
+    expect(c.epochsApart.accuracy.length).toBeLessThanOrEqual(maxApart);
   });
 });
