@@ -51,3 +51,24 @@ export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsT
 export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
 export { show, showResults, liveCurves, initNotebook } from "./display";
+
+// The learner's lesson: pictures of the data, sweeps (more data, capacity, L2 and dropout strength),
+// exercises that check themselves, and the closing summary.
+export { plotDigits, plotExtraChannels, plotReview, type DigitsOptions, type ReviewOptions } from "./figures/data";
+export { plotCapacity, plotSweepSlider, type SliderOptions } from "./figures/sweeps";
+export { trainSweep, sweepSpec, sweepLabel, type Sweep, type SweepKind, type SweepOptions } from "./sweeps";
+export { withFixedValidation, type FixedValidation } from "./data/subsets";
+export { measure, measureSeeds, type Measures } from "./measures";
+export { moreDataLine, capacityLine, strengthLine } from "./sweepLines";
+export {
+  checkStopsUnderfitting,
+  checkSmallWidth,
+  checkBestWidth,
+  checkOverfitsLess,
+  checkBeatsOriginal,
+  checkPatience,
+  checkLearningRate,
+  type CheckResult,
+  type GoalResult,
+} from "./exercises";
+export { summaryRows, plotSummaryTable, type SummaryRow, type SummaryRuns } from "./lessonSummary";
