@@ -39,7 +39,8 @@ export function moreDataLine(sweep: Sweep): string {
   const parts = [
     `${sizes} training reviews against the same ${validation.toLocaleString("en-US")} validation reviews (${seedNote(seeds)}): ` +
       `lowest validation cross-entropy ${ms.map((m) => loss(m.minValLoss)).join(" / ")} at epoch ${ms.map((m) => m.bestEpoch).join(" / ")}; ` +
-      `it ends ${ms.map((m) => pct(m.rise)).join(" / ")} above that minimum.`,
+      `it ends ${ms.map((m) => pct(m.rise)).join(" / ")} above that minimum at epoch ${ms.map((m) => m.epochs).join(" / ")}. ` +
+      `An epoch is ${sweep.groups.map((g) => g.history.params.steps).join(" / ")} weight updates.`,
   ];
   if (sweep.groups.length >= 2) {
     const [first, last] = [sweep.groups[0], sweep.groups[sweep.groups.length - 1]];

@@ -5,7 +5,7 @@
  * the caller passes the arrays (`mnist.loadArrays()`, `withExtraColumns`, `vectorizeSequences`).
  */
 import type { DenseMatrix, MultiHotMatrix } from "../types";
-import { DEFAULT_CONFIG, plotlyText, type Figure, type PlotlyAnnotation } from "./plotly";
+import { DEFAULT_CONFIG, plotlyText, type Figure, type PlotlyAnnotation, type PlotlyShape } from "./plotly";
 
 /** Ink on paper: 0 white, 1 black. */
 const INK: [number, string][] = [
@@ -18,12 +18,12 @@ const GAP = 2;
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /** Tiles of h × w values laid out in `columns` columns with GAP empty (null) cells between them. */
-function mosaic(tiles: ((r: number, c: number) => number)[], h: number, w: number, columns: number): (number | null)[][] {
+function mosaic(tiles: ((r: number, c: number) => number)[], h: number, w: number, columns: number, gap = GAP): (number | null)[][] {
   const rows = Math.ceil(tiles.length / columns);
-  const z: (number | null)[][] = Array.from({ length: rows * (h + GAP) - GAP }, () => Array<number | null>(columns * (w + GAP) - GAP).fill(null));
+  const z: (number | null)[][] = Array.from({ length: rows * (h + gap) - gap }, () => Array<number | null>(columns * (w + gap) - gap).fill(null));
   tiles.forEach((pixel, t) => {
-    const top = Math.floor(t / columns) * (h + GAP);
-    const left = (t % columns) * (w + GAP);
+    const top = Math.floor(t / columns) * (h + gap);
+    const left = (t % columns) * (w + gap);
     for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) z[top + r][left + c] = round2(pixel(r, c));
   });
   return z;
@@ -102,18 +102,24 @@ export function plotExtraChannels(noise: DenseMatrix, zeros: DenseMatrix, option
     if (!(Number.isInteger(row) && row >= 0 && row < m.rows)) throw new Error(`plotExtraChannels: row = ${String(row)}; ${name} has rows 0..${m.rows - 1}.`);
   }
   const half = side * side;
+  const gap = 8; // room for the lower pair's labels
   const tile = (m: DenseMatrix, offset: number) => (r: number, c: number) => m.data[row * m.cols + offset + r * side + c];
-  const z = mosaic([tile(noise, 0), tile(noise, half), tile(zeros, 0), tile(zeros, half)], side, side, 2);
+  const z = mosaic([tile(noise, 0), tile(noise, half), tile(zeros, 0), tile(zeros, half)], side, side, 2, gap);
   const label = (text: string, x: number, y: number): PlotlyAnnotation => ({ text, x, y, showarrow: false, yanchor: "bottom", font: { size: 13 } });
+  const at = (i: number) => i * (side + gap) + (side - 1) / 2;
   const annotations = [
-    label("the digit", (side - 1) / 2, -1),
-    label("+ 784 noise channels", side + GAP + (side - 1) / 2, -1),
-    label("the same digit", (side - 1) / 2, side + GAP - 1),
-    label("+ 784 zero channels", side + GAP + (side - 1) / 2, side + GAP - 1),
+    label("the digit", at(0), -1),
+    label("+ 784 noise channels", at(1), -1),
+    label("the same digit", at(0), side + gap - 1),
+    label("+ 784 zero channels", at(1), side + gap - 1),
   ];
+  // A thin frame around each square: the zero channels are white on white without it.
+  const frame = (i: number, j: number): PlotlyShape => ({ type: "rect", x0: j * (side + gap) - 0.5, x1: j * (side + gap) + side - 0.5, y0: i * (side + gap) - 0.5, y1: i * (side + gap) + side - 0.5, line: { color: "#999", width: 1 } });
+  const layout = imageLayout(`Training image ${row} as the two models see it: with noise channels (top), with zero channels (bottom)`, z, annotations, 600);
+  layout.shapes = [frame(0, 0), frame(0, 1), frame(1, 0), frame(1, 1)];
   return {
     data: [{ type: "heatmap", name: "inputs", z, colorscale: INK, zmin: 0, zmax: 1, showscale: false, hovertemplate: "value %{z}<extra></extra>" }],
-    layout: imageLayout(`Training image ${row} as the two models see it: with noise channels (top), with zero channels (bottom)`, z, annotations, 560),
+    layout,
     config: { ...DEFAULT_CONFIG },
   };
 }
@@ -153,8 +159,11 @@ export function plotReview(x: MultiHotMatrix, row: number, options: ReviewOption
   const text = options.text ?? "";
   const shown = text.length > maxChars ? `${text.slice(0, maxChars)} …` : text;
   const lines = wrap(shown, 110);
+  // The words on top, the strip below them: the strip's axis takes the bottom STRIP pixels of the plot area.
+  const STRIP = 110;
+  const textHeight = lines.length ? 18 * lines.length + 20 : 0;
   const annotations: PlotlyAnnotation[] = lines.length
-    ? [{ text: lines.map(plotlyText).join("<br>"), x: 0, y: 1, xref: "paper", yref: "paper", xanchor: "left", yanchor: "bottom", showarrow: false, font: { size: 12, family: "monospace" } }]
+    ? [{ text: lines.map(plotlyText).join("<br>"), x: 0, y: 1, xref: "paper", yref: "paper", xanchor: "left", yanchor: "top", align: "left", showarrow: false, font: { size: 12, family: "monospace" } }]
     : [];
   return {
     data: [
@@ -171,10 +180,10 @@ export function plotReview(x: MultiHotMatrix, row: number, options: ReviewOption
     layout: {
       title: { text: plotlyText(`Review ${row} and its multi-hot vector: ${ids.length} of ${x.cols.toLocaleString("en-US")} columns are 1 (${((100 * ids.length) / x.cols).toFixed(2)}%)`) },
       xaxis: { title: { text: `Column = word id (0 … ${x.cols - 1}; frequent words have small ids)` }, range: [-50, x.cols + 50], zeroline: false, showgrid: false },
-      yaxis: { range: [-1, 1], showticklabels: false, showgrid: false, zeroline: true, ticks: "" },
+      yaxis: { range: [-1, 1], showticklabels: false, showgrid: false, zeroline: true, ticks: "", domain: [0, STRIP / (STRIP + textHeight)] },
       annotations,
-      height: 260 + 16 * lines.length,
-      margin: { l: 20, r: 20, t: 80 + 16 * lines.length, b: 60 },
+      height: 60 + 60 + STRIP + textHeight,
+      margin: { l: 20, r: 20, t: 60, b: 60 },
       showlegend: false,
       hovermode: "closest",
     },

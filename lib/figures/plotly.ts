@@ -144,6 +144,8 @@ export interface PlotlyAnnotation {
   ay?: number;
   xanchor?: "left" | "center" | "right" | "auto";
   yanchor?: "top" | "middle" | "bottom" | "auto";
+  /** How the lines of a multi-line text align with each other. */
+  align?: "left" | "center" | "right";
   font?: PlotlyFont;
   bgcolor?: string;
 }
