@@ -7,7 +7,7 @@
  * (test/exercises.test.ts solves each once and shows a wrong answer gets ✗).
  */
 import { fail } from "./check";
-import { formatLoss, formatPercent, measure } from "./measures";
+import { formatAccuracy, formatLoss, formatPercent, measure } from "./measures";
 import { variant, variants, type ModelSpec } from "./models";
 import type { Sweep } from "./sweeps";
 import { train, type Run, type TrainOptions } from "./train";
@@ -40,7 +40,7 @@ export interface CheckResult {
 }
 
 type Format = (v: number) => string;
-const acc: Format = formatPercent;
+const acc: Format = formatAccuracy;
 const pct: Format = formatPercent;
 const loss: Format = formatLoss;
 const int: Format = (v) => String(v);
@@ -180,12 +180,13 @@ export async function checkBeatsOriginal(model: ModelSpec, original: RunLike, x:
 // ---------------------------------------------------------------------------------------------
 // Notebook 5
 
-/** Exercise 5.1: stop early and keep the best model, training as few epochs as possible. */
-export const PATIENCE_GOAL = { maxEpochs: 8, tolerance: 0.005 };
+/** Exercise 5.2: stop early and keep the best model, training as few epochs past it as possible. */
+export const PATIENCE_GOAL = { extraEpochs: 2, tolerance: 0.005 };
 
 /**
- * Exercise 5.1: choose a `patience` so that early stopping trains the original IMDB model for at most
- * 8 epochs yet keeps a model whose validation cross-entropy is within 0.005 of the full run's minimum.
+ * Exercise 5.2: choose a `patience` so that early stopping trains the original IMDB model for at most
+ * 2 epochs past the full run's best epoch, yet keeps a model whose validation cross-entropy is within
+ * 0.005 of the full run's minimum (too little patience can stop at a dip before the real minimum).
  */
 export async function checkPatience(patience: number, full: RunLike, x: Features, y: ArrayLike<number>, options: TrainOptions): Promise<CheckResult> {
   if (!(Number.isInteger(patience) && patience >= 1 && patience <= 100)) fail("checkPatience", "patience", patience, "it must be an integer in 1..100, e.g. 2");
@@ -197,23 +198,23 @@ export async function checkPatience(patience: number, full: RunLike, x: Features
     earlyStopping: { patience, restoreBestWeights: true, monitor: "val_crossentropy" },
   });
   const m = measure(stopped);
-  const fullMin = measure(full).minValLoss;
+  const whole = measure(full);
   const goals = [
-    goal("epochs trained", m.epochs, "≤", PATIENCE_GOAL.maxEpochs, int),
-    goal("kept model's validation cross-entropy above the full run's minimum", m.minValLoss - fullMin, "≤", PATIENCE_GOAL.tolerance, loss),
+    goal(`epochs trained (the full run's best epoch is ${whole.bestEpoch})`, m.epochs, "≤", whole.bestEpoch + PATIENCE_GOAL.extraEpochs, int),
+    goal("kept model's validation cross-entropy above the full run's minimum", m.minValLoss - whole.minValLoss, "≤", PATIENCE_GOAL.tolerance, loss),
   ];
   const hint =
-    m.epochs > PATIENCE_GOAL.maxEpochs
+    m.epochs > whole.bestEpoch + PATIENCE_GOAL.extraEpochs
       ? "it waits too long after the best epoch: lower the patience."
       : "it stopped before the best epoch came: raise the patience by one.";
-  return answer("Exercise 5.1 · patience", stopped, goals, hint);
+  return answer("Exercise 5.2 · patience", stopped, goals, hint);
 }
 
-/** Exercise 5.2: a learning rate at which the book's MNIST network fits its training images. */
+/** Exercise 5.1: a learning rate at which the book's MNIST network fits its training images. */
 export const LEARNING_RATE_GOAL = { minTrainAccuracy: 0.99 };
 
 /**
- * Exercise 5.2: find an RMSprop learning rate at which `mnist.dense512` reaches 99% training
+ * Exercise 5.1: find an RMSprop learning rate at which `mnist.dense512` reaches 99% training
  * accuracy within the epochs of `options` (notebook 5's 5.3.1 runs: lrEpochs).
  */
 export async function checkLearningRate(learningRate: number, x: Features, y: ArrayLike<number>, options: TrainOptions): Promise<CheckResult> {
@@ -225,6 +226,6 @@ export async function checkLearningRate(learningRate: number, x: Features, y: Ar
   const losses = run.history.history.loss;
   const jumpy = losses.some((v, i) => i > 0 && !(v <= losses[i - 1] * 1.5));
   const hint = jumpy ? "the training loss jumps up between epochs: each step overshoots, so lower the rate (by 10× at a time)." : "the loss falls steadily but too slowly: raise the rate (by 3× at a time).";
-  return answer("Exercise 5.2 · a learning rate that fits", run, goals, hint);
+  return answer("Exercise 5.1 · a learning rate that fits", run, goals, hint);
 }
 

@@ -71,3 +71,8 @@ export function formatPercent(value: number): string {
   const pct = 100 * value;
   return `${Math.abs(pct) < 1 && pct !== 0 ? pct.toFixed(1) : pct.toFixed(0)}%`;
 }
+
+/** An accuracy in one decimal: 0.975 → "97.5%". */
+export function formatAccuracy(value: number): string {
+  return `${(100 * value).toFixed(1)}%`;
+}

@@ -109,6 +109,7 @@ describe("the sweep lines say what the numbers show", () => {
     const line = moreDataLine(s);
     expect(line).toContain("5,000 / 15,000 training reviews against the same 10,000 validation reviews (mean of 2 seeds)");
     expect(line).toMatch(/the minimum is lower \(in 2 of 2 seeds lower\)/);
+    expect(line).toContain("An epoch is 30 / 30 weight updates.");
     expect(line).toMatch(/the rise after it lower \(in 2 of 2 seeds smaller\)/);
   });
 
