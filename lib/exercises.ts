@@ -90,11 +90,11 @@ export async function checkStopsUnderfitting(model: ModelSpec, x: Features | imp
   return answer("Exercise 2.1 · stop underfitting", run, goals, hint);
 }
 
-/** Exercise 2.2's targets: fewer units than the article's 128 while keeping 97.5% best validation accuracy. */
-export const SMALL_WIDTH = { maxUnits: 32, minAccuracy: 0.975 };
+/** Exercise 2.2's targets: at most 32 units (the article: 128) while keeping 96% best validation accuracy (measured: 32 units 96.4–96.6%, 16 units 95.3–95.4%). */
+export const SMALL_WIDTH = { maxUnits: 32, minAccuracy: 0.96 };
 
 /**
- * Exercise 2.2: the smallest two-hidden-layer MNIST network that still reaches 97.5% best validation
+ * Exercise 2.2: the smallest two-hidden-layer MNIST network that still reaches 96% best validation
  * accuracy. ✓ when `units` ≤ 32 and the network `variant("mnist.large", { units })` reaches it.
  */
 export async function checkSmallWidth(units: number, x: Features | import("@tensorflow/tfjs").Tensor, y: ArrayLike<number> | import("@tensorflow/tfjs").Tensor, options: SeedOptions): Promise<CheckResult> {
@@ -113,31 +113,32 @@ export async function checkSmallWidth(units: number, x: Features | import("@tens
 // Notebooks 3 and 4 (IMDB)
 
 /**
- * Exercise 3.1: read the capacity curve: which width has the lowest best validation cross-entropy?
- * ✓ when `units`'s best validation cross-entropy (mean over the sweep's seeds) is within 0.003 of
- * the lowest of the sweep. Trains nothing when `units` is one of the sweep's widths.
+ * Exercise 3.1: read the capacity curve: at which width does the validation cross-entropy END lowest
+ * (the last epoch, where an overfitting network has climbed)? ✓ when `units`'s final validation
+ * cross-entropy (mean over the sweep's seeds) is within 0.02 of the lowest. Trains nothing: it reads
+ * the sweep's runs.
  */
-export const BEST_WIDTH_TOLERANCE = 0.003;
+export const LOWEST_END_TOLERANCE = 0.02;
 
-export function checkBestWidth(units: number, sweep: Sweep): CheckResult {
-  if (!sweep || sweep.kind !== "width") fail("checkBestWidth", "sweep", sweep?.kind, 'pass the capacity sweep: trainSweep("width", …)');
+export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
+  if (!sweep || sweep.kind !== "width") fail("checkLowestEnd", "sweep", sweep?.kind, 'pass the capacity sweep: trainSweep("width", …)');
   const at = sweep.values.indexOf(units);
-  if (at < 0) fail("checkBestWidth", "units", units, `choose one of the widths on the curve: ${sweep.values.join(", ")}`);
-  const minima = sweep.groups.map((g) => measure(g).minValLoss);
-  const lowest = Math.min(...minima);
-  const best = sweep.values[minima.indexOf(lowest)];
-  const goals = [goal(`best validation cross-entropy of ${units} units, above the lowest width's`, minima[at] - lowest, "≤", BEST_WIDTH_TOLERANCE, loss)];
-  const hint = minima[at] - lowest > 0 && units > best ? "the curve is lower at a smaller width: more units stopped helping there." : "the curve is lower at a larger width: this one is still short of capacity.";
-  return answer("Exercise 3.1 · where more capacity stops helping", sweep.groups[at], goals, hint);
+  if (at < 0) fail("checkLowestEnd", "units", units, `choose one of the widths on the curve: ${sweep.values.join(", ")}`);
+  const ends = sweep.groups.map((g) => measure(g).lastValLoss);
+  const lowest = Math.min(...ends);
+  const best = sweep.values[ends.indexOf(lowest)];
+  const goals = [goal(`final validation cross-entropy of ${units} units, above the lowest width's`, ends[at] - lowest, "≤", LOWEST_END_TOLERANCE, loss)];
+  const hint = units > best ? "a wider network fits its training reviews faster, and its validation curve climbs further by the last epoch: look at narrower ones." : "look at wider networks on the curve.";
+  return answer("Exercise 3.1 · where the validation curve ends lowest", sweep.groups[at], goals, hint);
 }
 
-/** The issue's target for exercises 3.2 and 4.1: a rise under 10% after the minimum, with a minimum ≤ 0.30. */
-export const OVERFIT_LESS = { maxRise: 0.1, maxMinimum: 0.3 };
+/** Exercises 3.2 and 4.1: a rise under 10% after the minimum, with a minimum ≤ 0.31 (measured: L2 0.005 rises 5–7% from 0.298–0.300; the original rises about 105% from 0.29). */
+export const OVERFIT_LESS = { maxRise: 0.1, maxMinimum: 0.31 };
 
 /**
  * Exercises 3.2 and 4.1: change one thing of the original IMDB model (its width in notebook 3; a
  * penalty or dropout in notebook 4) so that its validation cross-entropy ends less than 10% above
- * its minimum while the minimum stays ≤ 0.30.
+ * its minimum while the minimum stays ≤ 0.31.
  */
 export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayLike<number>, options: SeedOptions, exercise = "overfit less"): Promise<CheckResult> {
   const spec = checkSpec("checkOverfitsLess", model);
@@ -149,7 +150,7 @@ export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayL
   ];
   const hint =
     m.rise >= OVERFIT_LESS.maxRise
-      ? "it still overfits: constrain it more (fewer units, a stronger penalty, more dropout)."
+      ? "it still overfits: constrain it more (fewer units, a stronger penalty, more dropout) or stop it sooner (fewer epochs)."
       : "it no longer overfits, but it fits less well too: constrain it less.";
   return answer(`Exercise · ${exercise}`, run, goals, hint);
 }

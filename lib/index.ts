@@ -63,7 +63,7 @@ export { moreDataLine, capacityLine, strengthLine } from "./sweepLines";
 export {
   checkStopsUnderfitting,
   checkSmallWidth,
-  checkBestWidth,
+  checkLowestEnd,
   checkOverfitsLess,
   checkBeatsOriginal,
   checkPatience,

@@ -56,22 +56,23 @@ export function moreDataLine(sweep: Sweep): string {
 }
 
 /**
- * The capacity curve: the width with the lowest best validation cross-entropy, how much the widest
- * one's is above it, and how far the final training cross-entropy falls with width.
+ * The capacity curve: how far apart the widths' best validation cross-entropies are (lowest and
+ * highest, at which widths), and where the training and the validation cross-entropy end at the
+ * narrowest and the widest network.
  */
 export function capacityLine(sweep: Sweep): string {
   checkSweep(sweep, "width", "capacityLine");
   const ms = sweep.groups.map((g) => measure(g));
   const minima = ms.map((m) => m.minValLoss);
-  const at = minima.indexOf(Math.min(...minima));
-  const seeds = sweep.groups.map((g) => g.seedRuns.length);
+  const lo = minima.indexOf(Math.min(...minima));
+  const hi = minima.indexOf(Math.max(...minima));
+  const seeds = [...new Set(sweep.groups.map((g) => g.seedRuns.length))].sort((a, b) => b - a);
   const last = ms.length - 1;
-  const parts = [
-    `Best validation cross-entropy by width: ${sweep.values.map((w, i) => `${w}: ${loss(minima[i])}`).join(", ")} (means over ${[...new Set(seeds)].join(" or ")} seed${Math.max(...seeds) > 1 ? "s" : ""}).`,
-    `It is lowest at ${sweep.values[at]} units (${loss(minima[at])}); ${at === last ? "the widest network is the best here." : `the widest, ${sweep.values[last]} units, is ${loss(minima[last] - minima[at])} higher.`}`,
-    `The final training cross-entropy goes from ${loss(ms[0].finalTrainLoss)} (${sweep.values[0]} units) to ${loss(ms[last].finalTrainLoss)} (${sweep.values[last]} units).`,
-  ];
-  return parts.join(" ");
+  const [w0, wn] = [sweep.values[0], sweep.values[last]];
+  return [
+    `Best validation cross-entropy from ${loss(minima[lo])} (${sweep.values[lo]} units) to ${loss(minima[hi])} (${sweep.values[hi]} units), a spread of ${loss(minima[hi] - minima[lo])} (means over ${seeds.join(" or ")} seed${seeds[0] > 1 ? "s" : ""}).`,
+    `At the last epoch the training cross-entropy is ${loss(ms[0].finalTrainLoss)} at ${w0} units and ${loss(ms[last].finalTrainLoss)} at ${wn}; the validation cross-entropy ${loss(ms[0].lastValLoss)} and ${loss(ms[last].lastValLoss)}.`,
+  ].join(" ");
 }
 
 /**

@@ -13,7 +13,7 @@ import { vectorizeSequences } from "../lib/data/vectorize";
 import {
   BEAT_ORIGINAL,
   checkBeatsOriginal,
-  checkBestWidth,
+  checkLowestEnd,
   checkLearningRate,
   checkOverfitsLess,
   checkPatience,
@@ -55,6 +55,8 @@ function expectFail(r: CheckResult, hint: RegExp): void {
   r.goals.filter((g) => !g.met).forEach((g) => expect(r.text).toContain(g.text));
 }
 
+const last = (xs: number[]) => xs[xs.length - 1];
+
 let imdbX: MultiHotMatrix;
 let imdbY: ArrayLike<number>;
 let mnist: { x: Features; y: Float32Array };
@@ -85,26 +87,26 @@ describe("notebook 2 (MNIST)", () => {
     expectPass(await checkStopsUnderfitting(variant("mnist.large", { units: 64 }), mnist.x, mnist.y, { ...mnistFit, seeds }));
   });
 
-  it("2.2: 128 units fail the width goal; SOLUTION_2_2 units reach the accuracy", async () => {
-    expectFail(await checkSmallWidth(128, mnist.x, mnist.y, { ...mnistFit, seeds }), /fewer units/);
-    expectPass(await checkSmallWidth(SOLUTION_2_2, mnist.x, mnist.y, { ...mnistFit, seeds }));
+  it("2.2: 16 units fall short of the accuracy; 32 units reach it", async () => {
+    expectFail(await checkSmallWidth(16, mnist.x, mnist.y, { ...mnistFit, seeds }), /too few units/);
+    expectPass(await checkSmallWidth(32, mnist.x, mnist.y, { ...mnistFit, seeds }));
   });
 });
 
 describe("notebook 3 (IMDB capacity)", () => {
-  it("3.1: on a capacity curve the width with the lowest minimum passes, the widest fails", async () => {
+  it("3.1: on a capacity curve the width whose validation cross-entropy ends lowest passes, the widest fails", async () => {
     const sweep = await trainSweep("width", [4, 16, 64], imdbX, imdbY, { ...imdbFit, seeds });
-    const minima = sweep.groups.map((g) => Math.min(...(g.history.history.val_loss as number[])));
-    const best = sweep.values[minima.indexOf(Math.min(...minima))];
-    expectPass(checkBestWidth(best, sweep));
-    const worst = sweep.values[minima.indexOf(Math.max(...minima))];
-    expectFail(checkBestWidth(worst, sweep), /capacity/);
-    expect(() => checkBestWidth(5, sweep)).toThrow(/choose one of the widths on the curve: 4, 16, 64/);
+    const ends = sweep.groups.map((g) => last(g.history.history.val_loss as number[]));
+    expectPass(checkLowestEnd(sweep.values[ends.indexOf(Math.min(...ends))], sweep));
+    expectFail(checkLowestEnd(64, sweep), /narrower/);
+    expect(() => checkLowestEnd(5, sweep)).toThrow(/choose one of the widths on the curve: 4, 16, 64/);
   });
 
-  it("3.2: the original (16 units) fails; SOLUTION_3_2 units overfit less", async () => {
-    expectFail(await checkOverfitsLess(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seeds }), /constrain it more/);
-    expectPass(await checkOverfitsLess(variant("imdb.original", { units: SOLUTION_3_2 }), imdbX, imdbY, { ...imdbFit, seeds }));
+  it("3.2: the original trained 20 epochs fails; trained to its best epoch it passes", async () => {
+    const full = await checkOverfitsLess(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seeds });
+    expectFail(full, /constrain it more/);
+    const best = Number(/epoch (\d+)/.exec(full.goals[1].what)![1]);
+    expectPass(await checkOverfitsLess(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seeds, epochs: best }));
   });
 });
 
@@ -114,8 +116,9 @@ describe("notebook 4 (IMDB remedies)", () => {
     original = (await trainSeeds(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seeds })).seedRuns[0];
   });
 
-  it("4.1: SOLUTION_4_1 overfits less with a minimum still ≤ the target", async () => {
-    expectPass(await checkOverfitsLess(SOLUTION_4_1, imdbX, imdbY, { ...imdbFit, seeds }));
+  it("4.1: L2 at 0.005 overfits less with a minimum still ≤ the target; L2 at 0.001 still rises too much", async () => {
+    expectFail(await checkOverfitsLess(variant("imdb.l2", { l2: 0.001 }), imdbX, imdbY, { ...imdbFit, seeds }), /constrain it more/);
+    expectPass(await checkOverfitsLess(variant("imdb.l2", { l2: 0.005 }), imdbX, imdbY, { ...imdbFit, seeds }));
   });
 
   it("4.2: the original cannot beat itself; SOLUTION_4_2 does", async () => {

@@ -118,10 +118,11 @@ describe("the sweep lines say what the numbers show", () => {
     expect(moreDataLine(s)).toMatch(/the minimum is higher \(in 0 of 1 seed lower\)/);
   });
 
-  it("capacity: the width with the lowest minimum, and how far the widest ends above it", () => {
+  it("capacity: the spread of the best validation cross-entropies, and where both curves end at the narrowest and the widest", () => {
     const s = sweep("width", [4, 16, 512], [[[0.3, 0.29]], [[0.28, 0.3]], [[0.3, 0.5]]]);
     const line = capacityLine(s);
-    expect(line).toContain("It is lowest at 16 units (0.280); the widest, 512 units, is 0.020 higher.");
+    expect(line).toContain("Best validation cross-entropy from 0.280 (16 units) to 0.300 (512 units), a spread of 0.020 (means over 1 seed).");
+    expect(line).toContain("the validation cross-entropy 0.290 and 0.500.");
   });
 
   it("strength: each value's minimum and rise, and where the curve ends within 10% of its minimum", () => {
@@ -175,7 +176,7 @@ describe("pictures of the data", () => {
     const noise: DenseMatrix = { kind: "dense", rows: 1, cols: 1568, data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0.25)) };
     const zeros: DenseMatrix = { kind: "dense", rows: 1, cols: 1568, data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0)) };
     const z = (plotExtraChannels(noise, zeros).data[0] as HeatmapTrace).z;
-    expect([z[0][0], z[0][30], z[30][0], z[30][30]]).toEqual([0.5, 0.25, 0.5, 0]);
+    expect([z[0][0], z[0][36], z[36][0], z[36][36], z[0][30]]).toEqual([0.5, 0.25, 0.5, 0, null]);
     expect(() => plotExtraChannels(noise, { ...zeros, cols: 784 })).toThrow(/zeros has 784 columns; expected 1568/);
   });
 
@@ -194,7 +195,7 @@ describe("pictures of the data", () => {
 describe("sweep figures", () => {
   const widths = sweep("width", [4, 16, 64], [[[0.3, 0.29], [0.31, 0.3]], [[0.28, 0.3], [0.29, 0.31]], [[0.3, 0.5]]]);
 
-  it("plotCapacity: best validation and final training cross-entropy against width on a log axis, bands from the seeds", () => {
+  it("plotCapacity: best and final validation and final training cross-entropy against width on a log axis, bands from the seeds", () => {
     const f = plotCapacity(widths);
     const traces = f.data as ScatterTrace[];
     const best = traces.find((t) => t.name.startsWith("best validation cross-entropy ("))!;
@@ -204,6 +205,8 @@ describe("sweep figures", () => {
     const high = traces.find((t) => t.name === "best validation cross-entropy max")!;
     expect(low.y).toEqual([0.29, 0.28, 0.3]);
     expect(high.y).toEqual([0.3, 0.29, 0.3]);
+    const end = traces.find((t) => t.name.startsWith("final validation cross-entropy ("))!;
+    (end.y as number[]).forEach((v, i) => expect(v).toBeCloseTo([0.295, 0.305, 0.5][i], 12));
     expect(f.layout.xaxis?.type).toBe("log");
     expect(() => plotCapacity({ ...widths, kind: "l2" })).toThrow(/pass a "width" sweep/);
   });

@@ -30,16 +30,18 @@ function seedStats(sweep: Sweep, pick: (m: ReturnType<typeof measure>) => number
 
 /**
  * The capacity curve: for each width of a "width" sweep, the best validation cross-entropy (the
- * minimum over epochs) and the final training cross-entropy, each as the mean over the seeds with a
- * min–max band (a width trained with one seed has no band), on a log width axis.
+ * minimum over epochs), the validation and the training cross-entropy at the last epoch, each as
+ * the mean over the seeds with a min–max band (a width trained with one seed has no band), on a log
+ * width axis: what more capacity buys on new data, and what it buys on the training data.
  */
 export function plotCapacity(sweep: Sweep): Figure {
   checkSweep(sweep, "plotCapacity");
   if (sweep.kind !== "width") throw new Error(`plotCapacity: the sweep varies "${sweep.kind}"; pass a "width" sweep (trainSweep("width", …)).`);
   const x = sweep.values;
   const data: ScatterTrace[] = [];
-  const lines: [string, string, "solid" | "dash", (m: ReturnType<typeof measure>) => number][] = [
+  const lines: [string, string, "solid" | "dash" | "dot", (m: ReturnType<typeof measure>) => number][] = [
     ["best validation cross-entropy", "#d62728", "dash", (m) => m.minValLoss],
+    ["final validation cross-entropy", "#ff7f0e", "dot", (m) => m.lastValLoss],
     ["final training cross-entropy", "#1f77b4", "solid", (m) => m.finalTrainLoss],
   ];
   for (const [name, color, dash, pick] of lines) {
@@ -63,7 +65,7 @@ export function plotCapacity(sweep: Sweep): Figure {
   return {
     data,
     layout: {
-      title: { text: "Capacity: best validation and final training cross-entropy by width (Dense(n) × 2)" },
+      title: { text: "Capacity: validation and training cross-entropy by width (Dense(n) × 2)" },
       xaxis: { title: { text: "Units in each hidden layer (log scale)" }, type: "log", tickvals: x, ticktext: x.map(String) },
       yaxis: { title: { text: "Cross-entropy (no penalty)" }, rangemode: "tozero" },
       height: 460,
