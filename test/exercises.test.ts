@@ -74,7 +74,7 @@ describe("the exercise prose states the checks' targets", () => {
   it.each([
     ["02-more-capacity-mnist.ipynb", [`reaches ${formatAccuracy(STOP_UNDERFITTING.minAccuracy)}`, `at or below ${STOP_UNDERFITTING.maxTrainLoss}`, `at most ${SMALL_WIDTH.maxUnits} units`, `reaches ${formatAccuracy(SMALL_WIDTH.minAccuracy)}`]],
     ["03-imdb-capacity.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`]],
-    ["04-fixing-overfitting.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`, `at least ${BEAT_ORIGINAL.margin} below`, "at most half"]],
+    ["04-fixing-overfitting.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`, `at least ${BEAT_ORIGINAL.margin} below`, `at most ${formatPercent(BEAT_ORIGINAL.riseFactor)} of the original`]],
     ["05-remedies-and-the-test-set.ipynb", [`at most ${PATIENCE_GOAL.extraEpochs} epochs past`, `within ${PATIENCE_GOAL.tolerance}`, `${formatAccuracy(LEARNING_RATE_GOAL.minTrainAccuracy)} training accuracy`]],
   ])("%s", (file, targets) => {
     for (const target of targets) expect(text(file)).toContain(target);
@@ -121,9 +121,9 @@ describe("notebook 4 (IMDB remedies)", () => {
     expectPass(await checkOverfitsLess(variant("imdb.l2", { l2: 0.005 }), imdbX, imdbY, { ...imdbFit, seeds }));
   });
 
-  it("4.2: the original cannot beat itself; SOLUTION_4_2 does", async () => {
+  it("4.2: the original cannot beat itself; Dense(32)×2 with L2 0.001 and dropout 0.5 does", async () => {
     expectFail(await checkBeatsOriginal(variants.imdb.original, original, imdbX, imdbY, { ...imdbFit, seeds }), /lower minimum/);
-    expectPass(await checkBeatsOriginal(SOLUTION_4_2, original, imdbX, imdbY, { ...imdbFit, seeds }));
+    expectPass(await checkBeatsOriginal({ ...variants.imdb.original, hidden: [{ units: 32, l2: 0.001, dropout: 0.5 }, { units: 32, l2: 0.001, dropout: 0.5 }] }, original, imdbX, imdbY, { ...imdbFit, seeds }));
   });
 });
 

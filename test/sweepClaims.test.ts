@@ -104,13 +104,10 @@ describe("notebook 4: more data and the sliders", () => {
     expect(minima[minima.length - 1]).toBe(Math.max(...minima));
   });
 
-  it("as the dropout rate grows, the training curve ends higher, and at the highest rate it passes the validation curve", () => {
-    says(nb4, "as the rate grows, the training curve rises towards (and can pass) the validation curve");
+  it("at the highest dropout rate the training curve ends well above (2×) the original's", () => {
+    says(nb4, "at the highest rates the training curve ends well above the original's");
     const ms = sweeps.dropout!.groups.map((g) => measure(g));
-    for (let i = 1; i < ms.length; i++) expect(ms[i].finalTrainLoss).toBeGreaterThan(ms[i - 1].finalTrainLoss);
-    const h = sweeps.dropout!.groups[ms.length - 1].history.history;
-    const train = h.crossentropy ?? h.loss;
-    const val = h.val_crossentropy ?? h.val_loss!;
-    expect(train.some((t, e) => t > val[e])).toBe(true);
+    expect(sweeps.dropout!.values[0]).toBe(0);
+    expect(ms[ms.length - 1].finalTrainLoss).toBeGreaterThan(2 * ms[0].finalTrainLoss);
   });
 });
