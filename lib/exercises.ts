@@ -140,7 +140,7 @@ export const OVERFIT_LESS = { maxRise: 0.1, maxMinimum: 0.31 };
  * penalty or dropout in notebook 4) so that its validation cross-entropy ends less than 10% above
  * its minimum while the minimum stays ≤ 0.31.
  */
-export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayLike<number>, options: SeedOptions, exercise = "overfit less"): Promise<CheckResult> {
+export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayLike<number>, options: SeedOptions, exercise = "· overfit less"): Promise<CheckResult> {
   const spec = checkSpec("checkOverfitsLess", model);
   const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
   const m = measure(run);
@@ -152,7 +152,7 @@ export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayL
     m.rise >= OVERFIT_LESS.maxRise
       ? "it still overfits: constrain it more (fewer units, a stronger penalty, more dropout) or stop it sooner (fewer epochs)."
       : "it no longer overfits, but it fits less well too: constrain it less.";
-  return answer(`Exercise · ${exercise}`, run, goals, hint);
+  return answer(`Exercise ${exercise}`, run, goals, hint);
 }
 
 /**
