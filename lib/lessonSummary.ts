@@ -80,22 +80,43 @@ export function summaryRows(runs: SummaryRuns): SummaryRow[] {
   ];
 }
 
-/** The summary rows as a Plotly table (wrapped text in three columns). */
+/** Wraps text into lines of at most `width` characters at spaces, starting a new line after each "; ". */
+function wrapCell(text: string, width: number): string[] {
+  return text.split("; ").flatMap((part, i, parts) => {
+    const lines: string[] = [];
+    let line = "";
+    for (const word of `${part}${i < parts.length - 1 ? ";" : ""}`.split(" ")) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    if (line) lines.push(line);
+    return lines;
+  });
+}
+
+/** The summary rows as a Plotly table. Plotly does not wrap a cell's text that has line breaks, so the lines are broken here. */
 export function plotSummaryTable(rows: SummaryRow[], options: { title?: string } = {}): Figure {
   if (!Array.isArray(rows) || rows.length === 0) fail("plotSummaryTable", "rows", rows, "pass summaryRows(…)'s rows");
-  const lineCount = (text: string, width: number) => Math.ceil(text.length / width) + (text.match(/; /g)?.length ?? 0);
-  const height = rows.reduce((h, r) => h + 18 * Math.max(lineCount(r.symptom, 45), lineCount(r.cause, 30), lineCount(r.remedy, 55)) + 16, 0);
-  const cell = (text: string) => plotlyText(text).replace(/; /g, ";<br>");
+  const widths = [44, 30, 58];
+  const cells = rows.map((r) => [r.symptom, r.cause, r.remedy].map((text, c) => wrapCell(text, widths[c])));
+  const heights = cells.map((row) => 20 * Math.max(...row.map((lines) => lines.length)) + 14);
+  const column = (c: number) => cells.map((row) => row[c].map(plotlyText).join("<br>"));
   return {
     data: [
       {
         type: "table",
-        columnwidth: [1.4, 1, 1.8],
+        columnwidth: widths,
         header: { values: ["<b>symptom (your runs)</b>", "<b>cause (the diagnosis)</b>", "<b>remedy (what your runs showed)</b>"], align: "left", fill: { color: "#eef1f5" }, font: { size: 13, color: "#222" }, height: 30 },
-        cells: { values: [rows.map((r) => cell(r.symptom)), rows.map((r) => cell(r.cause)), rows.map((r) => cell(r.remedy))], align: "left", font: { size: 12, color: "#222" }, fill: { color: "#ffffff" } },
+        cells: { values: [column(0), column(1), column(2)], align: "left", font: { size: 12, color: "#222" }, fill: { color: "#ffffff" }, height: 20 },
       },
     ],
-    layout: { title: { text: plotlyText(options.title ?? "Symptom → cause → remedy, in the lesson's own numbers") }, height: Math.min(1000, 120 + height), margin: { l: 20, r: 20, t: 50, b: 20 } },
+    layout: {
+      title: { text: plotlyText(options.title ?? "Symptom → cause → remedy, in the lesson's own numbers") },
+      height: 110 + heights.reduce((a, b) => a + b, 0),
+      margin: { l: 20, r: 20, t: 50, b: 20 },
+    },
     config: { ...DEFAULT_CONFIG },
   };
 }

@@ -67,7 +67,8 @@ export function plotCapacity(sweep: Sweep): Figure {
     layout: {
       title: { text: "Capacity: validation and training cross-entropy by width (Dense(n) × 2)" },
       xaxis: { title: { text: "Units in each hidden layer (log scale)" }, type: "log", tickvals: x, ticktext: x.map(String) },
-      yaxis: { title: { text: "Cross-entropy (no penalty)" }, rangemode: "tozero" },
+      // Log scale: the training cross-entropy falls by orders of magnitude across the widths.
+      yaxis: { title: { text: "Cross-entropy (no penalty), log scale" }, type: "log" },
       height: 460,
       margin: { l: 70, r: 40, t: 60, b: 50 },
       legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" },
@@ -118,7 +119,7 @@ export function plotSweepSlider(sweep: Sweep, baseline: RunLike, options: Slider
     data,
     layout: {
       title: { text: plotlyText(options.title ?? `${label}: training (solid) and validation (dashed) cross-entropy against ${baseline.name}; move the slider`) },
-      xaxis: { title: { text: "Epoch" }, tickformat: "d" },
+      xaxis: { title: { text: "Epoch" }, tickformat: "d", ...(Math.max(...sweep.groups.map((g) => g.history.epoch.length), baseline.history.epoch.length) <= 10 ? { dtick: 1 } : {}) },
       yaxis: { title: { text: "Cross-entropy (no penalty)" }, range: [0, top * 1.05] },
       height: 520,
       margin: { l: 70, r: 40, t: 110, b: 50 },
