@@ -70,7 +70,7 @@ beforeAll(async () => {
 });
 
 describe("the exercise prose states the checks' targets", () => {
-  const text = (file: string) => source(file).filter((c) => c.id.startsWith("w23-ex")).map((c) => c.text).join("\n");
+  const text = (file: string) => source(file).filter((c) => c.id.startsWith("w23-ex")).map((c) => c.text).join("\n").replace(/\s+/g, " ");
   it.each([
     ["02-more-capacity-mnist.ipynb", [`reaches ${formatAccuracy(STOP_UNDERFITTING.minAccuracy)}`, `at or below ${STOP_UNDERFITTING.maxTrainLoss}`, `at most ${SMALL_WIDTH.maxUnits} units`, `reaches ${formatAccuracy(SMALL_WIDTH.minAccuracy)}`]],
     ["03-imdb-capacity.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`]],
