@@ -53,3 +53,24 @@ export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
 export { plotKerasReference, type ReferencePair } from "./figures/reference";
 export { loadRecorded, compareWithKeras, compareRecorded, kerasAgreementLine, hasReference, referenceRuns, type KerasComparison } from "./kerasReference";
 export { show, showResults, liveCurves, initNotebook } from "./display";
+
+// The learner's lesson: pictures of the data, sweeps (more data, capacity, L2 and dropout strength),
+// exercises that check themselves, and the closing summary.
+export { plotDigits, plotExtraChannels, plotReview, type DigitsOptions, type ReviewOptions } from "./figures/data";
+export { plotCapacity, plotSweepSlider, type SliderOptions } from "./figures/sweeps";
+export { trainSweep, sweepSpec, sweepLabel, type Sweep, type SweepKind, type SweepOptions } from "./sweeps";
+export { withFixedValidation, type FixedValidation } from "./data/subsets";
+export { measure, measureSeeds, type Measures } from "./measures";
+export { moreDataLine, capacityLine, strengthLine } from "./sweepLines";
+export {
+  checkStopsUnderfitting,
+  checkSmallWidth,
+  checkLowestEnd,
+  checkOverfitsLess,
+  checkBeatsOriginal,
+  checkPatience,
+  checkLearningRate,
+  type CheckResult,
+  type GoalResult,
+} from "./exercises";
+export { summaryRows, plotSummaryTable, type SummaryRow, type SummaryRuns } from "./lessonSummary";

@@ -48,6 +48,25 @@ export interface ScatterTrace {
   opacity?: number;
   hoverinfo?: "skip" | "all" | "none";
   hovertemplate?: string;
+  /** Per-point hover text (e.g. the word a multi-hot column stands for). */
+  text?: string[];
+  /** false hides the trace until a slider step shows it (figures with `layout.sliders`). */
+  visible?: boolean;
+}
+
+/** A grid of values drawn as coloured cells (images: z[row][col], row 0 at the top with a reversed y axis). */
+export interface HeatmapTrace {
+  type: "heatmap";
+  name: string;
+  z: (number | null)[][];
+  colorscale?: string | [number, string][];
+  zmin?: number;
+  zmax?: number;
+  showscale?: boolean;
+  xaxis?: string;
+  yaxis?: string;
+  hoverinfo?: "skip" | "all" | "none";
+  hovertemplate?: string;
 }
 
 export interface BarTrace {
@@ -85,13 +104,12 @@ export interface TableTrace {
   };
 }
 
-export type PlotlyTrace = ScatterTrace | BarTrace | TableTrace;
+export type PlotlyTrace = ScatterTrace | BarTrace | TableTrace | HeatmapTrace;
 
 export interface PlotlyAxis {
   title?: { text: string };
   type?: "linear" | "log";
   range?: [number, number];
-  autorange?: boolean;
   rangemode?: "normal" | "tozero" | "nonnegative";
   side?: "left" | "right";
   overlaying?: string;
@@ -106,6 +124,12 @@ export interface PlotlyAxis {
   zeroline?: boolean;
   showgrid?: boolean;
   matches?: string;
+  /** "reversed": row 0 of an image at the top. */
+  autorange?: boolean | "reversed";
+  /** Keep pixels square: the y axis scales with the named axis. */
+  scaleanchor?: string;
+  showticklabels?: boolean;
+  ticks?: "" | "outside" | "inside";
 }
 
 export interface PlotlyAnnotation {
@@ -120,6 +144,8 @@ export interface PlotlyAnnotation {
   ay?: number;
   xanchor?: "left" | "center" | "right" | "auto";
   yanchor?: "top" | "middle" | "bottom" | "auto";
+  /** How the lines of a multi-line text align with each other. */
+  align?: "left" | "center" | "right";
   font?: PlotlyFont;
   bgcolor?: string;
 }
@@ -157,6 +183,24 @@ export interface PlotlyLayout {
   width?: number;
   margin?: { l?: number; r?: number; t?: number; b?: number };
   hovermode?: "x unified" | "closest" | "x" | false;
+  /** Sliders whose steps restyle the traces (precomputed runs: no kernel needed to move them). */
+  sliders?: PlotlySlider[];
+}
+
+/** One step of a slider: `args` is Plotly.restyle's ({ visible: [...] }) or relayout's. */
+export interface PlotlySliderStep {
+  label: string;
+  method: "restyle" | "relayout" | "update";
+  args: unknown[];
+}
+
+export interface PlotlySlider {
+  active: number;
+  steps: PlotlySliderStep[];
+  currentvalue?: { prefix?: string; visible?: boolean; xanchor?: "left" | "center" | "right" };
+  pad?: { t?: number; b?: number; l?: number; r?: number };
+  x?: number;
+  len?: number;
 }
 
 export interface PlotlyConfig {

@@ -1,0 +1,234 @@
+/**
+ * Exercises that check themselves: each `check…` trains the learner's choice (or reads it from the
+ * run cache: the lesson's own configuration is cached, so an unedited exercise answers at once),
+ * measures it (lib/measures.ts: plain numbers, no verdict words) and answers ✓ or ✗ with the
+ * numbers against each goal and, when a goal is missed, one hint. The goals' targets are named
+ * constants below, chosen from the lesson's measured runs so that each exercise has an answer
+ * (test/exercises.test.ts solves each once and shows a wrong answer gets ✗).
+ */
+import { fail } from "./check";
+import { formatAccuracy, formatLoss, formatPercent, measure } from "./measures";
+import { variant, variants, type ModelSpec } from "./models";
+import type { Sweep } from "./sweeps";
+import { train, type Run, type TrainOptions } from "./train";
+import { trainSeeds, type SeedOptions } from "./trainSeeds";
+import type { Features, RunLike } from "./types";
+
+/** One goal of an exercise, measured. */
+export interface GoalResult {
+  /** e.g. "best validation accuracy". */
+  what: string;
+  value: number;
+  op: "≤" | "≥" | "<";
+  target: number;
+  met: boolean;
+  /** e.g. "best validation accuracy 92.6% ≥ 97.0% ✗". */
+  text: string;
+}
+
+/** What a check answers: ✓ when every goal is met. */
+export interface CheckResult {
+  exercise: string;
+  passed: boolean;
+  goals: GoalResult[];
+  /** One hint when a goal is missed; null when passed. */
+  hint: string | null;
+  /** The run (or seeds) that was checked. */
+  run: RunLike;
+  /** The answer as the notebook prints it: ✓/✗, the exercise, each goal's numbers, the hint. */
+  text: string;
+}
+
+type Format = (v: number) => string;
+const acc: Format = formatAccuracy;
+const pct: Format = formatPercent;
+const loss: Format = formatLoss;
+const int: Format = (v) => String(v);
+
+function goal(what: string, value: number, op: GoalResult["op"], target: number, format: Format): GoalResult {
+  const met = op === "≤" ? value <= target : op === "≥" ? value >= target : value < target;
+  return { what, value, op, target, met, text: `${what} ${format(value)} ${op} ${format(target)} ${met ? "✓" : "✗"}` };
+}
+
+function answer(exercise: string, run: RunLike, goals: GoalResult[], hint: string): CheckResult {
+  const passed = goals.every((g) => g.met);
+  const seeds = run.seedRuns && run.seedRuns.length > 1 ? ` (mean of ${run.seedRuns.length} seeds)` : "";
+  const lines = [`${passed ? "✓" : "✗"} ${exercise}: ${run.name}${seeds}`, ...goals.map((g) => `  ${g.text}`)];
+  if (!passed) lines.push(`  Hint: ${hint}`);
+  return { exercise, passed, goals, hint: passed ? null : hint, run, text: lines.join("\n") };
+}
+
+function checkSpec(where: string, spec: unknown): ModelSpec {
+  if (!spec || typeof spec !== "object" || !Array.isArray((spec as ModelSpec).hidden)) {
+    fail(where, "model", spec, 'pass a model spec, e.g. variant("mnist.large", { units: 32 }) or variants.imdb.original');
+  }
+  return spec as ModelSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebook 2 (MNIST)
+
+/** Exercise 2.1's targets: notebook 1's small model ends near 92–93% and a training loss near 0.25. */
+export const STOP_UNDERFITTING = { minAccuracy: 0.97, maxTrainLoss: 0.1 };
+
+/**
+ * Exercise 2.1: make the small MNIST model stop underfitting. ✓ when `model`'s best validation
+ * accuracy reaches 97% and its training cross-entropy ends below 0.1 (it can fit its training images).
+ */
+export async function checkStopsUnderfitting(model: ModelSpec, x: Features | import("@tensorflow/tfjs").Tensor, y: ArrayLike<number> | import("@tensorflow/tfjs").Tensor, options: SeedOptions): Promise<CheckResult> {
+  const spec = checkSpec("checkStopsUnderfitting", model);
+  const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
+  const m = measure(run);
+  const goals = [
+    goal("best validation accuracy", m.maxValAccuracy, "≥", STOP_UNDERFITTING.minAccuracy, acc),
+    goal("final training cross-entropy", m.finalTrainLoss, "≤", STOP_UNDERFITTING.maxTrainLoss, loss),
+  ];
+  const hint =
+    m.finalTrainLoss > STOP_UNDERFITTING.maxTrainLoss
+      ? "the training loss stays high, so the model cannot fit even the images it trains on: give it capacity (hidden layers, e.g. variant(\"mnist.large\", { units: … }))."
+      : "it fits its training images; if validation lags, try fewer units or fewer epochs.";
+  return answer("Exercise 2.1 · stop underfitting", run, goals, hint);
+}
+
+/** Exercise 2.2's targets: at most 32 units (the article: 128) while keeping 96% best validation accuracy (measured: 32 units 96.4–96.6%, 16 units 95.3–95.4%). */
+export const SMALL_WIDTH = { maxUnits: 32, minAccuracy: 0.96 };
+
+/**
+ * Exercise 2.2: the smallest two-hidden-layer MNIST network that still reaches 96% best validation
+ * accuracy. ✓ when `units` ≤ 32 and the network `variant("mnist.large", { units })` reaches it.
+ */
+export async function checkSmallWidth(units: number, x: Features | import("@tensorflow/tfjs").Tensor, y: ArrayLike<number> | import("@tensorflow/tfjs").Tensor, options: SeedOptions): Promise<CheckResult> {
+  if (!(Number.isInteger(units) && units >= 1 && units <= 2048)) fail("checkSmallWidth", "units", units, "it must be an integer in 1..2048, e.g. 64");
+  const run = await trainSeeds(variant("mnist.large", { units }), x, y, { verbose: 0, ...options, name: `${units} units` });
+  const m = measure(run);
+  const goals = [goal("units per hidden layer", units, "≤", SMALL_WIDTH.maxUnits, int), goal("best validation accuracy", m.maxValAccuracy, "≥", SMALL_WIDTH.minAccuracy, acc)];
+  const hint =
+    m.maxValAccuracy < SMALL_WIDTH.minAccuracy
+      ? "too few units to reach the accuracy: go up again (halve the distance to the last width that reached it)."
+      : "the accuracy is there: try fewer units (halve them) until it is not.";
+  return answer("Exercise 2.2 · the smallest network that is enough", run, goals, hint);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebooks 3 and 4 (IMDB)
+
+/**
+ * Exercise 3.1: read the capacity curve: at which width does the validation cross-entropy END lowest
+ * (the last epoch, where an overfitting network has climbed)? ✓ when `units`'s final validation
+ * cross-entropy (mean over the sweep's seeds) is within 0.02 of the lowest. Trains nothing: it reads
+ * the sweep's runs.
+ */
+export const LOWEST_END_TOLERANCE = 0.02;
+
+export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
+  if (!sweep || sweep.kind !== "width") fail("checkLowestEnd", "sweep", sweep?.kind, 'pass the capacity sweep: trainSweep("width", …)');
+  const at = sweep.values.indexOf(units);
+  if (at < 0) fail("checkLowestEnd", "units", units, `choose one of the widths on the curve: ${sweep.values.join(", ")}`);
+  const ends = sweep.groups.map((g) => measure(g).lastValLoss);
+  const lowest = Math.min(...ends);
+  const best = sweep.values[ends.indexOf(lowest)];
+  const goals = [goal(`final validation cross-entropy of ${units} units, above the lowest width's`, ends[at] - lowest, "≤", LOWEST_END_TOLERANCE, loss)];
+  const hint = units > best ? "a wider network fits its training reviews faster, and its validation curve climbs further by the last epoch: look at narrower ones." : "look at wider networks on the curve.";
+  return answer("Exercise 3.1 · where the validation curve ends lowest", sweep.groups[at], goals, hint);
+}
+
+/** Exercises 3.2 and 4.1: a rise under 10% after the minimum, with a minimum ≤ 0.31 (measured: L2 0.005 rises 5–7% from 0.298–0.300; the original rises about 105% from 0.29). */
+export const OVERFIT_LESS = { maxRise: 0.1, maxMinimum: 0.31 };
+
+/**
+ * Exercises 3.2 and 4.1: change one thing of the original IMDB model (its width in notebook 3; a
+ * penalty or dropout in notebook 4) so that its validation cross-entropy ends less than 10% above
+ * its minimum while the minimum stays ≤ 0.31.
+ */
+export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayLike<number>, options: SeedOptions, exercise = "· overfit less"): Promise<CheckResult> {
+  const spec = checkSpec("checkOverfitsLess", model);
+  const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
+  const m = measure(run);
+  const goals = [
+    goal("rise after the minimum", m.rise, "<", OVERFIT_LESS.maxRise, pct),
+    goal(`lowest validation cross-entropy (epoch ${m.bestEpoch})`, m.minValLoss, "≤", OVERFIT_LESS.maxMinimum, loss),
+  ];
+  const hint =
+    m.rise >= OVERFIT_LESS.maxRise
+      ? "it still overfits: constrain it more (fewer units, a stronger penalty, more dropout) or stop it sooner (fewer epochs)."
+      : "it no longer overfits, but it fits less well too: constrain it less.";
+  return answer(`Exercise ${exercise}`, run, goals, hint);
+}
+
+/**
+ * Exercise 4.2 (open-ended): any model of your own (width, penalties, dropout together) whose lowest
+ * validation cross-entropy is at least 0.005 below the original's, with a rise after it of at most 60%
+ * of the original's. Measured with seed 42: Dense(32)×2 with L2 0.001 and dropout 0.5 reaches 0.282
+ * (original 0.291) and rises 52% (original 104%); dropout alone at 32 units reaches 0.280 but rises 137%.
+ */
+export const BEAT_ORIGINAL = { margin: 0.005, riseFactor: 0.6 };
+
+export async function checkBeatsOriginal(model: ModelSpec, original: RunLike, x: Features, y: ArrayLike<number>, options: SeedOptions): Promise<CheckResult> {
+  const spec = checkSpec("checkBeatsOriginal", model);
+  if (!original?.history) fail("checkBeatsOriginal", "original", original, "pass the original model's runs (notebook 4's `original`)");
+  const base = measure(original);
+  const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
+  const m = measure(run);
+  const goals = [
+    goal("lowest validation cross-entropy", m.minValLoss, "≤", base.minValLoss - BEAT_ORIGINAL.margin, loss),
+    goal("rise after the minimum", m.rise, "≤", base.rise * BEAT_ORIGINAL.riseFactor, pct),
+  ];
+  const hint =
+    m.minValLoss > base.minValLoss - BEAT_ORIGINAL.margin
+      ? "a lower minimum needs the model to learn more before it overfits: combine a mild penalty with dropout, or more units with dropout."
+      : "the minimum is there; now keep the curve from climbing after it (a penalty, or more dropout).";
+  return answer("Exercise 4.2 · beat the original", run, goals, hint);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebook 5
+
+/** Exercise 5.2: stop early and keep the best model, training as few epochs past it as possible. */
+export const PATIENCE_GOAL = { extraEpochs: 2, tolerance: 0.005 };
+
+/**
+ * Exercise 5.2: choose a `patience` so that early stopping trains the original IMDB model for at most
+ * 2 epochs past the full run's best epoch, yet keeps a model whose validation cross-entropy is within
+ * 0.005 of the full run's minimum (too little patience can stop at a dip before the real minimum).
+ */
+export async function checkPatience(patience: number, full: RunLike, x: Features, y: ArrayLike<number>, options: TrainOptions): Promise<CheckResult> {
+  if (!(Number.isInteger(patience) && patience >= 1 && patience <= 100)) fail("checkPatience", "patience", patience, "it must be an integer in 1..100, e.g. 2");
+  if (!full?.history) fail("checkPatience", "full", full, "pass the full 20-epoch run of the original model (notebook 5's `original`)");
+  const stopped: Run = await train(variants.imdb.original, x, y, {
+    verbose: 0,
+    ...options,
+    name: `patience ${patience}`,
+    earlyStopping: { patience, restoreBestWeights: true, monitor: "val_crossentropy" },
+  });
+  const m = measure(stopped);
+  const whole = measure(full);
+  const goals = [
+    goal(`epochs trained (the full run's best epoch is ${whole.bestEpoch})`, m.epochs, "≤", whole.bestEpoch + PATIENCE_GOAL.extraEpochs, int),
+    goal("kept model's validation cross-entropy above the full run's minimum", m.minValLoss - whole.minValLoss, "≤", PATIENCE_GOAL.tolerance, loss),
+  ];
+  const hint =
+    m.epochs > whole.bestEpoch + PATIENCE_GOAL.extraEpochs
+      ? "it waits too long after the best epoch: lower the patience."
+      : "it stopped before the best epoch came: raise the patience by one.";
+  return answer("Exercise 5.2 · patience", stopped, goals, hint);
+}
+
+/** Exercise 5.1: a learning rate at which the book's MNIST network fits its training images. */
+export const LEARNING_RATE_GOAL = { minTrainAccuracy: 0.99 };
+
+/**
+ * Exercise 5.1: find an RMSprop learning rate at which `mnist.dense512` reaches 99% training
+ * accuracy within the epochs of `options` (notebook 5's 5.3.1 runs: lrEpochs).
+ */
+export async function checkLearningRate(learningRate: number, x: Features, y: ArrayLike<number>, options: TrainOptions): Promise<CheckResult> {
+  if (!(typeof learningRate === "number" && learningRate > 0 && learningRate <= 10)) fail("checkLearningRate", "learningRate", learningRate, "it must be in 0<..10, e.g. 0.001");
+  const run: Run = await train(variant("mnist.dense512", { learningRate }), x, y, { verbose: 0, ...options, name: `lr ${learningRate}` });
+  const trainAcc = run.history.history.accuracy;
+  const final = trainAcc[trainAcc.length - 1];
+  const goals = [goal("final training accuracy", Number.isFinite(final) ? final : 0, "≥", LEARNING_RATE_GOAL.minTrainAccuracy, acc)];
+  const losses = run.history.history.loss;
+  const jumpy = losses.some((v, i) => i > 0 && !(v <= losses[i - 1] * 1.5));
+  const hint = jumpy ? "the training loss jumps up between epochs: each step overshoots, so lower the rate (by 10× at a time)." : "the loss falls steadily but too slowly: raise the rate (by 3× at a time).";
+  return answer("Exercise 5.1 · a learning rate that fits", run, goals, hint);
+}
+

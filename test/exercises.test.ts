@@ -1,0 +1,143 @@
+/**
+ * Every exercise is solvable: each `check…` is solved once with a known answer on the real data
+ * (the notebooks' settings, one seed, no run cache) and answers ✓, and the lesson's own choice, as
+ * the exercise cell is committed, answers ✗ with its numbers and a hint. The targets the
+ * notebooks' exercise prose states are the ones the checks use.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { initBackend } from "../lib/backend";
+import { loadMnistFeatures } from "../lib/data/chapter5";
+import { loadData as loadImdb } from "../lib/data/imdb";
+import { vectorizeSequences } from "../lib/data/vectorize";
+import {
+  BEAT_ORIGINAL,
+  checkBeatsOriginal,
+  checkLowestEnd,
+  checkLearningRate,
+  checkOverfitsLess,
+  checkPatience,
+  checkSmallWidth,
+  checkStopsUnderfitting,
+  LEARNING_RATE_GOAL,
+  OVERFIT_LESS,
+  PATIENCE_GOAL,
+  SMALL_WIDTH,
+  STOP_UNDERFITTING,
+  type CheckResult,
+} from "../lib/exercises";
+import { formatAccuracy, formatPercent } from "../lib/measures";
+import { variant, variants } from "../lib/models";
+import { trainSweep } from "../lib/sweeps";
+import { train, type Run } from "../lib/train";
+import { trainSeeds } from "../lib/trainSeeds";
+import type { Features, MultiHotMatrix } from "../lib/types";
+
+const NOTEBOOKS = path.resolve(__dirname, "..", "notebooks");
+const source = (file: string) =>
+  (JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")).cells as { id: string; source: string[] }[]).map((c) => ({ id: c.id, text: c.source.join("") }));
+
+const seeds = [42];
+const imdbFit = { epochs: 20, batchSize: 512, validationSplit: 0.4, cache: false as const, verbose: 0 as const };
+const mnistFit = { epochs: 20, batchSize: 128, validationSplit: 0.2, cache: false as const, verbose: 0 as const };
+
+function expectPass(r: CheckResult): void {
+  if (!r.passed) throw new Error(`expected ✓, got:\n${r.text}`);
+  expect(r.text.startsWith("✓")).toBe(true);
+  expect(r.hint).toBeNull();
+}
+
+function expectFail(r: CheckResult, hint: RegExp): void {
+  if (r.passed) throw new Error(`expected ✗, got:\n${r.text}`);
+  expect(r.text.startsWith("✗")).toBe(true);
+  expect(r.text).toMatch(/Hint: /);
+  expect(r.hint).toMatch(hint);
+  r.goals.filter((g) => !g.met).forEach((g) => expect(r.text).toContain(g.text));
+}
+
+const last = (xs: number[]) => xs[xs.length - 1];
+
+let imdbX: MultiHotMatrix;
+let imdbY: ArrayLike<number>;
+let mnist: { x: Features; y: Float32Array };
+
+beforeAll(async () => {
+  await initBackend({ report: false });
+  const [[data, labels]] = await loadImdb({ numWords: 10000 });
+  imdbX = vectorizeSequences(data, 10000);
+  imdbY = labels;
+  mnist = loadMnistFeatures({ testSamples: 1 }).train;
+});
+
+describe("the exercise prose states the checks' targets", () => {
+  const text = (file: string) => source(file).filter((c) => c.id.startsWith("w23-ex")).map((c) => c.text).join("\n").replace(/\s+/g, " ");
+  it.each([
+    ["02-more-capacity-mnist.ipynb", [`reaches ${formatAccuracy(STOP_UNDERFITTING.minAccuracy)}`, `at or below ${STOP_UNDERFITTING.maxTrainLoss}`, `at most ${SMALL_WIDTH.maxUnits} units`, `reaches ${formatAccuracy(SMALL_WIDTH.minAccuracy)}`]],
+    ["03-imdb-capacity.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`]],
+    ["04-fixing-overfitting.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`, `at least ${BEAT_ORIGINAL.margin} below`, `at most ${formatPercent(BEAT_ORIGINAL.riseFactor)} of the original`]],
+    ["05-remedies-and-the-test-set.ipynb", [`at most ${PATIENCE_GOAL.extraEpochs} epochs past`, `within ${PATIENCE_GOAL.tolerance}`, `${formatAccuracy(LEARNING_RATE_GOAL.minTrainAccuracy)} training accuracy`]],
+  ])("%s", (file, targets) => {
+    for (const target of targets) expect(text(file)).toContain(target);
+  });
+});
+
+describe("notebook 2 (MNIST)", () => {
+  it("2.1: the small model fails; a hidden layer of 64 units stops the underfitting", async () => {
+    expectFail(await checkStopsUnderfitting(variants.mnist.small, mnist.x, mnist.y, { ...mnistFit, seeds }), /capacity/);
+    expectPass(await checkStopsUnderfitting(variant("mnist.large", { units: 64 }), mnist.x, mnist.y, { ...mnistFit, seeds }));
+  });
+
+  it("2.2: 16 units fall short of the accuracy; 32 units reach it", async () => {
+    expectFail(await checkSmallWidth(16, mnist.x, mnist.y, { ...mnistFit, seeds }), /too few units/);
+    expectPass(await checkSmallWidth(32, mnist.x, mnist.y, { ...mnistFit, seeds }));
+  });
+});
+
+describe("notebook 3 (IMDB capacity)", () => {
+  it("3.1: on a capacity curve the width whose validation cross-entropy ends lowest passes, the widest fails", async () => {
+    const sweep = await trainSweep("width", [4, 16, 64], imdbX, imdbY, { ...imdbFit, seeds });
+    const ends = sweep.groups.map((g) => last(g.history.history.val_loss as number[]));
+    expectPass(checkLowestEnd(sweep.values[ends.indexOf(Math.min(...ends))], sweep));
+    expectFail(checkLowestEnd(64, sweep), /narrower/);
+    expect(() => checkLowestEnd(5, sweep)).toThrow(/choose one of the widths on the curve: 4, 16, 64/);
+  });
+
+  it("3.2: the original trained 20 epochs fails; trained to its best epoch it passes", async () => {
+    const full = await checkOverfitsLess(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seeds });
+    expectFail(full, /constrain it more/);
+    const best = Number(/epoch (\d+)/.exec(full.goals[1].what)![1]);
+    expectPass(await checkOverfitsLess(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seeds, epochs: best }));
+  });
+});
+
+describe("notebook 4 (IMDB remedies)", () => {
+  let original: Run;
+  beforeAll(async () => {
+    original = (await trainSeeds(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seeds })).seedRuns[0];
+  });
+
+  it("4.1: L2 at 0.005 overfits less with a minimum still ≤ the target; L2 at 0.001 still rises too much", async () => {
+    expectFail(await checkOverfitsLess(variant("imdb.l2", { l2: 0.001 }), imdbX, imdbY, { ...imdbFit, seeds }), /constrain it more/);
+    expectPass(await checkOverfitsLess(variant("imdb.l2", { l2: 0.005 }), imdbX, imdbY, { ...imdbFit, seeds }));
+  });
+
+  it("4.2: the original cannot beat itself; Dense(32)×2 with L2 0.001 and dropout 0.5 does", async () => {
+    expectFail(await checkBeatsOriginal(variants.imdb.original, original, imdbX, imdbY, { ...imdbFit, seeds }), /lower minimum/);
+    expectPass(await checkBeatsOriginal({ ...variants.imdb.original, hidden: [{ units: 32, l2: 0.001, dropout: 0.5 }, { units: 32, l2: 0.001, dropout: 0.5 }] }, original, imdbX, imdbY, { ...imdbFit, seeds }));
+  });
+});
+
+describe("notebook 5", () => {
+  it("5.1: RMSprop at 1.0 does not fit; 0.003 does", async () => {
+    const few = loadMnistFeatures({ trainSamples: 3000, testSamples: 1 }).train;
+    const fit = { epochs: 10, batchSize: 128, validationSplit: 0.2, seed: 42, cache: false as const, verbose: 0 as const };
+    expectFail(await checkLearningRate(1.0, few.x, few.y, fit), /lower the rate/);
+    expectPass(await checkLearningRate(0.003, few.x, few.y, fit));
+  });
+
+  it("5.2: a patience of 5 trains too long past the best epoch; a patience of 1 stops in time and keeps the best model", async () => {
+    const full = await train(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seed: 42 });
+    expectFail(await checkPatience(5, full, imdbX, imdbY, { ...imdbFit, seed: 42 }), /lower the patience/);
+    expectPass(await checkPatience(1, full, imdbX, imdbY, { ...imdbFit, seed: 42 }));
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * The learner's lesson tools on plain data: fewer training rows against the same validation rows,
+ * the measures exercises and sweeps read, the sweep lines (their words follow the numbers), the
+ * figures of the data and of the sweeps (plain Plotly data a slider can restyle), and the closing
+ * summary filled from recorded runs of the lesson.
+ */
+import { withFixedValidation } from "../lib/data/subsets";
+import { plotDigits, plotExtraChannels, plotReview } from "../lib/figures/data";
+import { plotCapacity, plotSweepSlider } from "../lib/figures/sweeps";
+import type { HeatmapTrace, ScatterTrace } from "../lib/figures/plotly";
+import { plotSummaryTable, summaryRows } from "../lib/lessonSummary";
+import { formatPercent, measure, measureSeeds } from "../lib/measures";
+import { variants } from "../lib/models";
+import { groupRuns } from "../lib/seeds";
+import { capacityLine, moreDataLine, strengthLine } from "../lib/sweepLines";
+import { sweepSpec, type Sweep, type SweepKind } from "../lib/sweeps";
+import { splitRows } from "../lib/training/options";
+import type { DenseMatrix, History, MultiHotMatrix, RunLike, SeedGroup } from "../lib/types";
+import type { Run } from "../lib/train";
+import { recordedGroup } from "./helpers/recordedHistories";
+
+function history(val: number[], train: number[], valAcc = val.map(() => 0.8)): History {
+  return {
+    history: { loss: train, accuracy: train.map(() => 0.9), val_loss: val, val_accuracy: valAcc },
+    epoch: val.map((_, i) => i),
+    params: { epochs: val.length, batchSize: 512, samples: 15000, validationSamples: 10000, steps: 30 },
+  };
+}
+
+/** A SeedGroup of runs with the given validation curves (training curve: a falling line). */
+function group(name: string, vals: number[][]): SeedGroup<Run> {
+  const runs = vals.map((v) => ({ name, history: history(v, v.map((_, i) => 0.5 / (i + 1))) }));
+  return groupRuns(name, runs, vals.map((_, i) => 42 + i)) as unknown as SeedGroup<Run>;
+}
+
+function sweep(kind: SweepKind, values: number[], curves: number[][][]): Sweep {
+  return { kind, values, groups: curves.map((c, i) => group(`${kind} ${values[i]}`, c)) };
+}
+
+describe("withFixedValidation", () => {
+  const rows = 25000;
+  const x: MultiHotMatrix = { kind: "multihot", rows, cols: 10, ids: Array.from({ length: rows }, (_, i) => Int32Array.of(i % 10)) };
+  const y = Float32Array.from({ length: rows }, (_, i) => i);
+
+  it.each([5000, 10000, 1, 777, 14999])("keeps the same 10,000 validation rows with the first %i training rows", (n) => {
+    const d = withFixedValidation(x, y, n, 0.4);
+    const { nTrain, nVal } = splitRows(d.x.rows, d.validationSplit);
+    expect([nTrain, nVal]).toEqual([n, 10000]);
+    expect(Array.from(d.y.subarray(0, n))).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(Array.from(d.y.subarray(n))).toEqual(Array.from({ length: 10000 }, (_, i) => 15000 + i));
+    expect(d.x.ids[n]).toBe(x.ids[15000]);
+  });
+
+  it("returns the data itself, with the same split, for every training row (so the run is the cached one)", () => {
+    const d = withFixedValidation(x, y, 15000, 0.4);
+    expect(d.x).toBe(x);
+    expect(d.validationSplit).toBe(0.4);
+  });
+
+  it("copies the rows of a dense matrix", () => {
+    const dense: DenseMatrix = { kind: "dense", rows: 5, cols: 2, data: Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]) };
+    const d = withFixedValidation(dense, [0, 1, 2, 3, 4], 1, 0.4);
+    expect(Array.from(d.x.data)).toEqual([0, 0, 3, 3, 4, 4]);
+    expect(splitRows(3, d.validationSplit)).toEqual({ nTrain: 1, nVal: 2 });
+  });
+
+  it("refuses more training rows than the split leaves, saying how many there are", () => {
+    expect(() => withFixedValidation(x, y, 20000, 0.4)).toThrow(/trainRows = 20000.*at most the 15000 training rows/);
+    expect(() => withFixedValidation(x, y.subarray(1), 10, 0.4)).toThrow(/one label per row/);
+    expect(() => withFixedValidation(x, y, 10, 0)).toThrow(/validationSplit = 0/);
+  });
+});
+
+describe("measure", () => {
+  it("reads the minimum, its epoch, the rise to the last epoch and the final training loss", () => {
+    const m = measure({ name: "r", history: history([0.5, 0.3, 0.2, 0.25, 0.3], [0.6, 0.4, 0.3, 0.2, 0.1], [0.7, 0.8, 0.88, 0.87, 0.86]) });
+    expect(m.bestEpoch).toBe(3);
+    expect(m.minValLoss).toBe(0.2);
+    expect(m.rise).toBeCloseTo(0.5, 12);
+    expect(m.finalTrainLoss).toBe(0.1);
+    expect(m.maxValAccuracy).toBe(0.88);
+  });
+
+  it("prefers the plain cross-entropy of a regularized run", () => {
+    const h = history([0.6, 0.5], [0.7, 0.6]);
+    h.history.val_crossentropy = [0.4, 0.3];
+    h.history.crossentropy = [0.35, 0.25];
+    expect(measure(h)).toMatchObject({ minValLoss: 0.3, finalTrainLoss: 0.25 });
+  });
+
+  it("measures each seed of a group", () => {
+    const g = group("g", [[0.3, 0.2, 0.4], [0.3, 0.25, 0.2]]);
+    expect(measureSeeds(g).map((m) => m.bestEpoch)).toEqual([2, 3]);
+  });
+
+  it("refuses a history without validation", () => {
+    const h = history([0.1], [0.1]);
+    delete h.history.val_loss;
+    expect(() => measure(h)).toThrow(/validationSplit > 0/);
+  });
+});
+
+describe("the sweep lines say what the numbers show", () => {
+  it("more data: a lower minimum and a smaller rise, in the seeds that show it", () => {
+    const s = sweep("samples", [5000, 15000], [
+      [[0.4, 0.35, 0.5], [0.41, 0.36, 0.52]],
+      [[0.35, 0.3, 0.33], [0.36, 0.31, 0.32]],
+    ]);
+    const line = moreDataLine(s);
+    expect(line).toContain("5,000 / 15,000 training reviews against the same 10,000 validation reviews (mean of 2 seeds)");
+    expect(line).toMatch(/the minimum is lower \(in 2 of 2 seeds lower\)/);
+    expect(line).toContain("An epoch is 30 / 30 weight updates.");
+    expect(line).toMatch(/the rise after it lower \(in 2 of 2 seeds smaller\)/);
+  });
+
+  it("more data that does not help is said so", () => {
+    const s = sweep("samples", [5000, 15000], [[[0.3, 0.3]], [[0.4, 0.4]]]);
+    expect(moreDataLine(s)).toMatch(/the minimum is higher \(in 0 of 1 seed lower\)/);
+  });
+
+  it("capacity: the spread of the best validation cross-entropies, and where both curves end at the narrowest and the widest", () => {
+    const s = sweep("width", [4, 16, 512], [[[0.3, 0.29]], [[0.28, 0.3]], [[0.3, 0.5]]]);
+    const line = capacityLine(s);
+    expect(line).toContain("Best validation cross-entropy from 0.280 (16 units) to 0.300 (512 units), a spread of 0.020 (means over 1 seed).");
+    expect(line).toContain("the validation cross-entropy 0.290 and 0.500.");
+  });
+
+  it("strength: each value's minimum and rise, and where the curve ends within 10% of its minimum", () => {
+    const s = sweep("l2", [0, 0.001], [[[0.3, 0.45]], [[0.31, 0.32]]]);
+    const line = strengthLine(s);
+    expect(line).toContain("0: 0.300 (50%), 0.001: 0.310 (3%)");
+    expect(line).toContain("The lowest minimum is at L2 0; the curve ends less than 10% above its minimum at 0.001.");
+  });
+});
+
+describe("the sweeps reuse the lesson's own specs, so their runs come from the run cache", () => {
+  it.each([
+    ["width", 4, variants.imdb.smaller],
+    ["width", 16, variants.imdb.original],
+    ["width", 512, variants.imdb.larger],
+    ["l2", 0, variants.imdb.original],
+    ["dropout", 0, variants.imdb.original],
+  ] as const)("%s %p is the catalogue's spec", (kind, value, spec) => {
+    expect(sweepSpec(kind, value)).toBe(spec);
+  });
+
+  it("L2 0.002 and dropout 0.5 equal notebook 4's variants", () => {
+    expect(sweepSpec("l2", 0.002)).toEqual({ ...variants.imdb.l2, optimizer: { name: "rmsprop" } });
+    expect(sweepSpec("dropout", 0.5)).toEqual({ ...variants.imdb.dropout, optimizer: { name: "rmsprop" } });
+  });
+});
+
+describe("pictures of the data", () => {
+  const count = 10;
+  const images = Uint8Array.from({ length: count * 784 }, (_, i) => (Math.floor(i / 784) * 20 + (i % 784)) % 256);
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+
+  it("plotDigits: one heatmap of the images in [0, 1] and each label above its image", () => {
+    const f = plotDigits({ images, labels, rows: 28, cols: 28, count }, { count: 6, columns: 3 });
+    const z = (f.data[0] as HeatmapTrace).z;
+    expect(f.data).toHaveLength(1);
+    expect(z).toHaveLength(2 * 28 + 2);
+    expect(z[0]).toHaveLength(3 * 28 + 2 * 2);
+    expect(z[0][0]).toBeCloseTo(images[0] / 255, 2);
+    expect(z[28 + 2][0]).toBeCloseTo(images[3 * 784] / 255, 2); // second row starts with image 3
+    expect(z[0][28]).toBeNull(); // the gap between images
+    expect(f.layout.annotations?.map((a) => a.text)).toEqual(["0", "1", "2", "3", "4", "5"]);
+    expect(f.layout.yaxis?.autorange).toBe("reversed");
+  });
+
+  it("plotDigits refuses images the split does not have", () => {
+    expect(() => plotDigits({ images, labels, count }, { count: 8, start: 5 })).toThrow(/images 5\.\.12 asked for, but the split has 10 images/);
+  });
+
+  it("plotExtraChannels: the digit beside its noise channels, and beside its zero channels", () => {
+    const noise: DenseMatrix = { kind: "dense", rows: 1, cols: 1568, data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0.25)) };
+    const zeros: DenseMatrix = { kind: "dense", rows: 1, cols: 1568, data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0)) };
+    const z = (plotExtraChannels(noise, zeros).data[0] as HeatmapTrace).z;
+    expect([z[0][0], z[0][36], z[36][0], z[36][36], z[0][30]]).toEqual([0.5, 0.25, 0.5, 0, null]);
+    expect(() => plotExtraChannels(noise, { ...zeros, cols: 784 })).toThrow(/zeros has 784 columns; expected 1568/);
+  });
+
+  it("plotReview: a mark at every column that is 1, the word on hover, the text above", () => {
+    const x: MultiHotMatrix = { kind: "multihot", rows: 1, cols: 10000, ids: [Int32Array.of(1, 14, 9999)] };
+    const f = plotReview(x, 0, { text: "? this film was just brilliant", wordOf: (j) => `w${j}` });
+    const t = f.data[0] as ScatterTrace;
+    expect(t.x).toEqual([1, 14, 9999]);
+    expect(t.text).toEqual(["w1", "w14", "w9999"]);
+    expect(f.layout.title?.text).toContain("3 of 10,000 columns are 1 (0.03%)");
+    expect(f.layout.annotations?.[0].text).toContain("this film was just brilliant");
+    expect(() => plotReview(x, 1)).toThrow(/row = 1; x has rows 0\.\.0/);
+  });
+});
+
+describe("sweep figures", () => {
+  const widths = sweep("width", [4, 16, 64], [[[0.3, 0.29], [0.31, 0.3]], [[0.28, 0.3], [0.29, 0.31]], [[0.3, 0.5]]]);
+
+  it("plotCapacity: best and final validation and final training cross-entropy against width on a log axis, bands from the seeds", () => {
+    const f = plotCapacity(widths);
+    const traces = f.data as ScatterTrace[];
+    const best = traces.find((t) => t.name.startsWith("best validation cross-entropy ("))!;
+    expect(best.x).toEqual([4, 16, 64]);
+    (best.y as number[]).forEach((v, i) => expect(v).toBeCloseTo([0.295, 0.285, 0.3][i], 12));
+    const low = traces.find((t) => t.name === "best validation cross-entropy min")!;
+    const high = traces.find((t) => t.name === "best validation cross-entropy max")!;
+    expect(low.y).toEqual([0.29, 0.28, 0.3]);
+    expect(high.y).toEqual([0.3, 0.29, 0.3]);
+    const end = traces.find((t) => t.name.startsWith("final validation cross-entropy ("))!;
+    (end.y as number[]).forEach((v, i) => expect(v).toBeCloseTo([0.295, 0.305, 0.5][i], 12));
+    expect(f.layout.xaxis?.type).toBe("log");
+    expect(() => plotCapacity({ ...widths, kind: "l2" })).toThrow(/pass a "width" sweep/);
+  });
+
+  it("plotSweepSlider: one step per value; a step shows its own run and the baseline, nothing else", () => {
+    const l2 = sweep("l2", [0, 0.001, 0.01], [[[0.3, 0.45]], [[0.31, 0.32]], [[0.35, 0.35]]]);
+    const original: RunLike = { ...l2.groups[0], name: "original" };
+    const f = plotSweepSlider(l2, original, { active: 1 });
+    const slider = f.layout.sliders![0];
+    expect(slider.steps.map((s) => s.label)).toEqual(["0", "0.001", "0.01"]);
+    expect(slider.active).toBe(1);
+    const traces = f.data as ScatterTrace[];
+    slider.steps.forEach((step, i) => {
+      const visible = (step.args[0] as { visible: boolean[] }).visible;
+      expect(visible).toHaveLength(traces.length);
+      const shown = traces.filter((_, k) => visible[k]).map((t) => t.name);
+      expect(shown.some((n) => n.startsWith(`l2 ${l2.values[i]} (validation)`))).toBe(true);
+      expect(shown.some((n) => n.startsWith("original (validation)"))).toBe(true);
+      expect(shown.filter((n) => /\(validation\)/.test(n))).toHaveLength(2);
+    });
+    expect(traces.filter((t) => t.visible).length).toBe(traces.filter((_, k) => (slider.steps[1].args[0] as { visible: boolean[] }).visible[k]).length);
+    expect(f.layout.yaxis?.range?.[1]).toBeGreaterThanOrEqual(0.45);
+    expect(() => plotSweepSlider(l2, original, { active: 3 })).toThrow(/active = 3; it must be a step index in 0\.\.2/);
+  });
+});
+
+describe("the closing summary, from the recorded runs of the lesson", () => {
+  const runs = {
+    small: recordedGroup("mnist.small"),
+    large: recordedGroup("mnist.large"),
+    original: recordedGroup("imdb.original"),
+    smaller: recordedGroup("imdb.smaller"),
+    l2: recordedGroup("imdb.l2"),
+    l1: recordedGroup("imdb.l1"),
+    dropout: recordedGroup("imdb.dropout"),
+  };
+
+  it("fills symptom, cause and remedy with the runs' own numbers", () => {
+    const rows = summaryRows(runs);
+    expect(rows).toHaveLength(3);
+    const o = measure(runs.original);
+    expect(rows[1].symptom).toContain(`then ends ${formatPercent(o.rise)} above it`);
+    expect(rows[0].remedy).toContain(formatPercent(measure(runs.large).maxValAccuracy));
+    const table = plotSummaryTable(rows);
+    expect(table.data[0].type).toBe("table");
+  });
+
+  it("adds more data to the remedies when the sweep is given", () => {
+    const moreData = sweep("samples", [5000, 15000], [[[0.4, 0.35, 0.5]], [[0.35, 0.3, 0.33]]]);
+    expect(summaryRows({ ...runs, moreData })[1].remedy).toMatch(/^more data: 15,000 reviews instead of 5,000: lowest 0\.300 vs 0\.350/);
+  });
+
+  it("names a missing run", () => {
+    expect(() => summaryRows({ ...runs, l1: undefined as unknown as RunLike })).toThrow(/summaryRows: l1 = undefined; pass the run l1/);
+  });
+});
