@@ -3,6 +3,7 @@
  * else WebAssembly, else plain JavaScript. `FITLAB_BACKEND=tensorflow|wasm|cpu` forces one.
  */
 import * as tf from "@tensorflow/tfjs";
+import { registerNativeKernels } from "./engine/nativeKernels";
 import { patchWasmSlice } from "./engine/slicePatch";
 
 export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
@@ -30,7 +31,12 @@ let reported = false;
 /** Loads the package that registers a backend; returns the reason when it cannot. */
 function registerBackend(name: BackendName): string | undefined {
   try {
-    if (name === "tensorflow") require("@tensorflow/tfjs-node");
+    if (name === "tensorflow") {
+      // TensorFlow's C++ start-up lines (oneDNN, CPU features) say nothing a learner can act on.
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+      require("@tensorflow/tfjs-node");
+      registerNativeKernels();
+    }
     if (name === "wasm") require("@tensorflow/tfjs-backend-wasm");
     return tf.findBackendFactory(name) ? undefined : `the package loaded but registered no "${name}" backend`;
   } catch (err) {

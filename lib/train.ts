@@ -99,7 +99,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     }
     claim = found?.claim;
     // Trained longer than a stored run of the same settings: go on from where it ended.
-    const from = slot && keepsCheckpoints(backend) ? findResumable(slot, runOptions) : undefined;
+    const from = slot ? findResumable(slot, runOptions) : undefined;
     if (from) {
       const done = from.history.epoch.length;
       say(`${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`, "cache");
@@ -125,11 +125,6 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     claim?.release();
     interrupt.done();
   }
-}
-
-/** Whether runs on this backend keep a checkpoint (loop.ts), i.e. use fitlab's RMSprop (wasm, cpu). */
-function keepsCheckpoints(backend: string): boolean {
-  return backend === "wasm" || backend === "cpu";
 }
 
 /** Runs `work`; on failure frees `model` (a failing callback must not leave an unreachable model behind). */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --alone] [-- --runs imdb.original,mnist.small] [-- --split auto|true|false] [-- --parts 1|2] [-- --no-dense]`
+ * `npm run bench [-- --quick] [-- --alone] [-- --backend wasm|tensorflow|cpu] [-- --runs imdb.original,mnist.small] [-- --split auto|true|false] [-- --parts 1|2] [-- --no-dense]`
  *
  * Trains every run of the lesson as the article does (MNIST: 60,000 images, batch 128, validation
  * split 0.2; IMDB: the 25,000 training reviews as 10,000-word multi-hot rows, batch 512, split 0.4;
@@ -15,12 +15,13 @@
  * `--peer keras`: then trains the same runs in Keras itself (reference/keras/lesson.py under the
  * project's .venv Python, 2 threads, seed 1, one run at a time, in the same sitting, on fitlab's
  * exported arrays) and prints each run's seconds per epoch for both and the ratio.
+ * `--backend`: as FITLAB_BACKEND (native TensorFlow trains on the main thread: see training/pool.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { initBackend } from "../lib/backend";
+import { BACKENDS, initBackend, type BackendName } from "../lib/backend";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix, vectorizeSequences } from "../lib/data/vectorize";
@@ -62,6 +63,7 @@ interface Args {
   parts?: 1 | 2;
   dense: boolean;
   peer?: "keras";
+  backend?: BackendName;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -71,6 +73,11 @@ function parseArgs(argv: string[]): Args {
     if (a === "--quick") args.quick = true;
     else if (a === "--alone") args.alone = true;
     else if (a === "--no-dense") args.dense = false;
+    else if (a === "--backend") {
+      const v = argv[++i];
+      if (!(BACKENDS as readonly string[]).includes(v)) throw new Error(`bench: --backend ${v}: use one of ${BACKENDS.join(", ")}.`);
+      args.backend = v as BackendName;
+    }
     else if (a === "--runs") args.runs = argv[++i].split(",") as VariantName[];
     else if (a === "--split") {
       const v = argv[++i];
@@ -84,7 +91,7 @@ function parseArgs(argv: string[]): Args {
       const v = argv[++i];
       if (v !== "keras") throw new Error(`bench: --peer ${String(v)}: the peer is keras (reference/keras/, run by the project's .venv Python).`);
       args.peer = v;
-    } else throw new Error(`bench: unknown argument ${a}. Use --quick, --alone, --runs a,b, --split auto|true|false, --parts 1|2, --no-dense, --peer keras.`);
+    } else throw new Error(`bench: unknown argument ${a}. Use --quick, --alone, --backend name, --runs a,b, --split auto|true|false, --parts 1|2, --no-dense, --peer keras.`);
   }
   args.runs?.forEach((r) => getVariant(r));
   return args;
@@ -117,7 +124,7 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const epochs = args.quick ? 3 : lessonSettings.imdb.epochs;
   const lesson = LESSON.filter((r) => !args.runs || args.runs.includes(r.variant));
-  const backend = await initBackend({ report: false });
+  const backend = await initBackend({ report: false, ...(args.backend ? { backend: args.backend } : {}) });
   console.log(`fitlab bench${args.quick ? " --quick" : ""}${args.alone ? " --alone" : ""}: ${lesson.length} runs × ${epochs} epochs, backend ${backend}, pool of ${poolSize()} worker(s), split ${args.split}${args.parts ? `, parts ${args.parts}` : ""}`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average at start ${load()}`);
 

@@ -15,7 +15,7 @@
  * so writing weights in place would leave later matMuls using stale weights.
  *
  * Runs on the wasm and cpu backends (whose tensor data JavaScript can reach); on any other backend
- * it falls back to `tf.train.rmsprop` with the same settings.
+ * (native TensorFlow) the same update runs as tensor ops (TensorRmsprop), its state as readable.
  */
 import * as tf from "@tensorflow/tfjs";
 import { heapView, tensorFilled } from "./wasmHeap";
@@ -152,9 +152,7 @@ class JsRmsprop implements SumUpdater {
   }
 
   restore(variables: tf.Variable[], state: Float32Array[]): void {
-    if (state.length !== variables.length || state.some((ms, i) => ms.length !== variables[i].size)) {
-      throw new Error(`rmsprop: a state of ${state.length} arrays (${state.map((ms) => ms.length).join(", ")} values) does not fit ${variables.length} variables of ${variables.map((v) => v.size).join(", ")}.`);
-    }
+    checkState(variables, state);
     variables.forEach((v, i) => this.meanSquares.set(v.id, Float32Array.from(state[i])));
   }
 
@@ -163,24 +161,64 @@ class JsRmsprop implements SumUpdater {
   }
 }
 
-class TfRmsprop implements WeightUpdater {
-  private readonly optimizer: tf.Optimizer;
-  constructor(s: RmspropSettings) {
-    this.optimizer = tf.train.rmsprop(s.learningRate, s.rho, 0, s.epsilon);
-  }
+/**
+ * The same update in tensor ops, for backends whose memory JavaScript cannot reach (native
+ * TensorFlow): six element-wise ops per variable, the mean squares kept as tensors. Unlike
+ * `tf.train.rmsprop` (which also keeps a momentum tensor per variable, unused at momentum 0) its
+ * state can be read and restored, so a run trained on it can be stored and continued.
+ */
+class TensorRmsprop implements WeightUpdater {
+  private readonly meanSquares = new Map<number, tf.Tensor>();
+  constructor(private readonly s: RmspropSettings) {}
+
   apply(variables: tf.Variable[], grads: tf.Tensor[]): void {
-    this.optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: grads[i] })));
+    const { learningRate, rho, epsilon } = this.s;
+    variables.forEach((v, i) => {
+      const g = grads[i];
+      const old = this.meanSquares.get(v.id);
+      const ms = tf.tidy(() => {
+        const next = old ? tf.add(tf.mul(old, rho), tf.mul(tf.square(g), 1 - rho)) : tf.mul(tf.square(g), 1 - rho);
+        v.assign(tf.sub(v, tf.div(tf.mul(g, learningRate), tf.sqrt(tf.add(next, epsilon)))));
+        return next;
+      });
+      old?.dispose();
+      this.meanSquares.set(v.id, ms);
+    });
   }
+
+  state(variables: tf.Variable[]): Float32Array[] {
+    return variables.map((v) => {
+      const ms = this.meanSquares.get(v.id);
+      return ms ? Float32Array.from(ms.dataSync() as Float32Array) : new Float32Array(v.size);
+    });
+  }
+
+  restore(variables: tf.Variable[], state: Float32Array[]): void {
+    checkState(variables, state);
+    variables.forEach((v, i) => {
+      this.meanSquares.get(v.id)?.dispose();
+      this.meanSquares.set(v.id, tf.tensor(state[i], v.shape, "float32"));
+    });
+  }
+
   dispose(): void {
-    this.optimizer.dispose();
+    for (const ms of this.meanSquares.values()) ms.dispose();
+    this.meanSquares.clear();
+  }
+}
+
+function checkState(variables: tf.Variable[], state: Float32Array[]): void {
+  if (state.length !== variables.length || state.some((ms, i) => ms.length !== variables[i].size)) {
+    throw new Error(`rmsprop: a state of ${state.length} arrays (${state.map((ms) => ms.length).join(", ")} values) does not fit ${variables.length} variables of ${variables.map((v) => v.size).join(", ")}.`);
   }
 }
 
 /**
- * RMSprop for the active backend: the one-pass JavaScript update on wasm and cpu, tfjs's optimizer
- * elsewhere (or when `fused: false`, e.g. to compare the two).
+ * RMSprop for the active backend: the one-pass JavaScript update on wasm and cpu, the tensor-op
+ * update elsewhere (native TensorFlow) or when `fused: false` (e.g. to compare the two). Both keep
+ * a state that can be stored and restored.
  */
 export function createRmsprop(settings: RmspropSettings, options: { fused?: boolean } = {}): WeightUpdater {
   const reachable = tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
-  return (options.fused ?? true) && reachable ? new JsRmsprop(settings) : new TfRmsprop(settings);
+  return (options.fused ?? true) && reachable ? new JsRmsprop(settings) : new TensorRmsprop(settings);
 }

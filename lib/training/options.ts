@@ -229,6 +229,11 @@ export function isImmutableCopy(x: Features): boolean {
  * kernel's peak, in every notebook that trains on MNIST.
  */
 function sharedValues(x: tf.Tensor): Float32Array {
+  // Native TensorFlow trains on this thread (pool.ts): its own dataSync copy serves, shared with no worker.
+  if (tf.getBackend() === "tensorflow") {
+    const values = x.dataSync();
+    return values instanceof Float32Array ? values : Float32Array.from(values);
+  }
   const out = new Float32Array(new SharedArrayBuffer(4 * x.size));
   out.set(x.dtype === "float32" ? heapView(x) : x.dataSync());
   return out;
