@@ -32,8 +32,6 @@ let reported = false;
 function registerBackend(name: BackendName): string | undefined {
   try {
     if (name === "tensorflow") {
-      // TensorFlow's C++ start-up lines (oneDNN, CPU features) say nothing a learner can act on.
-      process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
       require("@tensorflow/tfjs-node");
       registerNativeKernels();
     }
