@@ -1,6 +1,8 @@
 /**
  * Chooses the TensorFlow.js backend once per process: native TensorFlow (tfjs-node) when it loads,
- * else WebAssembly, else plain JavaScript. `FITLAB_BACKEND=tensorflow|wasm|cpu` forces one.
+ * else WebAssembly, else plain JavaScript, and says which and why in one line.
+ * `FITLAB_BACKEND=tensorflow|wasm|cpu` forces one. On native TensorFlow fitlab adds the one kernel
+ * tfjs-node lacks (engine/nativeKernels.ts); on wasm it patches Slice (engine/slicePatch.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { registerNativeKernels } from "./engine/nativeKernels";
@@ -20,12 +22,12 @@ export interface BackendOptions {
 
 const HOW_TO_GET: Record<BackendName, string> = {
   tensorflow:
-    "install it with `npm install @tensorflow/tfjs-node@4.22.0` (its install downloads libtensorflow, so it needs internet access)",
+    "install it with `npm install @tensorflow/tfjs-node@4.22.0` (its install script downloads libtensorflow, so it needs internet access, and npm 12 runs it only once approved: `npm install-scripts approve @tensorflow/tfjs-node`), or build it against the tensorflow-cpu wheel with scripts/native/build-tfjs-node.sh (README: Backends)",
   wasm: "install it with `npm install @tensorflow/tfjs-backend-wasm@4.22.0` (it is a regular dependency of fitlab: run `npm install`)",
   cpu: "it ships with @tensorflow/tfjs: run `npm install`",
 };
 
-let chosen: Promise<BackendName> | undefined;
+let chosen: Promise<Choice> | undefined;
 let reported = false;
 
 /** Loads the package that registers a backend; returns the reason when it cannot. */
@@ -65,7 +67,29 @@ function parseForced(value: string | undefined): BackendName | undefined {
   );
 }
 
-async function choose(forced: BackendName | undefined): Promise<BackendName> {
+interface Choice {
+  name: BackendName;
+  /** Why this one, for the report line. */
+  why: string;
+}
+
+/** What the backend is, for the report line. */
+function describe(name: BackendName): string {
+  if (name === "tensorflow") {
+    const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+    return `native TensorFlow${binding?.TF_Version ? ` ${binding.TF_Version}` : ""} through tfjs-node; runs train on this thread, on TensorFlow's own threads`;
+  }
+  return name === "wasm" ? "WebAssembly; runs train on a worker thread per core" : "plain JavaScript, slow";
+}
+
+/** tfjs-node's failure to load, in words for a learner: not installed, or installed and why it did not load. */
+function nativeWhyNot(reason: string): string {
+  return /Cannot find module '@tensorflow\/tfjs-node'/.test(reason)
+    ? "@tensorflow/tfjs-node is not installed (README: Backends)"
+    : `@tensorflow/tfjs-node did not load: ${reason}`;
+}
+
+async function choose(forced: BackendName | undefined): Promise<Choice> {
   if (forced) {
     const whyNot = await activate(forced);
     if (whyNot) {
@@ -74,37 +98,42 @@ async function choose(forced: BackendName | undefined): Promise<BackendName> {
           `To get it, ${HOW_TO_GET[forced]}; or unset FITLAB_BACKEND to fall back automatically.`,
       );
     }
-    return forced;
+    return { name: forced, why: "asked for" };
   }
+  // Native TensorFlow first: the whole lesson trained faster on it than on the wasm pool, measured
+  // in one sitting (README: Speed), though it trains one run at a time on this thread.
   const reasons: string[] = [];
   for (const name of BACKENDS) {
     const whyNot = await activate(name);
-    if (!whyNot) return name;
-    reasons.push(`${name}: ${whyNot}`);
+    if (!whyNot) {
+      const why = name === "tensorflow" ? "the fastest here: the lesson measured faster on it than on WebAssembly" : reasons.join("; ");
+      return { name, why };
+    }
+    reasons.push(name === "tensorflow" ? nativeWhyNot(whyNot) : `${name}: ${whyNot}`);
   }
   throw new Error(`No TensorFlow.js backend could be started (${reasons.join("; ")}). Run \`npm install\`.`);
 }
 
 /**
  * Makes sure a backend is active and returns its name. Safe to call many times: the choice is made
- * once per process (asking for a different backend later switches to it).
+ * once per process (asking for a different backend later switches to it). The report line says
+ * which backend runs, what it is and why it was chosen (for a tfjs-node that did not load: why not).
  */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendName> {
   const forced = options.backend ?? parseForced(process.env.FITLAB_BACKEND);
   if (chosen) {
-    const current = await chosen.catch(() => undefined);
+    const current = await chosen.then((c) => c.name).catch(() => undefined);
     if (current && (!forced || forced === current)) {
       if (tf.getBackend() !== current) await tf.setBackend(current);
       return current;
     }
   }
   chosen = choose(forced);
-  const name = await chosen;
+  const { name, why } = await chosen;
   if (name === "wasm") patchWasmSlice();
   if (options.report !== false && !reported) {
     reported = true;
-    const note = name === "tensorflow" ? "native TensorFlow" : name === "wasm" ? "WebAssembly; install @tensorflow/tfjs-node for native speed" : "plain JavaScript, slow";
-    (options.log ?? console.log)(`fitlab: TensorFlow.js backend "${name}" (${note})`);
+    (options.log ?? console.log)(`fitlab: TensorFlow.js backend "${name}" (${describe(name)}) — ${why}`);
   }
   return name;
 }

@@ -25,6 +25,30 @@ describe("initBackend", () => {
     expect(tf.getBackend()).toBe(name);
     expect(Array.from(tf.tensor1d([1, 2, 3]).mul(2).dataSync())).toEqual([2, 4, 6]);
     expect(lines).toEqual([expect.stringContaining(`backend "${name}"`)]);
+    // Which backend, what it is, and why: the fastest here, or why native TensorFlow is not running.
+    expect(lines[0]).toMatch(name === "tensorflow" ? /native TensorFlow \d+\.\d+\.\d+ through tfjs-node.* — the fastest here/ : /WebAssembly.* — @tensorflow\/tfjs-node is not installed/);
+  });
+
+  it("says why it runs WebAssembly when tfjs-node is installed but does not load: its reason, in one line", () => {
+    delete process.env.FITLAB_BACKEND;
+    const lines: string[] = [];
+    return new Promise<void>((resolve, reject) => {
+      jest.isolateModules(() => {
+        jest.doMock("@tensorflow/tfjs-node", () => {
+          throw new Error("libtensorflow.so.2: cannot open shared object file: No such file or directory\n    at Module._extensions");
+        });
+        const isolated = require("../lib/backend") as typeof import("../lib/backend");
+        isolated
+          .initBackend({ log: (l) => lines.push(l) })
+          .then((name) => {
+            expect(name).toBe("wasm");
+            expect(lines).toEqual([
+              'fitlab: TensorFlow.js backend "wasm" (WebAssembly; runs train on a worker thread per core) — @tensorflow/tfjs-node did not load: libtensorflow.so.2: cannot open shared object file: No such file or directory',
+            ]);
+            resolve();
+          }, reject);
+      });
+    }).finally(() => jest.dontMock("@tensorflow/tfjs-node"));
   });
 
   it("reports the chosen backend only once per process", async () => {
