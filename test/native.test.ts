@@ -2,7 +2,7 @@
  * Native TensorFlow (tfjs-node built by scripts/native/build-tfjs-node.sh) gives the lesson's numbers:
  * every variant of the lesson, trained 20 epochs on native TensorFlow, matches the same run (same
  * seed) on WebAssembly within 1e-4 relative at every epoch (an accuracy: within one sample), on
- * small real data. Not to the bit: the
+ * small real data; the shuffled-labels run, which fits noise, within 1e-3 and 4 samples. Not to the bit: the
  * two backends sum their matrix products in different orders (oneDNN against XNNPACK), and RMSprop
  * runs as tensor ops there (float32) against a JavaScript loop here.
  *
@@ -75,7 +75,7 @@ async function trainOn(backend: "wasm" | "tensorflow", spec: ModelSpec, data: Da
  * fall either side under a 1e-7 difference, which moves the accuracy by 1/samples, e.g. on shuffled
  * labels where many predictions sit near chance).
  */
-function worstDisagreement(a: Run, b: Run, tolerance: number): { ratio: number; where: string } {
+function worstDisagreement(a: Run, b: Run, tolerance: number, samplesOff: number): { ratio: number; where: string } {
   let worst = { ratio: 0, where: "" };
   for (const [metric, series] of Object.entries(a.history.history)) {
     const other = b.history.history[metric as keyof typeof b.history.history]!;
@@ -83,7 +83,7 @@ function worstDisagreement(a: Run, b: Run, tolerance: number): { ratio: number; 
     const samples = metric.startsWith("val_") ? a.history.params.validationSamples : a.history.params.samples;
     series!.forEach((v, epoch) => {
       const diff = Math.abs(v - other[epoch]);
-      const ratio = metric.endsWith("accuracy") ? diff / (1 / samples + 1e-12) : diff / Math.max(Math.abs(v), 1e-12) / tolerance;
+      const ratio = metric.endsWith("accuracy") ? diff / (samplesOff / samples + 1e-12) : diff / Math.max(Math.abs(v), 1e-12) / tolerance;
       if (ratio > worst.ratio) worst = { ratio, where: `${metric} at epoch ${epoch + 1}: ${v} (wasm) vs ${other[epoch]} (tensorflow)` };
     });
   }
@@ -94,30 +94,30 @@ const mnistFit = { batchSize: 128, validationSplit: 0.2 };
 const imdbFit = { batchSize: 512, validationSplit: 0.4 };
 
 describeNative("native TensorFlow against WebAssembly, 20 epochs, same seed", () => {
-  // [name, spec, data, options, tolerance of a loss (relative)]
-  const cases: [string, () => ModelSpec, () => Data, TrainOptions, number?][] = [
+  // [name, spec, data, options, tolerance of a loss (relative), of an accuracy (samples)]
+  const cases: [string, () => ModelSpec, () => Data, TrainOptions, number?, number?][] = [
     ["mnist.small", () => variants.mnist.small, () => mnist, mnistFit],
     ["mnist.large", () => variants.mnist.large, () => mnist, mnistFit],
     ["mnist.large in two parts", () => variants.mnist.large, () => mnist, { ...mnistFit, parts: 2 }],
     ["mnist.dense512 on noise channels", () => variants.mnist.dense512, () => noise, mnistFit],
     // Fitting noise amplifies rounding: the two backends agree to 1e-7 for 14 epochs, then 4e-6,
-    // 4e-5 and 3.5e-4 (val_loss, epoch 18) as borderline ReLU units fall differently (measured
-    // 2026-12-04). The one run of the lesson not held to 1e-4 (README, Backends).
-    ["mnist.dense512 on shuffled labels", () => variants.mnist.dense512, () => ({ x: mnist.x, y: shuffledLabels(mnist.y, 5) }), mnistFit, 1e-3],
+    // 4e-5 and 3.5e-4 (val_loss, epoch 18), and the training accuracy by 2 of 480 samples at epoch
+    // 20 (measured 2026-12-04). The one run of the lesson not held to 1e-4 (README, Backends).
+    ["mnist.dense512 on shuffled labels", () => variants.mnist.dense512, () => ({ x: mnist.x, y: shuffledLabels(mnist.y, 5) }), mnistFit, 1e-3, 4],
     ["mnist.dense512 at learning rate 0.01", () => variant("mnist.dense512", { learningRate: 0.01 }), () => mnist, mnistFit],
     ...(["tiny", "original", "smaller", "larger", "l2", "l1", "l1l2", "dropout", "l2dropout"] as const).map(
-      (name): [string, () => ModelSpec, () => Data, TrainOptions, number?] => [`imdb.${name}`, () => variants.imdb[name], () => imdb, imdbFit],
+      (name): [string, () => ModelSpec, () => Data, TrainOptions, number?, number?] => [`imdb.${name}`, () => variants.imdb[name], () => imdb, imdbFit],
     ),
     ["imdb.original with early stopping", () => variants.imdb.original, () => imdb, { ...imdbFit, earlyStopping: { patience: 2, restoreBestWeights: true } }],
   ];
 
-  it.each(cases)("%s: every loss within 1e-4 relative (shuffled labels: 1e-3) at every epoch, every accuracy within one sample", async (_, spec, data, options, tolerance = TOLERANCE) => {
+  it.each(cases)("%s: every loss within 1e-4 relative (shuffled labels: 1e-3) at every epoch, every accuracy within one sample (shuffled labels: 4)", async (_, spec, data, options, tolerance = TOLERANCE, samplesOff = 1) => {
     const wasm = await trainOn("wasm", spec(), data(), options);
     const native = await trainOn("tensorflow", spec(), data(), options);
     expect(native.history.epoch).toEqual(wasm.history.epoch);
     expect(native.stoppedBy).toBe(wasm.stoppedBy);
-    const worst = worstDisagreement(wasm, native, tolerance);
-    if (worst.ratio > 1) throw new Error(`${worst.ratio.toFixed(1)}× what is allowed (${tolerance} relative for a loss, one sample for an accuracy): ${worst.where}`);
+    const worst = worstDisagreement(wasm, native, tolerance, samplesOff);
+    if (worst.ratio > 1) throw new Error(`${worst.ratio.toFixed(1)}× what is allowed (${tolerance} relative for a loss, ${samplesOff} sample(s) for an accuracy): ${worst.where}`);
     [wasm, native].forEach(dispose);
   });
 });
