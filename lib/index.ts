@@ -43,7 +43,8 @@ export { clearRuns } from "./runCache";
 
 // Reading the curves: the diagnosis and the computed lines under the figures.
 export { diagnose, type DiagnoseOptions } from "./diagnose";
-export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, type ExplainOptions } from "./explain";
+export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, seedSpread, type ExplainOptions } from "./explain";
+export { deadUnits, deadUnitsLine, type DeadUnitCount, type DeadUnitOptions } from "./deadUnits";
 export { compareFinal, memorization, learningRates, earlyStoppingLine, ranking, finalModelLine, testAgainstValidation } from "./remedyLines";
 
 // Figures (plain Plotly objects) and showing them in a notebook.

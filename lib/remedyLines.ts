@@ -156,16 +156,35 @@ export function earlyStoppingLine(stopped: EarlyStoppedRun, full?: RunLike): str
  * it was ranked by and the validation accuracy there.
  *
  * e.g. "tiny       best epoch 11  validation cross-entropy 0.2844  accuracy 88.4%"
+ *
+ * With `tie` (e.g. 0.005: how far apart one configuration's seeds commonly end), a last line names
+ * the candidates that close to the best: among them, the seed decided as much as the data did.
  */
-export function ranking(choice: Selection): string {
+export function ranking(choice: Selection, options: { tie?: number } = {}): string {
   const where = "ranking";
   if (!choice || !Array.isArray(choice.ranking) || choice.ranking.length === 0) fail(where, "choice", choice, "pass what selectBest() returns");
+  if (!options || typeof options !== "object") fail(where, "options", options, "it must be { tie? }");
+  for (const key of Object.keys(options)) if (key !== "tie") fail(where, `options.${key}`, (options as Record<string, unknown>)[key], "not an option; known options: tie");
+  const tie = options.tie;
+  if (tie !== undefined && !(typeof tie === "number" && Number.isFinite(tie) && tie >= 0)) fail(where, "options.tie", tie, "a number ≥ 0: candidates this close to the best count as tied with it");
   const width = Math.max(...choice.ranking.map((c) => c.run.name.length));
   const by = choice.by === "val_accuracy" ? "validation accuracy" : "validation cross-entropy";
   const value = (v: number): string => (choice.by === "val_accuracy" ? pct(v) : v.toFixed(4));
-  return choice.ranking
-    .map((c) => `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` + (choice.by === "val_accuracy" ? "" : `  accuracy ${pct(c.valAccuracy)}`))
-    .join("\n");
+  const lines = choice.ranking.map((c) => `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` + (choice.by === "val_accuracy" ? "" : `  accuracy ${pct(c.valAccuracy)}`));
+  if (tie !== undefined) {
+    // How far each candidate is from the best, in the ranked value (lower is better for cross-entropy).
+    const best = choice.ranking[0];
+    const behind = (c: Candidate): number => (choice.by === "val_accuracy" ? best.value - c.value : c.value - best.value);
+    const diff = (c: Candidate): string => (choice.by === "val_accuracy" ? `−${(100 * behind(c)).toFixed(1)} points` : `+${behind(c).toFixed(4)}`);
+    const tied = choice.ranking.slice(1).filter((c) => behind(c) <= tie);
+    const tieText = choice.by === "val_accuracy" ? `${(100 * tie).toFixed(1)} points` : String(tie);
+    lines.push(
+      tied.length === 0
+        ? `${best.run.name} leads the next candidate by more than ${tieText}: more than the seed-to-seed spread you set (tie).`
+        : `Within ${tieText} of ${best.run.name} (a tie, by the seed-to-seed spread you set): ${tied.map((c) => `${c.run.name} (${diff(c)})`).join(", ")}. Another seed may pick ${tied.length === 1 ? "it" : "one of them"}.`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /**

@@ -61,6 +61,18 @@ export interface Run extends RunLike {
   options: RunOptions;
 }
 
+/**
+ * How to retrain a cached run, said with the first run this process (a notebook's kernel) loads from
+ * the cache: after every training cell it was noise a learner read five times per notebook.
+ */
+export const CACHE_HINT = "; pass cache: false to retrain";
+let cacheHintSaid = false;
+function cacheHint(): string {
+  if (cacheHintSaid) return "";
+  cacheHintSaid = true;
+  return CACHE_HINT;
+}
+
 /** Frees the run's model (its weight tensors). */
 export function dispose(run: Run): void {
   run.model.dispose();
@@ -93,7 +105,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   try {
     const found = slot && (await readOrClaim(slot, (r) => modelWithWeights(spec, features.cols, runOptions.seed, r.weights), interrupt.signal, (pid) => say(`${name}: waiting for process ${pid}, which is training this same run, to store it in the run cache`, "stop")));
     if (found && "model" in found) {
-      say(`${name}: loaded from the run cache (${found.run.history.epoch.length} epochs; pass cache: false to retrain)`, "cache");
+      say(`${name}: loaded from the run cache (${found.run.history.epoch.length} epochs${cacheHint()})`, "cache");
       await orDispose(found.model, () => replayEpochs(found.run.history, callbacks));
       return finish(found.model, found.run, "cache");
     }

@@ -9,7 +9,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { fail } from "./check";
 import type { ModelSpec } from "./models";
 import { groupRuns } from "./seeds";
-import { train, type Run, type TrainOptions } from "./train";
+import { CACHE_HINT, train, type Run, type TrainOptions } from "./train";
 import { callbacksOf, logLevel } from "./training/options";
 import type { Band, EpochCallback, EpochInfo, Features, History, Metric, SeedGroup } from "./types";
 
@@ -119,10 +119,16 @@ function cacheNotes(seeds: number[], say: (line: string) => void) {
     flush(): void {
       if (flushed) return;
       flushed = true;
-      const texts = [...new Set(seeds.flatMap((s) => (bySeed.has(s) ? [bySeed.get(s)!] : [])))];
+      // The retrain hint comes with the first cached seed only (train says it once per process): group
+      // the notes without it, and give it to the group's first line.
+      const plain = (s: number): string => bySeed.get(s)!.replace(CACHE_HINT, "");
+      let hint = seeds.some((s) => bySeed.get(s)?.includes(CACHE_HINT));
+      const texts = [...new Set(seeds.flatMap((s) => (bySeed.has(s) ? [plain(s)] : [])))];
       for (const text of texts) {
-        const these = seeds.filter((s) => bySeed.get(s) === text);
-        say(`[${these.length > 1 ? "seeds" : "seed"} ${these.join(", ")}] ${text}`);
+        const these = seeds.filter((s) => bySeed.has(s) && plain(s) === text);
+        const shown = hint ? text.replace(/\)$/, `${CACHE_HINT})`) : text;
+        hint = false;
+        say(`[${these.length > 1 ? "seeds" : "seed"} ${these.join(", ")}] ${shown}`);
       }
     },
   };

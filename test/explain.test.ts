@@ -101,7 +101,7 @@ describe("the 'nothing explains' lines", () => {
 
   it("trainingAboveValidation: the epochs where training loss is above validation loss, and why", () => {
     const line = trainingAboveValidation(original42)!;
-    expect(line).toMatch(/^Training loss is above validation loss in epochs 1–2 \(epoch 1: 0\.538 vs 0\.406\): training loss is averaged over the epoch while the model improves/);
+    expect(line).toMatch(/^Training loss is above validation loss in epochs 1–2 \(epoch 1: 0\.538 vs 0\.406\): in part because training loss is averaged over the epoch while the model improves/);
     expect(line).not.toMatch(/dropout/);
     expect(trainingAboveValidation(recordedRun("imdb.dropout", 42), { dropout: true })).toMatch(/dropout is active only in training/);
     // A curve whose training loss stays below validation loss gets no line.
