@@ -22,7 +22,7 @@ export interface ReportOptions {
 const STYLE = `
 body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 h1,h2,h3{line-height:1.25}
-pre{background:#f6f8fa;padding:.6em .8em;overflow-x:auto;border-radius:4px;font-size:13px}
+pre{background:#f6f8fa;padding:.6em .8em;overflow-x:auto;border-radius:4px;font-size:13px;white-space:pre-wrap;overflow-wrap:anywhere}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 p code,li code,td code{background:#f0f0f0;padding:0 .25em;border-radius:3px}
 table{border-collapse:collapse;margin:.8em 0}
