@@ -1,5 +1,5 @@
 import { diagnose } from "../lib/diagnose";
-import { compare, explain, gapAfterBest, lossVsAccuracy, pairSeeds, trainingAboveValidation, trainingSetbacks } from "../lib/explain";
+import { compare, compareAccuracy, explain, gapAfterBest, lossVsAccuracy, pairSeeds, seedSpread, trainingAboveValidation, trainingSetbacks } from "../lib/explain";
 import { groupRuns } from "../lib/seeds";
 import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
 
@@ -124,5 +124,26 @@ describe("the 'nothing explains' lines", () => {
     expect(trainingSetbacks(recordedRun("imdb.larger", 42))).toBe("Training loss jumps back up at epochs 10 (0.013 → 0.093), 12 (0.006 → 0.087) and 15 (0.002 → 0.095), each time from the lowest value so far.");
     expect(trainingSetbacks(original42)).toBeNull();
     expect(() => trainingSetbacks(original42, { factor: 1 })).toThrow(/factor = 1; it must be a number > 1/);
+  });
+
+  it("seedSpread: each seed's minimum and final training loss, and the seed that did not fit what its siblings fit", () => {
+    const tiny = recordedGroup("imdb.tiny", [1, 2, 3]);
+    const line = seedSpread(tiny);
+    expect(line).toMatch(/^tiny, seed by seed: lowest validation (?:loss|cross-entropy) 0\.28\d \(seed 1, epoch \d+\), 0\.28\d \(2, epoch \d+\), 0\.28\d \(3, epoch \d+\); final training loss 0\.\d+, 0\.\d+, 0\.\d+\. No seed is stuck: each ends within 2× the median training loss \(0\.\d+\)\.$/);
+    // A run that stayed high (seed 9 of the full-data tiny model: 0.268 at epoch 20, still falling).
+    const base = recordedRun("imdb.tiny", 42);
+    const h = base.history.history;
+    const stuckHistory = { ...base.history, history: { loss: h.loss.map((v) => Math.max(v, 0.268)), accuracy: h.accuracy, val_loss: h.val_loss!.map((_, i) => 0.6 - i * 0.01), val_accuracy: h.val_accuracy } };
+    const stuck = { name: "tiny, seed 9", history: stuckHistory, options: { seed: 9 } };
+    expect(seedSpread([tiny, stuck])).toMatch(/\. Stuck: seed 9, whose training loss ends above 2× the median \(0\.\d+\): it has not fit the training data the other seeds fit, and a validation curve still at its lowest at the last epoch\.$/);
+    expect(() => seedSpread(tiny, { stuckFactor: 1 })).toThrow(/stuckFactor = 1; it must be a number > 1/);
+  });
+
+  it("compareAccuracy: two decimals, so a gain of 0.16 points is not printed as 0.1", () => {
+    const a = recordedRun("mnist.small", 42);
+    const acc = a.history.history.val_accuracy!;
+    const better = { name: "small, longer", history: { ...a.history, history: { ...a.history.history, val_accuracy: acc.map((v) => v + 0.0016) } } };
+    expect(compareAccuracy(better, a)).toMatch(/: 0\.16 points more\.$/);
+    expect(compareAccuracy(a, a)).toMatch(/: no difference\.$/);
   });
 });

@@ -76,6 +76,18 @@ describe("ranking, finalModelLine, testAgainstValidation", () => {
     expect(values).toEqual([...values].sort((a, b) => a - b));
   });
 
+  it("with a tie band, names the candidates that close to the best; refuses a bad band", () => {
+    const lines = ranking(choice, { tie: 0.005 }).split("\n");
+    expect(lines).toHaveLength(9);
+    const best = choice.ranking[0].value;
+    const tied = choice.ranking.slice(1).filter((c) => c.value - best <= 0.005);
+    expect(tied.length).toBeGreaterThan(0);
+    expect(lines[8]).toBe(`Within 0.005 of tiny (a tie, by the seed-to-seed spread you set): ${tied.map((c) => `${c.run.name} (+${(c.value - best).toFixed(4)})`).join(", ")}. Another seed may pick ${tied.length === 1 ? "it" : "one of them"}.`);
+    expect(ranking(choice, { tie: 0 }).split("\n")[8]).toMatch(/^tiny leads the next candidate by more than 0: /);
+    expect(() => ranking(choice, { tie: -1 })).toThrow(/options\.tie = -1; a number ≥ 0/);
+    expect(() => ranking(choice, { ties: 1 } as never)).toThrow(/options\.ties = 1; not an option/);
+  });
+
   it("describes the final model and its one test score, and test against validation in points", () => {
     const trained = { name: "final imdb", history: { ...choice.best.run.history, params: { ...choice.best.run.history.params, samples: 25000 } } };
     const test = { loss: 0.2684, accuracy: 0.8926, samples: 25000 };
