@@ -240,8 +240,9 @@ export function trainingSetbacks(run: RunLike, options: { factor?: number } = {}
  * One configuration seed by seed (a group of seeds, or several groups and single runs of the same
  * configuration): each seed's lowest validation cross-entropy (at which epoch) and its final training
  * loss, and which seeds are stuck — their final training loss more than `stuckFactor` (default 2)
- * times the median of all the seeds passed, i.e. they failed to fit the training data their siblings
- * fit. The mean curve of a group hides such a seed; this line does not.
+ * times the median of all the seeds passed and their lowest validation value more than 10% above the
+ * median's: they failed to fit the training data their siblings fit, and generalize worse for it. The
+ * mean curve of a group hides such a seed; this line does not.
  *
  * e.g. "tiny, seed by seed: lowest validation cross-entropy 0.284 (seed 42, epoch 11), 0.286 (43, epoch
  * 10), 0.288 (44, epoch 8); final training loss 0.101, 0.098, 0.088. No seed is stuck: each ends within
@@ -271,11 +272,16 @@ export function seedSpread(runs: RunLike | RunLike[], options: { stuckFactor?: n
   const median = sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   const head = `${name}, seed by seed: lowest validation ${rows[0].what} ${mins}; final training loss ${finalsText}.`;
   if (rows.length === 1) return head;
-  const stuck = rows.filter((r) => r.final > factor * median);
+  // Stuck: a training loss far above its siblings' *and* a lowest validation value clearly worse (10%)
+  // than theirs. The first alone would flag an overfit model whose training loss is merely closer to
+  // zero in its siblings (0.005 against 0.012 is "2×" and means nothing).
+  const lows = rows.map((r) => r.min).filter(Number.isFinite).sort((a, b) => a - b);
+  const medianMin = lows.length === 0 ? NaN : lows.length % 2 ? lows[(lows.length - 1) / 2] : (lows[lows.length / 2 - 1] + lows[lows.length / 2]) / 2;
+  const stuck = rows.filter((r) => r.final > factor * median && r.min > 1.1 * medianMin);
   const tail =
     stuck.length === 0
-      ? `No seed is stuck: each ends within ${factor}× the median training loss (${fmt(median)}).`
-      : `${stuck.length === 1 ? "Stuck: seed" : "Stuck: seeds"} ${stuck.map((r) => r.seed ?? "?").join(", ")}, whose training loss ends above ${factor}× the median (${fmt(median)}): ${stuck.length === 1 ? "it has" : "they have"} not fit the training data the other seeds fit${stuck.some((r) => r.epoch === r.trainLen) ? ", and a validation curve still at its lowest at the last epoch" : ""}.`;
+      ? `No seed is stuck (a training loss above ${factor}× the median, ${fmt(median)}, with a lowest validation value 10% above the median's).`
+      : `${stuck.length === 1 ? "Stuck: seed" : "Stuck: seeds"} ${stuck.map((r) => r.seed ?? "?").join(", ")}, whose training loss ends above ${factor}× the median (${fmt(median)}) and whose lowest validation value is over 10% above the median's (${fmt(medianMin)}): ${stuck.length === 1 ? "it has" : "they have"} not fit the training data the other seeds fit${stuck.some((r) => r.epoch === r.trainLen) ? ", and its validation curve is still at its lowest at the last epoch" : ""}.`;
   return `${head} ${tail}`;
 }
 

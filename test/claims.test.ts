@@ -697,7 +697,7 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
   });
 
   it("the ranking's tie band is no wider than one configuration's seeds commonly spread", () => {
-    says(5, "the ranking's last line names the candidates within `seedNoise` of the best: among those, the choice is within seed-to-seed noise");
+    says(5, "The ranking's last line names the candidates within `seedNoise` of the best: among those, the choice is within seed-to-seed noise");
     const spreads = ["original", "tiny", "smaller", "l2", "l1", "l1l2", "dropout", "l2dropout"].map((k) => {
       const mins = everySeed(k).map(({ run }) => ds(run).minValLoss);
       return Math.max(...mins) - Math.min(...mins);
