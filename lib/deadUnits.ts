@@ -41,18 +41,35 @@ const WHERE = "deadUnits";
  * Counts the first-layer ReLU units of `run`'s model that output 0 on every one of the first `rows`
  * rows of `x` (default: the run's training rows, `run.history.params.samples`, which are the first
  * rows: the validation split takes the last ones). `x` is the data the run trained on, a multi-hot
- * [n, words] or dense [n, features] matrix. For a group of seeds, one count per seed, in seed order.
+ * [n, words] or dense [n, features] matrix. For a group of seeds, one count per seed, in seed order;
+ * for a list of runs and groups, one count per seed over all of them (a seed met twice counts once).
  *
  * Throws, saying what to pass, when the run has no model, its first layer is not ReLU, or `x` is too
  * narrow or too short.
  */
-export function deadUnits(run: TrainedRun | (RunLike & { seedRuns: TrainedRun[]; seeds: number[] }), x: Features, options: DeadUnitOptions = {}): DeadUnitCount[] {
-  if (run && typeof run === "object" && isSeedGroup(run)) {
-    const group = run as unknown as { name: string; seedRuns: TrainedRun[]; seeds: number[] };
-    return group.seedRuns.map((r, i) => count(r, x, options, `${group.name} (seed ${group.seeds[i]})`));
+export function deadUnits(runs: Counted | Counted[], x: Features, options: DeadUnitOptions = {}): DeadUnitCount[] {
+  const seen = new Set<number>();
+  const counts: DeadUnitCount[] = [];
+  // One count per seed: a run passed beside a group that already holds its seed is counted once.
+  const add = (run: TrainedRun, name: string, seed: number | undefined): void => {
+    if (seed !== undefined && seen.has(seed)) return;
+    if (seed !== undefined) seen.add(seed);
+    counts.push(count(run, x, options, name));
+  };
+  for (const run of Array.isArray(runs) ? runs : [runs]) {
+    if (run && typeof run === "object" && isSeedGroup(run)) {
+      const group = run as unknown as { name: string; seedRuns: TrainedRun[]; seeds: number[] };
+      group.seedRuns.forEach((r, i) => add(r, `${group.name} (seed ${group.seeds[i]})`, group.seeds[i]));
+    } else {
+      const single = run as TrainedRun & { options?: { seed?: number } };
+      add(single, single?.name, single?.options?.seed);
+    }
   }
-  return [count(run as TrainedRun, x, options, (run as TrainedRun)?.name)];
+  return counts;
 }
+
+/** A finished run or a group of seeds (what `train` and `trainSeeds` return). */
+export type Counted = TrainedRun | (RunLike & { seedRuns: TrainedRun[]; seeds: number[] });
 
 export interface DeadUnitOptions {
   /** Rows of x to read, from the first; default the run's training rows (`history.params.samples`). */

@@ -256,7 +256,9 @@ export function seedSpread(runs: RunLike | RunLike[], options: { stuckFactor?: n
   const seedsOf = list.flatMap((r): { seed: number | undefined; run: RunLike }[] =>
     isSeedGroup(r) ? r.seedRuns.map((s, i) => ({ seed: r.seeds[i], run: s })) : [{ seed: (r as RunLike & { options?: { seed?: number } }).options?.seed, run: r }],
   );
-  const rows = seedsOf.map(({ seed, run }) => {
+  // A seed passed twice (the stuck run beside a group that already holds its seed) counts once.
+  const unique = seedsOf.filter(({ seed }, i) => seed === undefined || seedsOf.findIndex((o) => o.seed === seed) === i);
+  const rows = unique.map(({ seed, run }) => {
     const { train, val } = plainPair(run.history);
     let best = -1;
     val.forEach((v, i) => {

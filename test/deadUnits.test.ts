@@ -92,6 +92,11 @@ describe("deadUnits", () => {
     const counts = deadUnits(group, x);
     expect(counts.map((c) => [c.name, c.dead])).toEqual([["tiny (seed 5)", 1], ["tiny (seed 6)", 0]]);
     expect(deadUnitsLine(counts).split("\n")[1]).toBe("tiny (seed 6): no unit is dead on all 4 training rows; each unit outputs 0 on 0%, 0%, 0% and 0% of them.");
+    // A run passed beside a group that holds its seed counts once; another seed adds a count.
+    const again = { ...runWith(kernel, [0, 0, 1, 0], 4, "tiny, seed 6"), options: { seed: 6 } };
+    const other = { ...again, name: "tiny, seed 7", options: { seed: 7 } };
+    expect(deadUnits([group, again, other], x).map((c) => c.name)).toEqual(["tiny (seed 5)", "tiny (seed 6)", "tiny, seed 7"]);
+    again.model.dispose();
     a.model.dispose();
     b.model.dispose();
   });

@@ -136,6 +136,9 @@ describe("the 'nothing explains' lines", () => {
     const stuckHistory = { ...base.history, history: { loss: h.loss.map((v) => Math.max(v, 0.268)), accuracy: h.accuracy, val_loss: h.val_loss!.map((_, i) => 0.6 - i * 0.01), val_accuracy: h.val_accuracy } };
     const stuck = { name: "tiny, seed 9", history: stuckHistory, options: { seed: 9 } };
     expect(seedSpread([tiny, stuck])).toMatch(/\. Stuck: seed 9, whose training loss ends above 2× the median \(0\.\d+\) and whose lowest validation value is over 10% above the median's \(0\.\d+\): it has not fit the training data the other seeds fit, and its validation curve is still at its lowest at the last epoch\.$/);
+    // The stuck run beside a group that already holds its seed counts once.
+    const withNine = groupRuns("tiny", [recordedRun("imdb.tiny", 1), stuck, recordedRun("imdb.tiny", 3)], [1, 9, 3]);
+    expect(seedSpread([withNine, stuck])).toMatch(/\(seed 1, epoch \d+\), 0\.410 \(9, epoch 20\), 0\.28\d \(3, epoch \d+\); final training loss [\d.]+, 0\.268, [\d.]+\. Stuck: seed 9,/);
     expect(() => seedSpread(tiny, { stuckFactor: 1 })).toThrow(/stuckFactor = 1; it must be a number > 1/);
   });
 
