@@ -45,6 +45,13 @@ jest.setTimeout(30 * 60 * 1000);
 
 const NOTEBOOKS = path.join(__dirname, "..", "notebooks");
 
+/**
+ * CI trains every run afresh (no run cache). FITLAB_CLAIMS_CACHE=1 reads and fills the run cache in
+ * data/runs instead: for re-checking the prose after a change that does not touch training (a
+ * sentence, a threshold), in the time it takes to load the stored runs.
+ */
+const CACHE: { cache?: false } = process.env.FITLAB_CLAIMS_CACHE === "1" ? {} : { cache: false };
+
 /** A notebook's markdown (whitespace folded) and the defaults of its parameters cell. */
 function readNotebook(file: string): { prose: string; params: Record<string, unknown> } {
   const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")) as { cells: { cell_type: string; source: string[] | string; metadata?: { tags?: string[] } }[] };
@@ -131,8 +138,8 @@ async function group(key: string, spec: ModelSpec, x: Features, y: ArrayLike<num
   const notebook = seeds;
   const others = extraSeeds.filter((s) => !notebook.includes(s));
   const [a, b] = await Promise.all([
-    trainSeeds(spec, x, y, { ...fit, seeds: notebook, name, cache: false, verbose: 0 }),
-    others.length > 0 ? trainSeeds(spec, x, y, { ...fit, seeds: others, name, cache: false, verbose: 0 }) : Promise.resolve(undefined),
+    trainSeeds(spec, x, y, { ...fit, seeds: notebook, name, ...CACHE, verbose: 0 }),
+    others.length > 0 ? trainSeeds(spec, x, y, { ...fit, seeds: others, name, ...CACHE, verbose: 0 }) : Promise.resolve(undefined),
   ]);
   runs[key] = a;
   if (b) extra[key] = b;
@@ -166,8 +173,8 @@ beforeAll(async () => {
   const seed5 = num(5, "seed");
   const mnist5 = loadMnistFeatures({ trainSamples: num(5, "mnistSamples"), testSamples: num(5, "mnistTestSamples") });
   const few = loadMnistFeatures({ trainSamples: num(5, "shuffledSamples"), testSamples: 1 }).train;
-  const mnistFit5 = { batchSize: num(5, "batchSize"), validationSplit: num(5, "validationSplit"), seed: seed5, cache: false, verbose: 0 as const };
-  const imdbFit5 = { epochs: num(5, "imdbEpochs"), batchSize: 512, validationSplit: 0.4, seed: seed5, cache: false, verbose: 0 as const };
+  const mnistFit5 = { batchSize: num(5, "batchSize"), validationSplit: num(5, "validationSplit"), seed: seed5, ...CACHE, verbose: 0 as const };
+  const imdbFit5 = { epochs: num(5, "imdbEpochs"), batchSize: 512, validationSplit: 0.4, seed: seed5, ...CACHE, verbose: 0 as const };
   const noiseFit = { ...mnistFit5, epochs: num(5, "noiseEpochs"), seeds: seedList(seed5, num(5, "seeds")) };
   const lrRun = (lr: number): Promise<Run> => train(variant("mnist.dense512", { learningRate: lr }), mnist5.train.x, mnist5.train.y, { ...mnistFit5, epochs: num(5, "lrEpochs") });
   const mnistRun5 = (name: "mnist.small" | "mnist.large"): Promise<Run> => train(getVariant(name), mnist5.train.x, mnist5.train.y, { ...mnistFit5, epochs: num(5, "mnistEpochs") });
@@ -211,7 +218,7 @@ beforeAll(async () => {
     const trainRows = Math.round(mnistX.rows * (1 - num(1, "validationSplit")));
     const head = sliceRows(mnistX, 0, trainRows);
     const headY = Array.from(mnistY).slice(0, trainRows);
-    const fit1 = { batchSize: num(1, "batchSize"), validationSplit: num(1, "validationSplit"), seed: seed1, cache: false as const, verbose: 0 as const };
+    const fit1 = { batchSize: num(1, "batchSize"), validationSplit: num(1, "validationSplit"), seed: seed1, ...CACHE, verbose: 0 as const };
     const [one, five, firstPart] = await Promise.all([
       train(getVariant("mnist.small"), mnistX, mnistY, { ...fit1, epochs: 1 }),
       train(getVariant("mnist.small"), mnistX, mnistY, { ...fit1, epochs: 5 }),
@@ -253,7 +260,7 @@ beforeAll(async () => {
   // Notebook 3's stuck seed (an extra seed's run when it is one), and the same seed with more units
   // and with a lower learning rate (what the prose says does and does not help).
   const stuckSeed = num(3, "stuckSeed");
-  const tinyAt = (changes: Record<string, number>) => train(variant("imdb.tiny", { units: num(3, "tinyUnits"), ...changes }), imdbX, imdbY, { ...fitOf(3), seed: stuckSeed, cache: false, verbose: 0 });
+  const tinyAt = (changes: Record<string, number>) => train(variant("imdb.tiny", { units: num(3, "tinyUnits"), ...changes }), imdbX, imdbY, { ...fitOf(3), seed: stuckSeed, ...CACHE, verbose: 0 });
   [more.stuck, more.stuckWider, more.stuckSlower] = await Promise.all([
     everySeed("tiny").some((r) => r.seed === stuckSeed) ? Promise.resolve(atSeed("tiny", stuckSeed)) : tinyAt({}),
     tinyAt({ units: 8 }),
@@ -717,14 +724,13 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
     }
   });
 
-  it("each final model was retrained for the best epoch of the configuration it was chosen from, whose validation cross-entropy rose after it", () => {
-    says(5, "Each was retrained for the best epoch of the configuration it was chosen from: its validation cross-entropy was lowest there and rose after it");
+  it("each final model was retrained for the epoch at which the configuration it was chosen from had its lowest validation cross-entropy", () => {
+    says(5, "Each was retrained for the number of epochs at which the configuration it was chosen from had its lowest validation cross-entropy");
     for (const f of nb5.finals!) {
       const chosen = f.chosen;
       const series = chosen.run.history.history.val_crossentropy ?? chosen.run.history.history.val_loss!;
       expect(f.record.test!.epochs).toBe(chosen.epoch);
-      expect(Math.min(...series)).toBe(series[chosen.epoch - 1]);
-      expect(lastOf(series)).toBeGreaterThan(series[chosen.epoch - 1]);
+      expect(Math.min(...series.filter(Number.isFinite))).toBe(series[chosen.epoch - 1]);
     }
   });
 
