@@ -180,8 +180,8 @@ export function ranking(choice: Selection, options: { tie?: number } = {}): stri
     const tieText = choice.by === "val_accuracy" ? `${(100 * tie).toFixed(1)} points` : String(tie);
     lines.push(
       tied.length === 0
-        ? `${best.run.name} leads the next candidate by more than ${tieText}: more than the seed-to-seed spread you set (tie).`
-        : `Within ${tieText} of ${best.run.name} (a tie, by the seed-to-seed spread you set): ${tied.map((c) => `${c.run.name} (${diff(c)})`).join(", ")}. Another seed may pick ${tied.length === 1 ? "it" : "one of them"}.`,
+        ? `${best.run.name} leads the next candidate by more than the tie band (${tieText}).`
+        : `Within the tie band (${tieText}) of ${best.run.name}: ${tied.map((c) => `${c.run.name} (${diff(c)})`).join(", ")}. Another seed may pick ${tied.length === 1 ? "it" : "one of them"}.`,
     );
   }
   return lines.join("\n");

@@ -714,7 +714,7 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
     const median = (spreads[3] + spreads[4]) / 2;
     expect(num(5, "seedNoise")).toBeLessThanOrEqual(median);
     const line = ranking(selectBest(nb5.imdbCandidates!), { tie: num(5, "seedNoise") });
-    expect(line.split("\n").pop()).toMatch(/^Within 0\.005 of \w+ \(a tie|leads the next candidate by more than/);
+    expect(line.split("\n").pop()).toMatch(/^Within the tie band \(0\.005\) of \w+: |leads the next candidate by more than the tie band/);
   });
 
   it("the final models: test accuracy within 3 points of the validation accuracy that chose them, above 85%", () => {
