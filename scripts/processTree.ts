@@ -60,6 +60,27 @@ export function descendants(root: number): ProcessId[] {
   return found;
 }
 
+/** The command line of `pid`, arguments joined by spaces ("" once it is gone). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}
+
+/** The parent of `pid`, its parent, … up to (not including) init; empty where /proc is missing. */
+export function ancestors(pid: number): ProcessId[] {
+  const found: ProcessId[] = [];
+  for (let s = stat(pid); s && s.ppid > 1; ) {
+    const parent = stat(s.ppid);
+    if (!parent) break;
+    found.push({ pid: s.ppid, startTime: parent.startTime });
+    s = parent;
+  }
+  return found;
+}
+
 /** Whether this very process (same pid, same start time) still runs; a zombie does not count. */
 export function isAlive(id: ProcessId): boolean {
   const s = stat(id.pid);

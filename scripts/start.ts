@@ -20,7 +20,7 @@ import * as net from "net";
 import * as path from "path";
 import { projectRoot } from "../lib/project";
 import { jupyterEnv, registerKernel } from "./jupyter/kernelspec";
-import { type ProcessId, descendants, isAlive, remember, signalAll } from "./processTree";
+import { type ProcessId, ancestors, commandLine, descendants, isAlive, remember, signalAll } from "./processTree";
 
 /** The one command that installs the project's pinned JupyterLab (and Notebook 7, plotly) into .venv/. */
 export const INSTALL_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt";
@@ -345,6 +345,22 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
 }
 
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * When npm runs this (`npm start`), the processes between it and npm, npm included (`sh -c …`,
+ * `npm start`). npm passes SIGTERM only to the shell, which dies without passing it on, and SIGHUP
+ * not at all: watching them is how this process learns that `npm start` was stopped. Empty when not
+ * run by npm (then signals come straight here).
+ */
+function npmChain(): ProcessId[] {
+  if (!process.env.npm_lifecycle_event) return [];
+  const chain: ProcessId[] = [];
+  for (const id of ancestors(process.pid)) {
+    chain.push(id);
+    if (/(^|[\s/])npm(-cli\.js)?(\s|$)/.test(commandLine(id.pid))) return chain;
+  }
+  return [];
+}
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 /** The CLI: returns the exit code (0 when Jupyter ended on its own cleanly, 128+n after a signal). */
@@ -371,6 +387,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // The terminal or pipe may be gone (a closed terminal, a killed npm): stopping must not fail on it.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   // Signals that arrive while Jupyter starts are kept and acted on as soon as there is a server.
   let received: NodeJS.Signals | undefined;
   let server: RunningJupyter | undefined;
@@ -388,6 +407,14 @@ export async function main(argv: string[]): Promise<number> {
     }
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  const chain = npmChain();
+  const watchNpm = setInterval(() => {
+    const gone = chain.find((id) => !isAlive(id));
+    if (!gone || received) return;
+    process.stderr.write(`fitlab: npm start (pid ${chain[chain.length - 1].pid}) was stopped without passing the signal on: stopping Jupyter and its kernels\n`);
+    onSignal("SIGHUP");
+  }, 1_000);
+  watchNpm.unref();
 
   try {
     server = await startJupyter({ root, jupyter, extraArgs: extra });

@@ -183,6 +183,32 @@ describe("npm start stops what it started", () => {
     90_000,
   );
 
+  it.each(["SIGHUP", "SIGTERM"] as const)(
+    "%s to `npm start`'s npm process (which does not pass it on to the script) still ends JupyterLab",
+    async (signal) => {
+      jupyterLab();
+      const npm = spawn("npm", ["start", "--", "--no-browser"], { cwd: ROOT, env: isolatedEnv(), stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      npm.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+      npm.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+      let script: ProcessId | undefined;
+      try {
+        await until(`npm start to serve (its output so far:\n${output})`, () => /is serving notebooks\//.test(output), 120_000);
+        script = descendants(npm.pid!).find((id) => /dist\/scripts\/start\.js/.test(readCmdline(id.pid)));
+        if (!script) throw new Error("no start.js process under npm");
+        const server = descendants(script.pid).find((id) => /jupyter-lab/.test(readCmdline(id.pid)));
+        if (!server) throw new Error("no jupyter-lab process under start.js");
+        leftovers.push(script, server);
+        npm.kill(signal);
+        await until(`start.js and JupyterLab to end after ${signal} to npm (output:\n${output})`, () => !isAlive(script!) && !isAlive(server), 30_000);
+        expect(output).toMatch(/fitlab: npm start \(pid \d+\) was stopped without passing the signal on: stopping Jupyter and its kernels/);
+      } finally {
+        npm.kill("SIGKILL");
+      }
+    },
+    90_000,
+  );
+
   /** A stand-in Jupyter: answers /api on --port, starts a "kernel" in a session of its own; both can ignore SIGTERM. */
   function fakeJupyter(behaviour: "ignore-sigterm" | "obedient"): FoundJupyter {
     const dir = tmpDir("fake-jupyter");
