@@ -1,0 +1,164 @@
+/**
+ * Driving JupyterLab 4 (and Notebook 7, built on it) as a reader does: open a notebook from the file
+ * browser, menus (Run → Run All Cells, Kernel → Restart Kernel and Run All Cells…, File → Save), the
+ * toolbar's stop button, typing into a cell; and reading what the page shows (prompts, outputs, the
+ * Plotly charts and images drawn). The kernel's state comes from the server's REST API, never from the
+ * page's internals. Every wait has a timeout whose message says what was awaited and what was seen.
+ */
+import type { Locator, Page } from "playwright-core";
+
+/** The notebook in front (JupyterLab keeps the others' panels hidden). */
+export function activeNotebook(page: Page): Locator {
+  return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+}
+
+/** Waits for the application shell and its file browser listing. */
+export async function waitForLab(page: Page, timeoutMs = 120_000): Promise<void> {
+  await page.locator(".jp-DirListing-item").first().waitFor({ state: "visible", timeout: timeoutMs });
+}
+
+/**
+ * Double-clicks `name` in the file browser, picks the tslab kernel if JupyterLab asks, and waits until
+ * the notebook shows with a kernel whose name is "TypeScript (tslab)".
+ */
+export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 120_000): Promise<void> {
+  const item = page.locator(".jp-DirListing-item", { has: page.locator(".jp-DirListing-itemText", { hasText: name }) }).first();
+  await item.waitFor({ state: "visible", timeout: 30_000 }).catch(() => {
+    throw new Error(`the file browser does not list ${name}`);
+  });
+  await item.dblclick();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const dialog = page.locator(".jp-Dialog");
+    if (await dialog.count()) {
+      const select = dialog.locator("select");
+      if (await select.count()) await select.selectOption({ label: "TypeScript (tslab)" });
+      await dialog.locator(".jp-mod-accept").click();
+    }
+    const kernelName = (await activeNotebook(page).locator(".jp-Toolbar-kernelName").textContent().catch(() => null))?.trim();
+    const title = await page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first().textContent().catch(() => null);
+    if (kernelName === "TypeScript (tslab)" && title?.includes(name)) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not open with the tslab kernel within ${timeoutMs / 1000} s (tab "${title}", kernel "${kernelName}")`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Clicks a menu bar menu, then the item running `command` (Lumino's data-command). */
+export async function menu(page: Page, menuLabel: string, command: string): Promise<void> {
+  await page.locator(".lm-MenuBar-itemLabel", { hasText: new RegExp(`^${menuLabel}$`) }).click();
+  await page.locator(`.lm-Menu-item[data-command="${command}"]`).first().click();
+}
+
+/** Accepts the dialog in front (e.g. "Restart" of Restart Kernel and Run All Cells…). */
+export async function acceptDialog(page: Page, timeoutMs = 30_000): Promise<void> {
+  const button = page.locator(".jp-Dialog .jp-mod-accept");
+  await button.waitFor({ state: "visible", timeout: timeoutMs });
+  await button.click();
+}
+
+/** The toolbar's stop button (Interrupt the kernel). */
+export async function clickStop(page: Page): Promise<void> {
+  await activeNotebook(page).locator('[data-jp-item-name="interrupt"]').locator("button, jp-button").first().click();
+}
+
+/** File → Save Notebook; resolves when the server stored it. */
+export async function save(page: Page): Promise<void> {
+  const stored = page.waitForResponse((r) => r.request().method() === "PUT" && /\/api\/contents\//.test(r.url()), { timeout: 60_000 });
+  await menu(page, "File", "docmanager:save");
+  const response = await stored;
+  if (!response.ok()) throw new Error(`saving failed: HTTP ${response.status()} ${await response.text()}`);
+}
+
+/** Closes the notebook in front (its tab's close icon); its kernel keeps running, as in JupyterLab. */
+export async function closeNotebook(page: Page): Promise<void> {
+  await page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first().click();
+  const dialog = page.locator(".jp-Dialog");
+  if (await dialog.waitFor({ state: "visible", timeout: 2_000 }).then(() => true, () => false)) await dialog.locator(".jp-mod-accept").click();
+}
+
+/** Clicks code cell `index` (0-based among all cells) so it is the selected one. */
+export async function selectCell(page: Page, index: number): Promise<void> {
+  await activeNotebook(page).locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt").click();
+}
+
+/** Replaces the source of cell `index` by typing into its editor (select all, then the new text). */
+export async function typeIntoCell(page: Page, index: number, source: string): Promise<void> {
+  const editor = activeNotebook(page).locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content");
+  await editor.click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.insertText(source);
+  await page.keyboard.press("Escape");
+}
+
+export interface LabCell {
+  /** 0-based among all cells. */
+  index: number;
+  type: "code" | "markdown" | "raw";
+  /** "[3]:", "[*]:", "[ ]:" as shown. */
+  prompt: string;
+  /** Plotly charts drawn (.js-plotly-plot holding an SVG), each as its trace count. */
+  charts: number[];
+  /** A signature of each chart's data (points per trace): changes when a live figure redraws. */
+  chartPoints: string;
+  /** Images that loaded in the outputs. */
+  images: number;
+  stderr: string;
+  text: string;
+}
+
+/** Every cell of the notebook in front, as the page shows it. */
+export function labCells(page: Page): Promise<LabCell[]> {
+  return activeNotebook(page).evaluate((panel) =>
+    Array.from(panel.querySelectorAll(".jp-Notebook .jp-Cell")).map((cell, index) => {
+      const charts = Array.from(cell.querySelectorAll(".jp-OutputArea .js-plotly-plot")).filter((gd) => gd.querySelector("svg.main-svg"));
+      const data = (gd: Element) => ((gd as unknown as { data?: { y?: unknown[] }[] }).data ?? []);
+      return {
+        index,
+        type: cell.classList.contains("jp-CodeCell") ? "code" : cell.classList.contains("jp-MarkdownCell") ? "markdown" : "raw",
+        prompt: (cell.querySelector(".jp-InputPrompt")?.textContent ?? "").trim(),
+        charts: charts.map((gd) => data(gd).length),
+        chartPoints: charts.map((gd) => data(gd).map((t) => t.y?.length ?? 0).join(",")).join("|"),
+        images: Array.from(cell.querySelectorAll(".jp-OutputArea img")).filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length,
+        stderr: Array.from(cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).map((e) => e.textContent ?? "").join("\n"),
+        text: (cell.querySelector(".jp-OutputArea")?.textContent ?? "").replace(/\s+/g, " ").trim(),
+      } as LabCell;
+    }),
+  );
+}
+
+/** The kernel state of the notebook `path` (relative to the served folder), from the server. */
+export async function kernelState(api: (p: string) => Promise<Response>, path: string): Promise<string> {
+  const sessions = (await (await api("/api/sessions")).json()) as { path: string; kernel?: { execution_state?: string } }[];
+  return sessions.find((s) => s.path === path || s.path.endsWith(`/${path}`))?.kernel?.execution_state ?? "no session";
+}
+
+/**
+ * Waits until no code cell shows [*] and the server reports the notebook's kernel idle. `onPoll` sees
+ * the cells each time (the live-figure check samples them). Throws with the busy cells on timeout.
+ */
+export async function waitUntilIdle(
+  page: Page,
+  api: (p: string) => Promise<Response>,
+  path: string,
+  timeoutMs: number,
+  onPoll?: (cells: LabCell[]) => void,
+): Promise<LabCell[]> {
+  const deadline = Date.now() + timeoutMs;
+  let idleSince = 0;
+  for (;;) {
+    const cells = await labCells(page);
+    onPoll?.(cells);
+    const busy = cells.filter((c) => c.type === "code" && c.prompt.includes("*"));
+    const state = await kernelState(api, path);
+    if (state === "dead") throw new Error(`the kernel of ${path} died`);
+    if (busy.length === 0 && state === "idle") {
+      // Idle twice in a row, half a second apart: Run All queues cells faster than that.
+      if (idleSince && Date.now() - idleSince >= 500) return cells;
+      idleSince ||= Date.now();
+    } else idleSince = 0;
+    if (Date.now() > deadline) {
+      throw new Error(`${path} still busy after ${timeoutMs / 1000} s (kernel ${state}; cells ${busy.map((c) => c.index).join(", ") || "none"} show [*])`);
+    }
+    await page.waitForTimeout(200);
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The reader's loop in real JupyterLab 4, end to end: the `jupyter lab` server that `npm start`
+ * starts (scripts/start.ts's startJupyter, loopback, free port, token), driven in Debian's Chromium.
+ * Each of the five notebooks opened from the file browser and run from Run → Run All Cells; every
+ * figure drawn as an interactive chart, no error, the computed lines there; a live figure redrawing;
+ * notebook 4's parameters edited and re-run (the dropout runs retrain, the rest come from the run
+ * cache); a training run stopped with the stop button; Restart Kernel and Run All; save, close and
+ * reopen; an executed notebook JupyterLab has not seen (untrusted) showing its static images.
+ *
+ * First without plotly's JupyterLab extension (disabled in this server's page config): fitlab's
+ * own HTML path. Then with it, as requirements.txt installs it: interactive charts, trusted or not.
+ * Notebook 1 runs at full size, the others with their quick parameters (metadata.fitlab.quick,
+ * injected as `npm run lesson --quick` does) in a temporary workspace.
+ */
+import { promises as fs } from "fs";
+import * as path from "path";
+import type { Page } from "playwright-core";
+import { Browser, isLocalUrl, launchBrowser } from "../scripts/browser/chromium";
+import {
+  LabCell,
+  acceptDialog,
+  clickStop,
+  closeNotebook,
+  labCells,
+  menu,
+  openFromFileBrowser,
+  save,
+  selectCell,
+  typeIntoCell,
+  waitForLab,
+  waitUntilIdle,
+} from "../scripts/browser/jupyterLab";
+import { requirePrerequisites } from "../scripts/browser/prerequisites";
+import { TEST_BACKEND, Workspace, createWorkspace, lessonNotebooks } from "../scripts/browser/workspace";
+import { type CodeCell, type Notebook, codeCells, hasTag, readNotebook } from "../scripts/jupyter/notebook";
+import { INTERRUPTED_MESSAGE } from "../lib/training/interrupt";
+import { type RunningJupyter, findJupyter, startJupyter } from "../scripts/start";
+import { projectRoot } from "../lib/project";
+import { errorOutputs, isFigureCell, plotlyFigures, resultsOutputs } from "./helpers/outputs";
+import { runLesson, tail } from "./helpers/jupyter";
+
+const RUN_MS = 10 * 60_000;
+const durations: string[] = [];
+async function time<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const began = Date.now();
+  try {
+    return await work();
+  } finally {
+    durations.push(`  ${label}: ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  }
+}
+
+function source(cell: { source: string | string[] }): string {
+  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+}
+
+/** What the saved notebook and the page must agree on, as "cell i: problem" lines (empty when fine). */
+function problems(nb: Notebook, cells: LabCell[]): string[] {
+  const found = errorOutputs(nb);
+  for (const { cell, index, number } of codeCells(nb)) {
+    const at = `code cell ${number} (${source(cell).split("\n")[0].slice(0, 60)})`;
+    if (typeof cell.execution_count !== "number") found.push(`${at}: did not run`);
+    const figures = plotlyFigures(cell).length;
+    if (isFigureCell(cell) && figures === 0) found.push(`${at}: no Plotly output`);
+    const drawn = cells[index]?.charts.length ?? 0;
+    if (drawn !== figures) found.push(`${at}: ${figures} figure outputs but ${drawn} interactive charts drawn`);
+    const code = source(cell).replace(/\/\/[^\n]*/g, "");
+    const printed = cell.outputs.some((o) => o.output_type === "stream" && o.name === "stdout" && String(o.text).trim() !== "");
+    if (/console\.log\(/.test(code) && !printed) found.push(`${at}: its computed line is missing`);
+  }
+  return found;
+}
+
+describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chromium", () => {
+  let ws: Workspace;
+  let server: RunningJupyter;
+  let browser: Browser;
+  let page: Page;
+  const nbFile = (prefix: string) => ws.notebooks.find((n) => n.name.startsWith(prefix))!;
+  const firstRun = new Map<string, Notebook>();
+
+  async function labEnv(label: string, plotlyExtension: boolean): Promise<NodeJS.ProcessEnv> {
+    const config = await ws.mkdir(`jupyter/config-${label}`);
+    // JupyterLab's own settings and workspaces in the workspace too: no user state restored.
+    const settings = await ws.mkdir(`jupyter/settings-${label}`);
+    if (!plotlyExtension) {
+      await fs.mkdir(path.join(config, "labconfig"), { recursive: true });
+      await fs.writeFile(path.join(config, "labconfig", "page_config.json"), JSON.stringify({ disabledExtensions: { "jupyterlab-plotly": true } }));
+    }
+    return {
+      ...ws.env("lab"),
+      JUPYTER_CONFIG_DIR: config,
+      JUPYTERLAB_SETTINGS_DIR: settings,
+      JUPYTERLAB_WORKSPACES_DIR: await ws.mkdir(`jupyter/workspaces-${label}`),
+    };
+  }
+
+  async function startLab(label: string, plotlyExtension: boolean): Promise<RunningJupyter> {
+    const jupyter = findJupyter(projectRoot(), process.env, "lab");
+    if (!jupyter) throw new Error("JupyterLab is not installed: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt (.ci/run does)");
+    return time(`JupyterLab start (${label})`, async () =>
+      startJupyter({
+        root: ws.dir,
+        notebookDir: ws.notebooksDir,
+        jupyter,
+        env: await labEnv(label, plotlyExtension),
+        openBrowser: false,
+        passThrough: false,
+        say: () => undefined,
+        startTimeoutMs: 120_000,
+      }),
+    );
+  }
+
+  /** Opens `name` from the file browser, runs all, waits, saves; returns the saved notebook and the page's cells. */
+  async function runAll(name: string, onPoll?: (cells: LabCell[]) => void): Promise<{ nb: Notebook; cells: LabCell[] }> {
+    await menu(page, "Run", "notebook:run-all-cells");
+    // Run All marks the cells [*] at once; give the kernel a moment to report busy.
+    await page.waitForTimeout(1_000);
+    let cells = await waitUntilIdle(page, server.api, name, RUN_MS, onPoll);
+    await waitForCharts(name);
+    cells = await labCells(page);
+    await save(page);
+    return { nb: await readNotebook(path.join(ws.notebooksDir, name)), cells };
+  }
+
+  /** Waits until every code cell of the saved notebook has as many drawn charts as figure outputs. */
+  async function waitForCharts(name: string, timeoutMs = 60_000): Promise<LabCell[]> {
+    await save(page);
+    const nb = await readNotebook(path.join(ws.notebooksDir, name));
+    const wanted = codeCells(nb).map(({ cell, index }) => ({ index, n: plotlyFigures(cell).length }));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const cells = await labCells(page);
+      const missing = wanted.filter((w) => (cells[w.index]?.charts.length ?? 0) < w.n);
+      if (missing.length === 0) return cells;
+      if (Date.now() > deadline) {
+        throw new Error(`${name}: charts not drawn within ${timeoutMs / 1000} s in cells ${missing.map((m) => `${m.index} (${cells[m.index]?.charts.length ?? 0}/${m.n})`).join(", ")}`);
+      }
+      await page.waitForTimeout(250);
+    }
+  }
+
+  beforeAll(async () => {
+    requirePrerequisites(["build", "chromium"]);
+    const notebooks = lessonNotebooks();
+    if (notebooks.length !== 5) throw new Error(`expected the five lesson notebooks, found ${notebooks.length}`);
+    ws = await createWorkspace({ notebooks, quick: true });
+    // Notebook 1 at full size: the original, untouched.
+    await fs.copyFile(nbFile("01").source, nbFile("01").file);
+    server = await startLab("html", false);
+    browser = await launchBrowser({ viewport: { width: 1400, height: 1000 } });
+    page = await browser.context.newPage();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await time("JupyterLab page", async () => {
+      await page.goto(server.url, { waitUntil: "domcontentloaded" });
+      await waitForLab(page);
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    const report = await server?.stop();
+    await ws?.dispose();
+    console.log(`JupyterLab end-to-end durations (backend ${TEST_BACKEND}):\n${durations.join("\n")}`);
+    if (report && (report.serverKilled || report.killed.length)) throw new Error(`JupyterLab had to be killed: ${JSON.stringify(report)}`);
+  }, 120_000);
+
+  it("notebook 1 at full size: Run All draws every figure as an interactive chart, the live figure redraws while it trains", async () => {
+    const name = path.basename(nbFile("01").file);
+    await time("01 open", () => openFromFileBrowser(page, name));
+    const original = await readNotebook(nbFile("01").file);
+    const training = codeCells(original).find(({ cell }) => /liveCurves\(/.test(source(cell)))!;
+    const seen = new Set<string>();
+    const { nb, cells } = await time("01 Run All (full size)", () =>
+      runAll(name, (cells) => {
+        const live = cells[training.index];
+        if (live?.prompt.includes("*") && live.chartPoints) seen.add(live.chartPoints);
+      }),
+    );
+    expect(problems(nb, cells)).toEqual([]);
+    // The live figure changed at least twice before its cell ended.
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    firstRun.set("01", nb);
+    expect(browser.requests.filter((r) => !isLocalUrl(r.url)).map((r) => r.url)).toEqual([]);
+  }, RUN_MS + 120_000);
+
+  it.each(["02", "03", "04", "05"])("notebook %s (quick): opened from the file browser, Run All, every figure interactive, no error, computed lines", async (prefix) => {
+    const name = path.basename(nbFile(prefix).file);
+    await time(`${prefix} open`, () => openFromFileBrowser(page, name));
+    const { nb, cells } = await time(`${prefix} Run All (quick)`, () => runAll(name));
+    expect(problems(nb, cells)).toEqual([]);
+    firstRun.set(prefix, nb);
+  }, RUN_MS + 120_000);
+
+  it("notebook 4: dropoutRate 0.5 → 0.3 in the parameters cell, Run All: the dropout runs retrain, the others come from the run cache, the results table changes", async () => {
+    const name = path.basename(nbFile("04").file);
+    const before = firstRun.get("04");
+    if (!before) throw new Error("needs notebook 4's first run (the previous test)");
+    await openFromFileBrowser(page, name);
+    const params = before.cells.findIndex((c) => hasTag(c, "parameters"));
+    const edited = source(before.cells[params]).replace("let dropoutRate = 0.5;", "let dropoutRate = 0.3;");
+    expect(edited).not.toBe(source(before.cells[params]));
+    await typeIntoCell(page, params, edited);
+    const { nb, cells } = await time("04 edit + Run All", () => runAll(name));
+    expect(problems(nb, cells)).toEqual([]);
+    expect(source(nb.cells[params])).toContain("let dropoutRate = 0.3;");
+
+    const trainingCells = codeCells(nb).filter(({ cell }) => /trainSeeds\(/.test(source(cell)) && /liveCurves\(/.test(source(cell)));
+    const text = (cell: CodeCell) => cell.outputs.map((o) => JSON.stringify(o)).join(" ");
+    const dropoutCell = trainingCells.find(({ cell }) => /dropout: dropoutRate/.test(source(cell)))!;
+    expect(dropoutCell).toBeDefined();
+    expect(text(dropoutCell.cell)).not.toMatch(/from the run cache/);
+    for (const other of trainingCells.filter((c) => c !== dropoutCell)) {
+      expect(`code cell ${other.number}: ${/from the run cache/.test(text(other.cell))}`).toBe(`code cell ${other.number}: true`);
+    }
+    // The closing results table: the dropout row's numbers changed, every other row's did not.
+    const rowsOf = (n: Notebook) => new Map(resultsOutputs(n).slice(-1)[0].map((r) => [String(r.name), JSON.stringify([r.minValLoss, r.bestEpoch, r.verdict])]));
+    const [old, now] = [rowsOf(before), rowsOf(nb)];
+    const changed = [...now.keys()].filter((k) => old.get(k) !== now.get(k));
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.every((k) => /dropout/i.test(k) && !/l2/i.test(k))).toBe(true);
+  }, RUN_MS + 120_000);
+
+  it("notebook 1: the stop button ends a training cell with the clear message, and the kernel runs the next cell", async () => {
+    const name = path.basename(nbFile("01").file);
+    await openFromFileBrowser(page, name);
+    const nb = await readNotebook(nbFile("01").file);
+    const params = nb.cells.findIndex((c) => hasTag(c, "parameters"));
+    const training = codeCells(nb).find(({ cell }) => /liveCurves\(/.test(source(cell)))!;
+    // Another seed, so the run is not in the run cache and trains for a while.
+    await typeIntoCell(page, params, source(nb.cells[params]).replace("let seed = 42;", "let seed = 7;"));
+    await selectCell(page, training.index);
+    await menu(page, "Run", "notebook:run-all-above");
+    await waitUntilIdle(page, server.api, name, RUN_MS);
+    await selectCell(page, training.index);
+    await menu(page, "Run", "notebook:run-cell");
+    // Stop once the live figure shows training has begun.
+    const deadline = Date.now() + 120_000;
+    while (!(await labCells(page))[training.index].chartPoints) {
+      if (Date.now() > deadline) throw new Error("the training cell showed no live figure within 120 s");
+      await page.waitForTimeout(200);
+    }
+    await time("stop button → idle", async () => {
+      await clickStop(page);
+      await waitUntilIdle(page, server.api, name, 60_000);
+    });
+    const stopped = (await labCells(page))[training.index];
+    expect(stopped.text).toContain(INTERRUPTED_MESSAGE);
+    // The kernel is usable: the parameters cell (back to seed 42) runs and gets its number.
+    await typeIntoCell(page, params, source(nb.cells[params]));
+    await selectCell(page, params);
+    const promptBefore = (await labCells(page))[params].prompt;
+    await menu(page, "Run", "notebook:run-cell");
+    const after = await waitUntilIdle(page, server.api, name, 60_000);
+    expect(after[params].prompt).toMatch(/^\[\d+\]:$/);
+    expect(after[params].prompt).not.toBe(promptBefore);
+    expect(after[params].stderr).toBe("");
+  }, RUN_MS);
+
+  it("notebook 1: Restart Kernel and Run All Cells draws the same figures", async () => {
+    const name = path.basename(nbFile("01").file);
+    const before = firstRun.get("01");
+    if (!before) throw new Error("needs notebook 1's first run");
+    await menu(page, "Kernel", "notebook:restart-run-all");
+    await acceptDialog(page);
+    await page.waitForTimeout(2_000);
+    const cells = await time("01 restart + Run All (from the run cache)", () => waitUntilIdle(page, server.api, name, RUN_MS));
+    await waitForCharts(name);
+    const nb = await readNotebook(nbFile("01").file);
+    expect(problems(nb, await labCells(page))).toEqual([]);
+    expect(cells.length).toBe(nb.cells.length);
+    const figures = (n: Notebook) => codeCells(n).filter(({ cell }) => isFigureCell(cell)).map(({ cell }) => JSON.stringify(plotlyFigures(cell).map((f) => f.data)));
+    expect(figures(nb)).toEqual(figures(before));
+  }, RUN_MS + 120_000);
+
+  it("saved, closed and reopened: every figure is drawn again (the notebook is trusted)", async () => {
+    for (const prefix of ["01", "03"]) {
+      const name = path.basename(nbFile(prefix).file);
+      await openFromFileBrowser(page, name);
+      await save(page);
+      await closeNotebook(page);
+      await time(`${prefix} reopen + charts`, async () => {
+        await openFromFileBrowser(page, name);
+        await waitForCharts(name);
+      });
+      const nb = await readNotebook(nbFile(prefix).file);
+      expect(problems(nb, await labCells(page))).toEqual([]);
+    }
+  }, 300_000);
+
+  let unseen: string | undefined;
+  it("an executed notebook JupyterLab has not seen (npm run lesson's out/*.ipynb, untrusted) shows each figure's static image", async () => {
+    const outDir = await ws.mkdir("lesson-out");
+    const source2 = nbFile("02").file;
+    const lesson = await time("npm run lesson --quick 02", () => runLesson([source2], { outDir, quick: true, backend: TEST_BACKEND, env: ws.env("lesson"), timeoutMs: RUN_MS }));
+    if (lesson.code !== 0) throw new Error(`npm run lesson failed (exit ${lesson.code}):\n${tail(lesson)}`);
+    unseen = `${nbFile("02").name}-from-npm-run-lesson.ipynb`;
+    await fs.copyFile(path.join(outDir, `${nbFile("02").name}.ipynb`), path.join(ws.notebooksDir, unseen));
+    const nb = await readNotebook(path.join(ws.notebooksDir, unseen));
+    await openFromFileBrowser(page, unseen);
+    await page.waitForTimeout(3_000);
+    const cells = await labCells(page);
+    const figureOutputs = codeCells(nb).filter(({ cell }) => plotlyFigures(cell).length > 0);
+    expect(figureOutputs.length).toBeGreaterThan(0);
+    for (const { index, number, cell } of figureOutputs) {
+      expect(`code cell ${number}: ${cells[index].charts.length} charts, ${cells[index].images} images`).toBe(
+        `code cell ${number}: 0 charts, ${plotlyFigures(cell).length} images`,
+      );
+    }
+  }, RUN_MS);
+
+  describe("with plotly's JupyterLab extension (requirements.txt's plotly 7.1.0 installs it)", () => {
+    let page2: Page;
+    let server2: RunningJupyter;
+    beforeAll(async () => {
+      await browser.close().catch(() => undefined);
+      await server.stop();
+      server2 = await startLab("plotly", true);
+      server = server2;
+      browser = await launchBrowser({ viewport: { width: 1400, height: 1000 } });
+      page2 = await browser.context.newPage();
+      page2.on("dialog", (dialog) => void dialog.accept());
+      page = page2;
+      await page.goto(server2.url, { waitUntil: "domcontentloaded" });
+      await waitForLab(page);
+    }, 300_000);
+
+    it("draws every figure of a Run All as an interactive chart from the Plotly JSON", async () => {
+      const name = path.basename(nbFile("03").file);
+      await openFromFileBrowser(page, name);
+      const { nb, cells } = await time("03 Run All with the plotly extension", () => runAll(name));
+      expect(problems(nb, cells)).toEqual([]);
+      const renderer = await page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.plotly.v1+json"]').count();
+      expect(renderer).toBeGreaterThan(0);
+    }, RUN_MS);
+
+    it("draws the untrusted executed notebook's figures as interactive charts too", async () => {
+      if (!unseen) throw new Error("needs the executed notebook of the previous describe");
+      const nb = await readNotebook(path.join(ws.notebooksDir, unseen));
+      await openFromFileBrowser(page, unseen);
+      const cells = await waitForCharts(unseen);
+      for (const { index, number, cell } of codeCells(nb)) {
+        expect(`code cell ${number}: ${cells[index].charts.length}`).toBe(`code cell ${number}: ${plotlyFigures(cell).length}`);
+      }
+    }, 300_000);
+  });
+});
