@@ -18,6 +18,7 @@ import type { Page } from "playwright-core";
 import { Browser, isLocalUrl, launchBrowser } from "../scripts/browser/chromium";
 import {
   LabCell,
+  TEST_SETTINGS,
   acceptDialog,
   clickStop,
   closeNotebook,
@@ -83,6 +84,10 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
     const config = await ws.mkdir(`jupyter/config-${label}`);
     // JupyterLab's own settings and workspaces in the workspace too: no user state restored.
     const settings = await ws.mkdir(`jupyter/settings-${label}`);
+    for (const [file, value] of Object.entries(TEST_SETTINGS)) {
+      await fs.mkdir(path.dirname(path.join(settings, file)), { recursive: true });
+      await fs.writeFile(path.join(settings, file), JSON.stringify(value));
+    }
     if (!plotlyExtension) {
       await fs.mkdir(path.join(config, "labconfig"), { recursive: true });
       await fs.writeFile(path.join(config, "labconfig", "page_config.json"), JSON.stringify({ disabledExtensions: { "jupyterlab-plotly": true } }));
@@ -114,7 +119,7 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
 
   /** Opens `name` from the file browser, runs all, waits, saves; returns the saved notebook and the page's cells. */
   async function runAll(name: string, onPoll?: (cells: LabCell[]) => void): Promise<{ nb: Notebook; cells: LabCell[] }> {
-    await menu(page, "Run", "notebook:run-all-cells");
+    await menu(page, "Run", "Run All Cells");
     // Run All marks the cells [*] at once; give the kernel a moment to report busy.
     await page.waitForTimeout(1_000);
     let cells = await waitUntilIdle(page, server.api, name, RUN_MS, onPoll);
@@ -231,10 +236,10 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
     // Another seed, so the run is not in the run cache and trains for a while.
     await typeIntoCell(page, params, source(nb.cells[params]).replace("let seed = 42;", "let seed = 7;"));
     await selectCell(page, training.index);
-    await menu(page, "Run", "notebook:run-all-above");
+    await menu(page, "Run", "Run All Above Selected Cell");
     await waitUntilIdle(page, server.api, name, RUN_MS);
     await selectCell(page, training.index);
-    await menu(page, "Run", "notebook:run-cell");
+    await menu(page, "Run", "Run Selected Cell");
     // Stop once the live figure shows training has begun.
     const deadline = Date.now() + 120_000;
     while (!(await labCells(page))[training.index].chartPoints) {
@@ -251,7 +256,7 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
     await typeIntoCell(page, params, source(nb.cells[params]));
     await selectCell(page, params);
     const promptBefore = (await labCells(page))[params].prompt;
-    await menu(page, "Run", "notebook:run-cell");
+    await menu(page, "Run", "Run Selected Cell");
     const after = await waitUntilIdle(page, server.api, name, 60_000);
     expect(after[params].prompt).toMatch(/^\[\d+\]:$/);
     expect(after[params].prompt).not.toBe(promptBefore);
@@ -262,7 +267,7 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
     const name = path.basename(nbFile("01").file);
     const before = firstRun.get("01");
     if (!before) throw new Error("needs notebook 1's first run");
-    await menu(page, "Kernel", "notebook:restart-run-all");
+    await menu(page, "Kernel", "Restart Kernel and Run All Cells…");
     await acceptDialog(page);
     await page.waitForTimeout(2_000);
     const cells = await time("01 restart + Run All (from the run cache)", () => waitUntilIdle(page, server.api, name, RUN_MS));

@@ -36,18 +36,29 @@ export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 
       await dialog.locator(".jp-mod-accept").click();
     }
     const kernelName = (await activeNotebook(page).locator(".jp-Toolbar-kernelName").textContent().catch(() => null))?.trim();
-    const title = await page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first().textContent().catch(() => null);
+    const title = await page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first().textContent().catch(() => null);
     if (kernelName === "TypeScript (tslab)" && title?.includes(name)) return;
     if (Date.now() > deadline) throw new Error(`${name} did not open with the tslab kernel within ${timeoutMs / 1000} s (tab "${title}", kernel "${kernelName}")`);
     await page.waitForTimeout(250);
   }
 }
 
-/** Clicks a menu bar menu, then the item running `command` (Lumino's data-command). */
-export async function menu(page: Page, menuLabel: string, command: string): Promise<void> {
+/** Clicks a menu of the menu bar, then its item labelled exactly `item`. */
+export async function menu(page: Page, menuLabel: string, item: string): Promise<void> {
   await page.locator(".lm-MenuBar-itemLabel", { hasText: new RegExp(`^${menuLabel}$`) }).click();
-  await page.locator(`.lm-Menu-item[data-command="${command}"]`).first().click();
+  const entry = page.locator(".lm-Menu-content .lm-Menu-item", { has: page.locator(".lm-Menu-itemLabel", { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) });
+  await entry.first().click({ timeout: 10_000 }).catch((error: Error) => {
+    throw new Error(`no menu item ${menuLabel} → ${item}: ${error.message.split("\n")[0]}`);
+  });
 }
+
+/**
+ * JupyterLab settings for a test server (write them into JUPYTERLAB_SETTINGS_DIR): no news
+ * notification asking to fetch from jupyter.org over the page.
+ */
+export const TEST_SETTINGS: Record<string, unknown> = {
+  "@jupyterlab/apputils-extension/notification.jupyterlab-settings": { fetchNews: "false", checkForUpdates: false },
+};
 
 /** Accepts the dialog in front (e.g. "Restart" of Restart Kernel and Run All Cells…). */
 export async function acceptDialog(page: Page, timeoutMs = 30_000): Promise<void> {
@@ -61,17 +72,17 @@ export async function clickStop(page: Page): Promise<void> {
   await activeNotebook(page).locator('[data-jp-item-name="interrupt"]').locator("button, jp-button").first().click();
 }
 
-/** File → Save Notebook; resolves when the server stored it. */
+/** The toolbar's save button; resolves when the server stored the notebook. */
 export async function save(page: Page): Promise<void> {
   const stored = page.waitForResponse((r) => r.request().method() === "PUT" && /\/api\/contents\//.test(r.url()), { timeout: 60_000 });
-  await menu(page, "File", "docmanager:save");
+  await activeNotebook(page).locator('[data-jp-item-name="save"]').locator("button, jp-button").first().click();
   const response = await stored;
   if (!response.ok()) throw new Error(`saving failed: HTTP ${response.status()} ${await response.text()}`);
 }
 
 /** Closes the notebook in front (its tab's close icon); its kernel keeps running, as in JupyterLab. */
 export async function closeNotebook(page: Page): Promise<void> {
-  await page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first().click();
+  await page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first().click();
   const dialog = page.locator(".jp-Dialog");
   if (await dialog.waitFor({ state: "visible", timeout: 2_000 }).then(() => true, () => false)) await dialog.locator(".jp-mod-accept").click();
 }
