@@ -83,8 +83,11 @@ export async function save(page: Page): Promise<void> {
 /** Closes the notebook in front (its tab's close icon); its kernel keeps running, as in JupyterLab. */
 export async function closeNotebook(page: Page): Promise<void> {
   await page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first().click();
+  // A notebook changed since its last save asks "Save your work": save it.
   const dialog = page.locator(".jp-Dialog");
-  if (await dialog.waitFor({ state: "visible", timeout: 2_000 }).then(() => true, () => false)) await dialog.locator(".jp-mod-accept").click();
+  if (await dialog.waitFor({ state: "visible", timeout: 2_000 }).then(() => true, () => false)) {
+    await dialog.locator("button.jp-mod-accept", { hasText: /^Save$/ }).click();
+  }
 }
 
 /** Clicks code cell `index` (0-based among all cells) so it is the selected one. */
@@ -107,7 +110,7 @@ export interface LabCell {
   type: "code" | "markdown" | "raw";
   /** "[3]:", "[*]:", "[ ]:" as shown. */
   prompt: string;
-  /** Plotly charts drawn (.js-plotly-plot holding an SVG), each as its trace count. */
+  /** Plotly charts drawn and shown (.js-plotly-plot holding a visible SVG), each as its trace count. */
   charts: number[];
   /** A signature of each chart's data (points per trace): changes when a live figure redraws. */
   chartPoints: string;
@@ -121,15 +124,20 @@ export interface LabCell {
 export function labCells(page: Page): Promise<LabCell[]> {
   return activeNotebook(page).evaluate((panel) =>
     Array.from(panel.querySelectorAll(".jp-Notebook .jp-Cell")).map((cell, index) => {
-      const charts = Array.from(cell.querySelectorAll(".jp-OutputArea .js-plotly-plot")).filter((gd) => gd.querySelector("svg.main-svg"));
+      // plotly's JupyterLab renderer keeps a drawn chart hidden while it shows a stored PNG instead.
+      const charts = Array.from(cell.querySelectorAll(".jp-OutputArea .js-plotly-plot")).filter(
+        (gd) => gd.querySelector("svg.main-svg") && (gd.querySelector(".plot-container") as HTMLElement | null)?.style.display !== "none",
+      );
       const data = (gd: Element) => ((gd as unknown as { data?: { y?: unknown[] }[] }).data ?? []);
       return {
         index,
         type: cell.classList.contains("jp-CodeCell") ? "code" : cell.classList.contains("jp-MarkdownCell") ? "markdown" : "raw",
         prompt: (cell.querySelector(".jp-InputPrompt")?.textContent ?? "").trim(),
         charts: charts.map((gd) => data(gd).length),
-        chartPoints: charts.map((gd) => data(gd).map((t) => t.y?.length ?? 0).join(",")).join("|"),
-        images: Array.from(cell.querySelectorAll(".jp-OutputArea img")).filter((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0).length,
+        chartPoints: charts.map((gd) => data(gd).map((t) => (t.y ?? []).filter((v) => typeof v === "number" && Number.isFinite(v)).length).join(",")).join("|"),
+        images: Array.from(cell.querySelectorAll(".jp-OutputArea img")).filter(
+          (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0 && (img as HTMLElement).style.display !== "none",
+        ).length,
         stderr: Array.from(cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).map((e) => e.textContent ?? "").join("\n"),
         text: (cell.querySelector(".jp-OutputArea")?.textContent ?? "").replace(/\s+/g, " ").trim(),
       } as LabCell;
