@@ -19,7 +19,7 @@ import * as path from "path";
 import { writeFileAtomic } from "../lib/atomicWrite";
 import { projectRoot } from "../lib/project";
 import { type Browser, launchBrowser, isLocalUrl } from "./browser/chromium";
-import { TEST_SETTINGS, activeNotebook, menu, openFromFileBrowser, save, waitForLab, waitUntilIdle } from "./browser/jupyterLab";
+import { activeNotebook, labEnv, menu, openFromFileBrowser, save, waitForLab, waitUntilIdle } from "./browser/jupyterLab";
 import { requirePrerequisites } from "./browser/prerequisites";
 import { createWorkspace } from "./browser/workspace";
 import { type Notebook, codeCells, readNotebook } from "./jupyter/notebook";
@@ -140,13 +140,12 @@ export async function main(argv: string[]): Promise<number> {
   let server: RunningJupyter | undefined;
   let browser: Browser | undefined;
   try {
-    const settings = await ws.mkdir("jupyter/settings");
-    for (const [file, value] of Object.entries(TEST_SETTINGS)) {
-      await fs.mkdir(path.dirname(path.join(settings, file)), { recursive: true });
-      await fs.writeFile(path.join(settings, file), JSON.stringify(value));
-    }
-    const env = { ...ws.env("screenshot"), JUPYTERLAB_SETTINGS_DIR: settings, JUPYTERLAB_WORKSPACES_DIR: await ws.mkdir("jupyter/workspaces") };
-    // The JupyterLab npm start opens, as a user gets it (plotly's renderer included when installed).
+    // fitlab's own HTML path (plotly's extension shows a PNG it stores instead of the chart once
+    // saved), every cell laid out (no windowing), so the caption and the chart are measured as drawn.
+    const env = await labEnv(ws.env("screenshot"), path.join(ws.dir, "jupyter", "lab"), {
+      plotlyExtension: false,
+      settings: { "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": { windowingMode: "none" } },
+    });
     server = await startJupyter({ root: ws.dir, notebookDir: ws.notebooksDir, jupyter, env, openBrowser: false, passThrough: false, say: () => undefined });
     browser = await launchBrowser({ viewport: { width: 1100, height: 900 }, scale: 2 });
     const page = await browser.context.newPage();
@@ -186,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const cells = activeNotebook(page).locator(".jp-Notebook .jp-Cell");
     const chart = cells.nth(chosen.cellIndex).locator(".jp-OutputArea .js-plotly-plot").nth(chosen.k);
-    await chart.locator("svg.main-svg").first().waitFor({ state: "attached", timeout: 60_000 });
+    await chart.locator("svg.main-svg").first().waitFor({ state: "visible", timeout: 120_000 });
     let png: Buffer;
     if (args.caption && captionIndex < chosen.cellIndex) {
       // Caption to chart in one image: the page made tall enough to hold both, the caption scrolled to the top.
@@ -197,7 +196,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!a || !b) throw new Error("the caption or the chart is not on the page");
       await page.setViewportSize({ width: 1100, height: Math.min(Math.ceil(b.y + b.height - a.y + 300), 12_000) });
       await top.evaluate((node) => node.scrollIntoView({ block: "start" }));
-      await page.waitForTimeout(1_000);
+      await chart.locator("svg.main-svg").first().waitFor({ state: "visible", timeout: 60_000 });
+      await page.waitForTimeout(1_500);
       a = await top.boundingBox();
       b = await chart.boundingBox();
       const panel = await activeNotebook(page).locator(".jp-Notebook").boundingBox();

@@ -5,6 +5,8 @@
  * Plotly charts and images drawn). The kernel's state comes from the server's REST API, never from the
  * page's internals. Every wait has a timeout whose message says what was awaited and what was seen.
  */
+import { promises as fs } from "fs";
+import * as path from "path";
 import type { Locator, Page } from "playwright-core";
 
 /** The notebook in front (JupyterLab keeps the others' panels hidden). */
@@ -26,6 +28,7 @@ export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 
   await item.waitFor({ state: "visible", timeout: 30_000 }).catch(() => {
     throw new Error(`the file browser does not list ${name}`);
   });
+  await dismissDialog(page);
   await item.dblclick();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -58,7 +61,45 @@ export async function menu(page: Page, menuLabel: string, item: string): Promise
  */
 export const TEST_SETTINGS: Record<string, unknown> = {
   "@jupyterlab/apputils-extension/notification.jupyterlab-settings": { fetchNews: "false", checkForUpdates: false },
+  // Every cell attached in order (the default, contentVisibility, attaches cells out of view later,
+  // and the page's cells would not line up with the notebook's while it does).
+  "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": { windowingMode: "none" },
 };
+
+/**
+ * Answers a dialog left in front (e.g. "Save your work", "File Changed") the way that keeps the page's
+ * work: Save or Overwrite when offered, else the dialog's default. Returns its title, or null.
+ */
+export async function dismissDialog(page: Page): Promise<string | null> {
+  const dialog = page.locator(".jp-Dialog");
+  if ((await dialog.count()) === 0) return null;
+  const title = (await dialog.first().locator(".jp-Dialog-header").textContent().catch(() => "")) ?? "";
+  const keep = dialog.first().locator("button.jp-mod-accept", { hasText: /^(Save|Overwrite)$/ });
+  if (await keep.count()) await keep.first().click();
+  else await dialog.first().locator("button.jp-mod-accept").last().click();
+  return title.trim();
+}
+
+/**
+ * The environment for a JupyterLab of the harness's own: its config, settings and workspaces folders
+ * under `dir` (nothing of the user's read or written), TEST_SETTINGS, and plotly's JupyterLab
+ * extension disabled in its page config unless `plotlyExtension` (fitlab's own HTML path then draws).
+ */
+export async function labEnv(base: NodeJS.ProcessEnv, dir: string, options: { plotlyExtension: boolean; settings?: Record<string, unknown> }): Promise<NodeJS.ProcessEnv> {
+  const config = path.join(dir, "config");
+  const settings = path.join(dir, "settings");
+  const workspaces = path.join(dir, "workspaces");
+  for (const folder of [config, settings, workspaces]) await fs.mkdir(folder, { recursive: true });
+  for (const [file, value] of Object.entries({ ...TEST_SETTINGS, ...options.settings })) {
+    await fs.mkdir(path.dirname(path.join(settings, file)), { recursive: true });
+    await fs.writeFile(path.join(settings, file), JSON.stringify(value));
+  }
+  if (!options.plotlyExtension) {
+    await fs.mkdir(path.join(config, "labconfig"), { recursive: true });
+    await fs.writeFile(path.join(config, "labconfig", "page_config.json"), JSON.stringify({ disabledExtensions: { "jupyterlab-plotly": true } }));
+  }
+  return { ...base, JUPYTER_CONFIG_DIR: config, JUPYTERLAB_SETTINGS_DIR: settings, JUPYTERLAB_WORKSPACES_DIR: workspaces };
+}
 
 /** Accepts the dialog in front (e.g. "Restart" of Restart Kernel and Run All Cells…). */
 export async function acceptDialog(page: Page, timeoutMs = 30_000): Promise<void> {
