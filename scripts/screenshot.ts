@@ -18,17 +18,15 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../lib/atomicWrite";
 import { projectRoot } from "../lib/project";
-import { type Browser, launchBrowser, isLocalUrl } from "./browser/chromium";
-import { activeNotebook, labEnv, menu, openFromFileBrowser, save, waitForLab, waitUntilIdle } from "./browser/jupyterLab";
+import { launchBrowser, isLocalUrl } from "./browser/chromium";
+import { cellStates, chartProblems, openNotebook, runAllFromMenu, waitForAllCells, waitForCharts } from "./browser/classicNotebook";
+import { startNotebookServer } from "./browser/notebookServer";
 import { requirePrerequisites } from "./browser/prerequisites";
 import { createWorkspace } from "./browser/workspace";
-import { type Notebook, codeCells, readNotebook } from "./jupyter/notebook";
-import { PLOTLY_MIME } from "../lib/mime";
-import { INSTALL_COMMAND, type RunningJupyter, findJupyter, startJupyter } from "./start";
 
 export const USAGE = `Usage: npm run screenshot -- [--notebook <file>] [--figure <n> | --match <regex>] [--quick] [--out <png>]
 
-Runs the notebook in JupyterLab in Chromium and saves one rendered figure.
+Runs the notebook in Chromium on the classic Notebook server and saves one rendered figure.
   --notebook <file>  default: notebooks/03-*.ipynb (else the last notebook)
   --caption <regex>  from the markdown cell matching (default "过拟合的模型") down to the chosen
                      figure, by default the last chart of the first figure cell after it
@@ -101,22 +99,6 @@ function parseArgs(argv: string[]): Args | "help" {
   return args;
 }
 
-interface Spec {
-  data: { name?: string }[];
-  layout: { title?: string | { text?: string } };
-}
-
-/** The figures `show(…)` cells displayed, in order: cell index, position in the cell, the Plotly spec. */
-function shownFigures(nb: Notebook): { cellIndex: number; k: number; figure: Spec }[] {
-  return codeCells(nb)
-    .filter(({ cell }) => /(^|[^\w$])show\s*\(/m.test(cell.source.replace(/\/\/[^\n]*/g, "")))
-    .flatMap(({ cell, index }) =>
-      cell.outputs
-        .flatMap((o) => (o.output_type === "display_data" && PLOTLY_MIME in o.data ? [o.data[PLOTLY_MIME]] : []))
-        .map((raw, k) => ({ cellIndex: index, k, figure: (typeof raw === "string" ? JSON.parse(raw) : raw) as Spec })),
-    );
-}
-
 async function defaultNotebook(): Promise<string> {
   const dir = path.join(projectRoot(), "notebooks");
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".ipynb")).sort();
@@ -131,78 +113,66 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  requirePrerequisites(["build", "chromium"]);
-  const jupyter = findJupyter(projectRoot(), process.env, "lab");
-  if (!jupyter || jupyter.app !== "lab") throw new Error(`JupyterLab is not installed; ${INSTALL_COMMAND}`);
+  requirePrerequisites(["build", "notebook", "nbformat", "chromium"]);
   const source = args.notebook ?? (await defaultNotebook());
   const began = Date.now();
   const ws = await createWorkspace({ notebooks: [source], quick: args.quick });
-  let server: RunningJupyter | undefined;
-  let browser: Browser | undefined;
+  const server = await startNotebookServer({ notebookDir: ws.notebooksDir, env: ws.env("screenshot") }).catch(async (error) => {
+    await ws.dispose();
+    throw error;
+  });
+  const browser = await launchBrowser({ viewport: { width: 1100, height: 900 }, scale: 2 }).catch(async (error) => {
+    await server.stop();
+    await ws.dispose();
+    throw error;
+  });
   try {
-    // fitlab's own HTML path (plotly's extension shows a PNG it stores instead of the chart once
-    // saved), every cell laid out (no windowing), so the caption and the chart are measured as drawn.
-    const env = await labEnv(ws.env("screenshot"), path.join(ws.dir, "jupyter", "lab"), {
-      plotlyExtension: false,
-      settings: { "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": { windowingMode: "none" } },
-    });
-    server = await startJupyter({ root: ws.dir, notebookDir: ws.notebooksDir, jupyter, env, openBrowser: false, passThrough: false, say: () => undefined });
-    browser = await launchBrowser({ viewport: { width: 1100, height: 900 }, scale: 2 });
     const page = await browser.context.newPage();
-    page.on("dialog", (dialog) => void dialog.accept());
     const notebook = ws.notebooks[0];
-    const name = path.basename(notebook.file);
-    console.log(`screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in JupyterLab in Chromium…`);
-    await page.goto(server.url, { waitUntil: "domcontentloaded" });
-    await waitForLab(page);
-    await openFromFileBrowser(page, name);
-    // The file browser folded away: the notebook gets the page's width.
-    await page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").first().click();
-    await menu(page, "Run", "Run All Cells");
-    await page.waitForTimeout(1_000);
-    await waitUntilIdle(page, server.api, name, args.timeoutMinutes * 60_000);
-    await save(page);
-    const nb = await readNotebook(notebook.file);
-    const failed = codeCells(nb).filter(({ cell }) => typeof cell.execution_count !== "number" || cell.outputs.some((o) => o.output_type === "error"));
-    if (failed.length > 0) throw new Error(`the notebook did not run cleanly: code cells ${failed.map((f) => f.number).join(", ")} failed or did not run`);
+    console.log(`screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in Chromium…`);
+    await openNotebook(page, server.notebookUrl(path.basename(notebook.file)));
+    await runAllFromMenu(page);
+    await waitForAllCells(page, args.timeoutMinutes * 60_000);
+    await waitForCharts(page, 60_000);
+    const states = await cellStates(page);
+    const failed = states.filter((s) => s.errors.length > 0 || typeof s.prompt !== "number");
+    if (failed.length > 0) {
+      throw new Error(`the notebook did not run cleanly: ${failed.map((s) => `code cell ${s.number} ${s.errors.join(" ")}`).join("; ")}`);
+    }
+    const problems = chartProblems(states);
+    if (problems.length > 0) throw new Error(`figures did not render:\n${problems.join("\n")}`);
 
     // Figures shown by `show(…)` cells, in order (live training curves are progress, not the lesson's figures).
-    const figures = shownFigures(nb);
-    const titleOf = (f: Spec) => (typeof f.layout.title === "string" ? f.layout.title : (f.layout.title?.text ?? ""));
-    const listing = figures.map((f, i) => `  ${i + 1}. ${titleOf(f.figure)} — ${f.figure.data.map((t) => t.name ?? "").join(", ")}`).join("\n");
-    const captionIndex = args.caption ? nb.cells.findIndex((cell) => cell.cell_type === "markdown" && args.caption!.test(cell.source)) : -1;
+    const figures = states.filter((s) => s.isFigure).flatMap((s) => s.expected.map((figure, k) => ({ cellIndex: s.index, k, figure })));
+    const listing = figures.map((f, i) => `  ${i + 1}. ${f.figure.title} — ${f.figure.names.join(", ")}`).join("\n");
+    const captionIndex = args.caption ? await page.evaluate((source) => {
+      const cells = (window as unknown as { Jupyter: { notebook: { get_cells(): { cell_type: string; get_text(): string }[] } } }).Jupyter.notebook.get_cells();
+      return cells.findIndex((cell) => cell.cell_type === "markdown" && new RegExp(source, "i").test(cell.get_text()));
+    }, args.caption.source) : -1;
     if (args.caption && captionIndex < 0) throw new Error(`no markdown cell matches --caption ${args.caption}; pick another or pass --no-caption`);
     const afterCaption = figures.filter((f) => f.cellIndex > captionIndex);
     const chosen =
       args.figure !== undefined
         ? figures[args.figure - 1]
         : args.match
-          ? figures.find((f) => f.figure.data.some((t) => args.match!.test(t.name ?? "")))
+          ? figures.find((f) => f.figure.names.some((name) => args.match!.test(name)))
           : afterCaption.filter((f) => f.cellIndex === afterCaption[0]?.cellIndex).pop();
     if (!chosen) {
       const what = args.figure !== undefined ? `there is no figure ${args.figure}` : args.match ? `no figure matches ${args.match}` : `no figure after the caption ${args.caption}`;
       throw new Error(`${what}; the notebook's figures:\n${listing}\npick one with --figure <n>`);
     }
-    const cells = activeNotebook(page).locator(".jp-Notebook .jp-Cell");
-    const chart = cells.nth(chosen.cellIndex).locator(".jp-OutputArea .js-plotly-plot").nth(chosen.k);
-    await chart.locator("svg.main-svg").first().waitFor({ state: "visible", timeout: 120_000 });
+    const chart = page.locator("#notebook-container > .cell").nth(chosen.cellIndex).locator(".output_area .js-plotly-plot").nth(chosen.k);
     let png: Buffer;
     if (args.caption && captionIndex < chosen.cellIndex) {
-      // Caption to chart in one image: the page made tall enough to hold both, the caption scrolled to the top.
-      const top = cells.nth(captionIndex);
-      await top.evaluate((node) => node.scrollIntoView({ block: "start" }));
-      let a = await top.boundingBox();
-      let b = await chart.boundingBox();
-      if (!a || !b) throw new Error("the caption or the chart is not on the page");
-      await page.setViewportSize({ width: 1100, height: Math.min(Math.ceil(b.y + b.height - a.y + 300), 12_000) });
-      await top.evaluate((node) => node.scrollIntoView({ block: "start" }));
-      await chart.locator("svg.main-svg").first().waitFor({ state: "visible", timeout: 60_000 });
-      await page.waitForTimeout(1_500);
-      a = await top.boundingBox();
-      b = await chart.boundingBox();
-      const panel = await activeNotebook(page).locator(".jp-Notebook").boundingBox();
-      if (!a || !b || !panel) throw new Error("the caption or the chart is not on the page");
-      png = await page.screenshot({ animations: "disabled", clip: { x: panel.x, y: a.y - 8, width: panel.width - 12, height: b.y + b.height - a.y + 16 } });
+      // Caption to chart in one image: the viewport as tall as the notebook (classic Notebook scrolls
+      // inside #site, so a full-page shot would not), then a clip.
+      const height = await page.evaluate(() => Math.ceil((document.querySelector("#header")?.getBoundingClientRect().height ?? 0) + (document.querySelector("#notebook")?.scrollHeight ?? 900)));
+      await page.setViewportSize({ width: 1100, height: Math.min(Math.max(height, 900), 20_000) });
+      const top = await page.locator("#notebook-container > .cell").nth(captionIndex).boundingBox();
+      const bottom = await chart.boundingBox();
+      const container = await page.locator("#notebook-container").boundingBox();
+      if (!top || !bottom || !container) throw new Error("the caption or the chart is not visible on the page");
+      png = await page.screenshot({ animations: "disabled", clip: { x: container.x, y: top.y - 8, width: container.width, height: bottom.y + bottom.height - top.y + 16 } });
     } else {
       await chart.scrollIntoViewIfNeeded();
       png = await chart.screenshot({ animations: "disabled" });
@@ -211,11 +181,11 @@ export async function main(argv: string[]): Promise<number> {
     if (outside.length > 0) throw new Error(`the page tried to fetch from outside 127.0.0.1: ${outside.map((r) => r.url).join(", ")}`);
     // Atomic: the README never shows half an image.
     await writeFileAtomic(args.out, png);
-    console.log(`screenshot: "${titleOf(chosen.figure)}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`);
+    console.log(`screenshot: "${chosen.figure.title}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`);
     return 0;
   } finally {
-    await browser?.close();
-    await server?.stop();
+    await browser.close();
+    await server.stop();
     await ws.dispose();
   }
 }
