@@ -28,8 +28,13 @@ export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 
   await item.waitFor({ state: "visible", timeout: 30_000 }).catch(() => {
     throw new Error(`the file browser does not list ${name}`);
   });
-  await dismissDialog(page);
-  await item.dblclick();
+  // A dialog left in front (a file changed on disk, unsaved work) would take the double-click.
+  for (let tries = 0; ; tries++) {
+    await dismissDialog(page);
+    const opened = await item.dblclick({ timeout: 5_000 }).then(() => true, () => false);
+    if (opened) break;
+    if (tries >= 6) throw new Error(`could not double-click ${name} in the file browser (a dialog in front?)`);
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const dialog = page.locator(".jp-Dialog");
