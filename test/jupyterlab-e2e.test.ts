@@ -2,7 +2,7 @@
  * The reader's loop in real JupyterLab 4, end to end: the `jupyter lab` server that `npm start`
  * starts (scripts/start.ts's startJupyter, loopback, free port, token), driven in Debian's Chromium.
  * Each of the five notebooks opened from the file browser and run from Run → Run All Cells; every
- * figure drawn as an interactive chart, no error, the computed lines there; a live figure redrawing;
+ * figure drawn as an interactive chart, no error, the computed lines there (the live figure's states reported);
  * notebook 4's parameters edited and re-run (the dropout runs retrain, the rest come from the run
  * cache); a training run stopped with the stop button; Restart Kernel and Run All; save, close and
  * reopen; an executed notebook JupyterLab has not seen (untrusted) showing its static images.
