@@ -1,8 +1,8 @@
 /**
  * Registers the project's tslab as a Jupyter kernel in a project-local data folder. Nothing global
- * is touched: the caller puts the folder first on JUPYTER_PATH (see jupyterEnv), so Jupyter finds the kernel there while the user's own data
- * folder (labextensions, other kernels, the trust database) stays what it was. Which Jupyter to
- * run is scripts/start.ts's business.
+ * is touched: the caller puts the folder first on JUPYTER_PATH (see jupyterEnv), so Jupyter finds
+ * the kernel there while the user's own data folder (labextensions, other kernels, the trust
+ * database) stays what it was. Which Jupyter to run is scripts/start.ts's business.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
