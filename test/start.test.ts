@@ -150,12 +150,16 @@ describe("npm start stops what it started", () => {
       try {
         const url = await cli.url();
         const token = url.searchParams.get("token")!;
+        // As the page does: the _xsrf cookie from a page load, sent back with the POST (jupyter_server
+        // does not always skip the check for token-authenticated requests).
+        const page = await fetch(url);
+        const xsrf = /_xsrf=([^;]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1] ?? "";
         const created = await fetch(`${url.origin}/api/kernels`, {
           method: "POST",
-          headers: { Authorization: `token ${token}`, "Content-Type": "application/json" },
+          headers: { Authorization: `token ${token}`, "Content-Type": "application/json", "X-XSRFToken": xsrf, Cookie: `_xsrf=${xsrf}` },
           body: JSON.stringify({ name: "tslab" }),
         });
-        expect(created.status).toBe(201);
+        if (created.status !== 201) throw new Error(`starting a kernel through ${url.origin}/api/kernels: HTTP ${created.status} ${await created.text()}`);
         // The server and the kernel it started (its own session, so no group signal reaches it).
         const server = await until("the Jupyter server process", () => descendants(cli.child.pid!).find(() => true), 10_000);
         const kernel = await until(
