@@ -138,8 +138,9 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
 
   beforeAll(async () => {
     requirePrerequisites(["build", "chromium"]);
-    const notebooks = lessonNotebooks();
-    if (notebooks.length !== 5) throw new Error(`expected the five lesson notebooks, found ${notebooks.length}`);
+    // The lesson's five (06, the Keras appendix, is not part of the reader's loop here).
+    const notebooks = lessonNotebooks().filter((n) => /\/0[1-5]-[^/]*$/.test(n));
+    if (notebooks.length !== 5) throw new Error(`expected the five lesson notebooks 01–05, found ${notebooks.length}`);
     ws = await createWorkspace({ notebooks, quick: true });
     // Notebook 1 at full size: the original, untouched.
     await fs.copyFile(nbFile("01").source, nbFile("01").file);
