@@ -205,7 +205,8 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
     const text = (cell: CodeCell) => cell.outputs.map((o) => JSON.stringify(o)).join(" ");
     const dropoutCell = trainingCells.find(({ cell }) => /dropout: dropoutRate/.test(source(cell)))!;
     expect(dropoutCell).toBeDefined();
-    expect(text(dropoutCell.cell)).not.toMatch(/from the run cache/);
+    // (Whether the dropout cell itself trains depends on whether an earlier cell of notebook 4 already
+    // trained that rate; that its numbers changed is checked on the results table below.)
     for (const other of trainingCells.filter((c) => c !== dropoutCell)) {
       expect(`code cell ${other.number}: ${/from the run cache/.test(text(other.cell))}`).toBe(`code cell ${other.number}: true`);
     }
