@@ -1,5 +1,5 @@
 /**
- * The headless runner (`npm run lesson`) and `npm start`: the wire codec, parameters, output
+ * The headless runner (`npm run lesson`) and the kernel registration `npm start` uses: the wire codec, parameters, output
  * recording, notebook files and reports as units; then the real tslab kernel on tiny fixture
  * notebooks (outputs, failing cell, timeout, dying kernel, lost heartbeat) and the CLI's exit codes.
  */
@@ -631,14 +631,13 @@ describe("executeNotebook on the real tslab kernel", () => {
 describe("npm run lesson (CLI)", () => {
   const build = path.join(ROOT, "out", ".test-build");
   const cli = path.join(build, "scripts", "lesson.js");
-  const start = path.join(build, "scripts", "start.js");
 
   beforeAll(() => {
     // Compile just the runner (not lib/, which other work may have half-done) to a scratch folder.
     execFileSync(
       path.join(ROOT, "node_modules", ".bin", "tsc"),
       ["--outDir", build, "--rootDir", ROOT, "--module", "commonjs", "--target", "ES2020", "--lib", "ES2020", "--strict",
-        "--esModuleInterop", "--skipLibCheck", "--types", "node", path.join(ROOT, "scripts", "lesson.ts"), path.join(ROOT, "scripts", "start.ts")],
+        "--esModuleInterop", "--skipLibCheck", "--types", "node", path.join(ROOT, "scripts", "lesson.ts")],
       { stdio: "inherit" },
     );
   });
@@ -858,7 +857,7 @@ describe("npm run lesson (CLI)", () => {
     }
   });
 
-  describe("npm start", () => {
+  describe("npm start's kernel registration (the rest: test/start.test.ts)", () => {
     it("registers the project's tslab in a local data folder that Jupyter finds", async () => {
       const dataDir = tmpDir("jupyter-data");
       const file = await registerKernel(dataDir);
@@ -884,36 +883,6 @@ describe("npm run lesson (CLI)", () => {
       const withOurs = dataDirOf(jupyterEnv(dataDir));
       expect(withOurs.stdout.trim()).toBe(without.stdout.trim());
       expect(withOurs.stdout.trim()).not.toBe(dataDir);
-    });
-
-    it("without Jupyter, says how to get it and exits non-zero", () => {
-      const bin = tmpDir("path");
-      symlinkSync(process.execPath, path.join(bin, "node"));
-      const result = spawnSync(process.execPath, [start], { encoding: "utf8", env: { ...process.env, PATH: bin } });
-      expect(result.status).toBe(1);
-      expect(result.stderr).toContain("pip install jupyterlab");
-      expect(result.stderr).toContain("apt-get install jupyter-notebook");
-      expect(result.stderr).toContain("`npm run lesson` needs no Jupyter");
-    });
-
-    it("with Jupyter installed, opens it on notebooks/ with the local kernel (dry run)", () => {
-      // Fails (never skips) without Jupyter, naming the Debian packages CI installs.
-      requirePrerequisites(["notebook"]);
-      requireJupyterClient();
-      const dataDir = path.join(ROOT, ".jupyter", "data");
-      // `npm start` runs the `jupyter` on PATH: put the one the check above used first.
-      const env = { ...process.env, PATH: [path.dirname(PYTHON), process.env.PATH].join(path.delimiter), JUPYTER_PATH: "/nonexistent/jupyter" };
-      const result = spawnSync(process.execPath, [start, "--dry-run", "--no-browser"], { encoding: "utf8", env });
-      expect(result.stderr).toBe("");
-      expect(result.status).toBe(0);
-      expect(result.stdout).toMatch(new RegExp(`jupyter (lab|notebook) --notebook-dir=${path.join(ROOT, "notebooks")} --no-browser`));
-      // Only JUPYTER_PATH changes: the project's folder first, the existing entries after it.
-      expect(result.stdout).toContain(`fitlab: JUPYTER_PATH=${dataDir}${path.delimiter}/nonexistent/jupyter\n`);
-      expect(result.stdout).not.toContain("JUPYTER_DATA_DIR");
-      expect(existsSync(path.join(dataDir, "kernels", "tslab", "kernel.json"))).toBe(true);
-      // The Jupyter it would start finds that kernel there (its kernel list is jupyter_client's).
-      const found = spawnSync(PYTHON, ["-c", FIND_TSLAB], { encoding: "utf8", env: jupyterEnv(dataDir, env) });
-      expect(found.stdout.trim()).toBe(path.join(dataDir, "kernels", "tslab"));
     });
   });
 });

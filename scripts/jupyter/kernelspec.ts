@@ -1,10 +1,9 @@
 /**
- * Registers the project's tslab as a Jupyter kernel in a project-local data folder, and finds which
- * Jupyter front end is installed. Nothing global is touched: the caller puts the folder first on
- * JUPYTER_PATH (see jupyterEnv), so Jupyter finds the kernel there while the user's own data
- * folder (labextensions, other kernels, the trust database) stays what it was.
+ * Registers the project's tslab as a Jupyter kernel in a project-local data folder. Nothing global
+ * is touched: the caller puts the folder first on JUPYTER_PATH (see jupyterEnv), so Jupyter finds
+ * the kernel there while the user's own data folder (labextensions, other kernels, the trust
+ * database) stays what it was. Which Jupyter to run is scripts/start.ts's business.
  */
-import { spawnSync } from "child_process";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../../lib/atomicWrite";
@@ -50,15 +49,4 @@ export async function registerKernel(dataDir: string, root = projectRoot()): Pro
 export function jupyterEnv(dataDir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const existing = (base.JUPYTER_PATH ?? "").split(path.delimiter).filter((entry) => entry !== "" && entry !== dataDir);
   return { ...base, JUPYTER_PATH: [dataDir, ...existing].join(path.delimiter) };
-}
-
-export type JupyterFrontEnd = "lab" | "notebook";
-
-/** JupyterLab if `jupyter lab --version` works, else classic Notebook, else null. */
-export function findJupyter(env: NodeJS.ProcessEnv = process.env): JupyterFrontEnd | null {
-  for (const app of ["lab", "notebook"] as const) {
-    const probe = spawnSync("jupyter", [app, "--version"], { env, stdio: "ignore", timeout: 60_000 });
-    if (!probe.error && probe.status === 0) return app;
-  }
-  return null;
 }
