@@ -153,7 +153,7 @@ describe("selectBest and finalModelRecord", () => {
     const best = selectBest([a, b]).best;
     const record = finalModelRecord("final", best, { loss: 0.31, accuracy: 0.87 });
     expect(record.history).toEqual(best.run.history);
-    expect(record.test).toEqual({ loss: 0.31, accuracy: 0.87, epochs: 3 });
+    expect(record.test).toEqual({ loss: 0.31, accuracy: 0.87, epochs: 3, from: "b" });
     expect(testVsValidation([record])).toEqual([{ name: "final", validation: 1 - 0.29 / 2, test: 0.87 }]);
     const fig = plotTestVsValidation([record]);
     expect(fig.data.map((t) => (t as { y: number[] }).y)).toEqual([[1 - 0.29 / 2], [0.87]]);
