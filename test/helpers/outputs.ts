@@ -98,7 +98,11 @@ export const RESULT_NUMBERS = ["epochs", "bestEpoch", "minValLoss", "maxValAccur
 export function nonFiniteResultValues(rows: RawResultRow[]): string[] {
   const problems: string[] = [];
   for (const row of rows) {
-    for (const key of RESULT_NUMBERS) {
+    // A final model trained with no validation split has no validation numbers (its row says so, with
+    // "–"); what it must carry instead is its epochs and its test scores.
+    const final = row.verdict === "final model";
+    const keys = final ? (["epochs", "testAccuracy", "testLoss"] as const) : RESULT_NUMBERS;
+    for (const key of keys) {
       const value = row[key];
       if (typeof value !== "number" || !Number.isFinite(value)) {
         problems.push(`run ${String(row.name)}: ${key} is ${JSON.stringify(value)}`);
