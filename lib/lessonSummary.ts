@@ -6,7 +6,7 @@
  */
 import { diagnose } from "./diagnose";
 import { fail } from "./check";
-import { DEFAULT_CONFIG, plotlyText, type Figure } from "./figures/plotly";
+import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure } from "./figures/plotly";
 import { formatLoss as loss, formatPercent as pct, measure } from "./measures";
 import type { Sweep } from "./sweeps";
 import type { RunLike } from "./types";
@@ -82,18 +82,7 @@ export function summaryRows(runs: SummaryRuns): SummaryRow[] {
 
 /** Wraps text into lines of at most `width` characters at spaces, starting a new line after each "; ". */
 function wrapCell(text: string, width: number): string[] {
-  return text.split("; ").flatMap((part, i, parts) => {
-    const lines: string[] = [];
-    let line = "";
-    for (const word of `${part}${i < parts.length - 1 ? ";" : ""}`.split(" ")) {
-      if (line && line.length + 1 + word.length > width) {
-        lines.push(line);
-        line = word;
-      } else line = line ? `${line} ${word}` : word;
-    }
-    if (line) lines.push(line);
-    return lines;
-  });
+  return text.split("; ").flatMap((part, i, parts) => wrapWords(`${part}${i < parts.length - 1 ? ";" : ""}`, width));
 }
 
 /** The summary rows as a Plotly table. Plotly does not wrap a cell's text that has line breaks, so the lines are broken here. */

@@ -5,7 +5,7 @@
  * the caller passes the arrays (`mnist.loadArrays()`, `withExtraColumns`, `vectorizeSequences`).
  */
 import type { DenseMatrix, MultiHotMatrix } from "../types";
-import { DEFAULT_CONFIG, plotlyText, type Figure, type PlotlyAnnotation, type PlotlyShape } from "./plotly";
+import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure, type PlotlyAnnotation, type PlotlyShape } from "./plotly";
 
 /** Ink on paper: 0 white, 1 black. */
 const INK: [number, string][] = [
@@ -133,20 +133,6 @@ export interface ReviewOptions {
   maxChars?: number;
 }
 
-/** Wraps text into lines of at most `width` characters, at spaces. */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
-
 /**
  * One review as the model sees it: its words (above), and its row of the multi-hot matrix as a
  * strip of all `x.cols` columns with a mark at every column that is 1 (hover a mark for its word).
@@ -158,7 +144,7 @@ export function plotReview(x: MultiHotMatrix, row: number, options: ReviewOption
   const maxChars = options.maxChars ?? 600;
   const text = options.text ?? "";
   const shown = text.length > maxChars ? `${text.slice(0, maxChars)} …` : text;
-  const lines = wrap(shown, 110);
+  const lines = wrapWords(shown, 110);
   // The words on top, the strip below them: the strip's axis takes the bottom STRIP pixels of the plot area.
   const STRIP = 110;
   const textHeight = lines.length ? 18 * lines.length + 20 : 0;
