@@ -1,6 +1,7 @@
 /**
- * Chooses the TensorFlow.js backend once per process: native TensorFlow (tfjs-node) when it loads,
- * else WebAssembly, else plain JavaScript, and says which and why in one line.
+ * Chooses the TensorFlow.js backend once per process: WebAssembly, else native TensorFlow (tfjs-node),
+ * else plain JavaScript, and says which and why in one line. WebAssembly first because the lesson
+ * ran faster on it (README: Speed); native TensorFlow is there for whoever asks for it.
  * `FITLAB_BACKEND=tensorflow|wasm|cpu` forces one. On native TensorFlow fitlab adds the one kernel
  * tfjs-node lacks (engine/nativeKernels.ts); on wasm it patches Slice (engine/slicePatch.ts).
  */
@@ -11,8 +12,11 @@ import { patchWasmSlice } from "./engine/slicePatch";
 export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
+/** The automatic choice's order: the first that loads runs (README: Speed says why wasm leads). */
+const AUTO_ORDER: readonly BackendName[] = ["wasm", "tensorflow", "cpu"];
+
 export interface BackendOptions {
-  /** Force a backend; default: `process.env.FITLAB_BACKEND`, else the fastest that loads. */
+  /** Force a backend; default: `process.env.FITLAB_BACKEND`, else the first that loads of wasm, tensorflow, cpu. */
   backend?: BackendName;
   /** Print the chosen backend (once per process). Default true. */
   report?: boolean;
@@ -34,6 +38,12 @@ let reported = false;
 function registerBackend(name: BackendName): string | undefined {
   try {
     if (name === "tensorflow") {
+      // TensorFlow's C++ INFO lines (its CPU-feature notice) are noise to a learner: hide them unless
+      // the user asked for a level. Two lines still reach the kernel's stderr (the Jupyter server's
+      // terminal, not the notebook): absl's "before InitializeLog" warning and the oneDNN notice, both
+      // written while libtensorflow loads, before any setting can apply (measured with levels 1–3 and
+      // TF_ENABLE_ONEDNN_OPTS=1 set, in the environment and in-process).
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= "1";
       require("@tensorflow/tfjs-node");
       registerNativeKernels();
     }
@@ -63,7 +73,7 @@ function parseForced(value: string | undefined): BackendName | undefined {
   if (value === undefined || value === "") return undefined;
   if ((BACKENDS as readonly string[]).includes(value)) return value as BackendName;
   throw new Error(
-    `FITLAB_BACKEND="${value}" is not a backend fitlab knows. Use one of ${BACKENDS.join(", ")}, or unset it to pick the fastest available.`,
+    `FITLAB_BACKEND="${value}" is not a backend fitlab knows. Use one of ${BACKENDS.join(", ")}, or unset it to pick automatically.`,
   );
 }
 
@@ -89,6 +99,24 @@ function nativeWhyNot(reason: string): string {
     : `@tensorflow/tfjs-node did not load: ${reason}`;
 }
 
+/** Whether tfjs-node is installed, without loading libtensorflow (half a second and ~0.3 GB) to find out. */
+function nativeInstalled(): boolean {
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why the automatic choice's first backend runs, for the report line. */
+function whyFirst(name: BackendName): string {
+  if (name !== "wasm") return "the first that loaded";
+  return nativeInstalled()
+    ? "faster for this lesson than native TensorFlow, which is installed: FITLAB_BACKEND=tensorflow uses it (README: Backends)"
+    : "the faster for this lesson (README: Speed); @tensorflow/tfjs-node, native TensorFlow, is not installed";
+}
+
 async function choose(forced: BackendName | undefined): Promise<Choice> {
   if (forced) {
     const whyNot = await activate(forced);
@@ -100,15 +128,14 @@ async function choose(forced: BackendName | undefined): Promise<Choice> {
     }
     return { name: forced, why: "asked for" };
   }
-  // Native TensorFlow first: the cold lesson took 0.62× the time of the wasm pool's, measured in one
-  // sitting (README: Speed), though it trains on this thread, runs taking turns batch by batch.
+  // WebAssembly first: measured in one sitting (2026-12-04, 2 cores, load 2–4), the cold lesson took
+  // 5 min 17 s on it against 5 min 48 s on native TensorFlow, and notebook 1's three MNIST Dense(10)
+  // seeds trained in 16.0 s on the two wasm workers against 38.0 s on native TensorFlow (README: Speed).
+  // Native TensorFlow runs only where WebAssembly does not load, or when asked for.
   const reasons: string[] = [];
-  for (const name of BACKENDS) {
+  for (const name of AUTO_ORDER) {
     const whyNot = await activate(name);
-    if (!whyNot) {
-      const why = name === "tensorflow" ? "the fastest here: the lesson ran faster on it than on WebAssembly (README: Speed)" : reasons.join("; ");
-      return { name, why };
-    }
+    if (!whyNot) return { name, why: reasons.length ? reasons.join("; ") : whyFirst(name) };
     reasons.push(name === "tensorflow" ? nativeWhyNot(whyNot) : `${name}: ${whyNot}`);
   }
   throw new Error(`No TensorFlow.js backend could be started (${reasons.join("; ")}). Run \`npm install\`.`);
@@ -117,7 +144,7 @@ async function choose(forced: BackendName | undefined): Promise<Choice> {
 /**
  * Makes sure a backend is active and returns its name. Safe to call many times: the choice is made
  * once per process (asking for a different backend later switches to it). The report line says
- * which backend runs, what it is and why it was chosen (for a tfjs-node that did not load: why not).
+ * which backend runs, what it is and why it was chosen (when one was passed over: why it did not load).
  */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendName> {
   const forced = options.backend ?? parseForced(process.env.FITLAB_BACKEND);
