@@ -515,14 +515,18 @@ describe("notebook 3: capacity on IMDB", () => {
     })).toEqual([]);
   });
 
-  it("within ten epochs its training loss falls to near zero, far below the original's, not smoothly, on every seed tried", () => {
+  it("within ten epochs its training loss falls to near zero, far below the original's, and ends far below it, not smoothly, on every seed tried", () => {
     says(3, "its *training* loss falls toward zero much faster than the original's");
     says(3, "the training loss can jump back up for an epoch now and then (the line above says whether it did here)");
+    // "Much faster": near zero (< 0.03) within ten epochs, under a third of the original's lowest in
+    // those epochs, and a tenth of the original's at the end. Measured at seed 42, ten-epoch lows
+    // over the original's: 0.17 on wasm, 0.27 on native TensorFlow (the drop lands on another epoch
+    // there); last epochs 0.0003 against 0.0175 on both.
     expect(failingSeeds("larger", (s) => {
       const loss = atSeed("larger", s).history.history.loss;
       const originalLoss = atSeed("original", s).history.history.loss;
       const low = Math.min(...loss.slice(0, 10));
-      return low < 0.03 && low < 0.25 * Math.min(...originalLoss.slice(0, 10)) && loss.some((v, i) => i > 0 && v > 2 * loss[i - 1]);
+      return low < 0.03 && low < Math.min(...originalLoss.slice(0, 10)) / 3 && last(loss) < 0.1 * last(originalLoss) && loss.some((v, i) => i > 0 && v > 2 * loss[i - 1]);
     })).toEqual([]);
   });
 
