@@ -7,7 +7,7 @@
  * (test/exercises.test.ts solves each once and shows a wrong answer gets ✗).
  */
 import { fail } from "./check";
-import { formatAccuracy, formatLoss, formatPercent, measure } from "./measures";
+import { formatAccuracy, formatLoss, formatPercent, measure, measureSeeds } from "./measures";
 import { variant, variants, type ModelSpec } from "./models";
 import type { Sweep } from "./sweeps";
 import { train, type Run, type TrainOptions } from "./train";
@@ -19,7 +19,7 @@ export interface GoalResult {
   /** e.g. "best validation accuracy". */
   what: string;
   value: number;
-  op: "≤" | "≥" | "<";
+  op: "≤" | "≥" | "<" | ">";
   target: number;
   met: boolean;
   /** e.g. "best validation accuracy 92.6% ≥ 97.0% ✗". */
@@ -46,14 +46,15 @@ const loss: Format = formatLoss;
 const int: Format = (v) => String(v);
 
 function goal(what: string, value: number, op: GoalResult["op"], target: number, format: Format): GoalResult {
-  const met = op === "≤" ? value <= target : op === "≥" ? value >= target : value < target;
+  const met = op === "≤" ? value <= target : op === "≥" ? value >= target : op === ">" ? value > target : value < target;
   return { what, value, op, target, met, text: `${what} ${format(value)} ${op} ${format(target)} ${met ? "✓" : "✗"}` };
 }
 
-function answer(exercise: string, run: RunLike, goals: GoalResult[], hint: string): CheckResult {
+/** `checked`: lines saying what was measured, printed between the exercise's name and its goals. */
+function answer(exercise: string, run: RunLike, goals: GoalResult[], hint: string, checked: string[] = []): CheckResult {
   const passed = goals.every((g) => g.met);
   const seeds = run.seedRuns && run.seedRuns.length > 1 ? ` (mean of ${run.seedRuns.length} seeds)` : "";
-  const lines = [`${passed ? "✓" : "✗"} ${exercise}: ${run.name}${seeds}`, ...goals.map((g) => `  ${g.text}`)];
+  const lines = [`${passed ? "✓" : "✗"} ${exercise}: ${run.name}${seeds}`, ...checked.map((c) => `  ${c}`), ...goals.map((g) => `  ${g.text}`)];
   if (!passed) lines.push(`  Hint: ${hint}`);
   return { exercise, passed, goals, hint: passed ? null : hint, run, text: lines.join("\n") };
 }
@@ -127,9 +128,19 @@ export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
   const ends = sweep.groups.map((g) => measure(g).lastValLoss);
   const lowest = Math.min(...ends);
   const best = sweep.values[ends.indexOf(lowest)];
-  const goals = [goal(`final validation cross-entropy of ${units} units, above the lowest width's`, ends[at] - lowest, "≤", LOWEST_END_TOLERANCE, loss)];
+  const epochs = [...new Set(sweep.groups.map((g) => g.history.epoch.length))].join(" or ");
+  const seeds = sweep.groups.map((g) => measureSeeds(g).length);
+  const usual = seeds[0];
+  const fewer = sweep.values.filter((_, i) => seeds[i] !== usual);
+  const seedNote = `means over ${usual} seed${usual === 1 ? "" : "s"}` + (fewer.length ? `; ${fewer.join(" and ")} units: ${fewer.map((v) => seeds[sweep.values.indexOf(v)]).join(" and ")} seed${fewer.every((v) => seeds[sweep.values.indexOf(v)] === 1) ? "" : "s"}` : "");
+  const checked = [
+    `Checked: each width's validation cross-entropy at the last epoch (${epochs}), read from the capacity curve's runs (${seedNote}):`,
+    `  ${sweep.values.map((v, i) => `${v} units ${loss(ends[i])}`).join(", ")}.`,
+    `Lowest: ${best} units (${loss(lowest)}). Yours, ${units} units, must end within ${loss(LOWEST_END_TOLERANCE)} of it:`,
+  ];
+  const goals = [goal(`${units} units end above the lowest by`, ends[at] - lowest, "≤", LOWEST_END_TOLERANCE, loss)];
   const hint = units > best ? "a wider network fits its training reviews faster, and its validation curve climbs further by the last epoch: look at narrower ones." : "look at wider networks on the curve.";
-  return answer("Exercise 3.1 · where the validation curve ends lowest", sweep.groups[at], goals, hint);
+  return answer("Exercise 3.1 · where the validation curve ends lowest", sweep.groups[at], goals, hint, checked);
 }
 
 /** Exercises 3.2 and 4.1: a rise under 10% after the minimum, with a minimum ≤ 0.31 (measured: L2 0.005 rises 5–7% from 0.298–0.300; the original rises about 105% from 0.29). */
@@ -145,7 +156,7 @@ export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayL
   const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
   const m = measure(run);
   const goals = [
-    goal("rise after the minimum", m.rise, "<", OVERFIT_LESS.maxRise, pct),
+    goal(`rise after the minimum (trend over the last ${m.trendEpochs} epochs)`, m.rise, "<", OVERFIT_LESS.maxRise, pct),
     goal(`lowest validation cross-entropy (epoch ${m.bestEpoch})`, m.minValLoss, "≤", OVERFIT_LESS.maxMinimum, loss),
   ];
   const hint =
@@ -171,7 +182,7 @@ export async function checkBeatsOriginal(model: ModelSpec, original: RunLike, x:
   const m = measure(run);
   const goals = [
     goal("lowest validation cross-entropy", m.minValLoss, "≤", base.minValLoss - BEAT_ORIGINAL.margin, loss),
-    goal("rise after the minimum", m.rise, "≤", base.rise * BEAT_ORIGINAL.riseFactor, pct),
+    goal(`rise after the minimum (trend over the last ${m.trendEpochs} epochs; at most ${BEAT_ORIGINAL.riseFactor} × the original's ${pct(base.rise)})`, m.rise, "≤", base.rise * BEAT_ORIGINAL.riseFactor, pct),
   ];
   const hint =
     m.minValLoss > base.minValLoss - BEAT_ORIGINAL.margin
@@ -183,13 +194,36 @@ export async function checkBeatsOriginal(model: ModelSpec, original: RunLike, x:
 // ---------------------------------------------------------------------------------------------
 // Notebook 5
 
-/** Exercise 5.2: stop early and keep the best model, training as few epochs past it as possible. */
-export const PATIENCE_GOAL = { extraEpochs: 2, tolerance: 0.005 };
+/** Exercise 5.2: the smallest patience that still keeps a model this close to the full run's minimum. */
+export const PATIENCE_GOAL = { tolerance: 0.005 };
 
 /**
- * Exercise 5.2: choose a `patience` so that early stopping trains the original IMDB model for at most
- * 2 epochs past the full run's best epoch, yet keeps a model whose validation cross-entropy is within
- * 0.005 of the full run's minimum (too little patience can stop at a dip before the real minimum).
+ * Where early stopping with `patience` stops on a validation curve, by the rule lib/training/loop.ts
+ * applies (Keras's: a new low resets the wait; it stops once the wait reaches `patience`, never after
+ * the first epoch): the epoch it stops after (1-based; the last epoch when it never stops) and the
+ * epoch whose model it hands back (the best epoch's weights restored, or the last epoch's model when
+ * it ran to the end).
+ */
+export function earlyStopOn(values: number[], patience: number): { stoppedAt: number; kept: number; stopped: boolean } {
+  let best = -1;
+  let wait = 0;
+  for (let i = 0; i < values.length; i++) {
+    wait++;
+    if (best < 0 || values[i] < values[best]) {
+      wait = 0;
+      best = i;
+    }
+    if (wait >= patience && i > 0) return { stoppedAt: i + 1, kept: best + 1, stopped: true };
+  }
+  return { stoppedAt: values.length, kept: values.length, stopped: false };
+}
+
+/**
+ * Exercise 5.2: the smallest `patience` with which early stopping on the original IMDB model keeps a
+ * model within 0.005 of the full run's lowest validation cross-entropy. Too little patience stops at a
+ * dip before the real minimum; each epoch of patience more trains an epoch for nothing. It trains the
+ * learner's patience, and reads what one less would have done from that same run: with the same seed,
+ * a run stopped earlier is the same run cut short (test/claims.test.ts checks the curves coincide).
  */
 export async function checkPatience(patience: number, full: RunLike, x: Features, y: ArrayLike<number>, options: TrainOptions): Promise<CheckResult> {
   if (!(Number.isInteger(patience) && patience >= 1 && patience <= 100)) fail("checkPatience", "patience", patience, "it must be an integer in 1..100, e.g. 2");
@@ -200,17 +234,26 @@ export async function checkPatience(patience: number, full: RunLike, x: Features
     name: `patience ${patience}`,
     earlyStopping: { patience, restoreBestWeights: true, monitor: "val_crossentropy" },
   });
-  const m = measure(stopped);
   const whole = measure(full);
-  const goals = [
-    goal(`epochs trained (the full run's best epoch is ${whole.bestEpoch})`, m.epochs, "≤", whole.bestEpoch + PATIENCE_GOAL.extraEpochs, int),
-    goal("kept model's validation cross-entropy above the full run's minimum", m.minValLoss - whole.minValLoss, "≤", PATIENCE_GOAL.tolerance, loss),
+  const val = (stopped.history.history.val_crossentropy ?? stopped.history.history.val_loss) as number[];
+  const mine = earlyStopOn(val, patience);
+  const above = (kept: number) => val[kept - 1] - whole.minValLoss;
+  const checked = [
+    `Checked: with patience ${patience} the run ${mine.stopped ? `stopped after epoch ${mine.stoppedAt}` : `ran all ${mine.stoppedAt} epochs`} and kept the model of epoch ${mine.kept} ` +
+      `(validation cross-entropy ${loss(val[mine.kept - 1])}); the full run is lowest at epoch ${whole.bestEpoch} (${loss(whole.minValLoss)}).`,
   ];
-  const hint =
-    m.epochs > whole.bestEpoch + PATIENCE_GOAL.extraEpochs
-      ? "it waits too long after the best epoch: lower the patience."
-      : "it stopped before the best epoch came: raise the patience by one.";
-  return answer("Exercise 5.2 · patience", stopped, goals, hint);
+  const goals = [goal(`kept model above the full run's minimum by`, above(mine.kept), "≤", PATIENCE_GOAL.tolerance, loss)];
+  if (patience > 1) {
+    const less = earlyStopOn(val, patience - 1);
+    checked.push(`With patience ${patience - 1}, the same run would have ${less.stopped ? `stopped after epoch ${less.stoppedAt}` : `run all ${less.stoppedAt} epochs`}, keeping epoch ${less.kept} (${loss(val[less.kept - 1])}).`);
+    goals.push(goal(`patience ${patience - 1}'s kept model above the full run's minimum by (one less must not do)`, above(less.kept), ">", PATIENCE_GOAL.tolerance, loss));
+  }
+  const hint = goals[0].met
+    ? "one epoch less of patience keeps as good a model and stops sooner: lower the patience."
+    : mine.stopped
+      ? "it stopped at a dip before the real minimum: raise the patience by one."
+      : "it never stopped, so it kept the last epoch's overfitted model: lower the patience.";
+  return answer("Exercise 5.2 · the smallest patience", stopped, goals, hint, checked);
 }
 
 /** Exercise 5.1: a learning rate at which the book's MNIST network fits its training images. */

@@ -7,7 +7,7 @@
 import { diagnose } from "./diagnose";
 import { fail } from "./check";
 import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure } from "./figures/plotly";
-import { formatLoss as loss, formatPercent as pct, measure } from "./measures";
+import { formatLoss as loss, formatPercent as pct, measure, riseText } from "./measures";
 import type { Sweep } from "./sweeps";
 import type { RunLike } from "./types";
 
@@ -32,13 +32,27 @@ export interface SummaryRuns {
 
 const needs = ["small", "large", "original", "smaller", "l2", "l1", "dropout"] as const;
 
-/** "rises 104% after epoch 4 (0.281)". */
-function riseText(run: RunLike): string {
+/** "lowest 0.291 at epoch 5; its trend over the last 8 epochs ends 103% above the minimum" (the rise, as explain and the exercises say it). */
+function riseOf(run: RunLike): string {
   const m = measure(run);
-  return `lowest ${loss(m.minValLoss)} at epoch ${m.bestEpoch}, then ends ${pct(m.rise)} above it`;
+  return `lowest ${loss(m.minValLoss)} at epoch ${m.bestEpoch}; ${riseText(m)}`;
 }
 
-/** The rows of the closing table, in the lesson's order: underfitting, overfitting, a remedy taken too far. */
+/** "more data: 15,000 reviews instead of 5,000: …", with what an epoch of each is in weight updates (the rises compare unequal training). */
+function moreDataRemedy(sweep: Sweep): string {
+  const [first, last] = [sweep.groups[0], sweep.groups[sweep.groups.length - 1]];
+  const [few, many] = [measure(first), measure(last)];
+  const [a, b] = [sweep.values[0], sweep.values[sweep.values.length - 1]].map((v) => v.toLocaleString("en-US"));
+  const [stepsFew, stepsMany] = [first.history.params.steps, last.history.params.steps];
+  const ratio = stepsMany / stepsFew;
+  return (
+    `more data: ${b} reviews instead of ${a}: lowest ${loss(many.minValLoss)} vs ${loss(few.minValLoss)}, rise ${pct(many.rise)} vs ${pct(few.rise)}; ` +
+    `but an epoch of ${b} reviews is ${stepsMany} weight updates against ${stepsFew}, so at equal epochs the larger run has trained ${ratio.toFixed(1)}× as long: ` +
+    `its rise mixes more data with more training`
+  );
+}
+
+/** The rows of the closing table, in the lesson's order: underfitting, overfitting, a remedy taken too far. Each cause is that row's own, with the diagnosis's label beside it. */
 export function summaryRows(runs: SummaryRuns): SummaryRow[] {
   for (const key of needs) if (!runs?.[key]?.history) fail("summaryRows", key, runs?.[key], `pass the run ${key} as the lesson trained it (notebook 4 has them all)`);
   const small = measure(runs.small);
@@ -47,34 +61,30 @@ export function summaryRows(runs: SummaryRuns): SummaryRow[] {
   const l2 = measure(runs.l2);
   const l1 = measure(runs.l1);
   const label = (run: RunLike) => diagnose(run).label;
+  const penalty = diagnose(runs.l1).penaltyShare;
 
   const overfitRemedies = [
-    `smaller network (${runs.smaller.name}): ${riseText(runs.smaller)}`,
-    `L2 (${runs.l2.name}): ${riseText(runs.l2)}`,
-    `dropout (${runs.dropout.name}): ${riseText(runs.dropout)}`,
+    `smaller network (${runs.smaller.name}): ${riseOf(runs.smaller)}`,
+    `L2 (${runs.l2.name}): ${riseOf(runs.l2)}`,
+    `dropout (${runs.dropout.name}): ${riseOf(runs.dropout)}`,
     "early stopping: keep the best epoch's weights (notebook 5)",
   ];
   const sweep = runs.moreData;
-  if (sweep && sweep.kind === "samples" && sweep.groups.length >= 2) {
-    const few = measure(sweep.groups[0]);
-    const many = measure(sweep.groups[sweep.groups.length - 1]);
-    const [a, b] = [sweep.values[0], sweep.values[sweep.values.length - 1]].map((v) => v.toLocaleString("en-US"));
-    overfitRemedies.unshift(`more data: ${b} reviews instead of ${a}: lowest ${loss(many.minValLoss)} vs ${loss(few.minValLoss)}, rise ${pct(many.rise)} vs ${pct(few.rise)}`);
-  }
+  if (sweep && sweep.kind === "samples" && sweep.groups.length >= 2) overfitRemedies.unshift(moreDataRemedy(sweep));
   return [
     {
       symptom: `MNIST Dense(10) (${runs.small.name}): training cross-entropy ends at ${loss(small.finalTrainLoss)}, validation at ${loss(small.lastValLoss)} (close together, both high); best validation accuracy ${pct(small.maxValAccuracy)}`,
-      cause: `${label(runs.small)}: too little capacity to fit even the training images`,
+      cause: `too little capacity: one layer straight from the pixels to the classes cannot fit even its training images (diagnosis: ${label(runs.small)})`,
       remedy: `more capacity: ${runs.large.name} reaches ${pct(large.maxValAccuracy)} best validation accuracy, training cross-entropy ${loss(large.finalTrainLoss)}`,
     },
     {
-      symptom: `IMDB original: validation cross-entropy ${riseText(runs.original)}, while the training cross-entropy falls to ${loss(original.finalTrainLoss)}`,
-      cause: `${label(runs.original)}: the network memorises its training reviews`,
+      symptom: `IMDB original: validation cross-entropy ${riseOf(runs.original)}, while the training cross-entropy falls to ${loss(original.finalTrainLoss)}`,
+      cause: `training past the best epoch with capacity to spare: the network goes on fitting details of its training reviews that do not carry over (diagnosis: ${label(runs.original)})`,
       remedy: overfitRemedies.join("; "),
     },
     {
       symptom: `L1 (${runs.l1.name}): lowest validation cross-entropy ${loss(l1.minValLoss)} vs L2's ${loss(l2.minValLoss)}; training ${loss(l1.finalTrainLoss)} vs validation ${loss(l1.lastValLoss)} at the end`,
-      cause: `${label(runs.l1)}: the penalty is strong enough to hold back what the model could learn`,
+      cause: `a penalty too strong for the task${penalty !== undefined ? `: it is ${pct(penalty)} of the training loss at the end` : ""}, so it holds back what the model could learn (diagnosis: ${label(runs.l1)})`,
       remedy: "a weaker penalty (lower l1Rate) or a milder remedy: regularize until the rise is small, no further",
     },
   ];
@@ -97,7 +107,7 @@ export function plotSummaryTable(rows: SummaryRow[], options: { title?: string }
       {
         type: "table",
         columnwidth: widths,
-        header: { values: ["<b>symptom (your runs)</b>", "<b>cause (the diagnosis)</b>", "<b>remedy (what your runs showed)</b>"], align: "left", fill: { color: "#eef1f5" }, font: { size: 13, color: "#222" }, height: 30 },
+        header: { values: ["<b>symptom (your runs)</b>", "<b>cause (and the diagnosis)</b>", "<b>remedy (what your runs showed)</b>"], align: "left", fill: { color: "#eef1f5" }, font: { size: 13, color: "#222" }, height: 30 },
         cells: { values: [column(0), column(1), column(2)], align: "left", font: { size: 12, color: "#222" }, fill: { color: "#ffffff" }, height: 20 },
       },
     ],

@@ -1,10 +1,13 @@
 /**
  * The few numbers the learner's exercises, sweeps and closing summary read off a run, defined once
  * and simply (no thresholds, no verdict): the minimum of the plain validation cross-entropy and its
- * epoch, the last epoch's value and how far it ends above the minimum, the final training
- * cross-entropy, the best validation accuracy. Pure functions of plain histories: no I/O, no tensors.
- * (The graded verdict is `diagnose`'s job; these stay the same whatever rules it uses.)
+ * epoch, the last epoch's value, the rise (how far the curve's trend ends above the minimum: the
+ * diagnosis's own `trendRise`, so a learner reads one number for one run everywhere), the final
+ * training cross-entropy, the best validation accuracy. Pure functions of plain histories: no I/O,
+ * no tensors. (The graded verdict is `diagnose`'s job.)
  */
+import { trendRise } from "./diagnosis/measure";
+import { DEFAULTS } from "./diagnosis/rules";
 import { isSeedGroup } from "./seeds";
 import type { History, RunLike } from "./types";
 
@@ -15,8 +18,15 @@ export interface Measures {
   minValLoss: number;
   /** The last epoch's validation cross-entropy. */
   lastValLoss: number;
-  /** (lastValLoss − minValLoss) / minValLoss: 0.1 = the curve ends 10% above its minimum. */
+  /**
+   * The rise: (endValLoss − minValLoss) / minValLoss, never below 0: 0.1 = the curve's trend ends 10%
+   * above its minimum. The same number as the diagnosis's (`diagnose(run).rise`) and `explain`'s line.
+   */
   rise: number;
+  /** Where the validation curve's trend ends: the Theil–Sen line through its last `trendEpochs` epochs, at the last epoch. */
+  endValLoss: number;
+  /** How many final epochs that line runs through (8, or all when the run is shorter). */
+  trendEpochs: number;
   /** The last epoch's training cross-entropy (plain when recorded). */
   finalTrainLoss: number;
   /** The highest validation accuracy of any epoch. */
@@ -39,16 +49,15 @@ export function measure(run: RunLike | History): Measures {
   const val = series(history, "val_crossentropy", "val_loss");
   const trainLoss = series(history, "crossentropy", "loss");
   if (!val.every(Number.isFinite)) throw new Error("measure: the validation loss is not finite in every epoch (a diverged run); it has no minimum to measure from.");
-  let best = 0;
-  val.forEach((v, i) => (v < val[best] ? (best = i) : undefined));
-  const minValLoss = val[best];
-  const lastValLoss = val[val.length - 1];
+  const trend = trendRise(val, DEFAULTS.tail);
   const accuracy = history.history.val_accuracy ?? [];
   return {
-    bestEpoch: history.epoch[best] + 1,
-    minValLoss,
-    lastValLoss,
-    rise: (lastValLoss - minValLoss) / minValLoss,
+    bestEpoch: history.epoch[trend.bestEpoch - 1] + 1,
+    minValLoss: trend.minValLoss,
+    lastValLoss: val[val.length - 1],
+    rise: trend.rise,
+    endValLoss: trend.endValLoss,
+    trendEpochs: trend.tail,
     finalTrainLoss: trainLoss[trainLoss.length - 1],
     maxValAccuracy: accuracy.length > 0 ? Math.max(...accuracy) : NaN,
     epochs: val.length,
@@ -60,6 +69,17 @@ export function measureSeeds(run: RunLike): Measures[] {
   return isSeedGroup(run) ? run.seedRuns.map((r) => measure(r)) : [measure(run)];
 }
 
+/** Mean, lowest and highest over a run's seeds of one measure (a single run: its own value three times). */
+export function seedStats(run: RunLike, pick: (m: Measures) => number): { mean: number; low: number; high: number; seeds: number } {
+  const values = measureSeeds(run).map(pick);
+  return { mean: values.reduce((a, b) => a + b, 0) / values.length, low: Math.min(...values), high: Math.max(...values), seeds: values.length };
+}
+
+/** "the rise (its trend over the last 8 epochs ends 103% above the minimum)": how the lesson words a rise. */
+export function riseText(m: Measures): string {
+  return `its trend over the last ${m.trendEpochs} epochs ends ${formatPercent(m.rise)} above the minimum`;
+}
+
 /** A loss in three decimals (0.291), a tiny one in two significant digits (0.0041). */
 export function formatLoss(value: number): string {
   if (!Number.isFinite(value)) return String(value);
@@ -69,7 +89,8 @@ export function formatLoss(value: number): string {
 /** A fraction as a whole percentage: 0.104 → "10%"; below 1% one decimal ("0.4%"). */
 export function formatPercent(value: number): string {
   const pct = 100 * value;
-  return `${Math.abs(pct) < 1 && pct !== 0 ? pct.toFixed(1) : pct.toFixed(0)}%`;
+  // Whole percentages rounded as explain's lines round them (Math.round), so one rise reads the same in both.
+  return `${Math.abs(pct) < 1 && pct !== 0 ? pct.toFixed(1) : Math.round(pct)}%`;
 }
 
 /** An accuracy in one decimal: 0.975 → "97.5%". */

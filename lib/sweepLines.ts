@@ -4,7 +4,8 @@
  * direction words ("lower", "higher") come from the numbers, and seed counts say how many agree.
  */
 import { fail } from "./check";
-import { formatLoss as loss, formatPercent as pct, measure, measureSeeds } from "./measures";
+import { OVERFIT_LESS } from "./exercises";
+import { formatLoss as loss, formatPercent as pct, measure, measureSeeds, seedStats } from "./measures";
 import { sweepLabel, type Sweep } from "./sweeps";
 
 function checkSweep(sweep: Sweep, kind: Sweep["kind"] | null, where: string): void {
@@ -39,7 +40,7 @@ export function moreDataLine(sweep: Sweep): string {
   const parts = [
     `${sizes} training reviews against the same ${validation.toLocaleString("en-US")} validation reviews (${seedNote(seeds)}): ` +
       `lowest validation cross-entropy ${ms.map((m) => loss(m.minValLoss)).join(" / ")} at epoch ${ms.map((m) => m.bestEpoch).join(" / ")}; ` +
-      `it ends ${ms.map((m) => pct(m.rise)).join(" / ")} above that minimum at epoch ${ms.map((m) => m.epochs).join(" / ")}. ` +
+      `the rise after it is ${ms.map((m) => pct(m.rise)).join(" / ")} (how far its trend over the last ${ms[0].trendEpochs} epochs ends above the minimum, at epoch ${ms.map((m) => m.epochs).join(" / ")}). ` +
       `An epoch is ${sweep.groups.map((g) => g.history.params.steps).join(" / ")} weight updates.`,
   ];
   if (sweep.groups.length >= 2) {
@@ -56,28 +57,31 @@ export function moreDataLine(sweep: Sweep): string {
 }
 
 /**
- * The capacity curve: how far apart the widths' best validation cross-entropies are (lowest and
- * highest, at which widths), and where the training and the validation cross-entropy end at the
- * narrowest and the widest network.
+ * The capacity curve, as plotCapacity draws it: each width's best validation cross-entropy is the
+ * mean over its seeds of each seed's lowest value (not the lowest of the mean curve, which a seed
+ * whose minimum comes at another epoch would lift); how far apart the widths are (lowest and highest,
+ * at which widths), and where the training and the validation cross-entropy end at the narrowest and
+ * the widest network.
  */
 export function capacityLine(sweep: Sweep): string {
   checkSweep(sweep, "width", "capacityLine");
+  const minima = sweep.groups.map((g) => seedStats(g, (m) => m.minValLoss).mean);
   const ms = sweep.groups.map((g) => measure(g));
-  const minima = ms.map((m) => m.minValLoss);
   const lo = minima.indexOf(Math.min(...minima));
   const hi = minima.indexOf(Math.max(...minima));
   const seeds = [...new Set(sweep.groups.map((g) => g.seedRuns.length))].sort((a, b) => b - a);
   const last = ms.length - 1;
   const [w0, wn] = [sweep.values[0], sweep.values[last]];
   return [
-    `Best validation cross-entropy from ${loss(minima[lo])} (${sweep.values[lo]} units) to ${loss(minima[hi])} (${sweep.values[hi]} units), a spread of ${loss(minima[hi] - minima[lo])} (means over ${seeds.join(" or ")} seed${seeds[0] > 1 ? "s" : ""}).`,
+    `Best validation cross-entropy (each seed's lowest, averaged over ${seeds.join(" or ")} seed${seeds[0] > 1 ? "s" : ""}, as the figure draws it) from ${loss(minima[lo])} (${sweep.values[lo]} units) to ${loss(minima[hi])} (${sweep.values[hi]} units), a spread of ${loss(minima[hi] - minima[lo])}.`,
     `At the last epoch the training cross-entropy is ${loss(ms[0].finalTrainLoss)} at ${w0} units and ${loss(ms[last].finalTrainLoss)} at ${wn}; the validation cross-entropy ${loss(ms[0].lastValLoss)} and ${loss(ms[last].lastValLoss)}.`,
   ].join(" ");
 }
 
 /**
  * A strength sweep (L2 or dropout) against the unregularized model: each value's minimum and rise,
- * the value with the lowest minimum and the values whose curve rises less than 10%.
+ * the value with the lowest minimum, the values whose curve rises less than 10%, and which of them
+ * also keep the minimum within exercise 4.1's target (or, when none does, the smallest rise there is).
  */
 export function strengthLine(sweep: Sweep): string {
   checkSweep(sweep, null, "strengthLine");
@@ -85,11 +89,17 @@ export function strengthLine(sweep: Sweep): string {
   const ms = sweep.groups.map((g) => measure(g));
   const minima = ms.map((m) => m.minValLoss);
   const at = minima.indexOf(Math.min(...minima));
-  const flat = sweep.values.filter((_, i) => ms[i].rise < 0.1);
+  const flat = sweep.values.filter((_, i) => ms[i].rise < OVERFIT_LESS.maxRise);
+  const goal = sweep.values.filter((_, i) => ms[i].rise < OVERFIT_LESS.maxRise && ms[i].minValLoss <= OVERFIT_LESS.maxMinimum);
+  const least = ms.map((m) => m.rise).indexOf(Math.min(...ms.map((m) => m.rise)));
   const seeds = Math.min(...sweep.groups.map((g) => g.seedRuns.length));
+  const target = `a rise under ${pct(OVERFIT_LESS.maxRise)} with a minimum ≤ ${OVERFIT_LESS.maxMinimum}`;
   return [
     `${sweep.kind === "l2" ? "L2 strength" : "Dropout rate"} → lowest validation cross-entropy (rise after it), ${seedNote(seeds)}: ` +
       sweep.values.map((v, i) => `${v}: ${loss(ms[i].minValLoss)} (${pct(ms[i].rise)})`).join(", ") + ".",
-    `The lowest minimum is at ${sweepLabel(sweep.kind, sweep.values[at])}; ${flat.length ? `the curve ends less than 10% above its minimum at ${flat.join(", ")}` : "at every value the curve ends 10% or more above its minimum"}.`,
+    `The lowest minimum is at ${sweepLabel(sweep.kind, sweep.values[at])}; ${flat.length ? `the rise is under ${pct(OVERFIT_LESS.maxRise)} at ${flat.join(", ")}` : `the rise is ${pct(OVERFIT_LESS.maxRise)} or more at every value`}.`,
+    goal.length
+      ? `Exercise 4.1's goal (${target}) is met here at ${goal.join(", ")}.`
+      : `No value here meets exercise 4.1's goal (${target}); the smallest rise is ${pct(ms[least].rise)}, at ${sweep.values[least]}.`,
   ].join(" ");
 }

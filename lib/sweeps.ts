@@ -54,6 +54,23 @@ export function sweepSpec(kind: SweepKind, value: number): ModelSpec {
   }
 }
 
+/**
+ * The article's own value of what a sweep varies, read from the catalogue: the original's width (16),
+ * L2(0.002), Dropout(0.5); undefined for training rows (the article uses them all).
+ */
+export function lessonValue(kind: SweepKind): number | undefined {
+  switch (kind) {
+    case "width":
+      return variants.imdb.original.hidden[0].units;
+    case "l2":
+      return variants.imdb.l2.hidden[0].l2;
+    case "dropout":
+      return variants.imdb.dropout.hidden[0].dropout;
+    case "samples":
+      return undefined;
+  }
+}
+
 const RANGES: Record<SweepKind, { ok: (v: number) => boolean; allowed: string }> = {
   width: { ok: (v) => Number.isInteger(v) && v >= 1 && v <= 4096, allowed: "widths are integers in 1..4096, e.g. [4, 16, 64, 512]" },
   l2: { ok: (v) => v >= 0 && v <= 1, allowed: "L2 strengths are in 0..1, e.g. [0, 1e-4, 1e-3]" },

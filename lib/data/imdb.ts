@@ -216,3 +216,18 @@ export function decodeReview(
   }
   return Array.from(sequence, (id) => (id - indexFrom >= 1 ? byRank[id - indexFrom] : undefined) ?? "?").join(" ");
 }
+
+/**
+ * The word a column of the multi-hot matrix (a word id) stands for, for labels and hover text: the
+ * word itself, or, for the ids Keras reserves below `indexFrom + 1` (decodeReview's "?"), what the id
+ * marks: with the defaults 0 padding, 1 the start of a review, 2 a word outside the vocabulary, 3 unused.
+ */
+export function wordOfId(id: number, wordIndex?: Record<string, number>, options: Pick<ImdbOptions, "indexFrom" | "cacheDir" | "log"> = {}): string {
+  const indexFrom = options.indexFrom ?? DEFAULTS.indexFrom;
+  if (!(Number.isInteger(id) && id >= 0)) throw new Error(`wordOfId: id = ${String(id)}; word ids are integers ≥ 0 (a column of the multi-hot matrix).`);
+  if (id <= indexFrom) {
+    const reserved: Record<number, string> = { 0: "padding", [DEFAULTS.startChar]: "start of review", [DEFAULTS.oovChar]: "a word outside the vocabulary" };
+    return `(reserved: ${reserved[id] ?? "unused"})`;
+  }
+  return decodeReview([id], wordIndex, options);
+}

@@ -131,11 +131,8 @@ export function measure(history: History, tail: number, context: Context = {}): 
   const penaltyShare =
     series.crossentropy && Number.isFinite(loss[last]) && loss[last] > 0 ? Math.max(0, (loss[last] - series.crossentropy[last]) / loss[last]) : undefined;
 
-  const k = Math.min(tail, n);
+  const { tail: k, fit, endValLoss, rise } = trendRise(val, tail);
   const window = val.slice(n - k);
-  const fit = theilSen(window);
-  const endValLoss = n === 1 ? val[0] : fit.intercept + fit.slope * (k - 1);
-  const rise = best < 0 ? NaN : Math.max(0, riseOf(endValLoss, minValLoss));
   const trend = n === 1 ? 0 : fit.slope / Math.abs(endValLoss);
   const trainFit = theilSen(train.slice(n - k));
   const scatter = median(window.map((v, x) => Math.abs(v - (fit.intercept + fit.slope * x)))) / Math.abs(endValLoss);
@@ -253,6 +250,22 @@ function firstNonFinite(all: (number[] | undefined)[]): number {
 export function lastFiniteBefore(xs: number[], end: number): number {
   for (let i = end - 1; i >= 0; i--) if (Number.isFinite(xs[i])) return i;
   return -1;
+}
+
+/**
+ * The lesson's one "rise": how far a validation curve ends above its minimum, as a fraction of the
+ * minimum, where it "ends" is the Theil–Sen line through its last `tail` epochs (all of them when
+ * fewer) read at the last epoch, so one spiky epoch does not move it; never below 0. The diagnosis,
+ * the exercises, the sweep lines and the closing table all read it from here.
+ */
+export function trendRise(val: number[], tail: number): { tail: number; fit: { slope: number; intercept: number }; endValLoss: number; minValLoss: number; bestEpoch: number; rise: number } {
+  const n = val.length;
+  const k = Math.min(tail, n);
+  const fit = theilSen(val.slice(n - k));
+  const endValLoss = n === 1 ? val[0] : fit.intercept + fit.slope * (k - 1);
+  const best = argminFinite(val);
+  const minValLoss = best < 0 ? NaN : val[best];
+  return { tail: k, fit, endValLoss, minValLoss, bestEpoch: best < 0 ? NaN : best + 1, rise: best < 0 ? NaN : Math.max(0, riseOf(endValLoss, minValLoss)) };
 }
 
 /** How far `value` is above `min`, as a fraction of `min`. */

@@ -5,8 +5,8 @@
  * moves in any viewer that runs plotly.js, with no kernel. No I/O.
  */
 import { withAlpha } from "../colors";
-import { measure, measureSeeds } from "../measures";
-import type { Sweep } from "../sweeps";
+import { seedStats, type Measures } from "../measures";
+import { lessonValue, type Sweep } from "../sweeps";
 import type { RunLike } from "../types";
 import { compareRuns } from "./curves";
 import { DEFAULT_CONFIG, plotlyText, type Figure, type PlotlySliderStep, type ScatterTrace } from "./plotly";
@@ -17,15 +17,10 @@ function checkSweep(sweep: Sweep, where: string): void {
   }
 }
 
-/** Mean, lowest and highest over the seeds of one measure, per sweep value. */
-function seedStats(sweep: Sweep, pick: (m: ReturnType<typeof measure>) => number): { mean: number[]; low: number[]; high: number[]; seeds: number[] } {
-  const per = sweep.groups.map((g) => measureSeeds(g).map(pick));
-  return {
-    mean: per.map((v) => v.reduce((a, b) => a + b, 0) / v.length),
-    low: per.map((v) => Math.min(...v)),
-    high: per.map((v) => Math.max(...v)),
-    seeds: per.map((v) => v.length),
-  };
+/** Mean, lowest and highest over the seeds of one measure, per sweep value (measures.ts's seedStats, which capacityLine reads too). */
+function sweepStats(sweep: Sweep, pick: (m: Measures) => number): { mean: number[]; low: number[]; high: number[]; seeds: number[] } {
+  const per = sweep.groups.map((g) => seedStats(g, pick));
+  return { mean: per.map((p) => p.mean), low: per.map((p) => p.low), high: per.map((p) => p.high), seeds: per.map((p) => p.seeds) };
 }
 
 /**
@@ -39,13 +34,13 @@ export function plotCapacity(sweep: Sweep): Figure {
   if (sweep.kind !== "width") throw new Error(`plotCapacity: the sweep varies "${sweep.kind}"; pass a "width" sweep (trainSweep("width", …)).`);
   const x = sweep.values;
   const data: ScatterTrace[] = [];
-  const lines: [string, string, "solid" | "dash" | "dot", (m: ReturnType<typeof measure>) => number][] = [
+  const lines: [string, string, "solid" | "dash" | "dot", (m: Measures) => number][] = [
     ["best validation cross-entropy", "#d62728", "dash", (m) => m.minValLoss],
     ["final validation cross-entropy", "#ff7f0e", "dot", (m) => m.lastValLoss],
     ["final training cross-entropy", "#1f77b4", "solid", (m) => m.finalTrainLoss],
   ];
   for (const [name, color, dash, pick] of lines) {
-    const s = seedStats(sweep, pick);
+    const s = sweepStats(sweep, pick);
     const common = { type: "scatter" as const, x, mode: "lines" as const, line: { color, width: 0 }, showlegend: false, legendgroup: name, hoverinfo: "skip" as const };
     data.push({ ...common, name: `${name} min`, y: s.low });
     data.push({ ...common, name: `${name} max`, y: s.high, fill: "tonexty", fillcolor: withAlpha(color, 0.18) });
@@ -79,7 +74,7 @@ export function plotCapacity(sweep: Sweep): Figure {
 }
 
 export interface SliderOptions {
-  /** The step shown first (default the value of the sweep closest to what the lesson trained: its middle). */
+  /** The step shown first (default: the article's value, e.g. L2 0.002 or dropout 0.5, when the sweep has it; else its middle step). */
   active?: number;
   title?: string;
 }
@@ -93,7 +88,8 @@ export interface SliderOptions {
 export function plotSweepSlider(sweep: Sweep, baseline: RunLike, options: SliderOptions = {}): Figure {
   checkSweep(sweep, "plotSweepSlider");
   if (!baseline || !baseline.history) throw new Error("plotSweepSlider: pass the baseline run (e.g. the original model) as the second argument.");
-  const active = options.active ?? Math.floor(sweep.values.length / 2);
+  const article = sweep.values.indexOf(lessonValue(sweep.kind) ?? NaN);
+  const active = options.active ?? (article >= 0 ? article : Math.floor(sweep.values.length / 2));
   if (!(Number.isInteger(active) && active >= 0 && active < sweep.values.length)) {
     throw new Error(`plotSweepSlider: options.active = ${String(options.active)}; it must be a step index in 0..${sweep.values.length - 1}.`);
   }
