@@ -59,9 +59,9 @@ export { show, showResults, liveCurves, initNotebook } from "./display";
 // exercises that check themselves, and the closing summary.
 export { plotDigits, plotExtraChannels, plotReview, type DigitsOptions, type ReviewOptions } from "./figures/data";
 export { plotCapacity, plotSweepSlider, type SliderOptions } from "./figures/sweeps";
-export { trainSweep, sweepSpec, sweepLabel, type Sweep, type SweepKind, type SweepOptions } from "./sweeps";
+export { trainSweep, sweepSpec, sweepLabel, lessonValue, type Sweep, type SweepKind, type SweepOptions } from "./sweeps";
 export { withFixedValidation, type FixedValidation } from "./data/subsets";
-export { measure, measureSeeds, type Measures } from "./measures";
+export { measure, measureSeeds, seedStats, type Measures } from "./measures";
 export { moreDataLine, capacityLine, strengthLine } from "./sweepLines";
 export {
   checkStopsUnderfitting,
@@ -71,6 +71,7 @@ export {
   checkBeatsOriginal,
   checkPatience,
   checkLearningRate,
+  earlyStopOn,
   type CheckResult,
   type GoalResult,
 } from "./exercises";

@@ -386,6 +386,7 @@ describe("notebook 2: more capacity on MNIST", () => {
 
   it("the gap is much wider at the end than at the best epoch, on every seed tried", () => {
     says(2, "the shaded gap between them is much wider at the end than at the marked best epoch");
+    says(2, "the next figure shows the training loss falling on while the validation loss climbs, so the two pull apart");
     expect(failingSeeds("large", (s) => {
       const r = atSeed("large", s);
       const h = r.history.history;
@@ -697,6 +698,7 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
   it("early stopping: the stopped run is the full run up to where it stopped, patience epochs past the best one, and keeps the best epoch, on every seed tried", () => {
     says(5, "with the same seed the stopped run *is* the full run up to where it stopped (the curves coincide)");
     says(5, "It trains only `patience` epochs past the best one, then hands back the model of the best epoch");
+    says(5, "the stop comes `patience` epochs after the kept epoch, the last one with a new low, and the model handed back is that epoch's, not the last one trained");
     says(5, "The grey curve shows what the remaining epochs would have cost");
     const fulls: Record<number, Run> = { [num(5, "seed")]: nb5.original!, ...more.nb5Extra!.original };
     for (const { seed, run: stopped } of nb5All("stopped")) {

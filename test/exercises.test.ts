@@ -19,6 +19,7 @@ import {
   checkPatience,
   checkSmallWidth,
   checkStopsUnderfitting,
+  earlyStopOn,
   LEARNING_RATE_GOAL,
   OVERFIT_LESS,
   PATIENCE_GOAL,
@@ -75,7 +76,7 @@ describe("the exercise prose states the checks' targets", () => {
     ["02-more-capacity-mnist.ipynb", [`reaches ${formatAccuracy(STOP_UNDERFITTING.minAccuracy)}`, `at or below ${STOP_UNDERFITTING.maxTrainLoss}`, `at most ${SMALL_WIDTH.maxUnits} units`, `reaches ${formatAccuracy(SMALL_WIDTH.minAccuracy)}`]],
     ["03-imdb-capacity.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`]],
     ["04-fixing-overfitting.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`, `at least ${BEAT_ORIGINAL.margin} below`, `at most ${formatPercent(BEAT_ORIGINAL.riseFactor)} of the original`]],
-    ["05-remedies-and-the-test-set.ipynb", [`at most ${PATIENCE_GOAL.extraEpochs} epochs past`, `within ${PATIENCE_GOAL.tolerance}`, `${formatAccuracy(LEARNING_RATE_GOAL.minTrainAccuracy)} training accuracy`]],
+    ["05-remedies-and-the-test-set.ipynb", ["the smallest `myPatience`", `within ${PATIENCE_GOAL.tolerance}`, `${formatAccuracy(LEARNING_RATE_GOAL.minTrainAccuracy)} training accuracy`]],
   ])("%s", (file, targets) => {
     for (const target of targets) expect(text(file)).toContain(target);
   });
@@ -97,8 +98,15 @@ describe("notebook 3 (IMDB capacity)", () => {
   it("3.1: on a capacity curve the width whose validation cross-entropy ends lowest passes, the widest fails", async () => {
     const sweep = await trainSweep("width", [4, 16, 64], imdbX, imdbY, { ...imdbFit, seeds });
     const ends = sweep.groups.map((g) => last(g.history.history.val_loss as number[]));
-    expectPass(checkLowestEnd(sweep.values[ends.indexOf(Math.min(...ends))], sweep));
-    expectFail(checkLowestEnd(64, sweep), /narrower/);
+    const lowest = sweep.values[ends.indexOf(Math.min(...ends))];
+    expectPass(checkLowestEnd(lowest, sweep));
+    const wrong = checkLowestEnd(64, sweep);
+    expectFail(wrong, /narrower/);
+    // It says plainly what it checked: each width's value at the last epoch, the lowest, and the tolerance.
+    expect(wrong.text).toContain("Checked: each width's validation cross-entropy at the last epoch (20)");
+    expect(wrong.text).toContain(sweep.values.map((v, i) => `${v} units ${ends[i].toFixed(3)}`).join(", "));
+    expect(wrong.text).toContain(`Lowest: ${lowest} units (${Math.min(...ends).toFixed(3)}). Yours, 64 units, must end within 0.020 of it:`);
+    expect(wrong.text).toMatch(/64 units end above the lowest by 0\.\d{3} ≤ 0\.020 ✗/);
     expect(() => checkLowestEnd(5, sweep)).toThrow(/choose one of the widths on the curve: 4, 16, 64/);
   });
 
@@ -135,9 +143,30 @@ describe("notebook 5", () => {
     expectPass(await checkLearningRate(0.003, few.x, few.y, fit));
   });
 
-  it("5.2: a patience of 5 trains too long past the best epoch; a patience of 1 stops in time and keeps the best model", async () => {
+  it("5.2: at seed 42 the smallest patience is 1; the notebook's own patience (2) and the cell's starting 5 are not it", async () => {
     const full = await train(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seed: 42 });
-    expectFail(await checkPatience(5, full, imdbX, imdbY, { ...imdbFit, seed: 42 }), /lower the patience/);
-    expectPass(await checkPatience(1, full, imdbX, imdbY, { ...imdbFit, seed: 42 }));
+    const fullVal = full.history.history.val_crossentropy!;
+    const tries = new Map<number, CheckResult>();
+    for (const patience of [1, 2, 5]) tries.set(patience, await checkPatience(patience, full, imdbX, imdbY, { ...imdbFit, seed: 42 }));
+    expectPass(tries.get(1)!);
+    expectFail(tries.get(2)!, /lower the patience/);
+    expectFail(tries.get(5)!, /lower the patience/);
+    for (const [patience, r] of tries) {
+      // What the check reads of one patience less comes from the same run: it is the full run cut short,
+      // so the early-stopping rule applied to the full curve gives the same stop as real training.
+      const rule = earlyStopOn(fullVal, patience);
+      expect(r.run.history.epoch.length).toBe(rule.stoppedAt);
+      expect(r.run.history.history.val_crossentropy).toEqual(fullVal.slice(0, rule.stoppedAt));
+      expect(r.text).toContain(`kept the model of epoch ${rule.kept}`);
+    }
+  });
+
+  it("5.2: too little patience stops at a dip: on a curve with a dip, one less is named as not enough", () => {
+    // The rule itself, on a curve whose minimum comes after a two-epoch rise.
+    const dip = [0.5, 0.4, 0.41, 0.42, 0.35, 0.36, 0.37, 0.38];
+    expect(earlyStopOn(dip, 1)).toEqual({ stoppedAt: 3, kept: 2, stopped: true });
+    expect(earlyStopOn(dip, 2)).toEqual({ stoppedAt: 4, kept: 2, stopped: true });
+    expect(earlyStopOn(dip, 3)).toEqual({ stoppedAt: 8, kept: 5, stopped: true });
+    expect(earlyStopOn(dip, 4)).toEqual({ stoppedAt: 8, kept: 8, stopped: false });
   });
 });

@@ -9,6 +9,9 @@ import { plotDigits, plotExtraChannels, plotReview } from "../lib/figures/data";
 import { plotCapacity, plotSweepSlider } from "../lib/figures/sweeps";
 import type { HeatmapTrace, ScatterTrace } from "../lib/figures/plotly";
 import { plotSummaryTable, summaryRows } from "../lib/lessonSummary";
+import { diagnose } from "../lib/diagnose";
+import { explain } from "../lib/explain";
+import { wordOfId } from "../lib/data/imdb";
 import { formatPercent, measure, measureSeeds } from "../lib/measures";
 import { variants } from "../lib/models";
 import { groupRuns } from "../lib/seeds";
@@ -72,11 +75,39 @@ describe("withFixedValidation", () => {
 });
 
 describe("measure", () => {
-  it("reads the minimum, its epoch, the rise to the last epoch and the final training loss", () => {
-    const m = measure({ name: "r", history: history([0.5, 0.3, 0.2, 0.25, 0.3], [0.6, 0.4, 0.3, 0.2, 0.1], [0.7, 0.8, 0.88, 0.87, 0.86]) });
+  it("reads the minimum, its epoch, the rise (the trend's end above the minimum) and the final training loss", () => {
+    // 12 epochs: the trend line runs through the last 8, a straight climb 0.20 → 0.34 with one spike
+    // (0.5 at epoch 10) that moves neither the line nor the rise; the last epoch alone would say 70%.
+    const val = [0.5, 0.3, 0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.32, 0.5, 0.36, 0.34];
+    const m = measure({ name: "r", history: history(val, val.map((_, i) => 0.6 / (i + 1)), val.map((_, i) => (i === 2 ? 0.88 : 0.8))) });
     expect(m.bestEpoch).toBe(3);
     expect(m.minValLoss).toBe(0.2);
-    expect(m.rise).toBeCloseTo(0.5, 12);
+    expect(m.trendEpochs).toBe(8);
+    expect(m.endValLoss).toBeCloseTo(0.38, 12);
+    expect(m.rise).toBeCloseTo(0.9, 12);
+    expect(m.lastValLoss).toBe(0.34);
+    expect(m.finalTrainLoss).toBeCloseTo(0.05, 12);
+    expect(m.maxValAccuracy).toBe(0.88);
+  });
+
+  it("gives the diagnosis's rise and explain's percentage for the same run (one rise for the whole lesson)", () => {
+    for (const name of ["imdb.original", "imdb.l2", "imdb.dropout", "imdb.smaller", "mnist.large"]) {
+      const run = recordedGroup(name);
+      const m = measure(run);
+      expect(m.rise).toBe(diagnose(run).rise);
+      expect(explain(run)).toContain(`ends ${formatPercent(m.rise)} above the minimum`);
+    }
+  });
+
+  it("is never below zero, and a run shorter than the trend's 8 epochs fits its line through all of them", () => {
+    const m = measure(history([0.5, 0.4, 0.3], [0.5, 0.4, 0.3]));
+    expect(m.trendEpochs).toBe(3);
+    expect(m.rise).toBe(0);
+  });
+
+  it("keeps the last epoch's values as they are", () => {
+    const m = measure({ name: "r", history: history([0.5, 0.3, 0.2, 0.25, 0.3], [0.6, 0.4, 0.3, 0.2, 0.1], [0.7, 0.8, 0.88, 0.87, 0.86]) });
+    expect(m.lastValLoss).toBe(0.3);
     expect(m.finalTrainLoss).toBe(0.1);
     expect(m.maxValAccuracy).toBe(0.88);
   });
@@ -121,15 +152,29 @@ describe("the sweep lines say what the numbers show", () => {
   it("capacity: the spread of the best validation cross-entropies, and where both curves end at the narrowest and the widest", () => {
     const s = sweep("width", [4, 16, 512], [[[0.3, 0.29]], [[0.28, 0.3]], [[0.3, 0.5]]]);
     const line = capacityLine(s);
-    expect(line).toContain("Best validation cross-entropy from 0.280 (16 units) to 0.300 (512 units), a spread of 0.020 (means over 1 seed).");
+    expect(line).toContain("Best validation cross-entropy (each seed's lowest, averaged over 1 seed, as the figure draws it) from 0.280 (16 units) to 0.300 (512 units), a spread of 0.020.");
     expect(line).toContain("the validation cross-entropy 0.290 and 0.500.");
+  });
+
+  it("capacity: the line's minima are the figure's (the mean of the seeds' minima, not the minimum of the mean curve)", () => {
+    // Two seeds lowest at different epochs: their minima average 0.25; the mean curve never goes below 0.3.
+    const s = sweep("width", [4, 16], [[[0.2, 0.4], [0.4, 0.3]], [[0.35, 0.36], [0.36, 0.35]]]);
+    expect(capacityLine(s)).toContain("from 0.250 (4 units) to 0.350 (16 units)");
+    const best = (plotCapacity(s).data as ScatterTrace[]).find((t) => t.name.startsWith("best validation cross-entropy ("))!;
+    expect((best.y as number[]).map((v) => v.toFixed(3))).toEqual(["0.250", "0.350"]);
   });
 
   it("strength: each value's minimum and rise, and where the curve ends within 10% of its minimum", () => {
     const s = sweep("l2", [0, 0.001], [[[0.3, 0.45]], [[0.31, 0.32]]]);
     const line = strengthLine(s);
     expect(line).toContain("0: 0.300 (50%), 0.001: 0.310 (3%)");
-    expect(line).toContain("The lowest minimum is at L2 0; the curve ends less than 10% above its minimum at 0.001.");
+    expect(line).toContain("The lowest minimum is at L2 0; the rise is under 10% at 0.001.");
+    expect(line).toContain("Exercise 4.1's goal (a rise under 10% with a minimum ≤ 0.31) is met here at 0.001.");
+  });
+
+  it("strength: says when no value meets exercise 4.1's goal, and the smallest rise there is", () => {
+    const s = sweep("dropout", [0, 0.7], [[[0.3, 0.45]], [[0.33, 0.34]]]);
+    expect(strengthLine(s)).toContain("No value here meets exercise 4.1's goal (a rise under 10% with a minimum ≤ 0.31); the smallest rise is 3%, at 0.7.");
   });
 });
 
@@ -190,6 +235,13 @@ describe("pictures of the data", () => {
     expect(f.layout.annotations?.[0].text).toContain("this film was just brilliant");
     expect(() => plotReview(x, 1)).toThrow(/row = 1; x has rows 0\.\.0/);
   });
+
+  it("wordOfId names Keras's reserved ids 0–3 instead of decodeReview's \"?\"", () => {
+    const index = { the: 1, and: 2 };
+    expect([0, 1, 2, 3].map((j) => wordOfId(j, index))).toEqual(["(reserved: padding)", "(reserved: start of review)", "(reserved: a word outside the vocabulary)", "(reserved: unused)"]);
+    expect(wordOfId(4, index)).toBe("the");
+    expect(() => wordOfId(-1, index)).toThrow(/word ids are integers ≥ 0/);
+  });
 });
 
 describe("sweep figures", () => {
@@ -231,6 +283,16 @@ describe("sweep figures", () => {
     expect(f.layout.yaxis?.range?.[1]).toBeGreaterThanOrEqual(0.45);
     expect(() => plotSweepSlider(l2, original, { active: 3 })).toThrow(/active = 3; it must be a step index in 0\.\.2/);
   });
+
+  it("plotSweepSlider opens at the article's value: L2 0.002 and dropout 0.5 (the middle step when the sweep lacks it)", () => {
+    const curves = (n: number) => Array.from({ length: n }, (_, i) => [[0.3 + i / 100, 0.4]]);
+    const l2 = sweep("l2", [0, 1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2], curves(7));
+    const dropout = sweep("dropout", [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], curves(8));
+    const at = (s: Sweep) => { const slider = plotSweepSlider(s, { ...s.groups[0], name: "original" }).layout.sliders![0]; return slider.steps[slider.active].label; };
+    expect(at(l2)).toBe("0.002");
+    expect(at(dropout)).toBe("0.5");
+    expect(at(sweep("l2", [0, 0.001, 0.01], curves(3)))).toBe("0.001");
+  });
 });
 
 describe("the closing summary, from the recorded runs of the lesson", () => {
@@ -248,15 +310,28 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     const rows = summaryRows(runs);
     expect(rows).toHaveLength(3);
     const o = measure(runs.original);
-    expect(rows[1].symptom).toContain(`then ends ${formatPercent(o.rise)} above it`);
+    expect(rows[1].symptom).toContain(`its trend over the last 8 epochs ends ${formatPercent(o.rise)} above the minimum`);
+    expect(explain(runs.original)).toContain(`ends ${formatPercent(o.rise)} above the minimum`);
     expect(rows[0].remedy).toContain(formatPercent(measure(runs.large).maxValAccuracy));
     const table = plotSummaryTable(rows);
     expect(table.data[0].type).toBe("table");
   });
 
-  it("adds more data to the remedies when the sweep is given", () => {
+  it("gives each row its own cause, with the diagnosis's label beside it", () => {
+    const rows = summaryRows(runs);
+    expect(rows[0].cause).toMatch(/^too little capacity: /);
+    expect(rows[1].cause).toMatch(/^training past the best epoch with capacity to spare: /);
+    expect(rows[2].cause).toMatch(/^a penalty too strong for the task: it is \d+% of the training loss at the end/);
+    expect(rows.filter((r) => r.cause.includes("too little capacity:"))).toHaveLength(1);
+    rows.forEach((r, i) => expect(r.cause).toContain(`(diagnosis: ${diagnose([runs.small, runs.original, runs.l1][i]).label})`));
+  });
+
+  it("adds more data to the remedies when the sweep is given, with the updates an epoch is for each size", () => {
     const moreData = sweep("samples", [5000, 15000], [[[0.4, 0.35, 0.5]], [[0.35, 0.3, 0.33]]]);
-    expect(summaryRows({ ...runs, moreData })[1].remedy).toMatch(/^more data: 15,000 reviews instead of 5,000: lowest 0\.300 vs 0\.350/);
+    moreData.groups[0].history.params.steps = 10;
+    const remedy = summaryRows({ ...runs, moreData })[1].remedy;
+    expect(remedy).toMatch(/^more data: 15,000 reviews instead of 5,000: lowest 0\.300 vs 0\.350/);
+    expect(remedy).toContain("but an epoch of 15,000 reviews is 30 weight updates against 10, so at equal epochs the larger run has trained 3.0× as long: its rise mixes more data with more training");
   });
 
   it("names a missing run", () => {
