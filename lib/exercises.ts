@@ -129,10 +129,12 @@ export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
   const lowest = Math.min(...ends);
   const best = sweep.values[ends.indexOf(lowest)];
   const epochs = [...new Set(sweep.groups.map((g) => g.history.epoch.length))].join(" or ");
+  // "means over 3 seeds; 256 and 512 units: 1 seed": the widths grouped by how many seeds they have, the first width's count first.
   const seeds = sweep.groups.map((g) => measureSeeds(g).length);
-  const usual = seeds[0];
-  const fewer = sweep.values.filter((_, i) => seeds[i] !== usual);
-  const seedNote = `means over ${usual} seed${usual === 1 ? "" : "s"}` + (fewer.length ? `; ${fewer.join(" and ")} units: ${fewer.map((v) => seeds[sweep.values.indexOf(v)]).join(" and ")} seed${fewer.every((v) => seeds[sweep.values.indexOf(v)] === 1) ? "" : "s"}` : "");
+  const counts = [...new Set(seeds)];
+  const plural = (n: number) => `${n} seed${n === 1 ? "" : "s"}`;
+  const widthsWith = (n: number) => sweep.values.filter((_, i) => seeds[i] === n);
+  const seedNote = [`means over ${plural(counts[0])}`, ...counts.slice(1).map((n) => `${widthsWith(n).join(" and ")} units: ${plural(n)}`)].join("; ");
   const checked = [
     `Checked: each width's validation cross-entropy at the last epoch (${epochs}), read from the capacity curve's runs (${seedNote}):`,
     `  ${sweep.values.map((v, i) => `${v} units ${loss(ends[i])}`).join(", ")}.`,
@@ -242,11 +244,12 @@ export async function checkPatience(patience: number, full: RunLike, x: Features
     `Checked: with patience ${patience} the run ${mine.stopped ? `stopped after epoch ${mine.stoppedAt}` : `ran all ${mine.stoppedAt} epochs`} and kept the model of epoch ${mine.kept} ` +
       `(validation cross-entropy ${loss(val[mine.kept - 1])}); the full run is lowest at epoch ${whole.bestEpoch} (${loss(whole.minValLoss)}).`,
   ];
-  const goals = [goal(`kept model above the full run's minimum by`, above(mine.kept), "≤", PATIENCE_GOAL.tolerance, loss)];
+  const thousandths: Format = (v) => v.toFixed(3);
+  const goals = [goal(`kept model above the full run's minimum by`, above(mine.kept), "≤", PATIENCE_GOAL.tolerance, thousandths)];
   if (patience > 1) {
     const less = earlyStopOn(val, patience - 1);
     checked.push(`With patience ${patience - 1}, the same run would have ${less.stopped ? `stopped after epoch ${less.stoppedAt}` : `run all ${less.stoppedAt} epochs`}, keeping epoch ${less.kept} (${loss(val[less.kept - 1])}).`);
-    goals.push(goal(`patience ${patience - 1}'s kept model above the full run's minimum by (one less must not do)`, above(less.kept), ">", PATIENCE_GOAL.tolerance, loss));
+    goals.push(goal(`one less must fall short: patience ${patience - 1}'s kept model above the full run's minimum by`, above(less.kept), ">", PATIENCE_GOAL.tolerance, thousandths));
   }
   const hint = goals[0].met
     ? "one epoch less of patience keeps as good a model and stops sooner: lower the patience."

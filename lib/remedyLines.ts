@@ -5,6 +5,8 @@
  * states only what the numbers show, so it stays true for any seed or hyperparameter a reader picks.
  */
 import { fail } from "./check";
+import { trendRise } from "./diagnosis/measure";
+import { DEFAULTS } from "./diagnosis/rules";
 import { earlyStoppingPoints, type EarlyStoppedRun } from "./figures/earlyStopping";
 import { testVsValidation } from "./figures/testScores";
 import type { ModelSpec } from "./models";
@@ -146,9 +148,12 @@ export function earlyStoppingLine(stopped: EarlyStoppedRun, full?: RunLike): str
   const series = p.monitor === "val_crossentropy" && h.val_crossentropy ? h.val_crossentropy : h.val_loss;
   if (!series || series.length === 0) fail(where, `full run "${full.name}"`, "its history", "it has no validation values; train it with validationSplit > 0");
   const end = series[series.length - 1];
-  const rise = (end - p.bestValue) / p.bestValue;
-  const relation = Math.abs(rise) < 0.005 ? "level with it" : `${Math.round(Math.abs(rise) * 100)}% ${rise > 0 ? "above" : "below"} it`;
-  return `${head} The run without early stopping ends at ${end.toFixed(4)} after ${series.length} epochs, ${relation}.`;
+  // Where the full run's trend ends (the lesson's one way to say how far a curve ends above a value:
+  // lib/diagnosis/measure.ts's trendRise), against the kept model's value.
+  const trend = trendRise(series, DEFAULTS.tail);
+  const rise = (trend.endValLoss - p.bestValue) / p.bestValue;
+  const relation = Math.abs(rise) < 0.005 ? "level with the kept model's value" : `${Math.round(Math.abs(rise) * 100)}% ${rise > 0 ? "above" : "below"} the kept model's value`;
+  return `${head} The run without early stopping ends at ${end.toFixed(4)} after ${series.length} epochs; its trend over the last ${trend.tail} epochs ends ${relation}.`;
 }
 
 /**

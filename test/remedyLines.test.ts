@@ -1,3 +1,4 @@
+import { diagnose } from "../lib/diagnose";
 import { earlyStoppingLine, compareFinal, finalModelLine, learningRates, memorization, ranking, testAgainstValidation } from "../lib/remedyLines";
 import { variant } from "../lib/models";
 import { finalModelRecord, selectBest } from "../lib/select";
@@ -56,11 +57,14 @@ describe("learningRates", () => {
 });
 
 describe("earlyStoppingLine", () => {
-  it("says where it stopped, what it kept, and where the full run ends against it", () => {
+  it("says where it stopped, what it kept, and where the full run's trend ends against it (the lesson's one rise: 101% for this run, not the last epoch's 104%)", () => {
     const stopped = recordedRun("nb5.stopped", 42) as EarlyStoppedRun;
-    expect(earlyStoppingLine(stopped, recordedRun("imdb.original", 42))).toBe(
-      "stopped after epoch 7 of 20, 2 epochs after the best one; kept the weights of epoch 5 (validation cross-entropy 0.2909). The run without early stopping ends at 0.5943 after 20 epochs, 104% above it.",
+    const full = recordedRun("imdb.original", 42);
+    expect(earlyStoppingLine(stopped, full)).toBe(
+      "stopped after epoch 7 of 20, 2 epochs after the best one; kept the weights of epoch 5 (validation cross-entropy 0.2909). The run without early stopping ends at 0.5943 after 20 epochs; its trend over the last 8 epochs ends 101% above the kept model's value.",
     );
+    // The kept model is the full run's minimum here, so that percentage is the full run's rise.
+    expect(`${Math.round(100 * diagnose(full).rise)}%`).toBe("101%");
   });
 });
 
