@@ -28,6 +28,8 @@ export interface RecordedHistories {
   /** Keras's fixtures: the versions that recorded them. */
   keras?: string;
   tensorflow?: string;
+  /** Keras's fixtures: the order of the batches ("fresh every epoch": see reference/keras/lesson.py). */
+  shuffle?: string;
   /** Keras's fixtures: mean seconds per epoch of each seed (threads as recorded). */
   secondsPerEpoch?: Record<string, number>;
   threads?: number;
@@ -236,7 +238,7 @@ export function compareRecorded(run: string, options: { z?: number } = {}): Kera
 }
 
 /**
- * One sentence saying how close fitlab's curves are to Keras's for a run, e.g. "original (fitlab 6
+ * One sentence saying how close fitlab's curves are to Keras's for a run, e.g. "imdb.original (fitlab 6
  * seeds, Keras 5): lowest validation cross-entropy 0.290 vs 0.289, at epoch 4.3 vs 4.4 on average;
  * fitlab's mean curve inside Keras's seed band at 17 of 20 epochs, the mean curves at most 0.021
  * apart (accuracy: 0.4 points)."
@@ -245,7 +247,7 @@ export function kerasAgreementLine(c: KerasComparison): string {
   const stat = (name: keyof CurveStats) => c.stats.find((s) => s.stat === name)!;
   const min = stat("minimum");
   const best = stat("bestEpoch");
-  const name = c.run.split(".").pop();
+  const name = c.run;
   return (
     `${name} (fitlab ${c.seeds.fitlab} seeds, Keras ${c.seeds.keras}): lowest validation cross-entropy ${min.fitlab.mean.toFixed(3)} vs ${min.keras.mean.toFixed(3)}, ` +
     `at epoch ${best.fitlab.mean.toFixed(1)} vs ${best.keras.mean.toFixed(1)} on average; fitlab's mean curve inside Keras's seed band at ` +

@@ -12,6 +12,7 @@ The machine is shared: run it under `nice`, with 1-2 threads.
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -41,7 +42,13 @@ def set_threads(n):
 
 
 def compact(values):
-    return [float(f"{float(v):.6g}") for v in values]
+    """6 significant digits; NaN/Infinity as null (JSON has no NaN; fitlab's reader maps null back to NaN)."""
+    return [float(f"{float(v):.6g}") if math.isfinite(float(v)) else None for v in values]
+
+
+# What each fixture records about the order of the batches (train_run unseeds TensorFlow's shuffle).
+# A fixture without it was recorded before that, with one order for all epochs, and is re-recorded whole.
+SHUFFLE = "fresh every epoch"
 
 
 class EpochTimer:
@@ -66,6 +73,7 @@ class EpochTimer:
 def train_run(name, seed, data, epochs=None, verbose=0):
     """One run with one seed: (history dict, seconds per epoch list, stop reason or None)."""
     import keras
+    import tensorflow as tf
     from runs import RUNS, compile_run
 
     dataset, rows, build, _, fit, edit, patience = RUNS[name]
@@ -78,6 +86,15 @@ def train_run(name, seed, data, epochs=None, verbose=0):
         y = y.reshape(-1, 1)  # the cross-entropy metric (not the loss) needs labels shaped as the output
     keras.utils.set_random_seed(seed)
     model = compile_run(name, build())
+    model.build((None, x.shape[1]))  # draws the initial weights now, from the seed
+    # set_random_seed also fixes the seed of the `tf.random.shuffle` that fit's array adapter runs at
+    # each epoch, and TensorFlow re-creates that op with the same seed for every epoch's iterator: fit
+    # would then train every epoch on the same batches in the same order (measured on Keras 3.15.1 +
+    # TensorFlow 2.21). A reader's unseeded run, and fitlab, reshuffle every epoch. So TensorFlow is
+    # unseeded once the weights are drawn: each epoch's order comes fresh from TensorFlow's own stream
+    # (not reproducible from the seed); the initial weights and the dropout masks (Keras's
+    # SeedGenerator, seeded by set_random_seed when the layers were made) stay seeded.
+    tf.random.set_seed(None)
     timer = EpochTimer()
     callbacks = [timer.callback()]
     stopper = None
@@ -129,7 +146,7 @@ def main(argv):
                 print(json.dumps({"run": name, "seed": seed, "epochs": len(seconds), "secondsPerEpoch": seconds}), flush=True)
                 continue
             keep = ["loss", "accuracy", "val_loss", "val_accuracy"] + (["crossentropy", "val_crossentropy"] if name in REGULARIZED else [])
-            if record is None or record.get("epochs") != settings["epochs"]:
+            if record is None or record.get("epochs") != settings["epochs"] or record.get("shuffle") != SHUFFLE:
                 record = {
                     "name": name,
                     "dataset": dataset,
@@ -140,7 +157,7 @@ def main(argv):
                     "validationSamples": val_rows,
                     "seeds": {},
                 }
-            record.update(keras=keras.__version__, tensorflow=tf.__version__, threads=args.threads, data_sha256=fingerprints[dataset])
+            record.update(shuffle=SHUFFLE, keras=keras.__version__, tensorflow=tf.__version__, threads=args.threads, data_sha256=fingerprints[dataset])
             record["seeds"][str(seed)] = {k: compact(h[k]) for k in keep}
             record.setdefault("secondsPerEpoch", {})[str(seed)] = round(sum(seconds) / len(seconds), 3)
             if stop:
