@@ -52,7 +52,7 @@ export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsT
 export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
 export { plotKerasReference, type ReferencePair } from "./figures/reference";
-export { loadRecorded, compareWithKeras, compareRecorded, kerasAgreementLine, hasReference, referenceRuns, type KerasComparison } from "./kerasReference";
+export { loadRecorded, compareWithKeras, compareRecorded, kerasAgreementLine, kerasInOneOrder, hasReference, referenceRuns, type KerasComparison } from "./kerasReference";
 export { show, showResults, liveCurves, initNotebook } from "./display";
 
 // The learner's lesson: pictures of the data, sweeps (more data, capacity, L2 and dropout strength),

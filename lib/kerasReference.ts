@@ -87,6 +87,17 @@ export function loadRecorded(run: string, source: ReferenceSource, dir: string =
   return toSeedGroup(record, `${source === "fitlab" ? "fitlab" : "Keras"} ${run.split(".").pop()}`);
 }
 
+/**
+ * Whether Keras's fixture of `run` was recorded with one order of the batches for all epochs: before
+ * reference/keras/lesson.py unseeded TensorFlow's shuffle (a seeded Keras `fit` repeats its first
+ * epoch's order), so without the `shuffle: "fresh every epoch"` it now writes.
+ */
+export function kerasInOneOrder(run: string, dir: string = historiesDir("keras")): boolean {
+  const file = path.join(dir, `${run}.json`);
+  if (!fs.existsSync(file)) throw new Error(`kerasInOneOrder: ${file} is missing; record it with \`.venv/bin/python reference/keras/lesson.py --runs ${run}\`.`);
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as RecordedHistories).shuffle !== "fresh every epoch";
+}
+
 /** What a curve shows, from the validation cross-entropy (no penalty) and the training one. */
 export interface CurveStats {
   /** 1-based epoch of the lowest validation cross-entropy. */

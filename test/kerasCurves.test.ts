@@ -12,18 +12,18 @@
  * the two means no more than SAME_DISTRIBUTION_Z standard errors apart (lib/kerasReference.ts). Per
  * epoch, the mean curves must be that close at nearly every epoch.
  *
- * Closest to the line (reported, under it): L1 and L1+L2, whose lowest validation cross-entropy is
- * 0.311 / 0.312 in fitlab against 0.338 / 0.336 in Keras (2.7 / 2.8 standard errors), with training
- * loss, training accuracy and the penalty equal to within 0.01 epoch by epoch: four of Keras's five
- * seeds validate worse than any of fitlab's six. Step for step over a full-data epoch the two agree
- * (kerasStep.test.ts, FITLAB_KERAS_ROWS=25000); the cause is not established.
- *
- * Beyond it, named in KNOWN_DIFFERENCES with bounds: mnist.large (fitlab overfits later and less than
- * Keras, clearly) and mnist.small (a 0.0014 lower minimum, tiny spreads).
+ * Keras's fixtures are recorded with a fresh order of the batches every epoch, as fitlab trains and as
+ * an unseeded Keras run does (RECORDED_IN_ONE_ORDER names the few still from the first recording):
+ * seeded with keras.utils.set_random_seed, Keras 3.15's fit trains every epoch on the same batches in
+ * the same order (reference/keras/order.py, checked in kerasStep.test.ts). That first recording made
+ * three differences that looked like fitlab's: MNIST Dense(128)×2 overfitting sooner in Keras (lowest
+ * validation cross-entropy 0.102 against fitlab's 0.086), Dense(10) 0.0014 higher, L1 / L1+L2 0.338 /
+ * 0.336 against 0.311 / 0.312. Re-recorded with fresh orders they agree (0.0858 against 0.0859 for
+ * Dense(128)×2). One difference is named in KNOWN_DIFFERENCES with a bound: nb5.lrlow's minimum.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { compareRecorded, hasReference, historiesDir, kerasAgreementLine, SAME_DISTRIBUTION_Z, type CurveStats, type RecordedHistories } from "../lib/kerasReference";
+import { compareRecorded, hasReference, historiesDir, kerasAgreementLine, kerasInOneOrder, SAME_DISTRIBUTION_Z, type CurveStats, type RecordedHistories } from "../lib/kerasReference";
 import { fingerprintOf, lessonArrays } from "../scripts/kerasExport";
 
 const kerasRuns = fs
@@ -35,13 +35,34 @@ const kerasRuns = fs
 const read = (run: string, source: "fitlab" | "keras"): RecordedHistories => JSON.parse(fs.readFileSync(path.join(historiesDir(source), `${run}.json`), "utf8"));
 
 /**
- * Differences beyond the seed noise, found in the fixtures, each with what was checked and a bound
- * the difference must stay under (so a larger one still fails). None at present: the three found
- * when Keras's runs were first recorded (MNIST Dense(128)×2, Dense(10), L1) came from the recording
- * itself, seeded with keras.utils.set_random_seed, which made Keras train every epoch on the same
- * batches in the same order (see the header and reference/keras/lesson.py).
+ * Keras fixtures still from the first recording, seeded with keras.utils.set_random_seed, under which
+ * Keras's fit trains every epoch on the same batches in the same order (reference/keras/order.py).
+ * Their curves agree with fitlab's all the same; re-record them with `lesson.py --runs <run>` (the
+ * full list takes about an hour on a quiet machine, imdb.larger most of it) and remove them here.
  */
-const KNOWN_DIFFERENCES: Record<string, Partial<Record<keyof CurveStats | "epochsApart", { bound: number; why: string }>>> = {};
+const RECORDED_IN_ONE_ORDER = ["imdb.dropout", "imdb.l2", "imdb.l2dropout", "imdb.larger", "imdb.smaller"];
+
+/**
+ * Differences beyond the seed noise, found in the fixtures, each with what was checked and a bound
+ * the difference must stay under (so a larger one still fails). The three found when Keras's runs
+ * were first recorded (MNIST Dense(128)×2, Dense(10), L1) came from that recording, seeded with
+ * keras.utils.set_random_seed, which made Keras train every epoch in one order; they are gone.
+ */
+const KNOWN_DIFFERENCES: Record<string, Partial<Record<keyof CurveStats | "epochsApart", { bound: number; why: string }>>> = {
+  "nb5.lrlow": {
+    minimum: {
+      bound: 0.05,
+      why:
+        "Notebook 5's RMSprop(0.01): the lowest validation cross-entropy over its 10 epochs is 0.294 (fitlab, 5 seeds, " +
+        "0.279–0.309) against 0.267 (Keras, 10 seeds, 0.233–0.296), 3.5 standard errors. The curves themselves agree: " +
+        "fitlab's mean is inside Keras's seed band at every epoch and no epoch's means are 3 standard errors apart; " +
+        "training loss and accuracy agree within the seeds' noise epoch by epoch. At this rate the validation cross-entropy swings by 0.1–0.3 " +
+        "from one epoch to the next (Keras's seeds rise by 0.16 after their minimum on average, up to 0.84; fitlab's by " +
+        "0.04), and the minimum of a more jagged curve is lower. Step for step (kerasStep.test.ts, nb5.lrlow) the two agree " +
+        "over an epoch; why Keras's curves swing more is not established (5 fitlab seeds only).",
+    },
+  },
+};
 
 /**
  * Epochs at which the mean curves may be more than SAME_DISTRIBUTION_Z standard errors apart: 2 of 20
@@ -65,8 +86,8 @@ describe("fitlab's recorded curves against Keras's (committed fixtures, no Pytho
     expect(settings(k)).toEqual(settings(f));
     expect(k.keras).toBe("3.15.1");
     // Recorded with a fresh order of the batches every epoch, as fitlab (and an unseeded Keras run)
-    // trains: Keras seeded by keras.utils.set_random_seed trains every epoch in the same order.
-    expect([run, k.shuffle]).toEqual([run, "fresh every epoch"]);
+    // trains, except the runs RECORDED_IN_ONE_ORDER names.
+    expect([run, kerasInOneOrder(run)]).toEqual([run, RECORDED_IN_ONE_ORDER.includes(run)]);
   });
 
   it("Keras's fixtures were recorded on exactly the arrays fitlab trains on today (sha256)", async () => {

@@ -3,7 +3,10 @@
  * statistics of a curve, the seed-spread comparison and when it reports a difference, and the figure.
  */
 import { plotKerasReference } from "../lib/figures/reference";
-import { compareWithKeras, curveStats, spread, standardErrorsApart, toSeedGroup, type RecordedHistories } from "../lib/kerasReference";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { compareWithKeras, curveStats, kerasInOneOrder, spread, standardErrorsApart, toSeedGroup, type RecordedHistories } from "../lib/kerasReference";
 import type { ScatterTrace } from "../lib/figures";
 
 /** A recorded file whose seeds' validation curves are `base` shifted by each seed's offset. */
@@ -70,6 +73,21 @@ describe("compareWithKeras", () => {
   it("refuses a z that is not a positive number", () => {
     const g = toSeedGroup(recorded(offsets, CURVE), "g");
     expect(() => compareWithKeras("imdb.original", g, g, { z: 0 })).toThrow(/options.z = 0; it must be a number > 0/);
+  });
+});
+
+describe("kerasInOneOrder", () => {
+  it("tells a fixture recorded with a fresh order every epoch from one recorded in one order, and names a missing one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-keras-order-"));
+    try {
+      fs.writeFileSync(path.join(dir, "imdb.original.json"), JSON.stringify({ ...recorded([0], CURVE), shuffle: "fresh every epoch" }));
+      fs.writeFileSync(path.join(dir, "imdb.l2.json"), JSON.stringify(recorded([0], CURVE)));
+      expect(kerasInOneOrder("imdb.original", dir)).toBe(false);
+      expect(kerasInOneOrder("imdb.l2", dir)).toBe(true);
+      expect(() => kerasInOneOrder("imdb.l1", dir)).toThrow(/imdb\.l1\.json is missing; record it with `.venv\/bin\/python reference\/keras\/lesson.py --runs imdb.l1`/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
