@@ -130,7 +130,8 @@ describe("fitlab's tslab kernel: the stop button (SIGINT, Jupyter's interrupt)",
   });
 
   it("interrupts any other cell at once, as tslab does", async () => {
-    const cell = await interruptWhen('console.log("waiting"); await new Promise(() => undefined);', /waiting/);
+    // Printed after the cell's synchronous part: a SIGINT during it ends that part itself (vm's breakOnSigint).
+    const cell = await interruptWhen('await new Promise((resolve) => setTimeout(resolve, 50)); console.log("waiting"); await new Promise(() => undefined);', /waiting/);
     expect(cell.status).toBe("error");
     expect(cell.stderr).toContain("Interrupted asynchronously");
     expect(cell.afterMs).toBeLessThan(2_000);
