@@ -173,7 +173,7 @@ describe("the lesson in JupyterLab 4, started by npm start's code, driven in Chr
     expect(browser.requests.filter((r) => !isLocalUrl(r.url)).map((r) => r.url)).toEqual([]);
   }, RUN_MS + 120_000);
 
-  it.each(["02", "03", "04", "05", "06"])("notebook %s (quick; 06 as it is): opened from the file browser, Run All, every figure interactive, no error, computed lines", async (prefix) => {
+  it.each(["02", "03", "04", "05", "06"])("notebook %s (its quick parameters; 06 has none): opened from the file browser, Run All, every figure interactive, no error, computed lines", async (prefix) => {
     const name = path.basename(nbFile(prefix).file);
     await time(`${prefix} open`, () => openFromFileBrowser(page, name));
     const { nb, cells } = await time(`${prefix} Run All (quick)`, () => runAll(name));
