@@ -154,9 +154,9 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in JupyterLab (Chromium)…`);
     await page.goto(server.url, { waitUntil: "domcontentloaded" });
     await waitForLab(page);
-    // The notebook as wide as the window: the charts are drawn at the width they are shot at.
-    await collapseLeftSidebar(page);
     await openFromFileBrowser(page, name);
+    // The notebook as wide as the window before it runs: the charts are drawn at the width they are shot at.
+    await collapseLeftSidebar(page);
     await menu(page, "Run", "Run All Cells");
     await page.waitForTimeout(1_000);
     await waitUntilIdle(page, server.api, name, args.timeoutMinutes * 60_000);
