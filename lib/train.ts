@@ -19,7 +19,7 @@ import { patchWasmMatMul } from "./engine/matmulPatch";
 import { buildModel, type ModelSpec } from "./models";
 import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
 import type { Claim } from "./training/claim";
-import { INTERRUPTED_MESSAGE, watchInterrupt } from "./training/interrupt";
+import { INTERRUPTED_MESSAGE, TrainingInterrupted, interruptedMessage, watchInterrupt } from "./training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks, type StopCause } from "./training/loop";
 import { checkCall, type RunOptions, type TrainOptions } from "./training/options";
 import { poolUsable, PoolUnavailableError, trainOnPool, type PooledRun, type PoolJob } from "./training/pool";
@@ -102,6 +102,9 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   const slot = options.cache !== false && !given && options.seed !== undefined ? cacheSlot(spec, runOptions, features, labels, backend, cacheDir) : undefined;
   const interrupt = watchInterrupt();
   let claim: Claim | undefined;
+  // Where the run is, for the message of an interrupt: epochs it has, and those of a stored run it continues.
+  let epochsDone = 0;
+  let storedEpochs = 0;
   try {
     const found = slot && (await readOrClaim(slot, (r) => modelWithWeights(spec, features.cols, runOptions.seed, r.weights), interrupt.signal, (pid) => say(`${name}: waiting for process ${pid}, which is training this same run, to store it in the run cache`, "stop")));
     if (found && "model" in found) {
@@ -117,9 +120,11 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
       say(`${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`, "cache");
       await replayEpochs({ ...from.history, params: { ...from.history.params, epochs: runOptions.epochs } }, callbacks);
     }
+    storedEpochs = epochsDone = from?.history.epoch.length ?? 0;
     const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint, weights: from.weights };
 
     const epochEnd = async (epoch: number, history: History): Promise<void> => {
+      epochsDone = history.epoch.length;
       for (const cb of callbacks) await cb(epoch, copyHistory(history), { replayed: false });
     };
     const hooks: LoopHooks = { line: say, epochEnd, signal: interrupt.signal };
@@ -133,6 +138,12 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), { ...input, resume }, hooks))), weights: [] };
     if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });
     return finish(net, result, trained ? (trained.workers === 2 ? "two workers" : "worker") : "thread");
+  } catch (error) {
+    if (!(error instanceof TrainingInterrupted) || !interrupt.signal.aborted) throw error;
+    const stopped = { name, ...(options.seed !== undefined ? { seed: options.seed } : {}), epochs: epochsDone, planned: runOptions.epochs, stored: storedEpochs };
+    // fitlab's listener has removed itself: one left means a kernel handles SIGINT and lives on.
+    const context = { cache: slot !== undefined, kernel: process.listenerCount("SIGINT") > 0 };
+    throw new TrainingInterrupted(interruptedMessage(name, [stopped], [], context), [stopped], context);
   } finally {
     claim?.release();
     interrupt.done();

@@ -10,6 +10,7 @@ import { fail } from "./check";
 import type { ModelSpec } from "./models";
 import { groupRuns } from "./seeds";
 import { CACHE_HINT, train, type Run, type TrainOptions } from "./train";
+import { TrainingInterrupted, interruptedMessage } from "./training/interrupt";
 import { callbacksOf, logLevel } from "./training/options";
 import type { Band, EpochCallback, EpochInfo, Features, History, Metric, SeedGroup } from "./types";
 
@@ -59,9 +60,23 @@ export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) {
     runs.forEach((r) => r.model.dispose()); // the group is lost: free the seeds that finished
-    throw failed.reason;
+    throw interruptedGroup(name, settled, runs) ?? failed.reason;
   }
   return groupRuns(name, runs, seeds);
+}
+
+/**
+ * The group's own message when the stop button stopped its seeds (every failure an interrupt): which
+ * seeds had finished and are stored, where each stopped one was. Undefined for any other failure.
+ */
+function interruptedGroup(name: string, settled: PromiseSettledResult<Run>[], finished: Run[]): TrainingInterrupted | undefined {
+  const reasons = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
+  if (!reasons.every((r) => r instanceof TrainingInterrupted && r.stopped.length === 1 && r.context)) return undefined;
+  const interrupts = reasons as TrainingInterrupted[];
+  const stopped = interrupts.map((r) => r.stopped[0]).sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
+  const context = interrupts[0].context!;
+  const done = finished.map((r) => ({ seed: r.options.seed, epochs: r.history.epoch.length, cached: r.fromCache || context.cache }));
+  return new TrainingInterrupted(interruptedMessage(name, stopped, done, context), stopped, context);
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
- * Refreshes the README's screenshot (docs/overfitting-comparison.png) the way a reader would see
- * it: a lesson notebook run in Debian's Chromium on the classic Notebook server (the browser test's
- * harness, scripts/browser/), and one rendered figure captured. Run by hand after `npm run build`:
+ * Refreshes the README's screenshot (docs/overfitting-comparison.png) the way a reader sees it: a
+ * lesson notebook run in JupyterLab 4 (the server `npm start` starts, scripts/start.ts's
+ * startJupyter: .venv/'s JupyterLab, plotly's extension off as for the lesson), driven in Debian's
+ * Chromium as the end-to-end test drives it (scripts/browser/jupyterLab.ts), and one drawn figure
+ * captured. Run by hand after `npm run build`:
  *
  *   npm run screenshot                    notebooks/03-*.ipynb with its own parameters
  *   npm run screenshot -- --quick         quick parameters (a fast check; not for the README)
@@ -12,21 +14,24 @@
  * article's caption for the original IMDB model) down to the last chart of the first figure cell after
  * it: a figure under one of the article's Chinese captions (needs a CJK font, e.g. Debian's
  * fonts-noto-cjk). --figure n or --match <regex> (a trace name) picks a figure instead; --no-caption
- * shoots the chart alone. Nothing is fetched from outside 127.0.0.1.
+ * shoots the chart alone. It waits until every figure output is drawn as a chart (.js-plotly-plot
+ * with its SVG) before it captures. Nothing is fetched from outside 127.0.0.1.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../lib/atomicWrite";
+import { PLOTLY_MIME } from "../lib/mime";
 import { projectRoot } from "../lib/project";
 import { launchBrowser, isLocalUrl } from "./browser/chromium";
-import { cellStates, chartProblems, openNotebook, runAllFromMenu, waitForAllCells, waitForCharts } from "./browser/classicNotebook";
-import { startNotebookServer } from "./browser/notebookServer";
+import { activeNotebook, collapseLeftSidebar, labCells, labEnv, menu, openFromFileBrowser, save, waitForDrawnCharts, waitForLab, waitUntilIdle } from "./browser/jupyterLab";
 import { requirePrerequisites } from "./browser/prerequisites";
 import { createWorkspace } from "./browser/workspace";
+import { type Cell, type Output, codeCells, readNotebook } from "./jupyter/notebook";
+import { INSTALL_COMMAND, findJupyter, startJupyter } from "./start";
 
 export const USAGE = `Usage: npm run screenshot -- [--notebook <file>] [--figure <n> | --match <regex>] [--quick] [--out <png>]
 
-Runs the notebook in Chromium on the classic Notebook server and saves one rendered figure.
+Runs the notebook in JupyterLab (npm start's server) in Chromium and saves one drawn figure.
   --notebook <file>  default: notebooks/03-*.ipynb (else the last notebook)
   --caption <regex>  from the markdown cell matching (default "过拟合的模型") down to the chosen
                      figure, by default the last chart of the first figure cell after it
@@ -107,17 +112,32 @@ async function defaultNotebook(): Promise<string> {
   return path.join(dir, chosen);
 }
 
+/** The source of a cell as one string. */
+function text(source: string | string[]): string {
+  return Array.isArray(source) ? source.join("") : source;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args === "help") {
     console.log(USAGE);
     return 0;
   }
-  requirePrerequisites(["build", "notebook", "nbformat", "chromium"]);
+  requirePrerequisites(["build", "chromium"]);
+  const jupyter = findJupyter(projectRoot(), process.env, "lab");
+  if (!jupyter) throw new Error(`JupyterLab is not installed; ${INSTALL_COMMAND}`);
   const source = args.notebook ?? (await defaultNotebook());
   const began = Date.now();
   const ws = await createWorkspace({ notebooks: [source], quick: args.quick });
-  const server = await startNotebookServer({ notebookDir: ws.notebooksDir, env: ws.env("screenshot") }).catch(async (error) => {
+  const server = await startJupyter({
+    root: ws.dir,
+    notebookDir: ws.notebooksDir,
+    jupyter,
+    env: await labEnv(ws.env("screenshot"), path.join(ws.dir, "jupyter", "lab")),
+    openBrowser: false,
+    passThrough: false,
+    say: () => undefined,
+  }).catch(async (error) => {
     await ws.dispose();
     throw error;
   });
@@ -128,60 +148,81 @@ export async function main(argv: string[]): Promise<number> {
   });
   try {
     const page = await browser.context.newPage();
+    page.on("dialog", (dialog) => void dialog.accept());
     const notebook = ws.notebooks[0];
-    console.log(`screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in Chromium…`);
-    await openNotebook(page, server.notebookUrl(path.basename(notebook.file)));
-    await runAllFromMenu(page);
-    await waitForAllCells(page, args.timeoutMinutes * 60_000);
-    await waitForCharts(page, 60_000);
-    const states = await cellStates(page);
-    const failed = states.filter((s) => s.errors.length > 0 || typeof s.prompt !== "number");
+    const name = path.basename(notebook.file);
+    console.log(`screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in JupyterLab (Chromium)…`);
+    await page.goto(server.url, { waitUntil: "domcontentloaded" });
+    await waitForLab(page);
+    await openFromFileBrowser(page, name);
+    // The notebook as wide as the window before it runs: the charts are drawn at the width they are shot at.
+    await collapseLeftSidebar(page);
+    await menu(page, "Run", "Run All Cells");
+    await page.waitForTimeout(1_000);
+    await waitUntilIdle(page, server.api, name, args.timeoutMinutes * 60_000);
+    await save(page);
+    const nb = await readNotebook(notebook.file);
+    // tslab reports a failing cell on stderr (no error output), as Error: … .
+    const failure = (o: Output): boolean =>
+      o.output_type === "error" || (o.output_type === "stream" && o.name === "stderr" && /\b\w*(Error|Exception)\b/.test(o.text));
+    const failed = codeCells(nb).filter(({ cell }) => typeof cell.execution_count !== "number" || cell.outputs.some(failure));
     if (failed.length > 0) {
-      throw new Error(`the notebook did not run cleanly: ${failed.map((s) => `code cell ${s.number} ${s.errors.join(" ")}`).join("; ")}`);
+      const what = failed.map(({ cell, number }) => `code cell ${number}: ${cell.outputs.filter(failure).map((o) => ("text" in o ? String(o.text) : JSON.stringify(o))).join(" ").trim().slice(0, 300) || "did not run"}`);
+      throw new Error(`the notebook did not run cleanly: ${what.join("; ")}`);
     }
-    const problems = chartProblems(states);
-    if (problems.length > 0) throw new Error(`figures did not render:\n${problems.join("\n")}`);
+    const figureOutputs = (cell: Cell) =>
+      cell.cell_type === "code" ? cell.outputs.flatMap((o) => (o.output_type === "display_data" && PLOTLY_MIME in o.data ? [o.data[PLOTLY_MIME] as { data: { name?: string }[]; layout: { title?: { text?: string } } }] : [])) : [];
+    await waitForDrawnCharts(page, codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })), 60_000);
 
     // Figures shown by `show(…)` cells, in order (live training curves are progress, not the lesson's figures).
-    const figures = states.filter((s) => s.isFigure).flatMap((s) => s.expected.map((figure, k) => ({ cellIndex: s.index, k, figure })));
-    const listing = figures.map((f, i) => `  ${i + 1}. ${f.figure.title} — ${f.figure.names.join(", ")}`).join("\n");
-    const captionIndex = args.caption ? await page.evaluate((source) => {
-      const cells = (window as unknown as { Jupyter: { notebook: { get_cells(): { cell_type: string; get_text(): string }[] } } }).Jupyter.notebook.get_cells();
-      return cells.findIndex((cell) => cell.cell_type === "markdown" && new RegExp(source, "i").test(cell.get_text()));
-    }, args.caption.source) : -1;
+    const figures = nb.cells.flatMap((cell, cellIndex) =>
+      cell.cell_type === "code" && /(^|[^\w$])show\s*\(/m.test(text(cell.source).replace(/\/\/[^\n]*/g, ""))
+        ? figureOutputs(cell).map((figure, k) => ({ cellIndex, k, title: figure.layout.title?.text ?? "untitled", names: figure.data.map((t) => t.name ?? "") }))
+        : [],
+    );
+    const listing = figures.map((f, i) => `  ${i + 1}. ${f.title} — ${f.names.join(", ")}`).join("\n");
+    const captionIndex = args.caption ? nb.cells.findIndex((cell) => cell.cell_type === "markdown" && args.caption!.test(text(cell.source))) : -1;
     if (args.caption && captionIndex < 0) throw new Error(`no markdown cell matches --caption ${args.caption}; pick another or pass --no-caption`);
     const afterCaption = figures.filter((f) => f.cellIndex > captionIndex);
     const chosen =
       args.figure !== undefined
         ? figures[args.figure - 1]
         : args.match
-          ? figures.find((f) => f.figure.names.some((name) => args.match!.test(name)))
+          ? figures.find((f) => f.names.some((n) => args.match!.test(n)))
           : afterCaption.filter((f) => f.cellIndex === afterCaption[0]?.cellIndex).pop();
     if (!chosen) {
       const what = args.figure !== undefined ? `there is no figure ${args.figure}` : args.match ? `no figure matches ${args.match}` : `no figure after the caption ${args.caption}`;
       throw new Error(`${what}; the notebook's figures:\n${listing}\npick one with --figure <n>`);
     }
-    const chart = page.locator("#notebook-container > .cell").nth(chosen.cellIndex).locator(".output_area .js-plotly-plot").nth(chosen.k);
+    const cellsOnPage = activeNotebook(page).locator(".jp-Notebook .jp-Cell");
+    const chart = cellsOnPage.nth(chosen.cellIndex).locator(".jp-OutputArea .js-plotly-plot").nth(chosen.k);
     let png: Buffer;
     if (args.caption && captionIndex < chosen.cellIndex) {
-      // Caption to chart in one image: the viewport as tall as the notebook (classic Notebook scrolls
-      // inside #site, so a full-page shot would not), then a clip.
-      const height = await page.evaluate(() => Math.ceil((document.querySelector("#header")?.getBoundingClientRect().height ?? 0) + (document.querySelector("#notebook")?.scrollHeight ?? 900)));
+      // Caption to chart in one image: the window as tall as the notebook (JupyterLab scrolls inside
+      // the notebook's panel, so a full-page shot would not), then a clip.
+      const height = await activeNotebook(page).evaluate((panel) => {
+        const notebook = panel.querySelector(".jp-Notebook") as HTMLElement | null;
+        return Math.ceil((notebook?.getBoundingClientRect().top ?? 0) + (notebook?.scrollHeight ?? 900) + 40);
+      });
       await page.setViewportSize({ width: 1100, height: Math.min(Math.max(height, 900), 20_000) });
-      const top = await page.locator("#notebook-container > .cell").nth(captionIndex).boundingBox();
+      await page.waitForTimeout(1_000);
+      await waitForDrawnCharts(page, codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })), 30_000);
+      const top = await cellsOnPage.nth(captionIndex).boundingBox();
       const bottom = await chart.boundingBox();
-      const container = await page.locator("#notebook-container").boundingBox();
+      const container = await activeNotebook(page).locator(".jp-Notebook").boundingBox();
       if (!top || !bottom || !container) throw new Error("the caption or the chart is not visible on the page");
       png = await page.screenshot({ animations: "disabled", clip: { x: container.x, y: top.y - 8, width: container.width, height: bottom.y + bottom.height - top.y + 16 } });
     } else {
       await chart.scrollIntoViewIfNeeded();
       png = await chart.screenshot({ animations: "disabled" });
     }
+    const shownCharts = (await labCells(page))[chosen.cellIndex].charts.length;
+    if (shownCharts < chosen.k + 1) throw new Error(`the chosen figure is not drawn (${shownCharts} charts in its cell)`);
     const outside = browser.requests.filter((r) => !isLocalUrl(r.url));
     if (outside.length > 0) throw new Error(`the page tried to fetch from outside 127.0.0.1: ${outside.map((r) => r.url).join(", ")}`);
     // Atomic: the README never shows half an image.
     await writeFileAtomic(args.out, png);
-    console.log(`screenshot: "${chosen.figure.title}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`);
+    console.log(`screenshot: "${chosen.title}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`);
     return 0;
   } finally {
     await browser.close();

@@ -9,13 +9,20 @@
  *   npm start                      open the notebooks (JupyterLab from .venv/, else from PATH)
  *   npm start -- --no-browser      extra arguments go to Jupyter (--port 9000, --ip 0.0.0.0, …)
  *   npm start -- --dry-run         print what would run, then exit
+ *   npm start -- --plotly-extension   keep plotly's own JupyterLab renderer on (off for the lesson)
+ *
+ * plotly's JupyterLab extension (`jupyterlab-plotly`, which PyPI's plotly 7 installs next to
+ * JupyterLab) is switched off for this server only, in the project's own page config
+ * (<root>/.jupyter/config/labconfig/page_config.json, first on JUPYTER_CONFIG_PATH): with it, a
+ * notebook saved and reopened shows static PNGs it wrote into the outputs instead of interactive
+ * charts (measured in test/jupyterlab-e2e.test.ts; README "Where the figures show").
  *
  * `startJupyter` is the same start as a function: the end-to-end tests run the lesson in the very
  * server `npm start` would start. This file does not touch the kernel or the notebooks.
  */
 import { type ChildProcess, spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
-import { existsSync } from "fs";
+import { existsSync, promises as fs } from "fs";
 import * as net from "net";
 import * as path from "path";
 import { projectRoot } from "../lib/project";
@@ -128,6 +135,28 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** uid to decide root by (default process.getuid()); tests pretend. */
   uid?: number;
+  /** Keep plotly's JupyterLab extension on (default false: fitlab's own HTML draws the charts). */
+  plotlyExtension?: boolean;
+}
+
+/**
+ * The plugin of the JupyterLab extension PyPI's plotly installs (package jupyterlab-plotly), which npm
+ * start switches off for the lesson. JupyterLab matches disabledExtensions against plugin ids (and
+ * their part before ":"), not package names: "jupyterlab-plotly" there disables nothing (measured:
+ * the charts were still plotly's, with the PNGs it stores).
+ */
+export const PLOTLY_PLUGIN = "@jupyterlab/plotly-extension:factory";
+
+/**
+ * Writes the project's page config (plotly's extension disabled) and returns `env` with its folder
+ * first on JUPYTER_CONFIG_PATH, so only the servers fitlab starts read it.
+ */
+export async function withLessonPageConfig(root: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const dir = path.join(root, ".jupyter", "config");
+  await fs.mkdir(path.join(dir, "labconfig"), { recursive: true });
+  await fs.writeFile(path.join(dir, "labconfig", "page_config.json"), `${JSON.stringify({ disabledExtensions: { [PLOTLY_PLUGIN]: true } }, null, 1)}\n`);
+  const existing = (env.JUPYTER_CONFIG_PATH ?? "").split(path.delimiter).filter((entry) => entry !== "" && entry !== dir);
+  return { ...env, JUPYTER_CONFIG_PATH: [dir, ...existing].join(path.delimiter) };
 }
 
 export interface StopReport {
@@ -191,7 +220,7 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
   const root = options.root ?? projectRoot();
   const say = options.say ?? ((line: string) => console.log(line));
   const dataDir = path.join(root, ".jupyter", "data");
-  const env = jupyterEnv(dataDir, options.env ?? process.env);
+  let env = jupyterEnv(dataDir, options.env ?? process.env);
   const jupyter = options.jupyter ?? findJupyter(root, env, options.app);
   if (!jupyter) throw new StartError(INSTALL_HELP.replace(/^fitlab: /, ""));
 
@@ -202,6 +231,14 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
     throw new StartError(
       `cannot write the tslab kernel spec in ${path.join(dataDir, "kernels", "tslab")} (${e.code ?? e.message}): npm start registers the kernel inside the project, so ${path.join(root, ".jupyter")} must be a folder you can write`,
     );
+  }
+  if (!options.plotlyExtension) {
+    try {
+      env = await withLessonPageConfig(root, env);
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      throw new StartError(`cannot write the lesson's page config in ${path.join(root, ".jupyter", "config")} (${e.code ?? e.message}); pass --plotly-extension to start without it`);
+    }
   }
 
   const extra = [...(options.extraArgs ?? [])];
@@ -366,7 +403,8 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 
 /** The CLI: returns the exit code (0 when Jupyter ended on its own cleanly, 128+n after a signal). */
 export async function main(argv: string[]): Promise<number> {
   const dryRun = argv.includes("--dry-run");
-  const extra = argv.filter((arg) => arg !== "--dry-run");
+  const plotlyExtension = argv.includes("--plotly-extension");
+  const extra = argv.filter((arg) => arg !== "--dry-run" && arg !== "--plotly-extension");
   const root = projectRoot();
   const dataDir = path.join(root, ".jupyter", "data");
   const env = jupyterEnv(dataDir);
@@ -383,6 +421,7 @@ export async function main(argv: string[]): Promise<number> {
     const spec = await registerKernel(dataDir, root);
     console.log(`fitlab: tslab kernel registered in ${spec}`);
     console.log(`fitlab: JUPYTER_PATH=${env.JUPYTER_PATH}`);
+    if (!plotlyExtension) console.log(`fitlab: JUPYTER_CONFIG_PATH=${(await withLessonPageConfig(root, env)).JUPYTER_CONFIG_PATH} (plotly's JupyterLab extension off for the lesson; --plotly-extension keeps it)`);
     console.log(`fitlab: ${jupyter.name} (${where}) ${jupyter.app} --notebook-dir=${path.join(root, "notebooks")} ${extra.join(" ")}`.trimEnd());
     return 0;
   }
@@ -417,7 +456,7 @@ export async function main(argv: string[]): Promise<number> {
   watchNpm.unref();
 
   try {
-    server = await startJupyter({ root, jupyter, extraArgs: extra });
+    server = await startJupyter({ root, jupyter, extraArgs: extra, plotlyExtension });
   } catch (error) {
     if (error instanceof StartError) {
       process.stderr.write(`fitlab: ${error.message}\n`);
@@ -427,6 +466,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   console.log(`fitlab: tslab kernel registered in ${path.join(dataDir, "kernels", "tslab")} (JUPYTER_PATH=${env.JUPYTER_PATH})`);
   console.log(`fitlab: ${server.jupyter.name} (${where}) is serving notebooks/ at ${server.url}`);
+  if (!plotlyExtension) console.log("fitlab: plotly's JupyterLab extension is off for this server (fitlab's charts stay interactive when a notebook is reopened); --plotly-extension keeps it on");
   console.log("fitlab: Ctrl-C stops it and its kernels");
   if (received) {
     process.stderr.write(`fitlab: ${received} while Jupyter started: stopping ${server.jupyter.name} and its kernels\n`);

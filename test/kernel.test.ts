@@ -85,6 +85,60 @@ describe("fitlab's tslab kernel: an error nothing caught", () => {
   });
 });
 
+describe("fitlab's tslab kernel: the stop button (SIGINT, Jupyter's interrupt)", () => {
+  let kernel: KernelClient;
+  beforeAll(async () => {
+    kernel = await KernelClient.start({ cwd: NOTEBOOKS });
+    expect((await run(kernel, 'import { initBackend, trainSeeds, variants, tf } from ".."; await initBackend(); const kept = 41;')).status).toBe("ok");
+  });
+  afterAll(() => kernel.shutdown());
+
+  /** Runs `code`, interrupts the kernel once its output matches `when`, and returns what the cell showed. */
+  async function interruptWhen(code: string, when: RegExp): Promise<{ status: string; stdout: string; stderr: string; afterMs: number }> {
+    let stdout = "";
+    let stderr = "";
+    let sent = 0;
+    const reply = await kernel.execute(code, {
+      timeoutMs: 120_000,
+      onIopub: (message) => {
+        if (message.header.msg_type !== "stream") return;
+        if (message.content.name === "stderr") stderr += String(message.content.text);
+        else stdout += String(message.content.text);
+        if (!sent && when.test(stdout)) {
+          sent = Date.now();
+          kernel.interrupt();
+        }
+      },
+    });
+    const afterMs = Date.now() - sent;
+    // tslab aborts what arrives within 200 ms of a failed cell (its queue reset).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return { status: reply.status, stdout, stderr, afterMs };
+  }
+
+  it("ends a training cell with fitlab's message (what was stopped, what was kept, the kernel lives on), not tslab's", async () => {
+    const cell = await interruptWhen(
+      'const noise = tf.randomUniform([600, 784]); const labels = tf.zeros([600]);\nconst stoppedGroup = await trainSeeds(variants.mnist.small, noise, labels, { epochs: 400, seeds: [1, 2], cache: false, verbose: 1 });',
+      /Epoch 1\//,
+    );
+    expect(cell.status).toBe("error");
+    expect(cell.stderr).toMatch(/^Training stopped \(the stop button, or Ctrl-C\): "small" \(seeds 1 and 2\)\. Seed 1 was stopped after \d+ of 400 epochs; [^.]*\. Seed 2 was stopped after \d+ of 400 epochs; [^.]*\./);
+    expect(cell.stderr).toContain("The kernel is still running and keeps every variable defined so far");
+    expect(cell.stderr).not.toMatch(/Interrupted asynchronously|\n\s+at /);
+    expect(cell.afterMs).toBeLessThan(4_000);
+    expect((await run(kernel, "kept + 1")).stdout).toBe("42\n");
+  });
+
+  it("interrupts any other cell at once, as tslab does", async () => {
+    // Printed after the cell's synchronous part: a SIGINT during it ends that part itself (vm's breakOnSigint).
+    const cell = await interruptWhen('await new Promise((resolve) => setTimeout(resolve, 50)); console.log("waiting"); await new Promise(() => undefined);', /waiting/);
+    expect(cell.status).toBe("error");
+    expect(cell.stderr).toContain("Interrupted asynchronously");
+    expect(cell.afterMs).toBeLessThan(2_000);
+    expect((await run(kernel, "kept + 2")).stdout).toBe("43\n");
+  });
+});
+
 describe("fitlab's tslab kernel: malformed and forged messages", () => {
   it("drops garbage, a missing delimiter, missing frames and a wrong signature on the shell and control ports, and carries on", async () => {
     const kernel = await KernelClient.start({ cwd: NOTEBOOKS });

@@ -91,6 +91,10 @@ describe("finding Jupyter", () => {
     expect(result.stdout).toContain(`fitlab: JupyterLab 4`);
     expect(result.stdout).toContain(`(.venv/bin/jupyter) lab --notebook-dir=${path.join(ROOT, "notebooks")} --no-browser`);
     expect(result.stdout).toContain(`fitlab: JUPYTER_PATH=${dataDir}${path.delimiter}/nonexistent/jupyter\n`);
+    // plotly's JupyterLab extension is off for the lesson, in the project's own page config only.
+    const configDir = path.join(ROOT, ".jupyter", "config");
+    expect(result.stdout).toContain(`fitlab: JUPYTER_CONFIG_PATH=${configDir} (plotly's JupyterLab extension off for the lesson`);
+    expect(JSON.parse(readFileSync(path.join(configDir, "labconfig", "page_config.json"), "utf8"))).toEqual({ disabledExtensions: { "@jupyterlab/plotly-extension:factory": true } });
     expect(existsSync(path.join(dataDir, "kernels", "tslab", "kernel.json"))).toBe(true);
     // The Jupyter it would start lists that kernel.
     const listed = spawnSync(jupyterLab().command, ["kernelspec", "list", "--json"], { encoding: "utf8", env: jupyterEnv(dataDir) });

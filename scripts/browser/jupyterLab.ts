@@ -51,6 +51,33 @@ export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 
   }
 }
 
+/** Collapses the left sidebar (clicks its open tab), so the notebook takes the window's width. */
+export async function collapseLeftSidebar(page: Page): Promise<void> {
+  const open = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current");
+  if (await open.count()) await open.first().click();
+  await page.locator("#jp-left-stack").waitFor({ state: "hidden", timeout: 10_000 }).catch(() => {
+    throw new Error("the left sidebar did not collapse");
+  });
+}
+
+/**
+ * Waits until each cell `index` of the notebook in front shows at least `charts` drawn charts (a
+ * .js-plotly-plot with its SVG, shown). Throws naming the cells still short, with what they show.
+ */
+export async function waitForDrawnCharts(page: Page, wanted: { index: number; charts: number }[], timeoutMs: number): Promise<LabCell[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const cells = await labCells(page);
+    const missing = wanted.filter((w) => (cells[w.index]?.charts.length ?? 0) < w.charts);
+    if (missing.length === 0) return cells;
+    if (Date.now() > deadline) {
+      const what = missing.map((m) => `cell ${m.index}: ${cells[m.index]?.charts.length ?? 0} of ${m.charts} drawn (shows "${(cells[m.index]?.text ?? "").slice(0, 120)}")`);
+      throw new Error(`charts not drawn within ${timeoutMs / 1000} s: ${what.join("; ")}`);
+    }
+    await page.waitForTimeout(250);
+  }
+}
+
 /** Clicks a menu of the menu bar, then its item labelled exactly `item`. */
 export async function menu(page: Page, menuLabel: string, item: string): Promise<void> {
   await page.locator(".lm-MenuBar-itemLabel", { hasText: new RegExp(`^${menuLabel}$`) }).click();
@@ -87,10 +114,10 @@ export async function dismissDialog(page: Page): Promise<string | null> {
 
 /**
  * The environment for a JupyterLab of the harness's own: its config, settings and workspaces folders
- * under `dir` (nothing of the user's read or written), TEST_SETTINGS, and plotly's JupyterLab
- * extension disabled in its page config unless `plotlyExtension` (fitlab's own HTML path then draws).
+ * under `dir` (nothing of the user's read or written) and TEST_SETTINGS. (Whether plotly's
+ * extension is on is startJupyter's `plotlyExtension`, as for npm start.)
  */
-export async function labEnv(base: NodeJS.ProcessEnv, dir: string, options: { plotlyExtension: boolean; settings?: Record<string, unknown> }): Promise<NodeJS.ProcessEnv> {
+export async function labEnv(base: NodeJS.ProcessEnv, dir: string, options: { settings?: Record<string, unknown> } = {}): Promise<NodeJS.ProcessEnv> {
   const config = path.join(dir, "config");
   const settings = path.join(dir, "settings");
   const workspaces = path.join(dir, "workspaces");
@@ -98,10 +125,6 @@ export async function labEnv(base: NodeJS.ProcessEnv, dir: string, options: { pl
   for (const [file, value] of Object.entries({ ...TEST_SETTINGS, ...options.settings })) {
     await fs.mkdir(path.dirname(path.join(settings, file)), { recursive: true });
     await fs.writeFile(path.join(settings, file), JSON.stringify(value));
-  }
-  if (!options.plotlyExtension) {
-    await fs.mkdir(path.join(config, "labconfig"), { recursive: true });
-    await fs.writeFile(path.join(config, "labconfig", "page_config.json"), JSON.stringify({ disabledExtensions: { "jupyterlab-plotly": true } }));
   }
   return { ...base, JUPYTER_CONFIG_DIR: config, JUPYTERLAB_SETTINGS_DIR: settings, JUPYTERLAB_WORKSPACES_DIR: workspaces };
 }
@@ -163,7 +186,41 @@ export interface LabCell {
   /** Images that loaded in the outputs. */
   images: number;
   stderr: string;
+  /** The outputs' text as shown (script bodies left out: the plotly.js loader is 4.6 MB of it). */
   text: string;
+  /**
+   * The titles of the charts this cell showed while its prompt was [*], in the order seen (each
+   * distinct title once), as recordRunningCharts's sampler saw them; empty without the recorder.
+   */
+  runningCharts: string[];
+}
+
+/**
+ * Starts a sampler in the page (every 100 ms, idempotent) that keeps, on each code cell's element,
+ * the titles of the charts drawn in it while it shows [*]: a live figure's title names its epoch,
+ * so its redraws while training are counted without polling through the test's slower calls.
+ */
+export async function recordRunningCharts(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __fitlabSampler?: number };
+    if (w.__fitlabSampler) return;
+    w.__fitlabSampler = window.setInterval(() => {
+      document.querySelectorAll(".jp-NotebookPanel .jp-Notebook .jp-CodeCell").forEach((element) => {
+        const cell = element as unknown as { __fitlabRunning?: string[]; __fitlabWasRunning?: boolean };
+        const running = (element.querySelector(".jp-InputPrompt")?.textContent ?? "").includes("*");
+        // A new run of the cell starts a new list.
+        if (running && !cell.__fitlabWasRunning) cell.__fitlabRunning = [];
+        cell.__fitlabWasRunning = running;
+        if (!running) return;
+        const seen = (cell.__fitlabRunning ??= []);
+        element.querySelectorAll(".jp-OutputArea .js-plotly-plot").forEach((gd) => {
+          const layout = (gd as unknown as { layout?: { title?: { text?: string } | string } }).layout;
+          const title = typeof layout?.title === "string" ? layout.title : layout?.title?.text;
+          if (gd.querySelector("svg.main-svg") && title && !seen.includes(title)) seen.push(title);
+        });
+      });
+    }, 100);
+  });
 }
 
 /** Every cell of the notebook in front, as the page shows it. */
@@ -185,7 +242,15 @@ export function labCells(page: Page): Promise<LabCell[]> {
           (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0 && (img as HTMLElement).style.display !== "none",
         ).length,
         stderr: Array.from(cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).map((e) => e.textContent ?? "").join("\n"),
-        text: (cell.querySelector(".jp-OutputArea")?.textContent ?? "").replace(/\s+/g, " ").trim(),
+        text: (() => {
+          const area = cell.querySelector(".jp-OutputArea");
+          if (!area) return "";
+          const parts: string[] = [];
+          const walker = document.createTreeWalker(area, NodeFilter.SHOW_TEXT, { acceptNode: (n) => (n.parentElement?.closest("script") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT) });
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) parts.push(n.textContent ?? "");
+          return parts.join("").replace(/\s+/g, " ").trim();
+        })(),
+        runningCharts: [...((cell as unknown as { __fitlabRunning?: string[] }).__fitlabRunning ?? [])],
       } as LabCell;
     }),
   );

@@ -6,13 +6,15 @@
  *
  * It is tslab 1.0.22's `tslab kernel`, made to survive what a learner and the network throw at it:
  * an error nothing caught is reported in the notebook and the kernel lives on (./uncaught.ts), and a
- * malformed or unsigned message is dropped with a log line (./messages.ts). This folder is the only
+ * malformed or unsigned message is dropped with a log line (./messages.ts), and the stop button ends a
+ * training cell with fitlab's message of what was stopped and kept (./interrupts.ts). This folder is the only
  * place that reaches into tslab's internals; the runner (scripts/jupyter/) talks to the kernel over
  * ZeroMQ only.
  */
 import { writeSync } from "fs";
 import { installUncaughtReporter } from "./uncaught";
 import { patchTslabMessageParsing } from "./messages";
+import { deferTslabInterrupt } from "./interrupts";
 
 /** The parts of tslab the kernel needs (tslab's typings keep handleExecuteImpl private). */
 interface TslabJupyter {
@@ -61,11 +63,15 @@ function main(argv: string[]): void {
   // Which cell is running, so that a report lands in it (see uncaught.ts).
   const handler = jupyter.JupyterHandlerImpl.prototype;
   const executeImpl = handler.handleExecuteImpl;
+  let runningCell: object | undefined;
   handler.handleExecuteImpl = async function (this: unknown, req: unknown, writeStream: WriteStream, writeDisplayData: unknown) {
     reporter.cellStarted(writeStream);
+    const cell = {};
+    runningCell = cell;
     try {
       return await executeImpl.call(this, req, writeStream, writeDisplayData);
     } finally {
+      if (runningCell === cell) runningCell = undefined;
       // One turn of the event loop first: a promise the cell left rejected is reported by Node after
       // the microtasks drain, and belongs in this cell, before its reply is sent.
       await new Promise((resolve) => setImmediate(resolve));
@@ -73,7 +79,10 @@ function main(argv: string[]): void {
     }
   };
 
+  const sigintBefore = new Set(process.listeners("SIGINT"));
   reporter.withoutListenersOf(() => tslab.startKernel({ configPath, enableFindLocal: false, jsKernel: false, globalVersion: version }));
+  const tslabSigint = process.listeners("SIGINT").filter((listener) => !sigintBefore.has(listener)) as ((...args: unknown[]) => void)[];
+  deferTslabInterrupt(tslabSigint, { currentCell: () => runningCell });
 }
 
 if (require.main === module) {
