@@ -4,7 +4,7 @@
  * `clearRuns`, the types). Re-exports only; each module has one job. Internals (cache keys, IDX
  * parsing, MIME bundles, figure helpers) are imported from their modules by scripts and tests.
  */
-export { initBackend, currentBackend, type BackendName, type BackendOptions } from "./backend";
+export { initBackend, currentBackend, type BackendName, type BackendOptions } from "./system/backend";
 export type * from "./types";
 
 // The TensorFlow.js instance fitlab uses (notebooks need `tf.tidy` and friends from the same one).
@@ -15,7 +15,7 @@ export * as mnist from "./data/mnist";
 export * as imdb from "./data/imdb";
 export { vectorizeSequences } from "./data/vectorize";
 export { loadMnistFeatures, withExtraColumns, shuffledLabels, type LabeledData, type ExtraColumns, type MnistFeaturesOptions } from "./data/chapter5";
-export { lessonSettings, type FitSettings, type LessonSettings } from "./settings";
+export { lessonSettings, type FitSettings, type LessonSettings } from "./lesson/settings";
 
 // Models: `variants.imdb.original` (the catalogue) or `variant("imdb.original", { units: 32 })` (with changes).
 export {
@@ -31,38 +31,38 @@ export {
   type LayerSpec,
   type SpecChanges,
   type VariantName,
-} from "./models";
+} from "./lesson/models";
 
 // Training, several seeds, evaluation, choosing a final model, the run cache.
-export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping, type StopCause } from "./train";
-export { trainSeeds, type SeedOptions } from "./trainSeeds";
-export { seedList } from "./seeds";
-export { evaluate, type Evaluation, type EvaluateOptions, type TrainedRun } from "./evaluate";
-export { selectBest, specOf, finalModelRecord, type SelectBy, type Candidate, type Selection } from "./select";
-export { clearRuns } from "./runCache";
+export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping, type StopCause } from "./runs/train";
+export { trainSeeds, type SeedOptions } from "./runs/trainSeeds";
+export { seedList } from "./runs/seeds";
+export { evaluate, type Evaluation, type EvaluateOptions, type TrainedRun } from "./runs/evaluate";
+export { selectBest, specOf, finalModelRecord, type SelectBy, type Candidate, type Selection } from "./runs/select";
+export { clearRuns } from "./runs/runCache";
 
 // Reading the curves: the diagnosis and the computed lines under the figures.
-export { diagnose, type DiagnoseOptions } from "./diagnose";
-export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, seedSpread, type ExplainOptions } from "./explain";
-export { deadUnits, deadUnitsLine, type DeadUnitCount, type DeadUnitOptions } from "./deadUnits";
-export { compareFinal, memorization, learningRates, earlyStoppingLine, ranking, finalModelLine, testAgainstValidation } from "./remedyLines";
+export { diagnose, type DiagnoseOptions } from "./reading/diagnose";
+export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, seedSpread, type ExplainOptions } from "./reading/curves";
+export { deadUnits, deadUnitsLine, type DeadUnitCount, type DeadUnitOptions } from "./reading/deadUnits";
+export { compareFinal, memorization, learningRates, earlyStoppingLine, ranking, finalModelLine, testAgainstValidation } from "./reading/remedies";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
 export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsTable, weightHistograms, type Figure } from "./figures";
 export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
 export { plotKerasReference, type ReferencePair } from "./figures/reference";
-export { loadRecorded, compareWithKeras, compareRecorded, kerasAgreementLine, kerasInOneOrder, hasReference, referenceRuns, type KerasComparison } from "./kerasReference";
-export { show, showResults, liveCurves, initNotebook } from "./display";
+export { loadRecorded, compareWithKeras, compareRecorded, kerasAgreementLine, kerasInOneOrder, hasReference, referenceRuns, type KerasComparison } from "./reading/kerasReference";
+export { show, showResults, liveCurves, initNotebook } from "./notebook/display";
 
 // The learner's lesson: pictures of the data, sweeps (more data, capacity, L2 and dropout strength),
 // exercises that check themselves, and the closing summary.
 export { plotDigits, plotExtraChannels, plotReview, type DigitsOptions, type ReviewOptions } from "./figures/data";
 export { plotCapacity, plotSweepSlider, type SliderOptions } from "./figures/sweeps";
-export { trainSweep, sweepSpec, sweepLabel, lessonValue, type Sweep, type SweepKind, type SweepOptions } from "./sweeps";
+export { trainSweep, sweepSpec, sweepLabel, lessonValue, type Sweep, type SweepKind, type SweepOptions } from "./lesson/sweeps";
 export { withFixedValidation, type FixedValidation } from "./data/subsets";
-export { measure, measureSeeds, seedStats, type Measures } from "./measures";
-export { moreDataLine, capacityLine, strengthLine } from "./sweepLines";
+export { measure, measureSeeds, seedStats, type Measures } from "./reading/measures";
+export { moreDataLine, capacityLine, strengthLine } from "./reading/sweeps";
 export {
   checkStopsUnderfitting,
   checkSmallWidth,
@@ -74,5 +74,5 @@ export {
   earlyStopOn,
   type CheckResult,
   type GoalResult,
-} from "./exercises";
+} from "./lesson/exercises";
 export { summaryRows, plotSummaryTable, type SummaryRow, type SummaryRuns } from "./lessonSummary";

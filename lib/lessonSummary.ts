@@ -4,11 +4,11 @@
  * is the diagnosis's own label (lib/diagnose.ts decides the words); the symptoms and remedies are
  * measured (lib/measures.ts). Pure: no I/O, no training.
  */
-import { diagnose } from "./diagnose";
+import { diagnose } from "./reading/diagnose";
 import { fail } from "./check";
 import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure } from "./figures/plotly";
-import { formatLoss as loss, formatPercent as pct, measure, riseText } from "./measures";
-import type { Sweep } from "./sweeps";
+import { formatLoss as loss, formatPercent as pct, measure, riseText } from "./reading/measures";
+import type { Sweep } from "./lesson/sweeps";
 import type { RunLike } from "./types";
 
 export interface SummaryRow {

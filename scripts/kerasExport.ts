@@ -21,8 +21,8 @@ import * as path from "path";
 import { loadMnistFeatures } from "../lib/data/chapter5";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { vectorizeSequences } from "../lib/data/vectorize";
-import { projectRoot } from "../lib/project";
-import { lessonSettings } from "../lib/settings";
+import { projectRoot } from "../lib/system/project";
+import { lessonSettings } from "../lib/lesson/settings";
 import type { Features } from "../lib/types";
 
 export type ExportDataset = "mnist" | "imdb";

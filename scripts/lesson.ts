@@ -16,7 +16,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { SpareKernels } from "./jupyter/spareKernel";
 import { ExecutedNotebook, executeNotebook, formatFailure, resolveParameters } from "./jupyter/execute";
-import { projectRoot } from "../lib/project";
+import { projectRoot } from "../lib/system/project";
 import { MAX_TIMER_MS, shutdownAllKernels } from "./jupyter/kernel";
 import { readNotebook, serializeNotebook } from "./jupyter/notebook";
 import { OutputWriteError, writeOutputFile } from "./jupyter/outputWrite";

@@ -23,14 +23,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadMnistFeatures, shuffledLabels, withExtraColumns, type LabeledData } from "../lib/data/chapter5";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, vectorizeSequences } from "../lib/data/vectorize";
-import { variant, type ModelSpec } from "../lib/models";
-import { projectRoot } from "../lib/project";
-import { dispose, train, type EarlyStopping, type Run } from "../lib/train";
+import { variant, type ModelSpec } from "../lib/lesson/models";
+import { projectRoot } from "../lib/system/project";
+import { dispose, train, type EarlyStopping, type Run } from "../lib/runs/train";
 import { closePool } from "../lib/training/pool";
 import type { Features, History } from "../lib/types";
 

@@ -19,9 +19,9 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../lib/atomicWrite";
-import { PLOTLY_MIME } from "../lib/mime";
-import { projectRoot } from "../lib/project";
+import { writeFileAtomic } from "../lib/system/atomicWrite";
+import { PLOTLY_MIME } from "../lib/notebook/mime";
+import { projectRoot } from "../lib/system/project";
 import { launchBrowser, isLocalUrl } from "./browser/chromium";
 import { activeNotebook, collapseLeftSidebar, labCells, labEnv, menu, openFromFileBrowser, save, waitForDrawnCharts, waitForLab, waitUntilIdle } from "./browser/jupyterLab";
 import { requirePrerequisites } from "./browser/prerequisites";

@@ -25,7 +25,7 @@ import { randomBytes } from "crypto";
 import { existsSync, promises as fs } from "fs";
 import * as net from "net";
 import * as path from "path";
-import { projectRoot } from "../lib/project";
+import { projectRoot } from "../lib/system/project";
 import { jupyterEnv, registerKernel } from "./jupyter/kernelspec";
 import { type ProcessId, ancestors, commandLine, descendants, isAlive, remember, signalAll } from "./processTree";
 

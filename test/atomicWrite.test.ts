@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { writeFileAtomic, writeFileAtomicSync } from "../lib/atomicWrite";
+import { writeFileAtomic, writeFileAtomicSync } from "../lib/system/atomicWrite";
 
 function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `fitlab-${prefix}-`));

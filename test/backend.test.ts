@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 
 function tfjsNodeInstalled(): boolean {
   try {
@@ -43,7 +43,7 @@ describe("initBackend", () => {
         jest.doMock("@tensorflow/tfjs-backend-wasm", () => {
           throw new Error("tfjs-backend-wasm.wasm: no such file\n    at Module._extensions");
         });
-        const isolated = require("../lib/backend") as typeof import("../lib/backend");
+        const isolated = require("../lib/system/backend") as typeof import("../lib/system/backend");
         isolated
           .initBackend({ log: (l) => lines.push(l) })
           .then((name) => {

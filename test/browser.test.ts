@@ -27,7 +27,7 @@ import { NotebookServer, startNotebookServer } from "../scripts/browser/notebook
 import { figureCells, plotlyFigures } from "./helpers/outputs";
 import { requirePrerequisites } from "../scripts/browser/prerequisites";
 import { TEST_BACKEND, Workspace, WorkspaceNotebook, createWorkspace, lessonNotebooks } from "../scripts/browser/workspace";
-import { projectRoot } from "../lib/project";
+import { projectRoot } from "../lib/system/project";
 import { codeCells, readNotebook } from "../scripts/jupyter/notebook";
 
 const RUN_TIMEOUT_MS = 20 * 60_000;

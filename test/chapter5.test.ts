@@ -2,13 +2,13 @@
  * Chapter 5's data helpers on the real MNIST files, the final-model selection, the early-stopping and
  * test-vs-validation figures, and the clear errors for bad settings (learning rate, patience).
  */
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadMnistFeatures, shuffledLabels, withExtraColumns } from "../lib/data/chapter5";
 import { earlyStoppingPoints, plotEarlyStopping, type EarlyStoppedRun } from "../lib/figures/earlyStopping";
 import { plotTestVsValidation, testVsValidation } from "../lib/figures/testScores";
-import { countParams, variant, variants } from "../lib/models";
-import { finalModelRecord, selectBest, specOf } from "../lib/select";
-import { train } from "../lib/train";
+import { countParams, variant, variants } from "../lib/lesson/models";
+import { finalModelRecord, selectBest, specOf } from "../lib/runs/select";
+import { train } from "../lib/runs/train";
 import type { History, RunLike } from "../lib/types";
 
 describe("loadMnistFeatures", () => {

@@ -4,9 +4,9 @@
  * own forward pass (relu(x·W + b)) on a seeded model, for multi-hot and dense input.
  */
 import * as tf from "@tensorflow/tfjs";
-import { deadUnits, deadUnitsLine } from "../lib/deadUnits";
-import { buildModel, variant, type ModelSpec } from "../lib/models";
-import { groupRuns } from "../lib/seeds";
+import { deadUnits, deadUnitsLine } from "../lib/reading/deadUnits";
+import { buildModel, variant, type ModelSpec } from "../lib/lesson/models";
+import { groupRuns } from "../lib/runs/seeds";
 import type { History, MultiHotMatrix, DenseMatrix } from "../lib/types";
 
 const spec: ModelSpec = variant("imdb.tiny", { inputDim: 6 });

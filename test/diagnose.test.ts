@@ -1,4 +1,4 @@
-import { diagnose, REMEDIES, RULES, theilSen } from "../lib/diagnose";
+import { diagnose, REMEDIES, RULES, theilSen } from "../lib/reading/diagnose";
 import type { History, RunLike, Severity, Verdict, VerdictCause } from "../lib/types";
 import { loadRecorded, recordedGroup, recordedNames, recordedRun } from "./helpers/recordedHistories";
 

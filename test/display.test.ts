@@ -8,10 +8,10 @@ import {
   PLOTLY_MIME,
   resultsBundle,
   RESULTS_MIME,
-} from "../lib/display";
+} from "../lib/notebook/display";
 import { compareRuns, plotValLossAndAcc, resultRows, type Figure } from "../lib/figures";
-import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs, withStaticImage } from "../lib/html";
-import { groupRuns } from "../lib/seeds";
+import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs, withStaticImage } from "../lib/notebook/html";
+import { groupRuns } from "../lib/runs/seeds";
 import type { History, RunLike } from "../lib/types";
 
 function makeHistory(loss: number[]): History {

@@ -3,14 +3,14 @@
  * penalty), on groups of seeds, after early stopping's restore, and its errors.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadMnistFeatures } from "../lib/data/chapter5";
 import { loadData } from "../lib/data/imdb";
 import { toDenseMatrix, vectorizeSequences } from "../lib/data/vectorize";
-import { evaluate } from "../lib/evaluate";
-import { variant, variants } from "../lib/models";
-import { dispose, train, type Run, type TrainOptions } from "../lib/train";
-import { trainSeeds } from "../lib/trainSeeds";
+import { evaluate } from "../lib/runs/evaluate";
+import { variant, variants } from "../lib/lesson/models";
+import { dispose, train, type Run, type TrainOptions } from "../lib/runs/train";
+import { trainSeeds } from "../lib/runs/trainSeeds";
 import type { DenseMatrix, MultiHotMatrix } from "../lib/types";
 
 const quiet: TrainOptions = { verbose: 0, cache: false };

@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadMnistFeatures } from "../lib/data/chapter5";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { vectorizeSequences } from "../lib/data/vectorize";
@@ -26,12 +26,12 @@ import {
   SMALL_WIDTH,
   STOP_UNDERFITTING,
   type CheckResult,
-} from "../lib/exercises";
-import { formatAccuracy, formatPercent } from "../lib/measures";
-import { variant, variants } from "../lib/models";
-import { trainSweep } from "../lib/sweeps";
-import { train, type Run } from "../lib/train";
-import { trainSeeds } from "../lib/trainSeeds";
+} from "../lib/lesson/exercises";
+import { formatAccuracy, formatPercent } from "../lib/reading/measures";
+import { variant, variants } from "../lib/lesson/models";
+import { trainSweep } from "../lib/lesson/sweeps";
+import { train, type Run } from "../lib/runs/train";
+import { trainSeeds } from "../lib/runs/trainSeeds";
 import type { Features, MultiHotMatrix } from "../lib/types";
 
 const NOTEBOOKS = path.resolve(__dirname, "..", "notebooks");

@@ -1,6 +1,6 @@
-import { diagnose } from "../lib/diagnose";
-import { compare, compareAccuracy, explain, gapAfterBest, lossVsAccuracy, pairSeeds, seedSpread, trainingAboveValidation, trainingSetbacks } from "../lib/explain";
-import { groupRuns } from "../lib/seeds";
+import { diagnose } from "../lib/reading/diagnose";
+import { compare, compareAccuracy, explain, gapAfterBest, lossVsAccuracy, pairSeeds, seedSpread, trainingAboveValidation, trainingSetbacks } from "../lib/reading/curves";
+import { groupRuns } from "../lib/runs/seeds";
 import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
 
 // The lines a notebook prints under a figure, on the recorded full-data histories (seed 42 is the

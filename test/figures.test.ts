@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { colorFor, LESSON_COLORS, variantKey, withAlpha } from "../lib/colors";
+import { colorFor, LESSON_COLORS, variantKey, withAlpha } from "../lib/figures/colors";
 import { GAP_FILL } from "../lib/figures/curves";
-import { diagnose } from "../lib/diagnose";
+import { diagnose } from "../lib/reading/diagnose";
 import {
   compareRuns,
   formatResultRow,
@@ -21,8 +21,8 @@ import {
   type TableTrace,
 } from "../lib/figures";
 import type { History, RunLike } from "../lib/types";
-import { initBackend } from "../lib/backend";
-import { groupRuns } from "../lib/seeds";
+import { initBackend } from "../lib/system/backend";
+import { groupRuns } from "../lib/runs/seeds";
 import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
 
 // The weight-histogram tests build real models: on fitlab's backend, as users do.

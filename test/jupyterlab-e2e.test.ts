@@ -40,10 +40,10 @@ import { requirePrerequisites } from "../scripts/browser/prerequisites";
 import { TEST_BACKEND, Workspace, createWorkspace, lessonNotebooks } from "../scripts/browser/workspace";
 import { type CodeCell, type Notebook, codeCells, hasTag, readNotebook } from "../scripts/jupyter/notebook";
 import { type RunningJupyter, findJupyter, startJupyter } from "../scripts/start";
-import { projectRoot } from "../lib/project";
+import { projectRoot } from "../lib/system/project";
 import { errorOutputs, isFigureCell, plotlyFigures, resultsOutputs } from "./helpers/outputs";
 import { runLesson, tail } from "./helpers/jupyter";
-import { PLOTLY_MIME } from "../lib/mime";
+import { PLOTLY_MIME } from "../lib/notebook/mime";
 
 const RUN_MS = 10 * 60_000;
 /** What the stopped cell showed (printed at the end, for the report). */

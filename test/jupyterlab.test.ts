@@ -11,7 +11,7 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { Page } from "playwright-core";
-import { PLOTLY_LOADER_MIME, PLOTLY_MIME } from "../lib/display";
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME } from "../lib/notebook/display";
 import { codeCells, readNotebook, type Notebook } from "../scripts/jupyter/notebook";
 import { launchBrowser } from "../scripts/browser/chromium";
 import { runLesson, tail } from "./helpers/jupyter";

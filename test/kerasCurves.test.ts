@@ -23,7 +23,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { compareRecorded, hasReference, historiesDir, kerasAgreementLine, kerasInOneOrder, SAME_DISTRIBUTION_Z, type CurveStats, type RecordedHistories } from "../lib/kerasReference";
+import { compareRecorded, hasReference, historiesDir, kerasAgreementLine, kerasInOneOrder, SAME_DISTRIBUTION_Z, type CurveStats, type RecordedHistories } from "../lib/reading/kerasReference";
 import { fingerprintOf, lessonArrays } from "../scripts/kerasExport";
 
 const kerasRuns = fs

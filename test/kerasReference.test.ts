@@ -6,7 +6,7 @@ import { plotKerasReference } from "../lib/figures/reference";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareWithKeras, curveStats, kerasInOneOrder, spread, standardErrorsApart, toSeedGroup, type RecordedHistories } from "../lib/kerasReference";
+import { compareWithKeras, curveStats, kerasInOneOrder, spread, standardErrorsApart, toSeedGroup, type RecordedHistories } from "../lib/reading/kerasReference";
 import type { ScatterTrace } from "../lib/figures";
 
 /** A recorded file whose seeds' validation curves are `base` shifted by each seed's offset. */

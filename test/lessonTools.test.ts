@@ -9,17 +9,17 @@ import { plotDigits, plotExtraChannels, plotReview } from "../lib/figures/data";
 import { plotCapacity, plotSweepSlider } from "../lib/figures/sweeps";
 import type { HeatmapTrace, ScatterTrace } from "../lib/figures/plotly";
 import { plotSummaryTable, summaryRows } from "../lib/lessonSummary";
-import { diagnose } from "../lib/diagnose";
-import { explain } from "../lib/explain";
+import { diagnose } from "../lib/reading/diagnose";
+import { explain } from "../lib/reading/curves";
 import { wordOfId } from "../lib/data/imdb";
-import { formatPercent, measure, measureSeeds } from "../lib/measures";
-import { variants } from "../lib/models";
-import { groupRuns } from "../lib/seeds";
-import { capacityLine, moreDataLine, strengthLine } from "../lib/sweepLines";
-import { sweepSpec, type Sweep, type SweepKind } from "../lib/sweeps";
+import { formatPercent, measure, measureSeeds } from "../lib/reading/measures";
+import { variants } from "../lib/lesson/models";
+import { groupRuns } from "../lib/runs/seeds";
+import { capacityLine, moreDataLine, strengthLine } from "../lib/reading/sweeps";
+import { sweepSpec, type Sweep, type SweepKind } from "../lib/lesson/sweeps";
 import { splitRows } from "../lib/training/options";
 import type { DenseMatrix, History, MultiHotMatrix, RunLike, SeedGroup } from "../lib/types";
-import type { Run } from "../lib/train";
+import type { Run } from "../lib/runs/train";
 import { recordedGroup } from "./helpers/recordedHistories";
 
 function history(val: number[], train: number[], valAcc = val.map(() => 0.8)): History {

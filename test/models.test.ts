@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import {
   buildModel,
   countParams,
@@ -12,7 +12,7 @@ import {
   VariantName,
   variants,
   withChanges,
-} from "../lib/models";
+} from "../lib/lesson/models";
 
 beforeAll(async () => {
   await initBackend({ report: false });

@@ -10,12 +10,12 @@
  * there a native build that does not load fails this file).
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadMnistFeatures, shuffledLabels, withExtraColumns } from "../lib/data/chapter5";
 import { vectorizeSequences } from "../lib/data/vectorize";
 import { loadData as loadImdb } from "../lib/data/imdb";
-import { variant, variants, type ModelSpec } from "../lib/models";
-import { dispose, train, type Run, type TrainOptions } from "../lib/train";
+import { variant, variants, type ModelSpec } from "../lib/lesson/models";
+import { dispose, train, type Run, type TrainOptions } from "../lib/runs/train";
 import { closePool } from "../lib/training/pool";
 import type { Features } from "../lib/types";
 

@@ -8,14 +8,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix } from "../lib/data/vectorize";
-import { countParams, variant, variants, type ModelSpec } from "../lib/models";
+import { countParams, variant, variants, type ModelSpec } from "../lib/lesson/models";
 import { randomMultiHot } from "./helpers/randomData";
-import { groupRuns } from "../lib/seeds";
-import { dispose, train, type Run, TrainOptions } from "../lib/train";
-import { trainSeeds } from "../lib/trainSeeds";
+import { groupRuns } from "../lib/runs/seeds";
+import { dispose, train, type Run, TrainOptions } from "../lib/runs/train";
+import { trainSeeds } from "../lib/runs/trainSeeds";
 import { closePool, poolSize, poolUsable, poolWorkers } from "../lib/training/pool";
 import { gradientParts } from "../lib/training/steps";
 import type { EpochCallback, History, MultiHotMatrix } from "../lib/types";
@@ -220,9 +220,9 @@ describe("interrupt (SIGINT to a real process)", () => {
   /** A child that trains a long run on the pool from the compiled library and reports as it goes. */
   function child(kernelLike: boolean): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>; firstEpoch: Promise<number>; pid: number } {
     const script = `
-      const { train } = require(${JSON.stringify(path.join(root, "dist/lib/train.js"))});
+      const { train } = require(${JSON.stringify(path.join(root, "dist/lib/runs/train.js"))});
       const { poolWorkers } = require(${JSON.stringify(path.join(root, "dist/lib/training/pool.js"))});
-      const { variants } = require(${JSON.stringify(path.join(root, "dist/lib/models.js"))});
+      const { variants } = require(${JSON.stringify(path.join(root, "dist/lib/lesson/models.js"))});
       ${kernelLike ? 'process.on("SIGINT", () => console.log("kernel: interrupt"));' : ""}
       const rows = 3000, cols = 1000, ids = [], y = [];
       for (let r = 0; r < rows; r++) { ids.push(Int32Array.from({ length: 50 }, (_, k) => (r * 7 + k * 19) % cols).sort()); y.push(r % 2); }

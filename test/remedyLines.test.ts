@@ -1,7 +1,7 @@
-import { diagnose } from "../lib/diagnose";
-import { earlyStoppingLine, compareFinal, finalModelLine, learningRates, memorization, ranking, testAgainstValidation } from "../lib/remedyLines";
-import { variant } from "../lib/models";
-import { finalModelRecord, selectBest } from "../lib/select";
+import { diagnose } from "../lib/reading/diagnose";
+import { earlyStoppingLine, compareFinal, finalModelLine, learningRates, memorization, ranking, testAgainstValidation } from "../lib/reading/remedies";
+import { variant } from "../lib/lesson/models";
+import { finalModelRecord, selectBest } from "../lib/runs/select";
 import type { EarlyStoppedRun } from "../lib/figures/earlyStopping";
 import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
 

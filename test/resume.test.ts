@@ -7,11 +7,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadMnistFeatures } from "../lib/data/chapter5";
-import { variant, variants, type ModelSpec } from "../lib/models";
-import { createRng, rngFromState } from "../lib/random";
-import { dispose, train, type Run, type TrainOptions } from "../lib/train";
+import { variant, variants, type ModelSpec } from "../lib/lesson/models";
+import { createRng, rngFromState } from "../lib/system/random";
+import { dispose, train, type Run, type TrainOptions } from "../lib/runs/train";
 import { closePool, poolUsable } from "../lib/training/pool";
 import type { Features, History } from "../lib/types";
 import { randomMultiHot } from "./helpers/randomData";

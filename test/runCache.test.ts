@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { canonicalJson, clearRuns, defaultRunsDir, fingerprint, readRun, runKey, RUN_CACHE_FORMAT, writeRun, type CachedRun } from "../lib/runCache";
+import { canonicalJson, clearRuns, defaultRunsDir, fingerprint, readRun, runKey, RUN_CACHE_FORMAT, writeRun, type CachedRun } from "../lib/runs/runCache";
 import type { DenseMatrix, History, MultiHotMatrix } from "../lib/types";
 
 let dir: string;

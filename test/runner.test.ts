@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, promises as fs, readdirSync, readFileSync, sym
 import * as os from "os";
 import * as path from "path";
 import * as vm from "vm";
-import { displayBundle, plotlyLoaderBundle, resultsBundle } from "../lib/display";
-import { PLOTLY_MIME, RESULTS_MIME } from "../lib/mime";
+import { displayBundle, plotlyLoaderBundle, resultsBundle } from "../lib/notebook/display";
+import { PLOTLY_MIME, RESULTS_MIME } from "../lib/notebook/mime";
 import type { ResultRow } from "../lib/types";
 import { executeNotebook } from "../scripts/jupyter/execute";
 import { KernelClient, KernelDiedError } from "../scripts/jupyter/kernel";
@@ -314,7 +314,7 @@ describe("atomic writes when the process exits mid-write", () => {
     // Ctrl-C does): the exit hook must remove the temporary file, and the target must not appear.
     const build = path.join(ROOT, "out", ".test-build-notebook");
     execFileSync(path.join(ROOT, "node_modules", ".bin", "tsc"),
-      ["--outDir", build, "--module", "commonjs", "--target", "ES2020", "--strict", "--skipLibCheck", "--types", "node", path.join(ROOT, "lib", "atomicWrite.ts")],
+      ["--outDir", build, "--module", "commonjs", "--target", "ES2020", "--strict", "--skipLibCheck", "--types", "node", path.join(ROOT, "lib", "system", "atomicWrite.ts")],
       { stdio: "inherit" });
     const child = spawnSync(process.execPath, ["-e", `
       const { writeFileAtomic } = require(${JSON.stringify(path.join(build, "atomicWrite.js"))});

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { getVariant, VARIANT_NAMES } from "../lib/models";
-import { lessonSettings } from "../lib/settings";
+import { getVariant, VARIANT_NAMES } from "../lib/lesson/models";
+import { lessonSettings } from "../lib/lesson/settings";
 import { hasTag, parseNotebook } from "../scripts/jupyter/notebook";
 
 const NOTEBOOKS = path.join(__dirname, "..", "notebooks");

@@ -4,7 +4,7 @@
  * the others the original kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { patchWasmSlice } from "../lib/engine/slicePatch";
 
 beforeAll(async () => {

@@ -4,11 +4,11 @@
  * tf.train.rmsprop, and the patched transposed matMul equals the product.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { batchMaker, disposeInputBatch, InputBatch } from "../lib/engine/batches";
 import { patchWasmMatMul } from "../lib/engine/matmulPatch";
 import { crossEntropy, DenseParams, forwardLogits, penalty, uploadLabels, variablesOf } from "../lib/engine/network";
-import { createRng, glorotUniform } from "../lib/random";
+import { createRng, glorotUniform } from "../lib/system/random";
 import { createRmsprop } from "../lib/engine/rmsprop";
 import { SparseRows, sparseMatMul, uploadSparseRows, disposeSparseTensors } from "../lib/engine/sparseMatMul";
 import type { DenseMatrix, MultiHotMatrix } from "../lib/types";

@@ -6,7 +6,7 @@
 import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PLOTLY_MIME } from "../lib/mime";
+import { PLOTLY_MIME } from "../lib/notebook/mime";
 import { requirePrerequisites } from "../scripts/browser/prerequisites";
 import type { Notebook } from "../scripts/jupyter/notebook";
 import { checkPng, createStaticImager, imageKey, IMAGE_SCALE, IMAGE_WIDTH } from "../scripts/jupyter/staticImages";

@@ -6,12 +6,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { vectorizeSequences } from "../lib/data/vectorize";
-import { measure, measureSeeds, seedStats } from "../lib/measures";
-import { seedList } from "../lib/seeds";
-import { trainSweep, type Sweep } from "../lib/sweeps";
+import { measure, measureSeeds, seedStats } from "../lib/reading/measures";
+import { seedList } from "../lib/runs/seeds";
+import { trainSweep, type Sweep } from "../lib/lesson/sweeps";
 import { closePool } from "../lib/training/pool";
 import type { MultiHotMatrix } from "../lib/types";
 

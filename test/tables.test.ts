@@ -1,7 +1,7 @@
 import { formatResultRow, RESULTS_COLUMNS, resultRows } from "../lib/figures/results";
-import { finalModelRecord } from "../lib/select";
+import { finalModelRecord } from "../lib/runs/select";
 import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
-import { alignColumns, resultsHtml, resultsText } from "../lib/tables";
+import { alignColumns, resultsHtml, resultsText } from "../lib/notebook/tables";
 import type { ResultRow } from "../lib/types";
 
 const row: ResultRow = {

@@ -2,13 +2,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend";
+import { initBackend } from "../lib/system/backend";
 import { loadArrays } from "../lib/data/mnist";
 import { flattenImages, toDenseMatrix } from "../lib/data/vectorize";
-import { createRng } from "../lib/random";
-import * as runCache from "../lib/runCache";
-import { buildModel, variant, variants } from "../lib/models";
-import { dispose, Run, train, TrainOptions } from "../lib/train";
+import { createRng } from "../lib/system/random";
+import * as runCache from "../lib/runs/runCache";
+import { buildModel, variant, variants } from "../lib/lesson/models";
+import { dispose, Run, train, TrainOptions } from "../lib/runs/train";
 import { randomMultiHot } from "./helpers/randomData";
 import type { DenseMatrix, History, MultiHotMatrix } from "../lib/types";
 

@@ -1,5 +1,5 @@
 import { flattenImages, toDenseMatrix, vectorizeSequences } from "../lib/data/vectorize";
-import { createRng } from "../lib/random";
+import { createRng } from "../lib/system/random";
 
 describe("vectorizeSequences", () => {
   it("gives each row's sorted unique ids, and the article's dense 0/1 matrix (hand-computed)", () => {

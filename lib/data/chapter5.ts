@@ -6,7 +6,7 @@
  * Everything random is drawn from a seed, so a notebook re-run gives the same data (and the same cache key).
  */
 import { fail, integerIn } from "../check";
-import { createRng, shuffleInPlace } from "../random";
+import { createRng, shuffleInPlace } from "../system/random";
 import type { DenseMatrix } from "../types";
 import { loadArrays, type MnistOptions } from "./mnist";
 import { flattenImages } from "./vectorize";

@@ -27,11 +27,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { isRecord } from "../check";
-import { createRng, shuffleInPlace } from "../random";
-import { writeFileAtomicSync } from "../atomicWrite";
-import { projectRoot } from "../project";
+import { createRng, shuffleInPlace } from "../system/random";
+import { writeFileAtomicSync } from "../system/atomicWrite";
+import { projectRoot } from "../system/project";
 
-export { findProjectRoot } from "../project";
+export { findProjectRoot } from "../system/project";
 
 /** The reviews, tokenized, in split order: first `trainCount` training reviews, then the test reviews. */
 export interface ImdbCorpus {

@@ -18,7 +18,7 @@
  */
 import { loadCorpus, type ImdbCorpus } from "./imdb-corpus";
 import { fail, integerIn, isRecord, showValue } from "../check";
-import { createRng, shuffleInPlace } from "../random";
+import { createRng, shuffleInPlace } from "../system/random";
 
 export { tokenize, loadCorpus, type ImdbCorpus } from "./imdb-corpus";
 

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { tensorFilled } from "../engine/wasmHeap";
-import { initBackend } from "../backend";
+import { initBackend } from "../system/backend";
 import { checkKnownKeys, fail, isRecord, showValue } from "../check";
 import { readIdx } from "./idx";
 

@@ -6,7 +6,7 @@
  * sparse input and lets batches come from JavaScript; the model is updated in place.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Activation, Loss } from "../models";
+import type { Activation, Loss } from "../lesson/models";
 import { InputBatch } from "./batches";
 import { sparseMatMul } from "./sparseMatMul";
 

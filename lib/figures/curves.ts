@@ -4,7 +4,7 @@
  * epochs taken from the history, training solid, validation dashed, one colour per run (colorFor),
  * non-finite values drawn as gaps with a "diverged at epoch k" note.
  */
-import { colorFor, withAlpha } from "../colors";
+import { colorFor, withAlpha } from "./colors";
 import type { Band, History, Metric, RunLike } from "../types";
 import {
   bandOf,

@@ -3,7 +3,7 @@
  * stopped, which epoch's weights it kept (restore_best_weights), and, when given, the same
  * configuration trained for every epoch, so the reader sees what stopping avoided. Plain data.
  */
-import { colorFor } from "../colors";
+import { colorFor } from "./colors";
 import { fail } from "../check";
 import type { History, RunLike } from "../types";
 import { checkHistory, seriesOf } from "./history";

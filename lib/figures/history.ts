@@ -3,7 +3,7 @@
  * turn bad input into a clear error (naming the run and the field) before Plotly ever sees it, and
  * the series a figure draws (1-based epochs; NaN, ±Infinity and null become null so the line breaks).
  */
-import { isSeedGroup } from "../seeds";
+import { isSeedGroup } from "../runs/seeds";
 import type { Band, History, Metric, RunLike } from "../types";
 
 /** A run, or a bare Keras-shaped history (then the figure calls it `fallbackName`). */

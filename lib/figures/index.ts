@@ -34,4 +34,4 @@ export {
 } from "./curves";
 export { formatResultRow, hasTestColumns, RESULTS_COLUMNS, resultColumns, resultRows, resultsTable, TEST_COLUMNS, verdictText, type ResultsTableOptions } from "./results";
 export { histogram, NEAR_ZERO, weightHistograms, type Histogram, type WeightHistogramOptions, type WeightSet, type WeightSource } from "./weights";
-export { colorFor } from "../colors";
+export { colorFor } from "./colors";

@@ -2,7 +2,7 @@
  * fitlab's curves over Keras's (lib/kerasReference.ts): for each run, fitlab's seed mean (solid) with
  * its min–max band and Keras's (dotted) with its band, in the run's lesson colour. Plain data.
  */
-import { colorFor } from "../colors";
+import { colorFor } from "./colors";
 import type { SeedGroup } from "../types";
 import { compareRuns, type CompareMetric } from "./curves";
 import { plotlyText, type Figure, type ScatterTrace } from "./plotly";

@@ -3,8 +3,8 @@
  * validation accuracy, final gap and the diagnosis's verdict. Rows are plain data (also sent as
  * JSON by display); `resultsTable` draws them as a Plotly table.
  */
-import { colorFor } from "../colors";
-import { diagnose } from "../diagnose";
+import { colorFor } from "./colors";
+import { diagnose } from "../reading/diagnose";
 import type { ResultRow, RunLike } from "../types";
 import { checkHistory, finiteOrNull, type RunsInput, toRuns } from "./history";
 import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";

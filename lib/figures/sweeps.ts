@@ -4,9 +4,9 @@
  * whose steps redraw one precomputed run's training and validation curves against a baseline's, so it
  * moves in any viewer that runs plotly.js, with no kernel. No I/O.
  */
-import { withAlpha } from "../colors";
-import { seedStats, type Measures } from "../measures";
-import { lessonValue, type Sweep } from "../sweeps";
+import { withAlpha } from "./colors";
+import { seedStats, type Measures } from "../reading/measures";
+import { lessonValue, type Sweep } from "../lesson/sweeps";
 import type { RunLike } from "../types";
 import { compareRuns } from "./curves";
 import { DEFAULT_CONFIG, plotlyText, type Figure, type PlotlySliderStep, type ScatterTrace } from "./plotly";

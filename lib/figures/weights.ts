@@ -5,7 +5,7 @@
  * has 160,000 weights, which would add megabytes of JSON to the notebook per figure.
  */
 import type { LayersModel } from "@tensorflow/tfjs";
-import { colorFor } from "../colors";
+import { colorFor } from "./colors";
 import { DEFAULT_CONFIG, type BarTrace, type Figure, type PlotlyAnnotation, type PlotlyLayout, plotlyText } from "./plotly";
 
 /** Weights given directly: e.g. one entry per layer kernel. */

@@ -5,10 +5,10 @@
  */
 import { createHash } from "crypto";
 import * as tf from "@tensorflow/tfjs";
-import { buildModel, optimizerSettings, type ModelSpec } from "../models";
-import { projectVersion } from "../project";
-import { defaultRunsDir, fingerprint, readRun, runKey, warnCacheFault, writeRun, type CachedRun } from "../runCache";
-import { isRngState } from "../random";
+import { buildModel, optimizerSettings, type ModelSpec } from "../lesson/models";
+import { projectVersion } from "../system/project";
+import { defaultRunsDir, fingerprint, readRun, runKey, warnCacheFault, writeRun, type CachedRun } from "../runs/runCache";
+import { isRngState } from "../system/random";
 import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
 import { copyHistory, type Checkpoint, type StopCause } from "./loop";

@@ -15,7 +15,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { warnCacheFault } from "../runCache";
+import { warnCacheFault } from "../runs/runCache";
 
 /** How often a waiting run looks again (ms). A run takes seconds at least; this costs nothing. */
 const POLL_MS = 200;

@@ -28,7 +28,7 @@
  */
 import { variablesOf, type EvalSums } from "../engine/network";
 import { canApplySum } from "../engine/rmsprop";
-import type { ModelSpec } from "../models";
+import type { ModelSpec } from "../lesson/models";
 import type { LoopPlacement } from "./loop";
 import { applyParts, combineParts, computePart, drawPartSeeds } from "./steps";
 

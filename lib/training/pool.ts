@@ -14,7 +14,7 @@
  */
 import * as os from "os";
 import { isMainThread, Worker } from "worker_threads";
-import { countParams, type ModelSpec } from "../models";
+import { countParams, type ModelSpec } from "../lesson/models";
 import type { Features, History } from "../types";
 import type { TrainedRun } from "./cache";
 import { cancelSplit, splitBuffer } from "./dataParallel";

@@ -2,7 +2,7 @@
  * The messages between the training pool (main thread) and its workers. Plain data only: specs,
  * options, histories, typed arrays (weights move back as transferred buffers, data is shared).
  */
-import type { ModelSpec } from "../models";
+import type { ModelSpec } from "../lesson/models";
 import type { History } from "../types";
 import type { TrainedRun } from "./cache";
 import type { SplitConfig } from "./dataParallel";

@@ -10,7 +10,7 @@
  * with its old values, so a later pooled run on it is refused (`checkUnchanged`): make a new matrix
  * instead, as every fitlab loader does.
  */
-import { fingerprint } from "../runCache";
+import { fingerprint } from "../runs/runCache";
 import type { Features } from "../types";
 
 /** A Features matrix whose arrays live in SharedArrayBuffers; `id` names it for the workers' caches. */

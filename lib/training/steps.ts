@@ -17,7 +17,7 @@ import { BatchMaker, disposeInputBatch } from "../engine/batches";
 import { DenseParams, partGradients, uploadLabels, variablesOf } from "../engine/network";
 import { canApplySum, WeightUpdater } from "../engine/rmsprop";
 import { heapView } from "../engine/wasmHeap";
-import type { ModelSpec } from "../models";
+import type { ModelSpec } from "../lesson/models";
 import type { Features } from "../types";
 
 /** What a step reports: the batch's loss as Keras reports it (with the penalty), plain cross-entropy, correct count. */

@@ -5,9 +5,9 @@
  * the trained weights (transferred, not copied). Started by pool.ts from the compiled dist/ file.
  */
 import { parentPort, workerData } from "worker_threads";
-import { initBackend } from "../backend";
+import { initBackend } from "../system/backend";
 import { patchWasmMatMul } from "../engine/matmulPatch";
-import { buildModel } from "../models";
+import { buildModel } from "../lesson/models";
 import type { Features } from "../types";
 import { modelWithWeights, weightsOf, type TrainedRun } from "./cache";
 import { splitPlacement } from "./dataParallel";

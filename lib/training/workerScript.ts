@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "../project";
+import { projectRoot } from "../system/project";
 
 /** The relative requires of a compiled file (`require("./x")`, `require("../y")`). */
 function localRequires(file: string): string[] {

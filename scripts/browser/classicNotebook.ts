@@ -4,7 +4,7 @@
  * The page's own `Jupyter` object is only read (state and outputs), never used to run or save.
  */
 import type { Page } from "playwright-core";
-import { PLOTLY_MIME } from "../../lib/mime";
+import { PLOTLY_MIME } from "../../lib/notebook/mime";
 
 /** Code cells calling show( are figure cells (same rule as test/helpers/outputs.ts's isFigureCell). */
 const FIGURE_CELL = String.raw`(^|[^\w$])show\s*\(`;

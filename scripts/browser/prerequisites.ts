@@ -8,7 +8,7 @@
 import { spawnSync } from "child_process";
 import { accessSync, constants, existsSync } from "fs";
 import * as path from "path";
-import { projectRoot } from "../../lib/project";
+import { projectRoot } from "../../lib/system/project";
 import { CHROMIUM as chromiumPath } from "../jupyter/chromium";
 
 /**

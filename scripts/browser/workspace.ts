@@ -19,7 +19,7 @@
 import { promises as fs, readdirSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { projectRoot } from "../../lib/project";
+import { projectRoot } from "../../lib/system/project";
 import { resolveParameters } from "../jupyter/execute";
 import { jupyterEnv, registerKernel } from "../jupyter/kernelspec";
 import { readNotebook, writeNotebookAtomic } from "../jupyter/notebook";

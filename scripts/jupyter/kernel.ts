@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
 import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "./wire";
-import { projectRoot } from "../../lib/project";
+import { projectRoot } from "../../lib/system/project";
 
 const LOCALHOST = "127.0.0.1";
 

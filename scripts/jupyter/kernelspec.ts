@@ -6,8 +6,8 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../../lib/atomicWrite";
-import { projectRoot } from "../../lib/project";
+import { writeFileAtomic } from "../../lib/system/atomicWrite";
+import { projectRoot } from "../../lib/system/project";
 import { kernelCommand } from "./kernel";
 
 export interface KernelSpec {

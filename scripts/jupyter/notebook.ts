@@ -6,7 +6,7 @@
 import { randomBytes } from "crypto";
 import { schemaProblems } from "./schema";
 import { promises as fs } from "fs";
-import { writeFileAtomic } from "../../lib/atomicWrite";
+import { writeFileAtomic } from "../../lib/system/atomicWrite";
 
 export type MimeBundle = Record<string, unknown>;
 

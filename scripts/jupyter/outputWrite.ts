@@ -5,7 +5,7 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../../lib/atomicWrite";
+import { writeFileAtomic } from "../../lib/system/atomicWrite";
 
 /** An output file could not be written; `message` is the one line to print. */
 export class OutputWriteError extends Error {

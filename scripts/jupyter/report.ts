@@ -3,9 +3,9 @@
  * and Plotly figures drawn by plotly.js inlined once, so the file works offline from file://.
  * The page, the figures and the escaping are lib/html's, as in the notebooks' own text/html.
  */
-import { escapeHtml, figureHtml, htmlPage } from "../../lib/html";
-import { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME } from "../../lib/mime";
-import { resultsHtml } from "../../lib/tables";
+import { escapeHtml, figureHtml, htmlPage } from "../../lib/notebook/html";
+import { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME } from "../../lib/notebook/mime";
+import { resultsHtml } from "../../lib/notebook/tables";
 import type { Figure } from "../../lib/figures/plotly";
 import type { ResultRow } from "../../lib/types";
 import { Cell, MimeBundle, Notebook, Output } from "./notebook";

@@ -2,8 +2,8 @@
  * The lesson's closing table: notebooks display `{ rows: ResultRow[] }` under RESULTS_MIME; the
  * runner keeps the latest such output per notebook, prints one aligned table and writes results.json.
  */
-import { RESULTS_MIME } from "../../lib/mime";
-import { alignColumns } from "../../lib/tables";
+import { RESULTS_MIME } from "../../lib/notebook/mime";
+import { alignColumns } from "../../lib/notebook/tables";
 import type { ResultRow } from "../../lib/types";
 import { Notebook } from "./notebook";
 

@@ -13,7 +13,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { isRecord } from "../../lib/check";
-import { projectRoot } from "../../lib/project";
+import { projectRoot } from "../../lib/system/project";
 
 /** Schemas by nbformat_minor; a notebook newer than 4.5 is checked against 4.5 (nbformat does the same). */
 const SCHEMA_FILES: Record<number, string> = { 4: "nbformat.v4.4.schema.json", 5: "nbformat.v4.5.schema.json" };

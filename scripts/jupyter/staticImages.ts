@@ -22,11 +22,11 @@ import { createHash } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { Browser, Page } from "playwright-core";
-import { writeFileAtomic } from "../../lib/atomicWrite";
-import { PLOTLY_MIME } from "../../lib/mime";
-import { findProjectRoot } from "../../lib/project";
+import { writeFileAtomic } from "../../lib/system/atomicWrite";
+import { PLOTLY_MIME } from "../../lib/notebook/mime";
+import { findProjectRoot } from "../../lib/system/project";
 import { fromPlotlyText } from "../../lib/figures/plotly";
-import { plotlyJs, plotlyVersion, withStaticImage } from "../../lib/html";
+import { plotlyJs, plotlyVersion, withStaticImage } from "../../lib/notebook/html";
 import { CHROMIUM, CHROMIUM_ARGS, chromiumProblem } from "./chromium";
 import { codeCells, type MimeBundle, type Notebook } from "./notebook";
 

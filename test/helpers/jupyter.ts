@@ -4,7 +4,7 @@
  */
 import { spawn } from "child_process";
 import * as path from "path";
-import { projectRoot } from "../../lib/project";
+import { projectRoot } from "../../lib/system/project";
 import { PYTHON, jupyterCommand } from "../../scripts/browser/prerequisites";
 
 export interface ProcessResult {

@@ -2,7 +2,7 @@
  * Reading an executed notebook the way the real-client tests judge it: which cells are figure
  * cells, their Plotly outputs, error outputs, and the runs listed by results outputs.
  */
-import { PLOTLY_MIME, RESULTS_MIME } from "../../lib/mime";
+import { PLOTLY_MIME, RESULTS_MIME } from "../../lib/notebook/mime";
 import { CodeCell, MimeBundle, Notebook, Output, codeCells } from "../../scripts/jupyter/notebook";
 
 /**

@@ -1,4 +1,4 @@
-import { createRng } from "../../lib/random";
+import { createRng } from "../../lib/system/random";
 import type { MultiHotMatrix } from "../../lib/types";
 
 /** Random multi-hot rows and labels that depend on a few columns (learnable, like IMDB's words). */

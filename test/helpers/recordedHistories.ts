@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { groupRuns } from "../../lib/seeds";
+import { groupRuns } from "../../lib/runs/seeds";
 import type { History, RunLike, SeedGroup } from "../../lib/types";
 
 export const HISTORIES_DIR = path.join(__dirname, "..", "fixtures", "histories");

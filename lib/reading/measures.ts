@@ -8,8 +8,8 @@
  */
 import { trendRise } from "./diagnosis/measure";
 import { DEFAULTS } from "./diagnosis/rules";
-import { isSeedGroup } from "./seeds";
-import type { History, RunLike } from "./types";
+import { isSeedGroup } from "../runs/seeds";
+import type { History, RunLike } from "../types";
 
 export interface Measures {
   /** The epoch (1-based) of the lowest validation cross-entropy. */

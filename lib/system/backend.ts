@@ -6,8 +6,8 @@
  * tfjs-node lacks (engine/nativeKernels.ts); on wasm it patches Slice (engine/slicePatch.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { registerNativeKernels } from "./engine/nativeKernels";
-import { patchWasmSlice } from "./engine/slicePatch";
+import { registerNativeKernels } from "../engine/nativeKernels";
+import { patchWasmSlice } from "../engine/slicePatch";
 
 export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKENDS)[number];

@@ -10,9 +10,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "./project";
-import { groupRuns } from "./seeds";
-import type { History, RunLike, SeedGroup } from "./types";
+import { projectRoot } from "../system/project";
+import { groupRuns } from "../runs/seeds";
+import type { History, RunLike, SeedGroup } from "../types";
 
 export type ReferenceSource = "fitlab" | "keras";
 

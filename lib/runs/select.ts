@@ -4,9 +4,9 @@
  * set. This module does the choosing (plain arithmetic on histories) and builds the record of the
  * final model that summaries and figures read; training and evaluation stay in train.ts and evaluate.ts.
  */
-import { fail } from "./check";
-import type { ModelSpec } from "./models";
-import type { History, RunLike } from "./types";
+import { fail } from "../check";
+import type { ModelSpec } from "../lesson/models";
+import type { History, RunLike } from "../types";
 
 /** What to choose by: the lowest validation cross-entropy (default) or the highest validation accuracy. */
 export type SelectBy = "val_crossentropy" | "val_accuracy";

@@ -13,7 +13,7 @@
  *   spiky epoch (IMDB's validation cross-entropy jumps by 0.05–0.09 now and then, e.g. L2 seed 1
  *   at epoch 8) moves neither.
  */
-import type { Diagnosis, History } from "../types";
+import type { Diagnosis, History } from "../../types";
 
 /** The per-epoch series of a history, validated (every one as long as `loss`). */
 export interface Series {

@@ -3,10 +3,10 @@
  * text table outside a kernel), and the column aligner the runner's closing table uses too.
  * (The Plotly table of the same rows is a figure: lib/figures/results.ts.)
  */
-import { colorFor } from "./colors";
-import { formatResultRow, hasTestColumns, resultAlign, resultColumns } from "./figures/results";
+import { colorFor } from "../figures/colors";
+import { formatResultRow, hasTestColumns, resultAlign, resultColumns } from "../figures/results";
 import { escapeHtml } from "./html";
-import type { ResultRow } from "./types";
+import type { ResultRow } from "../types";
 
 export interface AlignOptions {
   /** Columns whose cells are right-aligned (numbers); the others are left-aligned. */

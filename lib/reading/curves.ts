@@ -5,8 +5,8 @@
  * group of seeds it says that the figures are means, and how many seeds agree.
  */
 import { diagnose, type DiagnoseOptions } from "./diagnose";
-import { isSeedGroup } from "./seeds";
-import type { Diagnosis, History, RunLike, Verdict } from "./types";
+import { isSeedGroup } from "../runs/seeds";
+import type { Diagnosis, History, RunLike, Verdict } from "../types";
 
 export interface ExplainOptions {
   /** Thresholds passed to `diagnose` (not `baseline`: use `compare`). */

@@ -6,13 +6,13 @@
  * another.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { fail } from "./check";
-import type { ModelSpec } from "./models";
+import { fail } from "../check";
+import type { ModelSpec } from "../lesson/models";
 import { groupRuns } from "./seeds";
 import { CACHE_HINT, train, type Run, type TrainOptions } from "./train";
-import { TrainingInterrupted, interruptedMessage } from "./training/interrupt";
-import { callbacksOf, logLevel } from "./training/options";
-import type { Band, EpochCallback, EpochInfo, Features, History, Metric, SeedGroup } from "./types";
+import { TrainingInterrupted, interruptedMessage } from "../training/interrupt";
+import { callbacksOf, logLevel } from "../training/options";
+import type { Band, EpochCallback, EpochInfo, Features, History, Metric, SeedGroup } from "../types";
 
 export interface SeedOptions extends Omit<TrainOptions, "seed"> {
   /** The seeds, one run each, e.g. `seedList(42, 3)` → [42, 43, 44]. */

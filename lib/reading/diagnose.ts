@@ -12,7 +12,7 @@
  */
 import { argminFinite, measure, median, type Context, type Siblings } from "./diagnosis/measure";
 import { DEFAULTS, firstMatch, type Thresholds } from "./diagnosis/rules";
-import type { Diagnosis, History, RelativeDiagnosis, RunLike, SeedAgreement, SeedVerdict, Severity, Verdict, VerdictCause } from "./types";
+import type { Diagnosis, History, RelativeDiagnosis, RunLike, SeedAgreement, SeedVerdict, Severity, Verdict, VerdictCause } from "../types";
 
 export { theilSen } from "./diagnosis/measure";
 export { REMEDIES, RULES } from "./diagnosis/rules";

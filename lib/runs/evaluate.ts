@@ -6,13 +6,13 @@
  * the sparse first layer, no dropout.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fail, integerIn } from "./check";
-import { batchMaker, disposeInputBatch } from "./engine/batches";
-import { type DenseParams, evaluateBatch, penaltyValue, uploadLabels } from "./engine/network";
-import { type ModelSpec, specFromModel } from "./models";
-import { denseParams } from "./training/loop";
+import { fail, integerIn } from "../check";
+import { batchMaker, disposeInputBatch } from "../engine/batches";
+import { type DenseParams, evaluateBatch, penaltyValue, uploadLabels } from "../engine/network";
+import { type ModelSpec, specFromModel } from "../lesson/models";
+import { denseParams } from "../training/loop";
 import { isSeedGroup } from "./seeds";
-import type { Features, RunLike, SeedGroup } from "./types";
+import type { Features, RunLike, SeedGroup } from "../types";
 
 /** What `evaluate` returns. */
 export interface Evaluation {

@@ -33,14 +33,14 @@
  * their text/plain form, `liveCurves` does nothing (its `showsProgress` is false), and training
  * prints its own Keras-style lines.
  */
-import { resultRows } from "./figures/results";
-import type { RunsInput } from "./figures/history";
-import { trainingProgress } from "./figures/curves";
-import { type Figure, fromPlotlyText } from "./figures/plotly";
+import { resultRows } from "../figures/results";
+import type { RunsInput } from "../figures/history";
+import { trainingProgress } from "../figures/curves";
+import { type Figure, fromPlotlyText } from "../figures/plotly";
 import { figureHtml, plotlyLoaderHtml, plotlyVersion } from "./html";
 import { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME } from "./mime";
 import { resultsHtml, resultsText } from "./tables";
-import type { EpochCallback, EpochInfo, History, ResultRow } from "./types";
+import type { EpochCallback, EpochInfo, History, ResultRow } from "../types";
 
 export { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME };
 

@@ -4,14 +4,14 @@
  * sentence a cell prints. Like explain.ts: pure functions of plain runs, no I/O, and every sentence
  * states only what the numbers show, so it stays true for any seed or hyperparameter a reader picks.
  */
-import { fail } from "./check";
+import { fail } from "../check";
 import { trendRise } from "./diagnosis/measure";
 import { DEFAULTS } from "./diagnosis/rules";
-import { earlyStoppingPoints, type EarlyStoppedRun } from "./figures/earlyStopping";
-import { testVsValidation } from "./figures/testScores";
-import type { ModelSpec } from "./models";
-import type { Candidate, Selection } from "./select";
-import type { Metric, RunLike } from "./types";
+import { earlyStoppingPoints, type EarlyStoppedRun } from "../figures/earlyStopping";
+import { testVsValidation } from "../figures/testScores";
+import type { ModelSpec } from "../lesson/models";
+import type { Candidate, Selection } from "../runs/select";
+import type { Metric, RunLike } from "../types";
 
 /** A metric's last value for each run of a group (in seed order), or the one run's. */
 function finals(run: RunLike, metric: Metric, where: string): number[] {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "crypto";
 import { readFileSync } from "fs";
-import type { Figure } from "./figures/plotly";
+import type { Figure } from "../figures/plotly";
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {

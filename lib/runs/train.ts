@@ -14,21 +14,21 @@
  * wasm matMul patch), training/pool.ts the worker threads a spec trains on by default.
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "./backend";
-import { patchWasmMatMul } from "./engine/matmulPatch";
-import { buildModel, type ModelSpec } from "./models";
-import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "./training/cache";
-import type { Claim } from "./training/claim";
-import { INTERRUPTED_MESSAGE, TrainingInterrupted, interruptedMessage, watchInterrupt } from "./training/interrupt";
-import { copyHistory, denseParams, fitLoop, type LoopHooks, type StopCause } from "./training/loop";
-import { checkCall, type RunOptions, type TrainOptions } from "./training/options";
-import { poolUsable, PoolUnavailableError, trainOnPool, type PooledRun, type PoolJob } from "./training/pool";
-import { checkUnchanged } from "./training/shared";
-import type { Features, History, RunLike } from "./types";
+import { initBackend } from "../system/backend";
+import { patchWasmMatMul } from "../engine/matmulPatch";
+import { buildModel, type ModelSpec } from "../lesson/models";
+import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "../training/cache";
+import type { Claim } from "../training/claim";
+import { INTERRUPTED_MESSAGE, TrainingInterrupted, interruptedMessage, watchInterrupt } from "../training/interrupt";
+import { copyHistory, denseParams, fitLoop, type LoopHooks, type StopCause } from "../training/loop";
+import { checkCall, type RunOptions, type TrainOptions } from "../training/options";
+import { poolUsable, PoolUnavailableError, trainOnPool, type PooledRun, type PoolJob } from "../training/pool";
+import { checkUnchanged } from "../training/shared";
+import type { Features, History, RunLike } from "../types";
 
-export type { EarlyStopping, RunOptions, TrainOptions } from "./training/options";
-export type { StopCause } from "./training/loop";
-export { TRAINER_FORMAT } from "./training/cache";
+export type { EarlyStopping, RunOptions, TrainOptions } from "../training/options";
+export type { StopCause } from "../training/loop";
+export { TRAINER_FORMAT } from "../training/cache";
 export { INTERRUPTED_MESSAGE };
 
 export type Placement = "thread" | "worker" | "two workers" | "cache";

@@ -7,8 +7,8 @@
  * loss and an optimizer, as the article's `keras.Sequential([...])` + `compile(...)` blocks say.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fail as failCheck, finiteNumber, showValue } from "./check";
-import { createRng, glorotUniform } from "./random";
+import { fail as failCheck, finiteNumber, showValue } from "../check";
+import { createRng, glorotUniform } from "../system/random";
 
 export type Activation = "relu" | "sigmoid" | "softmax" | "linear" | "tanh";
 

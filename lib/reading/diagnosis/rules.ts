@@ -9,7 +9,7 @@
  * Every threshold is relative, so they suit any loss scale; each can be overridden by name through
  * `diagnose(run, { … })`.
  */
-import type { Severity, Verdict, VerdictCause } from "../types";
+import type { Severity, Verdict, VerdictCause } from "../../types";
 import { lastFiniteBefore, median, riseOf, type Measurements } from "./measure";
 
 /** What a matching rule says about a run. */

@@ -6,10 +6,10 @@
  * stuck seed. Reads the model's weights once (no training, no display); plain numbers out.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fail } from "./check";
-import type { ModelSpec } from "./models";
-import { isSeedGroup } from "./seeds";
-import type { Features, RunLike } from "./types";
+import { fail } from "../check";
+import type { ModelSpec } from "../lesson/models";
+import { isSeedGroup } from "../runs/seeds";
+import type { Features, RunLike } from "../types";
 
 /** A finished run as `train` returns it: its spec and trained model. */
 interface TrainedRun extends RunLike {

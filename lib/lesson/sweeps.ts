@@ -7,12 +7,12 @@
  * networks; L2 0.002 and dropout 0.5 notebook 4's), and all values start together: the pool trains
  * two runs at a time, one per core. Reads no file, draws nothing.
  */
-import { fail } from "./check";
-import { withFixedValidation } from "./data/subsets";
+import { fail } from "../check";
+import { withFixedValidation } from "../data/subsets";
 import { variant, variants, type ModelSpec } from "./models";
-import type { Run } from "./train";
-import { trainSeeds, type SeedOptions } from "./trainSeeds";
-import type { Features, SeedGroup } from "./types";
+import type { Run } from "../runs/train";
+import { trainSeeds, type SeedOptions } from "../runs/trainSeeds";
+import type { Features, SeedGroup } from "../types";
 
 export type SweepKind = "width" | "l2" | "dropout" | "samples";
 

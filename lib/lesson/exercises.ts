@@ -6,13 +6,13 @@
  * constants below, chosen from the lesson's measured runs so that each exercise has an answer
  * (test/exercises.test.ts solves each once and shows a wrong answer gets ✗).
  */
-import { fail } from "./check";
-import { formatAccuracy, formatLoss, formatPercent, measure, measureSeeds } from "./measures";
+import { fail } from "../check";
+import { formatAccuracy, formatLoss, formatPercent, measure, measureSeeds } from "../reading/measures";
 import { variant, variants, type ModelSpec } from "./models";
 import type { Sweep } from "./sweeps";
-import { train, type Run, type TrainOptions } from "./train";
-import { trainSeeds, type SeedOptions } from "./trainSeeds";
-import type { Features, RunLike } from "./types";
+import { train, type Run, type TrainOptions } from "../runs/train";
+import { trainSeeds, type SeedOptions } from "../runs/trainSeeds";
+import type { Features, RunLike } from "../types";
 
 /** One goal of an exercise, measured. */
 export interface GoalResult {

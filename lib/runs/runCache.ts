@@ -22,10 +22,10 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { Features, History } from "./types";
-import { isRecord, showValue } from "./check";
-import { findProjectRoot } from "./project";
-import { writeFileAtomicSync } from "./atomicWrite";
+import type { Features, History } from "../types";
+import { isRecord, showValue } from "../check";
+import { findProjectRoot } from "../system/project";
+import { writeFileAtomicSync } from "../system/atomicWrite";
 
 /** Bump when the on-disk layout changes: older entries then read as misses and are replaced. */
 export const RUN_CACHE_FORMAT = 2;

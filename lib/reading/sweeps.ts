@@ -3,10 +3,10 @@
  * the runs show, in their numbers, whatever they show. Like explain.ts: pure functions of plain runs;
  * direction words ("lower", "higher") come from the numbers, and seed counts say how many agree.
  */
-import { fail } from "./check";
-import { OVERFIT_LESS } from "./exercises";
+import { fail } from "../check";
+import { OVERFIT_LESS } from "../lesson/exercises";
 import { formatLoss as loss, formatPercent as pct, measure, measureSeeds, seedStats } from "./measures";
-import { sweepLabel, type Sweep } from "./sweeps";
+import { sweepLabel, type Sweep } from "../lesson/sweeps";
 
 function checkSweep(sweep: Sweep, kind: Sweep["kind"] | null, where: string): void {
   if (!sweep || !Array.isArray(sweep.groups) || sweep.groups.length === 0) fail(where, "sweep", sweep, "pass what trainSweep returns");

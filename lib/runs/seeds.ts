@@ -3,7 +3,7 @@
  * shades. Pure arithmetic on plain histories (no tensors, no I/O), so training (which runs the seeds)
  * and figures (which draw them) share one definition of "the mean of the seeds".
  */
-import type { Band, History, Metric, RunLike, SeedGroup } from "./types";
+import type { Band, History, Metric, RunLike, SeedGroup } from "../types";
 
 /**
  * Groups runs of one configuration that differ only in their seed. The mean and the bands cover the
