@@ -3,6 +3,7 @@
  * -0 as written, not as JSON's `null`), and the small predicates the checks are made of. One message
  * shape everywhere: `<where>: <field> = <value>; <what is allowed>.`
  */
+import type { RunLike } from "./types";
 
 /** A value as a reader would write it: 1e400 → Infinity, NaN → NaN, strings quoted, objects named. */
 export function showValue(value: unknown): string {
@@ -46,4 +47,12 @@ export function integerIn(where: string, field: string, value: unknown, min: num
 export function finiteNumber(where: string, field: string, value: unknown, ok: (v: number) => boolean, allowed: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) fail(where, field, value, allowed);
   return value;
+}
+
+/** A finished run ({ name, history }: what train() or trainSeeds() returns), or `<where>: run = <value>; expected a run (…).` */
+export function checkRun<R extends RunLike>(run: R, where: string): R {
+  if (run === null || typeof run !== "object" || typeof run.name !== "string" || run.history === null || typeof run.history !== "object") {
+    fail(where, "run", run, "expected a run ({ name, history }, what train() or trainSeeds() returns)");
+  }
+  return run;
 }

@@ -7,7 +7,8 @@
 import { diagnose } from "./reading/diagnose";
 import { fail } from "./check";
 import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure } from "./figures/plotly";
-import { formatLoss as loss, formatPercent as pct, measure, riseText } from "./reading/measures";
+import { roughPercent as pct, smallLoss as loss } from "./format";
+import { measure, riseText } from "./reading/measures";
 import type { Sweep } from "./lesson/sweeps";
 import type { RunLike } from "./types";
 

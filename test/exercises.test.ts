@@ -27,7 +27,7 @@ import {
   STOP_UNDERFITTING,
   type CheckResult,
 } from "../lib/lesson/exercises";
-import { formatAccuracy, formatPercent } from "../lib/reading/measures";
+import { percent as formatAccuracy, roughPercent as formatPercent } from "../lib/format";
 import { variant, variants } from "../lib/lesson/models";
 import { trainSweep } from "../lib/lesson/sweeps";
 import { train, type Run } from "../lib/runs/train";

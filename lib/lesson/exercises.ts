@@ -7,7 +7,8 @@
  * (test/exercises.test.ts solves each once and shows a wrong answer gets ✗).
  */
 import { fail } from "../check";
-import { formatAccuracy, formatLoss, formatPercent, measure, measureSeeds } from "../reading/measures";
+import { percent as formatAccuracy, roughPercent as formatPercent, smallLoss as formatLoss } from "../format";
+import { measure, measureSeeds } from "../reading/measures";
 import { variant, variants, type ModelSpec } from "./models";
 import type { Sweep } from "./sweeps";
 import { train, type Run, type TrainOptions } from "../runs/train";

@@ -33,6 +33,7 @@
  * their text/plain form, `liveCurves` does nothing (its `showsProgress` is false), and training
  * prints its own Keras-style lines.
  */
+import { fixed4 } from "../format";
 import { resultRows } from "../figures/results";
 import type { RunsInput } from "../figures/history";
 import { trainingProgress } from "../figures/curves";
@@ -147,7 +148,7 @@ export type ProgressCallback = EpochCallback & { readonly showsProgress: boolean
 /** A loss or accuracy as Keras prints it (4 decimals); NaN and ±Infinity as written. */
 function metricText(value: number | undefined): string {
   if (value === undefined) return "?";
-  return Number.isFinite(value) ? value.toFixed(4) : String(value);
+  return fixed4(value);
 }
 
 const LINE_METRICS = ["loss", "accuracy", "val_loss", "val_accuracy"] as const;

@@ -4,6 +4,8 @@
  * of plain histories: no I/O, no tensors. Every sentence states only what the numbers show; for a
  * group of seeds it says that the figures are means, and how many seeds agree.
  */
+import { checkRun } from "../check";
+import { countText, loss, percent, percent2 } from "../format";
 import { diagnose, type DiagnoseOptions } from "./diagnose";
 import { isSeedGroup } from "../runs/seeds";
 import type { Diagnosis, History, RunLike, Verdict } from "../types";
@@ -62,8 +64,8 @@ export function compare(run: RunLike, baseline: RunLike, options: ExplainOptions
   }
   const rel = d.relative!;
   const parts = [
-    `${r.name} vs ${b.name}${both}: lowest ${what} ${fmt(d.minValLoss)} at epoch ${d.bestEpoch} vs ${fmt(bd.minValLoss)} at epoch ${bd.bestEpoch}; ` +
-      `${r.name} ${rel.text}. Trend levels at the last epoch: ${fmt(d.endValLoss)} vs ${fmt(bd.endValLoss)}.`,
+    `${r.name} vs ${b.name}${both}: lowest ${what} ${loss(d.minValLoss)} at epoch ${d.bestEpoch} vs ${loss(bd.minValLoss)} at epoch ${bd.bestEpoch}; ` +
+      `${r.name} ${rel.text}. Trend levels at the last epoch: ${loss(d.endValLoss)} vs ${loss(bd.endValLoss)}.`,
   ];
   const pairs = pairSeeds(r, b);
   if (pairs.length > 0) {
@@ -110,7 +112,7 @@ export function compareAccuracy(run: RunLike, baseline: RunLike): string {
   // 0.16 points into "0.1". From the percentages as printed, so the difference always matches them.
   const points = Number((x.acc * 100).toFixed(2)) - Number((y.acc * 100).toFixed(2));
   const diff = Math.abs(points) < 0.005 ? "no difference" : `${Math.abs(points).toFixed(2)} points ${points > 0 ? "more" : "less"}`;
-  return `${r.name} vs ${b.name}${both}: best validation accuracy ${pct2(x.acc)} (epoch ${x.epoch}) vs ${pct2(y.acc)} (epoch ${y.epoch}): ${diff}.`;
+  return `${r.name} vs ${b.name}${both}: best validation accuracy ${percent2(x.acc)} (epoch ${x.epoch}) vs ${percent2(y.acc)} (epoch ${y.epoch}): ${diff}.`;
 }
 
 /**
@@ -153,7 +155,7 @@ export function trainingAboveValidation(run: RunLike, options: { dropout?: boole
   const why =
     `in part because training ${what} is averaged over the epoch while the model improves, and validation ${what} is measured at the epoch's end` +
     (options.dropout ? "; and dropout is active only in training (validation uses the whole network)" : "");
-  return `${meanPrefix(r)}Training ${what} is above validation ${what} in ${epochList(epochs)} (epoch ${first + 1}: ${fmt(train[first])} vs ${fmt(val[first])}): ${why}.`;
+  return `${meanPrefix(r)}Training ${what} is above validation ${what} in ${epochList(epochs)} (epoch ${first + 1}: ${loss(train[first])} vs ${loss(val[first])}): ${why}.`;
 }
 
 /**
@@ -172,12 +174,12 @@ export function lossVsAccuracy(run: RunLike): string {
   if (!Number.isFinite(d.bestEpoch)) return `${r.name}: no finite validation ${what}.`;
   const b = d.bestEpoch - 1;
   const last = lastFinite(val, acc);
-  if (last <= b) return `${meanPrefix(r)}Validation ${what} is lowest at the last epoch (${d.bestEpoch}, ${fmt(val[b])}; validation accuracy ${pct1(acc[b])}): it has not risen.`;
+  if (last <= b) return `${meanPrefix(r)}Validation ${what} is lowest at the last epoch (${d.bestEpoch}, ${loss(val[b])}; validation accuracy ${percent(acc[b])}): it has not risen.`;
   const ratio = val[last] / val[b];
   const points = Number((acc[last] * 100).toFixed(1)) - Number((acc[b] * 100).toFixed(1));
   return (
-    `${meanPrefix(r)}From epoch ${b + 1} to epoch ${last + 1}, validation ${what} ×${ratio.toFixed(1)} (${fmt(val[b])} → ${fmt(val[last])}) ` +
-    `while validation accuracy moved ${Math.abs(points).toFixed(1)} points (${pct1(acc[b])} → ${pct1(acc[last])}).`
+    `${meanPrefix(r)}From epoch ${b + 1} to epoch ${last + 1}, validation ${what} ×${ratio.toFixed(1)} (${loss(val[b])} → ${loss(val[last])}) ` +
+    `while validation accuracy moved ${Math.abs(points).toFixed(1)} points (${percent(acc[b])} → ${percent(acc[last])}).`
   );
 }
 
@@ -202,7 +204,7 @@ export function gapAfterBest(run: RunLike): string {
   const steps = last - b;
   const widens = steps - narrows.length;
   const narrowText = narrows.length === 0 ? "never narrows" : `narrows at ${epochList(narrows, "epoch")}`;
-  return `${meanPrefix(r)}After its best epoch (${d.bestEpoch}) the gap widens in ${countText(widens, steps)} epochs and ${narrowText}; it goes from ${fmt(gap(b))} to ${fmt(gap(last))}.`;
+  return `${meanPrefix(r)}After its best epoch (${d.bestEpoch}) the gap widens in ${countText(widens, steps)} epochs and ${narrowText}; it goes from ${loss(gap(b))} to ${loss(gap(last))}.`;
 }
 
 /**
@@ -231,7 +233,7 @@ export function trainingSetbacks(run: RunLike, options: { factor?: number } = {}
   });
   if (jumps.length === 0) return null;
   // Each jump with the lowest value before it: a later jump can start from a lower low than the first.
-  const list = jumps.map(([e, v, from]) => `${e} (${fmt(from)} → ${fmt(v)})`);
+  const list = jumps.map(([e, v, from]) => `${e} (${loss(from)} → ${loss(v)})`);
   const epochs = list.length === 1 ? `epoch ${list[0]}` : `epochs ${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
   return `${meanPrefix(r)}Training ${what} jumps back up at ${epochs}, each time from the lowest value so far.`;
 }
@@ -268,8 +270,8 @@ export function seedSpread(runs: RunLike | RunLike[], options: { stuckFactor?: n
   });
   const name = list[0].name.replace(/,? seed \d+$/, "");
   const seedText = (r: (typeof rows)[number], i: number): string => (r.seed === undefined ? `run ${i + 1}` : i === 0 ? `seed ${r.seed}` : String(r.seed));
-  const mins = rows.map((r, i) => `${fmt(r.min)} (${seedText(r, i)}, epoch ${r.epoch})`).join(", ");
-  const finalsText = rows.map((r) => fmt(r.final)).join(", ");
+  const mins = rows.map((r, i) => `${loss(r.min)} (${seedText(r, i)}, epoch ${r.epoch})`).join(", ");
+  const finalsText = rows.map((r) => loss(r.final)).join(", ");
   const sorted = rows.map((r) => r.final).filter(Number.isFinite).sort((a, b) => a - b);
   const median = sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   const head = `${name}, seed by seed: lowest validation ${rows[0].what} ${mins}; final training loss ${finalsText}.`;
@@ -282,19 +284,13 @@ export function seedSpread(runs: RunLike | RunLike[], options: { stuckFactor?: n
   const stuck = rows.filter((r) => r.final > factor * median && r.min > 1.1 * medianMin);
   const tail =
     stuck.length === 0
-      ? `No seed is stuck (a training loss above ${factor}× the median, ${fmt(median)}, with a lowest validation value 10% above the median's).`
-      : `${stuck.length === 1 ? "Stuck: seed" : "Stuck: seeds"} ${stuck.map((r) => r.seed ?? "?").join(", ")}, whose training loss ends above ${factor}× the median (${fmt(median)}) and whose lowest validation value is over 10% above the median's (${fmt(medianMin)}): ${stuck.length === 1 ? "it has" : "they have"} not fit the training data the other seeds fit${stuck.some((r) => r.epoch === r.trainLen) ? ", and its validation curve is still at its lowest at the last epoch" : ""}.`;
+      ? `No seed is stuck (a training loss above ${factor}× the median, ${loss(median)}, with a lowest validation value 10% above the median's).`
+      : `${stuck.length === 1 ? "Stuck: seed" : "Stuck: seeds"} ${stuck.map((r) => r.seed ?? "?").join(", ")}, whose training loss ends above ${factor}× the median (${loss(median)}) and whose lowest validation value is over 10% above the median's (${loss(medianMin)}): ${stuck.length === 1 ? "it has" : "they have"} not fit the training data the other seeds fit${stuck.some((r) => r.epoch === r.trainLen) ? ", and its validation curve is still at its lowest at the last epoch" : ""}.`;
   return `${head} ${tail}`;
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function checkRun(run: RunLike, where: string): RunLike {
-  if (run === null || typeof run !== "object" || typeof run.name !== "string" || run.history === null || typeof run.history !== "object") {
-    throw new Error(`${where}: expected a run ({ name, history }, what train() or trainSeeds() returns), got ${run === null ? "null" : typeof run}.`);
-  }
-  return run;
-}
 
 function thresholds(options: ExplainOptions, where: string): Omit<DiagnoseOptions, "baseline"> {
   if (options === null || typeof options !== "object") throw new Error(`${where}: options must be an object, got ${options === null ? "null" : typeof options}.`);
@@ -322,8 +318,8 @@ function curveSentence(h: History, d: Diagnosis): string {
   const trend = d.rise < 0.005 ? `its trend over the last ${k} epochs ends at the minimum` : `its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above the minimum`;
   const penalty = d.penaltyShare !== undefined && d.penaltyShare >= 0.05 ? `; the L1/L2 penalty is ${Math.round(d.penaltyShare * 100)}% of the training loss` : "";
   return (
-    `${valWhat} ${d.bestEpoch === n ? `lowest at the last epoch, ${n} (${fmt(d.minValLoss)})` : `lowest at epoch ${d.bestEpoch} (${fmt(d.minValLoss)}), ${fmt(val[n - 1])} at epoch ${n}`}, and ${trend}; ` +
-    `training ${what} ends at ${fmt(train[n - 1])} (final gap ${fmt(d.finalGap)})${penalty}`
+    `${valWhat} ${d.bestEpoch === n ? `lowest at the last epoch, ${n} (${loss(d.minValLoss)})` : `lowest at epoch ${d.bestEpoch} (${loss(d.minValLoss)}), ${loss(val[n - 1])} at epoch ${n}`}, and ${trend}; ` +
+    `training ${what} ends at ${loss(train[n - 1])} (final gap ${loss(d.finalGap)})${penalty}`
   );
 }
 
@@ -373,9 +369,6 @@ function agreement(group: RunLike & { seedRuns: RunLike[] }, o: Omit<DiagnoseOpt
   return `Seeds disagree: ${groups.map(([verdict, list]) => `${list.length} of ${n} ${VERB[verdict]}${detail(list)}`).join(", ")}.`;
 }
 
-function countText(k: number, n: number): string {
-  return k === n ? `all ${n}` : `${k} of ${n}`;
-}
 
 /** "epoch 1", "epochs 1–2", "epochs 1, 3 and 5". */
 function epochList(epochs: number[], word = "epochs"): string {
@@ -391,7 +384,3 @@ function lastFinite(a: number[], b: number[]): number {
   for (let i = a.length - 1; i >= 0; i--) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) return i;
   return 0;
 }
-
-const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(1) : Math.abs(x) < 0.001 && x !== 0 ? x.toPrecision(2) : x.toFixed(3));
-const pct1 = (x: number): string => `${(x * 100).toFixed(1)}%`;
-const pct2 = (x: number): string => `${(x * 100).toFixed(2)}%`;

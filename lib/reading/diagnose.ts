@@ -10,6 +10,7 @@
  * Thresholds sit in the gaps between the lesson's runs measured over seeds 1–5 and 42 (see
  * test/diagnose.test.ts), so seeds that agree get the same verdict.
  */
+import { times, wholePercent } from "../format";
 import { argminFinite, measure, median, type Context, type Siblings } from "./diagnosis/measure";
 import { DEFAULTS, firstMatch, type Thresholds } from "./diagnosis/rules";
 import type { Diagnosis, History, RelativeDiagnosis, RunLike, SeedAgreement, SeedVerdict, Severity, Verdict, VerdictCause } from "../types";
@@ -240,7 +241,7 @@ function relativeTo(d: Diagnosis, epochs: number, base: Diagnosis, baseEpochs: n
   // A curve whose minimum is its last epoch has nothing after its minimum to rise: its `rise` is only
   // its trend line's end above the minimum (a jagged curve's), so it is said as the lowest at the end.
   const after = (x: Diagnosis, n: number, long: boolean, only = false): string =>
-    x.bestEpoch === n ? "is lowest at its last epoch" : x.rise < 0.005 ? "does not rise after its minimum" : `rises ${only ? "only " : ""}${pct0(x.rise)}${long ? " after its minimum" : ""}`;
+    x.bestEpoch === n ? "is lowest at its last epoch" : x.rise < 0.005 ? "does not rise after its minimum" : `rises ${only ? "only " : ""}${wholePercent(x.rise)}${long ? " after its minimum" : ""}`;
   const runRises = d.rise > tolerance;
   const baseRises = base.rise > tolerance;
   let text: string;
@@ -271,10 +272,6 @@ function relativeTo(d: Diagnosis, epochs: number, base: Diagnosis, baseEpochs: n
   };
 }
 
-/** "4×", "1.5×": whole numbers from 3 on, one decimal below. */
-function times(f: number): string {
-  return f >= 3 ? `${Math.round(f)}×` : `${f.toFixed(1)}×`;
-}
 
 function checkOptions(options: DiagnoseOptions): Thresholds {
   if (options === null || typeof options !== "object") throw new Error(`diagnose: options must be an object of thresholds, got ${options === null ? "null" : typeof options}.`);
@@ -305,6 +302,3 @@ function checkOptions(options: DiagnoseOptions): Thresholds {
   }
   return o;
 }
-
-
-const pct0 = (x: number): string => `${Math.round(x * 100)}%`;

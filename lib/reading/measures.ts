@@ -6,6 +6,7 @@
  * training cross-entropy, the best validation accuracy. Pure functions of plain histories: no I/O,
  * no tensors. (The graded verdict is `diagnose`'s job.)
  */
+import { roughPercent } from "../format";
 import { trendRise } from "./diagnosis/measure";
 import { DEFAULTS } from "./diagnosis/rules";
 import { isSeedGroup } from "../runs/seeds";
@@ -77,23 +78,5 @@ export function seedStats(run: RunLike, pick: (m: Measures) => number): { mean: 
 
 /** "the rise (its trend over the last 8 epochs ends 103% above the minimum)": how the lesson words a rise. */
 export function riseText(m: Measures): string {
-  return `its trend over the last ${m.trendEpochs} epochs ends ${formatPercent(m.rise)} above the minimum`;
-}
-
-/** A loss in three decimals (0.291), a tiny one in two significant digits (0.0041). */
-export function formatLoss(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  return Math.abs(value) >= 0.01 || value === 0 ? value.toFixed(3) : value.toPrecision(2);
-}
-
-/** A fraction as a whole percentage: 0.104 → "10%"; below 1% one decimal ("0.4%"). */
-export function formatPercent(value: number): string {
-  const pct = 100 * value;
-  // Whole percentages rounded as explain's lines round them (Math.round), so one rise reads the same in both.
-  return `${Math.abs(pct) < 1 && pct !== 0 ? pct.toFixed(1) : Math.round(pct)}%`;
-}
-
-/** An accuracy in one decimal: 0.975 → "97.5%". */
-export function formatAccuracy(value: number): string {
-  return `${(100 * value).toFixed(1)}%`;
+  return `its trend over the last ${m.trendEpochs} epochs ends ${roughPercent(m.rise)} above the minimum`;
 }

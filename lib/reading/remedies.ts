@@ -4,7 +4,8 @@
  * sentence a cell prints. Like explain.ts: pure functions of plain runs, no I/O, and every sentence
  * states only what the numbers show, so it stays true for any seed or hyperparameter a reader picks.
  */
-import { fail } from "../check";
+import { checkRun, fail } from "../check";
+import { countText, loss, percent, plural, significant3 } from "../format";
 import { trendRise } from "./diagnosis/measure";
 import { DEFAULTS } from "./diagnosis/rules";
 import { earlyStoppingPoints, type EarlyStoppedRun } from "../figures/earlyStopping";
@@ -27,7 +28,7 @@ const isAccuracy = (metric: Metric): boolean => metric.endsWith("accuracy");
 
 /** "86.2%" for accuracies, "0.421" for losses. */
 function valueText(metric: Metric, v: number): string {
-  return isAccuracy(metric) ? pct(v) : fmt(v);
+  return isAccuracy(metric) ? percent(v) : loss(v);
 }
 
 /** "validation accuracy", "training cross-entropy", … */
@@ -77,10 +78,10 @@ export function memorization(run: RunLike & { spec?: ModelSpec }): string {
   const val = h.val_accuracy;
   if (!acc || acc.length === 0 || !val || val.length === 0) fail(where, `run "${run.name}"`, "its history", "it needs accuracy and val_accuracy: train with validationSplit > 0");
   const classes = run.spec?.output.activation === "softmax" ? run.spec.output.units : run.spec?.output.activation === "sigmoid" ? 2 : undefined;
-  const chance = classes ? ` (chance for ${classes} classes: ${pct(1 / classes)})` : "";
+  const chance = classes ? ` (chance for ${classes} classes: ${percent(1 / classes)})` : "";
   return (
-    `training accuracy ${pct(acc[0])} at epoch 1, ${pct(acc[acc.length - 1])} at epoch ${acc.length}; ` +
-    `validation accuracy between ${pct(Math.min(...val))} and ${pct(Math.max(...val))}${chance}.`
+    `training accuracy ${percent(acc[0])} at epoch 1, ${percent(acc[acc.length - 1])} at epoch ${acc.length}; ` +
+    `validation accuracy between ${percent(Math.min(...val))} and ${percent(Math.max(...val))}${chance}.`
   );
 }
 
@@ -107,11 +108,11 @@ export function learningRates(runs: (RunLike & { warnings?: string[] })[]): stri
   });
   const lines = stats.map(
     (s) =>
-      `${s.name}: training loss (mean of an epoch) up to ${big(s.maxLoss)}; training accuracy ${pct(s.first)} at epoch 1` +
+      `${s.name}: training loss (mean of an epoch) up to ${significant3(s.maxLoss)}; training accuracy ${percent(s.first)} at epoch 1` +
       // The peak too when it is neither end: a curve that rose and fell back is not one that climbed.
-      (s.peak > 0 && s.peak < s.epochs - 1 ? `, highest ${pct(s.peakValue)} at epoch ${s.peak + 1}` : "") +
-      `, ${pct(s.last)} at epoch ${s.epochs}` +
-      (Number.isFinite(s.bestVal) ? `; best validation accuracy ${pct(s.bestVal)}` : ""),
+      (s.peak > 0 && s.peak < s.epochs - 1 ? `, highest ${percent(s.peakValue)} at epoch ${s.peak + 1}` : "") +
+      `, ${percent(s.last)} at epoch ${s.epochs}` +
+      (Number.isFinite(s.bestVal) ? `; best validation accuracy ${percent(s.bestVal)}` : ""),
   );
   // What the trainer noticed on the way (e.g. "the training loss exploded: … at epoch 1, batch 2"), which a quiet run does not print.
   for (const r of runs) for (const w of r.warnings ?? []) lines.push(`${r.name}: ${w}`);
@@ -174,8 +175,8 @@ export function ranking(choice: Selection, options: { tie?: number } = {}): stri
   if (tie !== undefined && !(typeof tie === "number" && Number.isFinite(tie) && tie >= 0)) fail(where, "options.tie", tie, "a number ≥ 0: candidates this close to the best count as tied with it");
   const width = Math.max(...choice.ranking.map((c) => c.run.name.length));
   const by = choice.by === "val_accuracy" ? "validation accuracy" : "validation cross-entropy";
-  const value = (v: number): string => (choice.by === "val_accuracy" ? pct(v) : v.toFixed(4));
-  const lines = choice.ranking.map((c) => `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` + (choice.by === "val_accuracy" ? "" : `  accuracy ${pct(c.valAccuracy)}`));
+  const value = (v: number): string => (choice.by === "val_accuracy" ? percent(v) : v.toFixed(4));
+  const lines = choice.ranking.map((c) => `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` + (choice.by === "val_accuracy" ? "" : `  accuracy ${percent(c.valAccuracy)}`));
   if (tie !== undefined) {
     // How far each candidate is from the best, in the ranked value (lower is better for cross-entropy).
     const best = choice.ranking[0];
@@ -206,7 +207,7 @@ export function finalModelLine(name: string, chosen: Candidate, trained: RunLike
   if (!test || !Number.isFinite(test.loss) || !Number.isFinite(test.accuracy)) fail(where, "test", test, "pass what evaluate() returns");
   return (
     `${name} = ${chosen.run.name}, retrained for ${plural(chosen.epoch, "epoch")} on ${trained.history.params.samples} rows; ` +
-    `tested once on ${test.samples} rows: loss ${test.loss.toFixed(4)}, accuracy ${pct(test.accuracy)}.`
+    `tested once on ${test.samples} rows: loss ${test.loss.toFixed(4)}, accuracy ${percent(test.accuracy)}.`
   );
 }
 
@@ -220,34 +221,16 @@ export function testAgainstValidation(records: RunLike[]): string {
     .map((r) => {
       // From the percentages as printed, so the difference always matches them.
       const points = Number((100 * r.test).toFixed(1)) - Number((100 * r.validation).toFixed(1));
-      return `${r.name}: validation accuracy ${pct(r.validation)} (at the epoch that chose it), test accuracy ${pct(r.test)}: ${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points`;
+      return `${r.name}: validation accuracy ${percent(r.validation)} (at the epoch that chose it), test accuracy ${percent(r.test)}: ${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points`;
     })
     .join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
 
-function checkRun(run: RunLike, where: string): void {
-  if (run === null || typeof run !== "object" || typeof run.name !== "string" || run.history === null || typeof run.history !== "object") {
-    fail(where, "run", run, "pass a run ({ name, history }, what train() or trainSeeds() returns)");
-  }
-}
 
 function maxFinite(xs: number[]): number {
   let m = NaN;
   for (const v of xs) if (Number.isFinite(v) && !(v <= m)) m = v;
   return m;
 }
-
-function countText(k: number, n: number): string {
-  return k === n ? `all ${n}` : `${k} of ${n}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const fmt = (x: number): string => x.toFixed(3);
-/** Three significant digits: an exploded loss reads 1.95e+4, a sane one 2.05. */
-const big = (x: number): string => x.toPrecision(3);

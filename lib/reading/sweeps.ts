@@ -5,7 +5,8 @@
  */
 import { fail } from "../check";
 import { OVERFIT_LESS } from "../lesson/exercises";
-import { formatLoss as loss, formatPercent as pct, measure, measureSeeds, seedStats } from "./measures";
+import { roughPercent as pct, smallLoss as loss } from "../format";
+import { measure, measureSeeds, seedStats } from "./measures";
 import { sweepLabel, type Sweep } from "../lesson/sweeps";
 
 function checkSweep(sweep: Sweep, kind: Sweep["kind"] | null, where: string): void {

@@ -7,6 +7,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { fail } from "../check";
+import { fixed4 } from "../format";
 import type { ModelSpec } from "../lesson/models";
 import { groupRuns } from "./seeds";
 import { CACHE_HINT, train, type Run, type TrainOptions } from "./train";
@@ -153,7 +154,7 @@ function meanLine(h: History, i: number, seeds: number): string {
   const parts = [`Epoch ${i + 1}/${h.params.epochs} (mean of ${seeds} seeds)`];
   for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) {
     const v = h.history[key]?.[i];
-    if (v !== undefined) parts.push(`${key}: ${Number.isFinite(v) ? v.toFixed(4) : String(v)}`);
+    if (v !== undefined) parts.push(`${key}: ${fixed4(v)}`);
   }
   return parts.join(" - ");
 }

@@ -12,6 +12,7 @@ import { createRmsprop } from "../engine/rmsprop";
 import { optimizerSettings, type ModelSpec } from "../lesson/models";
 import { createRng, permutation, Rng, rngFromState } from "../system/random";
 import type { Features, History } from "../types";
+import { fixed4 } from "../format";
 import type { RunOptions } from "./options";
 import { localStep, type StepFn } from "./steps";
 
@@ -152,13 +153,11 @@ export function copyHistory(h: History, epochs = h.epoch.length): History {
   return { history: series as History["history"], epoch: h.epoch.slice(0, epochs), params: { ...h.params } };
 }
 
-const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : String(v));
-
 function epochLine(h: History, i: number, seconds: number): string {
   const parts = [`Epoch ${i + 1}/${h.params.epochs}`, `${seconds.toFixed(2)}s`];
   for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) {
     const series = h.history[key];
-    if (series) parts.push(`${key}: ${fmt(series[i])}`);
+    if (series) parts.push(`${key}: ${fixed4(series[i])}`);
   }
   return parts.join(" - ");
 }
@@ -335,7 +334,7 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
         }
         if (wait >= es.patience && epoch > 0) {
           stoppedBy = "early stopping";
-          stopReason = `${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fmt(best.value)}): early stopping ended training`;
+          stopReason = `${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fixed4(best.value)}): early stopping ended training`;
           if (es.restoreBestWeights && best.weights) {
             layers.forEach((l, i) => {
               l.kernel.assign(best.weights![2 * i] as tf.Tensor2D);

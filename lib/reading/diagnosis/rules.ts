@@ -9,6 +9,7 @@
  * Every threshold is relative, so they suit any loss scale; each can be overridden by name through
  * `diagnose(run, { … })`.
  */
+import { explodingLoss, fixed1, percent, reasonLoss, signedPercent, wholePercent } from "../../format";
 import type { Severity, Verdict, VerdictCause } from "../../types";
 import { lastFiniteBefore, median, riseOf, type Measurements } from "./measure";
 
@@ -122,7 +123,7 @@ const nonFiniteLoss: Rule = {
     ] as const;
     const [label, values] = named.find(([, xs]) => xs && !Number.isFinite(xs[bad]))!;
     const before = lastFiniteBefore(s.loss, bad);
-    const tail = before < 0 ? "" : ` (last finite training loss ${fmt(s.loss[before])} at epoch ${before + 1})`;
+    const tail = before < 0 ? "" : ` (last finite training loss ${reasonLoss(s.loss[before])} at epoch ${before + 1})`;
     return finding("diverged", null, "non-finite loss", `${cap(label)} became ${values![bad]} at epoch ${bad + 1}${tail}: training diverged.`);
   },
 };
@@ -138,8 +139,8 @@ const lossAboveAnySaneLevel: Rule = {
       "diverged",
       null,
       "exploding loss",
-      `Training loss reached ${fmtAny(loss[m.peak])} at epoch ${m.peak + 1} (a cross-entropy of a sane model stays below 17)` +
-        (Number.isFinite(m.maxValAccuracy) ? `, and validation accuracy never exceeded ${pct(m.maxValAccuracy)}` : "") +
+      `Training loss reached ${explodingLoss(loss[m.peak])} at epoch ${m.peak + 1} (a cross-entropy of a sane model stays below 17)` +
+        (Number.isFinite(m.maxValAccuracy) ? `, and validation accuracy never exceeded ${percent(m.maxValAccuracy)}` : "") +
         ": steps far too large threw the weights off; training diverged from the minimum it was heading for. A learning rate far too high does this.",
     );
   },
@@ -157,7 +158,7 @@ const lossExploded: Rule = {
       "diverged",
       null,
       "exploding loss",
-      `Training loss exploded to ${fmtAny(loss[m.peak])} at epoch ${m.peak + 1}, ${fmt1(loss[m.peak] / first)}× its epoch-1 value ${fmt(first)}: training diverged.`,
+      `Training loss exploded to ${explodingLoss(loss[m.peak])} at epoch ${m.peak + 1}, ${fixed1(loss[m.peak] / first)}× its epoch-1 value ${reasonLoss(first)}: training diverged.`,
     );
   },
 };
@@ -172,7 +173,7 @@ const oneEpoch: Rule = {
       "not converged",
       null,
       "too short",
-      `Only 1 epoch (${m.trainName} ${fmt(m.train[0])}, ${m.valName} ${fmt(m.val[0])}): too short to see a trend; train longer.`,
+      `Only 1 epoch (${m.trainName} ${reasonLoss(m.train[0])}, ${m.valName} ${reasonLoss(m.val[0])}): too short to see a trend; train longer.`,
     );
   },
 };
@@ -199,8 +200,8 @@ const stoppedAtTheMinimum: Rule = {
       "good fit",
       null,
       null,
-      `Early stopping kept the weights of epoch ${kept}, where ${m.valName} was lowest (${fmt(m.val[i])}); over the ${m.epochs - kept} epoch(s) after it, ` +
-        `it rose to ${fmt(m.val[last])} while ${m.trainName} kept falling (${fmt(m.train[i])} → ${fmt(m.train[last])}): training stopped where overfitting begins, and the model is the one from before.`,
+      `Early stopping kept the weights of epoch ${kept}, where ${m.valName} was lowest (${reasonLoss(m.val[i])}); over the ${m.epochs - kept} epoch(s) after it, ` +
+        `it rose to ${reasonLoss(m.val[last])} while ${m.trainName} kept falling (${reasonLoss(m.train[i])} → ${reasonLoss(m.train[last])}): training stopped where overfitting begins, and the model is the one from before.`,
     );
   },
 };
@@ -243,8 +244,8 @@ const stuck: Rule = {
           "underfitting",
           "strong",
           "stuck",
-          `${cap(m.trainName)} ends at ${fmt(m.train[last])} while the same model's ${sib.finalTrain.length} other seeds reach ${fmt(train)} (median), and its lowest ${m.valName}, ${fmt(m.minValLoss)} at epoch ${m.bestEpoch}, ` +
-            `stays above theirs (${fmt(min)})${deadText}: this seed got stuck where its siblings fit; an unlucky initialization, not the model.`,
+          `${cap(m.trainName)} ends at ${reasonLoss(m.train[last])} while the same model's ${sib.finalTrain.length} other seeds reach ${reasonLoss(train)} (median), and its lowest ${m.valName}, ${reasonLoss(m.minValLoss)} at epoch ${m.bestEpoch}, ` +
+            `stays above theirs (${reasonLoss(min)})${deadText}: this seed got stuck where its siblings fit; an unlucky initialization, not the model.`,
         );
       }
       return undefined;
@@ -254,7 +255,7 @@ const stuck: Rule = {
       "underfitting",
       "strong",
       "stuck",
-      `${dead.dead} of the ${dead.units} first-layer units are dead (zero on every training example), and ${m.trainName} ends at ${fmt(m.train[last])}: the layer has too few working units left to fit its training data; an unlucky initialization.`,
+      `${dead.dead} of the ${dead.units} first-layer units are dead (zero on every training example), and ${m.trainName} ends at ${reasonLoss(m.train[last])}: the layer has too few working units left to fit its training data; an unlucky initialization.`,
     );
   },
 };
@@ -301,13 +302,13 @@ function memorized(m: Measurements, t: Thresholds): boolean {
   return m.trainAccuracy - m.maxValAccuracy > t.memorizedGap;
 }
 function memorizedText(m: Measurements, t: Thresholds): string {
-  return memorized(m, t) ? `; training accuracy ${pct(m.trainAccuracy)} against at best ${pct(m.maxValAccuracy)} on validation: it memorized its training data` : "";
+  return memorized(m, t) ? `; training accuracy ${percent(m.trainAccuracy)} against at best ${percent(m.maxValAccuracy)} on validation: it memorized its training data` : "";
 }
 
 /** Overfitting: the validation curve ends clearly above its minimum, reached earlier, while the model keeps fitting its training data better. */
 const risesAfterItsMinimum: Rule = {
   name: "rises after its minimum",
-  looksFor: `a validation curve ending more than ${pct0(RISE_TOLERANCE)} above an earlier minimum (riseTolerance) while the training loss kept falling`,
+  looksFor: `a validation curve ending more than ${wholePercent(RISE_TOLERANCE)} above an earlier minimum (riseTolerance) while the training loss kept falling`,
   match(m, t) {
     const last = m.epochs - 1;
     if (!(m.best < last && m.rise > t.riseTolerance && m.train[last] < m.train[m.best])) return undefined;
@@ -316,8 +317,8 @@ const risesAfterItsMinimum: Rule = {
       "overfitting",
       strong ? "strong" : m.rise >= t.moderateRise ? "moderate" : "mild",
       null,
-      `${cap(m.valName)} fell to ${fmt(m.minValLoss)} at epoch ${m.bestEpoch}; its trend ends at ${fmt(m.endValLoss)} (epoch ${m.epochs}: ${fmt(m.val[last])}), ${pct(m.rise)} above that minimum, ` +
-        `while ${m.trainName} went from ${fmt(m.train[m.best])} to ${fmt(m.train[last])}; final gap ${fmt(m.finalGap)}${memorizedText(m, t)}.`,
+      `${cap(m.valName)} fell to ${reasonLoss(m.minValLoss)} at epoch ${m.bestEpoch}; its trend ends at ${reasonLoss(m.endValLoss)} (epoch ${m.epochs}: ${reasonLoss(m.val[last])}), ${percent(m.rise)} above that minimum, ` +
+        `while ${m.trainName} went from ${reasonLoss(m.train[m.best])} to ${reasonLoss(m.train[last])}; final gap ${reasonLoss(m.finalGap)}${memorizedText(m, t)}.`,
       m.bestEpoch,
     );
   },
@@ -339,8 +340,8 @@ const bouncesAboveItsMinimum: Rule = {
       "underfitting",
       "mild",
       "unstable",
-      `${cap(m.valName)} was lowest at epoch ${m.bestEpoch} (${fmt(m.minValLoss)}); its trend ends at ${fmt(m.endValLoss)} (epoch ${m.epochs}: ${fmt(m.val[last])}), ${pct(m.rise)} above that minimum, ` +
-        `while ${m.trainName} is no lower than then (${fmt(m.train[m.best])} → ${fmt(m.train[last])}): training is not settling; a lower learning rate steadies it.`,
+      `${cap(m.valName)} was lowest at epoch ${m.bestEpoch} (${reasonLoss(m.minValLoss)}); its trend ends at ${reasonLoss(m.endValLoss)} (epoch ${m.epochs}: ${reasonLoss(m.val[last])}), ${percent(m.rise)} above that minimum, ` +
+        `while ${m.trainName} is no lower than then (${reasonLoss(m.train[m.best])} → ${reasonLoss(m.train[last])}): training is not settling; a lower learning rate steadies it.`,
     );
   },
 };
@@ -372,8 +373,8 @@ const noBetterSinceEarly: Rule = {
       "overfitting",
       memorized(m, t) ? "strong" : "mild",
       null,
-      `${cap(m.valName)} was already within ${pct0(within)} of its minimum (${fmt(m.minValLoss)}, epoch ${m.bestEpoch}) at epoch ${plateau + 1} and never got clearly lower: over the ${after.length} epochs after, ` +
-        `it sits ${pct(riseOf(median(after), m.minValLoss))} above that minimum (median) and ends at ${fmt(m.val[last])}, while ${m.trainName} fell from ${fmt(m.train[plateau])} to ${fmt(m.train[last])}; final gap ${fmt(m.finalGap)}${memorizedText(m, t)}.`,
+      `${cap(m.valName)} was already within ${wholePercent(within)} of its minimum (${reasonLoss(m.minValLoss)}, epoch ${m.bestEpoch}) at epoch ${plateau + 1} and never got clearly lower: over the ${after.length} epochs after, ` +
+        `it sits ${percent(riseOf(median(after), m.minValLoss))} above that minimum (median) and ends at ${reasonLoss(m.val[last])}, while ${m.trainName} fell from ${reasonLoss(m.train[plateau])} to ${reasonLoss(m.train[last])}; final gap ${reasonLoss(m.finalGap)}${memorizedText(m, t)}.`,
       plateau + 1,
     );
   },
@@ -405,8 +406,8 @@ const STRONG_PENALTY_SHARE = 0.55;
 function closeText(m: Measurements, t: Thresholds): string {
   const last = m.epochs - 1;
   return (
-    `${m.trainName} ${fmt(m.train[last])} and ${m.valName} ${fmt(m.val[last])} are close at epoch ${m.epochs} (gap ${fmt(m.finalGap)}, ${pct(m.relGap)} of validation), ` +
-    `with the validation curve ${curveShape(m, t)} (${signedPct(m.trend)} per epoch over the last ${m.tail} epochs)`
+    `${m.trainName} ${reasonLoss(m.train[last])} and ${m.valName} ${reasonLoss(m.val[last])} are close at epoch ${m.epochs} (gap ${reasonLoss(m.finalGap)}, ${percent(m.relGap)} of validation), ` +
+    `with the validation curve ${curveShape(m, t)} (${signedPercent(m.trend)} per epoch over the last ${m.tail} epochs)`
   );
 }
 
@@ -423,15 +424,15 @@ function curveShape(m: Measurements, t: Thresholds): string {
  */
 const penaltyDominates: Rule = {
   name: "penalty dominates",
-  looksFor: `close curves (gap under ${pct0(CLOSE_GAP)} of validation) with at least ${pct0(PENALTY_SHARE)} of the training loss the L1/L2 penalty`,
+  looksFor: `close curves (gap under ${wholePercent(CLOSE_GAP)} of validation) with at least ${wholePercent(PENALTY_SHARE)} of the training loss the L1/L2 penalty`,
   match(m, t) {
     if (!(m.relGap < t.closeGap && m.penaltyShare !== undefined && m.penaltyShare >= t.penaltyShare)) return undefined;
     return finding(
       "underfitting",
       m.penaltyShare >= t.strongPenaltyShare ? "strong" : "mild",
       "over-regularized",
-      `${cap(closeText(m, t))}, and the L1/L2 penalty is ${pct(m.penaltyShare)} of the training loss (${fmt(m.series.loss[m.epochs - 1])}): the regularization is too strong for the model to fit its training data, ` +
-        `and its lowest ${m.valName}, ${fmt(m.minValLoss)} at epoch ${m.bestEpoch}, is the number to compare with a lighter penalty's${Math.abs(m.trend) < t.steepFall ? " (the curve has levelled off: more epochs would not lower it much)" : ""}.`,
+      `${cap(closeText(m, t))}, and the L1/L2 penalty is ${percent(m.penaltyShare)} of the training loss (${reasonLoss(m.series.loss[m.epochs - 1])}): the regularization is too strong for the model to fit its training data, ` +
+        `and its lowest ${m.valName}, ${reasonLoss(m.minValLoss)} at epoch ${m.bestEpoch}, is the number to compare with a lighter penalty's${Math.abs(m.trend) < t.steepFall ? " (the curve has levelled off: more epochs would not lower it much)" : ""}.`,
     );
   },
 };
@@ -461,7 +462,7 @@ const TRAIN_STILL_FALLING = 0.02;
  */
 const stillFalling: Rule = {
   name: "still falling",
-  looksFor: `a validation curve still falling more than ${pct0(STEEP_FALL)} per epoch over the last epochs (steepFall), or lowest at its last epoch with the training loss falling over ${pct0(TRAIN_STILL_FALLING)} per epoch`,
+  looksFor: `a validation curve still falling more than ${wholePercent(STEEP_FALL)} per epoch over the last epochs (steepFall), or lowest at its last epoch with the training loss falling over ${wholePercent(TRAIN_STILL_FALLING)} per epoch`,
   match(m, t) {
     const fall = -m.trend;
     const n = m.epochs;
@@ -474,8 +475,8 @@ const stillFalling: Rule = {
         // Said as a trend when the last epoch is not the lowest (notebook 5's noise channels: lowest 0.420
         // at epoch 9, 0.473 at epoch 10), so the numbers beside it cannot contradict "still falling".
         (m.bestEpoch === n
-          ? `${cap(m.valName)} is still falling at the end: about ${pct(fall)} per epoch over the last ${k} epochs (${fmt(m.val[n - k])} at epoch ${n - k + 1}, ${fmt(m.val[n - 1])} at epoch ${n}); `
-          : `${cap(m.valName)} trends down over the last ${k} epochs, about ${pct(fall)} per epoch (${fmt(m.val[n - k])} at epoch ${n - k + 1}, ${fmt(m.val[n - 1])} at epoch ${n}; lowest ${fmt(m.val[m.bestEpoch - 1])} at epoch ${m.bestEpoch}); `) +
+          ? `${cap(m.valName)} is still falling at the end: about ${percent(fall)} per epoch over the last ${k} epochs (${reasonLoss(m.val[n - k])} at epoch ${n - k + 1}, ${reasonLoss(m.val[n - 1])} at epoch ${n}); `
+          : `${cap(m.valName)} trends down over the last ${k} epochs, about ${percent(fall)} per epoch (${reasonLoss(m.val[n - k])} at epoch ${n - k + 1}, ${reasonLoss(m.val[n - 1])} at epoch ${n}; lowest ${reasonLoss(m.val[m.bestEpoch - 1])} at epoch ${m.bestEpoch}); `) +
           "training stopped before the model learned all it can: train longer before judging it.",
       );
     }
@@ -484,7 +485,7 @@ const stillFalling: Rule = {
         "not converged",
         null,
         "still improving",
-        `${cap(m.valName)} is lowest at the last epoch (${fmt(m.val[n - 1])}, epoch ${n}) while ${m.trainName} still falls about ${pct(-m.trainTrend)} per epoch (to ${fmt(m.train[n - 1])}): ` +
+        `${cap(m.valName)} is lowest at the last epoch (${reasonLoss(m.val[n - 1])}, epoch ${n}) while ${m.trainName} still falls about ${percent(-m.trainTrend)} per epoch (to ${reasonLoss(m.train[n - 1])}): ` +
           "training stopped before the model learned all it can: train longer before judging it.",
       );
     }
@@ -495,7 +496,7 @@ const stillFalling: Rule = {
 /** The model fits its training data hardly better than unseen data: it lacks the capacity (the book's "if you can't overfit, you can't fit"). */
 const cannotFitTraining: Rule = {
   name: "cannot fit its training data",
-  looksFor: `close curves (gap under ${pct0(CLOSE_GAP)} of validation, closeGap) with a flat validation curve`,
+  looksFor: `close curves (gap under ${wholePercent(CLOSE_GAP)} of validation, closeGap) with a flat validation curve`,
   match(m, t) {
     if (!(m.relGap < t.closeGap)) return undefined;
     return finding(
@@ -517,8 +518,8 @@ const levelledOff: Rule = {
       "good fit",
       null,
       null,
-      `${cap(m.valName)} reached ${fmt(m.minValLoss)} at epoch ${m.bestEpoch}; its trend ends at ${fmt(m.endValLoss)} (epoch ${m.epochs}: ${fmt(m.val[last])}), ${pct(m.rise)} above that minimum and flat (${signedPct(m.trend)} per epoch), ` +
-        `while ${m.trainName} ${fmt(m.train[last])} is below validation by ${fmt(m.finalGap)}.`,
+      `${cap(m.valName)} reached ${reasonLoss(m.minValLoss)} at epoch ${m.bestEpoch}; its trend ends at ${reasonLoss(m.endValLoss)} (epoch ${m.epochs}: ${reasonLoss(m.val[last])}), ${percent(m.rise)} above that minimum and flat (${signedPercent(m.trend)} per epoch), ` +
+        `while ${m.trainName} ${reasonLoss(m.train[last])} is below validation by ${reasonLoss(m.finalGap)}.`,
     );
   },
 };
@@ -601,26 +602,6 @@ function finding(verdict: Verdict, severity: Severity | null, cause: VerdictCaus
   return { verdict, severity, cause, reason, remedies, ...(overfitEpoch !== undefined ? { overfitEpoch } : {}) };
 }
 
-/** Three decimals; a tiny non-zero value (a memorized training loss) in two significant digits, never "0.000". */
-function fmt(x: number): string {
-  return Math.abs(x) < 0.0005 && x !== 0 ? x.toPrecision(2) : x.toFixed(3);
-}
-/** Large values (an exploding loss) in exponent form. */
-function fmtAny(x: number): string {
-  return Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toFixed(3);
-}
-function fmt1(x: number): string {
-  return x.toFixed(1);
-}
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-function pct0(x: number): string {
-  return `${Math.round(x * 100)}%`;
-}
-function signedPct(x: number): string {
-  return `${x >= 0 ? "+" : "−"}${(Math.abs(x) * 100).toFixed(1)}%`;
-}
 function cap(s: string): string {
   return s[0].toUpperCase() + s.slice(1);
 }
