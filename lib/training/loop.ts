@@ -8,12 +8,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { batchMaker, BatchMaker, disposeInputBatch, InputBatch, sliceRows } from "../engine/batches";
 import { DenseParams, evaluateBatch, EvalSums, LabelBatch, penaltyValue, uploadLabels, variablesOf } from "../engine/network";
-import { createRmsprop } from "../engine/rmsprop";
+import { createRmsprop, type WeightUpdater } from "../engine/rmsprop";
 import { optimizerSettings, type ModelSpec } from "../lesson/models";
 import { createRng, permutation, Rng, rngFromState } from "../system/random";
 import type { Features, History } from "../types";
 import { fixed4 } from "../format";
-import type { RunOptions } from "./options";
+import type { EarlyStopping, RunOptions } from "./options";
 import { localStep, type StepFn } from "./steps";
 
 /** What a loop reports as it goes. Lines are complete sentences for a log; the caller decides where they go. */
@@ -231,6 +231,155 @@ export interface LoopPlacement {
 /** How far above its first batch's value the training loss may rise before the run is said to have exploded. */
 export const EXPLODED_FACTOR = 1e3;
 
+/** Why a run stopped at a loss that became NaN or infinite (Keras's TerminateOnNaN), and what to try. Epoch and step 0-based. */
+export function nonFiniteLossText(loss: number, epoch: number, step: number, steps: number, learningRate: number): string {
+  return (
+    `the loss became ${loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps}; training stopped there (as Keras's TerminateOnNaN). ` +
+    `Try a lower learning rate (now ${learningRate}) or check the data for NaN/Infinity.`
+  );
+}
+
+/** The warning for a training loss that exploded: where, how far above the first batch's, and a learning rate to try. */
+export function explodedLossText(loss: number, epoch: number, step: number, firstLoss: number, learningRate: number): string {
+  const lr = Number.isInteger(learningRate) && learningRate < 1e4 ? learningRate.toFixed(1) : learningRate;
+  const lower = learningRate > 0.01 ? "Keras's default 0.001" : learningRate / 10;
+  return (
+    `the training loss exploded: ${loss.toPrecision(3)} at epoch ${epoch + 1}, batch ${step + 1}, over ${EXPLODED_FACTOR}× its first batch's ${firstLoss.toPrecision(3)}. ` +
+    `The learning rate (${lr}) is too high for this model: its steps overshoot the minimum they aim at; try ${lower} or lower.`
+  );
+}
+
+/** Why early stopping ended a run (epochs 0-based). */
+export function earlyStopText(es: EarlyStopping, bestEpoch: number, bestValue: number, restored: boolean): string {
+  const head = `${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${bestEpoch + 1} (${fixed4(bestValue)}): early stopping ended training`;
+  return restored ? `${head}; restored the weights of epoch ${bestEpoch + 1}` : head;
+}
+
+/**
+ * Keras's EarlyStopping callback: after each epoch, the monitored value against the lowest so far;
+ * `patience` epochs without a lower one (never after the first epoch) stop the run, and with
+ * `restoreBestWeights` the lowest epoch's weights are put back into the layers.
+ */
+class EarlyStopper {
+  private best = { value: Infinity, epoch: -1, weights: undefined as tf.Tensor[] | undefined };
+  private wait = 0;
+
+  constructor(
+    private readonly es: EarlyStopping,
+    private readonly layers: DenseParams[],
+  ) {}
+
+  /** After epoch `epoch` (0-based) with the monitored value `current`: why to stop now, or undefined to go on. */
+  check(epoch: number, current: number): string | undefined {
+    this.wait++;
+    if (current < this.best.value) {
+      this.wait = 0;
+      if (this.best.weights) tf.dispose(this.best.weights);
+      const weights = this.es.restoreBestWeights ? this.layers.flatMap((l) => [tf.clone(l.kernel), tf.clone(l.bias)]) : undefined;
+      this.best = { value: current, epoch, weights };
+    }
+    if (this.wait < this.es.patience || epoch === 0) return undefined;
+    const weights = this.es.restoreBestWeights ? this.best.weights : undefined;
+    if (weights) {
+      this.layers.forEach((l, i) => {
+        l.kernel.assign(weights[2 * i] as tf.Tensor2D);
+        l.bias.assign(weights[2 * i + 1] as tf.Tensor1D);
+      });
+    }
+    return earlyStopText(this.es, this.best.epoch, this.best.value, weights !== undefined);
+  }
+
+  dispose(): void {
+    if (this.best.weights) tf.dispose(this.best.weights);
+  }
+}
+
+/** What every epoch's batches use: fixed for the run, except the warnings and the first batch's loss, which the epochs fill in. */
+interface EpochContext {
+  name: string;
+  layers: DenseParams[];
+  step: StepFn;
+  trainMaker: BatchMaker;
+  optimizer: WeightUpdater;
+  rng: Rng;
+  nTrain: number;
+  batchSize: number;
+  learningRate: number;
+  hooks: LoopHooks;
+  warnings: string[];
+  firstLoss?: number;
+}
+
+/** One epoch's training: the sample-weighted sums over its batches; `stop` when a loss became non-finite (the epoch ends there). */
+interface EpochSums {
+  loss: number;
+  crossentropy: number;
+  correct: number;
+  seen: number;
+  stop?: string;
+}
+
+/** Throws the reason `signal` was aborted with (an interrupt), if it was. */
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+}
+
+/**
+ * One epoch's body: the training rows reshuffled, one optimizer step per batch, the sums Keras's
+ * epoch means are made of; a non-finite loss ends the epoch (TerminateOnNaN), an exploding one is
+ * warned about once per run.
+ */
+async function trainEpoch(c: EpochContext, epoch: number): Promise<EpochSums> {
+  const order = permutation(c.nTrain, c.rng);
+  const sums: EpochSums = { loss: 0, crossentropy: 0, correct: 0, seen: 0 };
+  const nextSeed = (): number => c.rng.nextUint32();
+  const steps = Math.ceil(c.nTrain / c.batchSize);
+  for (let s = 0; s < steps; s++) {
+    await yieldNow();
+    checkSignal(c.hooks.signal);
+    const start = s * c.batchSize;
+    const end = Math.min(start + c.batchSize, c.nTrain);
+    const r = c.step(c.layers, { maker: c.trainMaker, start, end, order }, c.optimizer, nextSeed);
+    const n = end - start;
+    c.hooks.batchEnd?.({ epoch, step: s, rows: order.slice(start, end), loss: r.loss, crossentropy: r.crossentropy });
+    sums.loss += r.loss * n;
+    sums.crossentropy += r.crossentropy * n;
+    sums.correct += r.correct;
+    sums.seen += n;
+    if (!Number.isFinite(r.loss)) return { ...sums, stop: nonFiniteLossText(r.loss, epoch, s, steps, c.learningRate) };
+    c.firstLoss ??= r.loss;
+    if (c.warnings.length === 0 && r.loss > EXPLODED_FACTOR * Math.max(c.firstLoss, 1e-3)) {
+      const warning = explodedLossText(r.loss, epoch, s, c.firstLoss, c.learningRate);
+      c.warnings.push(warning);
+      c.hooks.line(`${c.name}: ${warning}`, "warning");
+    }
+  }
+  return sums;
+}
+
+/** One epoch's validation sums, its chunks' added in chunk order wherever each was evaluated. */
+function validationSums(results: EvalSums[]): { crossentropy: number; correct: number } {
+  let crossentropy = 0;
+  let correct = 0;
+  for (const r of results) {
+    crossentropy += r.crossentropySum;
+    correct += r.correct;
+  }
+  return { crossentropy, correct };
+}
+
+/** Appends epoch `epoch` to the history: the training means over its batches, validation over its rows (Keras's val_loss adds the penalty). */
+function recordEpoch(history: History, epoch: number, train: EpochSums, val: { crossentropy: number; correct: number }, nVal: number, penalty: number): void {
+  const h = history.history;
+  h.loss.push(train.loss / train.seen);
+  h.accuracy.push(train.correct / train.seen);
+  h.val_loss?.push(val.crossentropy / nVal + penalty);
+  h.val_accuracy?.push(val.correct / nVal);
+  h.crossentropy?.push(train.crossentropy / train.seen);
+  h.val_crossentropy?.push(val.crossentropy / nVal);
+  history.epoch.push(epoch);
+}
+
 /**
  * Trains `layers` (the model's own variables, updated in place) for `options.epochs` epochs or until
  * early stopping, a non-finite loss or `hooks.signal` stops it. Keras semantics: rmsprop with the
@@ -250,7 +399,6 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
   }
   // A separate stream from the weights' (buildModel seeds its own): shuffles and dropout seeds.
   const rng: Rng = resume ? rngFromState(resume.checkpoint.rng) : createRng((opts.seed ^ 0x5f3759df) >>> 0);
-  const nextSeed = (): number => rng.nextUint32();
 
   const trainMaker = batchMaker(sliceRows(features, 0, nTrain), opts.denseInput);
   const valFeatures = sliceRows(features, nTrain, features.rows);
@@ -259,107 +407,64 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
   const evaluate = (chunk: number): EvalSums => valChunks.with(chunk, (c) => evaluateBatch(layers, c.input, c.labels, spec.loss));
   const validate = placement?.validate ?? ((count: number) => Array.from({ length: count }, (_, i) => evaluate(i)));
   const history = resume ? { ...copyHistory(resume.history), params: { ...resume.history.params, epochs: opts.epochs } } : emptyHistory(spec, opts, nTrain, nVal);
-  const h = history.history;
-  const warnings: string[] = [...(resume?.warnings ?? [])];
+  const context: EpochContext = {
+    name,
+    layers,
+    step,
+    trainMaker,
+    optimizer,
+    rng,
+    nTrain,
+    batchSize: opts.batchSize,
+    learningRate: optimizerSettings(spec).learningRate,
+    hooks,
+    warnings: [...(resume?.warnings ?? [])],
+    firstLoss: resume?.checkpoint.firstLoss,
+  };
+  const stopper = opts.earlyStopping ? new EarlyStopper(opts.earlyStopping, layers) : undefined;
   let stopReason: string | undefined;
   let stoppedBy: StopCause | undefined;
-  let best = { value: Infinity, epoch: -1, weights: undefined as tf.Tensor[] | undefined };
-  let wait = 0;
   let checkpoint: Checkpoint | undefined;
-  let firstLoss: number | undefined = resume?.checkpoint.firstLoss;
-  const checkSignal = (): void => {
-    if (hooks.signal?.aborted) throw hooks.signal.reason instanceof Error ? hooks.signal.reason : new Error(String(hooks.signal.reason));
-  };
 
   try {
     for (let epoch = history.epoch.length; epoch < opts.epochs && !stopReason; epoch++) {
       const epochStart = Date.now();
-      const order = permutation(nTrain, rng);
-      let lossSum = 0;
-      let ceSum = 0;
-      let correct = 0;
-      let seen = 0;
-      const steps = Math.ceil(nTrain / opts.batchSize);
-      for (let s = 0; s < steps; s++) {
-        await yieldNow();
-        checkSignal();
-        const start = s * opts.batchSize;
-        const end = Math.min(start + opts.batchSize, nTrain);
-        const r = step(layers, { maker: trainMaker, start, end, order }, optimizer, nextSeed);
-        const n = end - start;
-        hooks.batchEnd?.({ epoch, step: s, rows: order.slice(start, end), loss: r.loss, crossentropy: r.crossentropy });
-        lossSum += r.loss * n;
-        ceSum += r.crossentropy * n;
-        correct += r.correct;
-        seen += n;
-        if (!Number.isFinite(r.loss)) {
-          stoppedBy = "non-finite loss";
-          stopReason = `the loss became ${r.loss} at epoch ${epoch + 1}, batch ${s + 1} of ${steps}; training stopped there (as Keras's TerminateOnNaN). Try a lower learning rate (now ${optimizerSettings(spec).learningRate}) or check the data for NaN/Infinity.`;
-          break;
-        }
-        firstLoss ??= r.loss;
-        if (warnings.length === 0 && r.loss > EXPLODED_FACTOR * Math.max(firstLoss, 1e-3)) {
-          const lr = optimizerSettings(spec).learningRate;
-          const warning = `the training loss exploded: ${r.loss.toPrecision(3)} at epoch ${epoch + 1}, batch ${s + 1}, over ${EXPLODED_FACTOR}× its first batch's ${firstLoss.toPrecision(3)}. The learning rate (${Number.isInteger(lr) && lr < 1e4 ? lr.toFixed(1) : lr}) is too high for this model: its steps overshoot the minimum they aim at; try ${lr > 0.01 ? "Keras's default 0.001" : lr / 10} or lower.`;
-          warnings.push(warning);
-          hooks.line(`${name}: ${warning}`, "warning");
-        }
+      const train = await trainEpoch(context, epoch);
+      if (train.stop) {
+        stoppedBy = "non-finite loss";
+        stopReason = train.stop;
       }
       // Validation at the epoch's end, dropout off; Keras's val_loss includes the penalty too.
-      let valCe = 0;
-      let valCorrect = 0;
-      for (const r of validate(valChunks.count, evaluate)) {
-        valCe += r.crossentropySum;
-        valCorrect += r.correct;
-      }
-      const pen = penaltyValue(layers);
-      h.loss.push(lossSum / seen);
-      h.accuracy.push(correct / seen);
-      h.val_loss?.push(valCe / nVal + pen);
-      h.val_accuracy?.push(valCorrect / nVal);
-      h.crossentropy?.push(ceSum / seen);
-      h.val_crossentropy?.push(valCe / nVal);
-      history.epoch.push(epoch);
+      const val = validationSums(validate(valChunks.count, evaluate));
+      const penalty = penaltyValue(layers);
+      recordEpoch(history, epoch, train, val, nVal, penalty);
       hooks.line(epochLine(history, epoch, (Date.now() - epochStart) / 1000), "epoch");
       if (stopReason) hooks.line(`${name}: ${stopReason}`, "stop");
 
-      if (opts.earlyStopping && !stopReason) {
-        const es = opts.earlyStopping;
-        const current = es.monitor === "val_crossentropy" ? valCe / nVal : valCe / nVal + pen;
-        wait++;
-        if (current < best.value) {
-          wait = 0;
-          if (best.weights) tf.dispose(best.weights);
-          best = { value: current, epoch, weights: es.restoreBestWeights ? layers.flatMap((l) => [tf.clone(l.kernel), tf.clone(l.bias)]) : undefined };
-        }
-        if (wait >= es.patience && epoch > 0) {
+      if (stopper && !stopReason) {
+        const monitored = opts.earlyStopping!.monitor === "val_crossentropy" ? val.crossentropy / nVal : val.crossentropy / nVal + penalty;
+        const reason = stopper.check(epoch, monitored);
+        if (reason) {
           stoppedBy = "early stopping";
-          stopReason = `${es.monitor} has not improved for ${es.patience} epoch(s) since epoch ${best.epoch + 1} (${fixed4(best.value)}): early stopping ended training`;
-          if (es.restoreBestWeights && best.weights) {
-            layers.forEach((l, i) => {
-              l.kernel.assign(best.weights![2 * i] as tf.Tensor2D);
-              l.bias.assign(best.weights![2 * i + 1] as tf.Tensor1D);
-            });
-            stopReason += `; restored the weights of epoch ${best.epoch + 1}`;
-          }
+          stopReason = reason;
           hooks.line(`${name}: ${stopReason}`, "stop");
         }
       }
       await hooks.epochEnd(epoch, history);
       await yieldNow(0);
-      checkSignal();
+      checkSignal(hooks.signal);
     }
     // Every worker of a split run gets here together (they stop at the same epoch), as the state's
     // gathering needs. A run with early stopping keeps no checkpoint: its best epoch and patience
     // count would be part of what it is, and it is meant to stop, not to go on.
     if (!stopReason && !opts.earlyStopping && optimizer.state) {
       const own = optimizer.state(variablesOf(layers));
-      checkpoint = { optimizer: placement?.optimizerState ? placement.optimizerState(own) : own, rng: rng.state(), firstLoss };
+      checkpoint = { optimizer: placement?.optimizerState ? placement.optimizerState(own) : own, rng: rng.state(), firstLoss: context.firstLoss };
     }
   } finally {
     optimizer.dispose();
-    if (best.weights) tf.dispose(best.weights);
+    stopper?.dispose();
     valChunks.dispose();
   }
-  return { history, stopReason, stoppedBy, warnings, seconds: (Date.now() - loopStarted) / 1000, ...(checkpoint ? { checkpoint } : {}) };
+  return { history, stopReason, stoppedBy, warnings: context.warnings, seconds: (Date.now() - loopStarted) / 1000, ...(checkpoint ? { checkpoint } : {}) };
 }
