@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { canonicalJson, clearRuns, defaultRunsDir, fingerprint, readRun, runKey, RUN_CACHE_FORMAT, writeRun, type CachedRun } from "../lib/runs/runCache";
+import { canonicalJson, clearRuns, defaultRunsDir, fingerprint, readRun, runKey, RUN_CACHE_FORMAT, writeRun, type CacheEntry } from "../lib/runs/runCache";
 import type { DenseMatrix, History, MultiHotMatrix } from "../lib/types";
 
 let dir: string;
@@ -15,7 +15,7 @@ afterEach(() => {
 const spec = { layers: [{ units: 16, activation: "relu" }, { units: 16, activation: "relu" }], output: { units: 1, activation: "sigmoid" }, optimizer: "rmsprop" };
 const parts = { spec, options: { epochs: 20, batchSize: 512, validationSplit: 0.4 }, data: "3f2a…", seed: 42, backend: "wasm", version: "0.1.0" };
 
-function sampleRun(key = runKey(parts)): CachedRun {
+function sampleRun(key = runKey(parts)): CacheEntry {
   const history: History = {
     history: {
       // 0.1 + 0.2 and 1/3 have long binary expansions: they must come back bit-exact.
@@ -309,14 +309,14 @@ describe("readRun / writeRun", () => {
     expect(fs.existsSync(files(run.key).weights)).toBe(true);
   });
 
-  it.each<[string, (run: CachedRun) => unknown, RegExp]>([
+  it.each<[string, (run: CacheEntry) => unknown, RegExp]>([
     ["a key with a path in it", (run) => ({ ...run, key: "../escape" }), /key must be 1–128 letters/],
     ["values not matching the shape", (run) => ({ ...run, weights: [{ name: "k", shape: [2, 2], values: new Float32Array(3) }] }), /run\.weights\[0\] \("k"\) has 3 values but shape \[2, 2\] needs 4/],
     ["values that are not float32", (run) => ({ ...run, weights: [{ name: "k", shape: [2], values: [1, 2] }] }), /run\.weights\[0\]\.values must be a Float32Array/],
     ["a typed array in meta", (run) => ({ ...run, meta: { ids: new Int32Array(2) } }), /run\.meta\.ids is a Int32Array; meta must be JSON data/],
     ["a history without loss", (run) => ({ ...run, history: { epoch: [] } }), /run\.history must be a Keras-shaped History/],
   ])("writeRun throws for %s and writes nothing", (_name, edit, message) => {
-    expect(() => writeRun(edit(sampleRun()) as CachedRun, { dir })).toThrow(message);
+    expect(() => writeRun(edit(sampleRun()) as CacheEntry, { dir })).toThrow(message);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 

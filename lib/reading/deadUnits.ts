@@ -7,15 +7,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fail } from "../check";
-import type { ModelSpec } from "../lesson/models";
+import type { TrainedRun } from "../runs/evaluate";
 import { isSeedGroup } from "../runs/seeds";
 import type { Features, RunLike } from "../types";
 
-/** A finished run as `train` returns it: its spec and trained model. */
-interface TrainedRun extends RunLike {
-  spec: ModelSpec;
-  model: tf.Sequential;
-}
 
 /** What `deadUnits` counts for one model. */
 export interface DeadUnitCount {

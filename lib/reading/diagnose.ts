@@ -10,6 +10,7 @@
  * Thresholds sit in the gaps between the lesson's runs measured over seeds 1–5 and 42 (see
  * test/diagnose.test.ts), so seeds that agree get the same verdict.
  */
+import type { EarlyStoppedRun } from "../figures/earlyStopping";
 import { times, wholePercent } from "../format";
 import { argminFinite, measure, median, type Context, type Siblings } from "./diagnosis/measure";
 import { DEFAULTS, firstMatch, type Thresholds } from "./diagnosis/rules";
@@ -87,10 +88,7 @@ function isRun(value: History | RunLike): value is RunLike {
 }
 
 /** What diagnose reads of a run trained with early stopping (what `train` returns). */
-interface EarlyStopped {
-  stoppedBy?: string;
-  options?: { earlyStopping?: { restoreBestWeights?: boolean; monitor?: "val_loss" | "val_crossentropy" } };
-}
+type EarlyStopped = Partial<Pick<EarlyStoppedRun, "stoppedBy" | "options">>;
 
 /**
  * The epoch (1-based) whose weights a run stopped by early stopping handed back (restore_best_weights):

@@ -13,6 +13,7 @@ import { type ModelSpec, specFromModel } from "../lesson/models";
 import { denseParams } from "../training/loop";
 import { isSeedGroup } from "./seeds";
 import type { Features, RunLike, SeedGroup } from "../types";
+import type { Run } from "./train";
 
 /** What `evaluate` returns. */
 export interface Evaluation {
@@ -35,11 +36,8 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
-/** A finished run: its spec and trained model (what `train` returns). */
-export interface TrainedRun extends RunLike {
-  spec: ModelSpec;
-  model: tf.Sequential;
-}
+/** What `evaluate`, `deadUnits` and the like need of a finished run: its spec and trained model (a `Run` has them). */
+export type TrainedRun = RunLike & Pick<Run, "spec" | "model">;
 
 const WHERE = "evaluate";
 

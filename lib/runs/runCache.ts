@@ -38,7 +38,7 @@ export interface CachedWeight {
   values: Float32Array;
 }
 
-export interface CachedRun {
+export interface CacheEntry {
   /** `runKey(...)` of everything that determined the run. */
   key: string;
   /** A short display name, e.g. "original". */
@@ -316,7 +316,7 @@ class StaleEntry extends Error {}
  * truncated, fails its checksum, belongs to another key or another format version is deleted and
  * reported as undefined, so the caller retrains and rewrites it.
  */
-export function readRun(key: string, options?: RunCacheOptions): CachedRun | undefined {
+export function readRun(key: string, options?: RunCacheOptions): CacheEntry | undefined {
   checkKey(key, "readRun");
   const dir = cacheDir(options);
   const files = entryPaths(dir, key);
@@ -337,7 +337,7 @@ export function readRun(key: string, options?: RunCacheOptions): CachedRun | und
   }
 }
 
-function parseEntry(key: string, text: string, weightsPath: string): CachedRun {
+function parseEntry(key: string, text: string, weightsPath: string): CacheEntry {
   const m = JSON.parse(text, reviveNumbers) as Manifest;
   if (!isRecord(m) || m.format !== FORMAT_TAG) throw new BadEntry("not a fitlab run manifest");
   if (m.version !== RUN_CACHE_FORMAT) throw new StaleEntry(`written in format ${showValue(m.version)}, this fitlab reads format ${RUN_CACHE_FORMAT}`);
@@ -377,7 +377,7 @@ function parseEntry(key: string, text: string, weightsPath: string): CachedRun {
  * then rename); creates the directory. Throws for a run that cannot be stored faithfully (bad key,
  * weight values not matching their shape, meta that is not JSON data).
  */
-export function writeRun(run: CachedRun, options?: RunCacheOptions): void {
+export function writeRun(run: CacheEntry, options?: RunCacheOptions): void {
   if (!isRecord(run)) throw new Error(`writeRun(run): run must be { key, name, history, weights, meta }, got ${showValue(run)}.`);
   checkKey(run.key, "writeRun");
   if (typeof run.name !== "string") throw new Error(`writeRun: run.name must be a string, got ${showValue(run.name)}.`);

@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../system/backend";
 import { patchWasmMatMul } from "../engine/matmulPatch";
 import { buildModel, type ModelSpec } from "../lesson/models";
-import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type TrainedRun } from "../training/cache";
+import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type RunData } from "../training/cache";
 import type { Claim } from "../training/claim";
 import { INTERRUPTED_MESSAGE, TrainingInterrupted, interruptedMessage, watchInterrupt } from "../training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks, type StopCause } from "../training/loop";
@@ -95,7 +95,7 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   const { given, input, callbacks, say } = checkCall(model, x, y, options);
   const { name, spec, features, labels, options: runOptions } = input;
   const seconds = (): number => (Date.now() - started) / 1000;
-  const finish = (net: tf.Sequential, r: TrainedRun, placement: Placement): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache: placement === "cache", placement, stopReason: r.stopReason, stoppedBy: r.stoppedBy, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
+  const finish = (net: tf.Sequential, r: RunData, placement: Placement): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache: placement === "cache", placement, stopReason: r.stopReason, stoppedBy: r.stoppedBy, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
 
   // The run cache: only seeded runs of a spec (see TrainOptions.cache).
   const cacheDir = typeof options.cache === "object" ? options.cache.dir : undefined;

@@ -7,11 +7,11 @@ import { createHash } from "crypto";
 import * as tf from "@tensorflow/tfjs";
 import { buildModel, optimizerSettings, type ModelSpec } from "../lesson/models";
 import { projectVersion } from "../system/project";
-import { defaultRunsDir, fingerprint, readRun, runKey, warnCacheFault, writeRun, type CachedRun } from "../runs/runCache";
+import { defaultRunsDir, fingerprint, readRun, runKey, warnCacheFault, writeRun, type CacheEntry } from "../runs/runCache";
 import { isRngState } from "../system/random";
 import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
-import { copyHistory, type Checkpoint, type StopCause } from "./loop";
+import { copyHistory, type Checkpoint, type LoopResult, type StopCause } from "./loop";
 import { isImmutableCopy, type RunOptions } from "./options";
 
 /**
@@ -85,27 +85,23 @@ export function cacheSlot(spec: ModelSpec, options: RunOptions, features: Featur
  * (such a run keeps none). E.g. notebook 1's "train longer" (40 epochs) goes on from the 20-epoch
  * run the notebook trained just before, so only epochs 21–40 are trained.
  */
-export function findResumable(slot: CacheSlot, options: RunOptions): (TrainedRun & { checkpoint: Checkpoint }) | undefined {
+export function findResumable(slot: CacheSlot, options: RunOptions): (RunData & { checkpoint: Checkpoint }) | undefined {
   if (options.earlyStopping) return undefined;
   for (let epochs = options.epochs - 1; epochs >= 1; epochs--) {
     const run = readCached(slot.withEpochs(epochs));
-    if (run?.checkpoint && run.stopReason === undefined && run.history.epoch.length === epochs) return run as TrainedRun & { checkpoint: Checkpoint };
+    if (run?.checkpoint && run.stopReason === undefined && run.history.epoch.length === epochs) return run as RunData & { checkpoint: Checkpoint };
   }
   return undefined;
 }
 
-/** A finished run's parts as the cache and the pool pass them around: plain data, no tensors. */
-export interface TrainedRun {
-  history: History;
+/**
+ * A finished run as plain data, no tensors: what the epoch loop returns (loop.ts's LoopResult: history,
+ * stop cause, warnings, seconds of training, 0 for a run read from the cache, and its checkpoint) and
+ * the trained weights. The cache stores it, a pool worker sends it back, `train` makes a Run of it.
+ */
+export interface RunData extends LoopResult {
   /** The trained weights in `model.getWeights()` order. */
   weights: { shape: number[]; values: Float32Array }[];
-  stopReason?: string;
-  stoppedBy?: StopCause;
-  warnings: string[];
-  /** Seconds of training (0 for a run read from the cache). */
-  seconds: number;
-  /** How to train it longer (loop.ts), when it ran all its epochs without early stopping. */
-  checkpoint?: Checkpoint;
 }
 
 /** Weight names in the cache: the model's, then the optimizer state's of a checkpoint. */
@@ -123,7 +119,7 @@ function stopCauseOf(meta: Record<string, unknown>): StopCause | undefined {
 }
 
 /** A model of `spec` holding `weights`, or undefined when their shapes do not fit the spec. */
-export function modelWithWeights(spec: ModelSpec, inputDim: number, seed: number, weights: TrainedRun["weights"]): tf.Sequential | undefined {
+export function modelWithWeights(spec: ModelSpec, inputDim: number, seed: number, weights: RunData["weights"]): tf.Sequential | undefined {
   const model = buildModel(spec, inputDim, { seed });
   const current = model.getWeights();
   const fits = weights.length === current.length && weights.every((w, i) => w.shape.join() === current[i].shape.join());
@@ -138,7 +134,7 @@ export function modelWithWeights(spec: ModelSpec, inputDim: number, seed: number
 }
 
 /** The stored run in `slot` as plain data, or undefined (none, or unreadable: see runCache.ts). */
-export function readCached(slot: CacheSlot): TrainedRun | undefined {
+export function readCached(slot: CacheSlot): RunData | undefined {
   const cached = readRun(slot.key, { dir: slot.dir });
   if (!cached) return undefined;
   const meta = cached.meta;
@@ -166,10 +162,10 @@ export function readCached(slot: CacheSlot): TrainedRun | undefined {
  */
 export async function readOrClaim(
   slot: CacheSlot,
-  load: (run: TrainedRun) => tf.Sequential | undefined,
+  load: (run: RunData) => tf.Sequential | undefined,
   signal: AbortSignal,
   waiting: (pid: number) => void,
-): Promise<{ run: TrainedRun; model: tf.Sequential } | { claim: Claim }> {
+): Promise<{ run: RunData; model: tf.Sequential } | { claim: Claim }> {
   for (;;) {
     const run = readCached(slot);
     const model = run && load(run);
@@ -190,9 +186,9 @@ export async function replayEpochs(history: History, callbacks: EpochCallback[])
  * Stores a finished run. A finished run matters more than its cache entry: a full disk or a
  * read-only data/ only warns.
  */
-export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inputDim: number, options: RunOptions, backend: string, seconds: number, run: TrainedRun): void {
+export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inputDim: number, options: RunOptions, backend: string, seconds: number, run: RunData): void {
   try {
-    const entry: CachedRun = {
+    const entry: CacheEntry = {
       key: slot.key,
       name,
       history: run.history,
@@ -221,6 +217,6 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
 }
 
 /** The weights of a model as plain data (copies), in `getWeights()` order. */
-export function weightsOf(model: tf.LayersModel): TrainedRun["weights"] {
+export function weightsOf(model: tf.LayersModel): RunData["weights"] {
   return model.getWeights().map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
 }

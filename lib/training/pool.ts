@@ -16,7 +16,7 @@ import * as os from "os";
 import { isMainThread, Worker } from "worker_threads";
 import { countParams, type ModelSpec } from "../lesson/models";
 import type { Features, History } from "../types";
-import type { TrainedRun } from "./cache";
+import type { RunData } from "./cache";
 import { cancelSplit, splitBuffer } from "./dataParallel";
 import { copyHistory, validationChunkCount, type Resume } from "./loop";
 import type { RunOptions } from "./options";
@@ -45,7 +45,7 @@ export interface PoolJob {
 }
 
 /** A run trained on the pool, and on how many workers. */
-export interface PooledRun extends TrainedRun {
+export interface PooledRun extends RunData {
   workers: 1 | 2;
 }
 
@@ -119,7 +119,7 @@ const forgetter = new Registry((id) => {
 });
 const registered = new WeakSet<Features>();
 
-function settle(p: Pending, outcome: { run: TrainedRun } | { error: Error }): void {
+function settle(p: Pending, outcome: { run: RunData } | { error: Error }): void {
   if (p.settled) return;
   p.settled = true;
   const i = queue.indexOf(p);
@@ -326,7 +326,7 @@ export function trainOnPool(job: PoolJob, handlers: PoolHandlers, backend: "wasm
  * The result with arrays of this realm: messages are deserialized in Node's main context, which is
  * not the caller's under jest's vm sandbox, where `instanceof Float32Array` would then fail.
  */
-function ownRealm(run: TrainedRun): TrainedRun {
+function ownRealm(run: RunData): RunData {
   return {
     history: copyHistory(run.history),
     weights: run.weights.map((w) => ({ shape: Array.from(w.shape), values: new Float32Array(w.values.buffer, w.values.byteOffset, w.values.length) })),

@@ -4,7 +4,7 @@
  */
 import type { ModelSpec } from "../lesson/models";
 import type { History } from "../types";
-import type { TrainedRun } from "./cache";
+import type { RunData } from "./cache";
 import type { SplitConfig } from "./dataParallel";
 import type { Resume } from "./loop";
 import type { RunOptions } from "./options";
@@ -40,5 +40,5 @@ export type FromWorker =
   | { type: "ready" }
   | { type: "line"; job: number; text: string; kind: "epoch" | "stop" | "warning" }
   | { type: "epoch"; job: number; epoch: number; history: History }
-  | { type: "done"; job: number; result: TrainedRun }
+  | { type: "done"; job: number; result: RunData }
   | { type: "failed"; job: number; message: string; stack?: string };

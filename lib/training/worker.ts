@@ -9,7 +9,7 @@ import { initBackend } from "../system/backend";
 import { patchWasmMatMul } from "../engine/matmulPatch";
 import { buildModel } from "../lesson/models";
 import type { Features } from "../types";
-import { modelWithWeights, weightsOf, type TrainedRun } from "./cache";
+import { modelWithWeights, weightsOf, type RunData } from "./cache";
 import { splitPlacement } from "./dataParallel";
 import { denseParams, fitLoop } from "./loop";
 import type { FromWorker, ToWorker, TrainJob, WorkerConfig } from "./protocol";
@@ -38,13 +38,13 @@ async function runJob(job: TrainJob): Promise<void> {
       line: (text: string, kind: "epoch" | "stop" | "warning"): void => {
         if (reports) send({ type: "line", job: job.job, text, kind });
       },
-      epochEnd: (epoch: number, history: TrainedRun["history"]): void => {
+      epochEnd: (epoch: number, history: RunData["history"]): void => {
         if (reports) send({ type: "epoch", job: job.job, epoch, history });
       },
     };
     const placement = job.split ? splitPlacement(job.split, job.labels, job.spec) : undefined;
     const { history, stopReason, stoppedBy, warnings, seconds, checkpoint } = await fitLoop(layers, input, hooks, placement);
-    const result: TrainedRun = { history, stopReason, stoppedBy, warnings, seconds, weights: reports ? weightsOf(model) : [], ...(reports && checkpoint ? { checkpoint } : {}) };
+    const result: RunData = { history, stopReason, stoppedBy, warnings, seconds, weights: reports ? weightsOf(model) : [], ...(reports && checkpoint ? { checkpoint } : {}) };
     const buffers = [...result.weights.map((w) => w.values), ...(result.checkpoint?.optimizer ?? [])].map((v) => v.buffer as ArrayBuffer);
     send({ type: "done", job: job.job, result }, buffers);
   } finally {
