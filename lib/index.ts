@@ -45,7 +45,8 @@ export { clearRuns } from "./runs/runCache";
 export { diagnose, type DiagnoseOptions } from "./reading/diagnose";
 export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, seedSpread, type ExplainOptions } from "./reading/curves";
 export { deadUnits, deadUnitsLine, type DeadUnitCount, type DeadUnitOptions } from "./reading/deadUnits";
-export { compareFinal, memorization, learningRates, earlyStoppingLine, ranking, finalModelLine, testAgainstValidation } from "./reading/remedies";
+export { compareFinal, memorization, learningRates, earlyStoppingLine } from "./reading/remedies";
+export { ranking, finalModelLine, testAgainstValidation } from "./reading/finalModel";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
 export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsTable, weightHistograms, type Figure } from "./figures";

@@ -33,7 +33,7 @@ import { sliceRows } from "../lib/engine/batches";
 import { earlyStoppingPoints } from "../lib/figures/earlyStopping";
 import { testVsValidation } from "../lib/figures/testScores";
 import { countParams, getVariant, variant, type ModelSpec } from "../lib/lesson/models";
-import { ranking } from "../lib/reading/remedies";
+import { ranking } from "../lib/reading/finalModel";
 import { seedList } from "../lib/runs/seeds";
 import { finalModelRecord, selectBest, specOf, type Candidate } from "../lib/runs/select";
 import { train, type Run } from "../lib/runs/train";

@@ -1,5 +1,6 @@
 import { diagnose } from "../lib/reading/diagnose";
-import { earlyStoppingLine, compareFinal, finalModelLine, learningRates, memorization, ranking, testAgainstValidation } from "../lib/reading/remedies";
+import { earlyStoppingLine, compareFinal, learningRates, memorization } from "../lib/reading/remedies";
+import { finalModelLine, ranking, testAgainstValidation } from "../lib/reading/finalModel";
 import { variant } from "../lib/lesson/models";
 import { finalModelRecord, selectBest } from "../lib/runs/select";
 import type { EarlyStoppedRun } from "../lib/figures/earlyStopping";

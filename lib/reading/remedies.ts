@@ -1,17 +1,16 @@
 /**
- * The computed lines of notebook 5 (the rest of chapter 5: noise channels, shuffled labels, the
- * learning rate, early stopping, the final model scored on the test set), as functions returning the
- * sentence a cell prints. Like explain.ts: pure functions of plain runs, no I/O, and every sentence
- * states only what the numbers show, so it stays true for any seed or hyperparameter a reader picks.
+ * The computed lines of notebook 5's remedies (the rest of chapter 5: noise channels, shuffled labels,
+ * the learning rate, early stopping), as functions returning the sentence a cell prints; choosing and
+ * testing the final model is finalModel.ts's. Like curves.ts: pure functions of plain runs, no I/O,
+ * and every sentence states only what the numbers show, so it stays true for any seed or
+ * hyperparameter a reader picks.
  */
 import { checkRun, fail } from "../check";
 import { countText, loss, percent, plural, significant3 } from "../format";
 import { trendRise } from "./diagnosis/measure";
 import { DEFAULTS } from "./diagnosis/rules";
 import { earlyStoppingPoints, type EarlyStoppedRun } from "../figures/earlyStopping";
-import { testVsValidation } from "../figures/testScores";
 import type { ModelSpec } from "../lesson/models";
-import type { Candidate, Selection } from "../runs/select";
 import type { Metric, RunLike } from "../types";
 
 /** A metric's last value for each run of a group (in seed order), or the one run's. */
@@ -155,75 +154,6 @@ export function earlyStoppingLine(stopped: EarlyStoppedRun, full?: RunLike): str
   const rise = (trend.endValLoss - p.bestValue) / p.bestValue;
   const relation = Math.abs(rise) < 0.005 ? "level with the kept model's value" : `${Math.round(Math.abs(rise) * 100)}% ${rise > 0 ? "above" : "below"} the kept model's value`;
   return `${head} The run without early stopping ends at ${end.toFixed(4)} after ${series.length} epochs; its trend over the last ${trend.tail} epochs ends ${relation}.`;
-}
-
-/**
- * A selection's ranking (`selectBest`), one line per candidate, best first: its best epoch, the value
- * it was ranked by and the validation accuracy there.
- *
- * e.g. "tiny       best epoch 11  validation cross-entropy 0.2844  accuracy 88.4%"
- *
- * With `tie` (e.g. 0.005: how far apart one configuration's seeds commonly end), a last line names
- * the candidates that close to the best: among them, the seed decided as much as the data did.
- */
-export function ranking(choice: Selection, options: { tie?: number } = {}): string {
-  const where = "ranking";
-  if (!choice || !Array.isArray(choice.ranking) || choice.ranking.length === 0) fail(where, "choice", choice, "pass what selectBest() returns");
-  if (!options || typeof options !== "object") fail(where, "options", options, "it must be { tie? }");
-  for (const key of Object.keys(options)) if (key !== "tie") fail(where, `options.${key}`, (options as Record<string, unknown>)[key], "not an option; known options: tie");
-  const tie = options.tie;
-  if (tie !== undefined && !(typeof tie === "number" && Number.isFinite(tie) && tie >= 0)) fail(where, "options.tie", tie, "a number ≥ 0: candidates this close to the best count as tied with it");
-  const width = Math.max(...choice.ranking.map((c) => c.run.name.length));
-  const by = choice.by === "val_accuracy" ? "validation accuracy" : "validation cross-entropy";
-  const value = (v: number): string => (choice.by === "val_accuracy" ? percent(v) : v.toFixed(4));
-  const lines = choice.ranking.map((c) => `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` + (choice.by === "val_accuracy" ? "" : `  accuracy ${percent(c.valAccuracy)}`));
-  if (tie !== undefined) {
-    // How far each candidate is from the best, in the ranked value (lower is better for cross-entropy).
-    const best = choice.ranking[0];
-    const behind = (c: Candidate): number => (choice.by === "val_accuracy" ? best.value - c.value : c.value - best.value);
-    const diff = (c: Candidate): string => (choice.by === "val_accuracy" ? `−${(100 * behind(c)).toFixed(1)} points` : `+${behind(c).toFixed(4)}`);
-    const tied = choice.ranking.slice(1).filter((c) => behind(c) <= tie);
-    const tieText = choice.by === "val_accuracy" ? `${(100 * tie).toFixed(1)} points` : String(tie);
-    lines.push(
-      tied.length === 0
-        ? `${best.run.name} leads the next candidate by more than the tie band (${tieText}).`
-        : `Within the tie band (${tieText}) of ${best.run.name}: ${tied.map((c) => `${c.run.name} (${diff(c)})`).join(", ")}. Another seed may pick ${tied.length === 1 ? "it" : "one of them"}.`,
-    );
-  }
-  return lines.join("\n");
-}
-
-/**
- * A final model in one line: which configuration, retrained for how many epochs on how many rows,
- * and its single test score.
- *
- * e.g. "final imdb = tiny, retrained for 11 epochs on 25000 rows; tested once on 25000 rows: loss
- * 0.2684, accuracy 89.3%."
- */
-export function finalModelLine(name: string, chosen: Candidate, trained: RunLike, test: { loss: number; accuracy: number; samples: number }): string {
-  const where = "finalModelLine";
-  checkRun(trained, `${where}: trained`);
-  if (!chosen || !chosen.run) fail(where, "chosen", chosen, "pass selectBest(…).best");
-  if (!test || !Number.isFinite(test.loss) || !Number.isFinite(test.accuracy)) fail(where, "test", test, "pass what evaluate() returns");
-  return (
-    `${name} = ${chosen.run.name}, retrained for ${plural(chosen.epoch, "epoch")} on ${trained.history.params.samples} rows; ` +
-    `tested once on ${test.samples} rows: loss ${test.loss.toFixed(4)}, accuracy ${percent(test.accuracy)}.`
-  );
-}
-
-/**
- * Each final model's test accuracy against the validation accuracy that chose it, in points.
- *
- * e.g. "final imdb: validation accuracy 88.4% (at the epoch that chose it), test accuracy 89.3%: +1.0 points"
- */
-export function testAgainstValidation(records: RunLike[]): string {
-  return testVsValidation(records)
-    .map((r) => {
-      // From the percentages as printed, so the difference always matches them.
-      const points = Number((100 * r.test).toFixed(1)) - Number((100 * r.validation).toFixed(1));
-      return `${r.name}: validation accuracy ${percent(r.validation)} (at the epoch that chose it), test accuracy ${percent(r.test)}: ${points >= 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} points`;
-    })
-    .join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
