@@ -43,13 +43,13 @@ export { clearRuns } from "./runs/runCache";
 
 // Reading the curves: the diagnosis and the computed lines under the figures.
 export { diagnose, type DiagnoseOptions } from "./reading/diagnose";
-export { explain, compare, compareAccuracy, lossVsAccuracy, trainingAboveValidation, trainingSetbacks, gapAfterBest, seedSpread, type ExplainOptions } from "./reading/curves";
+export { explainLine, compareLine, compareAccuracyLine, lossVsAccuracyLine, trainingAboveValidationLine, trainingSetbacksLine, gapAfterBestLine, seedSpreadLine, type ExplainOptions } from "./reading/curves";
 export { deadUnits, deadUnitsLine, type DeadUnitCount, type DeadUnitOptions } from "./reading/deadUnits";
-export { compareFinal, memorization, learningRates, earlyStoppingLine } from "./reading/remedies";
-export { ranking, finalModelLine, testAgainstValidation } from "./reading/finalModel";
+export { compareFinalLine, memorizationLine, learningRatesLine, earlyStoppingLine } from "./reading/remedies";
+export { rankingLine, finalModelLine, testVsValidationLine } from "./reading/finalModel";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
-export { compareRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, resultsTable, weightHistograms, type Figure } from "./figures";
+export { plotRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, plotResultsTable, plotWeights, type Figure } from "./figures";
 export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
 export { plotKerasReference, type ReferencePair } from "./figures/reference";

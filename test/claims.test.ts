@@ -20,7 +20,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { compare, diagnose } from "../lib";
+import { compareLine, diagnose } from "../lib";
 import { loadMnistFeatures, shuffledLabels, withExtraColumns } from "../lib/data/chapter5";
 import { loadData as loadImdb } from "../lib/data/imdb";
 import { loadArrays } from "../lib/data/mnist";
@@ -28,12 +28,12 @@ import { flattenImages, vectorizeSequences } from "../lib/data/vectorize";
 import { NEAR_ZERO } from "../lib/figures/weights";
 import { evaluate, type Evaluation } from "../lib/runs/evaluate";
 import { deadUnits } from "../lib/reading/deadUnits";
-import { seedSpread } from "../lib/reading/curves";
+import { seedSpreadLine } from "../lib/reading/curves";
 import { sliceRows } from "../lib/engine/batches";
 import { earlyStoppingPoints } from "../lib/figures/earlyStopping";
 import { testVsValidation } from "../lib/figures/testScores";
 import { countParams, getVariant, variant, type ModelSpec } from "../lib/lesson/models";
-import { ranking } from "../lib/reading/finalModel";
+import { rankingLine } from "../lib/reading/finalModel";
 import { seedList } from "../lib/runs/seeds";
 import { finalModelRecord, selectBest, specOf, type Candidate } from "../lib/runs/select";
 import { train, type Run } from "../lib/runs/train";
@@ -472,8 +472,8 @@ describe("notebook 3: capacity on IMDB", () => {
     for (const r of siblings) expect(last(h.loss)).toBeGreaterThan(2 * last(r.history.history.loss));
     expect(sd.bestEpoch).toBe(h.loss.length);
     expect(sd.minValLoss).toBeGreaterThan(d("tiny").minValLoss + 0.05);
-    expect(seedSpread([runs.tiny, stuck])).toMatch(new RegExp(`Stuck: seed ${num(3, "stuckSeed")},`));
-    expect(seedSpread(runs.tiny)).toMatch(/No seed is stuck/);
+    expect(seedSpreadLine([runs.tiny, stuck])).toMatch(new RegExp(`Stuck: seed ${num(3, "stuckSeed")},`));
+    expect(seedSpreadLine(runs.tiny)).toMatch(/No seed is stuck/);
     const [count] = deadUnits(stuck, imdbX, { labels: imdbY });
     expect(count.dead).toBe(0);
     for (const share of count.zeroShareByLabel![1]) expect(share).toBeGreaterThan(0.9);
@@ -498,7 +498,7 @@ describe("notebook 3: capacity on IMDB", () => {
     const [c] = deadUnits(more.stuckSlower!, imdbX, { labels: imdbY });
     expect(Math.min(...c.zeroShareByLabel![1])).toBeGreaterThan(0.5);
     expect(everySeed("original").length).toBe(13);
-    expect(seedSpread([runs.original, extra.original])).toMatch(/No seed is stuck/);
+    expect(seedSpreadLine([runs.original, extra.original])).toMatch(/No seed is stuck/);
   });
 
   it("the smaller network's best epoch comes later and it rises more slowly (book figure 5.17), on every seed tried", () => {
@@ -560,7 +560,7 @@ describe("notebook 4: fixing overfitting", () => {
   it("L2 still rises after its minimum, but far less than the original (book figure 5.19), on every seed tried", () => {
     says(4, "with the penalty the validation cross-entropy still rises after its minimum, but far less than the original's");
     expect(failingSeeds("l2", (s) => ds(atSeed("l2", s)).rise > 0.05 && ds(atSeed("l2", s)).rise < ds(atSeed("original", s)).rise / 2)).toEqual([]);
-    expect(compare(runs.l2, runs.original)).toMatch(new RegExp(`rises less after its minimum in all ${num(4, "seeds")}\\b`));
+    expect(compareLine(runs.l2, runs.original)).toMatch(new RegExp(`rises less after its minimum in all ${num(4, "seeds")}\\b`));
   });
 
   it("every penalty ends with a lower validation cross-entropy than the original; L1 and L1+L2 barely rise, but L1's minimum is higher than L2's, on every seed tried", () => {
@@ -723,7 +723,7 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
     spreads.sort((a, b) => a - b);
     const median = (spreads[3] + spreads[4]) / 2;
     expect(num(5, "seedNoise")).toBeLessThanOrEqual(median);
-    const line = ranking(selectBest(nb5.imdbCandidates!), { tie: num(5, "seedNoise") });
+    const line = rankingLine(selectBest(nb5.imdbCandidates!), { tie: num(5, "seedNoise") });
     expect(line.split("\n").pop()).toMatch(/^Within the tie band \(0\.005\) of \w+: |leads the next candidate by more than the tie band/);
   });
 

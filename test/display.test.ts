@@ -9,7 +9,7 @@ import {
   resultsBundle,
   RESULTS_MIME,
 } from "../lib/notebook/display";
-import { compareRuns, plotValLossAndAcc, resultRows, type Figure } from "../lib/figures";
+import { plotRuns, plotValLossAndAcc, resultRows, type Figure } from "../lib/figures";
 import { escapeHtml, figureHtml, htmlPage, jsonForScript, plotlyJs, withStaticImage } from "../lib/notebook/html";
 import { groupRuns } from "../lib/runs/seeds";
 import type { History, RunLike } from "../lib/types";
@@ -91,7 +91,7 @@ describe("displayBundle", () => {
   });
 
   it("draws the exact figure data when its script runs, hostile names included", () => {
-    const compared = compareRuns([original, hostile], "val_loss");
+    const compared = plotRuns([original, hostile], "val_loss");
     const { calls, element } = runFigureScript(figureHtml(compared, { id: "fig" }));
     expect(calls).toHaveLength(1);
     expect(calls[0][0]).toBe(element);
@@ -142,7 +142,7 @@ describe("withStaticImage", () => {
 
 describe("escaping", () => {
   it("never lets a hostile run name close the script or inject markup", () => {
-    const html = displayBundle(compareRuns([hostile], "val_loss", { title: `${HOSTILE} <!-- \u2028\u2029` }))["text/html"] as string;
+    const html = displayBundle(plotRuns([hostile], "val_loss", { title: `${HOSTILE} <!-- \u2028\u2029` }))["text/html"] as string;
     expect(html).not.toContain("<img");
     expect(html).not.toContain("<!--");
     expect(html).not.toMatch(/[\u2028\u2029]/);
@@ -173,7 +173,7 @@ describe("show and the once-per-session plotly.js", () => {
   it("sends each figure as one display_data with three MIME types, plotly.js in the first only", () => {
     const { display, messages } = recordingDisplay();
     display.show(plotValLossAndAcc(original));
-    display.show(compareRuns([original, hostile], "val_loss"));
+    display.show(plotRuns([original, hostile], "val_loss"));
     expect(messages).toHaveLength(2);
     for (const { content, update } of messages) {
       expect(update).toBe(false);

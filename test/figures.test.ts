@@ -3,7 +3,7 @@ import { colorFor, LESSON_COLORS, variantKey, withAlpha } from "../lib/figures/c
 import { GAP_FILL } from "../lib/figures/curves";
 import { diagnose } from "../lib/reading/diagnose";
 import {
-  compareRuns,
+  plotRuns,
   formatResultRow,
   histogram,
   plotSizeSweep,
@@ -12,9 +12,9 @@ import {
   plotValLossAndAcc,
   smoothSeries,
   resultRows,
-  resultsTable,
+  plotResultsTable,
   trainingProgress,
-  weightHistograms,
+  plotWeights,
   type BarTrace,
   type Figure,
   type ScatterTrace,
@@ -187,7 +187,7 @@ describe("plotTrainVsVal", () => {
 
 describe("compareRuns", () => {
   it("draws one dashed validation curve per run, named by the record keys, coloured per run", () => {
-    const figure = compareRuns({ original: overfit, l2: regularized }, "val_loss");
+    const figure = plotRuns({ original: overfit, l2: regularized }, "val_loss");
     const traces = scatter(figure);
     expect(traces.map((t) => t.name)).toEqual(["original", "l2"]);
     expect(traces.map((t) => t.line?.dash)).toEqual(["dash", "dash"]);
@@ -196,14 +196,14 @@ describe("compareRuns", () => {
   });
 
   it("keeps each run's colour the same in every figure", () => {
-    const compared = scatter(compareRuns([overfit, regularized], "val_accuracy"));
+    const compared = scatter(plotRuns([overfit, regularized], "val_accuracy"));
     expect(compared[0].line?.color).toBe(scatter(plotValLossAndAcc(overfit))[0].line?.color);
     expect(compared[1].line?.color).toBe(scatter(plotTrainVsVal(regularized, "loss"))[0].line?.color);
     expect(compared[0].line?.color).not.toBe(compared[1].line?.color);
   });
 
   it("adds training curves solid with validation dashed when asked", () => {
-    const traces = scatter(compareRuns([overfit, regularized], "val_loss", { training: true }));
+    const traces = scatter(plotRuns([overfit, regularized], "val_loss", { training: true }));
     expect(traces.map((t) => t.name)).toEqual(["original (training)", "original (validation)", "l2 (training)", "l2 (validation)"]);
     expect(traces.map((t) => t.line?.dash)).toEqual(["solid", "dash", "solid", "dash"]);
     expect(traces[0].y).toEqual(overfit.history.history.loss);
@@ -211,15 +211,15 @@ describe("compareRuns", () => {
 
   it("compares the plain cross-entropy where recorded (plainCrossentropy or a crossentropy metric)", () => {
     for (const figure of [
-      compareRuns([overfit, regularized], "val_loss", { plainCrossentropy: true }),
-      compareRuns([overfit, regularized], "val_crossentropy"),
+      plotRuns([overfit, regularized], "val_loss", { plainCrossentropy: true }),
+      plotRuns([overfit, regularized], "val_crossentropy"),
     ]) {
       const [plain, l2] = scatter(figure);
       expect(plain.y).toEqual(overfit.history.history.val_loss); // no penalty: its loss is the cross-entropy
       expect(l2.y).toEqual(regularized.history.history.val_crossentropy);
       expect(figure.layout.yaxis?.title?.text).toContain("cross-entropy");
     }
-    const inflated = scatter(compareRuns([overfit, regularized], "val_loss"))[1];
+    const inflated = scatter(plotRuns([overfit, regularized], "val_loss"))[1];
     expect(inflated.y).toEqual(regularized.history.history.val_loss);
   });
 
@@ -227,7 +227,7 @@ describe("compareRuns", () => {
     expect(smoothSeries([1, 0, 0, 1], 0.5)).toEqual([1, 0.5, 0.25, 0.625]);
     expect(smoothSeries([1, 2, null, 4, 0], 0.5)).toEqual([1, 1.5, null, 4, 2]);
     expect(smoothSeries([3, 1], 0)).toEqual([3, 1]);
-    const traces = scatter(compareRuns([overfit], "val_loss", { smooth: 0.5 }));
+    const traces = scatter(plotRuns([overfit], "val_loss", { smooth: 0.5 }));
     expect(traces).toHaveLength(2);
     expect(traces[0].showlegend).toBe(false);
     expect(traces[0].y).toEqual(overfit.history.history.val_loss);
@@ -235,13 +235,13 @@ describe("compareRuns", () => {
   });
 
   it("scales the epoch axis logarithmically on request", () => {
-    expect(compareRuns([overfit], "loss", { logEpochs: true }).layout.xaxis?.type).toBe("log");
-    expect(compareRuns([overfit], "loss").layout.xaxis?.type).toBeUndefined();
+    expect(plotRuns([overfit], "loss", { logEpochs: true }).layout.xaxis?.type).toBe("log");
+    expect(plotRuns([overfit], "loss").layout.xaxis?.type).toBeUndefined();
   });
 
   it("escapes hostile run names in legends and titles", () => {
     const hostile = "</script><img src=x onerror=alert(1)>";
-    const figure = compareRuns({ [hostile]: overfit }, "val_loss");
+    const figure = plotRuns({ [hostile]: overfit }, "val_loss");
     expect(scatter(figure)[0].name).toBe("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;");
     expect(figure.layout.title?.text).not.toContain("<");
   });
@@ -254,7 +254,7 @@ describe("diverged runs", () => {
   };
 
   it("breaks the line at NaN (null) and says where the run diverged", () => {
-    for (const figure of [plotValLossAndAcc(diverged), plotTrainVsVal(diverged, "loss"), compareRuns([diverged, overfit], "val_loss")]) {
+    for (const figure of [plotValLossAndAcc(diverged), plotTrainVsVal(diverged, "loss"), plotRuns([diverged, overfit], "val_loss")]) {
       const first = scatter(figure)[0];
       expect(first.y.slice(2)).toEqual([null, null]);
       expect(first.y.slice(0, 2).every((v) => typeof v === "number")).toBe(true);
@@ -284,8 +284,8 @@ describe("bad input", () => {
     const { val_loss: _vl, val_accuracy: _va, ...rest } = history.history;
     const noVal = { name: "small", history: { ...history, history: rest } } as unknown as RunLike;
     expect(() => plotValLossAndAcc(noVal)).toThrow(/run "small" has no history.history.val_loss \(it recorded: accuracy, loss\).*validationSplit/);
-    expect(() => compareRuns([noVal], "val_accuracy")).toThrow(/compareRuns: run "small" has no history.history.val_accuracy/);
-    expect(() => compareRuns([noVal], "loss")).not.toThrow();
+    expect(() => plotRuns([noVal], "val_accuracy")).toThrow(/plotRuns: run "small" has no history.history.val_accuracy/);
+    expect(() => plotRuns([noVal], "loss")).not.toThrow();
   });
 
   it("throws naming the field and both lengths when lengths differ", () => {
@@ -299,11 +299,11 @@ describe("bad input", () => {
   it("throws for a missing epoch array, duplicate names, no runs, bad metric or bad smoothing", () => {
     const noEpoch = { name: "x", history: { history: overfit.history.history, params: overfit.history.params } } as unknown as RunLike;
     expect(() => plotValLossAndAcc(noEpoch)).toThrow(/run "x" has no history.epoch array/);
-    expect(() => compareRuns([overfit, overfit], "val_loss")).toThrow(/two runs are named "original"/);
-    expect(() => compareRuns([], "val_loss")).toThrow(/no runs given/);
-    expect(() => compareRuns([overfit], "val_acc" as never)).toThrow(/metric must be one of .*got "val_acc"/);
+    expect(() => plotRuns([overfit, overfit], "val_loss")).toThrow(/two runs are named "original"/);
+    expect(() => plotRuns([], "val_loss")).toThrow(/no runs given/);
+    expect(() => plotRuns([overfit], "val_acc" as never)).toThrow(/metric must be one of .*got "val_acc"/);
     expect(() => plotTrainVsVal(overfit, "mse" as never)).toThrow(/metric must be "loss", "accuracy" or "crossentropy", got "mse"/);
-    expect(() => compareRuns([overfit], "val_loss", { smooth: 1 })).toThrow(/smooth must be a number in \[0, 1\).*got 1/);
+    expect(() => plotRuns([overfit], "val_loss", { smooth: 1 })).toThrow(/smooth must be a number in \[0, 1\).*got 1/);
     expect(() => plotValLossAndAcc(42 as never)).toThrow(/expected a run/);
   });
 });
@@ -330,7 +330,7 @@ describe("results table", () => {
 
   it("draws a Plotly table with escaped names coloured per run", () => {
     const hostile = "<b>x</b>";
-    const figure = resultsTable([overfit, { name: hostile, history: regularized.history }]);
+    const figure = plotResultsTable([overfit, { name: hostile, history: regularized.history }]);
     const table = figure.data[0] as TableTrace;
     expect(table.type).toBe("table");
     expect(table.header.values).toHaveLength(RESULTS_COLUMNS.length);
@@ -380,7 +380,7 @@ describe("weightHistograms", () => {
   it("shows a narrower distribution for shrunk weights, in percent of each model's weights", () => {
     const wide = Float32Array.from({ length: 1000 }, (_, i) => ((i % 100) - 49.5) / 100);
     const narrow = wide.map((v) => v / 10);
-    const figure = weightHistograms({ original: [{ name: "k", values: wide }], l2: [{ name: "k", values: narrow }] }, { bins: 21 });
+    const figure = plotWeights({ original: [{ name: "k", values: wide }], l2: [{ name: "k", values: narrow }] }, { bins: 21 });
     const bars = figure.data as BarTrace[];
     expect(bars).toHaveLength(2);
     bars.forEach((bar) => expect(bar.y.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 6));
@@ -394,7 +394,7 @@ describe("weightHistograms", () => {
   it("reads the kernels of a real model without leaking tensors, and lays out subplots", () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })] });
     const before = tf.memory().numTensors;
-    const figure = weightHistograms({ original: model, dropout: model }, { layout: "subplots", bins: 11 });
+    const figure = plotWeights({ original: model, dropout: model }, { layout: "subplots", bins: 11 });
     expect(tf.memory().numTensors).toBe(before);
     const bars = figure.data as BarTrace[];
     // Bars are % of the kernel weights: 3×4 + 4×2 = 20 (biases, 4 + 2 more, excluded), so every bar
@@ -407,19 +407,19 @@ describe("weightHistograms", () => {
     }
     expect(bars[1].yaxis).toBe("y2");
     expect(figure.layout.yaxis2?.domain).toBeDefined();
-    const firstOnly = weightHistograms({ original: model }, { kernels: [1], bins: 5 });
+    const firstOnly = plotWeights({ original: model }, { kernels: [1], bins: 5 });
     // kernels: [1] is the second layer's 4×2 = 8 weights alone.
     const second = weightsPerBar(firstOnly.data[0] as BarTrace, 8);
     second.forEach((c) => expect(c).toBeCloseTo(Math.round(c), 6));
     expect(second.reduce((a, c) => a + c, 0)).toBeCloseTo(8, 6);
-    expect(() => weightHistograms({ original: model }, { kernels: [2] })).toThrow(/kernel index 2 is out of range; it has 2 kernels/);
+    expect(() => plotWeights({ original: model }, { kernels: [2] })).toThrow(/kernel index 2 is out of range; it has 2 kernels/);
     model.dispose();
   });
 
   it("says what the tallest (middle) bar holds beside the share within ±0.001, so the two numbers do not contradict (issue 22, item 16)", () => {
     // L1-like: 60% exactly zero, 20% within ±0.005 (inside the middle bar, outside ±0.001), the rest spread out.
     const values = Float32Array.from({ length: 1000 }, (_, i) => (i < 600 ? 0 : i < 800 ? 0.004 * (i % 2 ? 1 : -1) : ((i % 100) - 49.5) / 100));
-    const figure = weightHistograms({ l1: [{ name: "k", values }] });
+    const figure = plotWeights({ l1: [{ name: "k", values }] });
     const bar = figure.data[0] as BarTrace;
     const middle = (bar.y.length - 1) / 2;
     expect(Math.max(...bar.y)).toBe(bar.y[middle]);
@@ -432,10 +432,10 @@ describe("weightHistograms", () => {
   });
 
   it("throws for no models or bad options", () => {
-    expect(() => weightHistograms({})).toThrow(/no models given/);
-    expect(() => weightHistograms({ a: [{ name: "k", values: [1, 2] }] }, { bins: 1 })).toThrow(/bins must be an integer in \[2, 1000\]/);
-    expect(() => weightHistograms({ a: [] })).toThrow(/model "a" has no kernel weights/);
-    expect(() => weightHistograms({ a: [{ name: "k", values: [NaN] }] })).toThrow(/no finite kernel weights/);
+    expect(() => plotWeights({})).toThrow(/no models given/);
+    expect(() => plotWeights({ a: [{ name: "k", values: [1, 2] }] }, { bins: 1 })).toThrow(/bins must be an integer in \[2, 1000\]/);
+    expect(() => plotWeights({ a: [] })).toThrow(/model "a" has no kernel weights/);
+    expect(() => plotWeights({ a: [{ name: "k", values: [NaN] }] })).toThrow(/no finite kernel weights/);
   });
 });
 
@@ -449,7 +449,7 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
   }
 
   it("compareRuns draws each group's mean with a min–max band in its colour, and says so in the legend", () => {
-    const figure = compareRuns([original, l2], "val_loss", { plainCrossentropy: true });
+    const figure = plotRuns([original, l2], "val_loss", { plainCrossentropy: true });
     const lines = scatter(figure).filter((t) => t.showlegend !== false);
     expect(lines.map((t) => t.name)).toEqual(["original (mean of 3 seeds, band: min–max)", "l2 (mean of 3 seeds, band: min–max)"]);
     const b = bands(figure);
@@ -471,14 +471,14 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
   });
 
   it("keeps the group when runs come as a record { name: group }", () => {
-    const figure = compareRuns({ first: original, second: l2 }, "val_crossentropy");
+    const figure = plotRuns({ first: original, second: l2 }, "val_crossentropy");
     expect(bands(figure)).toHaveLength(4);
     expect(scatter(figure).find((t) => t.showlegend !== false)!.name).toBe("first (mean of 3 seeds, band: min–max)");
   });
 
   it("draws single runs without bands, as before", () => {
     const single = recordedRun("imdb.original", 42);
-    const figure = compareRuns([single], "val_loss");
+    const figure = plotRuns([single], "val_loss");
     expect(bands(figure)).toHaveLength(0);
     expect(scatter(figure)[0].name).toBe("original");
   });
@@ -536,7 +536,7 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
 
   it("a group of one seed is drawn without a band: one seed has no spread", () => {
     const one = groupRuns("original", [recordedRun("imdb.original", 42)], [42]);
-    const fig = compareRuns([one], "val_loss");
+    const fig = plotRuns([one], "val_loss");
     expect(bands(fig)).toEqual([]);
     expect(fig.data).toHaveLength(1);
   });

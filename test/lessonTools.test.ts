@@ -10,7 +10,7 @@ import { plotCapacity, plotSweepSlider } from "../lib/figures/sweeps";
 import type { HeatmapTrace, ScatterTrace } from "../lib/figures/plotly";
 import { plotSummaryTable, summaryRows } from "../lib/lessonSummary";
 import { diagnose } from "../lib/reading/diagnose";
-import { explain } from "../lib/reading/curves";
+import { explainLine } from "../lib/reading/curves";
 import { wordOfId } from "../lib/data/imdb";
 import { roughPercent as formatPercent } from "../lib/format";
 import { measure, measureSeeds } from "../lib/reading/measures";
@@ -96,7 +96,7 @@ describe("measure", () => {
       const run = recordedGroup(name);
       const m = measure(run);
       expect(m.rise).toBe(diagnose(run).rise);
-      expect(explain(run)).toContain(`ends ${formatPercent(m.rise)} above the minimum`);
+      expect(explainLine(run)).toContain(`ends ${formatPercent(m.rise)} above the minimum`);
     }
   });
 
@@ -312,7 +312,7 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     expect(rows).toHaveLength(3);
     const o = measure(runs.original);
     expect(rows[1].symptom).toContain(`its trend over the last 8 epochs ends ${formatPercent(o.rise)} above the minimum`);
-    expect(explain(runs.original)).toContain(`ends ${formatPercent(o.rise)} above the minimum`);
+    expect(explainLine(runs.original)).toContain(`ends ${formatPercent(o.rise)} above the minimum`);
     expect(rows[0].remedy).toContain(formatPercent(measure(runs.large).maxValAccuracy));
     const table = plotSummaryTable(rows);
     expect(table.data[0].type).toBe("table");

@@ -368,8 +368,8 @@ const COMPARE_METRICS: readonly CompareMetric[] = ["val_loss", "loss", "val_accu
  * recorded the plain cross-entropy show it, the others (plain models) show their loss, which is the
  * same quantity for them.
  */
-export function compareRuns(runs: RunsInput, metric: CompareMetric, options: CompareOptions = {}): Figure {
-  const where = "compareRuns";
+export function plotRuns(runs: RunsInput, metric: CompareMetric, options: CompareOptions = {}): Figure {
+  const where = "plotRuns";
   if (!COMPARE_METRICS.includes(metric)) {
     throw new Error(`${where}: metric must be one of ${COMPARE_METRICS.map((m) => `"${m}"`).join(", ")}, got ${JSON.stringify(metric)}.`);
   }
@@ -500,7 +500,7 @@ export interface SizeSweepOptions {
 export function plotSizeSweep(runs: RunsInput, options: SizeSweepOptions = {}): Figure {
   const where = "plotSizeSweep";
   const list = toRuns(runs, where);
-  const figure = compareRuns(list, "val_crossentropy", {
+  const figure = plotRuns(list, "val_crossentropy", {
     logEpochs: options.logEpochs ?? true,
     title: options.title ?? `Validation cross-entropy by model: ${list.map((r) => r.name).join(", ")}`,
   });

@@ -19,7 +19,7 @@ export type {
 export { DEFAULT_CONFIG, fromPlotlyText, plotlyText } from "./plotly";
 export { bandOf, bestEpochOf, checkHistory, seedCount, smoothSeries, type RunSource, type RunsInput } from "./history";
 export {
-  compareRuns,
+  plotRuns,
   plotSizeSweep,
   plotTrainVsVal,
   plotValLossAndAcc,
@@ -32,6 +32,6 @@ export {
   type TrainVsValOptions,
   type ValLossAndAccOptions,
 } from "./curves";
-export { formatResultRow, hasTestColumns, RESULTS_COLUMNS, resultColumns, resultRows, resultsTable, TEST_COLUMNS, verdictText, type ResultsTableOptions } from "./results";
-export { histogram, NEAR_ZERO, weightHistograms, type Histogram, type WeightHistogramOptions, type WeightSet, type WeightSource } from "./weights";
+export { formatResultRow, hasTestColumns, RESULTS_COLUMNS, resultColumns, resultRows, plotResultsTable, TEST_COLUMNS, verdictText, type ResultsTableOptions } from "./results";
+export { histogram, NEAR_ZERO, plotWeights, type Histogram, type WeightHistogramOptions, type WeightSet, type WeightSource } from "./weights";
 export { colorFor } from "./colors";

@@ -4,7 +4,7 @@
  */
 import { colorFor } from "./colors";
 import type { SeedGroup } from "../types";
-import { compareRuns, type CompareMetric } from "./curves";
+import { plotRuns, type CompareMetric } from "./curves";
 import { plotlyText, type Figure, type ScatterTrace } from "./plotly";
 
 export interface ReferencePair {
@@ -24,7 +24,7 @@ export function plotKerasReference(pairs: ReferencePair[], options: { metric?: E
   const metric = options.metric ?? "val_crossentropy";
   const groups = pairs.flatMap((p) => [p.fitlab, p.keras]);
   const label = metric === "val_accuracy" ? "validation accuracy" : "validation cross-entropy";
-  const fig = compareRuns(groups, metric, { title: options.title ?? `fitlab (solid) over Keras (dotted), ${label}: ${pairs.map((p) => p.run.split(".").pop()).join(", ")}` });
+  const fig = plotRuns(groups, metric, { title: options.title ?? `fitlab (solid) over Keras (dotted), ${label}: ${pairs.map((p) => p.run.split(".").pop()).join(", ")}` });
   const styleOf = new Map<string, { color: string; dash: "solid" | "dot" }>();
   for (const p of pairs) {
     const color = colorFor(p.run.split(".").pop()!);

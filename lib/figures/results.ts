@@ -1,7 +1,7 @@
 /**
  * The per-notebook results table: one row per run with its best epoch, minimum validation loss, maximum
  * validation accuracy, final gap and the diagnosis's verdict. Rows are plain data (also sent as
- * JSON by display); `resultsTable` draws them as a Plotly table.
+ * JSON by display); `plotResultsTable` draws them as a Plotly table.
  */
 import { colorFor } from "./colors";
 import { diagnose } from "../reading/diagnose";
@@ -128,7 +128,7 @@ export interface ResultsTableOptions {
 }
 
 /** The results as a Plotly table; each run's name in its figure colour. */
-export function resultsTable(runs: RunsInput, options: ResultsTableOptions = {}): Figure {
+export function plotResultsTable(runs: RunsInput, options: ResultsTableOptions = {}): Figure {
   const rows = resultRows(runs);
   const test = hasTestColumns(rows);
   const headings = resultColumns(rows);

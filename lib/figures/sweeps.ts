@@ -8,7 +8,7 @@ import { withAlpha } from "./colors";
 import { seedStats, type Measures } from "../reading/measures";
 import { lessonValue, type Sweep } from "../lesson/sweeps";
 import type { RunLike } from "../types";
-import { compareRuns } from "./curves";
+import { plotRuns } from "./curves";
 import { DEFAULT_CONFIG, plotlyText, type Figure, type PlotlySliderStep, type ScatterTrace } from "./plotly";
 
 function checkSweep(sweep: Sweep, where: string): void {
@@ -97,7 +97,7 @@ export function plotSweepSlider(sweep: Sweep, baseline: RunLike, options: Slider
   const owner: number[] = []; // which step each trace belongs to
   sweep.groups.forEach((group, step) => {
     // A step that is the baseline itself (same name) draws it once.
-    const figure = compareRuns(group.name === baseline.name ? [baseline] : [baseline, group], "val_loss", { training: true, plainCrossentropy: true });
+    const figure = plotRuns(group.name === baseline.name ? [baseline] : [baseline, group], "val_loss", { training: true, plainCrossentropy: true });
     for (const trace of figure.data as ScatterTrace[]) {
       data.push({ ...trace, visible: step === active, legendgroup: `${trace.legendgroup ?? trace.name}` });
       owner.push(step);

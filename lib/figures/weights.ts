@@ -78,7 +78,7 @@ function isModel(source: WeightSource): source is LayersModel {
 
 /** The kernel weights of one model as flat arrays (bias vectors excluded: the penalty is on kernels). */
 function kernelsOf(name: string, source: WeightSource, which: "all" | readonly number[]): ArrayLike<number>[] {
-  const where = `weightHistograms: model "${name}"`;
+  const where = `plotWeights: model "${name}"`;
   let kernels: { label: string; read: () => ArrayLike<number> }[];
   if (isModel(source)) {
     kernels = source.weights
@@ -160,12 +160,12 @@ function statsOf(name: string, values: ArrayLike<number>[]): ModelStats {
 
 /**
  * Histograms of kernel weights, one colour per model (colorFor): e.g.
- * `weightHistograms({ original: original.model, l2: l2.model, l1: l1.model })`.
+ * `plotWeights({ original: original.model, l2: l2.model, l1: l1.model })`.
  * y = percent of the model's weights per bin, so models of different sizes compare. The legend
  * gives each model's standard deviation and its share of weights within ±0.001 of zero.
  */
-export function weightHistograms(models: Record<string, WeightSource>, options: WeightHistogramOptions = {}): Figure {
-  const where = "weightHistograms";
+export function plotWeights(models: Record<string, WeightSource>, options: WeightHistogramOptions = {}): Figure {
+  const where = "plotWeights";
   if (models === null || typeof models !== "object" || Array.isArray(models)) {
     throw new Error(`${where}: expected a record { name: model }, e.g. { original: run.model, l2: l2Run.model }.`);
   }

@@ -64,7 +64,7 @@ function checkFigure(figure: unknown): asserts figure is Figure {
   if (!f || typeof f !== "object" || !Array.isArray(f.data) || !f.layout || typeof f.layout !== "object") {
     const got = f && typeof f === "object" ? `an object with keys ${Object.keys(f).slice(0, 6).join(", ") || "(none)"}` : String(f);
     throw new Error(
-      `show: expected a Plotly figure { data: [...], layout: {...} } such as plotValLossAndAcc(run) or compareRuns([...], "val_loss") returns; got ${got}.`,
+      `show: expected a Plotly figure { data: [...], layout: {...} } such as plotValLossAndAcc(run) or plotRuns([...], "val_loss") returns; got ${got}.`,
     );
   }
 }

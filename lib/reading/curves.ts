@@ -11,7 +11,7 @@ import { isSeedGroup } from "../runs/seeds";
 import type { Diagnosis, History, RunLike, Verdict } from "../types";
 
 export interface ExplainOptions {
-  /** Thresholds passed to `diagnose` (not `baseline`: use `compare`). */
+  /** Thresholds passed to `diagnose` (not `baseline`: use `compareLine`). */
   diagnose?: Omit<DiagnoseOptions, "baseline">;
 }
 
@@ -23,9 +23,9 @@ export interface ExplainOptions {
  * e.g. "original: validation loss lowest at epoch 5 (0.291), ends near 0.594 at epoch 20 (+103%);
  * training loss ends at 0.017 (final gap 0.577): overfits strongly."
  */
-export function explain(run: RunLike, options: ExplainOptions = {}): string {
-  const r = checkRun(run, "explain");
-  const o = thresholds(options, "explain");
+export function explainLine(run: RunLike, options: ExplainOptions = {}): string {
+  const r = checkRun(run, "explainLine");
+  const o = thresholds(options, "explainLine");
   const d = diagnose(r.history, o);
   const parts = [`${r.name}${meanNote(r)}: ${curveSentence(r.history, d)}: ${d.label}.`];
   if (isSeedGroup(r)) parts.push(agreement(r, o));
@@ -41,10 +41,10 @@ export function explain(run: RunLike, options: ExplainOptions = {}): string {
  * l2 rises 26% after its minimum where original rises 103%: overfits about 4× less. It ends near
  * 0.358 vs 0.594."
  */
-export function compare(run: RunLike, baseline: RunLike, options: ExplainOptions = {}): string {
-  const r = checkRun(run, "compare");
-  const b = checkRun(baseline, "compare: baseline");
-  const o = thresholds(options, "compare");
+export function compareLine(run: RunLike, baseline: RunLike, options: ExplainOptions = {}): string {
+  const r = checkRun(run, "compareLine");
+  const b = checkRun(baseline, "compareLine: baseline");
+  const o = thresholds(options, "compareLine");
   const d = diagnose(r.history, { ...o, baseline: b });
   const bd = diagnose(b.history, o);
   const what = d.curve === "val_crossentropy" || bd.curve === "val_crossentropy" ? "validation cross-entropy" : "validation loss";
@@ -93,12 +93,12 @@ export function compare(run: RunLike, baseline: RunLike, options: ExplainOptions
  * e.g. "small, longer vs small (means of 3 seeds): best validation accuracy 92.88% (epoch 35) vs
  * 92.72% (epoch 18): 0.16 points more."
  */
-export function compareAccuracy(run: RunLike, baseline: RunLike): string {
-  const r = checkRun(run, "compareAccuracy");
-  const b = checkRun(baseline, "compareAccuracy: baseline");
+export function compareAccuracyLine(run: RunLike, baseline: RunLike): string {
+  const r = checkRun(run, "compareAccuracyLine");
+  const b = checkRun(baseline, "compareAccuracyLine: baseline");
   const best = (x: RunLike): { acc: number; epoch: number } => {
     const acc = x.history.history.val_accuracy;
-    if (!acc) throw new Error(`compareAccuracy: run "${x.name}" has no val_accuracy; train with validationSplit > 0.`);
+    if (!acc) throw new Error(`compareAccuracyLine: run "${x.name}" has no val_accuracy; train with validationSplit > 0.`);
     let i = -1;
     acc.forEach((v, k) => {
       if (Number.isFinite(v) && (i < 0 || v > acc[i])) i = k;
@@ -141,8 +141,8 @@ export function pairSeeds(run: RunLike, baseline: RunLike): [RunLike, RunLike, n
  * the epoch's end." Only in part: the validation rows may also be easier than the training rows (on
  * MNIST the last 12,000 images are), which the history cannot show.
  */
-export function trainingAboveValidation(run: RunLike, options: { dropout?: boolean } = {}): string | null {
-  const r = checkRun(run, "trainingAboveValidation");
+export function trainingAboveValidationLine(run: RunLike, options: { dropout?: boolean } = {}): string | null {
+  const r = checkRun(run, "trainingAboveValidationLine");
   const { train, val, what } = plainPair(r.history);
   const epochs: number[] = [];
   train.forEach((t, i) => {
@@ -165,11 +165,11 @@ export function trainingAboveValidation(run: RunLike, options: { dropout?: boole
  * e.g. "From epoch 3 to epoch 20, validation loss ×2.9 (0.276 → 0.801) while validation accuracy moved
  * 0.8 points (88.1% → 87.3%)."
  */
-export function lossVsAccuracy(run: RunLike): string {
-  const r = checkRun(run, "lossVsAccuracy");
+export function lossVsAccuracyLine(run: RunLike): string {
+  const r = checkRun(run, "lossVsAccuracyLine");
   const { val, what } = plainPair(r.history);
   const acc = r.history.history.val_accuracy;
-  if (!acc) throw new Error(`lossVsAccuracy: run "${r.name}" has no val_accuracy; train with validationSplit > 0.`);
+  if (!acc) throw new Error(`lossVsAccuracyLine: run "${r.name}" has no val_accuracy; train with validationSplit > 0.`);
   const d = diagnose(r.history);
   if (!Number.isFinite(d.bestEpoch)) return `${r.name}: no finite validation ${what}.`;
   const b = d.bestEpoch - 1;
@@ -190,8 +190,8 @@ export function lossVsAccuracy(run: RunLike): string {
  * e.g. "After its best epoch (5) the gap widens in 11 of 15 epochs and narrows at epochs 14, 16, 18 and 20;
  * it grows from 0.124 to 0.577."
  */
-export function gapAfterBest(run: RunLike): string {
-  const r = checkRun(run, "gapAfterBest");
+export function gapAfterBestLine(run: RunLike): string {
+  const r = checkRun(run, "gapAfterBestLine");
   const { train, val } = plainPair(r.history);
   const d = diagnose(r.history);
   const b = d.bestEpoch - 1;
@@ -215,10 +215,10 @@ export function gapAfterBest(run: RunLike): string {
  * e.g. "Training loss jumps back up at epochs 10 (0.093), 12 (0.087) and 15 (0.095), after reaching 0.013
  * at epoch 9."
  */
-export function trainingSetbacks(run: RunLike, options: { factor?: number } = {}): string | null {
-  const r = checkRun(run, "trainingSetbacks");
+export function trainingSetbacksLine(run: RunLike, options: { factor?: number } = {}): string | null {
+  const r = checkRun(run, "trainingSetbacksLine");
   const factor = options.factor ?? 3;
-  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`trainingSetbacks: options.factor = ${String(options.factor)}; it must be a number > 1 (default 3).`);
+  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`trainingSetbacksLine: options.factor = ${String(options.factor)}; it must be a number > 1 (default 3).`);
   const { train, what } = plainPair(r.history);
   let low = Infinity;
   let lowEpoch = 0;
@@ -250,11 +250,11 @@ export function trainingSetbacks(run: RunLike, options: { factor?: number } = {}
  * 10), 0.288 (44, epoch 8); final training loss 0.101, 0.098, 0.088. No seed is stuck: each ends within
  * 2× the median training loss (0.098)."
  */
-export function seedSpread(runs: RunLike | RunLike[], options: { stuckFactor?: number } = {}): string {
-  const list = (Array.isArray(runs) ? runs : [runs]).map((r, i) => checkRun(r, `seedSpread: runs[${i}]`));
-  if (list.length === 0) throw new Error("seedSpread: pass a group of seeds (trainSeeds) or a list of runs of one configuration.");
+export function seedSpreadLine(runs: RunLike | RunLike[], options: { stuckFactor?: number } = {}): string {
+  const list = (Array.isArray(runs) ? runs : [runs]).map((r, i) => checkRun(r, `seedSpreadLine: runs[${i}]`));
+  if (list.length === 0) throw new Error("seedSpreadLine: pass a group of seeds (trainSeeds) or a list of runs of one configuration.");
   const factor = options.stuckFactor ?? 2;
-  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`seedSpread: options.stuckFactor = ${String(options.stuckFactor)}; it must be a number > 1 (default 2).`);
+  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`seedSpreadLine: options.stuckFactor = ${String(options.stuckFactor)}; it must be a number > 1 (default 2).`);
   const seedsOf = list.flatMap((r): { seed: number | undefined; run: RunLike }[] =>
     isSeedGroup(r) ? r.seedRuns.map((s, i) => ({ seed: r.seeds[i], run: s })) : [{ seed: (r as RunLike & { options?: { seed?: number } }).options?.seed, run: r }],
   );
@@ -297,7 +297,7 @@ function thresholds(options: ExplainOptions, where: string): Omit<DiagnoseOption
   const known = ["diagnose"];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new Error(`${where}: unknown option "${key}"; allowed: ${known.join(", ")}.`);
   const o = options.diagnose ?? {};
-  if ("baseline" in o) throw new Error(`${where}: options.diagnose.baseline is not used here; call compare(run, baseline).`);
+  if ("baseline" in o) throw new Error(`${where}: options.diagnose.baseline is not used here; call compareLine(run, baseline).`);
   return o;
 }
 

@@ -19,8 +19,8 @@ import type { RunLike } from "../types";
  * With `tie` (e.g. 0.005: how far apart one configuration's seeds commonly end), a last line names
  * the candidates that close to the best: among them, the seed decided as much as the data did.
  */
-export function ranking(choice: Selection, options: { tie?: number } = {}): string {
-  const where = "ranking";
+export function rankingLine(choice: Selection, options: { tie?: number } = {}): string {
+  const where = "rankingLine";
   if (!choice || !Array.isArray(choice.ranking) || choice.ranking.length === 0) fail(where, "choice", choice, "pass what selectBest() returns");
   if (!options || typeof options !== "object") fail(where, "options", options, "it must be { tie? }");
   for (const key of Object.keys(options)) if (key !== "tie") fail(where, `options.${key}`, (options as Record<string, unknown>)[key], "not an option; known options: tie");
@@ -69,7 +69,7 @@ export function finalModelLine(name: string, chosen: Candidate, trained: RunLike
  *
  * e.g. "final imdb: validation accuracy 88.4% (at the epoch that chose it), test accuracy 89.3%: +1.0 points"
  */
-export function testAgainstValidation(records: RunLike[]): string {
+export function testVsValidationLine(records: RunLike[]): string {
   return testVsValidation(records)
     .map((r) => {
       // From the percentages as printed, so the difference always matches them.

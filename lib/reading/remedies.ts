@@ -45,8 +45,8 @@ function metricName(metric: Metric): string {
  * e.g. "final validation accuracy over 3 seeds: noise channels 86.2% (82.0–89.8%), zero channels 91.8%
  * (90.7–92.5%); noise channels ends below zero channels in all 3 seeds."
  */
-export function compareFinal(a: RunLike, b: RunLike, metric: Metric): string {
-  const where = "compareFinal";
+export function compareFinalLine(a: RunLike, b: RunLike, metric: Metric): string {
+  const where = "compareFinalLine";
   checkRun(a, where);
   checkRun(b, `${where}: second run`);
   const x = finals(a, metric, where);
@@ -69,8 +69,8 @@ export function compareFinal(a: RunLike, b: RunLike, metric: Metric): string {
  * e.g. "training accuracy 10.1% at epoch 1, 95.6% at epoch 40; validation accuracy between 8.5% and
  * 15.5% (chance for 10 classes: 10.0%)."
  */
-export function memorization(run: RunLike & { spec?: ModelSpec }): string {
-  const where = "memorization";
+export function memorizationLine(run: RunLike & { spec?: ModelSpec }): string {
+  const where = "memorizationLine";
   checkRun(run, where);
   const h = run.history.history;
   const acc = h.accuracy;
@@ -95,8 +95,8 @@ export function memorization(run: RunLike & { spec?: ModelSpec }): string {
  * best validation accuracy 80.8%" (one line per run), then "lr 1.0's highest training loss is 9,528×
  * lr 0.01's; it ends 37.7 points below it in training accuracy."
  */
-export function learningRates(runs: (RunLike & { warnings?: string[] })[]): string {
-  const where = "learningRates";
+export function learningRatesLine(runs: (RunLike & { warnings?: string[] })[]): string {
+  const where = "learningRatesLine";
   if (!Array.isArray(runs) || runs.length === 0) fail(where, "runs", runs, "pass the runs to compare, e.g. [lrHigh, lrLow]");
   runs.forEach((r, i) => checkRun(r, `${where}: runs[${i}]`));
   const stats = runs.map((r) => {
