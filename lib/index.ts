@@ -14,6 +14,7 @@ export * as tf from "@tensorflow/tfjs";
 export * as mnist from "./data/mnist";
 export * as imdb from "./data/imdb";
 export { vectorizeSequences } from "./data/vectorize";
+export { multiHotLine } from "./reading/data";
 export { loadMnistFeatures, withExtraColumns, shuffledLabels, type LabeledData, type ExtraColumns, type MnistFeaturesOptions } from "./data/chapter5";
 export { lessonSettings, type FitSettings, type LessonSettings } from "./lesson/settings";
 
@@ -36,6 +37,7 @@ export {
 // Training, several seeds, evaluation, choosing a final model, the run cache.
 export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping, type StopCause } from "./runs/train";
 export { trainSeeds, type SeedOptions } from "./runs/trainSeeds";
+export { earlierRuns, type EarlierRuns, type EarlierRunsOptions } from "./lesson/earlierRuns";
 export { seedList } from "./runs/seeds";
 export { evaluate, type Evaluation, type EvaluateOptions, type TrainedRun } from "./runs/evaluate";
 export { selectBest, specOf, finalModelRecord, type SelectBy, type Candidate, type Selection } from "./runs/select";

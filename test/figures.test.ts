@@ -416,6 +416,17 @@ describe("weightHistograms", () => {
     model.dispose();
   });
 
+  it("reads a run's model, and a group of seeds' first seed's model, as the model itself", () => {
+    const first = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })] });
+    const second = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })] });
+    const group = { name: "original", seedRuns: [{ model: first }, { model: second }] };
+    const direct = plotWeights({ original: first, l2: second }, { kernels: [0] });
+    expect(plotWeights({ original: group, l2: { model: second } }, { kernels: [0] })).toEqual(direct);
+    expect(plotWeights({ original: group }, { kernels: [0] })).not.toEqual(plotWeights({ original: second }, { kernels: [0] }));
+    first.dispose();
+    second.dispose();
+  });
+
   it("says what the tallest (middle) bar holds beside the share within ±0.001, so the two numbers do not contradict (issue 22, item 16)", () => {
     // L1-like: 60% exactly zero, 20% within ±0.005 (inside the middle bar, outside ±0.001), the rest spread out.
     const values = Float32Array.from({ length: 1000 }, (_, i) => (i < 600 ? 0 : i < 800 ? 0.004 * (i % 2 ? 1 : -1) : ((i % 100) - 49.5) / 100));

@@ -1,4 +1,5 @@
 import { flattenImages, toDenseMatrix, vectorizeSequences } from "../lib/data/vectorize";
+import { multiHotLine } from "../lib/reading/data";
 import { createRng } from "../lib/system/random";
 
 describe("vectorizeSequences", () => {
@@ -64,5 +65,13 @@ describe("flattenImages", () => {
     expect(() => flattenImages({ images: new Uint8Array(5), count: 2, rows: 1, cols: 2 })).toThrow(/5 pixels do not make 2 images of 1 × 2/);
     expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, 0)).toThrow(/flattenImages: scale = 0; it must be a positive number/);
     expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, NaN)).toThrow(/flattenImages: scale = NaN; it must be a positive number/);
+  });
+});
+
+describe("multiHotLine", () => {
+  it("says the matrix's size, its distinct words per row on average and their share of the columns", () => {
+    const x = vectorizeSequences([[1, 2, 3, 3], [4, 5], [6, 7, 8, 9, 1, 1]], 10);
+    // Distinct ids per row: 3, 2, 5 → 10 / 3 = 3.33 per row, 33.33% of 10 columns.
+    expect(multiHotLine(x)).toBe("3 × 10 multi-hot matrix: 3 distinct words per review on average, 33.33% of the columns");
   });
 });

@@ -14,8 +14,11 @@ export interface WeightSet {
   values: Float32Array | readonly number[];
 }
 
-/** A trained model (its kernels are read, not copied into new tensors), or weight sets. */
-export type WeightSource = LayersModel | readonly WeightSet[];
+/**
+ * A trained model (its kernels are read, not copied into new tensors), a run holding one (`train`), a
+ * group of seeds (`trainSeeds`: its first seed's model), or weight sets.
+ */
+export type WeightSource = LayersModel | { model: LayersModel } | { seedRuns: readonly { model: LayersModel }[] } | readonly WeightSet[];
 
 export interface WeightHistogramOptions {
   /** Number of bins shared by all models (default 61: an odd count centres a bin on 0, where L1 piles weights). */
@@ -76,9 +79,18 @@ function isModel(source: WeightSource): source is LayersModel {
   return !Array.isArray(source) && typeof (source as LayersModel).weights !== "undefined";
 }
 
+/** The model a run holds, or a group's first seed's; any other source as it is. */
+function modelOf(source: WeightSource): LayersModel | readonly WeightSet[] {
+  if (source === null || typeof source !== "object" || Array.isArray(source) || isModel(source)) return source as LayersModel | readonly WeightSet[];
+  const group = (source as { seedRuns?: readonly { model?: LayersModel }[] }).seedRuns;
+  const model = Array.isArray(group) ? group[0]?.model : (source as { model?: LayersModel }).model;
+  return (model ?? source) as LayersModel | readonly WeightSet[];
+}
+
 /** The kernel weights of one model as flat arrays (bias vectors excluded: the penalty is on kernels). */
-function kernelsOf(name: string, source: WeightSource, which: "all" | readonly number[]): ArrayLike<number>[] {
+function kernelsOf(name: string, given: WeightSource, which: "all" | readonly number[]): ArrayLike<number>[] {
   const where = `plotWeights: model "${name}"`;
+  const source = modelOf(given);
   let kernels: { label: string; read: () => ArrayLike<number> }[];
   if (isModel(source)) {
     kernels = source.weights
@@ -102,7 +114,7 @@ function kernelsOf(name: string, source: WeightSource, which: "all" | readonly n
       return { label: set.name, read: () => set.values };
     });
   } else {
-    throw new Error(`${where}: expected a tf.LayersModel or an array of { name, values }, got ${typeof source}.`);
+    throw new Error(`${where}: expected a tf.LayersModel, a run or group of seeds holding one, or an array of { name, values }, got ${typeof source}.`);
   }
   if (kernels.length === 0) {
     throw new Error(`${where} has no kernel weights (a Dense layer's weights are named "…/kernel"); is it built?`);
@@ -160,7 +172,7 @@ function statsOf(name: string, values: ArrayLike<number>[]): ModelStats {
 
 /**
  * Histograms of kernel weights, one colour per model (colorFor): e.g.
- * `plotWeights({ original: original.model, l2: l2.model, l1: l1.model })`.
+ * `plotWeights({ original: original, l2: l2, l1: l1 })` (runs or groups of seeds: a group's first seed's model).
  * y = percent of the model's weights per bin, so models of different sizes compare. The legend
  * gives each model's standard deviation and its share of weights within ±0.001 of zero.
  */

@@ -57,9 +57,10 @@ export interface TrainOptions {
    * 1: one Keras-style line per epoch; 0: silent (warnings such as an exploding loss still print
    * unless verbose is explicitly 0). Default 1, or 0 when an `onEpochEnd` callback has
    * `showsProgress: true` (it shows the progress itself); an explicit `verbose: 1` always prints
-   * the full per-epoch log.
+   * the full per-epoch log. Typed as a number (0 or 1, checked when training starts) so that a settings
+   * object such as `{ ...fit, verbose: 0 }`, whose 0 TypeScript widens to number, needs no `as const`.
    */
-  verbose?: 0 | 1;
+  verbose?: number;
   /**
    * Where progress lines go. Default console.log. `kind` says what a line is: an epoch's line, why
    * the run stopped, a warning, or where its epochs came from (the run cache: "cache").
