@@ -16,10 +16,14 @@ function sources(dir: string): string[] {
   });
 }
 
-/** The modules a file imports or re-exports: relative ones as project paths ("lib/html.ts"), packages by name. */
-function imports(file: string): string[] {
+/**
+ * The modules a file imports or re-exports: relative ones as project paths ("lib/notebook/html.ts"),
+ * packages by name. `values`: only what is there at run time (not `import type`, erased by the compiler).
+ */
+function imports(file: string, values = false): string[] {
   const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-  return [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm)].map(([, spec]) => {
+  const statements = [...text.matchAll(/^\s*((?:import|export)\b[^;]*?)\bfrom\s+"([^"]+)"/gm)].filter(([, head]) => !(values && /^\s*(?:import|export)\s+type\b/.test(head)));
+  return statements.map(([, , spec]) => {
     if (!spec.startsWith(".")) return spec;
     const base = path.join(path.dirname(file), spec);
     return [`${base}.ts`, path.join(base, "index.ts")].find((candidate) => fs.existsSync(path.join(ROOT, candidate))) ?? base;
@@ -27,14 +31,14 @@ function imports(file: string): string[] {
 }
 
 /** Every module reachable from `start` through relative imports, and the packages they import. */
-function closure(start: string[]): Set<string> {
+function closure(start: string[], values = false): Set<string> {
   const seen = new Set<string>();
   const queue = [...start];
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
-    if (file.endsWith(".ts")) queue.push(...imports(file));
+    if (file.endsWith(".ts")) queue.push(...imports(file, values));
   }
   return seen;
 }
@@ -55,5 +59,13 @@ describe("module borders", () => {
     const internal = [...sources("lib"), ...sources("scripts")].filter((file) => /["']tslab\/dist\//.test(fs.readFileSync(path.join(ROOT, file), "utf8")));
     expect(internal.length).toBeGreaterThan(0);
     expect(internal.filter((file) => !file.startsWith(path.join("scripts", "kernel") + path.sep))).toEqual([]);
+  });
+
+  it("what the lesson says and shows (lib/reading/, lib/figures/) never talks to the notebook, and a figure never runs a trainer", () => {
+    const says = [...closure([...sources("lib/reading"), ...sources("lib/figures")], true)];
+    expect(says.filter((m) => m.startsWith("lib/reading/")).length).toBeGreaterThan(5);
+    expect(says.filter((m) => /^lib\/notebook\/|^tslab$/.test(m))).toEqual([]);
+    const shows = [...closure(sources("lib/figures"), true)];
+    expect(shows.filter((m) => /^lib\/(training|engine)\/|^lib\/runs\/(train|trainSeeds|evaluate)\.ts$/.test(m))).toEqual([]);
   });
 });
