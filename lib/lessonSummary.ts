@@ -1,8 +1,8 @@
 /**
  * The lesson's closing summary: symptom → cause → remedy, each cell filled with the numbers of the
  * runs the learner trained (so it follows any edit), and the same rows as a Plotly table. The cause
- * is the diagnosis's own label (lib/diagnose.ts decides the words); the symptoms and remedies are
- * measured (lib/measures.ts). Pure: no I/O, no training.
+ * is the diagnosis's own label (lib/reading/diagnose.ts decides the words); the symptoms and remedies are
+ * measured (lib/reading/measures.ts). Pure: no I/O, no training.
  */
 import { diagnose } from "./reading/diagnose";
 import { fail } from "./check";

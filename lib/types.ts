@@ -99,7 +99,7 @@ export type Verdict = "underfitting" | "overfitting" | "not converged" | "good f
  * How marked an overfitting or underfitting verdict is; null for the others. For overfitting (how far
  * the validation curve ends above its minimum): "mild" under 30%, "moderate" from 30%, "strong" from 55%
  * while still climbing 3% per epoch, from 82.5% whatever the climb, or when the training data was
- * memorized. For underfitting, by its cause: see lib/diagnosis/rules.ts.
+ * memorized. For underfitting, by its cause: see lib/reading/diagnosis/rules.ts.
  */
 export type Severity = "strong" | "moderate" | "mild";
 
@@ -176,7 +176,7 @@ export interface Diagnosis {
    * a group whose seeds disagree, followed by how they read ("overfits mildly; seeds disagree: 5 of 6 …").
    */
   label: string;
-  /** The name of the rule that gave the verdict (lib/diagnosis/rules.ts), e.g. "rises after its minimum". */
+  /** The name of the rule that gave the verdict (lib/reading/diagnosis/rules.ts), e.g. "rises after its minimum". */
   rule: string;
   /** Why, in numbers, e.g. "validation cross-entropy rose from 0.291 (epoch 5) to 0.594 (epoch 20), …". */
   reason: string;

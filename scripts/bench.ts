@@ -52,7 +52,7 @@ const LESSON: { variant: VariantName; dataset: Dataset }[] = [
   { variant: "imdb.smaller", dataset: "imdb" },
 ];
 
-/** The article's batch sizes and validation splits (lib/settings). */
+/** The article's batch sizes and validation splits (lib/lesson/settings). */
 const SETTINGS: Record<Dataset, { batchSize: number; validationSplit: number }> = lessonSettings;
 
 interface Args {

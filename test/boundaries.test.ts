@@ -1,7 +1,7 @@
 /**
  * The borders between the project's parts, read from the import statements: scripts/ never imports
  * test/ (the build compiles scripts/ alone), and the Jupyter runner (scripts/jupyter/) reaches into
- * lib/ only for small helpers, never TensorFlow.js, tslab or lib/display.
+ * lib/ only for small helpers, never TensorFlow.js, tslab or lib/notebook/display.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -49,7 +49,7 @@ describe("module borders", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("scripts/jupyter/ reaches no TensorFlow.js, no tslab and no lib/display, directly or through lib/", () => {
+  it("scripts/jupyter/ reaches no TensorFlow.js, no tslab and no lib/notebook/display, directly or through lib/", () => {
     const reached = [...closure(sources("scripts/jupyter"))];
     expect(reached.filter((m) => m.startsWith("lib/")).length).toBeGreaterThan(0);
     expect(reached.filter((m) => /^@tensorflow\/|^tslab$|^lib\/(notebook\/display|runs\/train|lesson\/models|system\/backend)\.ts$/.test(m))).toEqual([]);

@@ -160,7 +160,7 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
 
   it("shows a notebook executed elsewhere (npm run lesson) as untrusted with the figures' note, and draws them after File → Trust Notebook", async () => {
     // What a reader sees opening out/*.ipynb: classic Notebook does not run saved scripts of a
-    // notebook it did not sign, so each figure shows the note from lib/html.ts instead.
+    // notebook it did not sign, so each figure shows the note from lib/notebook/html.ts instead.
     if (!lessonNotebook) throw new Error("needs the notebook written by npm run lesson in the previous test");
     const copy = `${notebook.name}-from-npm-run-lesson.ipynb`;
     await fs.copyFile(lessonNotebook, path.join(ws!.notebooksDir, copy));

@@ -473,7 +473,7 @@ describe("diagnose: notebook 5's runs (test/fixtures/histories/nb5.*)", () => {
   });
 });
 
-describe("diagnose: the rules a verdict comes from (lib/diagnosis/rules.ts)", () => {
+describe("diagnose: the rules a verdict comes from (lib/reading/diagnosis/rules.ts)", () => {
   it("names the rule that gave each verdict, and every rule says what it looks for", () => {
     expect(RULES.length).toBeGreaterThan(8);
     for (const rule of RULES) expect(rule.looksFor.length).toBeGreaterThan(20);

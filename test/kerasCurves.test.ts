@@ -9,7 +9,7 @@
  * so each statistic of the validation curves (best epoch, minimum cross-entropy, rise after it,
  * final gap, best accuracy) is compared as seed groups: fitlab's seed mean within Keras's seed
  * spread and Keras's within fitlab's, or, where a spread of 5–6 seeds is narrower than the noise,
- * the two means no more than SAME_DISTRIBUTION_Z standard errors apart (lib/kerasReference.ts). Per
+ * the two means no more than SAME_DISTRIBUTION_Z standard errors apart (lib/reading/kerasReference.ts). Per
  * epoch, the mean curves must be that close at nearly every epoch.
  *
  * Keras's fixtures are recorded with a fresh order of the batches every epoch, as fitlab trains and as

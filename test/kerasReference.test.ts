@@ -1,5 +1,5 @@
 /**
- * lib/kerasReference.ts on made-up seed groups (the real fixtures are kerasCurves.test.ts's): the
+ * lib/reading/kerasReference.ts on made-up seed groups (the real fixtures are kerasCurves.test.ts's): the
  * statistics of a curve, the seed-spread comparison and when it reports a difference, and the figure.
  */
 import { plotKerasReference } from "../lib/figures/reference";

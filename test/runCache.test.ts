@@ -330,7 +330,7 @@ describe("clearRuns", () => {
     writeRun(sampleRun(runKey({ a: 1 })), { dir });
     writeRun(sampleRun(runKey({ a: 2 })), { dir });
     fs.writeFileSync(path.join(dir, `${runKey({ a: 3 })}.json.tmp-abc123`), "partial");
-    fs.writeFileSync(path.join(dir, `.${runKey({ a: 4 })}.bin.tmp-0123456789ab`), "partial"); // lib/atomicWrite's name
+    fs.writeFileSync(path.join(dir, `.${runKey({ a: 4 })}.bin.tmp-0123456789ab`), "partial"); // lib/system/atomicWrite's name
     fs.writeFileSync(path.join(dir, "notes.txt"), "mine");
     expect(clearRuns({ dir })).toBe(2);
     expect(fs.readdirSync(dir)).toEqual(["notes.txt"]);

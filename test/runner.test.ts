@@ -434,7 +434,7 @@ describe("HTML report", () => {
     expect(html).not.toContain("</script><b>");
   });
 
-  it("draws each figure with its exact data through lib/html's script, responsive and without the logo", () => {
+  it("draws each figure with its exact data through lib/notebook/html's script, responsive and without the logo", () => {
     const html = renderHtmlReport(withFigures(), { title: "t", plotlySource: "/*PLOTLY*/" });
     const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
     const calls: unknown[][] = [];
@@ -442,7 +442,7 @@ describe("HTML report", () => {
     const context = vm.createContext({ window, document: { getElementById: () => ({ innerHTML: "" }) }, console });
     for (const script of scripts) vm.runInContext(script, context);
     (window as { Plotly?: unknown }).Plotly = { newPlot: (...args: unknown[]) => calls.push(args) };
-    // The stub plotly.js defines no window.Plotly: the figures wait in lib/html's queue until it is there.
+    // The stub plotly.js defines no window.Plotly: the figures wait in lib/notebook/html's queue until it is there.
     vm.runInContext("window.__fitlabPlotlyWaiting.forEach(function (draw) { draw(); })", context);
     expect(calls).toHaveLength(2);
     expect(calls[0].slice(1)).toEqual([figure.data, figure.layout, { responsive: true, displaylogo: false }]);
@@ -459,7 +459,7 @@ describe("HTML report", () => {
   });
 });
 
-describe("what lib/display emits, as the runner reads it", () => {
+describe("what lib/notebook/display emits, as the runner reads it", () => {
   it("drops the plotly.js loader output, draws the figure once and collects the result rows", () => {
     const figure = {
       data: [{ type: "scatter" as const, name: "run", x: [1, 2], y: [0.5, 0.4], mode: "lines" as const }],
@@ -475,7 +475,7 @@ describe("what lib/display emits, as the runner reads it", () => {
     };
     const html = renderHtmlReport(nb, { title: "t", plotlySource: "/*PLOTLY*/" });
     // The notebook's own copy of plotly.js (the real one, whose banner reads "* plotly.js v…") is
-    // replaced by the report's single inlined one (the stub), in the one loader lib/html writes.
+    // replaced by the report's single inlined one (the stub), in the one loader lib/notebook/html writes.
     expect(html).not.toContain("* plotly.js v");
     expect(html.split("inlined by fitlab")).toHaveLength(2);
     expect(html.split("/*PLOTLY*/")).toHaveLength(2);
@@ -672,13 +672,13 @@ describe("npm run lesson (CLI)", () => {
     const results = JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"));
     expect(results.rows).toEqual([expect.objectContaining({ notebook: "ok", name: "hello", epochs: 3 })]);
     const html = await fs.readFile(path.join(out, "ok.html"), "utf8");
-    // One figure: lib/html's div and the script that draws into it.
+    // One figure: lib/notebook/html's div and the script that draws into it.
     expect(html.match(/<div id="plot-\d+" class="fitlab-figure"/g)).toHaveLength(1);
     expect(html.match(/var id = "plot-1";/g)).toHaveLength(1);
     expect(html.match(/window\.Plotly\.newPlot\(el, spec\.data/g)).toHaveLength(1);
     expect(html.split("plotly.js v").length).toBeGreaterThan(1); // the library's own banner, inlined
     expect(html).not.toMatch(/<script[^>]+src=/); // nothing fetched: works from file://
-    // No temporary file left (lib/atomicWrite names them .<name>.tmp-<hex>).
+    // No temporary file left (lib/system/atomicWrite names them .<name>.tmp-<hex>).
     expect(readdirSync(out).sort()).toEqual(["ok.html", "ok.ipynb", "results.json"]);
   });
 

@@ -23,7 +23,7 @@ const lessonNotebooks = fs
   .sort()
   .map((name) => [name, name < "03" ? "mnist" : "imdb"] as const);
 
-describe("the article's settings (lib/settings)", () => {
+describe("the article's settings (lib/lesson/settings)", () => {
   it("are the article's: rmsprop, 20 epochs, batch 128 / 512, validation split 0.2 / 0.4, 10,000 words", () => {
     expect(lessonSettings).toEqual({
       mnist: { epochs: 20, batchSize: 128, validationSplit: 0.2 },

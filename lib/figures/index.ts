@@ -1,6 +1,6 @@
 /**
- * Plotly figures as plain data (no I/O, no tslab): pass them to `show` (lib/display) in a notebook
- * or to `figureHtml` (lib/html) for a report.
+ * Plotly figures as plain data (no I/O, no tslab): pass them to `show` (lib/notebook/display) in a notebook
+ * or to `figureHtml` (lib/notebook/html) for a report.
  */
 export type {
   BarTrace,

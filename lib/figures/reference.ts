@@ -1,5 +1,5 @@
 /**
- * fitlab's curves over Keras's (lib/kerasReference.ts): for each run, fitlab's seed mean (solid) with
+ * fitlab's curves over Keras's (lib/reading/kerasReference.ts): for each run, fitlab's seed mean (solid) with
  * its min–max band and Keras's (dotted) with its band, in the run's lesson colour. Plain data.
  */
 import { colorFor } from "./colors";

@@ -1,5 +1,5 @@
 /**
- * Figures of a sweep (lib/sweeps.ts) as plain Plotly data: the capacity curve (best validation
+ * Figures of a sweep (lib/lesson/sweeps.ts) as plain Plotly data: the capacity curve (best validation
  * cross-entropy and final training loss against width, log axis, seeds as bands) and a slider figure
  * whose steps redraw one precomputed run's training and validation curves against a baseline's, so it
  * moves in any viewer that runs plotly.js, with no kernel. No I/O.

@@ -1,7 +1,7 @@
 /**
  * Exercises that check themselves: each `check…` trains the learner's choice (or reads it from the
  * run cache: the lesson's own configuration is cached, so an unedited exercise answers at once),
- * measures it (lib/measures.ts: plain numbers, no verdict words) and answers ✓ or ✗ with the
+ * measures it (lib/reading/measures.ts: plain numbers, no verdict words) and answers ✓ or ✗ with the
  * numbers against each goal and, when a goal is missed, one hint. The goals' targets are named
  * constants below, chosen from the lesson's measured runs so that each exercise has an answer
  * (test/exercises.test.ts solves each once and shows a wrong answer gets ✗).

@@ -1,6 +1,6 @@
 /**
  * The MIME types fitlab's notebook outputs carry. Their own module so that readers of executed
- * notebooks (the headless runner's report and results table) share them without loading lib/display.
+ * notebooks (the headless runner's report and results table) share them without loading lib/notebook/display.
  */
 
 /** The MIME type of a Plotly figure (JupyterLab, VS Code, nteract render it natively). */

@@ -3,8 +3,8 @@
  * whether the model has started to overfit and how much, how wide the generalization gap is, and
  * which of the book's remedies apply. Pure arithmetic on plain numbers: no tensors, no I/O.
  *
- * How: the history's measurements are computed once (lib/diagnosis/measure.ts), then the named rules of
- * lib/diagnosis/rules.ts are tried in order, and the first that matches gives the verdict, its cause
+ * How: the history's measurements are computed once (lib/reading/diagnosis/measure.ts), then the named rules of
+ * lib/reading/diagnosis/rules.ts are tried in order, and the first that matches gives the verdict, its cause
  * and its remedies. The rules, their thresholds and the measurements behind each threshold are there;
  * this module only takes the options, assembles the Diagnosis and compares a run with a baseline.
  * Thresholds sit in the gaps between the lesson's runs measured over seeds 1–5 and 42 (see
@@ -19,7 +19,7 @@ import type { Diagnosis, History, RelativeDiagnosis, RunLike, SeedAgreement, See
 export { theilSen } from "./diagnosis/measure";
 export { REMEDIES, RULES } from "./diagnosis/rules";
 
-/** Thresholds of the verdict (each explained beside the rule that uses it, lib/diagnosis/rules.ts); every one is relative, so they suit any loss scale. */
+/** Thresholds of the verdict (each explained beside the rule that uses it, lib/reading/diagnosis/rules.ts); every one is relative, so they suit any loss scale. */
 export interface DiagnoseOptions {
   /** Overfitting needs the validation curve to end more than this fraction above its minimum. Default 0.05. */
   riseTolerance?: number;

@@ -1,6 +1,6 @@
 /**
  * The computed lines under the sweep figures (more data, capacity, L2 and dropout sliders): what
- * the runs show, in their numbers, whatever they show. Like explain.ts: pure functions of plain runs;
+ * the runs show, in their numbers, whatever they show. Like curves.ts: pure functions of plain runs;
  * direction words ("lower", "higher") come from the numbers, and seed counts say how many agree.
  */
 import { fail } from "../check";

@@ -1,7 +1,7 @@
 /**
  * A self-contained HTML report of an executed notebook: rendered Markdown, code with its outputs,
  * and Plotly figures drawn by plotly.js inlined once, so the file works offline from file://.
- * The page, the figures and the escaping are lib/html's, as in the notebooks' own text/html.
+ * The page, the figures and the escaping are lib/notebook/html's, as in the notebooks' own text/html.
  */
 import { escapeHtml, figureHtml, htmlPage } from "../../lib/notebook/html";
 import { PLOTLY_LOADER_MIME, PLOTLY_MIME, RESULTS_MIME } from "../../lib/notebook/mime";

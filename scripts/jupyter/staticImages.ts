@@ -4,7 +4,7 @@
  * off. Each Plotly output gets
  * - `image/png` in its bundle (with its CSS size in the output's metadata, as Jupyter reads it), for
  *   viewers that prefer an image to HTML, and
- * - the same PNG inside its text/html fallback (lib/html's withStaticImage), which the figure's
+ * - the same PNG inside its text/html fallback (lib/notebook/html's withStaticImage), which the figure's
  *   script replaces with the interactive chart when it runs. Without a plotly renderer JupyterLab
  *   prefers text/html over image/png even untrusted, and its sanitizer keeps an <img> but drops the
  *   script (measured, see the README): the image in the HTML is what such a reader sees.

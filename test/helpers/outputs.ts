@@ -6,7 +6,7 @@ import { PLOTLY_MIME, RESULTS_MIME } from "../../lib/notebook/mime";
 import { CodeCell, MimeBundle, Notebook, Output, codeCells } from "../../scripts/jupyter/notebook";
 
 /**
- * A figure cell is a code cell whose source calls `show(` (lib/display's show): each must leave a
+ * A figure cell is a code cell whose source calls `show(` (lib/notebook/display's show): each must leave a
  * Plotly output. `showResults(` / `showTable(` do not count (they are other identifiers).
  */
 export function isFigureCell(cell: CodeCell): boolean {

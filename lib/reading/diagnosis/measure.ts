@@ -1,6 +1,6 @@
 /**
  * The measurements of one training history, computed once into a record that every verdict rule
- * (lib/diagnosis/rules.ts) reads: the curve read, its minimum, the final gap, the penalty's share, the
+ * (lib/reading/diagnosis/rules.ts) reads: the curve read, its minimum, the final gap, the penalty's share, the
  * robust end level and trend of the validation curve. Pure arithmetic on plain numbers: no tensors, no
  * I/O, no verdicts (those are the rules' job).
  *

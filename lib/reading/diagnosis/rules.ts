@@ -1,5 +1,5 @@
 /**
- * The verdict rules, tried in order on a history's measurements (lib/diagnosis/measure.ts): the first
+ * The verdict rules, tried in order on a history's measurements (lib/reading/diagnosis/measure.ts): the first
  * that matches gives the verdict, its severity, its cause, the reason in numbers and the remedies.
  * Each rule sits beside the thresholds it uses and the measurements those thresholds were set from
  * (the lesson's runs over seeds 1–5 and 42, test/fixtures/histories): this file is where a teacher
@@ -589,7 +589,7 @@ export function firstMatch(m: Measurements, t: Thresholds): { rule: Rule; findin
     const f = rule.match(m, t);
     if (f) return { rule, finding: f };
   }
-  throw new Error("diagnose: no rule matched (the last rule always matches; this is a bug in lib/diagnosis/rules.ts).");
+  throw new Error("diagnose: no rule matched (the last rule always matches; this is a bug in lib/reading/diagnosis/rules.ts).");
 }
 
 function finding(verdict: Verdict, severity: Severity | null, cause: VerdictCause | null, reason: string, overfitEpoch?: number): Finding {
