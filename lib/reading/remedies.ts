@@ -149,7 +149,7 @@ export function earlyStoppingLine(stopped: EarlyStoppedRun, full?: RunLike): str
   if (!series || series.length === 0) fail(where, `full run "${full.name}"`, "its history", "it has no validation values; train it with validationSplit > 0");
   const end = series[series.length - 1];
   // Where the full run's trend ends (the lesson's one way to say how far a curve ends above a value:
-  // lib/diagnosis/measure.ts's trendRise), against the kept model's value.
+  // lib/reading/diagnosis/measure.ts's trendRise), against the kept model's value.
   const trend = trendRise(series, DEFAULTS.tail);
   const rise = (trend.endValLoss - p.bestValue) / p.bestValue;
   const relation = Math.abs(rise) < 0.005 ? "level with the kept model's value" : `${Math.round(Math.abs(rise) * 100)}% ${rise > 0 ? "above" : "below"} the kept model's value`;
