@@ -62,7 +62,8 @@ export { show, showResults, liveCurves, initNotebook } from "./notebook/display"
 // exercises that check themselves, and the closing summary.
 export { plotDigits, plotExtraChannels, plotReview, type DigitsOptions, type ReviewOptions } from "./figures/data";
 export { plotCapacity, plotSweepSlider, type SliderOptions } from "./figures/sweeps";
-export { trainSweep, sweepSpec, sweepLabel, lessonValue, type Sweep, type SweepKind, type SweepOptions } from "./lesson/sweeps";
+export { sweepSpec, sweepLabel, lessonValue, type Sweep, type SweepKind } from "./lesson/sweeps";
+export { trainSweep, type SweepOptions } from "./runs/trainSweep";
 export { withFixedValidation, type FixedValidation } from "./data/subsets";
 export { measure, measureSeeds, seedStats, type Measures } from "./reading/measures";
 export { moreDataLine, capacityLine, strengthLine } from "./reading/sweeps";

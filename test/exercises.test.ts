@@ -29,7 +29,7 @@ import {
 } from "../lib/lesson/exercises";
 import { percent as formatAccuracy, roughPercent as formatPercent } from "../lib/format";
 import { variant, variants } from "../lib/lesson/models";
-import { trainSweep } from "../lib/lesson/sweeps";
+import { trainSweep } from "../lib/runs/trainSweep";
 import { train, type Run } from "../lib/runs/train";
 import { trainSeeds } from "../lib/runs/trainSeeds";
 import type { Features, MultiHotMatrix } from "../lib/types";

@@ -11,7 +11,8 @@ import { loadData as loadImdb } from "../lib/data/imdb";
 import { vectorizeSequences } from "../lib/data/vectorize";
 import { measure, measureSeeds, seedStats } from "../lib/reading/measures";
 import { seedList } from "../lib/runs/seeds";
-import { trainSweep, type Sweep } from "../lib/lesson/sweeps";
+import type { Sweep } from "../lib/lesson/sweeps";
+import { trainSweep } from "../lib/runs/trainSweep";
 import { closePool } from "../lib/training/pool";
 import type { MultiHotMatrix } from "../lib/types";
 
