@@ -21,7 +21,7 @@ export interface Measures {
   lastValLoss: number;
   /**
    * The rise: (endValLoss − minValLoss) / minValLoss, never below 0: 0.1 = the curve's trend ends 10%
-   * above its minimum. The same number as the diagnosis's (`diagnose(run).rise`) and `explain`'s line.
+   * above its minimum. The same number as the diagnosis's (`diagnose(run).rise`) and `explainLine`'s.
    */
   rise: number;
   /** Where the validation curve's trend ends: the Theil–Sen line through its last `trendEpochs` epochs, at the last epoch. */
