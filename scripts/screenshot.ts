@@ -198,20 +198,30 @@ export async function main(argv: string[]): Promise<number> {
     const chart = cellsOnPage.nth(chosen.cellIndex).locator(".jp-OutputArea .js-plotly-plot").nth(chosen.k);
     let png: Buffer;
     if (args.caption && captionIndex < chosen.cellIndex) {
-      // Caption to chart in one image: the window as tall as the notebook (JupyterLab scrolls inside
-      // the notebook's panel, so a full-page shot would not), then a clip.
-      const height = await activeNotebook(page).evaluate((panel) => {
-        const notebook = panel.querySelector(".jp-Notebook") as HTMLElement | null;
-        return Math.ceil((notebook?.getBoundingClientRect().top ?? 0) + (notebook?.scrollHeight ?? 900) + 40);
-      });
-      await page.setViewportSize({ width: 1100, height: Math.min(Math.max(height, 900), 20_000) });
+      // Caption to chart in one image. JupyterLab scrolls inside the notebook's panel (a full-page shot
+      // would not reach below the window), and notebook 3 is taller than any window: so the window is
+      // made as tall as caption-to-chart, the caption scrolled to the top of the panel, then a clip.
+      await waitForDrawnCharts(page, codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })), 30_000);
+      const caption = cellsOnPage.nth(captionIndex);
+      const span = await caption.evaluate((captionCell, chartElement) => {
+        const chartBox = (chartElement as HTMLElement).getBoundingClientRect();
+        return Math.ceil(chartBox.bottom - captionCell.getBoundingClientRect().top);
+      }, await chart.elementHandle());
+      const panelTop = await activeNotebook(page).evaluate((panel) => Math.ceil(panel.getBoundingClientRect().top));
+      await page.setViewportSize({ width: 1100, height: Math.min(Math.max(panelTop + span + 120, 900), 8_000) });
+      await caption.evaluate((cell) => cell.scrollIntoView({ block: "start" }));
       await page.waitForTimeout(1_000);
       await waitForDrawnCharts(page, codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })), 30_000);
-      const top = await cellsOnPage.nth(captionIndex).boundingBox();
+      const top = await caption.boundingBox();
       const bottom = await chart.boundingBox();
       const container = await activeNotebook(page).locator(".jp-Notebook").boundingBox();
       if (!top || !bottom || !container) throw new Error("the caption or the chart is not visible on the page");
-      png = await page.screenshot({ animations: "disabled", clip: { x: container.x, y: top.y - 8, width: container.width, height: bottom.y + bottom.height - top.y + 16 } });
+      const viewport = page.viewportSize();
+      const clip = { x: container.x, y: Math.max(0, top.y - 8), width: container.width, height: bottom.y + bottom.height - top.y + 16 };
+      if (viewport && clip.y + clip.height > viewport.height) {
+        throw new Error(`caption to chart is ${Math.round(clip.height)} px, more than the window shows (${viewport.height} px): pick a figure nearer its caption (--figure, --match) or --no-caption`);
+      }
+      png = await page.screenshot({ animations: "disabled", clip });
     } else {
       await chart.scrollIntoViewIfNeeded();
       png = await chart.screenshot({ animations: "disabled" });
