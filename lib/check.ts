@@ -13,7 +13,8 @@ export function showValue(value: unknown): string {
   if (value === null || value === undefined || typeof value === "boolean") return String(value);
   if (typeof value === "function") return "a function";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as { length: number }).length}`;
+  if (ArrayBuffer.isView(value))
+    return `a ${value.constructor.name} of length ${(value as unknown as { length: number }).length}`;
   const ctor = (value as object).constructor?.name;
   return ctor && ctor !== "Object" ? `a ${ctor}` : "an object";
 }
@@ -30,12 +31,25 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** Refuses keys of `options` that are not in `known`, listing the known ones. */
 export function checkKnownKeys(where: string, options: object, known: readonly string[]): void {
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) fail(where, `options.${key}`, (options as Record<string, unknown>)[key], `not an option; known options: ${known.join(", ")}`);
+    if (!known.includes(key))
+      fail(
+        where,
+        `options.${key}`,
+        (options as Record<string, unknown>)[key],
+        `not an option; known options: ${known.join(", ")}`,
+      );
   }
 }
 
 /** An integer in [min, max]; the message names the range and a hint. */
-export function integerIn(where: string, field: string, value: unknown, min: number, max: number, hint: string): number {
+export function integerIn(
+  where: string,
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+  hint: string,
+): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Infinity ? `an integer ≥ ${min}` : `an integer in ${min}..${max}`;
     fail(where, field, value, `it must be ${range} (${hint})`);
@@ -44,14 +58,26 @@ export function integerIn(where: string, field: string, value: unknown, min: num
 }
 
 /** A finite number for which `ok` holds; `allowed` describes the rule. */
-export function finiteNumber(where: string, field: string, value: unknown, ok: (v: number) => boolean, allowed: string): number {
+export function finiteNumber(
+  where: string,
+  field: string,
+  value: unknown,
+  ok: (v: number) => boolean,
+  allowed: string,
+): number {
   if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) fail(where, field, value, allowed);
   return value;
 }
 
 /** A finished run ({ name, history }: what train() or trainSeeds() returns), or `<where>: run = <value>; expected a run (…).` */
 export function checkRun<R extends RunLike>(run: R, where: string): R {
-  if (run === null || typeof run !== "object" || typeof run.name !== "string" || run.history === null || typeof run.history !== "object") {
+  if (
+    run === null ||
+    typeof run !== "object" ||
+    typeof run.name !== "string" ||
+    run.history === null ||
+    typeof run.history !== "object"
+  ) {
     fail(where, "run", run, "expected a run ({ name, history }, what train() or trainSeeds() returns)");
   }
   return run;

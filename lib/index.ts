@@ -15,7 +15,14 @@ export * as mnist from "./data/mnist";
 export * as imdb from "./data/imdb";
 export { vectorizeSequences } from "./data/vectorize";
 export { multiHotLine } from "./reading/data";
-export { loadMnistFeatures, withExtraColumns, shuffledLabels, type LabeledData, type ExtraColumns, type MnistFeaturesOptions } from "./data/chapter5";
+export {
+  loadMnistFeatures,
+  withExtraColumns,
+  shuffledLabels,
+  type LabeledData,
+  type ExtraColumns,
+  type MnistFeaturesOptions,
+} from "./data/chapter5";
 export { lessonSettings, type FitSettings, type LessonSettings } from "./lesson/settings";
 
 // Models: `variants.imdb.original` (the catalogue) or `variant("imdb.original", { units: 32 })` (with changes).
@@ -35,7 +42,15 @@ export {
 } from "./lesson/models";
 
 // Training, several seeds, evaluation, choosing a final model, the run cache.
-export { train, dispose, type Run, type TrainOptions, type RunOptions, type EarlyStopping, type StopCause } from "./runs/train";
+export {
+  train,
+  dispose,
+  type Run,
+  type TrainOptions,
+  type RunOptions,
+  type EarlyStopping,
+  type StopCause,
+} from "./runs/train";
 export { trainSeeds, type SeedOptions } from "./runs/trainSeeds";
 export { earlierRuns, type EarlierRuns, type EarlierRunsOptions } from "./lesson/earlierRuns";
 export { seedList } from "./runs/seeds";
@@ -45,17 +60,50 @@ export { clearRuns } from "./runs/runCache";
 
 // Reading the curves: the diagnosis and the computed lines under the figures.
 export { diagnose, type DiagnoseOptions } from "./reading/diagnose";
-export { explainLine, compareLine, compareAccuracyLine, lossVsAccuracyLine, trainingAboveValidationLine, trainingSetbacksLine, gapAfterBestLine, seedSpreadLine, type ExplainOptions } from "./reading/curves";
+export {
+  explainLine,
+  compareLine,
+  compareAccuracyLine,
+  lossVsAccuracyLine,
+  trainingAboveValidationLine,
+  trainingSetbacksLine,
+  gapAfterBestLine,
+  seedSpreadLine,
+  type ExplainOptions,
+} from "./reading/curves";
 export { deadUnits, deadUnitsLine, type DeadUnitCount, type DeadUnitOptions } from "./reading/deadUnits";
 export { compareFinalLine, memorizationLine, learningRatesLine, earlyStoppingLine } from "./reading/remedies";
 export { rankingLine, finalModelLine, testVsValidationLine } from "./reading/finalModel";
 
 // Figures (plain Plotly objects) and showing them in a notebook.
-export { plotRuns, plotSizeSweep, plotTrainVsVal, plotValLossAndAcc, plotResultsTable, plotWeights, type Figure } from "./figures";
-export { earlyStoppingPoints, plotEarlyStopping, type EarlyStopPoints, type EarlyStoppedRun, type EarlyStoppingFigureOptions } from "./figures/earlyStopping";
+export {
+  plotRuns,
+  plotSizeSweep,
+  plotTrainVsVal,
+  plotValLossAndAcc,
+  plotResultsTable,
+  plotWeights,
+  type Figure,
+} from "./figures";
+export {
+  earlyStoppingPoints,
+  plotEarlyStopping,
+  type EarlyStopPoints,
+  type EarlyStoppedRun,
+  type EarlyStoppingFigureOptions,
+} from "./figures/earlyStopping";
 export { plotTestVsValidation, testVsValidation } from "./figures/testScores";
 export { plotKerasReference, type ReferencePair } from "./figures/reference";
-export { loadRecorded, compareWithKeras, compareRecorded, kerasAgreementLine, kerasInOneOrder, hasReference, referenceRuns, type KerasComparison } from "./reading/kerasReference";
+export {
+  loadRecorded,
+  compareWithKeras,
+  compareRecorded,
+  kerasAgreementLine,
+  kerasInOneOrder,
+  hasReference,
+  referenceRuns,
+  type KerasComparison,
+} from "./reading/kerasReference";
 export { show, showResults, liveCurves, initNotebook } from "./notebook/display";
 
 // The learner's lesson: pictures of the data, sweeps (more data, capacity, L2 and dropout strength),

@@ -55,7 +55,9 @@ function moreDataRemedy(sweep: Sweep): string {
 
 /** The rows of the closing table, in the lesson's order: underfitting, overfitting, a remedy taken too far. Each cause is that row's own, with the diagnosis's label beside it. */
 export function summaryRows(runs: SummaryRuns): SummaryRow[] {
-  for (const key of needs) if (!runs?.[key]?.history) fail("summaryRows", key, runs?.[key], `pass the run ${key} as the lesson trained it (notebook 4 has them all)`);
+  for (const key of needs)
+    if (!runs?.[key]?.history)
+      fail("summaryRows", key, runs?.[key], `pass the run ${key} as the lesson trained it (notebook 4 has them all)`);
   const small = measure(runs.small);
   const large = measure(runs.large);
   const original = measure(runs.original);
@@ -108,8 +110,24 @@ export function plotSummaryTable(rows: SummaryRow[], options: { title?: string }
       {
         type: "table",
         columnwidth: widths,
-        header: { values: ["<b>symptom (your runs)</b>", "<b>cause (and the diagnosis)</b>", "<b>remedy (what your runs showed)</b>"], align: "left", fill: { color: "#eef1f5" }, font: { size: 13, color: "#222" }, height: 30 },
-        cells: { values: [column(0), column(1), column(2)], align: "left", font: { size: 12, color: "#222" }, fill: { color: "#ffffff" }, height: 20 },
+        header: {
+          values: [
+            "<b>symptom (your runs)</b>",
+            "<b>cause (and the diagnosis)</b>",
+            "<b>remedy (what your runs showed)</b>",
+          ],
+          align: "left",
+          fill: { color: "#eef1f5" },
+          font: { size: 13, color: "#222" },
+          height: 30,
+        },
+        cells: {
+          values: [column(0), column(1), column(2)],
+          align: "left",
+          font: { size: 12, color: "#222" },
+          fill: { color: "#ffffff" },
+          height: 20,
+        },
       },
     ],
     layout: {

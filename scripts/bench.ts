@@ -75,13 +75,14 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--no-dense") args.dense = false;
     else if (a === "--backend") {
       const v = argv[++i];
-      if (!(BACKENDS as readonly string[]).includes(v)) throw new Error(`bench: --backend ${v}: use one of ${BACKENDS.join(", ")}.`);
+      if (!(BACKENDS as readonly string[]).includes(v))
+        throw new Error(`bench: --backend ${v}: use one of ${BACKENDS.join(", ")}.`);
       args.backend = v as BackendName;
-    }
-    else if (a === "--runs") args.runs = argv[++i].split(",") as VariantName[];
+    } else if (a === "--runs") args.runs = argv[++i].split(",") as VariantName[];
     else if (a === "--split") {
       const v = argv[++i];
-      if (v !== "auto" && v !== "true" && v !== "false") throw new Error(`bench: --split ${v}: use auto, true or false.`);
+      if (v !== "auto" && v !== "true" && v !== "false")
+        throw new Error(`bench: --split ${v}: use auto, true or false.`);
       args.split = v === "auto" ? "auto" : v === "true";
     } else if (a === "--parts") {
       const v = argv[++i];
@@ -89,15 +90,25 @@ function parseArgs(argv: string[]): Args {
       args.parts = v === "1" ? 1 : 2;
     } else if (a === "--peer") {
       const v = argv[++i];
-      if (v !== "keras") throw new Error(`bench: --peer ${String(v)}: the peer is keras (reference/keras/, run by the project's .venv Python).`);
+      if (v !== "keras")
+        throw new Error(
+          `bench: --peer ${String(v)}: the peer is keras (reference/keras/, run by the project's .venv Python).`,
+        );
       args.peer = v;
-    } else throw new Error(`bench: unknown argument ${a}. Use --quick, --alone, --backend name, --runs a,b, --split auto|true|false, --parts 1|2, --no-dense, --peer keras.`);
+    } else
+      throw new Error(
+        `bench: unknown argument ${a}. Use --quick, --alone, --backend name, --runs a,b, --split auto|true|false, --parts 1|2, --no-dense, --peer keras.`,
+      );
   }
   args.runs?.forEach((r) => getVariant(r));
   return args;
 }
 
-const load = (): string => os.loadavg().map((v) => v.toFixed(2)).join(", ");
+const load = (): string =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(", ");
 const peakMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** A run and its training time (measured where it trained: no queueing, no worker start). */
@@ -108,16 +119,38 @@ interface Timed {
   seconds: number;
 }
 
-async function timedRun(variant: VariantName, x: Features, y: ArrayLike<number>, dataset: Dataset, epochs: number, placement: Pick<Args, "split" | "parts">): Promise<Timed> {
+async function timedRun(
+  variant: VariantName,
+  x: Features,
+  y: ArrayLike<number>,
+  dataset: Dataset,
+  epochs: number,
+  placement: Pick<Args, "split" | "parts">,
+): Promise<Timed> {
   const { split, parts } = placement;
   // A one-part run cannot split: --split true applies to the runs that have two parts.
   // Only the batch size and validation split of the lesson's settings: `epochs` is the bench's (--quick).
   const { batchSize, validationSplit } = SETTINGS[dataset];
-  const options = { epochs, batchSize, validationSplit, seed: 1, cache: false as const, verbose: 0 as const, ...(parts ? { parts } : {}) };
+  const options = {
+    epochs,
+    batchSize,
+    validationSplit,
+    seed: 1,
+    cache: false as const,
+    verbose: 0 as const,
+    ...(parts ? { parts } : {}),
+  };
   const spec = getVariant(variant);
-  const twoParts = (parts ?? gradientParts(countParams(spec, x.cols), splitRows(x.rows, options.validationSplit).nTrain, x.kind)) === 2;
+  const twoParts =
+    (parts ?? gradientParts(countParams(spec, x.cols), splitRows(x.rows, options.validationSplit).nTrain, x.kind)) ===
+    2;
   const run = await train(spec, x, y, { ...options, split: split === true && !twoParts ? "auto" : split });
-  return { variant, run, secondsPerEpoch: run.trainingSeconds / run.history.epoch.length, seconds: run.trainingSeconds };
+  return {
+    variant,
+    run,
+    secondsPerEpoch: run.trainingSeconds / run.history.epoch.length,
+    seconds: run.trainingSeconds,
+  };
 }
 
 async function main(): Promise<number> {
@@ -125,8 +158,12 @@ async function main(): Promise<number> {
   const epochs = args.quick ? 3 : lessonSettings.imdb.epochs;
   const lesson = LESSON.filter((r) => !args.runs || args.runs.includes(r.variant));
   const backend = await initBackend({ report: false, ...(args.backend ? { backend: args.backend } : {}) });
-  console.log(`fitlab bench${args.quick ? " --quick" : ""}${args.alone ? " --alone" : ""}: ${lesson.length} runs × ${epochs} epochs, backend ${backend}, pool of ${poolSize()} worker(s), split ${args.split}${args.parts ? `, parts ${args.parts}` : ""}`);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average at start ${load()}`);
+  console.log(
+    `fitlab bench${args.quick ? " --quick" : ""}${args.alone ? " --alone" : ""}: ${lesson.length} runs × ${epochs} epochs, backend ${backend}, pool of ${poolSize()} worker(s), split ${args.split}${args.parts ? `, parts ${args.parts}` : ""}`,
+  );
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average at start ${load()}`,
+  );
 
   const dataStarted = Date.now();
   const data: Partial<Record<Dataset, { x: Features; y: ArrayLike<number> }>> = {};
@@ -139,7 +176,9 @@ async function main(): Promise<number> {
     const [[sequences, labels]] = await loadImdb({ numWords, log: () => undefined });
     data.imdb = { x: vectorizeSequences(sequences, numWords), y: labels };
   }
-  console.log(`data loaded once, on the main thread, in ${((Date.now() - dataStarted) / 1000).toFixed(1)} s (shared with the workers, not copied)`);
+  console.log(
+    `data loaded once, on the main thread, in ${((Date.now() - dataStarted) / 1000).toFixed(1)} s (shared with the workers, not copied)`,
+  );
 
   const started = Date.now();
   const one = (r: (typeof lesson)[number]): Promise<Timed> =>
@@ -157,7 +196,9 @@ async function main(): Promise<number> {
   const wall = (Date.now() - started) / 1000;
 
   console.log("");
-  console.log("run              batch  epochs   s/epoch   total s   min val_loss (epoch)   final val_acc   parts  trained on");
+  console.log(
+    "run              batch  epochs   s/epoch   total s   min val_loss (epoch)   final val_acc   parts  trained on",
+  );
   for (const t of results) {
     const h = t.run.history.history;
     const vl = h.val_loss ?? [];
@@ -170,7 +211,9 @@ async function main(): Promise<number> {
     dispose(t.run);
   }
   console.log("");
-  console.log(`whole lesson: ${wall.toFixed(1)} s wall clock (${args.alone ? "each run alone, one after another" : "all runs started together"}); load average now ${load()}`);
+  console.log(
+    `whole lesson: ${wall.toFixed(1)} s wall clock (${args.alone ? "each run alone, one after another" : "all runs started together"}); load average now ${load()}`,
+  );
   console.log(`peak memory (RSS of the whole process, main thread and all workers): ${Math.round(peakMb())} MB`);
 
   if (args.peer === "keras") await benchKeras(results, epochs);
@@ -184,20 +227,26 @@ async function main(): Promise<number> {
     const sub = { ...x, rows, ids: x.ids.slice(0, rows) };
     const y = Array.from(data.imdb.y).slice(0, rows);
     console.log("");
-    console.log(`imdb.original, dense vs sparse input: ${denseEpochs + 1} epoch(s) on ${rows} reviews each, extrapolated to 20 epochs`);
+    console.log(
+      `imdb.original, dense vs sparse input: ${denseEpochs + 1} epoch(s) on ${rows} reviews each, extrapolated to 20 epochs`,
+    );
     const sparse = await timedRun("imdb.original", sub, y, "imdb", denseEpochs + 1, { split: false });
     const dense = await timedRun("imdb.original", toDenseMatrix(sub), y, "imdb", denseEpochs + 1, { split: false });
     for (const [label, t] of [
       ["sparse (multi-hot rows)", sparse],
       ["dense (0/1 matrix)", dense],
     ] as const) {
-      console.log(`  ${label.padEnd(24)} ${t.secondsPerEpoch.toFixed(3)} s/epoch → ${(t.secondsPerEpoch * 20).toFixed(1)} s for 20 epochs (extrapolated)`);
+      console.log(
+        `  ${label.padEnd(24)} ${t.secondsPerEpoch.toFixed(3)} s/epoch → ${(t.secondsPerEpoch * 20).toFixed(1)} s for 20 epochs (extrapolated)`,
+      );
       dispose(t.run);
     }
     console.log(`  sparse is ${(dense.secondsPerEpoch / sparse.secondsPerEpoch).toFixed(1)}× faster`);
     console.log(`  peak memory including the dense run: ${Math.round(peakMb())} MB`);
   }
-  console.log(`load average at end: ${load()} (other processes share these cores: compare ratios measured in one sitting)`);
+  console.log(
+    `load average at end: ${load()} (other processes share these cores: compare ratios measured in one sitting)`,
+  );
   return 0;
 }
 
@@ -212,26 +261,51 @@ const KERAS_THREADS = 2;
 async function benchKeras(results: Timed[], epochs: number): Promise<void> {
   const root = projectRoot();
   const python = path.join(root, ".venv", "bin", "python");
-  if (!fs.existsSync(python)) throw new Error(`bench --peer keras: ${python} is missing; make it with: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt`);
+  if (!fs.existsSync(python))
+    throw new Error(
+      `bench --peer keras: ${python} is missing; make it with: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt`,
+    );
   const dir = defaultExportDir();
   for (const dataset of new Set(results.map((t) => (t.variant.startsWith("mnist") ? "mnist" : "imdb") as Dataset))) {
     if (!fs.existsSync(path.join(dir, `${dataset}-full.json`))) await exportLessonArrays(dir, dataset, "full");
   }
   console.log("");
-  console.log(`Keras ${KERAS_THREADS} threads, the same runs one at a time (seed 1, ${epochs} epochs), load average ${load()}`);
+  console.log(
+    `Keras ${KERAS_THREADS} threads, the same runs one at a time (seed 1, ${epochs} epochs), load average ${load()}`,
+  );
   const rows: string[] = [];
   for (const t of results) {
-    const out = spawnSync(python, [path.join(root, "reference", "keras", "lesson.py"), "--runs", t.variant, "--seeds", "1", "--threads", String(KERAS_THREADS), "--epochs", String(epochs), "--json"], {
-      encoding: "utf8",
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const out = spawnSync(
+      python,
+      [
+        path.join(root, "reference", "keras", "lesson.py"),
+        "--runs",
+        t.variant,
+        "--seeds",
+        "1",
+        "--threads",
+        String(KERAS_THREADS),
+        "--epochs",
+        String(epochs),
+        "--json",
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const line = out.stdout.split("\n").find((l) => l.startsWith("{"));
-    if (out.status !== 0 || !line) throw new Error(`bench --peer keras: ${t.variant} failed (exit ${out.status}):\n${out.stderr.split("\n").slice(-10).join("\n")}`);
+    if (out.status !== 0 || !line)
+      throw new Error(
+        `bench --peer keras: ${t.variant} failed (exit ${out.status}):\n${out.stderr.split("\n").slice(-10).join("\n")}`,
+      );
     const seconds = (JSON.parse(line) as { secondsPerEpoch: number[] }).secondsPerEpoch;
     const rest = seconds.length > 1 ? seconds.slice(1) : seconds;
     const keras = rest.reduce((a, b) => a + b, 0) / rest.length;
-    rows.push(`${t.variant.padEnd(16)} ${t.secondsPerEpoch.toFixed(3).padStart(9)} ${keras.toFixed(3).padStart(9)} ${seconds[0].toFixed(2).padStart(12)}   ${(keras / t.secondsPerEpoch).toFixed(2).padStart(5)}×`);
+    rows.push(
+      `${t.variant.padEnd(16)} ${t.secondsPerEpoch.toFixed(3).padStart(9)} ${keras.toFixed(3).padStart(9)} ${seconds[0].toFixed(2).padStart(12)}   ${(keras / t.secondsPerEpoch).toFixed(2).padStart(5)}×`,
+    );
     console.log(`  done ${t.variant} in Keras (load average ${load()})`);
   }
   console.log("run                fitlab     Keras  Keras epoch 1   Keras/fitlab   (s/epoch; Keras's over epochs 2–N)");

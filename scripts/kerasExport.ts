@@ -96,13 +96,24 @@ export function writeArrays(dir: string, name: string, a: Arrays): ExportManifes
     files[key] = `${name}.${key}.${key === "y" || a.x.kind === "dense" ? "f32" : "i32"}`;
     fs.writeFileSync(path.join(dir, files[key]), block);
   }
-  const manifest: ExportManifest = { name, kind: a.x.kind, rows: a.x.rows, cols: a.x.cols, files, sha256: fingerprintOf(a) };
+  const manifest: ExportManifest = {
+    name,
+    kind: a.x.kind,
+    rows: a.x.rows,
+    cols: a.x.cols,
+    files,
+    sha256: fingerprintOf(a),
+  };
   fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
 }
 
 /** Exports one dataset at one size as `<dataset>-<size>`. */
-export async function exportLessonArrays(dir: string, dataset: ExportDataset, size: ExportSize): Promise<ExportManifest> {
+export async function exportLessonArrays(
+  dir: string,
+  dataset: ExportDataset,
+  size: ExportSize,
+): Promise<ExportManifest> {
   return writeArrays(dir, `${dataset}-${size}`, await lessonArrays(dataset, size === "small" ? SMALL_ROWS : undefined));
 }
 
@@ -118,7 +129,8 @@ function parseArgs(argv: string[]): { sizes: ExportSize[]; out: string } {
     const a = argv[i];
     if (a === "--size") {
       const v = argv[++i];
-      if (v !== "small" && v !== "full" && v !== "both") throw new Error(`kerasExport: --size ${String(v)}; use small, full or both.`);
+      if (v !== "small" && v !== "full" && v !== "both")
+        throw new Error(`kerasExport: --size ${String(v)}; use small, full or both.`);
       sizes = v === "both" ? ["small", "full"] : [v];
     } else if (a === "--out") {
       out = argv[++i];
@@ -133,7 +145,9 @@ async function main(): Promise<void> {
   for (const size of sizes) {
     for (const dataset of ["mnist", "imdb"] as const) {
       const m = await exportLessonArrays(out, dataset, size);
-      console.log(`${m.name}: ${m.rows} × ${m.cols} (${m.kind}) sha256 ${m.sha256} → ${path.join(out, m.name + ".json")}`);
+      console.log(
+        `${m.name}: ${m.rows} × ${m.cols} (${m.kind}) sha256 ${m.sha256} → ${path.join(out, m.name + ".json")}`,
+      );
     }
   }
 }

@@ -123,7 +123,9 @@ export function parseLessonArgs(argv: string[]): LessonArgs | "help" {
         const v = value();
         const jobs = Number(v);
         if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) {
-          throw new UsageError(`--jobs ${v}: expected a whole number of notebooks to run at once, 1 to 16 (e.g. --jobs 1 for one after another)`);
+          throw new UsageError(
+            `--jobs ${v}: expected a whole number of notebooks to run at once, 1 to 16 (e.g. --jobs 1 for one after another)`,
+          );
         }
         args.jobs = jobs;
         break;
@@ -139,7 +141,10 @@ export function parseLessonArgs(argv: string[]): LessonArgs | "help" {
 async function defaultNotebooks(): Promise<string[]> {
   const dir = path.join(projectRoot(), "notebooks");
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const notebooks = names.filter((n) => n.endsWith(".ipynb")).sort().map((n) => path.join(dir, n));
+  const notebooks = names
+    .filter((n) => n.endsWith(".ipynb"))
+    .sort()
+    .map((n) => path.join(dir, n));
   if (notebooks.length === 0) throw new UsageError(`no notebooks found in ${dir}`);
   return notebooks;
 }
@@ -219,7 +224,8 @@ export async function checkOutputFolder(notebooks: string[], out: string): Promi
   for (let at = outDir; ; at = path.dirname(at)) {
     const stat = await fs.stat(at).catch((error: NodeJS.ErrnoException) => error);
     if (!(stat instanceof Error)) {
-      if (!stat.isDirectory()) throw new UsageError(explainWriteError(Object.assign(new Error(), { code: "ENOTDIR" }), out, at));
+      if (!stat.isDirectory())
+        throw new UsageError(explainWriteError(Object.assign(new Error(), { code: "ENOTDIR" }), out, at));
       break;
     }
     if (stat.code === "ENOTDIR") continue; // a file further up: found when reaching it
@@ -240,14 +246,20 @@ export async function checkOutputFolder(notebooks: string[], out: string): Promi
   for (const file of outputFiles(notebooks, outDir)) {
     const stat = await fs.lstat(file).catch(() => null);
     if (stat && !stat.isFile()) {
-      throw new UsageError(`--out ${out}: ${file} exists and is not a file, so the output cannot replace it; move it away`);
+      throw new UsageError(
+        `--out ${out}: ${file} exists and is not a file, so the output cannot replace it; move it away`,
+      );
     }
   }
 }
 
 /** Writes the executed notebook and its report; throws OutputWriteError (one line) when one cannot be written. */
 async function writeOutputs(run: ExecutedNotebook, outDir: string, shownDir: string): Promise<void> {
-  await writeOutputFile(path.join(outDir, `${run.name}.ipynb`), serializeNotebook(run.notebook), path.join(shownDir, `${run.name}.ipynb`));
+  await writeOutputFile(
+    path.join(outDir, `${run.name}.ipynb`),
+    serializeNotebook(run.notebook),
+    path.join(shownDir, `${run.name}.ipynb`),
+  );
   const html = renderHtmlReport(run.notebook, {
     title: run.name,
     failure: run.failure ? `This run stopped early.\n${formatFailure(run)}` : undefined,
@@ -306,7 +318,8 @@ export async function main(argv: string[]): Promise<number> {
         const kernel = await spares.take(options);
         // One at a time: a cached notebook is CPU-bound, and two spares starting beside two running
         // notebooks slowed them as much as they saved (measured: 20.7 s against 19.9 s for the lesson).
-        if (next < notebooks.length && spares.count === 0 && !signal.aborted) spares.prepare({ ...options, cwd: path.dirname(notebooks[next]) });
+        if (next < notebooks.length && spares.count === 0 && !signal.aborted)
+          spares.prepare({ ...options, cwd: path.dirname(notebooks[next]) });
         return kernel;
       },
       onCell: ({ number, total, ms, ok }) =>
@@ -333,8 +346,11 @@ export async function main(argv: string[]): Promise<number> {
       return;
     }
     const cells = run.cellMs.reduce((a, b) => a + b, 0) / 1000;
-    const memory = run.peakRssBytes === undefined ? "" : `, kernel peak memory ${(run.peakRssBytes / 1e9).toFixed(2)} GB`;
-    console.log(`  ${tag}kernel start ${(run.kernelStartMs / 1000).toFixed(1)} s, cells ${cells.toFixed(1)} s${memory}; wrote ${path.join(lessonArgs.out, run.name)}.{ipynb,html}`);
+    const memory =
+      run.peakRssBytes === undefined ? "" : `, kernel peak memory ${(run.peakRssBytes / 1e9).toFixed(2)} GB`;
+    console.log(
+      `  ${tag}kernel start ${(run.kernelStartMs / 1000).toFixed(1)} s, cells ${cells.toFixed(1)} s${memory}; wrote ${path.join(lessonArgs.out, run.name)}.{ipynb,html}`,
+    );
     if (run.droppedMessages > 0) console.log(`  ${tag}dropped ${run.droppedMessages} messages with a bad signature`);
     if (!run.ok) {
       failed.push(label);
@@ -368,7 +384,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await writeOutputFile(
       path.join(outDir, "results.json"),
-      JSON.stringify({ notebooks: notebooks.map((n) => path.basename(n)), failed, skipped, rows: results, interrupted }, null, 2) + "\n",
+      JSON.stringify(
+        { notebooks: notebooks.map((n) => path.basename(n)), failed, skipped, rows: results, interrupted },
+        null,
+        2,
+      ) + "\n",
       path.join(args.out, "results.json"),
     );
   } catch (error) {
@@ -377,7 +397,10 @@ export async function main(argv: string[]): Promise<number> {
     writeFailed = true;
   }
   if (writeFailed) {
-    if (skipped.length > 0) process.stderr.write(`fitlab lesson: stopped: outputs could not be written; what was written is in ${args.out}/; not run: ${skipped.join(", ")}\n`);
+    if (skipped.length > 0)
+      process.stderr.write(
+        `fitlab lesson: stopped: outputs could not be written; what was written is in ${args.out}/; not run: ${skipped.join(", ")}\n`,
+      );
     return 1;
   }
   if (interrupted) {
@@ -390,7 +413,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`\n${failed.length} of ${notebooks.length} notebooks failed: ${failed.join(", ")}\n`);
     return 1;
   }
-  console.log(`\n${notebooks.length === 1 ? "The notebook" : `All ${notebooks.length} notebooks`} ran in ${wall} s; reports in ${args.out}/`);
+  console.log(
+    `\n${notebooks.length === 1 ? "The notebook" : `All ${notebooks.length} notebooks`} ran in ${wall} s; reports in ${args.out}/`,
+  );
   return 0;
 }
 
@@ -402,7 +427,9 @@ if (require.main === module) {
       process.stderr.write(`\nfitlab lesson: ${signal} again: quitting at once\n`);
       process.exit(130);
     }
-    process.stderr.write(`\nfitlab lesson: ${signal}: stopping the kernel and writing what ran (${signal} again quits at once)\n`);
+    process.stderr.write(
+      `\nfitlab lesson: ${signal}: stopping the kernel and writing what ran (${signal} again quits at once)\n`,
+    );
     interruption.abort(signal);
     // Kernels still starting are not yet the running notebook's: stop them here.
     void shutdownAllKernels();

@@ -72,7 +72,7 @@ export function commandLine(pid: number): string {
 /** The parent of `pid`, its parent, … up to (not including) init; empty where /proc is missing. */
 export function ancestors(pid: number): ProcessId[] {
   const found: ProcessId[] = [];
-  for (let s = stat(pid); s && s.ppid > 1; ) {
+  for (let s = stat(pid); s && s.ppid > 1;) {
     const parent = stat(s.ppid);
     if (!parent) break;
     found.push({ pid: s.ppid, startTime: parent.startTime });

@@ -57,7 +57,9 @@ interface Recording {
 
 /** The defaults of a notebook's parameters cell (the values a reader starts from). */
 function notebookDefaults(file: string): Record<string, unknown> {
-  const nb = JSON.parse(fs.readFileSync(path.join(projectRoot("the notebooks"), "notebooks", file), "utf8")) as { cells: { cell_type: string; source: string[] | string; metadata?: { tags?: string[] } }[] };
+  const nb = JSON.parse(fs.readFileSync(path.join(projectRoot("the notebooks"), "notebooks", file), "utf8")) as {
+    cells: { cell_type: string; source: string[] | string; metadata?: { tags?: string[] } }[];
+  };
   const cell = nb.cells.find((c) => c.metadata?.tags?.includes("parameters"));
   if (!cell) throw new Error(`recordHistories: ${file} has no cell tagged "parameters"`);
   const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
@@ -76,14 +78,33 @@ function nb5(name: string): number {
 
 let nb5Images: LabeledData | undefined;
 /** The notebook's first `mnistSamples` MNIST training images (loaded once). */
-const nb5Mnist = (): LabeledData => (nb5Images ??= loadMnistFeatures({ trainSamples: nb5("mnistSamples"), testSamples: 1 }).train);
-const nb5MnistFit = (epochs: string) => (): Fit => ({ epochs: nb5(epochs), batchSize: nb5("batchSize"), validationSplit: nb5("validationSplit") });
+const nb5Mnist = (): LabeledData =>
+  (nb5Images ??= loadMnistFeatures({ trainSamples: nb5("mnistSamples"), testSamples: 1 }).train);
+const nb5MnistFit = (epochs: string) => (): Fit => ({
+  epochs: nb5(epochs),
+  batchSize: nb5("batchSize"),
+  validationSplit: nb5("validationSplit"),
+});
 const NB5_SEEDS = [42, 1, 2, 3, 4];
 
 /** Notebook 5's runs, as its cells train them. */
 const NB5: Recording[] = [
-  { name: "nb5.noise", dataset: "mnist", spec: () => variant("mnist.dense512"), seeds: NB5_SEEDS, fit: nb5MnistFit("noiseEpochs"), data: (seed) => ({ x: withExtraColumns(nb5Mnist().x, "noise", { seed }), y: nb5Mnist().y }) },
-  { name: "nb5.zeros", dataset: "mnist", spec: () => variant("mnist.dense512"), seeds: NB5_SEEDS, fit: nb5MnistFit("noiseEpochs"), data: () => ({ x: withExtraColumns(nb5Mnist().x, "zeros"), y: nb5Mnist().y }) },
+  {
+    name: "nb5.noise",
+    dataset: "mnist",
+    spec: () => variant("mnist.dense512"),
+    seeds: NB5_SEEDS,
+    fit: nb5MnistFit("noiseEpochs"),
+    data: (seed) => ({ x: withExtraColumns(nb5Mnist().x, "noise", { seed }), y: nb5Mnist().y }),
+  },
+  {
+    name: "nb5.zeros",
+    dataset: "mnist",
+    spec: () => variant("mnist.dense512"),
+    seeds: NB5_SEEDS,
+    fit: nb5MnistFit("noiseEpochs"),
+    data: () => ({ x: withExtraColumns(nb5Mnist().x, "zeros"), y: nb5Mnist().y }),
+  },
   {
     name: "nb5.shuffled",
     dataset: "mnist",
@@ -95,16 +116,49 @@ const NB5: Recording[] = [
       return { x: few.x, y: shuffledLabels(few.y, seed) };
     },
   },
-  { name: "nb5.lrhigh", dataset: "mnist", spec: () => variant("mnist.dense512", { learningRate: nb5("highLr") }), seeds: NB5_SEEDS, fit: nb5MnistFit("lrEpochs"), data: nb5Mnist },
-  { name: "nb5.lrlow", dataset: "mnist", spec: () => variant("mnist.dense512", { learningRate: nb5("lowLr") }), seeds: NB5_SEEDS, fit: nb5MnistFit("lrEpochs"), data: nb5Mnist },
-  { name: "nb5.small", dataset: "mnist", spec: () => variant("mnist.small"), seeds: NB5_SEEDS, fit: nb5MnistFit("mnistEpochs"), data: nb5Mnist },
-  { name: "nb5.large", dataset: "mnist", spec: () => variant("mnist.large"), seeds: NB5_SEEDS, fit: nb5MnistFit("mnistEpochs"), data: nb5Mnist },
+  {
+    name: "nb5.lrhigh",
+    dataset: "mnist",
+    spec: () => variant("mnist.dense512", { learningRate: nb5("highLr") }),
+    seeds: NB5_SEEDS,
+    fit: nb5MnistFit("lrEpochs"),
+    data: nb5Mnist,
+  },
+  {
+    name: "nb5.lrlow",
+    dataset: "mnist",
+    spec: () => variant("mnist.dense512", { learningRate: nb5("lowLr") }),
+    seeds: NB5_SEEDS,
+    fit: nb5MnistFit("lrEpochs"),
+    data: nb5Mnist,
+  },
+  {
+    name: "nb5.small",
+    dataset: "mnist",
+    spec: () => variant("mnist.small"),
+    seeds: NB5_SEEDS,
+    fit: nb5MnistFit("mnistEpochs"),
+    data: nb5Mnist,
+  },
+  {
+    name: "nb5.large",
+    dataset: "mnist",
+    spec: () => variant("mnist.large"),
+    seeds: NB5_SEEDS,
+    fit: nb5MnistFit("mnistEpochs"),
+    data: nb5Mnist,
+  },
   {
     name: "nb5.stopped",
     dataset: "imdb",
     spec: () => variant("imdb.original"),
     seeds: NB5_SEEDS,
-    fit: () => ({ epochs: nb5("imdbEpochs"), batchSize: 512, validationSplit: 0.4, earlyStopping: { patience: nb5("patience"), restoreBestWeights: true, monitor: "val_crossentropy" } }),
+    fit: () => ({
+      epochs: nb5("imdbEpochs"),
+      batchSize: 512,
+      validationSplit: 0.4,
+      earlyStopping: { patience: nb5("patience"), restoreBestWeights: true, monitor: "val_crossentropy" },
+    }),
   },
 ];
 
@@ -121,11 +175,24 @@ const STUCK_TINY_SEED = 9;
 
 /** Cheapest first, so the IMDB comparisons are recorded even if the run is cut short. */
 const RECORDINGS: Recording[] = [
-  ...(["original", "tiny", "smaller", "l2", "l1", "l1l2", "dropout", "l2dropout"] as const).map(
-    (v): Recording => ({ name: `imdb.${v}`, dataset: "imdb", spec: () => variant(`imdb.${v}`), seeds: v === "tiny" ? [...ALL_SEEDS, STUCK_TINY_SEED] : ALL_SEEDS }),
-  ),
-  { name: "imdb.l1strong", dataset: "imdb", spec: () => variant("imdb.l1", { l1: 0.01, name: "l1strong" }), seeds: FEW_SEEDS },
-  { name: "imdb.exploding", dataset: "imdb", spec: () => variant("imdb.original", { learningRate: 1e10, name: "exploding" }), seeds: [42, 1] },
+  ...(["original", "tiny", "smaller", "l2", "l1", "l1l2", "dropout", "l2dropout"] as const).map((v): Recording => ({
+    name: `imdb.${v}`,
+    dataset: "imdb",
+    spec: () => variant(`imdb.${v}`),
+    seeds: v === "tiny" ? [...ALL_SEEDS, STUCK_TINY_SEED] : ALL_SEEDS,
+  })),
+  {
+    name: "imdb.l1strong",
+    dataset: "imdb",
+    spec: () => variant("imdb.l1", { l1: 0.01, name: "l1strong" }),
+    seeds: FEW_SEEDS,
+  },
+  {
+    name: "imdb.exploding",
+    dataset: "imdb",
+    spec: () => variant("imdb.original", { learningRate: 1e10, name: "exploding" }),
+    seeds: [42, 1],
+  },
   { name: "mnist.small", dataset: "mnist", spec: () => variant("mnist.small"), seeds: FEW_SEEDS },
   { name: "mnist.large", dataset: "mnist", spec: () => variant("mnist.large"), seeds: THREE_SEEDS },
   { name: "imdb.larger", dataset: "imdb", spec: () => variant("imdb.larger"), seeds: THREE_SEEDS },
@@ -177,7 +244,9 @@ function compact(values: number[]): number[] {
 }
 
 function parseArgs(argv: string[]): { runs?: string[]; seeds?: number[]; out: string } {
-  const args: { runs?: string[]; seeds?: number[]; out: string } = { out: path.join(projectRoot("the fixtures folder (--out dir)"), "test", "fixtures", "histories") };
+  const args: { runs?: string[]; seeds?: number[]; out: string } = {
+    out: path.join(projectRoot("the fixtures folder (--out dir)"), "test", "fixtures", "histories"),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--runs") args.runs = argv[++i].split(",");
@@ -186,8 +255,11 @@ function parseArgs(argv: string[]): { runs?: string[]; seeds?: number[]; out: st
     else throw new Error(`recordHistories: unknown argument ${a}. Use --runs a,b, --seeds 1,2,3, --out dir.`);
   }
   const names = RECORDINGS.map((r) => r.name);
-  for (const r of args.runs ?? []) if (!names.includes(r)) throw new Error(`recordHistories: unknown run ${r}; known: ${names.join(", ")}.`);
-  for (const s of args.seeds ?? []) if (!Number.isInteger(s) || s < 0) throw new Error(`recordHistories: --seeds takes integers ≥ 0, got ${String(s)}.`);
+  for (const r of args.runs ?? [])
+    if (!names.includes(r)) throw new Error(`recordHistories: unknown run ${r}; known: ${names.join(", ")}.`);
+  for (const s of args.seeds ?? [])
+    if (!Number.isInteger(s) || s < 0)
+      throw new Error(`recordHistories: --seeds takes integers ≥ 0, got ${String(s)}.`);
   return args;
 }
 
@@ -199,7 +271,9 @@ async function main(): Promise<void> {
     if (args.runs && !args.runs.includes(rec.name)) continue;
     const file = path.join(args.out, `${rec.name}.json`);
     // Keep seeds recorded earlier: each invocation adds to the file.
-    let record: RecordedHistories | undefined = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
+    let record: RecordedHistories | undefined = fs.existsSync(file)
+      ? JSON.parse(fs.readFileSync(file, "utf8"))
+      : undefined;
     const fit: Fit = rec.fit ? rec.fit() : { epochs: 20, ...SETTINGS[rec.dataset] };
     const trainSeed = async (seed: number): Promise<Run> => {
       const { x, y } = rec.data ? rec.data(seed) : await dataFor(rec.dataset);
@@ -224,7 +298,9 @@ async function main(): Promise<void> {
       if (run.stopReason) record.stopReasons = { ...record.stopReasons, [String(seed)]: run.stopReason };
       else if (record.stopReasons) delete record.stopReasons[String(seed)];
       fs.writeFileSync(file, JSON.stringify(record) + "\n");
-      console.log(`${rec.name} seed ${seed}: ${run.seconds.toFixed(1)} s (${run.fromCache ? "cache" : backend}), ${h.history.loss.length} epochs`);
+      console.log(
+        `${rec.name} seed ${seed}: ${run.seconds.toFixed(1)} s (${run.fromCache ? "cache" : backend}), ${h.history.loss.length} epochs`,
+      );
       dispose(run);
     };
     const seeds = args.seeds ?? rec.seeds;

@@ -23,7 +23,18 @@ import { writeFileAtomic } from "../lib/system/atomicWrite";
 import { PLOTLY_MIME } from "../lib/notebook/mime";
 import { projectRoot } from "../lib/system/project";
 import { launchBrowser, isLocalUrl } from "./browser/chromium";
-import { activeNotebook, collapseLeftSidebar, labCells, labEnv, menu, openFromFileBrowser, save, waitForDrawnCharts, waitForLab, waitUntilIdle } from "./browser/jupyterLab";
+import {
+  activeNotebook,
+  collapseLeftSidebar,
+  labCells,
+  labEnv,
+  menu,
+  openFromFileBrowser,
+  save,
+  waitForDrawnCharts,
+  waitForLab,
+  waitUntilIdle,
+} from "./browser/jupyterLab";
 import { requirePrerequisites } from "./browser/prerequisites";
 import { createWorkspace } from "./browser/workspace";
 import { type Cell, type Output, codeCells, readNotebook } from "./jupyter/notebook";
@@ -54,7 +65,12 @@ interface Args {
 
 function parseArgs(argv: string[]): Args | "help" {
   const root = projectRoot();
-  const args: Args = { caption: /过拟合的模型/, quick: false, out: path.join(root, "docs", "overfitting-comparison.png"), timeoutMinutes: 60 };
+  const args: Args = {
+    caption: /过拟合的模型/,
+    quick: false,
+    out: path.join(root, "docs", "overfitting-comparison.png"),
+    timeoutMinutes: 60,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -151,7 +167,9 @@ export async function main(argv: string[]): Promise<number> {
     page.on("dialog", (dialog) => void dialog.accept());
     const notebook = ws.notebooks[0];
     const name = path.basename(notebook.file);
-    console.log(`screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in JupyterLab (Chromium)…`);
+    console.log(
+      `screenshot: running ${path.relative(process.cwd(), source)}${args.quick ? " (quick)" : ""} in JupyterLab (Chromium)…`,
+    );
     await page.goto(server.url, { waitUntil: "domcontentloaded" });
     await waitForLab(page);
     await openFromFileBrowser(page, name);
@@ -164,25 +182,56 @@ export async function main(argv: string[]): Promise<number> {
     const nb = await readNotebook(notebook.file);
     // tslab reports a failing cell on stderr (no error output), as Error: … .
     const failure = (o: Output): boolean =>
-      o.output_type === "error" || (o.output_type === "stream" && o.name === "stderr" && /\b\w*(Error|Exception)\b/.test(o.text));
-    const failed = codeCells(nb).filter(({ cell }) => typeof cell.execution_count !== "number" || cell.outputs.some(failure));
+      o.output_type === "error" ||
+      (o.output_type === "stream" && o.name === "stderr" && /\b\w*(Error|Exception)\b/.test(o.text));
+    const failed = codeCells(nb).filter(
+      ({ cell }) => typeof cell.execution_count !== "number" || cell.outputs.some(failure),
+    );
     if (failed.length > 0) {
-      const what = failed.map(({ cell, number }) => `code cell ${number}: ${cell.outputs.filter(failure).map((o) => ("text" in o ? String(o.text) : JSON.stringify(o))).join(" ").trim().slice(0, 300) || "did not run"}`);
+      const what = failed.map(
+        ({ cell, number }) =>
+          `code cell ${number}: ${
+            cell.outputs
+              .filter(failure)
+              .map((o) => ("text" in o ? String(o.text) : JSON.stringify(o)))
+              .join(" ")
+              .trim()
+              .slice(0, 300) || "did not run"
+          }`,
+      );
       throw new Error(`the notebook did not run cleanly: ${what.join("; ")}`);
     }
     const figureOutputs = (cell: Cell) =>
-      cell.cell_type === "code" ? cell.outputs.flatMap((o) => (o.output_type === "display_data" && PLOTLY_MIME in o.data ? [o.data[PLOTLY_MIME] as { data: { name?: string }[]; layout: { title?: { text?: string } } }] : [])) : [];
-    await waitForDrawnCharts(page, codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })), 60_000);
+      cell.cell_type === "code"
+        ? cell.outputs.flatMap((o) =>
+            o.output_type === "display_data" && PLOTLY_MIME in o.data
+              ? [o.data[PLOTLY_MIME] as { data: { name?: string }[]; layout: { title?: { text?: string } } }]
+              : [],
+          )
+        : [];
+    await waitForDrawnCharts(
+      page,
+      codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })),
+      60_000,
+    );
 
     // Figures shown by `show(…)` cells, in order (live training curves are progress, not the lesson's figures).
     const figures = nb.cells.flatMap((cell, cellIndex) =>
       cell.cell_type === "code" && /(^|[^\w$])show\s*\(/m.test(text(cell.source).replace(/\/\/[^\n]*/g, ""))
-        ? figureOutputs(cell).map((figure, k) => ({ cellIndex, k, title: figure.layout.title?.text ?? "untitled", names: figure.data.map((t) => t.name ?? "") }))
+        ? figureOutputs(cell).map((figure, k) => ({
+            cellIndex,
+            k,
+            title: figure.layout.title?.text ?? "untitled",
+            names: figure.data.map((t) => t.name ?? ""),
+          }))
         : [],
     );
     const listing = figures.map((f, i) => `  ${i + 1}. ${f.title} — ${f.names.join(", ")}`).join("\n");
-    const captionIndex = args.caption ? nb.cells.findIndex((cell) => cell.cell_type === "markdown" && args.caption!.test(text(cell.source))) : -1;
-    if (args.caption && captionIndex < 0) throw new Error(`no markdown cell matches --caption ${args.caption}; pick another or pass --no-caption`);
+    const captionIndex = args.caption
+      ? nb.cells.findIndex((cell) => cell.cell_type === "markdown" && args.caption!.test(text(cell.source)))
+      : -1;
+    if (args.caption && captionIndex < 0)
+      throw new Error(`no markdown cell matches --caption ${args.caption}; pick another or pass --no-caption`);
     const afterCaption = figures.filter((f) => f.cellIndex > captionIndex);
     const chosen =
       args.figure !== undefined
@@ -191,7 +240,12 @@ export async function main(argv: string[]): Promise<number> {
           ? figures.find((f) => f.names.some((n) => args.match!.test(n)))
           : afterCaption.filter((f) => f.cellIndex === afterCaption[0]?.cellIndex).pop();
     if (!chosen) {
-      const what = args.figure !== undefined ? `there is no figure ${args.figure}` : args.match ? `no figure matches ${args.match}` : `no figure after the caption ${args.caption}`;
+      const what =
+        args.figure !== undefined
+          ? `there is no figure ${args.figure}`
+          : args.match
+            ? `no figure matches ${args.match}`
+            : `no figure after the caption ${args.caption}`;
       throw new Error(`${what}; the notebook's figures:\n${listing}\npick one with --figure <n>`);
     }
     const cellsOnPage = activeNotebook(page).locator(".jp-Notebook .jp-Cell");
@@ -201,25 +255,43 @@ export async function main(argv: string[]): Promise<number> {
       // Caption to chart in one image. JupyterLab scrolls inside the notebook's panel (a full-page shot
       // would not reach below the window), and notebook 3 is taller than any window: so the window is
       // made as tall as caption-to-chart, the caption scrolled to the top of the panel, then a clip.
-      await waitForDrawnCharts(page, codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })), 30_000);
+      await waitForDrawnCharts(
+        page,
+        codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })),
+        30_000,
+      );
       const caption = cellsOnPage.nth(captionIndex);
-      const span = await caption.evaluate((captionCell, chartElement) => {
-        const chartBox = (chartElement as HTMLElement).getBoundingClientRect();
-        return Math.ceil(chartBox.bottom - captionCell.getBoundingClientRect().top);
-      }, await chart.elementHandle());
+      const span = await caption.evaluate(
+        (captionCell, chartElement) => {
+          const chartBox = (chartElement as HTMLElement).getBoundingClientRect();
+          return Math.ceil(chartBox.bottom - captionCell.getBoundingClientRect().top);
+        },
+        await chart.elementHandle(),
+      );
       const panelTop = await activeNotebook(page).evaluate((panel) => Math.ceil(panel.getBoundingClientRect().top));
       await page.setViewportSize({ width: 1100, height: Math.min(Math.max(panelTop + span + 120, 900), 8_000) });
       await caption.evaluate((cell) => cell.scrollIntoView({ block: "start" }));
       await page.waitForTimeout(1_000);
-      await waitForDrawnCharts(page, codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })), 30_000);
+      await waitForDrawnCharts(
+        page,
+        codeCells(nb).map(({ cell, index }) => ({ index, charts: figureOutputs(cell).length })),
+        30_000,
+      );
       const top = await caption.boundingBox();
       const bottom = await chart.boundingBox();
       const container = await activeNotebook(page).locator(".jp-Notebook").boundingBox();
       if (!top || !bottom || !container) throw new Error("the caption or the chart is not visible on the page");
       const viewport = page.viewportSize();
-      const clip = { x: container.x, y: Math.max(0, top.y - 8), width: container.width, height: bottom.y + bottom.height - top.y + 16 };
+      const clip = {
+        x: container.x,
+        y: Math.max(0, top.y - 8),
+        width: container.width,
+        height: bottom.y + bottom.height - top.y + 16,
+      };
       if (viewport && clip.y + clip.height > viewport.height) {
-        throw new Error(`caption to chart is ${Math.round(clip.height)} px, more than the window shows (${viewport.height} px): pick a figure nearer its caption (--figure, --match) or --no-caption`);
+        throw new Error(
+          `caption to chart is ${Math.round(clip.height)} px, more than the window shows (${viewport.height} px): pick a figure nearer its caption (--figure, --match) or --no-caption`,
+        );
       }
       png = await page.screenshot({ animations: "disabled", clip });
     } else {
@@ -227,12 +299,16 @@ export async function main(argv: string[]): Promise<number> {
       png = await chart.screenshot({ animations: "disabled" });
     }
     const shownCharts = (await labCells(page))[chosen.cellIndex].charts.length;
-    if (shownCharts < chosen.k + 1) throw new Error(`the chosen figure is not drawn (${shownCharts} charts in its cell)`);
+    if (shownCharts < chosen.k + 1)
+      throw new Error(`the chosen figure is not drawn (${shownCharts} charts in its cell)`);
     const outside = browser.requests.filter((r) => !isLocalUrl(r.url));
-    if (outside.length > 0) throw new Error(`the page tried to fetch from outside 127.0.0.1: ${outside.map((r) => r.url).join(", ")}`);
+    if (outside.length > 0)
+      throw new Error(`the page tried to fetch from outside 127.0.0.1: ${outside.map((r) => r.url).join(", ")}`);
     // Atomic: the README never shows half an image.
     await writeFileAtomic(args.out, png);
-    console.log(`screenshot: "${chosen.title}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`);
+    console.log(
+      `screenshot: "${chosen.title}" → ${path.relative(process.cwd(), args.out)} (${(png.length / 1024).toFixed(0)} KiB, ${((Date.now() - began) / 1000).toFixed(0)} s)`,
+    );
     return 0;
   } finally {
     await browser.close();

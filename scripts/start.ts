@@ -51,12 +51,18 @@ export interface FoundJupyter {
 }
 
 function probe(command: string, app: FrontEnd, env: NodeJS.ProcessEnv): FoundJupyter | null {
-  const result = spawnSync(command, [app, "--version"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60_000 });
+  const result = spawnSync(command, [app, "--version"], {
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+    timeout: 60_000,
+  });
   if (result.error || result.status !== 0) return null;
   const version = result.stdout.trim().split("\n").pop() ?? "";
   const major = Number(version.split(".")[0]);
   const jupyterServer = app === "lab" || major >= 7;
-  const name = app === "lab" ? `JupyterLab ${version}` : jupyterServer ? `Notebook ${version}` : `classic Notebook ${version}`;
+  const name =
+    app === "lab" ? `JupyterLab ${version}` : jupyterServer ? `Notebook ${version}` : `classic Notebook ${version}`;
   return { command, app, version, name, jupyterServer };
 }
 
@@ -154,8 +160,13 @@ export const PLOTLY_PLUGIN = "@jupyterlab/plotly-extension:factory";
 export async function withLessonPageConfig(root: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const dir = path.join(root, ".jupyter", "config");
   await fs.mkdir(path.join(dir, "labconfig"), { recursive: true });
-  await fs.writeFile(path.join(dir, "labconfig", "page_config.json"), `${JSON.stringify({ disabledExtensions: { [PLOTLY_PLUGIN]: true } }, null, 1)}\n`);
-  const existing = (env.JUPYTER_CONFIG_PATH ?? "").split(path.delimiter).filter((entry) => entry !== "" && entry !== dir);
+  await fs.writeFile(
+    path.join(dir, "labconfig", "page_config.json"),
+    `${JSON.stringify({ disabledExtensions: { [PLOTLY_PLUGIN]: true } }, null, 1)}\n`,
+  );
+  const existing = (env.JUPYTER_CONFIG_PATH ?? "")
+    .split(path.delimiter)
+    .filter((entry) => entry !== "" && entry !== dir);
   return { ...env, JUPYTER_CONFIG_PATH: [dir, ...existing].join(path.delimiter) };
 }
 
@@ -205,9 +216,14 @@ export function startFailure(log: string, port: number, host: string, code: numb
   if (/Running as root is not recommended/.test(log)) {
     return "Jupyter refuses to run as root; run `npm start -- --allow-root` (or as an ordinary user)";
   }
-  const lines = log.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = log
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const reason =
-    [...lines].reverse().find((l) => /\b(Error|ERROR|Exception)\b|^\[C /.test(l) && !/^Traceback/.test(l)) ?? lines[lines.length - 1] ?? "no output";
+    [...lines].reverse().find((l) => /\b(Error|ERROR|Exception)\b|^\[C /.test(l) && !/^Traceback/.test(l)) ??
+    lines[lines.length - 1] ??
+    "no output";
   return `Jupyter exited (code ${code ?? "?"}) before it served the notebooks: ${reason.replace(/^\[[A-Z] [^\]]*\]\s*/, "")}`;
 }
 
@@ -237,7 +253,9 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
       env = await withLessonPageConfig(root, env);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      throw new StartError(`cannot write the lesson's page config in ${path.join(root, ".jupyter", "config")} (${e.code ?? e.message}); pass --plotly-extension to start without it`);
+      throw new StartError(
+        `cannot write the lesson's page config in ${path.join(root, ".jupyter", "config")} (${e.code ?? e.message}); pass --plotly-extension to start without it`,
+      );
     }
   }
 
@@ -247,9 +265,11 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
   let port: number;
   if (given !== undefined) {
     port = Number(given);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StartError(`--port ${given}: expected a port number 1..65535`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new StartError(`--port ${given}: expected a port number 1..65535`);
     const probeHost = host === "0.0.0.0" || host === "" || host === "*" ? "0.0.0.0" : host;
-    if (!(await portIsFree(port, probeHost))) throw new StartError(startFailure("port is already in use", port, host, null));
+    if (!(await portIsFree(port, probeHost)))
+      throw new StartError(startFailure("port is already in use", port, host, null));
   } else {
     port = await firstFreePort(8888, host === "0.0.0.0" || host === "*" || host === "" ? "0.0.0.0" : host);
   }
@@ -261,7 +281,8 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
   const args = [jupyter.app, `--notebook-dir=${notebookDir}`];
   if (optionValue(extra, IP_OPTIONS) === undefined) args.push(`--ip=${host}`);
   if (given === undefined) args.push(`--port=${port}`);
-  if (!extra.some((arg) => arg.startsWith("--port-retries") || /\.port_retries/.test(arg))) args.push("--port-retries=0");
+  if (!extra.some((arg) => arg.startsWith("--port-retries") || /\.port_retries/.test(arg)))
+    args.push("--port-retries=0");
   if (token !== null) args.push(`--${jupyter.jupyterServer ? "IdentityProvider" : "NotebookApp"}.token=${token}`);
   if (options.openBrowser === false && !extra.includes("--no-browser")) args.push("--no-browser");
   if (uid === 0 && !extra.includes("--allow-root")) {
@@ -298,10 +319,14 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
   watch.unref();
   void exited.then(() => clearInterval(watch));
 
-  const urlHost = host === "0.0.0.0" || host === "" || host === "*" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const urlHost =
+    host === "0.0.0.0" || host === "" || host === "*" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const baseUrl = `http://${urlHost}:${port}`;
   const api = (pathname: string, init: RequestInit = {}) =>
-    fetch(`${baseUrl}${pathname}`, { ...init, headers: { ...(token ? { Authorization: `token ${token}` } : {}), ...(init.headers ?? {}) } });
+    fetch(`${baseUrl}${pathname}`, {
+      ...init,
+      headers: { ...(token ? { Authorization: `token ${token}` } : {}), ...(init.headers ?? {}) },
+    });
 
   let stopping: Promise<StopReport> | undefined;
   let hurry: (() => void) | undefined;
@@ -372,7 +397,9 @@ export async function startJupyter(options: StartOptions = {}): Promise<RunningJ
     }
     if (Date.now() > deadline) {
       await stop(5_000);
-      throw new StartError(`${jupyter.name} did not answer on ${baseUrl} within ${timeoutMs / 1000} s; its log ends: ${log.trim().split("\n").slice(-3).join(" | ")}`);
+      throw new StartError(
+        `${jupyter.name} did not answer on ${baseUrl} within ${timeoutMs / 1000} s; its log ends: ${log.trim().split("\n").slice(-3).join(" | ")}`,
+      );
     }
     await sleep(200);
   }
@@ -421,8 +448,13 @@ export async function main(argv: string[]): Promise<number> {
     const spec = await registerKernel(dataDir, root);
     console.log(`fitlab: tslab kernel registered in ${spec}`);
     console.log(`fitlab: JUPYTER_PATH=${env.JUPYTER_PATH}`);
-    if (!plotlyExtension) console.log(`fitlab: JUPYTER_CONFIG_PATH=${(await withLessonPageConfig(root, env)).JUPYTER_CONFIG_PATH} (plotly's JupyterLab extension off for the lesson; --plotly-extension keeps it)`);
-    console.log(`fitlab: ${jupyter.name} (${where}) ${jupyter.app} --notebook-dir=${path.join(root, "notebooks")} ${extra.join(" ")}`.trimEnd());
+    if (!plotlyExtension)
+      console.log(
+        `fitlab: JUPYTER_CONFIG_PATH=${(await withLessonPageConfig(root, env)).JUPYTER_CONFIG_PATH} (plotly's JupyterLab extension off for the lesson; --plotly-extension keeps it)`,
+      );
+    console.log(
+      `fitlab: ${jupyter.name} (${where}) ${jupyter.app} --notebook-dir=${path.join(root, "notebooks")} ${extra.join(" ")}`.trimEnd(),
+    );
     return 0;
   }
 
@@ -441,7 +473,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     received = signal;
     if (server) {
-      process.stderr.write(`fitlab: ${signal}: stopping ${server.jupyter.name} and its kernels (up to 10 s; ${signal === "SIGINT" ? "Ctrl-C again" : "the signal again"} to kill at once)\n`);
+      process.stderr.write(
+        `fitlab: ${signal}: stopping ${server.jupyter.name} and its kernels (up to 10 s; ${signal === "SIGINT" ? "Ctrl-C again" : "the signal again"} to kill at once)\n`,
+      );
       void server.stop();
     }
   };
@@ -450,7 +484,9 @@ export async function main(argv: string[]): Promise<number> {
   const watchNpm = setInterval(() => {
     const gone = chain.find((id) => !isAlive(id));
     if (!gone || received) return;
-    process.stderr.write(`fitlab: npm start (pid ${chain[chain.length - 1].pid}) was stopped without passing the signal on: stopping Jupyter and its kernels\n`);
+    process.stderr.write(
+      `fitlab: npm start (pid ${chain[chain.length - 1].pid}) was stopped without passing the signal on: stopping Jupyter and its kernels\n`,
+    );
     onSignal("SIGHUP");
   }, 1_000);
   watchNpm.unref();
@@ -464,19 +500,30 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  console.log(`fitlab: tslab kernel registered in ${path.join(dataDir, "kernels", "tslab")} (JUPYTER_PATH=${env.JUPYTER_PATH})`);
+  console.log(
+    `fitlab: tslab kernel registered in ${path.join(dataDir, "kernels", "tslab")} (JUPYTER_PATH=${env.JUPYTER_PATH})`,
+  );
   console.log(`fitlab: ${server.jupyter.name} (${where}) is serving notebooks/ at ${server.url}`);
-  if (!plotlyExtension) console.log("fitlab: plotly's JupyterLab extension is off for this server (fitlab's charts stay interactive when a notebook is reopened); --plotly-extension keeps it on");
+  if (!plotlyExtension)
+    console.log(
+      "fitlab: plotly's JupyterLab extension is off for this server (fitlab's charts stay interactive when a notebook is reopened); --plotly-extension keeps it on",
+    );
   console.log("fitlab: Ctrl-C stops it and its kernels");
   if (received) {
-    process.stderr.write(`fitlab: ${received} while Jupyter started: stopping ${server.jupyter.name} and its kernels\n`);
+    process.stderr.write(
+      `fitlab: ${received} while Jupyter started: stopping ${server.jupyter.name} and its kernels\n`,
+    );
     void server.stop();
   }
 
   const code = await server.exited;
   const report = await server.stop();
-  if (report.serverKilled) process.stderr.write(`fitlab: ${server.jupyter.name} did not stop within 10 s and was killed\n`);
-  if (report.killed.length > 0) process.stderr.write(`fitlab: killed ${report.killed.length} kernel process(es) Jupyter left behind: ${report.killed.join(", ")}\n`);
+  if (report.serverKilled)
+    process.stderr.write(`fitlab: ${server.jupyter.name} did not stop within 10 s and was killed\n`);
+  if (report.killed.length > 0)
+    process.stderr.write(
+      `fitlab: killed ${report.killed.length} kernel process(es) Jupyter left behind: ${report.killed.join(", ")}\n`,
+    );
   if (received) return 128 + SIGNAL_NUMBERS[received];
   if (code !== 0) process.stderr.write(`fitlab: ${server.jupyter.name} exited with code ${code}\n`);
   return code;

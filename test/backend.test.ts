@@ -44,15 +44,15 @@ describe("initBackend", () => {
           throw new Error("tfjs-backend-wasm.wasm: no such file\n    at Module._extensions");
         });
         const isolated = require("../lib/system/backend") as typeof import("../lib/system/backend");
-        isolated
-          .initBackend({ log: (l) => lines.push(l) })
-          .then((name) => {
-            expect(name).toBe(tfjsNodeInstalled() ? "tensorflow" : "cpu");
-            expect(lines).toHaveLength(1);
-            expect(lines[0]).toContain(`backend "${name}"`);
-            expect(lines[0]).toMatch(/ — wasm: tfjs-backend-wasm\.wasm: no such file$|— wasm: tfjs-backend-wasm\.wasm: no such file; @tensorflow\/tfjs-node/);
-            resolve();
-          }, reject);
+        isolated.initBackend({ log: (l) => lines.push(l) }).then((name) => {
+          expect(name).toBe(tfjsNodeInstalled() ? "tensorflow" : "cpu");
+          expect(lines).toHaveLength(1);
+          expect(lines[0]).toContain(`backend "${name}"`);
+          expect(lines[0]).toMatch(
+            / — wasm: tfjs-backend-wasm\.wasm: no such file$|— wasm: tfjs-backend-wasm\.wasm: no such file; @tensorflow\/tfjs-node/,
+          );
+          resolve();
+        }, reject);
       });
     }).finally(() => jest.dontMock("@tensorflow/tfjs-backend-wasm"));
   });

@@ -22,11 +22,15 @@ function sources(dir: string): string[] {
  */
 function imports(file: string, values = false): string[] {
   const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-  const statements = [...text.matchAll(/^\s*((?:import|export)\b[^;]*?)\bfrom\s+"([^"]+)"/gm)].filter(([, head]) => !(values && /^\s*(?:import|export)\s+type\b/.test(head)));
+  const statements = [...text.matchAll(/^\s*((?:import|export)\b[^;]*?)\bfrom\s+"([^"]+)"/gm)].filter(
+    ([, head]) => !(values && /^\s*(?:import|export)\s+type\b/.test(head)),
+  );
   return statements.map(([, , spec]) => {
     if (!spec.startsWith(".")) return spec;
     const base = path.join(path.dirname(file), spec);
-    return [`${base}.ts`, path.join(base, "index.ts")].find((candidate) => fs.existsSync(path.join(ROOT, candidate))) ?? base;
+    return (
+      [`${base}.ts`, path.join(base, "index.ts")].find((candidate) => fs.existsSync(path.join(ROOT, candidate))) ?? base
+    );
   });
 }
 
@@ -45,18 +49,28 @@ function closure(start: string[], values = false): Set<string> {
 
 describe("module borders", () => {
   it("scripts/ imports nothing from test/", () => {
-    const offenders = sources("scripts").flatMap((file) => imports(file).filter((m) => m.startsWith("test/")).map((m) => `${file} → ${m}`));
+    const offenders = sources("scripts").flatMap((file) =>
+      imports(file)
+        .filter((m) => m.startsWith("test/"))
+        .map((m) => `${file} → ${m}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   it("scripts/jupyter/ reaches no TensorFlow.js, no tslab and no lib/notebook/display, directly or through lib/", () => {
     const reached = [...closure(sources("scripts/jupyter"))];
     expect(reached.filter((m) => m.startsWith("lib/")).length).toBeGreaterThan(0);
-    expect(reached.filter((m) => /^@tensorflow\/|^tslab$|^lib\/(notebook\/display|runs\/train|lesson\/models|system\/backend)\.ts$/.test(m))).toEqual([]);
+    expect(
+      reached.filter((m) =>
+        /^@tensorflow\/|^tslab$|^lib\/(notebook\/display|runs\/train|lesson\/models|system\/backend)\.ts$/.test(m),
+      ),
+    ).toEqual([]);
   });
 
   it("only scripts/kernel/ reaches into tslab's internals (tslab/dist/…), which it patches at the kernel's start", () => {
-    const internal = [...sources("lib"), ...sources("scripts")].filter((file) => /["']tslab\/dist\//.test(fs.readFileSync(path.join(ROOT, file), "utf8")));
+    const internal = [...sources("lib"), ...sources("scripts")].filter((file) =>
+      /["']tslab\/dist\//.test(fs.readFileSync(path.join(ROOT, file), "utf8")),
+    );
     expect(internal.length).toBeGreaterThan(0);
     expect(internal.filter((file) => !file.startsWith(path.join("scripts", "kernel") + path.sep))).toEqual([]);
   });
@@ -66,6 +80,8 @@ describe("module borders", () => {
     expect(says.filter((m) => m.startsWith("lib/reading/")).length).toBeGreaterThan(5);
     expect(says.filter((m) => /^lib\/notebook\/|^tslab$/.test(m))).toEqual([]);
     const shows = [...closure(sources("lib/figures"), true)];
-    expect(shows.filter((m) => /^lib\/(training|engine)\/|^lib\/runs\/(train|trainSeeds|evaluate)\.ts$/.test(m))).toEqual([]);
+    expect(
+      shows.filter((m) => /^lib\/(training|engine)\/|^lib\/runs\/(train|trainSeeds|evaluate)\.ts$/.test(m)),
+    ).toEqual([]);
   });
 });

@@ -26,7 +26,13 @@ import { isTrusted, runLesson, tail } from "./helpers/jupyter";
 import { NotebookServer, startNotebookServer } from "../scripts/browser/notebookServer";
 import { figureCells, plotlyFigures } from "./helpers/outputs";
 import { requirePrerequisites } from "../scripts/browser/prerequisites";
-import { TEST_BACKEND, Workspace, WorkspaceNotebook, createWorkspace, lessonNotebooks } from "../scripts/browser/workspace";
+import {
+  TEST_BACKEND,
+  Workspace,
+  WorkspaceNotebook,
+  createWorkspace,
+  lessonNotebooks,
+} from "../scripts/browser/workspace";
 import { projectRoot } from "../lib/system/project";
 import { codeCells, readNotebook } from "../scripts/jupyter/notebook";
 
@@ -56,7 +62,9 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
     if (!first) throw new Error("no lesson notebook to open: notebooks/*.ipynb is empty");
     ws = await createWorkspace({ notebooks: [first], quick: true });
     notebook = ws.notebooks[0];
-    server = await time("notebook server start", () => startNotebookServer({ notebookDir: ws!.notebooksDir, env: ws!.env("browser") }));
+    server = await time("notebook server start", () =>
+      startNotebookServer({ notebookDir: ws!.notebooksDir, env: ws!.env("browser") }),
+    );
     browser = await launchBrowser();
     page = await browser.context.newPage();
     // Reloading with a live kernel may ask "leave this page?": a reader would confirm.
@@ -70,12 +78,15 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
     const killed = (await server?.stop()) ?? [];
     await ws?.dispose();
     if (durations.length) console.log(`browser test durations (backend ${TEST_BACKEND}):\n${durations.join("\n")}`);
-    if (killed.length) throw new Error(`kernel processes outlived the notebook server and were killed: ${killed.join(", ")}`);
+    if (killed.length)
+      throw new Error(`kernel processes outlived the notebook server and were killed: ${killed.join(", ")}`);
   });
 
   it("runs every cell from Cell → Run All and renders every figure with its traces, fetching nothing from outside 127.0.0.1", async () => {
     const p = page!;
-    await time("open notebook + kernel start", () => openNotebook(p, server!.notebookUrl(path.basename(notebook.file))));
+    await time("open notebook + kernel start", () =>
+      openNotebook(p, server!.notebookUrl(path.basename(notebook.file))),
+    );
     await time("Cell → Run All until idle", async () => {
       await runAllFromMenu(p);
       await waitForAllCells(p, RUN_TIMEOUT_MS);
@@ -83,7 +94,11 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
     let states = await cellStates(p);
     const failed = states.filter((s) => s.errors.length > 0 || /\b\w*(Error|Exception)\b/.test(s.stderr));
     expect(failed.map((s) => `code cell ${s.number}: ${s.errors.join(" ")} ${s.stderr}`.slice(0, 800))).toEqual([]);
-    expect(states.filter((s) => typeof s.prompt !== "number").map((s) => `code cell ${s.number} did not run (prompt ${String(s.prompt)})`)).toEqual([]);
+    expect(
+      states
+        .filter((s) => typeof s.prompt !== "number")
+        .map((s) => `code cell ${s.number} did not run (prompt ${String(s.prompt)})`),
+    ).toEqual([]);
 
     await time("charts drawn", () => waitForCharts(p, 60_000));
     states = await cellStates(p);
@@ -111,7 +126,11 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
       await openNotebook(p, p.url());
       await waitForCharts(p, 60_000);
     });
-    expect(await p.evaluate(() => (window as unknown as { Jupyter: { notebook: { trusted: boolean } } }).Jupyter.notebook.trusted)).toBe(true);
+    expect(
+      await p.evaluate(
+        () => (window as unknown as { Jupyter: { notebook: { trusted: boolean } } }).Jupyter.notebook.trusted,
+      ),
+    ).toBe(true);
     const states = await cellStates(p);
     expect(chartProblems(states)).toEqual([]);
     expect(browser!.requests.filter((r) => !isLocalUrl(r.url)).map((r) => `${r.resourceType} ${r.url}`)).toEqual([]);
@@ -121,7 +140,13 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
   it("renders every chart of the npm run lesson HTML report from file:// with the network blocked", async () => {
     const outDir = await ws!.mkdir("lesson");
     const lesson = await time("npm run lesson --quick (report)", () =>
-      runLesson([notebook.file], { outDir, quick: true, backend: TEST_BACKEND, env: ws!.env("lesson"), timeoutMs: RUN_TIMEOUT_MS }),
+      runLesson([notebook.file], {
+        outDir,
+        quick: true,
+        backend: TEST_BACKEND,
+        env: ws!.env("lesson"),
+        timeoutMs: RUN_TIMEOUT_MS,
+      }),
     );
     if (lesson.code !== 0) throw new Error(`npm run lesson --quick failed (exit ${lesson.code}):\n${tail(lesson)}`);
     const executed = await readNotebook(path.join(outDir, `${notebook.name}.ipynb`));
@@ -146,7 +171,9 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
         );
       });
       const traces = await reportPage.evaluate(() =>
-        Array.from(document.querySelectorAll(".js-plotly-plot")).map((gd) => ((gd as unknown as { data?: unknown[] }).data ?? []).length),
+        Array.from(document.querySelectorAll(".js-plotly-plot")).map(
+          (gd) => ((gd as unknown as { data?: unknown[] }).data ?? []).length,
+        ),
       );
       expect(traces).toEqual(expected);
       expect(pageErrors).toEqual([]);
@@ -168,7 +195,11 @@ describe("the first lesson notebook in Chromium on the classic Notebook server",
     p.on("dialog", (dialog) => void dialog.accept());
     try {
       await openNotebook(p, server!.notebookUrl(copy));
-      expect(await p.evaluate(() => (window as unknown as { Jupyter: { notebook: { trusted: boolean } } }).Jupyter.notebook.trusted)).toBe(false);
+      expect(
+        await p.evaluate(
+          () => (window as unknown as { Jupyter: { notebook: { trusted: boolean } } }).Jupyter.notebook.trusted,
+        ),
+      ).toBe(false);
       let states = await cellStates(p);
       const figures = states.filter((s) => s.expected.length > 0);
       expect(figures.length).toBeGreaterThan(0);

@@ -25,7 +25,9 @@ describe("loadMnistFeatures", () => {
   });
 
   it("refuses more samples than MNIST has", () => {
-    expect(() => loadMnistFeatures({ trainSamples: 60001 })).toThrow("loadMnistFeatures: trainSamples = 60001; it must be an integer in 1..60000");
+    expect(() => loadMnistFeatures({ trainSamples: 60001 })).toThrow(
+      "loadMnistFeatures: trainSamples = 60001; it must be an integer in 1..60000",
+    );
   });
 });
 
@@ -38,7 +40,9 @@ describe("withExtraColumns", () => {
     for (const r of [0, 137, 299]) {
       expect(x.data.subarray(r * 1568, r * 1568 + 784)).toEqual(t.x.data.subarray(r * 784, (r + 1) * 784));
     }
-    const extra = Array.from({ length: 300 }, (_, r) => Array.from(x.data.subarray(r * 1568 + 784, (r + 1) * 1568))).flat();
+    const extra = Array.from({ length: 300 }, (_, r) =>
+      Array.from(x.data.subarray(r * 1568 + 784, (r + 1) * 1568)),
+    ).flat();
     if (kind === "zeros") {
       expect(extra.every((v) => v === 0)).toBe(true);
     } else {
@@ -58,8 +62,12 @@ describe("withExtraColumns", () => {
   });
 
   it("refuses a bad kind or column count", () => {
-    expect(() => withExtraColumns(t.x, "gaussian" as never)).toThrow('withExtraColumns: kind = "gaussian"; it must be "noise" or "zeros"');
-    expect(() => withExtraColumns(t.x, "zeros", { columns: 0 })).toThrow(/options.columns = 0; it must be an integer in 1\.\./);
+    expect(() => withExtraColumns(t.x, "gaussian" as never)).toThrow(
+      'withExtraColumns: kind = "gaussian"; it must be "noise" or "zeros"',
+    );
+    expect(() => withExtraColumns(t.x, "zeros", { columns: 0 })).toThrow(
+      /options.columns = 0; it must be an integer in 1\.\./,
+    );
   });
 });
 
@@ -68,7 +76,8 @@ describe("shuffledLabels", () => {
 
   it("keeps every class count, moves most labels, and repeats from a seed", () => {
     const s = shuffledLabels(t.y, 42);
-    const counts = (y: ArrayLike<number>) => Array.from({ length: 10 }, (_, c) => Array.from(y).filter((v) => v === c).length);
+    const counts = (y: ArrayLike<number>) =>
+      Array.from({ length: 10 }, (_, c) => Array.from(y).filter((v) => v === c).length);
     expect(counts(s)).toEqual(counts(t.y));
     const same = s.filter((v, i) => v === t.y[i]).length / s.length;
     expect(same).toBeGreaterThan(0.05); // about 10% agree by chance…
@@ -90,7 +99,9 @@ describe("the chapter-5 model and bad settings", () => {
   });
 
   it.each([0, -0.01, NaN])("a learning rate of %p is refused", (lr) => {
-    expect(() => variant("mnist.dense512", { learningRate: lr })).toThrow(/optimizer.learningRate = .*; it must be a number > 0/);
+    expect(() => variant("mnist.dense512", { learningRate: lr })).toThrow(
+      /optimizer.learningRate = .*; it must be a number > 0/,
+    );
   });
 
   it("learning rates 1.0 and 0.01 reach the optimizer settings", () => {
@@ -100,9 +111,9 @@ describe("the chapter-5 model and bad settings", () => {
 
   it.each([0, -1, 1.5])("a patience of %p is refused before training", async (patience) => {
     const { train: t } = loadMnistFeatures({ trainSamples: 20, testSamples: 1 });
-    await expect(train(variants.mnist.small, t.x, t.y, { verbose: 0, cache: false, earlyStopping: { patience } })).rejects.toThrow(
-      `train: earlyStopping.patience = ${patience}; it must be an integer ≥ 1`,
-    );
+    await expect(
+      train(variants.mnist.small, t.x, t.y, { verbose: 0, cache: false, earlyStopping: { patience } }),
+    ).rejects.toThrow(`train: earlyStopping.patience = ${patience}; it must be an integer ≥ 1`);
   });
 });
 
@@ -110,7 +121,12 @@ describe("the chapter-5 model and bad settings", () => {
 function fakeRun(name: string, valCe: number[], extra: Partial<EarlyStoppedRun> = {}): EarlyStoppedRun {
   const n = valCe.length;
   const history: History = {
-    history: { loss: valCe.map((v) => v / 2), accuracy: valCe.map(() => 0.9), val_loss: valCe, val_accuracy: valCe.map((v) => 1 - v / 2) },
+    history: {
+      loss: valCe.map((v) => v / 2),
+      accuracy: valCe.map(() => 0.9),
+      val_loss: valCe,
+      val_accuracy: valCe.map((v) => 1 - v / 2),
+    },
     epoch: valCe.map((_, i) => i),
     params: { epochs: n, batchSize: 512, samples: 100, validationSamples: 50, steps: 1 },
   };
@@ -157,7 +173,9 @@ describe("selectBest and finalModelRecord", () => {
     expect(testVsValidation([record])).toEqual([{ name: "final", validation: 1 - 0.29 / 2, test: 0.87 }]);
     const fig = plotTestVsValidation([record]);
     expect(fig.data.map((t) => (t as { y: number[] }).y)).toEqual([[1 - 0.29 / 2], [0.87]]);
-    expect(() => finalModelRecord("final", best, { loss: NaN, accuracy: 0.5 })).toThrow(/test = an object; it must be \{ loss, accuracy \}/);
+    expect(() => finalModelRecord("final", best, { loss: NaN, accuracy: 0.5 })).toThrow(
+      /test = an object; it must be \{ loss, accuracy \}/,
+    );
   });
 
   it("specOf finds the spec of a run or of a group's first seed", () => {
@@ -175,7 +193,15 @@ describe("earlyStoppingPoints and plotEarlyStopping", () => {
   });
 
   it("reads where training stopped and which epoch's weights it kept", () => {
-    expect(earlyStoppingPoints(stopped)).toEqual({ monitor: "val_crossentropy", patience: 2, stopped: true, stoppedAt: 4, kept: 2, best: 2, bestValue: 0.3 });
+    expect(earlyStoppingPoints(stopped)).toEqual({
+      monitor: "val_crossentropy",
+      patience: 2,
+      stopped: true,
+      stoppedAt: 4,
+      kept: 2,
+      best: 2,
+      bestValue: 0.3,
+    });
   });
 
   it("keeps the last epoch without restoreBestWeights, or when it ran every epoch", () => {
@@ -186,11 +212,17 @@ describe("earlyStoppingPoints and plotEarlyStopping", () => {
   it("draws the stop line, the kept-epoch star and the full run", () => {
     const full = fakeRun("original", [0.5, 0.3, 0.32, 0.35, 0.4, 0.45]);
     const fig = plotEarlyStopping(stopped, { full });
-    const star = fig.data.find((t) => (t as { name?: string }).name === "kept: epoch 2") as { x: number[]; y: number[] };
+    const star = fig.data.find((t) => (t as { name?: string }).name === "kept: epoch 2") as {
+      x: number[];
+      y: number[];
+    };
     expect(star).toMatchObject({ x: [2], y: [0.3] });
     expect((fig.data[0] as { name?: string }).name).toBe("original: validation, every epoch");
     expect(fig.layout.shapes?.[0]).toMatchObject({ x0: 4, x1: 4 });
-    expect(fig.layout.annotations?.map((a) => a.text)).toEqual(["stopped after epoch 4", "patience 2: no better cross-entropy"]);
+    expect(fig.layout.annotations?.map((a) => a.text)).toEqual([
+      "stopped after epoch 4",
+      "patience 2: no better cross-entropy",
+    ]);
   });
 
   it("refuses a run trained without early stopping", () => {

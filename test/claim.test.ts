@@ -16,7 +16,10 @@ function tmpDir(label: string): string {
 }
 
 function writeClaim(dir: string, key: string, pid: number): void {
-  fs.writeFileSync(path.join(dir, `${key}.training`), JSON.stringify({ pid, host: os.hostname(), started: new Date().toISOString() }));
+  fs.writeFileSync(
+    path.join(dir, `${key}.training`),
+    JSON.stringify({ pid, host: os.hostname(), started: new Date().toISOString() }),
+  );
 }
 
 describe("claimRun", () => {
@@ -110,7 +113,10 @@ describe("two processes training the same run", () => {
         console.log(JSON.stringify({ fromCache: run.fromCache, valLoss: run.history.history.val_loss }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, FITLAB_BACKEND: "wasm", FITLAB_WORKERS: "1" } });
+      const child = spawn(process.execPath, ["-e", script], {
+        cwd: ROOT,
+        env: { ...process.env, FITLAB_BACKEND: "wasm", FITLAB_WORKERS: "1" },
+      });
       let out = "";
       child.stdout.on("data", (c: Buffer) => (out += c.toString()));
       child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -122,7 +128,16 @@ describe("two processes training the same run", () => {
     const runs = tmpDir("runs");
     const [a, b] = await Promise.all([trainer(runs), trainer(runs)]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    const results = [a, b].map((r) => JSON.parse(r.out.trim().split("\n").filter((l) => l.startsWith("{")).pop()!) as { fromCache: boolean; valLoss: number[] });
+    const results = [a, b].map(
+      (r) =>
+        JSON.parse(
+          r.out
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .pop()!,
+        ) as { fromCache: boolean; valLoss: number[] },
+    );
     expect(results.map((r) => r.fromCache).sort()).toEqual([false, true]);
     expect(results[0].valLoss).toEqual(results[1].valLoss);
     expect(a.out + b.out).toMatch(/waiting for process \d+, which is training this same run/);
@@ -207,7 +222,10 @@ describe("train with a run cache it cannot use", () => {
         console.log(JSON.stringify(seen));
       })().catch((e) => { console.error("THREW", e); process.exit(1); });`;
     const result = await new Promise<{ out: string; err: string; code: number | null }>((resolve) => {
-      const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, env: { ...process.env, FITLAB_RUNS_DIR: file, FITLAB_BACKEND: "wasm", FITLAB_WORKERS: "1" } });
+      const child = spawn(process.execPath, ["-e", script], {
+        cwd: ROOT,
+        env: { ...process.env, FITLAB_RUNS_DIR: file, FITLAB_BACKEND: "wasm", FITLAB_WORKERS: "1" },
+      });
       let out = "";
       let err = "";
       child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -221,8 +239,16 @@ describe("train with a run cache it cannot use", () => {
     const warnings = result.err.split("\n").filter((line) => line.startsWith("fitlab run cache:"));
     expect(warnings).toEqual([
       `fitlab run cache: ${file} is (or lies under) a file, not a folder: point FITLAB_RUNS_DIR at a folder, or unset it; training without the run cache.`,
-      expect.stringMatching(new RegExp(`^fitlab run cache: ${runs}/[0-9a-f]{64}\\.training is a folder where the run cache keeps a file: remove it; this run trains without telling other processes \\(one training it too trains it twice\\)\\.$`)),
-      expect.stringMatching(new RegExp(`^fitlab run cache: ${runs}/[0-9a-f]{64}\\.json is a folder where the run cache keeps a file: remove it; training without the run cache\\.$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^fitlab run cache: ${runs}/[0-9a-f]{64}\\.training is a folder where the run cache keeps a file: remove it; this run trains without telling other processes \\(one training it too trains it twice\\)\\.$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^fitlab run cache: ${runs}/[0-9a-f]{64}\\.json is a folder where the run cache keeps a file: remove it; training without the run cache\\.$`,
+        ),
+      ),
     ]);
   }, 120_000);
 });

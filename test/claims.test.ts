@@ -54,9 +54,15 @@ const CACHE: { cache?: false } = process.env.FITLAB_CLAIMS_CACHE === "1" ? {} : 
 
 /** A notebook's markdown (whitespace folded) and the defaults of its parameters cell. */
 function readNotebook(file: string): { prose: string; params: Record<string, unknown> } {
-  const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")) as { cells: { cell_type: string; source: string[] | string; metadata?: { tags?: string[] } }[] };
+  const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")) as {
+    cells: { cell_type: string; source: string[] | string; metadata?: { tags?: string[] } }[];
+  };
   const text = (c: { source: string[] | string }): string => (Array.isArray(c.source) ? c.source.join("") : c.source);
-  const prose = nb.cells.filter((c) => c.cell_type === "markdown").map(text).join("\n").replace(/\s+/g, " ");
+  const prose = nb.cells
+    .filter((c) => c.cell_type === "markdown")
+    .map(text)
+    .join("\n")
+    .replace(/\s+/g, " ");
   const cell = nb.cells.find((c) => c.metadata?.tags?.includes("parameters"));
   if (!cell) throw new Error(`${file} has no parameters cell`);
   const source = text(cell);
@@ -76,7 +82,8 @@ const nb = {
 /** The claim's sentence must still be in the notebook (whitespace folded): prose and test stay together. */
 function says(n: keyof typeof nb, sentence: string): void {
   const folded = sentence.replace(/\s+/g, " ");
-  if (!nb[n].prose.includes(folded)) throw new Error(`notebook ${n} no longer says "${folded}": update this claim with the prose`);
+  if (!nb[n].prose.includes(folded))
+    throw new Error(`notebook ${n} no longer says "${folded}": update this claim with the prose`);
 }
 
 const num = (n: keyof typeof nb, name: string): number => {
@@ -103,7 +110,8 @@ const EXTRA_SEEDS = {
 /** The extra seeds' runs, trained as the defaults' are (same spec, data and settings). */
 const extra: Record<string, Group> = {};
 /** Every seed's run of a configuration: the notebook's seeds, then the extra ones. */
-const everySeed = (key: string): { seed: number; run: Run }[] => [runs[key], extra[key]].filter(Boolean).flatMap((g) => g.seedRuns.map((run, i) => ({ seed: g.seeds[i], run })));
+const everySeed = (key: string): { seed: number; run: Run }[] =>
+  [runs[key], extra[key]].filter(Boolean).flatMap((g) => g.seedRuns.map((run, i) => ({ seed: g.seeds[i], run })));
 /** A configuration's run at `seed` (the notebook's or an extra one). */
 const atSeed = (key: string, seed: number): Run => {
   const found = everySeed(key).find((r) => r.seed === seed);
@@ -111,7 +119,10 @@ const atSeed = (key: string, seed: number): Run => {
   return found.run;
 };
 /** The seeds at which `claim` fails, for every seed a configuration was trained with. */
-const failingSeeds = (key: string, claim: (seed: number) => boolean): number[] => everySeed(key).filter(({ seed }) => !claim(seed)).map(({ seed }) => seed);
+const failingSeeds = (key: string, claim: (seed: number) => boolean): number[] =>
+  everySeed(key)
+    .filter(({ seed }) => !claim(seed))
+    .map(({ seed }) => seed);
 const ds = (r: Run) => diagnose(r);
 
 let mnistX: Features;
@@ -134,12 +145,23 @@ const nb5: {
   finals?: { name: string; record: ReturnType<typeof finalModelRecord>; test: Evaluation; chosen: Candidate }[];
 } = {};
 
-async function group(key: string, spec: ModelSpec, x: Features, y: ArrayLike<number>, fit: { epochs: number; batchSize: number; validationSplit: number }, seeds: number[], name?: string, extraSeeds: number[] = []): Promise<void> {
+async function group(
+  key: string,
+  spec: ModelSpec,
+  x: Features,
+  y: ArrayLike<number>,
+  fit: { epochs: number; batchSize: number; validationSplit: number },
+  seeds: number[],
+  name?: string,
+  extraSeeds: number[] = [],
+): Promise<void> {
   const notebook = seeds;
   const others = extraSeeds.filter((s) => !notebook.includes(s));
   const [a, b] = await Promise.all([
     trainSeeds(spec, x, y, { ...fit, seeds: notebook, name, ...CACHE, verbose: 0 }),
-    others.length > 0 ? trainSeeds(spec, x, y, { ...fit, seeds: others, name, ...CACHE, verbose: 0 }) : Promise.resolve(undefined),
+    others.length > 0
+      ? trainSeeds(spec, x, y, { ...fit, seeds: others, name, ...CACHE, verbose: 0 })
+      : Promise.resolve(undefined),
   ]);
   runs[key] = a;
   if (b) extra[key] = b;
@@ -152,7 +174,8 @@ const more: {
   stuckSlower?: Run;
   heldOut?: { before: Evaluation; last: Evaluation };
   epochEnd?: { epoch: number; mean: number; end: number }[];
-  nb5Extra?: Record<"noise" | "zeros", Record<number, Run>> & Record<"shuffled" | "lrHigh" | "lrLow" | "stopped" | "original", Record<number, Run>>;
+  nb5Extra?: Record<"noise" | "zeros", Record<number, Run>> &
+    Record<"shuffled" | "lrHigh" | "lrLow" | "stopped" | "original", Record<number, Run>>;
 } = {};
 
 beforeAll(async () => {
@@ -161,31 +184,71 @@ beforeAll(async () => {
   mnistX = flattenImages(mnist);
   mnistY = mnist.labels;
   if (n1 !== mnistX.rows) throw new Error(`the claims are about the full data; notebook 1 trains on ${n1} images`);
-  const [[sequences, labels], [testSequences, testLabels]] = await loadImdb({ numWords: num(3, "numWords"), log: () => undefined });
+  const [[sequences, labels], [testSequences, testLabels]] = await loadImdb({
+    numWords: num(3, "numWords"),
+    log: () => undefined,
+  });
   imdbX = vectorizeSequences(sequences.slice(0, num(3, "trainSamples")), num(3, "numWords"));
   imdbY = Array.from(labels).slice(0, num(3, "trainSamples"));
 
-  const fitOf = (n: keyof typeof nb) => ({ epochs: num(n, "epochs"), batchSize: num(n, "batchSize"), validationSplit: num(n, "validationSplit") });
+  const fitOf = (n: keyof typeof nb) => ({
+    epochs: num(n, "epochs"),
+    batchSize: num(n, "batchSize"),
+    validationSplit: num(n, "validationSplit"),
+  });
   const seeds = (n: keyof typeof nb, count = "seeds") => seedList(num(n, "seed"), num(n, count));
 
   // Notebook 5's data and settings, as its cells make them.
-  if (num(5, "imdbSamples") !== num(3, "trainSamples") || num(5, "numWords") !== num(3, "numWords")) throw new Error("notebook 5's IMDB data differs from notebook 3's: train it separately");
+  if (num(5, "imdbSamples") !== num(3, "trainSamples") || num(5, "numWords") !== num(3, "numWords"))
+    throw new Error("notebook 5's IMDB data differs from notebook 3's: train it separately");
   const seed5 = num(5, "seed");
   const mnist5 = loadMnistFeatures({ trainSamples: num(5, "mnistSamples"), testSamples: num(5, "mnistTestSamples") });
   const few = loadMnistFeatures({ trainSamples: num(5, "shuffledSamples"), testSamples: 1 }).train;
-  const mnistFit5 = { batchSize: num(5, "batchSize"), validationSplit: num(5, "validationSplit"), seed: seed5, ...CACHE, verbose: 0 as const };
-  const imdbFit5 = { epochs: num(5, "imdbEpochs"), batchSize: 512, validationSplit: 0.4, seed: seed5, ...CACHE, verbose: 0 as const };
+  const mnistFit5 = {
+    batchSize: num(5, "batchSize"),
+    validationSplit: num(5, "validationSplit"),
+    seed: seed5,
+    ...CACHE,
+    verbose: 0 as const,
+  };
+  const imdbFit5 = {
+    epochs: num(5, "imdbEpochs"),
+    batchSize: 512,
+    validationSplit: 0.4,
+    seed: seed5,
+    ...CACHE,
+    verbose: 0 as const,
+  };
   const noiseFit = { ...mnistFit5, epochs: num(5, "noiseEpochs"), seeds: seedList(seed5, num(5, "seeds")) };
-  const lrRun = (lr: number): Promise<Run> => train(variant("mnist.dense512", { learningRate: lr }), mnist5.train.x, mnist5.train.y, { ...mnistFit5, epochs: num(5, "lrEpochs") });
-  const mnistRun5 = (name: "mnist.small" | "mnist.large"): Promise<Run> => train(getVariant(name), mnist5.train.x, mnist5.train.y, { ...mnistFit5, epochs: num(5, "mnistEpochs") });
+  const lrRun = (lr: number): Promise<Run> =>
+    train(variant("mnist.dense512", { learningRate: lr }), mnist5.train.x, mnist5.train.y, {
+      ...mnistFit5,
+      epochs: num(5, "lrEpochs"),
+    });
+  const mnistRun5 = (name: "mnist.small" | "mnist.large"): Promise<Run> =>
+    train(getVariant(name), mnist5.train.x, mnist5.train.y, { ...mnistFit5, epochs: num(5, "mnistEpochs") });
   const nb5Runs = async (): Promise<void> => {
     [nb5.noise, nb5.zeros, nb5.shuffled, nb5.lrHigh, nb5.lrLow, nb5.stopped, nb5.small, nb5.large] = await Promise.all([
-      trainSeeds(getVariant("mnist.dense512"), withExtraColumns(mnist5.train.x, "noise", { seed: seed5 }), mnist5.train.y, { ...noiseFit, name: "noise channels" }),
-      trainSeeds(getVariant("mnist.dense512"), withExtraColumns(mnist5.train.x, "zeros"), mnist5.train.y, { ...noiseFit, name: "zero channels" }),
-      train(getVariant("mnist.dense512"), few.x, shuffledLabels(few.y, seed5), { ...mnistFit5, epochs: num(5, "shuffledEpochs") }),
+      trainSeeds(
+        getVariant("mnist.dense512"),
+        withExtraColumns(mnist5.train.x, "noise", { seed: seed5 }),
+        mnist5.train.y,
+        { ...noiseFit, name: "noise channels" },
+      ),
+      trainSeeds(getVariant("mnist.dense512"), withExtraColumns(mnist5.train.x, "zeros"), mnist5.train.y, {
+        ...noiseFit,
+        name: "zero channels",
+      }),
+      train(getVariant("mnist.dense512"), few.x, shuffledLabels(few.y, seed5), {
+        ...mnistFit5,
+        epochs: num(5, "shuffledEpochs"),
+      }),
       lrRun(num(5, "highLr")),
       lrRun(num(5, "lowLr")),
-      train(getVariant("imdb.original"), imdbX, imdbY, { ...imdbFit5, earlyStopping: { patience: num(5, "patience"), restoreBestWeights: true, monitor: "val_crossentropy" } }),
+      train(getVariant("imdb.original"), imdbX, imdbY, {
+        ...imdbFit5,
+        earlyStopping: { patience: num(5, "patience"), restoreBestWeights: true, monitor: "val_crossentropy" },
+      }),
       mnistRun5("mnist.small"),
       mnistRun5("mnist.large"),
     ]);
@@ -196,15 +259,45 @@ beforeAll(async () => {
   const nb5Extra = async (): Promise<void> => {
     const [s0] = EXTRA_SEEDS.nb5;
     const fitAt = (s: number) => ({ ...mnistFit5, seed: s });
-    const per = async (f: (s: number) => Promise<Run>): Promise<Record<number, Run>> => Object.fromEntries(await Promise.all(EXTRA_SEEDS.nb5.map(async (s) => [s, await f(s)] as const)));
+    const per = async (f: (s: number) => Promise<Run>): Promise<Record<number, Run>> =>
+      Object.fromEntries(await Promise.all(EXTRA_SEEDS.nb5.map(async (s) => [s, await f(s)] as const)));
     const extraNoiseFit = { ...noiseFit, seed: s0, seeds: EXTRA_SEEDS.nb5 };
     const [noise, zeros, shuffled, lrHigh, lrLow, stopped] = await Promise.all([
-      trainSeeds(getVariant("mnist.dense512"), withExtraColumns(mnist5.train.x, "noise", { seed: s0 }), mnist5.train.y, { ...extraNoiseFit, name: "noise channels" }),
-      trainSeeds(getVariant("mnist.dense512"), withExtraColumns(mnist5.train.x, "zeros"), mnist5.train.y, { ...extraNoiseFit, name: "zero channels" }),
-      per((s) => train(getVariant("mnist.dense512"), few.x, shuffledLabels(few.y, s), { ...fitAt(s), epochs: num(5, "shuffledEpochs") })),
-      per((s) => train(variant("mnist.dense512", { learningRate: num(5, "highLr") }), mnist5.train.x, mnist5.train.y, { ...fitAt(s), epochs: num(5, "lrEpochs") })),
-      per((s) => train(variant("mnist.dense512", { learningRate: num(5, "lowLr") }), mnist5.train.x, mnist5.train.y, { ...fitAt(s), epochs: num(5, "lrEpochs") })),
-      per((s) => train(getVariant("imdb.original"), imdbX, imdbY, { ...imdbFit5, seed: s, earlyStopping: { patience: num(5, "patience"), restoreBestWeights: true, monitor: "val_crossentropy" } })),
+      trainSeeds(
+        getVariant("mnist.dense512"),
+        withExtraColumns(mnist5.train.x, "noise", { seed: s0 }),
+        mnist5.train.y,
+        { ...extraNoiseFit, name: "noise channels" },
+      ),
+      trainSeeds(getVariant("mnist.dense512"), withExtraColumns(mnist5.train.x, "zeros"), mnist5.train.y, {
+        ...extraNoiseFit,
+        name: "zero channels",
+      }),
+      per((s) =>
+        train(getVariant("mnist.dense512"), few.x, shuffledLabels(few.y, s), {
+          ...fitAt(s),
+          epochs: num(5, "shuffledEpochs"),
+        }),
+      ),
+      per((s) =>
+        train(variant("mnist.dense512", { learningRate: num(5, "highLr") }), mnist5.train.x, mnist5.train.y, {
+          ...fitAt(s),
+          epochs: num(5, "lrEpochs"),
+        }),
+      ),
+      per((s) =>
+        train(variant("mnist.dense512", { learningRate: num(5, "lowLr") }), mnist5.train.x, mnist5.train.y, {
+          ...fitAt(s),
+          epochs: num(5, "lrEpochs"),
+        }),
+      ),
+      per((s) =>
+        train(getVariant("imdb.original"), imdbX, imdbY, {
+          ...imdbFit5,
+          seed: s,
+          earlyStopping: { patience: num(5, "patience"), restoreBestWeights: true, monitor: "val_crossentropy" },
+        }),
+      ),
     ]);
     const byIndex = (g: Group): Record<number, Run> => Object.fromEntries(g.seeds.map((s, i) => [s, g.seedRuns[i]]));
     more.nb5Extra = { noise: byIndex(noise), zeros: byIndex(zeros), shuffled, lrHigh, lrLow, stopped, original: {} };
@@ -218,7 +311,13 @@ beforeAll(async () => {
     const trainRows = Math.round(mnistX.rows * (1 - num(1, "validationSplit")));
     const head = sliceRows(mnistX, 0, trainRows);
     const headY = Array.from(mnistY).slice(0, trainRows);
-    const fit1 = { batchSize: num(1, "batchSize"), validationSplit: num(1, "validationSplit"), seed: seed1, ...CACHE, verbose: 0 as const };
+    const fit1 = {
+      batchSize: num(1, "batchSize"),
+      validationSplit: num(1, "validationSplit"),
+      seed: seed1,
+      ...CACHE,
+      verbose: 0 as const,
+    };
     const [one, five, firstPart] = await Promise.all([
       train(getVariant("mnist.small"), mnistX, mnistY, { ...fit1, epochs: 1 }),
       train(getVariant("mnist.small"), mnistX, mnistY, { ...fit1, epochs: 5 }),
@@ -241,17 +340,89 @@ beforeAll(async () => {
   const { cheap, big } = EXTRA_SEEDS;
   await Promise.all([
     nb5Runs(),
-    group("larger", variant("imdb.larger", { units: num(3, "largerUnits") }), imdbX, imdbY, fitOf(3), seeds(3, "largerSeeds"), undefined, big),
-    group("large", variant("mnist.large", { units: num(2, "hiddenUnits") }), mnistX, mnistY, fitOf(2), seeds(2), undefined, big),
+    group(
+      "larger",
+      variant("imdb.larger", { units: num(3, "largerUnits") }),
+      imdbX,
+      imdbY,
+      fitOf(3),
+      seeds(3, "largerSeeds"),
+      undefined,
+      big,
+    ),
+    group(
+      "large",
+      variant("mnist.large", { units: num(2, "hiddenUnits") }),
+      mnistX,
+      mnistY,
+      fitOf(2),
+      seeds(2),
+      undefined,
+      big,
+    ),
     group("small", getVariant("mnist.small"), mnistX, mnistY, fitOf(1), seeds(1), undefined, cheap),
-    group("smallLonger", getVariant("mnist.small"), mnistX, mnistY, { ...fitOf(1), epochs: num(1, "longerEpochs") }, seeds(1), "small, longer", big),
-    group("tiny", variant("imdb.tiny", { units: num(3, "tinyUnits") }), imdbX, imdbY, fitOf(3), seeds(3), undefined, cheap),
-    group("original", variant("imdb.original", { units: num(3, "originalUnits") }), imdbX, imdbY, fitOf(3), seeds(3), undefined, cheap),
-    group("smaller", variant("imdb.smaller", { units: num(3, "smallerUnits") }), imdbX, imdbY, fitOf(3), seeds(3), undefined, cheap),
+    group(
+      "smallLonger",
+      getVariant("mnist.small"),
+      mnistX,
+      mnistY,
+      { ...fitOf(1), epochs: num(1, "longerEpochs") },
+      seeds(1),
+      "small, longer",
+      big,
+    ),
+    group(
+      "tiny",
+      variant("imdb.tiny", { units: num(3, "tinyUnits") }),
+      imdbX,
+      imdbY,
+      fitOf(3),
+      seeds(3),
+      undefined,
+      cheap,
+    ),
+    group(
+      "original",
+      variant("imdb.original", { units: num(3, "originalUnits") }),
+      imdbX,
+      imdbY,
+      fitOf(3),
+      seeds(3),
+      undefined,
+      cheap,
+    ),
+    group(
+      "smaller",
+      variant("imdb.smaller", { units: num(3, "smallerUnits") }),
+      imdbX,
+      imdbY,
+      fitOf(3),
+      seeds(3),
+      undefined,
+      cheap,
+    ),
     group("l2", variant("imdb.l2", { l2: num(4, "l2Rate") }), imdbX, imdbY, fitOf(4), seeds(4), undefined, cheap),
     group("l1", variant("imdb.l1", { l1: num(4, "l1Rate") }), imdbX, imdbY, fitOf(4), seeds(4), undefined, cheap),
-    group("l1l2", variant("imdb.l1l2", nb[4].params.l1l2Rates as { l1: number; l2: number }), imdbX, imdbY, fitOf(4), seeds(4), undefined, cheap),
-    group("dropout", variant("imdb.dropout", { dropout: num(4, "dropoutRate") }), imdbX, imdbY, fitOf(4), seeds(4), undefined, cheap),
+    group(
+      "l1l2",
+      variant("imdb.l1l2", nb[4].params.l1l2Rates as { l1: number; l2: number }),
+      imdbX,
+      imdbY,
+      fitOf(4),
+      seeds(4),
+      undefined,
+      cheap,
+    ),
+    group(
+      "dropout",
+      variant("imdb.dropout", { dropout: num(4, "dropoutRate") }),
+      imdbX,
+      imdbY,
+      fitOf(4),
+      seeds(4),
+      undefined,
+      cheap,
+    ),
     group("l2dropout", getVariant("imdb.l2dropout"), imdbX, imdbY, fitOf(4), seeds(4), undefined, cheap),
     nb5Extra(),
     nb1Why(),
@@ -260,7 +431,13 @@ beforeAll(async () => {
   // Notebook 3's stuck seed (an extra seed's run when it is one), and the same seed with more units
   // and with a lower learning rate (what the prose says does and does not help).
   const stuckSeed = num(3, "stuckSeed");
-  const tinyAt = (changes: Record<string, number>) => train(variant("imdb.tiny", { units: num(3, "tinyUnits"), ...changes }), imdbX, imdbY, { ...fitOf(3), seed: stuckSeed, ...CACHE, verbose: 0 });
+  const tinyAt = (changes: Record<string, number>) =>
+    train(variant("imdb.tiny", { units: num(3, "tinyUnits"), ...changes }), imdbX, imdbY, {
+      ...fitOf(3),
+      seed: stuckSeed,
+      ...CACHE,
+      verbose: 0,
+    });
   [more.stuck, more.stuckWider, more.stuckSlower] = await Promise.all([
     everySeed("tiny").some((r) => r.seed === stuckSeed) ? Promise.resolve(atSeed("tiny", stuckSeed)) : tinyAt({}),
     tinyAt({ units: 8 }),
@@ -270,46 +447,93 @@ beforeAll(async () => {
 
   // Notebook 5's IMDB candidates are notebooks 3–4's seed-42 runs when trained the same way (same spec,
   // settings and data: checked), so they are not trained twice.
-  const sameFit = (n: keyof typeof nb) => num(n, "epochs") === num(5, "imdbEpochs") && num(n, "batchSize") === 512 && num(n, "validationSplit") === 0.4;
-  const shared = async (key: string, n: keyof typeof nb, name: "imdb.original" | "imdb.tiny" | "imdb.smaller" | "imdb.l2" | "imdb.l1" | "imdb.l1l2" | "imdb.dropout" | "imdb.l2dropout"): Promise<Run> => {
+  const sameFit = (n: keyof typeof nb) =>
+    num(n, "epochs") === num(5, "imdbEpochs") && num(n, "batchSize") === 512 && num(n, "validationSplit") === 0.4;
+  const shared = async (
+    key: string,
+    n: keyof typeof nb,
+    name:
+      | "imdb.original"
+      | "imdb.tiny"
+      | "imdb.smaller"
+      | "imdb.l2"
+      | "imdb.l1"
+      | "imdb.l1l2"
+      | "imdb.dropout"
+      | "imdb.l2dropout",
+  ): Promise<Run> => {
     const g = runs[key];
     const i = g.seeds.indexOf(seed5);
-    if (i >= 0 && sameFit(n) && JSON.stringify(g.seedRuns[i].spec) === JSON.stringify(getVariant(name))) return g.seedRuns[i];
+    if (i >= 0 && sameFit(n) && JSON.stringify(g.seedRuns[i].spec) === JSON.stringify(getVariant(name)))
+      return g.seedRuns[i];
     console.warn(`claims: notebook 5's ${name} trains again: notebook ${n} trains it otherwise`);
     return train(getVariant(name), imdbX, imdbY, imdbFit5);
   };
   const candidates = await Promise.all(
-    ([["original", 3], ["tiny", 3], ["smaller", 3], ["l2", 4], ["l1", 4], ["l1l2", 4], ["dropout", 4], ["l2dropout", 4]] as const).map(([k, n]) => shared(k, n, `imdb.${k}`)),
+    (
+      [
+        ["original", 3],
+        ["tiny", 3],
+        ["smaller", 3],
+        ["l2", 4],
+        ["l1", 4],
+        ["l1l2", 4],
+        ["dropout", 4],
+        ["l2dropout", 4],
+      ] as const
+    ).map(([k, n]) => shared(k, n, `imdb.${k}`)),
   );
   nb5.original = candidates[0];
   nb5.imdbCandidates = candidates;
-  if (nb[5].params.includeLarger !== false) throw new Error("notebook 5 now includes imdb.larger among the candidates: add it here");
+  if (nb[5].params.includeLarger !== false)
+    throw new Error("notebook 5 now includes imdb.larger among the candidates: add it here");
 
   // The final models: chosen on validation, retrained together on every row, scored once.
   const imdbChoice = selectBest(candidates);
   const mnistChoice = selectBest([nb5.small!, nb5.large!, nb5.lrHigh!, nb5.lrLow!]);
   const [finalImdb, finalMnist] = await Promise.all([
-    train(specOf(imdbChoice.best.run), imdbX, imdbY, { ...imdbFit5, epochs: imdbChoice.best.epoch, validationSplit: 0 }),
-    train(specOf(mnistChoice.best.run), mnist5.train.x, mnist5.train.y, { ...mnistFit5, epochs: mnistChoice.best.epoch, validationSplit: 0 }),
+    train(specOf(imdbChoice.best.run), imdbX, imdbY, {
+      ...imdbFit5,
+      epochs: imdbChoice.best.epoch,
+      validationSplit: 0,
+    }),
+    train(specOf(mnistChoice.best.run), mnist5.train.x, mnist5.train.y, {
+      ...mnistFit5,
+      epochs: mnistChoice.best.epoch,
+      validationSplit: 0,
+    }),
   ]);
   const testX = vectorizeSequences(testSequences.slice(0, num(5, "imdbTestSamples")), num(5, "numWords"));
   const imdbTest = evaluate(finalImdb, testX, Array.from(testLabels).slice(0, num(5, "imdbTestSamples")));
   const mnistTest = evaluate(finalMnist, mnist5.test.x, mnist5.test.y);
   nb5.finals = [
-    { name: "final imdb", record: finalModelRecord("final imdb", imdbChoice.best, imdbTest), test: imdbTest, chosen: imdbChoice.best },
-    { name: "final mnist", record: finalModelRecord("final mnist", mnistChoice.best, mnistTest), test: mnistTest, chosen: mnistChoice.best },
+    {
+      name: "final imdb",
+      record: finalModelRecord("final imdb", imdbChoice.best, imdbTest),
+      test: imdbTest,
+      chosen: imdbChoice.best,
+    },
+    {
+      name: "final mnist",
+      record: finalModelRecord("final mnist", mnistChoice.best, mnistTest),
+      test: mnistTest,
+      chosen: mnistChoice.best,
+    },
   ];
   for (const r of [finalImdb, finalMnist]) r.model.dispose();
 });
 
 afterAll(async () => {
   for (const g of Object.values(extra)) g.seedRuns.forEach((r) => r.model.dispose());
-  for (const r of [more.stuck, more.stuckWider, more.stuckSlower]) if (r && !everySeed("tiny").some((t) => t.run === r)) r.model.dispose();
-  for (const [k, byseed] of Object.entries(more.nb5Extra ?? {})) if (k !== "original") for (const r of Object.values(byseed)) r.model.dispose();
+  for (const r of [more.stuck, more.stuckWider, more.stuckSlower])
+    if (r && !everySeed("tiny").some((t) => t.run === r)) r.model.dispose();
+  for (const [k, byseed] of Object.entries(more.nb5Extra ?? {}))
+    if (k !== "original") for (const r of Object.values(byseed)) r.model.dispose();
   for (const g of Object.values(runs)) g.seedRuns.forEach((r) => r.model.dispose());
   for (const g of [nb5.noise, nb5.zeros]) g?.seedRuns.forEach((r) => r.model.dispose());
   for (const r of [nb5.shuffled, nb5.lrHigh, nb5.lrLow, nb5.stopped, nb5.small, nb5.large]) r?.model.dispose();
-  for (const r of nb5.imdbCandidates ?? []) if (!Object.values(runs).some((g) => g.seedRuns.includes(r))) r.model.dispose();
+  for (const r of nb5.imdbCandidates ?? [])
+    if (!Object.values(runs).some((g) => g.seedRuns.includes(r))) r.model.dispose();
   await closePool();
 });
 
@@ -318,10 +542,12 @@ describe("notebook 1: underfitting on MNIST", () => {
     says(1, "validation accuracy levels off in the low 90s");
     says(1, "every seed tells the same story");
     expect(everySeed("small").length).toBe(num(1, "seeds") + EXTRA_SEEDS.cheap.length);
-    expect(failingSeeds("small", (s) => {
-      const acc = last(atSeed("small", s).history.history.val_accuracy);
-      return acc > 0.91 && acc < 0.945;
-    })).toEqual([]);
+    expect(
+      failingSeeds("small", (s) => {
+        const acc = last(atSeed("small", s).history.history.val_accuracy);
+        return acc > 0.91 && acc < 0.945;
+      }),
+    ).toEqual([]);
     // "then barely moves": over the last 10 epochs validation loss changes by under 3%.
     const vl = runs.small.history.history.val_loss!;
     expect(Math.abs(vl[vl.length - 1] - vl[vl.length - 11]) / vl[vl.length - 1]).toBeLessThan(0.03);
@@ -329,21 +555,34 @@ describe("notebook 1: underfitting on MNIST", () => {
 
   it("training and validation loss end close together on every seed: the diagnosis says underfitting", () => {
     says(1, "the training loss (solid) and the validation loss (dashed) end close together");
-    expect(failingSeeds("small", (s) => {
-      const h = atSeed("small", s).history.history;
-      return (last(h.val_loss) - last(h.loss)) / last(h.val_loss) < 0.15;
-    })).toEqual([]);
+    expect(
+      failingSeeds("small", (s) => {
+        const h = atSeed("small", s).history.history;
+        return (last(h.val_loss) - last(h.loss)) / last(h.val_loss) < 0.15;
+      }),
+    ).toEqual([]);
     expect(d("small").verdict).toBe("underfitting");
   });
 
   it("the training loss starts above the validation loss, on every seed", () => {
     says(1, "Why does the training loss start *above* the validation loss?");
-    expect(failingSeeds("small", (s) => atSeed("small", s).history.history.loss[0] > atSeed("small", s).history.history.val_loss![0])).toEqual([]);
+    expect(
+      failingSeeds(
+        "small",
+        (s) => atSeed("small", s).history.history.loss[0] > atSeed("small", s).history.history.val_loss![0],
+      ),
+    ).toEqual([]);
   });
 
   it("why: the epoch's mean training loss is above the end-of-epoch score (far in epoch 1, a few thousandths later), and the last 12,000 images are easier", () => {
-    says(1, "Scored at the end of the epoch, the training images' loss is lower than that average: by far in the first epoch, by a few thousandths later.");
-    says(1, "the last 12,000 images, which `validationSplit` takes for validation, are easier than the images before them");
+    says(
+      1,
+      "Scored at the end of the epoch, the training images' loss is lower than that average: by far in the first epoch, by a few thousandths later.",
+    );
+    says(
+      1,
+      "the last 12,000 images, which `validationSplit` takes for validation, are easier than the images before them",
+    );
     const [first, fifth] = more.epochEnd!;
     expect(first.mean - first.end).toBeGreaterThan(0.1);
     expect(fifth.mean - fifth.end).toBeGreaterThan(0.001);
@@ -357,7 +596,10 @@ describe("notebook 1: underfitting on MNIST", () => {
   });
 
   it("the longer runs repeat the first runs for the first epochs, then add only a fraction of a point, on every seed tried", () => {
-    says(1, "for their first epochs the longer runs *are* the runs of the cell above, so the two curves coincide there");
+    says(
+      1,
+      "for their first epochs the longer runs *are* the runs of the cell above, so the two curves coincide there",
+    );
     says(1, "The extra epochs add only a fraction of a point of validation accuracy");
     for (const { seed, run } of everySeed("smallLonger")) {
       const short = atSeed("small", seed);
@@ -377,27 +619,40 @@ describe("notebook 2: more capacity on MNIST", () => {
     says(2, "validation accuracy climbs well above the small model's low 90s");
     says(2, "the validation loss reaches its minimum after a handful of epochs and then *rises again*");
     expect(everySeed("large").length).toBe(num(2, "seeds") + EXTRA_SEEDS.big.length);
-    expect(failingSeeds("large", (s) => {
-      const l = ds(atSeed("large", s));
-      return l.maxValAccuracy - ds(atSeed("small", s)).maxValAccuracy > 0.03 && l.bestEpoch <= 10 && l.verdict === "overfitting";
-    })).toEqual([]);
+    expect(
+      failingSeeds("large", (s) => {
+        const l = ds(atSeed("large", s));
+        return (
+          l.maxValAccuracy - ds(atSeed("small", s)).maxValAccuracy > 0.03 &&
+          l.bestEpoch <= 10 &&
+          l.verdict === "overfitting"
+        );
+      }),
+    ).toEqual([]);
     expect(d("large").verdict).toBe("overfitting");
   });
 
   it("the gap is much wider at the end than at the best epoch, on every seed tried", () => {
     says(2, "the shaded gap between them is much wider at the end than at the marked best epoch");
-    says(2, "the next figure shows the training loss falling on while the validation loss climbs, so the two pull apart");
-    expect(failingSeeds("large", (s) => {
-      const r = atSeed("large", s);
-      const h = r.history.history;
-      const gap = (i: number) => h.val_loss![i] - h.loss[i];
-      return gap(h.loss.length - 1) > 2 * gap(ds(r).bestEpoch - 1);
-    })).toEqual([]);
+    says(
+      2,
+      "the next figure shows the training loss falling on while the validation loss climbs, so the two pull apart",
+    );
+    expect(
+      failingSeeds("large", (s) => {
+        const r = atSeed("large", s);
+        const h = r.history.history;
+        const gap = (i: number) => h.val_loss![i] - h.loss[i];
+        return gap(h.loss.length - 1) > 2 * gap(ds(r).bestEpoch - 1);
+      }),
+    ).toEqual([]);
   });
 
   it("the small model's curves end close at a high loss; the large model's reach a lower loss", () => {
     says(2, "the large model's reach a much lower loss and then pull apart (overfitting)");
-    expect(failingSeeds("large", (s) => ds(atSeed("large", s)).minValLoss < ds(atSeed("small", s)).minValLoss)).toEqual([]);
+    expect(failingSeeds("large", (s) => ds(atSeed("large", s)).minValLoss < ds(atSeed("small", s)).minValLoss)).toEqual(
+      [],
+    );
   });
 });
 
@@ -410,14 +665,15 @@ describe("notebook 3: capacity on IMDB", () => {
   });
 
   it("the most frequent word has id 4 (index_from=3) and id 3 is never used", () => {
-    says(3, "the most frequent word (\"the\") is 4 and id 3 is never used");
+    says(3, 'the most frequent word ("the") is 4 and id 3 is never used');
     const x = imdbX as { ids: Int32Array[] };
     let threes = 0;
     const counts = new Map<number, number>();
-    for (const row of x.ids) for (const id of row) {
-      if (id === 3) threes++;
-      if (id >= 3) counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
+    for (const row of x.ids)
+      for (const id of row) {
+        if (id === 3) threes++;
+        if (id >= 3) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
     expect(threes).toBe(0);
     const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
     expect(top).toBe(4);
@@ -427,11 +683,15 @@ describe("notebook 3: capacity on IMDB", () => {
     says(3, "the validation loss is lowest after a few epochs and climbs steadily after that, every seed alike");
     says(3, "validation accuracy peaks around the same epoch and then slips back");
     expect(everySeed("original").length).toBe(num(3, "seeds") + EXTRA_SEEDS.cheap.length);
-    expect(failingSeeds("original", (s) => {
-      const r = atSeed("original", s);
-      const dr = ds(r);
-      return dr.verdict === "overfitting" && dr.bestEpoch <= 6 && last(r.history.history.val_accuracy) < dr.maxValAccuracy;
-    })).toEqual([]);
+    expect(
+      failingSeeds("original", (s) => {
+        const r = atSeed("original", s);
+        const dr = ds(r);
+        return (
+          dr.verdict === "overfitting" && dr.bestEpoch <= 6 && last(r.history.history.val_accuracy) < dr.maxValAccuracy
+        );
+      }),
+    ).toEqual([]);
   });
 
   /** The four-unit model's claims at one seed: a minimum as low as the original's, a clear gap, a later minimum, a smaller rise. */
@@ -461,8 +721,14 @@ describe("notebook 3: capacity on IMDB", () => {
   });
 
   it("the stuck seed: training loss stays high, validation loss still falling at the end, units silent on the positive reviews but none dead", () => {
-    says(3, "its training loss stays high, far above its siblings', and its validation loss is still falling slowly at the last epoch, well above theirs");
-    says(3, "In the stuck run three of the four units have come to fire on negative reviews and stay silent on almost every positive one, and the fourth is silent on almost every review");
+    says(
+      3,
+      "its training loss stays high, far above its siblings', and its validation loss is still falling slowly at the last epoch, well above theirs",
+    );
+    says(
+      3,
+      "In the stuck run three of the four units have come to fire on negative reviews and stay silent on almost every positive one, and the fourth is silent on almost every review",
+    );
     says(3, "It still classifies about as many training reviews correctly as its siblings");
     says(3, "No unit is dead on *every* review");
     const stuck = more.stuck!;
@@ -477,12 +743,17 @@ describe("notebook 3: capacity on IMDB", () => {
     const [count] = deadUnits(stuck, imdbX, { labels: imdbY });
     expect(count.dead).toBe(0);
     for (const share of count.zeroShareByLabel![1]) expect(share).toBeGreaterThan(0.9);
-    for (const share of count.zeroShareByLabel![0].slice().sort((a, b) => a - b).slice(0, 3)) expect(share).toBeLessThan(0.1);
+    for (const share of count
+      .zeroShareByLabel![0].slice()
+      .sort((a, b) => a - b)
+      .slice(0, 3))
+      expect(share).toBeLessThan(0.1);
     expect(Math.max(...count.zeroShareByLabel![0])).toBeGreaterThan(0.9);
     const siblingAccuracy = siblings.reduce((sum, r) => sum + last(r.history.history.accuracy), 0) / siblings.length;
     expect(Math.abs(last(h.accuracy) - siblingAccuracy)).toBeLessThan(0.01);
     // A seed that fits: for each kind of review, some unit fires on most of them.
-    for (const c of deadUnits(runs.tiny, imdbX, { labels: imdbY })) for (const label of [0, 1]) expect(Math.min(...c.zeroShareByLabel![label])).toBeLessThan(0.2);
+    for (const c of deadUnits(runs.tiny, imdbX, { labels: imdbY }))
+      for (const label of [0, 1]) expect(Math.min(...c.zeroShareByLabel![label])).toBeLessThan(0.2);
   });
 
   it("what helps the stuck seed: 8 units fit as the other seeds do; a learning rate of 0.0001 stays stuck", () => {
@@ -491,7 +762,9 @@ describe("notebook 3: capacity on IMDB", () => {
     says(3, "the original's 16 units got stuck on none of the thirteen seeds the claims test tries");
     const wider = ds(more.stuckWider!);
     expect(wider.minValLoss).toBeLessThan(d("tiny").minValLoss + 0.01);
-    expect(last(more.stuckWider!.history.history.loss)).toBeLessThan(1.5 * Math.max(...runs.tiny.seedRuns.map((r) => last(r.history.history.loss))));
+    expect(last(more.stuckWider!.history.history.loss)).toBeLessThan(
+      1.5 * Math.max(...runs.tiny.seedRuns.map((r) => last(r.history.history.loss))),
+    );
     const slower = more.stuckSlower!.history.history;
     expect(last(slower.loss)).toBeGreaterThan(last(more.stuck!.history.history.loss));
     expect(ds(more.stuckSlower!).minValLoss).toBeGreaterThan(ds(more.stuck!).minValLoss);
@@ -502,18 +775,33 @@ describe("notebook 3: capacity on IMDB", () => {
   });
 
   it("the smaller network's best epoch comes later and it rises more slowly (book figure 5.17), on every seed tried", () => {
-    says(3, "the smaller network reaches its best epoch later than the original, and its validation loss rises more slowly");
-    expect(failingSeeds("smaller", (s) => ds(atSeed("smaller", s)).bestEpoch > ds(atSeed("original", s)).bestEpoch && ds(atSeed("smaller", s)).rise < ds(atSeed("original", s)).rise)).toEqual([]);
+    says(
+      3,
+      "the smaller network reaches its best epoch later than the original, and its validation loss rises more slowly",
+    );
+    expect(
+      failingSeeds(
+        "smaller",
+        (s) =>
+          ds(atSeed("smaller", s)).bestEpoch > ds(atSeed("original", s)).bestEpoch &&
+          ds(atSeed("smaller", s)).rise < ds(atSeed("original", s)).rise,
+      ),
+    ).toEqual([]);
   });
 
   it("the larger network's best epoch comes no later than the original's; its validation loss climbs far higher (5.18), on every seed tried", () => {
     says(3, "its best epoch comes no later than the original's, and its validation loss climbs far higher by the end");
     says(3, "The claims test checks these sentences on two more seeds");
     expect(everySeed("larger").length).toBe(num(3, "largerSeeds") + EXTRA_SEEDS.big.length);
-    expect(failingSeeds("larger", (s) => {
-      const L = atSeed("larger", s);
-      return ds(L).bestEpoch <= ds(atSeed("original", s)).bestEpoch && last(L.history.history.val_loss) > 1.2 * last(atSeed("original", s).history.history.val_loss);
-    })).toEqual([]);
+    expect(
+      failingSeeds("larger", (s) => {
+        const L = atSeed("larger", s);
+        return (
+          ds(L).bestEpoch <= ds(atSeed("original", s)).bestEpoch &&
+          last(L.history.history.val_loss) > 1.2 * last(atSeed("original", s).history.history.val_loss)
+        );
+      }),
+    ).toEqual([]);
   });
 
   it("within ten epochs its training loss falls to near zero, far below the original's, and ends far below it, not smoothly, on every seed tried", () => {
@@ -523,30 +811,47 @@ describe("notebook 3: capacity on IMDB", () => {
     // those epochs, and a tenth of the original's at the end. Measured at seed 42, ten-epoch lows
     // over the original's: 0.17 on wasm, 0.27 on native TensorFlow (the drop lands on another epoch
     // there); last epochs 0.0003 against 0.0175 on both.
-    expect(failingSeeds("larger", (s) => {
-      const loss = atSeed("larger", s).history.history.loss;
-      const originalLoss = atSeed("original", s).history.history.loss;
-      const low = Math.min(...loss.slice(0, 10));
-      return low < 0.03 && low < Math.min(...originalLoss.slice(0, 10)) / 3 && last(loss) < 0.1 * last(originalLoss) && loss.some((v, i) => i > 0 && v > 2 * loss[i - 1]);
-    })).toEqual([]);
+    expect(
+      failingSeeds("larger", (s) => {
+        const loss = atSeed("larger", s).history.history.loss;
+        const originalLoss = atSeed("original", s).history.history.loss;
+        const low = Math.min(...loss.slice(0, 10));
+        return (
+          low < 0.03 &&
+          low < Math.min(...originalLoss.slice(0, 10)) / 3 &&
+          last(loss) < 0.1 * last(originalLoss) &&
+          loss.some((v, i) => i > 0 && v > 2 * loss[i - 1])
+        );
+      }),
+    ).toEqual([]);
   });
 
   it("its validation loss climbs far above its minimum while validation accuracy barely moves, on every seed tried", () => {
     says(3, "Its validation loss climbs far above its minimum, yet its validation *accuracy* barely moves");
-    expect(failingSeeds("larger", (s) => {
-      const r = atSeed("larger", s);
-      const g = ds(r);
-      const h = r.history.history;
-      return last(h.val_loss) / g.minValLoss > 1.8 && Math.abs(last(h.val_accuracy) - h.val_accuracy![g.bestEpoch - 1]) < 0.03;
-    })).toEqual([]);
+    expect(
+      failingSeeds("larger", (s) => {
+        const r = atSeed("larger", s);
+        const g = ds(r);
+        const h = r.history.history;
+        return (
+          last(h.val_loss) / g.minValLoss > 1.8 &&
+          Math.abs(last(h.val_accuracy) - h.val_accuracy![g.bestEpoch - 1]) < 0.03
+        );
+      }),
+    ).toEqual([]);
   });
 
   it("sizes at a glance: the 512-unit network turns up first and climbs furthest, the original next, the four-unit ones last, on every seed tried", () => {
-    says(3, "the 512-unit network turns up first and climbs furthest, the original next; the two four-unit networks turn up last");
+    says(
+      3,
+      "the 512-unit network turns up first and climbs furthest, the original next; the two four-unit networks turn up last",
+    );
     says(3, "the claims test finds the same order on two other seeds");
     const order = (s: number, withLarger: boolean): boolean => {
       const [original, tiny, smaller] = ["original", "tiny", "smaller"].map((k) => ds(atSeed(k, s)));
-      const fourUnits = original.bestEpoch < Math.min(tiny.bestEpoch, smaller.bestEpoch) && original.rise > Math.max(tiny.rise, smaller.rise);
+      const fourUnits =
+        original.bestEpoch < Math.min(tiny.bestEpoch, smaller.bestEpoch) &&
+        original.rise > Math.max(tiny.rise, smaller.rise);
       if (!withLarger) return fourUnits;
       const larger = ds(atSeed("larger", s));
       return fourUnits && larger.bestEpoch <= original.bestEpoch && larger.rise > original.rise;
@@ -558,21 +863,34 @@ describe("notebook 3: capacity on IMDB", () => {
 
 describe("notebook 4: fixing overfitting", () => {
   it("L2 still rises after its minimum, but far less than the original (book figure 5.19), on every seed tried", () => {
-    says(4, "with the penalty the validation cross-entropy still rises after its minimum, but far less than the original's");
-    expect(failingSeeds("l2", (s) => ds(atSeed("l2", s)).rise > 0.05 && ds(atSeed("l2", s)).rise < ds(atSeed("original", s)).rise / 2)).toEqual([]);
-    expect(compareLine(runs.l2, runs.original)).toMatch(new RegExp(`rises less after its minimum in all ${num(4, "seeds")}\\b`));
+    says(
+      4,
+      "with the penalty the validation cross-entropy still rises after its minimum, but far less than the original's",
+    );
+    expect(
+      failingSeeds(
+        "l2",
+        (s) => ds(atSeed("l2", s)).rise > 0.05 && ds(atSeed("l2", s)).rise < ds(atSeed("original", s)).rise / 2,
+      ),
+    ).toEqual([]);
+    expect(compareLine(runs.l2, runs.original)).toMatch(
+      new RegExp(`rises less after its minimum in all ${num(4, "seeds")}\\b`),
+    );
   });
 
   it("every penalty ends with a lower validation cross-entropy than the original; L1 and L1+L2 barely rise, but L1's minimum is higher than L2's, on every seed tried", () => {
     says(4, "every penalty ends with a lower validation cross-entropy than the original");
     says(4, "L1 and L1+L2 barely rise after their minimum, if at all (far less than L2 and the original)");
     says(4, "L1's minimum is higher than L2's");
-    for (const k of ["l2", "l1", "l1l2"]) expect(failingSeeds(k, (s) => ds(atSeed(k, s)).endValLoss < ds(atSeed("original", s)).endValLoss)).toEqual([]);
+    for (const k of ["l2", "l1", "l1l2"])
+      expect(failingSeeds(k, (s) => ds(atSeed(k, s)).endValLoss < ds(atSeed("original", s)).endValLoss)).toEqual([]);
     for (const k of ["l1", "l1l2"]) {
-      expect(failingSeeds(k, (s) => {
-        const rise = ds(atSeed(k, s)).rise;
-        return rise < 0.05 && rise < ds(atSeed("l2", s)).rise / 2 && rise < ds(atSeed("original", s)).rise / 4;
-      })).toEqual([]);
+      expect(
+        failingSeeds(k, (s) => {
+          const rise = ds(atSeed(k, s)).rise;
+          return rise < 0.05 && rise < ds(atSeed("l2", s)).rise / 2 && rise < ds(atSeed("original", s)).rise / 4;
+        }),
+      ).toEqual([]);
     }
     expect(failingSeeds("l1", (s) => ds(atSeed("l1", s)).minValLoss > ds(atSeed("l2", s)).minValLoss)).toEqual([]);
   });
@@ -597,34 +915,59 @@ describe("notebook 4: fixing overfitting", () => {
     says(4, "the dropout model's training loss stays clearly *higher* than the original's");
     says(4, "that is why the runs of this notebook have three seeds each");
     expect(num(4, "seeds")).toBe(3);
-    expect(failingSeeds("dropout", (s) => last(atSeed("dropout", s).history.history.loss) > 2 * last(atSeed("original", s).history.history.loss))).toEqual([]);
+    expect(
+      failingSeeds(
+        "dropout",
+        (s) => last(atSeed("dropout", s).history.history.loss) > 2 * last(atSeed("original", s).history.history.loss),
+      ),
+    ).toEqual([]);
   });
 
   it("L2 + dropout uses L2 at 0.0001, twenty times weaker; it ends far above L2(0.002), close to dropout, though its minimum can be lower than L2's", () => {
     says(4, "L2 at **0.0001**, twenty times weaker than the 0.002 of the `l2` run above");
-    says(4, "the combined model's curve stays close to dropout's, and far above L2(0.002)'s at the end, though its lowest point can be lower than L2's");
+    says(
+      4,
+      "the combined model's curve stays close to dropout's, and far above L2(0.002)'s at the end, though its lowest point can be lower than L2's",
+    );
     const spec = getVariant("imdb.l2dropout");
     expect(spec.hidden.map((l) => l.l2)).toEqual([0.0001, 0.0001]);
     expect(num(4, "l2Rate") / 0.0001).toBeCloseTo(20, 6);
-    expect(failingSeeds("l2dropout", (s) => {
-      const e = ds(atSeed("l2dropout", s)).endValLoss;
-      return e > ds(atSeed("l2", s)).endValLoss + 0.05 && Math.abs(e - ds(atSeed("dropout", s)).endValLoss) < 0.1;
-    })).toEqual([]);
-    expect(everySeed("l2dropout").filter(({ seed }) => ds(atSeed("l2dropout", seed)).minValLoss < ds(atSeed("l2", seed)).minValLoss).length).toBeGreaterThan(0);
+    expect(
+      failingSeeds("l2dropout", (s) => {
+        const e = ds(atSeed("l2dropout", s)).endValLoss;
+        return e > ds(atSeed("l2", s)).endValLoss + 0.05 && Math.abs(e - ds(atSeed("dropout", s)).endValLoss) < 0.1;
+      }),
+    ).toEqual([]);
+    expect(
+      everySeed("l2dropout").filter(
+        ({ seed }) => ds(atSeed("l2dropout", seed)).minValLoss < ds(atSeed("l2", seed)).minValLoss,
+      ).length,
+    ).toBeGreaterThan(0);
   });
 
   it("the closing table: MNIST small underfits, large overfits, the biggest IMDB net overfits soonest and most, every weight penalty ends with a smaller gap", () => {
-    says(4, "the one-layer MNIST model underfits; more capacity overfits; on IMDB the biggest network (one seed by default) overfits soonest and most, and every weight penalty (L2, L1, L1+L2) ends with a smaller gap between training and validation cross-entropy than the original");
+    says(
+      4,
+      "the one-layer MNIST model underfits; more capacity overfits; on IMDB the biggest network (one seed by default) overfits soonest and most, and every weight penalty (L2, L1, L1+L2) ends with a smaller gap between training and validation cross-entropy than the original",
+    );
     expect(d("small").verdict).toBe("underfitting");
     expect(d("large").verdict).toBe("overfitting");
-    for (const k of ["tiny", "original", "smaller"]) expect(failingSeeds("larger", (s) => ds(atSeed("larger", s)).bestEpoch <= ds(atSeed(k, s)).bestEpoch)).toEqual([]);
-    for (const k of ["l2", "l1", "l1l2"]) expect(failingSeeds(k, (s) => ds(atSeed(k, s)).finalGap < ds(atSeed("original", s)).finalGap)).toEqual([]);
+    for (const k of ["tiny", "original", "smaller"])
+      expect(failingSeeds("larger", (s) => ds(atSeed("larger", s)).bestEpoch <= ds(atSeed(k, s)).bestEpoch)).toEqual(
+        [],
+      );
+    for (const k of ["l2", "l1", "l1l2"])
+      expect(failingSeeds(k, (s) => ds(atSeed(k, s)).finalGap < ds(atSeed("original", s)).finalGap)).toEqual([]);
   });
 
   it("L1 and L1+L2 at 0.001 are over-regularized in all but one of the thirteen seeds tried", () => {
     says(4, "which the diagnosis reads as *over-regularized*");
-    says(4, "in most seeds; on one of the thirteen the claims test tries, their curves sit just on the other side of its threshold");
-    const overRegularized = (k: string, s: number): boolean => ds(atSeed(k, s)).verdict === "underfitting" && ds(atSeed(k, s)).cause === "over-regularized";
+    says(
+      4,
+      "in most seeds; on one of the thirteen the claims test tries, their curves sit just on the other side of its threshold",
+    );
+    const overRegularized = (k: string, s: number): boolean =>
+      ds(atSeed(k, s)).verdict === "underfitting" && ds(atSeed(k, s)).cause === "over-regularized";
     expect(everySeed("l1").length).toBe(13);
     const off = everySeed("l1").filter(({ seed }) => !overRegularized("l1", seed) || !overRegularized("l1l2", seed));
     expect(off.length).toBe(1);
@@ -698,7 +1041,10 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
   it("early stopping: the stopped run is the full run up to where it stopped, patience epochs past the best one, and keeps the best epoch, on every seed tried", () => {
     says(5, "with the same seed the stopped run *is* the full run up to where it stopped (the curves coincide)");
     says(5, "It trains only `patience` epochs past the best one, then hands back the model of the best epoch");
-    says(5, "the stop comes `patience` epochs after the kept epoch, the last one with a new low, and the model handed back is that epoch's, not the last one trained");
+    says(
+      5,
+      "the stop comes `patience` epochs after the kept epoch, the last one with a new low, and the model handed back is that epoch's, not the last one trained",
+    );
     says(5, "The grey curve shows what the remaining epochs would have cost");
     const fulls: Record<number, Run> = { [num(5, "seed")]: nb5.original!, ...more.nb5Extra!.original };
     for (const { seed, run: stopped } of nb5All("stopped")) {
@@ -715,7 +1061,10 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
   });
 
   it("the ranking's tie band is no wider than one configuration's seeds commonly spread", () => {
-    says(5, "The ranking's last line names the candidates within `seedNoise` of the best: among those, the choice is within seed-to-seed noise");
+    says(
+      5,
+      "The ranking's last line names the candidates within `seedNoise` of the best: among those, the choice is within seed-to-seed noise",
+    );
     const spreads = ["original", "tiny", "smaller", "l2", "l1", "l1l2", "dropout", "l2dropout"].map((k) => {
       const mins = everySeed(k).map(({ run }) => ds(run).minValLoss);
       return Math.max(...mins) - Math.min(...mins);
@@ -724,7 +1073,9 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
     const median = (spreads[3] + spreads[4]) / 2;
     expect(num(5, "seedNoise")).toBeLessThanOrEqual(median);
     const line = rankingLine(selectBest(nb5.imdbCandidates!), { tie: num(5, "seedNoise") });
-    expect(line.split("\n").pop()).toMatch(/^Within the tie band \(0\.005\) of \w+: |leads the next candidate by more than the tie band/);
+    expect(line.split("\n").pop()).toMatch(
+      /^Within the tie band \(0\.005\) of \w+: |leads the next candidate by more than the tie band/,
+    );
   });
 
   it("the final models: test accuracy within 3 points of the validation accuracy that chose them, above 85%", () => {
@@ -736,7 +1087,10 @@ describe("notebook 5: noise, memorization, the learning rate, early stopping, th
   });
 
   it("each final model was retrained for the epoch at which the configuration it was chosen from had its lowest validation cross-entropy", () => {
-    says(5, "Each was retrained for the number of epochs at which the configuration it was chosen from had its lowest validation cross-entropy");
+    says(
+      5,
+      "Each was retrained for the number of epochs at which the configuration it was chosen from had its lowest validation cross-entropy",
+    );
     for (const f of nb5.finals!) {
       const chosen = f.chosen;
       const series = chosen.run.history.history.val_crossentropy ?? chosen.run.history.history.val_loss!;

@@ -12,7 +12,11 @@ import type { History, MultiHotMatrix, DenseMatrix } from "../lib/types";
 const spec: ModelSpec = variant("imdb.tiny", { inputDim: 6 });
 
 function history(samples: number): History {
-  return { history: { loss: [0.5], accuracy: [0.5] }, epoch: [0], params: { epochs: 1, batchSize: 2, samples, validationSamples: 0, steps: 1 } };
+  return {
+    history: { loss: [0.5], accuracy: [0.5] },
+    epoch: [0],
+    params: { epochs: 1, batchSize: 2, samples, validationSamples: 0, steps: 1 },
+  };
 }
 
 function runWith(kernel: number[], bias: number[], samples: number, name = "tiny") {
@@ -32,7 +36,18 @@ const kernel = [
   [0, -1, 0, 0],
   [0, -1, 0, 1],
 ].flat();
-const x: MultiHotMatrix = { kind: "multihot", rows: 5, cols: 6, ids: [Int32Array.from([0, 1]), Int32Array.from([2]), Int32Array.from([0, 5]), Int32Array.from([3, 4]), Int32Array.from([5])] };
+const x: MultiHotMatrix = {
+  kind: "multihot",
+  rows: 5,
+  cols: 6,
+  ids: [
+    Int32Array.from([0, 1]),
+    Int32Array.from([2]),
+    Int32Array.from([0, 5]),
+    Int32Array.from([3, 4]),
+    Int32Array.from([5]),
+  ],
+};
 
 describe("deadUnits", () => {
   it("counts a unit dead only when its output is 0 on every training row, and gives each unit's share of zero outputs", () => {
@@ -67,14 +82,19 @@ describe("deadUnits", () => {
     const rows = 200;
     const ids: Int32Array[] = [];
     let s = 12345;
-    const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let r = 0; r < rows; r++) ids.push(Int32Array.from([...new Set(Array.from({ length: 8 }, () => Math.floor(rand() * 50)))].sort((a, b) => a - b)));
+    const rand = (): number => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let r = 0; r < rows; r++)
+      ids.push(
+        Int32Array.from([...new Set(Array.from({ length: 8 }, () => Math.floor(rand() * 50)))].sort((a, b) => a - b)),
+      );
     const multi: MultiHotMatrix = { kind: "multihot", rows, cols: 50, ids };
     const data = new Float32Array(rows * 50);
     ids.forEach((row, r) => row.forEach((id) => (data[r * 50 + id] = 1)));
     const dense: DenseMatrix = { kind: "dense", rows, cols: 50, data };
     const [k, b] = model.getWeights();
-    const out = tf.tidy(() => tf.relu(tf.add(tf.matMul(tf.tensor2d(data, [rows, 50]), k as tf.Tensor2D), b)).arraySync() as number[][]);
+    const out = tf.tidy(
+      () => tf.relu(tf.add(tf.matMul(tf.tensor2d(data, [rows, 50]), k as tf.Tensor2D), b)).arraySync() as number[][],
+    );
     const expected = Array.from({ length: 16 }, (_, j) => out.filter((row) => row[j] === 0).length / rows);
     const run = { name: "original", spec: wide, model, history: history(rows) };
     for (const input of [multi, dense]) {
@@ -90,12 +110,21 @@ describe("deadUnits", () => {
     const b = runWith(kernel, [5, 5, 5, 5], 4);
     const group = groupRuns("tiny", [a, b], [5, 6]);
     const counts = deadUnits(group, x);
-    expect(counts.map((c) => [c.name, c.dead])).toEqual([["tiny (seed 5)", 1], ["tiny (seed 6)", 0]]);
-    expect(deadUnitsLine(counts).split("\n")[1]).toBe("tiny (seed 6): no unit is dead on all 4 training rows; each unit outputs 0 on 0%, 0%, 0% and 0% of them.");
+    expect(counts.map((c) => [c.name, c.dead])).toEqual([
+      ["tiny (seed 5)", 1],
+      ["tiny (seed 6)", 0],
+    ]);
+    expect(deadUnitsLine(counts).split("\n")[1]).toBe(
+      "tiny (seed 6): no unit is dead on all 4 training rows; each unit outputs 0 on 0%, 0%, 0% and 0% of them.",
+    );
     // A run passed beside a group that holds its seed counts once; another seed adds a count.
     const again = { ...runWith(kernel, [0, 0, 1, 0], 4, "tiny, seed 6"), options: { seed: 6 } };
     const other = { ...again, name: "tiny, seed 7", options: { seed: 7 } };
-    expect(deadUnits([group, again, other], x).map((c) => c.name)).toEqual(["tiny (seed 5)", "tiny (seed 6)", "tiny, seed 7"]);
+    expect(deadUnits([group, again, other], x).map((c) => c.name)).toEqual([
+      "tiny (seed 5)",
+      "tiny (seed 6)",
+      "tiny, seed 7",
+    ]);
     again.model.dispose();
     a.model.dispose();
     b.model.dispose();

@@ -142,7 +142,9 @@ describe("withStaticImage", () => {
 
 describe("escaping", () => {
   it("never lets a hostile run name close the script or inject markup", () => {
-    const html = displayBundle(plotRuns([hostile], "val_loss", { title: `${HOSTILE} <!-- \u2028\u2029` }))["text/html"] as string;
+    const html = displayBundle(plotRuns([hostile], "val_loss", { title: `${HOSTILE} <!-- \u2028\u2029` }))[
+      "text/html"
+    ] as string;
     expect(html).not.toContain("<img");
     expect(html).not.toContain("<!--");
     expect(html).not.toMatch(/[\u2028\u2029]/);
@@ -164,8 +166,12 @@ describe("escaping", () => {
     const json = jsonForScript(value);
     expect(json).not.toMatch(/[<>&\u2028\u2029]/);
     expect(JSON.parse(json)).toEqual(value);
-    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
-    expect(htmlPage({ title: HOSTILE, body: "", includePlotly: false })).toContain(`<title>${escapeHtml(HOSTILE)}</title>`);
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+      "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;",
+    );
+    expect(htmlPage({ title: HOSTILE, body: "", includePlotly: false })).toContain(
+      `<title>${escapeHtml(HOSTILE)}</title>`,
+    );
   });
 });
 
@@ -212,7 +218,9 @@ describe("show and the once-per-session plotly.js", () => {
 describe("show with something that is not a figure", () => {
   it("names what it expected instead of failing deep inside", () => {
     const { display, messages } = recordingDisplay();
-    expect(() => display.show(original as never)).toThrow(/show: expected a Plotly figure .*plotValLossAndAcc\(run\).*got an object with keys name, history/);
+    expect(() => display.show(original as never)).toThrow(
+      /show: expected a Plotly figure .*plotValLossAndAcc\(run\).*got an object with keys name, history/,
+    );
     expect(() => display.show(undefined as never)).toThrow(/expected a Plotly figure.*got undefined/);
     expect(messages).toHaveLength(0);
   });
@@ -232,7 +240,9 @@ describe("showResults", () => {
 
 describe("liveCurves", () => {
   function partial(history: History, epochs: number): History {
-    const cut = Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, (v as number[]).slice(0, epochs)]));
+    const cut = Object.fromEntries(
+      Object.entries(history.history).map(([k, v]) => [k, (v as number[]).slice(0, epochs)]),
+    );
     return { ...history, epoch: history.epoch.slice(0, epochs), history: cut as History["history"] };
   }
 
@@ -253,7 +263,10 @@ describe("liveCurves", () => {
     expect(figureId).toMatch(/^fitlab-live-/);
     expect(lineId).toMatch(/^fitlab-live-/);
     expect(lineId).not.toBe(figureId);
-    for (const [group, id] of [[figures, figureId], [lines, lineId]] as const) {
+    for (const [group, id] of [
+      [figures, figureId],
+      [lines, lineId],
+    ] as const) {
       expect(group.map((m) => m.update)).toEqual([false, true, true, true]);
       group.forEach((m) => expect(m.content.transient?.display_id).toBe(id));
     }
@@ -263,8 +276,12 @@ describe("liveCurves", () => {
     lines.forEach((m) => expect(Object.keys(m.content.data)).toEqual(["text/plain"]));
     const texts = lines.map((m) => m.content.data["text/plain"] as string);
     texts.forEach((t) => expect(t).not.toContain("\n"));
-    expect(texts[0]).toMatch(/^original · epoch 1\/4 · loss 0\.6000 · accuracy 0\.7000 · val_loss 0\.6000 · val_accuracy 0\.7500 · \d+\.\d s$/);
-    expect(texts[3]).toMatch(/^original: 4 epochs in \d+\.\d s · final loss 0\.2500, accuracy 0\.8750, val_loss 0\.4000, val_accuracy 0\.8375 · lowest val_loss 0\.4000 at epoch 3$/);
+    expect(texts[0]).toMatch(
+      /^original · epoch 1\/4 · loss 0\.6000 · accuracy 0\.7000 · val_loss 0\.6000 · val_accuracy 0\.7500 · \d+\.\d s$/,
+    );
+    expect(texts[3]).toMatch(
+      /^original: 4 epochs in \d+\.\d s · final loss 0\.2500, accuracy 0\.8750, val_loss 0\.4000, val_accuracy 0\.8375 · lowest val_loss 0\.4000 at epoch 3$/,
+    );
   });
 
   it("redraws the figure every n epochs and always at the last one; the line follows every epoch once the figure is there", async () => {
@@ -273,8 +290,21 @@ describe("liveCurves", () => {
     const callback = display.liveCurves({ name: "original", every: 3 });
     for (let e = 1; e <= 4; e++) await callback(e - 1, partial(original.history, e));
     const live = messages.slice(1);
-    expect(live.filter((m) => PLOTLY_MIME in m.content.data).map((m) => /epoch (\d+) of/.exec(m.content.data["text/plain"] as string)?.[1])).toEqual(["3", "4"]);
-    expect(live.filter((m) => !(PLOTLY_MIME in m.content.data)).map((m) => /epoch (\d+)\/|(\d+) epochs in/.exec(m.content.data["text/plain"] as string)?.slice(1).join(""))).toEqual(["3", "4"]);
+    expect(
+      live
+        .filter((m) => PLOTLY_MIME in m.content.data)
+        .map((m) => /epoch (\d+) of/.exec(m.content.data["text/plain"] as string)?.[1]),
+    ).toEqual(["3", "4"]);
+    expect(
+      live
+        .filter((m) => !(PLOTLY_MIME in m.content.data))
+        .map((m) =>
+          /epoch (\d+)\/|(\d+) epochs in/
+            .exec(m.content.data["text/plain"] as string)
+            ?.slice(1)
+            .join(""),
+        ),
+    ).toEqual(["3", "4"]);
   });
 
   it("says which epochs came from the run cache, and times only the epochs trained now", async () => {
@@ -284,10 +314,16 @@ describe("liveCurves", () => {
     for (let e = 1; e <= 4; e++) await cached(e - 1, partial(original.history, e), { replayed: true });
     const longer = display.liveCurves("original");
     for (let e = 1; e <= 4; e++) await longer(e - 1, partial(original.history, e), { replayed: e <= 2 });
-    const closing = messages.filter((m) => !(PLOTLY_MIME in m.content.data)).map((m) => m.content.data["text/plain"] as string);
+    const closing = messages
+      .filter((m) => !(PLOTLY_MIME in m.content.data))
+      .map((m) => m.content.data["text/plain"] as string);
     expect(closing[3]).toMatch(/^original: 4 epochs from the run cache · final loss 0\.2500,/);
-    expect(closing[7]).toMatch(/^original: 4 epochs \(1–2 from the run cache, 3–4 trained in \d+\.\d s\) · final loss 0\.2500,/);
-    expect(progressLine("original", original.history, { seconds: 1.5, replayed: 0 })).toMatch(/^original: 4 epochs in 1\.5 s · /);
+    expect(closing[7]).toMatch(
+      /^original: 4 epochs \(1–2 from the run cache, 3–4 trained in \d+\.\d s\) · final loss 0\.2500,/,
+    );
+    expect(progressLine("original", original.history, { seconds: 1.5, replayed: 0 })).toMatch(
+      /^original: 4 epochs in 1\.5 s · /,
+    );
   });
 
   it("follows a seed group's mean history like a run's", async () => {
@@ -306,7 +342,9 @@ describe("liveCurves", () => {
     const group = groupRuns("original", seeds, [1, 2]);
     const callback = display.liveCurves("original");
     for (let e = 1; e <= 4; e++) {
-      const bands = Object.fromEntries(Object.entries(group.bands).map(([k, b]) => [k, { low: b!.low.slice(0, e), high: b!.high.slice(0, e) }]));
+      const bands = Object.fromEntries(
+        Object.entries(group.bands).map(([k, b]) => [k, { low: b!.low.slice(0, e), high: b!.high.slice(0, e) }]),
+      );
       await callback(e - 1, partial(group.history, e), { replayed: false, seeds: 2, bands });
     }
     const figures = messages.filter((m) => PLOTLY_MIME in m.content.data);

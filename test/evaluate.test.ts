@@ -22,7 +22,11 @@ beforeAll(async () => {
 });
 
 /** Mean cross-entropy and accuracy computed by hand from the model's own predict(). */
-function byHand(model: tf.Sequential, x: DenseMatrix, y: ArrayLike<number>): { crossentropy: number; accuracy: number } {
+function byHand(
+  model: tf.Sequential,
+  x: DenseMatrix,
+  y: ArrayLike<number>,
+): { crossentropy: number; accuracy: number } {
   const p = tf.tidy(() => (model.predict(tf.tensor2d(x.data, [x.rows, x.cols])) as tf.Tensor).dataSync());
   const classes = p.length / x.rows;
   let ce = 0;
@@ -74,7 +78,12 @@ describe("evaluate on MNIST (softmax)", () => {
   });
 
   it("averages a group of seeds, keeping each seed's evaluation", async () => {
-    const group = await trainSeeds(variants.mnist.small, t.x, t.y, { ...quiet, epochs: 1, batchSize: 128, seeds: [1, 2] });
+    const group = await trainSeeds(variants.mnist.small, t.x, t.y, {
+      ...quiet,
+      epochs: 1,
+      batchSize: 128,
+      seeds: [1, 2],
+    });
     runs.push(...group.seedRuns);
     const e = evaluate(group, test.x, test.y);
     const each = group.seedRuns.map((r) => evaluate(r, test.x, test.y));
@@ -90,12 +99,16 @@ describe("evaluate on MNIST (softmax)", () => {
 
   it("refuses labels outside the model's classes and of the wrong length", () => {
     const two: DenseMatrix = { kind: "dense", rows: 2, cols: 784, data: test.x.data.slice(0, 2 * 784) };
-    expect(() => evaluate(run, two, [3, 10])).toThrow("evaluate: y[1] = 10; this model has 10 classes; labels must be integers in [0, 9]");
+    expect(() => evaluate(run, two, [3, 10])).toThrow(
+      "evaluate: y[1] = 10; this model has 10 classes; labels must be integers in [0, 9]",
+    );
     expect(() => evaluate(run, two, [3])).toThrow("evaluate: y.length = 1; x has 2 rows");
   });
 
   it("refuses bad options and things that are not runs", () => {
-    expect(() => evaluate(run, test.x, test.y, { batchSize: 0 })).toThrow(/options.batchSize = 0; it must be an integer in 1\.\./);
+    expect(() => evaluate(run, test.x, test.y, { batchSize: 0 })).toThrow(
+      /options.batchSize = 0; it must be an integer in 1\.\./,
+    );
     expect(() => evaluate(run, test.x, test.y, { batch: 5 } as never)).toThrow(/options.batch = 5; not an option/);
     expect(() => evaluate({ name: "x", history: run.history } as never, test.x, test.y)).toThrow(/pass a finished run/);
   });
@@ -109,7 +122,13 @@ describe("evaluate on IMDB (sigmoid, L2 penalty)", () => {
     const [[trainData, trainLabels]] = await loadData({ numWords: 2000, log: () => {} });
     x = vectorizeSequences(trainData.slice(0, 1500), 2000);
     y = trainLabels.slice(0, 1500);
-    l2 = await train(variant("imdb.l2", { l2: 0.002 }), x, y, { ...quiet, epochs: 3, batchSize: 256, validationSplit: 0.4, seed: 5 });
+    l2 = await train(variant("imdb.l2", { l2: 0.002 }), x, y, {
+      ...quiet,
+      epochs: 3,
+      batchSize: 256,
+      validationSplit: 0.4,
+      seed: 5,
+    });
     runs.push(l2);
   });
 

@@ -36,7 +36,9 @@ import type { Features, MultiHotMatrix } from "../lib/types";
 
 const NOTEBOOKS = path.resolve(__dirname, "..", "notebooks");
 const source = (file: string) =>
-  (JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")).cells as { id: string; source: string[] }[]).map((c) => ({ id: c.id, text: c.source.join("") }));
+  (JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")).cells as { id: string; source: string[] }[]).map(
+    (c) => ({ id: c.id, text: c.source.join("") }),
+  );
 
 const seeds = [42];
 const imdbFit = { epochs: 20, batchSize: 512, validationSplit: 0.4, cache: false as const, verbose: 0 as const };
@@ -71,12 +73,43 @@ beforeAll(async () => {
 });
 
 describe("the exercise prose states the checks' targets", () => {
-  const text = (file: string) => source(file).filter((c) => c.id.startsWith("w23-ex")).map((c) => c.text).join("\n").replace(/\s+/g, " ");
+  const text = (file: string) =>
+    source(file)
+      .filter((c) => c.id.startsWith("w23-ex"))
+      .map((c) => c.text)
+      .join("\n")
+      .replace(/\s+/g, " ");
   it.each([
-    ["02-more-capacity-mnist.ipynb", [`reaches ${formatAccuracy(STOP_UNDERFITTING.minAccuracy)}`, `at or below ${STOP_UNDERFITTING.maxTrainLoss}`, `at most ${SMALL_WIDTH.maxUnits} units`, `reaches ${formatAccuracy(SMALL_WIDTH.minAccuracy)}`]],
-    ["03-imdb-capacity.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`]],
-    ["04-fixing-overfitting.ipynb", [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`, `at least ${BEAT_ORIGINAL.margin} below`, `at most ${formatPercent(BEAT_ORIGINAL.riseFactor)} of the original`]],
-    ["05-remedies-and-the-test-set.ipynb", ["the smallest `myPatience`", `within ${PATIENCE_GOAL.tolerance}`, `${formatAccuracy(LEARNING_RATE_GOAL.minTrainAccuracy)} training accuracy`]],
+    [
+      "02-more-capacity-mnist.ipynb",
+      [
+        `reaches ${formatAccuracy(STOP_UNDERFITTING.minAccuracy)}`,
+        `at or below ${STOP_UNDERFITTING.maxTrainLoss}`,
+        `at most ${SMALL_WIDTH.maxUnits} units`,
+        `reaches ${formatAccuracy(SMALL_WIDTH.minAccuracy)}`,
+      ],
+    ],
+    [
+      "03-imdb-capacity.ipynb",
+      [`less than ${formatPercent(OVERFIT_LESS.maxRise)}`, `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`],
+    ],
+    [
+      "04-fixing-overfitting.ipynb",
+      [
+        `less than ${formatPercent(OVERFIT_LESS.maxRise)}`,
+        `at or below ${OVERFIT_LESS.maxMinimum.toFixed(2)}`,
+        `at least ${BEAT_ORIGINAL.margin} below`,
+        `at most ${formatPercent(BEAT_ORIGINAL.riseFactor)} of the original`,
+      ],
+    ],
+    [
+      "05-remedies-and-the-test-set.ipynb",
+      [
+        "the smallest `myPatience`",
+        `within ${PATIENCE_GOAL.tolerance}`,
+        `${formatAccuracy(LEARNING_RATE_GOAL.minTrainAccuracy)} training accuracy`,
+      ],
+    ],
   ])("%s", (file, targets) => {
     for (const target of targets) expect(text(file)).toContain(target);
   });
@@ -84,8 +117,13 @@ describe("the exercise prose states the checks' targets", () => {
 
 describe("notebook 2 (MNIST)", () => {
   it("2.1: the small model fails; a hidden layer of 64 units stops the underfitting", async () => {
-    expectFail(await checkStopsUnderfitting(variants.mnist.small, mnist.x, mnist.y, { ...mnistFit, seeds }), /capacity/);
-    expectPass(await checkStopsUnderfitting(variant("mnist.large", { units: 64 }), mnist.x, mnist.y, { ...mnistFit, seeds }));
+    expectFail(
+      await checkStopsUnderfitting(variants.mnist.small, mnist.x, mnist.y, { ...mnistFit, seeds }),
+      /capacity/,
+    );
+    expectPass(
+      await checkStopsUnderfitting(variant("mnist.large", { units: 64 }), mnist.x, mnist.y, { ...mnistFit, seeds }),
+    );
   });
 
   it("2.2: 16 units fall short of the accuracy; 32 units reach it", async () => {
@@ -105,7 +143,9 @@ describe("notebook 3 (IMDB capacity)", () => {
     // It says plainly what it checked: each width's value at the last epoch, the lowest, and the tolerance.
     expect(wrong.text).toContain("Checked: each width's validation cross-entropy at the last epoch (20)");
     expect(wrong.text).toContain(sweep.values.map((v, i) => `${v} units ${ends[i].toFixed(3)}`).join(", "));
-    expect(wrong.text).toContain(`Lowest: ${lowest} units (${Math.min(...ends).toFixed(3)}). Yours, 64 units, must end within 0.020 of it:`);
+    expect(wrong.text).toContain(
+      `Lowest: ${lowest} units (${Math.min(...ends).toFixed(3)}). Yours, 64 units, must end within 0.020 of it:`,
+    );
     expect(wrong.text).toMatch(/64 units end above the lowest by 0\.\d{3} ≤ 0\.020 ✗/);
     expect(() => checkLowestEnd(5, sweep)).toThrow(/choose one of the widths on the curve: 4, 16, 64/);
   });
@@ -125,20 +165,47 @@ describe("notebook 4 (IMDB remedies)", () => {
   });
 
   it("4.1: L2 at 0.005 overfits less with a minimum still ≤ the target; L2 at 0.001 still rises too much", async () => {
-    expectFail(await checkOverfitsLess(variant("imdb.l2", { l2: 0.001 }), imdbX, imdbY, { ...imdbFit, seeds }), /constrain it more/);
+    expectFail(
+      await checkOverfitsLess(variant("imdb.l2", { l2: 0.001 }), imdbX, imdbY, { ...imdbFit, seeds }),
+      /constrain it more/,
+    );
     expectPass(await checkOverfitsLess(variant("imdb.l2", { l2: 0.005 }), imdbX, imdbY, { ...imdbFit, seeds }));
   });
 
   it("4.2: the original cannot beat itself; Dense(32)×2 with L2 0.001 and dropout 0.5 does", async () => {
-    expectFail(await checkBeatsOriginal(variants.imdb.original, original, imdbX, imdbY, { ...imdbFit, seeds }), /lower minimum/);
-    expectPass(await checkBeatsOriginal({ ...variants.imdb.original, hidden: [{ units: 32, l2: 0.001, dropout: 0.5 }, { units: 32, l2: 0.001, dropout: 0.5 }] }, original, imdbX, imdbY, { ...imdbFit, seeds }));
+    expectFail(
+      await checkBeatsOriginal(variants.imdb.original, original, imdbX, imdbY, { ...imdbFit, seeds }),
+      /lower minimum/,
+    );
+    expectPass(
+      await checkBeatsOriginal(
+        {
+          ...variants.imdb.original,
+          hidden: [
+            { units: 32, l2: 0.001, dropout: 0.5 },
+            { units: 32, l2: 0.001, dropout: 0.5 },
+          ],
+        },
+        original,
+        imdbX,
+        imdbY,
+        { ...imdbFit, seeds },
+      ),
+    );
   });
 });
 
 describe("notebook 5", () => {
   it("5.1: RMSprop at 1.0 does not fit; 0.003 does", async () => {
     const few = loadMnistFeatures({ trainSamples: 3000, testSamples: 1 }).train;
-    const fit = { epochs: 10, batchSize: 128, validationSplit: 0.2, seed: 42, cache: false as const, verbose: 0 as const };
+    const fit = {
+      epochs: 10,
+      batchSize: 128,
+      validationSplit: 0.2,
+      seed: 42,
+      cache: false as const,
+      verbose: 0 as const,
+    };
     expectFail(await checkLearningRate(1.0, few.x, few.y, fit), /lower the rate/);
     expectPass(await checkLearningRate(0.003, few.x, few.y, fit));
   });
@@ -147,7 +214,8 @@ describe("notebook 5", () => {
     const full = await train(variants.imdb.original, imdbX, imdbY, { ...imdbFit, seed: 42 });
     const fullVal = (full.history.history.val_crossentropy ?? full.history.history.val_loss)!;
     const tries = new Map<number, CheckResult>();
-    for (const patience of [1, 2, 5]) tries.set(patience, await checkPatience(patience, full, imdbX, imdbY, { ...imdbFit, seed: 42 }));
+    for (const patience of [1, 2, 5])
+      tries.set(patience, await checkPatience(patience, full, imdbX, imdbY, { ...imdbFit, seed: 42 }));
     expectPass(tries.get(1)!);
     expectFail(tries.get(2)!, /lower the patience/);
     expectFail(tries.get(5)!, /lower the patience/);
@@ -156,7 +224,9 @@ describe("notebook 5", () => {
       // so the early-stopping rule applied to the full curve gives the same stop as real training.
       const rule = earlyStopOn(fullVal, patience);
       expect(r.run.history.epoch.length).toBe(rule.stoppedAt);
-      expect(r.run.history.history.val_crossentropy ?? r.run.history.history.val_loss).toEqual(fullVal.slice(0, rule.stoppedAt));
+      expect(r.run.history.history.val_crossentropy ?? r.run.history.history.val_loss).toEqual(
+        fullVal.slice(0, rule.stoppedAt),
+      );
       expect(r.text).toContain(`kept the model of epoch ${rule.kept}`);
     }
   });

@@ -68,7 +68,19 @@ function scatter(figure: Figure): ScatterTrace[] {
 
 describe("colorFor", () => {
   it("gives each of the lesson's eleven variants its own fixed colour", () => {
-    const names = ["small", "large", "tiny", "original", "smaller", "larger", "l2", "l1", "l1l2", "dropout", "l2dropout"];
+    const names = [
+      "small",
+      "large",
+      "tiny",
+      "original",
+      "smaller",
+      "larger",
+      "l2",
+      "l1",
+      "l1l2",
+      "dropout",
+      "l2dropout",
+    ];
     const colors = names.map(colorFor);
     expect(new Set(colors).size).toBe(names.length);
     names.forEach((name) => expect(colorFor(name)).toBe(LESSON_COLORS[name]));
@@ -120,8 +132,12 @@ describe("plotValLossAndAcc", () => {
   });
 
   it("refuses the old secondAxis option with what to pass instead", () => {
-    expect(() => plotValLossAndAcc(overfit, { secondAxis: true } as never)).toThrow(/secondAxis is gone.*layout: "stacked".*"one axis"/);
-    expect(() => plotValLossAndAcc(overfit, { layout: "twin" } as never)).toThrow(/layout must be "stacked" or "one axis", got "twin"/);
+    expect(() => plotValLossAndAcc(overfit, { secondAxis: true } as never)).toThrow(
+      /secondAxis is gone.*layout: "stacked".*"one axis"/,
+    );
+    expect(() => plotValLossAndAcc(overfit, { layout: "twin" } as never)).toThrow(
+      /layout must be "stacked" or "one axis", got "twin"/,
+    );
   });
 
   it("takes the epochs from the history, not 1..20 (a run resumed at epoch 10)", () => {
@@ -204,7 +220,12 @@ describe("compareRuns", () => {
 
   it("adds training curves solid with validation dashed when asked", () => {
     const traces = scatter(plotRuns([overfit, regularized], "val_loss", { training: true }));
-    expect(traces.map((t) => t.name)).toEqual(["original (training)", "original (validation)", "l2 (training)", "l2 (validation)"]);
+    expect(traces.map((t) => t.name)).toEqual([
+      "original (training)",
+      "original (validation)",
+      "l2 (training)",
+      "l2 (validation)",
+    ]);
     expect(traces.map((t) => t.line?.dash)).toEqual(["solid", "dash", "solid", "dash"]);
     expect(traces[0].y).toEqual(overfit.history.history.loss);
   });
@@ -250,11 +271,19 @@ describe("compareRuns", () => {
 describe("diverged runs", () => {
   const diverged: RunLike = {
     name: "diverged",
-    history: makeHistory({ loss: [0.5, 0.4, NaN, Infinity], val_loss: [0.6, 0.5, NaN, NaN], val_accuracy: [0.7, 0.75, NaN, NaN] }),
+    history: makeHistory({
+      loss: [0.5, 0.4, NaN, Infinity],
+      val_loss: [0.6, 0.5, NaN, NaN],
+      val_accuracy: [0.7, 0.75, NaN, NaN],
+    }),
   };
 
   it("breaks the line at NaN (null) and says where the run diverged", () => {
-    for (const figure of [plotValLossAndAcc(diverged), plotTrainVsVal(diverged, "loss"), plotRuns([diverged, overfit], "val_loss")]) {
+    for (const figure of [
+      plotValLossAndAcc(diverged),
+      plotTrainVsVal(diverged, "loss"),
+      plotRuns([diverged, overfit], "val_loss"),
+    ]) {
       const first = scatter(figure)[0];
       expect(first.y.slice(2)).toEqual([null, null]);
       expect(first.y.slice(0, 2).every((v) => typeof v === "number")).toBe(true);
@@ -283,8 +312,12 @@ describe("bad input", () => {
     const history = makeHistory({ loss: [0.5, 0.4] });
     const { val_loss: _vl, val_accuracy: _va, ...rest } = history.history;
     const noVal = { name: "small", history: { ...history, history: rest } } as unknown as RunLike;
-    expect(() => plotValLossAndAcc(noVal)).toThrow(/run "small" has no history.history.val_loss \(it recorded: accuracy, loss\).*validationSplit/);
-    expect(() => plotRuns([noVal], "val_accuracy")).toThrow(/plotRuns: run "small" has no history.history.val_accuracy/);
+    expect(() => plotValLossAndAcc(noVal)).toThrow(
+      /run "small" has no history.history.val_loss \(it recorded: accuracy, loss\).*validationSplit/,
+    );
+    expect(() => plotRuns([noVal], "val_accuracy")).toThrow(
+      /plotRuns: run "small" has no history.history.val_accuracy/,
+    );
     expect(() => plotRuns([noVal], "loss")).not.toThrow();
   });
 
@@ -297,12 +330,17 @@ describe("bad input", () => {
   });
 
   it("throws for a missing epoch array, duplicate names, no runs, bad metric or bad smoothing", () => {
-    const noEpoch = { name: "x", history: { history: overfit.history.history, params: overfit.history.params } } as unknown as RunLike;
+    const noEpoch = {
+      name: "x",
+      history: { history: overfit.history.history, params: overfit.history.params },
+    } as unknown as RunLike;
     expect(() => plotValLossAndAcc(noEpoch)).toThrow(/run "x" has no history.epoch array/);
     expect(() => plotRuns([overfit, overfit], "val_loss")).toThrow(/two runs are named "original"/);
     expect(() => plotRuns([], "val_loss")).toThrow(/no runs given/);
     expect(() => plotRuns([overfit], "val_acc" as never)).toThrow(/metric must be one of .*got "val_acc"/);
-    expect(() => plotTrainVsVal(overfit, "mse" as never)).toThrow(/metric must be "loss", "accuracy" or "crossentropy", got "mse"/);
+    expect(() => plotTrainVsVal(overfit, "mse" as never)).toThrow(
+      /metric must be "loss", "accuracy" or "crossentropy", got "mse"/,
+    );
     expect(() => plotRuns([overfit], "val_loss", { smooth: 1 })).toThrow(/smooth must be a number in \[0, 1\).*got 1/);
     expect(() => plotValLossAndAcc(42 as never)).toThrow(/expected a run/);
   });
@@ -356,7 +394,11 @@ describe("trainingProgress (the live figure)", () => {
     const figure = trainingProgress("original", group.history, { seeds: 3, bands: group.bands });
     expect(figure.layout.title?.text).toBe("original (mean of 3 seeds) — epoch 20 of 20");
     const lines = scatter(figure).filter((t) => t.showlegend !== false);
-    expect(lines.map((t) => t.name)).toEqual(["training loss", "validation loss", "training accuracy", "validation accuracy"].map((n) => `${n} (mean of 3 seeds, band: min–max)`));
+    expect(lines.map((t) => t.name)).toEqual(
+      ["training loss", "validation loss", "training accuracy", "validation accuracy"].map(
+        (n) => `${n} (mean of 3 seeds, band: min–max)`,
+      ),
+    );
     const bandTraces = scatter(figure).filter((t) => t.showlegend === false);
     expect(bandTraces).toHaveLength(8);
     const valMax = bandTraces.find((t) => t.name === "original validation loss max")!;
@@ -364,7 +406,9 @@ describe("trainingProgress (the live figure)", () => {
     expect(valMax.xaxis).toBe("x");
     expect(bandTraces.find((t) => t.name === "original validation accuracy max")!.xaxis).toBe("x2");
     // One seed: no band, no "mean" label.
-    expect(scatter(trainingProgress("original", group.history, { seeds: 1 })).map((t) => t.name)[0]).toBe("training loss");
+    expect(scatter(trainingProgress("original", group.history, { seeds: 1 })).map((t) => t.name)[0]).toBe(
+      "training loss",
+    );
   });
 });
 
@@ -380,7 +424,10 @@ describe("weightHistograms", () => {
   it("shows a narrower distribution for shrunk weights, in percent of each model's weights", () => {
     const wide = Float32Array.from({ length: 1000 }, (_, i) => ((i % 100) - 49.5) / 100);
     const narrow = wide.map((v) => v / 10);
-    const figure = plotWeights({ original: [{ name: "k", values: wide }], l2: [{ name: "k", values: narrow }] }, { bins: 21 });
+    const figure = plotWeights(
+      { original: [{ name: "k", values: wide }], l2: [{ name: "k", values: narrow }] },
+      { bins: 21 },
+    );
     const bars = figure.data as BarTrace[];
     expect(bars).toHaveLength(2);
     bars.forEach((bar) => expect(bar.y.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 6));
@@ -392,7 +439,9 @@ describe("weightHistograms", () => {
   });
 
   it("reads the kernels of a real model without leaking tensors, and lays out subplots", () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })] });
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })],
+    });
     const before = tf.memory().numTensors;
     const figure = plotWeights({ original: model, dropout: model }, { layout: "subplots", bins: 11 });
     expect(tf.memory().numTensors).toBe(before);
@@ -412,24 +461,34 @@ describe("weightHistograms", () => {
     const second = weightsPerBar(firstOnly.data[0] as BarTrace, 8);
     second.forEach((c) => expect(c).toBeCloseTo(Math.round(c), 6));
     expect(second.reduce((a, c) => a + c, 0)).toBeCloseTo(8, 6);
-    expect(() => plotWeights({ original: model }, { kernels: [2] })).toThrow(/kernel index 2 is out of range; it has 2 kernels/);
+    expect(() => plotWeights({ original: model }, { kernels: [2] })).toThrow(
+      /kernel index 2 is out of range; it has 2 kernels/,
+    );
     model.dispose();
   });
 
   it("reads a run's model, and a group of seeds' first seed's model, as the model itself", () => {
-    const first = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })] });
-    const second = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })] });
+    const first = tf.sequential({
+      layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })],
+    });
+    const second = tf.sequential({
+      layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 2 })],
+    });
     const group = { name: "original", seedRuns: [{ model: first }, { model: second }] };
     const direct = plotWeights({ original: first, l2: second }, { kernels: [0] });
     expect(plotWeights({ original: group, l2: { model: second } }, { kernels: [0] })).toEqual(direct);
-    expect(plotWeights({ original: group }, { kernels: [0] })).not.toEqual(plotWeights({ original: second }, { kernels: [0] }));
+    expect(plotWeights({ original: group }, { kernels: [0] })).not.toEqual(
+      plotWeights({ original: second }, { kernels: [0] }),
+    );
     first.dispose();
     second.dispose();
   });
 
   it("says what the tallest (middle) bar holds beside the share within ±0.001, so the two numbers do not contradict (issue 22, item 16)", () => {
     // L1-like: 60% exactly zero, 20% within ±0.005 (inside the middle bar, outside ±0.001), the rest spread out.
-    const values = Float32Array.from({ length: 1000 }, (_, i) => (i < 600 ? 0 : i < 800 ? 0.004 * (i % 2 ? 1 : -1) : ((i % 100) - 49.5) / 100));
+    const values = Float32Array.from({ length: 1000 }, (_, i) =>
+      i < 600 ? 0 : i < 800 ? 0.004 * (i % 2 ? 1 : -1) : ((i % 100) - 49.5) / 100,
+    );
     const figure = plotWeights({ l1: [{ name: "k", values }] });
     const bar = figure.data[0] as BarTrace;
     const middle = (bar.y.length - 1) / 2;
@@ -444,7 +503,9 @@ describe("weightHistograms", () => {
 
   it("throws for no models or bad options", () => {
     expect(() => plotWeights({})).toThrow(/no models given/);
-    expect(() => plotWeights({ a: [{ name: "k", values: [1, 2] }] }, { bins: 1 })).toThrow(/bins must be an integer in \[2, 1000\]/);
+    expect(() => plotWeights({ a: [{ name: "k", values: [1, 2] }] }, { bins: 1 })).toThrow(
+      /bins must be an integer in \[2, 1000\]/,
+    );
     expect(() => plotWeights({ a: [] })).toThrow(/model "a" has no kernel weights/);
     expect(() => plotWeights({ a: [{ name: "k", values: [NaN] }] })).toThrow(/no finite kernel weights/);
   });
@@ -462,7 +523,10 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
   it("compareRuns draws each group's mean with a min–max band in its colour, and says so in the legend", () => {
     const figure = plotRuns([original, l2], "val_loss", { plainCrossentropy: true });
     const lines = scatter(figure).filter((t) => t.showlegend !== false);
-    expect(lines.map((t) => t.name)).toEqual(["original (mean of 3 seeds, band: min–max)", "l2 (mean of 3 seeds, band: min–max)"]);
+    expect(lines.map((t) => t.name)).toEqual([
+      "original (mean of 3 seeds, band: min–max)",
+      "l2 (mean of 3 seeds, band: min–max)",
+    ]);
     const b = bands(figure);
     expect(b).toHaveLength(4);
     // l2's band is of the plain cross-entropy, the curve drawn: not of Keras's penalized val_loss.
@@ -525,10 +589,12 @@ describe("SeedGroups as bands (recorded full-data histories)", () => {
     expect(figure.layout.xaxis?.type).toBe("log");
     expect(bands(figure)).toHaveLength(4);
     const stars = scatter(figure).filter((t) => t.marker?.symbol === "star");
-    expect(stars.map((t) => t.x[0])).toEqual([tiny, original].map((g) => {
-      const v = g.history.history.val_loss!;
-      return v.indexOf(Math.min(...v)) + 1;
-    }));
+    expect(stars.map((t) => t.x[0])).toEqual(
+      [tiny, original].map((g) => {
+        const v = g.history.history.val_loss!;
+        return v.indexOf(Math.min(...v)) + 1;
+      }),
+    );
   });
 
   it("result rows carry the seeds, the mean's verdict with its severity, and the plain minimum", () => {

@@ -84,13 +84,19 @@ describe("the lines print through them", () => {
   it("compareFinal prints a tiny final loss in significant digits, not as 0.000 (its own copy printed three decimals)", () => {
     const a = run("memorized", [0.5, 0.01, 0.00042], [0.6, 0.5, 0.4]);
     const b = run("other", [0.5, 0.2, 0.1], [0.6, 0.5, 0.45]);
-    expect(compareFinalLine(a, b, "loss")).toBe("final training loss: memorized 0.00042, other 0.100; memorized ends below other.");
+    expect(compareFinalLine(a, b, "loss")).toBe(
+      "final training loss: memorized 0.00042, other 0.100; memorized ends below other.",
+    );
   });
 
   it("checkRun says what was wrong in the one message shape, for every line", () => {
-    expect(() => checkRun(null as never, "explain")).toThrow("explain: run = null; expected a run ({ name, history }, what train() or trainSeeds() returns).");
+    expect(() => checkRun(null as never, "explain")).toThrow(
+      "explain: run = null; expected a run ({ name, history }, what train() or trainSeeds() returns).",
+    );
     expect(() => explainLine(42 as never)).toThrow("explainLine: run = 42; expected a run");
-    expect(() => compareFinalLine(run("a", [1], [1]), { name: "b" } as never, "loss")).toThrow("compareFinalLine: second run: run = an object; expected a run");
+    expect(() => compareFinalLine(run("a", [1], [1]), { name: "b" } as never, "loss")).toThrow(
+      "compareFinalLine: second run: run = an object; expected a run",
+    );
     const ok = run("ok", [1], [1]);
     expect(checkRun(ok, "x")).toBe(ok);
   });

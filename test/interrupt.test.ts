@@ -12,7 +12,9 @@ const KERNEL = { cache: true, kernel: true };
 
 describe("interruptedMessage", () => {
   it("says where a single run stopped, that its epochs were not kept, and that the kernel lives on", () => {
-    expect(interruptedMessage("original", [{ name: "original", seed: 7, epochs: 5, planned: 20, stored: 0 }], [], KERNEL)).toBe(
+    expect(
+      interruptedMessage("original", [{ name: "original", seed: 7, epochs: 5, planned: 20, stored: 0 }], [], KERNEL),
+    ).toBe(
       'Training stopped (the stop button, or Ctrl-C): "original" (seed 7). It was stopped after 5 of 20 epochs; those 5 epochs were not kept. ' +
         "(The run cache stores a run only once it has trained all its epochs.) " +
         "The kernel is still running and keeps every variable defined so far: run the cell again to train, or go on with other cells.",
@@ -23,7 +25,10 @@ describe("interruptedMessage", () => {
     const text = interruptedMessage(
       "small",
       [{ name: "small", seed: 44, epochs: 1, planned: 20, stored: 0 }],
-      [{ seed: 43, epochs: 20, cached: true }, { seed: 42, epochs: 20, cached: true }],
+      [
+        { seed: 43, epochs: 20, cached: true },
+        { seed: 42, epochs: 20, cached: true },
+      ],
       KERNEL,
     );
     expect(text).toBe(
@@ -34,14 +39,28 @@ describe("interruptedMessage", () => {
   });
 
   it("says that a continued run's stored epochs stay in the run cache", () => {
-    expect(interruptedMessage("small, longer", [{ name: "small, longer", seed: 42, epochs: 27, planned: 40, stored: 20 }], [], KERNEL)).toContain(
+    expect(
+      interruptedMessage(
+        "small, longer",
+        [{ name: "small, longer", seed: 42, epochs: 27, planned: 40, stored: 20 }],
+        [],
+        KERNEL,
+      ),
+    ).toContain(
       "It was stopped after 27 of 40 epochs: epochs 1–20 are the stored 20-epoch run's, which stays in the run cache; the 7 epochs trained after them were not kept.",
     );
   });
 
   it("leaves out the run cache without one, and the kernel in a plain script", () => {
-    const text = interruptedMessage("m", [{ name: "m", epochs: 0, planned: 3, stored: 0 }], [{ epochs: 3, cached: false }], { cache: false, kernel: false });
-    expect(text).toBe('Training stopped (the stop button, or Ctrl-C): "m". The finished run had finished (3 epochs) but is not stored (cache: false). It was stopped after 0 of 3 epochs; nothing had been trained.');
+    const text = interruptedMessage(
+      "m",
+      [{ name: "m", epochs: 0, planned: 3, stored: 0 }],
+      [{ epochs: 3, cached: false }],
+      { cache: false, kernel: false },
+    );
+    expect(text).toBe(
+      'Training stopped (the stop button, or Ctrl-C): "m". The finished run had finished (3 epochs) but is not stored (cache: false). It was stopped after 0 of 3 epochs; nothing had been trained.',
+    );
   });
 
   it("prints as its message alone (tslab prints a failing cell's error with console.error)", () => {
@@ -90,10 +109,18 @@ describe("deferTslabInterrupt (fitlab's kernel)", () => {
     // Between cells tslab's interrupt runs at once (it ends nothing), before fitlab's listener.
     running.cell = undefined;
     proc.emit("SIGINT");
-    expect(calls).toEqual(["fitlab stops its runs", "tslab interrupt", "fitlab stops its runs", "tslab interrupt", "fitlab stops its runs"]);
+    expect(calls).toEqual([
+      "fitlab stops its runs",
+      "tslab interrupt",
+      "fitlab stops its runs",
+      "tslab interrupt",
+      "fitlab stops its runs",
+    ]);
   });
 
   it("refuses a tslab that registered no SIGINT listener", () => {
-    expect(() => deferTslabInterrupt([], { proc: new EventEmitter() as unknown as NodeJS.Process, currentCell: () => undefined })).toThrow(/tslab registered no SIGINT listener/);
+    expect(() =>
+      deferTslabInterrupt([], { proc: new EventEmitter() as unknown as NodeJS.Process, currentCell: () => undefined }),
+    ).toThrow(/tslab registered no SIGINT listener/);
   });
 });

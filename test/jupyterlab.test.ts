@@ -37,17 +37,26 @@ function expectations(nb: Notebook): Map<number, Expected[]> {
     found.set(
       number,
       cell.outputs.map((o) => {
-        if (o.output_type !== "display_data" && o.output_type !== "execute_result") return { kind: "other", traces: 0, height: 0 };
+        if (o.output_type !== "display_data" && o.output_type !== "execute_result")
+          return { kind: "other", traces: 0, height: 0 };
         if (PLOTLY_LOADER_MIME in o.data) return { kind: "loader", traces: 0, height: 0 };
         if (PLOTLY_MIME in o.data) {
-          const spec = (typeof o.data[PLOTLY_MIME] === "string" ? JSON.parse(o.data[PLOTLY_MIME] as string) : o.data[PLOTLY_MIME]) as {
+          const spec = (
+            typeof o.data[PLOTLY_MIME] === "string" ? JSON.parse(o.data[PLOTLY_MIME] as string) : o.data[PLOTLY_MIME]
+          ) as {
             data: unknown[];
             layout: { height?: number };
           };
           return { kind: "figure", traces: spec.data.length, height: spec.layout.height ?? 450 };
         }
         const text = o.data["text/plain"];
-        if (Object.keys(o.data).join() === "text/plain" && typeof text === "string" && /^.+: \d+ epochs?( in [\d.]+ s| from the run cache| \(1–\d+ from the run cache, \d+–\d+ trained in [\d.]+ s\)) · final /.test(text)) {
+        if (
+          Object.keys(o.data).join() === "text/plain" &&
+          typeof text === "string" &&
+          /^.+: \d+ epochs?( in [\d.]+ s| from the run cache| \(1–\d+ from the run cache, \d+–\d+ trained in [\d.]+ s\)) · final /.test(
+            text,
+          )
+        ) {
           return { kind: "progress", traces: 0, height: 0 };
         }
         return { kind: "other", traces: 0, height: 0 };
@@ -58,12 +67,17 @@ function expectations(nb: Notebook): Map<number, Expected[]> {
 }
 
 /** Every figure output as "cell N: …" wherever it does not show `what`, for one readable failure list. */
-function mismatches(nb: Notebook, cells: { number: number; outputs: OutputState[] }[], check: (e: Expected, o: OutputState) => string | null): string[] {
+function mismatches(
+  nb: Notebook,
+  cells: { number: number; outputs: OutputState[] }[],
+  check: (e: Expected, o: OutputState) => string | null,
+): string[] {
   const expected = expectations(nb);
   const problems: string[] = [];
   for (const cell of cells) {
     const wanted = expected.get(cell.number) ?? [];
-    if (wanted.length !== cell.outputs.length) problems.push(`cell ${cell.number}: ${cell.outputs.length} outputs rendered, ${wanted.length} in the notebook`);
+    if (wanted.length !== cell.outputs.length)
+      problems.push(`cell ${cell.number}: ${cell.outputs.length} outputs rendered, ${wanted.length} in the notebook`);
     cell.outputs.forEach((o, i) => {
       const problem = wanted[i] ? check(wanted[i], o) : null;
       if (problem) problems.push(`cell ${cell.number} output ${i + 1} (${wanted[i].kind}): ${problem}`);
@@ -96,7 +110,9 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
     for (const name of NAMES) {
       const file = path.join(dir, `${name}.ipynb`);
       const nb = await readNotebook(file).catch((error: Error) => {
-        throw new Error(`${error.message}\nEvery lesson notebook must be executed there: npm run lesson -- --quick --out ${dir}`);
+        throw new Error(
+          `${error.message}\nEvery lesson notebook must be executed there: npm run lesson -- --quick --out ${dir}`,
+        );
       });
       notebooks.set(name, nb);
     }
@@ -119,7 +135,11 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
       const expected = expectations(nb);
       return codeCells(nb)
         .filter(({ cell }) => /liveCurves\(/.test(cell.source))
-        .filter(({ number, cell }) => (expected.get(number) ?? []).filter((e) => e.kind === "progress").length !== (cell.source.match(/liveCurves\(/g) ?? []).length)
+        .filter(
+          ({ number, cell }) =>
+            (expected.get(number) ?? []).filter((e) => e.kind === "progress").length !==
+            (cell.source.match(/liveCurves\(/g) ?? []).length,
+        )
         .map(({ number }) => `${name} cell ${number}`);
     });
     expect(missing).toEqual([]);
@@ -127,7 +147,9 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
 
   it("npm run lesson gave every figure a PNG drawn by plotly.js: one decodes to a non-blank image of the figure's size", async () => {
     const nb = notebooks.get(NAMES[0])!;
-    const figures = codeCells(nb).flatMap(({ cell }) => cell.outputs.flatMap((o) => (o.output_type === "display_data" && PLOTLY_MIME in o.data ? [o] : [])));
+    const figures = codeCells(nb).flatMap(({ cell }) =>
+      cell.outputs.flatMap((o) => (o.output_type === "display_data" && PLOTLY_MIME in o.data ? [o] : [])),
+    );
     expect(figures.filter((o) => typeof o.data["image/png"] !== "string").length).toBe(0);
     const output = figures[0];
     const height = (output.data[PLOTLY_MIME] as { layout: { height?: number } }).layout.height ?? 450;
@@ -152,9 +174,17 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
           if (a > 0 && r + g + b < 600) inked++;
           if (colors.size < 1000) colors.add((r << 24) | (g << 16) | (b << 8) | a);
         }
-        return { width: img.naturalWidth, height: img.naturalHeight, inked: inked / (pixels.length / 4), colors: colors.size };
+        return {
+          width: img.naturalWidth,
+          height: img.naturalHeight,
+          inked: inked / (pixels.length / 4),
+          colors: colors.size,
+        };
       }, output.data["image/png"] as string);
-      expect({ width: decoded.width, height: decoded.height }).toEqual({ width: IMAGE_WIDTH * IMAGE_SCALE, height: height * IMAGE_SCALE });
+      expect({ width: decoded.width, height: decoded.height }).toEqual({
+        width: IMAGE_WIDTH * IMAGE_SCALE,
+        height: height * IMAGE_SCALE,
+      });
       // Curves, axes and text: a few percent of the pixels are ink, in many colours (anti-aliasing).
       expect(decoded.inked).toBeGreaterThan(0.005);
       expect(decoded.inked).toBeLessThan(0.5);
@@ -167,16 +197,27 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
   describe.each(NAMES)("%s", (name) => {
     it("trusted, no Plotly renderer: the HTML's scripts draw every chart in place of its static image", async () => {
       const nb = notebooks.get(name)!;
-      const { cells, errors } = await lab!.render(nb, { trusted: true, plotlyRenderer: false, expectCharts: count(nb, "figure") });
+      const { cells, errors } = await lab!.render(nb, {
+        trusted: true,
+        plotlyRenderer: false,
+        expectCharts: count(nb, "figure"),
+      });
       expect(errors).toEqual([]);
       expect(
         mismatches(nb, cells, (e, o) => {
           if (e.kind === "figure") {
             if (o.mime !== "text/html") return `shown as ${o.mime}`;
-            if (o.traces.join() !== String(e.traces)) return `charts drawn with traces [${o.traces.join()}], expected [${e.traces}]`;
+            if (o.traces.join() !== String(e.traces))
+              return `charts drawn with traces [${o.traces.join()}], expected [${e.traces}]`;
             if (o.images.length !== 0) return `its static image is still there beside the chart`;
           }
-          if (e.kind === "progress" && !/\d+ epochs? (in [\d.]+ s|from the run cache|\(1–\d+ from the run cache, \d+–\d+ trained in [\d.]+ s\)) · final /.test(o.text)) return `progress line not shown (${o.text.slice(0, 80)})`;
+          if (
+            e.kind === "progress" &&
+            !/\d+ epochs? (in [\d.]+ s|from the run cache|\(1–\d+ from the run cache, \d+–\d+ trained in [\d.]+ s\)) · final /.test(
+              o.text,
+            )
+          )
+            return `progress line not shown (${o.text.slice(0, 80)})`;
           return null;
         }),
       ).toEqual([]);
@@ -194,8 +235,10 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
           if (e.kind !== "figure") return null;
           if (o.mime !== "text/html") return `shown as ${o.mime}`;
           const size = o.images.map((i) => `${i.naturalWidth}×${i.naturalHeight}`).join(", ");
-          if (size !== `${IMAGE_WIDTH * IMAGE_SCALE}×${e.height * IMAGE_SCALE}`) return `images shown: [${size}], expected one of ${IMAGE_WIDTH * IMAGE_SCALE}×${e.height * IMAGE_SCALE}`;
-          if (!/static image of this interactive figure/.test(o.text) || /If this text stays/.test(o.text)) return `text shown: ${o.text.slice(0, 120)}`;
+          if (size !== `${IMAGE_WIDTH * IMAGE_SCALE}×${e.height * IMAGE_SCALE}`)
+            return `images shown: [${size}], expected one of ${IMAGE_WIDTH * IMAGE_SCALE}×${e.height * IMAGE_SCALE}`;
+          if (!/static image of this interactive figure/.test(o.text) || /If this text stays/.test(o.text))
+            return `text shown: ${o.text.slice(0, 120)}`;
           return null;
         }),
       ).toEqual([]);
@@ -205,13 +248,18 @@ describe("the executed lesson notebooks in JupyterLab 4's renderer (rendermime +
     // both ways; trusted adds nothing but run time).
     it("with a Plotly renderer (plotly's JupyterLab extension), untrusted: the Plotly JSON, every chart drawn", async () => {
       const nb = notebooks.get(name)!;
-      const { cells, errors } = await lab!.render(nb, { trusted: false, plotlyRenderer: true, expectCharts: count(nb, "figure") });
+      const { cells, errors } = await lab!.render(nb, {
+        trusted: false,
+        plotlyRenderer: true,
+        expectCharts: count(nb, "figure"),
+      });
       expect(errors).toEqual([]);
       expect(
         mismatches(nb, cells, (e, o) => {
           if (e.kind !== "figure") return null;
           if (o.mime !== PLOTLY_MIME) return `shown as ${o.mime}`;
-          if (o.traces.join() !== String(e.traces)) return `charts drawn with traces [${o.traces.join()}], expected [${e.traces}]`;
+          if (o.traces.join() !== String(e.traces))
+            return `charts drawn with traces [${o.traces.join()}], expected [${e.traces}]`;
           return null;
         }),
       ).toEqual([]);

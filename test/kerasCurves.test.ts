@@ -23,7 +23,16 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { compareRecorded, hasReference, historiesDir, kerasAgreementLine, kerasInOneOrder, SAME_DISTRIBUTION_Z, type CurveStats, type RecordedHistories } from "../lib/reading/kerasReference";
+import {
+  compareRecorded,
+  hasReference,
+  historiesDir,
+  kerasAgreementLine,
+  kerasInOneOrder,
+  SAME_DISTRIBUTION_Z,
+  type CurveStats,
+  type RecordedHistories,
+} from "../lib/reading/kerasReference";
 import { fingerprintOf, lessonArrays } from "../scripts/kerasExport";
 
 const kerasRuns = fs
@@ -32,7 +41,8 @@ const kerasRuns = fs
   .map((f) => f.slice(0, -".json".length))
   .sort();
 
-const read = (run: string, source: "fitlab" | "keras"): RecordedHistories => JSON.parse(fs.readFileSync(path.join(historiesDir(source), `${run}.json`), "utf8"));
+const read = (run: string, source: "fitlab" | "keras"): RecordedHistories =>
+  JSON.parse(fs.readFileSync(path.join(historiesDir(source), `${run}.json`), "utf8"));
 
 /**
  * Keras fixtures still from the first recording, seeded with keras.utils.set_random_seed, under which
@@ -48,7 +58,10 @@ const RECORDED_IN_ONE_ORDER = ["imdb.dropout", "imdb.l2", "imdb.l2dropout", "imd
  * were first recorded (MNIST Dense(128)×2, Dense(10), L1) came from that recording, seeded with
  * keras.utils.set_random_seed, which made Keras train every epoch in one order; they are gone.
  */
-const KNOWN_DIFFERENCES: Record<string, Partial<Record<keyof CurveStats | "epochsApart", { bound: number; why: string }>>> = {
+const KNOWN_DIFFERENCES: Record<
+  string,
+  Partial<Record<keyof CurveStats | "epochsApart", { bound: number; why: string }>>
+> = {
   "nb5.lrlow": {
     minimum: {
       bound: 0.05,
@@ -72,8 +85,28 @@ const maxEpochsApart = (epochs: number): number => Math.max(2, Math.ceil(epochs 
 
 describe("fitlab's recorded curves against Keras's (committed fixtures, no Python)", () => {
   it("covers the runs of notebooks 1–5, each with at least 5 Keras seeds", () => {
-    const lesson = ["mnist.small", "mnist.large", "imdb.original", "imdb.tiny", "imdb.smaller", "imdb.l2", "imdb.l1", "imdb.l1l2", "imdb.dropout", "imdb.l2dropout"];
-    const nb5 = ["nb5.noise", "nb5.zeros", "nb5.shuffled", "nb5.lrhigh", "nb5.lrlow", "nb5.small", "nb5.large", "nb5.stopped"];
+    const lesson = [
+      "mnist.small",
+      "mnist.large",
+      "imdb.original",
+      "imdb.tiny",
+      "imdb.smaller",
+      "imdb.l2",
+      "imdb.l1",
+      "imdb.l1l2",
+      "imdb.dropout",
+      "imdb.l2dropout",
+    ];
+    const nb5 = [
+      "nb5.noise",
+      "nb5.zeros",
+      "nb5.shuffled",
+      "nb5.lrhigh",
+      "nb5.lrlow",
+      "nb5.small",
+      "nb5.large",
+      "nb5.stopped",
+    ];
     for (const run of [...lesson, ...nb5]) expect(kerasRuns).toContain(run);
     for (const run of kerasRuns) expect([run, Object.keys(read(run, "keras").seeds).length >= 5]).toEqual([run, true]);
   });
@@ -82,7 +115,13 @@ describe("fitlab's recorded curves against Keras's (committed fixtures, no Pytho
     expect(hasReference(run)).toBe(true);
     const f = read(run, "fitlab");
     const k = read(run, "keras");
-    const settings = (r: RecordedHistories) => [r.epochs, r.batchSize, r.validationSplit, r.samples, r.validationSamples];
+    const settings = (r: RecordedHistories) => [
+      r.epochs,
+      r.batchSize,
+      r.validationSplit,
+      r.samples,
+      r.validationSamples,
+    ];
     expect(settings(k)).toEqual(settings(f));
     expect(k.keras).toBe("3.15.1");
     // Recorded with a fresh order of the batches every epoch, as fitlab (and an unseeded Keras run)
@@ -91,34 +130,48 @@ describe("fitlab's recorded curves against Keras's (committed fixtures, no Pytho
   });
 
   it("Keras's fixtures were recorded on exactly the arrays fitlab trains on today (sha256)", async () => {
-    const recorded = new Map(kerasRuns.map((run) => [(read(run, "keras") as RecordedHistories & { dataset: string }).dataset, (read(run, "keras") as { data_sha256?: string }).data_sha256]));
+    const recorded = new Map(
+      kerasRuns.map((run) => [
+        (read(run, "keras") as RecordedHistories & { dataset: string }).dataset,
+        (read(run, "keras") as { data_sha256?: string }).data_sha256,
+      ]),
+    );
     for (const [dataset, sha] of recorded) {
       expect([dataset, sha]).toEqual([dataset, fingerprintOf(await lessonArrays(dataset as "mnist" | "imdb"))]);
     }
   });
 
-  it.each(kerasRuns)("%s: every statistic of the validation curves agrees across seeds, and the mean curves at nearly every epoch", (run) => {
-    const c = compareRecorded(run);
-    console.log(
-      [
-        kerasAgreementLine(c),
-        ...c.stats.map(
-          (s) =>
-            `  ${s.stat}: fitlab ${s.fitlab.mean.toFixed(4)} [${s.fitlab.low.toFixed(4)}, ${s.fitlab.high.toFixed(4)}], Keras ${s.keras.mean.toFixed(4)} [${s.keras.low.toFixed(4)}, ${s.keras.high.toFixed(4)}]: ` +
-            (s.fitlabInKeras && s.kerasInFitlab ? "each mean within the other's spread" : `${s.z.toFixed(1)} standard errors apart`),
-        ),
-        `  epochs with means over ${SAME_DISTRIBUTION_Z} standard errors apart: cross-entropy ${JSON.stringify(c.epochsApart.crossentropy)}, accuracy ${JSON.stringify(c.epochsApart.accuracy)}`,
-      ].join("\n"),
-    );
-    const known = KNOWN_DIFFERENCES[run] ?? {};
-    for (const s of c.stats.filter((s) => !s.agrees && known[s.stat])) {
-      console.log(`${run} ${s.stat}, a known difference: ${known[s.stat]!.why}`);
-      expect(Math.abs(s.fitlab.mean - s.keras.mean)).toBeLessThanOrEqual(known[s.stat]!.bound);
-    }
-    expect(c.stats.filter((s) => !s.agrees && !known[s.stat]).map((s) => `${s.stat}: ${s.z.toFixed(1)} standard errors apart`)).toEqual([]);
-    const maxApart = known.epochsApart?.bound ?? maxEpochsApart(c.epochs);
-    if (known.epochsApart) console.log(`${run} per epoch, a known difference: ${known.epochsApart.why}`);
-    expect(c.epochsApart.crossentropy.length).toBeLessThanOrEqual(maxApart);
-    expect(c.epochsApart.accuracy.length).toBeLessThanOrEqual(maxApart);
-  });
+  it.each(kerasRuns)(
+    "%s: every statistic of the validation curves agrees across seeds, and the mean curves at nearly every epoch",
+    (run) => {
+      const c = compareRecorded(run);
+      console.log(
+        [
+          kerasAgreementLine(c),
+          ...c.stats.map(
+            (s) =>
+              `  ${s.stat}: fitlab ${s.fitlab.mean.toFixed(4)} [${s.fitlab.low.toFixed(4)}, ${s.fitlab.high.toFixed(4)}], Keras ${s.keras.mean.toFixed(4)} [${s.keras.low.toFixed(4)}, ${s.keras.high.toFixed(4)}]: ` +
+              (s.fitlabInKeras && s.kerasInFitlab
+                ? "each mean within the other's spread"
+                : `${s.z.toFixed(1)} standard errors apart`),
+          ),
+          `  epochs with means over ${SAME_DISTRIBUTION_Z} standard errors apart: cross-entropy ${JSON.stringify(c.epochsApart.crossentropy)}, accuracy ${JSON.stringify(c.epochsApart.accuracy)}`,
+        ].join("\n"),
+      );
+      const known = KNOWN_DIFFERENCES[run] ?? {};
+      for (const s of c.stats.filter((s) => !s.agrees && known[s.stat])) {
+        console.log(`${run} ${s.stat}, a known difference: ${known[s.stat]!.why}`);
+        expect(Math.abs(s.fitlab.mean - s.keras.mean)).toBeLessThanOrEqual(known[s.stat]!.bound);
+      }
+      expect(
+        c.stats
+          .filter((s) => !s.agrees && !known[s.stat])
+          .map((s) => `${s.stat}: ${s.z.toFixed(1)} standard errors apart`),
+      ).toEqual([]);
+      const maxApart = known.epochsApart?.bound ?? maxEpochsApart(c.epochs);
+      if (known.epochsApart) console.log(`${run} per epoch, a known difference: ${known.epochsApart.why}`);
+      expect(c.epochsApart.crossentropy.length).toBeLessThanOrEqual(maxApart);
+      expect(c.epochsApart.accuracy.length).toBeLessThanOrEqual(maxApart);
+    },
+  );
 });

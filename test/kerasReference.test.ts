@@ -6,7 +6,15 @@ import { plotKerasReference } from "../lib/figures/reference";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareWithKeras, curveStats, kerasInOneOrder, spread, standardErrorsApart, toSeedGroup, type RecordedHistories } from "../lib/reading/kerasReference";
+import {
+  compareWithKeras,
+  curveStats,
+  kerasInOneOrder,
+  spread,
+  standardErrorsApart,
+  toSeedGroup,
+  type RecordedHistories,
+} from "../lib/reading/kerasReference";
 import type { ScatterTrace } from "../lib/figures";
 
 /** A recorded file whose seeds' validation curves are `base` shifted by each seed's offset. */
@@ -14,10 +22,23 @@ function recorded(offsets: number[], base: number[]): RecordedHistories {
   const seeds = Object.fromEntries(
     offsets.map((o, i) => [
       String(i + 1),
-      { loss: base.map((v) => v / 2), accuracy: base.map(() => 0.9), val_loss: base.map((v) => v + o), val_accuracy: base.map(() => 0.85 + o) },
+      {
+        loss: base.map((v) => v / 2),
+        accuracy: base.map(() => 0.9),
+        val_loss: base.map((v) => v + o),
+        val_accuracy: base.map(() => 0.85 + o),
+      },
     ]),
   );
-  return { name: "imdb.original", epochs: base.length, batchSize: 512, validationSplit: 0.4, samples: 15000, validationSamples: 10000, seeds };
+  return {
+    name: "imdb.original",
+    epochs: base.length,
+    batchSize: 512,
+    validationSplit: 0.4,
+    samples: 15000,
+    validationSamples: 10000,
+    seeds,
+  };
 }
 
 const CURVE = [0.45, 0.33, 0.3, 0.29, 0.31, 0.35, 0.4];
@@ -57,14 +78,34 @@ describe("compareWithKeras", () => {
   const offsets = [-0.004, -0.002, 0, 0.002, 0.004];
 
   it("agrees when the two libraries' seeds spread over the same values", () => {
-    const c = compareWithKeras("imdb.original", toSeedGroup(recorded(offsets, CURVE), "fitlab original"), toSeedGroup(recorded(offsets.map((o) => o + 0.001), CURVE), "Keras original"));
+    const c = compareWithKeras(
+      "imdb.original",
+      toSeedGroup(recorded(offsets, CURVE), "fitlab original"),
+      toSeedGroup(
+        recorded(
+          offsets.map((o) => o + 0.001),
+          CURVE,
+        ),
+        "Keras original",
+      ),
+    );
     expect(c.stats.every((s) => s.agrees)).toBe(true);
     expect(c.epochsApart).toEqual({ crossentropy: [], accuracy: [] });
     expect(c.epochsInBand.crossentropy).toBe(CURVE.length);
   });
 
   it("reports a shift far beyond the seed noise, at every epoch and in the statistics it moves", () => {
-    const c = compareWithKeras("imdb.original", toSeedGroup(recorded(offsets, CURVE), "fitlab original"), toSeedGroup(recorded(offsets.map((o) => o + 0.05), CURVE), "Keras original"));
+    const c = compareWithKeras(
+      "imdb.original",
+      toSeedGroup(recorded(offsets, CURVE), "fitlab original"),
+      toSeedGroup(
+        recorded(
+          offsets.map((o) => o + 0.05),
+          CURVE,
+        ),
+        "Keras original",
+      ),
+    );
     expect(c.stats.filter((s) => !s.agrees).map((s) => s.stat)).toEqual(["minimum", "finalGap", "bestAccuracy"]);
     expect(c.epochsApart.crossentropy).toHaveLength(CURVE.length);
     expect(c.maxMeanGap.crossentropy).toBeCloseTo(0.05, 12);
@@ -80,11 +121,16 @@ describe("kerasInOneOrder", () => {
   it("tells a fixture recorded with a fresh order every epoch from one recorded in one order, and names a missing one", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-keras-order-"));
     try {
-      fs.writeFileSync(path.join(dir, "imdb.original.json"), JSON.stringify({ ...recorded([0], CURVE), shuffle: "fresh every epoch" }));
+      fs.writeFileSync(
+        path.join(dir, "imdb.original.json"),
+        JSON.stringify({ ...recorded([0], CURVE), shuffle: "fresh every epoch" }),
+      );
       fs.writeFileSync(path.join(dir, "imdb.l2.json"), JSON.stringify(recorded([0], CURVE)));
       expect(kerasInOneOrder("imdb.original", dir)).toBe(false);
       expect(kerasInOneOrder("imdb.l2", dir)).toBe(true);
-      expect(() => kerasInOneOrder("imdb.l1", dir)).toThrow(/imdb\.l1\.json is missing; record it with `.venv\/bin\/python reference\/keras\/lesson.py --runs imdb.l1`/);
+      expect(() => kerasInOneOrder("imdb.l1", dir)).toThrow(
+        /imdb\.l1\.json is missing; record it with `.venv\/bin\/python reference\/keras\/lesson.py --runs imdb.l1`/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -93,7 +139,13 @@ describe("kerasInOneOrder", () => {
 
 describe("plotKerasReference", () => {
   it("draws fitlab solid and Keras dotted in the run's colour, with both bands", () => {
-    const fig = plotKerasReference([{ run: "imdb.l2", fitlab: toSeedGroup(recorded([0, 0.01], CURVE), "fitlab l2"), keras: toSeedGroup(recorded([0, 0.02], CURVE), "Keras l2") }]);
+    const fig = plotKerasReference([
+      {
+        run: "imdb.l2",
+        fitlab: toSeedGroup(recorded([0, 0.01], CURVE), "fitlab l2"),
+        keras: toSeedGroup(recorded([0, 0.02], CURVE), "Keras l2"),
+      },
+    ]);
     const lines = (fig.data as ScatterTrace[]).filter((t) => t.line && t.line.width !== 0);
     expect(lines.map((t) => [t.legendgroup, t.line!.dash, t.line!.color])).toEqual([
       ["fitlab l2", "solid", "#ff7f0e"],

@@ -70,7 +70,12 @@ const ALL_CASES: Case[] = [
   { id: "mnist.large.twoparts", run: "mnist.large", spec: variant("mnist.large"), data: "mnist", parts: 2 },
   { id: "nb5.zeros", run: "nb5.zeros", spec: variant("mnist.dense512"), data: "mnist", edit: "zeros" },
   { id: "nb5.lrlow", run: "nb5.lrlow", spec: variant("mnist.dense512", { learningRate: 0.01 }), data: "mnist" },
-  ...(["tiny", "original", "smaller", "larger", "l2", "l1", "l1l2"] as const).map((v): Case => ({ id: `imdb.${v}`, run: `imdb.${v}`, spec: variant(`imdb.${v}`), data: "imdb" })),
+  ...(["tiny", "original", "smaller", "larger", "l2", "l1", "l1l2"] as const).map((v): Case => ({
+    id: `imdb.${v}`,
+    run: `imdb.${v}`,
+    spec: variant(`imdb.${v}`),
+    data: "imdb",
+  })),
   { id: "imdb.dropout.off", run: "imdb.dropout", spec: variant("imdb.dropout", { dropout: 0 }), data: "imdb" },
   { id: "imdb.l2dropout.off", run: "imdb.l2dropout", spec: variant("imdb.l2dropout", { dropout: 0 }), data: "imdb" },
 ];
@@ -103,7 +108,11 @@ const flat = (ws: tf.Tensor[]): Float32Array => Float32Array.from(ws.flatMap((w)
 describe("fitlab against Keras, step for step (one epoch on 2,048 rows, same weights, same batches, dropout off)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-keras-step-"));
   const fitlab = new Map<string, FitlabSide>();
-  let keras: { keras: string; fingerprints: Record<string, string>; cases: { id: string; losses: number[]; trainRows: number; weights: string }[] };
+  let keras: {
+    keras: string;
+    fingerprints: Record<string, string>;
+    cases: { id: string; losses: number[]; trainRows: number; weights: string }[];
+  };
   const arrays: Partial<Record<Case["data"], Arrays>> = {};
 
   beforeAll(async () => {
@@ -121,12 +130,31 @@ describe("fitlab against Keras, step for step (one epoch on 2,048 rows, same wei
       const net = buildModel(c.spec, x.cols, { seed: 42 });
       const initial = flat(net.getWeights());
       fs.writeFileSync(path.join(dir, `${c.id}.initial.f32`), initial);
-      const { input } = checkCall(c.spec, x, base.y, { epochs: 1, batchSize: settings.batchSize, validationSplit: settings.validationSplit, seed: 42, verbose: 0, parts: c.parts });
+      const { input } = checkCall(c.spec, x, base.y, {
+        epochs: 1,
+        batchSize: settings.batchSize,
+        validationSplit: settings.validationSplit,
+        seed: 42,
+        verbose: 0,
+        parts: c.parts,
+      });
       const batches: BatchRecord[] = [];
-      await fitLoop(denseParams(net, c.spec), input, { line: () => undefined, epochEnd: () => undefined, batchEnd: (b) => batches.push(b) });
+      await fitLoop(denseParams(net, c.spec), input, {
+        line: () => undefined,
+        epochEnd: () => undefined,
+        batchEnd: (b) => batches.push(b),
+      });
       fitlab.set(c.id, { batches, nTrain: input.nTrain, weights: flat(net.getWeights()) });
       net.dispose();
-      job.cases.push({ id: c.id, run: c.run, data: `${c.data}-small`, edit: c.edit, validationSplit: settings.validationSplit, weights: `${c.id}.initial.f32`, batches: batches.map((b) => Array.from(b.rows)) });
+      job.cases.push({
+        id: c.id,
+        run: c.run,
+        data: `${c.data}-small`,
+        edit: c.edit,
+        validationSplit: settings.validationSplit,
+        weights: `${c.id}.initial.f32`,
+        batches: batches.map((b) => Array.from(b.rows)),
+      });
     }
     fs.writeFileSync(path.join(dir, "job.json"), JSON.stringify(job));
     runKeras("step.py", [path.join(dir, "job.json"), path.join(dir, "result.json")]);
@@ -141,31 +169,51 @@ describe("fitlab against Keras, step for step (one epoch on 2,048 rows, same wei
     for (const data of used) expect(keras.fingerprints[`${data}-small`]).toBe(fingerprintOf(arrays[data]!));
   });
 
-  it.each(CASES.map((c) => [c.id, c] as const))("%s: the same training rows, per-batch loss and weights after one epoch", (id, c) => {
-    const ours = fitlab.get(id)!;
-    const theirs = keras.cases.find((k) => k.id === id)!;
-    // validation_split: both keep the first floor(rows · (1 − split)) rows for training.
-    expect(theirs.trainRows).toBe(ours.nTrain);
-    // Every training row exactly once in the epoch.
-    const seen = ours.batches.flatMap((b) => Array.from(b.rows)).sort((a, b) => a - b);
-    expect(seen).toEqual(Array.from({ length: ours.nTrain }, (_, i) => i));
-    const losses = worst(ours.batches.map((b) => b.loss), theirs.losses);
-    const weightFloor = (FLOOR * optimizerSettings(c.spec).learningRate) / 0.001;
-    const weights = worst(ours.weights, new Float32Array(fs.readFileSync(path.join(dir, theirs.weights)).buffer.slice(0)), weightFloor);
-    expect(theirs.losses).toHaveLength(ours.batches.length);
-    if (only) {
-      const a = ours.weights;
-      const b = new Float32Array(fs.readFileSync(path.join(dir, theirs.weights)).buffer.slice(0));
-      const bad = Array.from(a).map((v, i) => [i, v, b[i]]).filter(([, v, w]) => Math.abs(v - w) > RELATIVE * Math.max(Math.abs(w), weightFloor));
-      console.log(`${bad.length} weights off; first: ${JSON.stringify(bad.slice(0, 10))}; losses ${JSON.stringify(ours.batches.map((x) => x.loss))} vs ${JSON.stringify(theirs.losses)}`);
-    }
-    console.log(`${id}: ${ours.batches.length} batches; worst loss error ${losses.error.toExponential(2)}, worst weight error ${weights.error.toExponential(2)} at weight ${weights.at} of ${ours.weights.length}`);
-    expect({ id, losses: losses.error <= RELATIVE, weights: weights.error <= RELATIVE }).toEqual({ id, losses: true, weights: true });
-  });
+  it.each(CASES.map((c) => [c.id, c] as const))(
+    "%s: the same training rows, per-batch loss and weights after one epoch",
+    (id, c) => {
+      const ours = fitlab.get(id)!;
+      const theirs = keras.cases.find((k) => k.id === id)!;
+      // validation_split: both keep the first floor(rows · (1 − split)) rows for training.
+      expect(theirs.trainRows).toBe(ours.nTrain);
+      // Every training row exactly once in the epoch.
+      const seen = ours.batches.flatMap((b) => Array.from(b.rows)).sort((a, b) => a - b);
+      expect(seen).toEqual(Array.from({ length: ours.nTrain }, (_, i) => i));
+      const losses = worst(
+        ours.batches.map((b) => b.loss),
+        theirs.losses,
+      );
+      const weightFloor = (FLOOR * optimizerSettings(c.spec).learningRate) / 0.001;
+      const weights = worst(
+        ours.weights,
+        new Float32Array(fs.readFileSync(path.join(dir, theirs.weights)).buffer.slice(0)),
+        weightFloor,
+      );
+      expect(theirs.losses).toHaveLength(ours.batches.length);
+      if (only) {
+        const a = ours.weights;
+        const b = new Float32Array(fs.readFileSync(path.join(dir, theirs.weights)).buffer.slice(0));
+        const bad = Array.from(a)
+          .map((v, i) => [i, v, b[i]])
+          .filter(([, v, w]) => Math.abs(v - w) > RELATIVE * Math.max(Math.abs(w), weightFloor));
+        console.log(
+          `${bad.length} weights off; first: ${JSON.stringify(bad.slice(0, 10))}; losses ${JSON.stringify(ours.batches.map((x) => x.loss))} vs ${JSON.stringify(theirs.losses)}`,
+        );
+      }
+      console.log(
+        `${id}: ${ours.batches.length} batches; worst loss error ${losses.error.toExponential(2)}, worst weight error ${weights.error.toExponential(2)} at weight ${weights.at} of ${ours.weights.length}`,
+      );
+      expect({ id, losses: losses.error <= RELATIVE, weights: weights.error <= RELATIVE }).toEqual({
+        id,
+        losses: true,
+        weights: true,
+      });
+    },
+  );
 });
 
 describe("Keras's batch order, epoch by epoch (reference/keras/order.py, about 10 s)", () => {
-  type Orders = { keras: string; "set_random_seed": number[][][]; "lesson.py": number[][][] };
+  type Orders = { keras: string; set_random_seed: number[][][]; "lesson.py": number[][][] };
   let orders: Orders;
   beforeAll(() => {
     orders = JSON.parse(runKeras("order.py", [], 180_000).trim().split("\n").pop()!);

@@ -38,27 +38,39 @@ describe("fitlab's tslab kernel: an error nothing caught", () => {
   beforeAll(async () => {
     // In notebooks/, so that `from ".."` is fitlab, as in the lesson.
     kernel = await KernelClient.start({ cwd: NOTEBOOKS });
-    const first = await run(kernel, 'import { initBackend, train, variants, tf } from ".."; await initBackend(); const kept = 41;');
+    const first = await run(
+      kernel,
+      'import { initBackend, train, variants, tf } from ".."; await initBackend(); const kept = 41;',
+    );
     expect(first.status).toBe("ok");
   });
   afterAll(() => kernel.shutdown());
 
   it("reports a training promise left rejected (a forgotten await after initBackend) in its own cell, and lives on", async () => {
-    const cell = await run(kernel, 'train(variants.mnist.small, tf.zeros([4, 784]), tf.zeros([4, 10]), { epochs: 0 }); "sent"');
+    const cell = await run(
+      kernel,
+      'train(variants.mnist.small, tf.zeros([4, 784]), tf.zeros([4, 10]), { epochs: 0 }); "sent"',
+    );
     expect(cell.status).toBe("ok");
     expect(cell.stdout).toBe("sent\n");
-    expect(cell.stderr).toMatch(/^A promise failed and nothing awaited it \(did a call miss `await`\?\):\nError: train: epochs = 0; it must be an integer ≥ 1/);
+    expect(cell.stderr).toMatch(
+      /^A promise failed and nothing awaited it \(did a call miss `await`\?\):\nError: train: epochs = 0; it must be an integer ≥ 1/,
+    );
     expect(cell.stderr).toContain("The kernel carries on: every variable is kept.");
     expect(kernel.dead).toBeNull();
     expect((await run(kernel, "kept + 1")).stdout).toBe("42\n");
   });
 
   it("reports an exception thrown in a timer after its cell ended at the top of the next cell", async () => {
-    expect((await run(kernel, 'setTimeout(() => { throw new Error("from a timer"); }, 50); "timer set"')).stdout).toBe("timer set\n");
+    expect((await run(kernel, 'setTimeout(() => { throw new Error("from a timer"); }, 50); "timer set"')).stdout).toBe(
+      "timer set\n",
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000)); // the timer fires between cells
     expect(kernel.dead).toBeNull();
     const next = await run(kernel, "kept + 2");
-    expect(next.stderr).toMatch(/^Before this cell ran, an error was thrown where no cell could catch it \(in a timer or an event handler\):\nError: from a timer/);
+    expect(next.stderr).toMatch(
+      /^Before this cell ran, an error was thrown where no cell could catch it \(in a timer or an event handler\):\nError: from a timer/,
+    );
     expect(next.stdout).toBe("43\n");
     // Reported once: the cell after that one starts clean.
     expect((await run(kernel, "kept + 3")).stderr).toBe("");
@@ -89,12 +101,22 @@ describe("fitlab's tslab kernel: the stop button (SIGINT, Jupyter's interrupt)",
   let kernel: KernelClient;
   beforeAll(async () => {
     kernel = await KernelClient.start({ cwd: NOTEBOOKS });
-    expect((await run(kernel, 'import { initBackend, trainSeeds, variants, tf } from ".."; await initBackend(); const kept = 41;')).status).toBe("ok");
+    expect(
+      (
+        await run(
+          kernel,
+          'import { initBackend, trainSeeds, variants, tf } from ".."; await initBackend(); const kept = 41;',
+        )
+      ).status,
+    ).toBe("ok");
   });
   afterAll(() => kernel.shutdown());
 
   /** Runs `code`, interrupts the kernel once its output matches `when`, and returns what the cell showed. */
-  async function interruptWhen(code: string, when: RegExp): Promise<{ status: string; stdout: string; stderr: string; afterMs: number }> {
+  async function interruptWhen(
+    code: string,
+    when: RegExp,
+  ): Promise<{ status: string; stdout: string; stderr: string; afterMs: number }> {
     let stdout = "";
     let stderr = "";
     let sent = 0;
@@ -118,11 +140,13 @@ describe("fitlab's tslab kernel: the stop button (SIGINT, Jupyter's interrupt)",
 
   it("ends a training cell with fitlab's message (what was stopped, what was kept, the kernel lives on), not tslab's", async () => {
     const cell = await interruptWhen(
-      'const noise = tf.randomUniform([600, 784]); const labels = tf.zeros([600]);\nconst stoppedGroup = await trainSeeds(variants.mnist.small, noise, labels, { epochs: 400, seeds: [1, 2], cache: false, verbose: 1 });',
+      "const noise = tf.randomUniform([600, 784]); const labels = tf.zeros([600]);\nconst stoppedGroup = await trainSeeds(variants.mnist.small, noise, labels, { epochs: 400, seeds: [1, 2], cache: false, verbose: 1 });",
       /Epoch 1\//,
     );
     expect(cell.status).toBe("error");
-    expect(cell.stderr).toMatch(/^Training stopped \(the stop button, or Ctrl-C\): "small" \(seeds 1 and 2\)\. Seed 1 was stopped after \d+ of 400 epochs; [^.]*\. Seed 2 was stopped after \d+ of 400 epochs; [^.]*\./);
+    expect(cell.stderr).toMatch(
+      /^Training stopped \(the stop button, or Ctrl-C\): "small" \(seeds 1 and 2\)\. Seed 1 was stopped after \d+ of 400 epochs; [^.]*\. Seed 2 was stopped after \d+ of 400 epochs; [^.]*\./,
+    );
     expect(cell.stderr).toContain("The kernel is still running and keeps every variable defined so far");
     expect(cell.stderr).not.toMatch(/Interrupted asynchronously|\n\s+at /);
     expect(cell.afterMs).toBeLessThan(4_000);
@@ -131,7 +155,10 @@ describe("fitlab's tslab kernel: the stop button (SIGINT, Jupyter's interrupt)",
 
   it("interrupts any other cell at once, as tslab does", async () => {
     // Printed after the cell's synchronous part: a SIGINT during it ends that part itself (vm's breakOnSigint).
-    const cell = await interruptWhen('await new Promise((resolve) => setTimeout(resolve, 50)); console.log("waiting"); await new Promise(() => undefined);', /waiting/);
+    const cell = await interruptWhen(
+      'await new Promise((resolve) => setTimeout(resolve, 50)); console.log("waiting"); await new Promise(() => undefined);',
+      /waiting/,
+    );
     expect(cell.status).toBe("error");
     expect(cell.stderr).toContain("Interrupted asynchronously");
     expect(cell.afterMs).toBeLessThan(2_000);
@@ -145,7 +172,9 @@ describe("fitlab's tslab kernel: malformed and forged messages", () => {
     const intruders: zmq.Dealer[] = [];
     try {
       // With the wasm backend loaded, as in the lesson: its Emscripten listeners turned tslab's parse error into an exit.
-      expect((await run(kernel, 'import { initBackend } from ".."; await initBackend(); const kept = 7;')).status).toBe("ok");
+      expect((await run(kernel, 'import { initBackend } from ".."; await initBackend(); const kept = 7;')).status).toBe(
+        "ok",
+      );
       const forged = newMessage("execute_request", { code: "process.exit(3)", silent: false }, "intruder");
       const malformed: Buffer[][] = [
         [Buffer.from("garbage")],
@@ -162,7 +191,10 @@ describe("fitlab's tslab kernel: malformed and forged messages", () => {
       }
       // Dropped as they arrive (a ROUTER socket adds the sender's identity frame): one log line each.
       const deadline = Date.now() + 30_000;
-      while ((kernel.log.match(/fitlab kernel: dropped a message/g) ?? []).length < 2 * malformed.length && Date.now() < deadline) {
+      while (
+        (kernel.log.match(/fitlab kernel: dropped a message/g) ?? []).length < 2 * malformed.length &&
+        Date.now() < deadline
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect((kernel.log.match(/fitlab kernel: dropped a message/g) ?? []).length).toBe(2 * malformed.length);
@@ -185,13 +217,20 @@ describe("fitlab's tslab kernel: malformed and forged messages", () => {
     expect(whyDrop(message.slice(0, 4), key)).toBe("fewer than 4 JSON frames after the signature");
     expect(whyDrop(message, newSessionKey())).toBe("bad HMAC signature");
     // Jupyter's "no signing" (an empty key) checks the framing only.
-    expect(whyDrop(encodeMessage(newMessage("kernel_info_request", {}, "s"), "").map((f, i) => (i === 1 ? Buffer.from("") : f)), "")).toBeNull();
+    expect(
+      whyDrop(
+        encodeMessage(newMessage("kernel_info_request", {}, "s"), "").map((f, i) => (i === 1 ? Buffer.from("") : f)),
+        "",
+      ),
+    ).toBeNull();
   });
 
   it("reads its connection file from --config-path and refuses a command line without one", () => {
     expect(parseKernelArgs(["--config-path", "/tmp/c.json"])).toBe("/tmp/c.json");
     expect(parseKernelArgs(["--config-path=/tmp/c.json"])).toBe("/tmp/c.json");
-    expect(() => parseKernelArgs(["kernel"])).toThrow("no connection file given; usage: node tslabKernel.js --config-path <connection.json>");
+    expect(() => parseKernelArgs(["kernel"])).toThrow(
+      "no connection file given; usage: node tslabKernel.js --config-path <connection.json>",
+    );
   });
 });
 
@@ -222,7 +261,10 @@ print(json.dumps([[o.get("name"), o.get("text")] for c in nb.cells for o in c.ou
     expect(result.status).toBe(0);
     const streams = JSON.parse(result.stdout.trim().split("\n").pop()!) as [string, string][];
     expect(streams).toContainEqual(["stdout", "sent\n"]);
-    expect(streams).toContainEqual(["stderr", expect.stringMatching(/^A promise failed and nothing awaited it[^\n]*\nError: train: epochs = 0/)]);
+    expect(streams).toContainEqual([
+      "stderr",
+      expect.stringMatching(/^A promise failed and nothing awaited it[^\n]*\nError: train: epochs = 0/),
+    ]);
     expect(streams[streams.length - 1]).toEqual(["stdout", "42\n"]);
   }, 300_000);
 });

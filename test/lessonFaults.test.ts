@@ -65,25 +65,48 @@ fs.promises.statfs = async function (p, ...rest) {
     const dir = tmpDir("small-disk");
     const out = path.join(dir, "out");
     const script = [
-      'size=$1; dir=$2; shift 2',
+      "size=$1; dir=$2; shift 2",
       'mount -t tmpfs -o size="$size" tmpfs "$dir" || exit 97',
       '"$@"; code=$?',
       'echo "@@@files"; ls -A "$dir/out"',
       'echo "@@@results"; cat "$dir/out/results.json"',
-      'exit $code',
+      "exit $code",
     ].join("\n");
     const asRoot = process.getuid?.() === 0;
     const result = spawnSync(
       "unshare",
-      [...(asRoot ? [] : ["--user", "--map-root-user"]), "--mount", "sh", "-c", script, "sh", `${megabytes}m`, dir, process.execPath, CLI, ...args, "--out", out],
+      [
+        ...(asRoot ? [] : ["--user", "--map-root-user"]),
+        "--mount",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        `${megabytes}m`,
+        dir,
+        process.execPath,
+        CLI,
+        ...args,
+        "--out",
+        out,
+      ],
       { cwd: ROOT, encoding: "utf8", timeout: 180_000 },
     );
     if (!result.error && result.status !== 97 && !/^unshare: /m.test(result.stderr)) {
       const [output, after = ""] = result.stdout.split("@@@files\n");
       const [files, results] = after.split("@@@results\n");
-      return { out, status: result.status, stdout: output, stderr: result.stderr, files: files.trim().split("\n").filter(Boolean), results };
+      return {
+        out,
+        status: result.status,
+        stdout: output,
+        stderr: result.stderr,
+        files: files.trim().split("\n").filter(Boolean),
+        results,
+      };
     }
-    console.log(`no private tmpfs possible here (${(result.error?.message ?? result.stderr).trim().split("\n")[0]}): ENOSPC injected by a preloaded hook instead`);
+    console.log(
+      `no private tmpfs possible here (${(result.error?.message ?? result.stderr).trim().split("\n")[0]}): ENOSPC injected by a preloaded hook instead`,
+    );
     return runWithHook(megabytes, args);
   }
 
@@ -94,39 +117,66 @@ fs.promises.statfs = async function (p, ...rest) {
     const hook = path.join(dir, "full-disk.js");
     writeFileSync(hook, FULL_DISK_HOOK);
     fsSync.mkdirSync(out);
-    const env = { ...process.env, FITLAB_FAKE_FULL_DIR: out, FITLAB_FAKE_FULL_BYTES: String(megabytes * 1024 * 1024), NODE_OPTIONS: `--require ${JSON.stringify(hook)}` };
-    const fallback = spawnSync(process.execPath, [CLI, ...args, "--out", out], { cwd: ROOT, encoding: "utf8", env, timeout: 180_000 });
-    return { out, status: fallback.status, stdout: fallback.stdout, stderr: fallback.stderr, files: readdirSync(out), results: readFileSync(path.join(out, "results.json"), "utf8") };
+    const env = {
+      ...process.env,
+      FITLAB_FAKE_FULL_DIR: out,
+      FITLAB_FAKE_FULL_BYTES: String(megabytes * 1024 * 1024),
+      NODE_OPTIONS: `--require ${JSON.stringify(hook)}`,
+    };
+    const fallback = spawnSync(process.execPath, [CLI, ...args, "--out", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env,
+      timeout: 180_000,
+    });
+    return {
+      out,
+      status: fallback.status,
+      stdout: fallback.stdout,
+      stderr: fallback.stderr,
+      files: readdirSync(out),
+      results: readFileSync(path.join(out, "results.json"), "utf8"),
+    };
   }
 
   it.each([
     ["a real 1 MB tmpfs (or the hook where none can be mounted)", false],
     ["the preloaded hook (the fallback itself, so it is known to work)", true],
-  ])("says in one line which file did not fit and how much it needed, keeps what was written, exits 1: %s", (_how, hookOnly) => {
-    // ok.ipynb's executed notebook (~0.1 MB) fits in 1 MB; its report (plotly.js inlined, ~4.6 MB) does not.
-    const run = hookOnly ? runWithHook(1, [fixture("ok.ipynb"), "--quick", "--jobs", "1"]) : runOnSmallDisk(1, [fixture("ok.ipynb"), "--quick", "--jobs", "1"]);
-    const out = run.out;
-    const line = new RegExp(
-      `^✖ fitlab lesson: could not write ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/ok\\.html: the disk is full \\(the file needs (\\d+\\.\\d) MB, ([\\d.]+) KB free\\); free some space and run again$`,
-      "m",
-    );
-    expect(run.stderr).toMatch(line);
-    const [, needed, free] = line.exec(run.stderr)!;
-    expect(Number(needed)).toBeGreaterThan(1); // more than the whole disk
-    expect(Number(free)).toBeLessThan(1000);
-    expect(run.stderr).not.toMatch(/^\s+at /m); // no stack trace
-    expect(run.stderr).not.toMatch(/ENOSPC/);
-    expect(run.status).toBe(1);
-    // What was written stays, whole; no temporary file is left.
-    expect(run.files.sort()).toEqual(["ok.ipynb", "results.json"]);
-    expect(JSON.parse(run.results)).toMatchObject({ failed: [path.relative(ROOT, fixture("ok.ipynb"))], skipped: [] });
-  });
+  ])(
+    "says in one line which file did not fit and how much it needed, keeps what was written, exits 1: %s",
+    (_how, hookOnly) => {
+      // ok.ipynb's executed notebook (~0.1 MB) fits in 1 MB; its report (plotly.js inlined, ~4.6 MB) does not.
+      const run = hookOnly
+        ? runWithHook(1, [fixture("ok.ipynb"), "--quick", "--jobs", "1"])
+        : runOnSmallDisk(1, [fixture("ok.ipynb"), "--quick", "--jobs", "1"]);
+      const out = run.out;
+      const line = new RegExp(
+        `^✖ fitlab lesson: could not write ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/ok\\.html: the disk is full \\(the file needs (\\d+\\.\\d) MB, ([\\d.]+) KB free\\); free some space and run again$`,
+        "m",
+      );
+      expect(run.stderr).toMatch(line);
+      const [, needed, free] = line.exec(run.stderr)!;
+      expect(Number(needed)).toBeGreaterThan(1); // more than the whole disk
+      expect(Number(free)).toBeLessThan(1000);
+      expect(run.stderr).not.toMatch(/^\s+at /m); // no stack trace
+      expect(run.stderr).not.toMatch(/ENOSPC/);
+      expect(run.status).toBe(1);
+      // What was written stays, whole; no temporary file is left.
+      expect(run.files.sort()).toEqual(["ok.ipynb", "results.json"]);
+      expect(JSON.parse(run.results)).toMatchObject({
+        failed: [path.relative(ROOT, fixture("ok.ipynb"))],
+        skipped: [],
+      });
+    },
+  );
 
   it("stops before the next notebook and names those it did not run", () => {
     const run = runOnSmallDisk(1, [fixture("ok.ipynb"), fixture("fail.ipynb"), "--quick", "--jobs", "1"]);
     expect(run.status).toBe(1);
     expect(run.stdout).not.toContain("fail.ipynb"); // never started
-    expect(run.stderr).toContain(`stopped: outputs could not be written; what was written is in ${run.out}/; not run: ${path.relative(ROOT, fixture("fail.ipynb"))}`);
+    expect(run.stderr).toContain(
+      `stopped: outputs could not be written; what was written is in ${run.out}/; not run: ${path.relative(ROOT, fixture("fail.ipynb"))}`,
+    );
     expect(JSON.parse(run.results).skipped).toEqual([path.relative(ROOT, fixture("fail.ipynb"))]);
   });
 
@@ -139,8 +189,18 @@ fs.promises.statfs = async function (p, ...rest) {
  * Starts the CLI on `notebook`, sends SIGTERM `delayMs` after `ready` appears on its stdout, and
  * returns its exit code and how long after the signal it exited.
  */
-async function interruptAt(notebook: string, ready: string, delayMs: number, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const child = spawn(process.execPath, [CLI, notebook, "--jobs", "1", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+async function interruptAt(
+  notebook: string,
+  ready: string,
+  delayMs: number,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+) {
+  const child = spawn(process.execPath, [CLI, notebook, "--jobs", "1", ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -171,7 +231,9 @@ describe("an interrupt at every stage is honoured within about a second", () => 
   it("while a cell spins without yielding (the kernel cannot hear a shutdown request)", async () => {
     const dir = tmpDir("spin");
     const nb = JSON.parse(await fs.readFile(fixture("hang.ipynb"), "utf8"));
-    for (const cell of nb.cells) if (cell.cell_type === "code" && cell.source.join("").includes("await new Promise")) cell.source = ['console.log("about to spin");\n', "while (true) {}"];
+    for (const cell of nb.cells)
+      if (cell.cell_type === "code" && cell.source.join("").includes("await new Promise"))
+        cell.source = ['console.log("about to spin");\n', "while (true) {}"];
     await fs.writeFile(path.join(dir, "spin.ipynb"), JSON.stringify(nb));
     const run = await interruptAt(path.join(dir, "spin.ipynb"), "cell 1/", 1000, ["--out", path.join(dir, "out")]);
     console.log(`spinning cell: exited ${run.ms} ms after SIGTERM`);
@@ -188,7 +250,11 @@ describe("an interrupt during the static-image stage", () => {
     const out = tmpDir("images-sigterm");
     // A fresh image cache: every figure has to be drawn (about 0.5 s each, 15 s for all).
     const env = { ...process.env, FITLAB_IMAGES_DIR: tmpDir("images-cache") };
-    const child = spawn(process.execPath, [CLI, fixture("figures.ipynb"), "--jobs", "1", "--out", out], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, fixture("figures.ipynb"), "--jobs", "1", "--out", out], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -212,8 +278,12 @@ describe("an interrupt during the static-image stage", () => {
     expect(stderr).toContain("SIGTERM: stopping the kernel");
     // Every cell had run: the notebook is written whole, with images for the figures drawn before the signal only.
     const written = await readNotebook(path.join(out, "figures.ipynb"));
-    expect(JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"))).toMatchObject({ interrupted: "SIGTERM" });
-    const figures = written.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])).filter((o) => o.output_type === "display_data");
+    expect(JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"))).toMatchObject({
+      interrupted: "SIGTERM",
+    });
+    const figures = written.cells
+      .flatMap((c) => (c.cell_type === "code" ? c.outputs : []))
+      .filter((o) => o.output_type === "display_data");
     expect(figures).toHaveLength(30);
     expect(figures.filter((o) => o.output_type === "display_data" && "image/png" in o.data).length).toBeLessThan(30);
     expect(existsSync(path.join(out, "figures.html"))).toBe(true);
@@ -223,17 +293,37 @@ describe("an interrupt during the static-image stage", () => {
 });
 
 describe("bad input refused before any kernel starts (exit 2)", () => {
-  const runCli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args, "--out", path.join(tmpDir("cli-refused"), "out")], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const runCli = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args, "--out", path.join(tmpDir("cli-refused"), "out")], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
   const lesson04 = path.join(ROOT, "notebooks", "04-fixing-overfitting.ipynb");
 
   it.each([
-    [["--set", "__proto__=1"], /--set: unknown parameter "__proto__": the parameters cell of 04-fixing-overfitting\.ipynb declares epochs, /],
+    [
+      ["--set", "__proto__=1"],
+      /--set: unknown parameter "__proto__": the parameters cell of 04-fixing-overfitting\.ipynb declares epochs, /,
+    ],
     [["--set", "constructor=1"], /--set: unknown parameter "constructor"/],
-    [["--set", 'l1l2Rates={"l1":0.001,"l2":"x"}'], /--set: l1l2Rates\.l2 must be a number, as in the parameters cell, but is the string "x"$/m],
+    [
+      ["--set", 'l1l2Rates={"l1":0.001,"l2":"x"}'],
+      /--set: l1l2Rates\.l2 must be a number, as in the parameters cell, but is the string "x"$/m,
+    ],
     [["--set", "l1l2Rates={}"], /--set: l1l2Rates lacks l1, l2: it takes exactly the keys l1, l2$/m],
-    [["--set", 'l1l2Rates={"l1":0.001,"l2":0.001,"l3":0.1}'], /--set: l1l2Rates has l3, which the parameters cell does not declare: it takes exactly the keys l1, l2$/m],
-    [["--set", 'l1l2Rates={"l1":0.001,"__proto__":{"l2":0.001}}'], /l1l2Rates lacks l2 and has __proto__, which the parameters cell does not declare/],
-    [["--set", "l1l2Rates=[0.001,0.001]"], /l1l2Rates is declared as an object in the parameters cell, but the value .* is an array/],
+    [
+      ["--set", 'l1l2Rates={"l1":0.001,"l2":0.001,"l3":0.1}'],
+      /--set: l1l2Rates has l3, which the parameters cell does not declare: it takes exactly the keys l1, l2$/m,
+    ],
+    [
+      ["--set", 'l1l2Rates={"l1":0.001,"__proto__":{"l2":0.001}}'],
+      /l1l2Rates lacks l2 and has __proto__, which the parameters cell does not declare/,
+    ],
+    [
+      ["--set", "l1l2Rates=[0.001,0.001]"],
+      /l1l2Rates is declared as an object in the parameters cell, but the value .* is an array/,
+    ],
   ])("%j", (args, message) => {
     const result = runCli([lesson04, ...args]);
     expect(result.stderr).toMatch(message);
@@ -248,7 +338,11 @@ describe("bad input refused before any kernel starts (exit 2)", () => {
   });
 
   it.each([
-    ["a null cell", { cells: [null] }, ['the notebook needs "metadata", "nbformat_minor" and "nbformat"', "cell 0 is null, not a cell object"]],
+    [
+      "a null cell",
+      { cells: [null] },
+      ['the notebook needs "metadata", "nbformat_minor" and "nbformat"', "cell 0 is null, not a cell object"],
+    ],
     [
       "a code cell whose source is a number",
       "number",
@@ -257,7 +351,10 @@ describe("bad input refused before any kernel starts (exit 2)", () => {
     [
       "an unknown cell type and a stream output without text",
       "two",
-      ['cell 0 (heading, id m-1) has cell_type "heading"; nbformat allows "code", "markdown" or "raw"', 'cell 3 (code, id c-4): outputs.0 needs "text"'],
+      [
+        'cell 0 (heading, id m-1) has cell_type "heading"; nbformat allows "code", "markdown" or "raw"',
+        'cell 3 (code, id c-4): outputs.0 needs "text"',
+      ],
     ],
   ])("a notebook with %s: names the cell and what is wrong", async (_what, content, problems) => {
     const dir = tmpDir("bad-notebook");

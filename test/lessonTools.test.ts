@@ -33,8 +33,18 @@ function history(val: number[], train: number[], valAcc = val.map(() => 0.8)): H
 
 /** A SeedGroup of runs with the given validation curves (training curve: a falling line). */
 function group(name: string, vals: number[][]): SeedGroup<Run> {
-  const runs = vals.map((v) => ({ name, history: history(v, v.map((_, i) => 0.5 / (i + 1))) }));
-  return groupRuns(name, runs, vals.map((_, i) => 42 + i)) as unknown as SeedGroup<Run>;
+  const runs = vals.map((v) => ({
+    name,
+    history: history(
+      v,
+      v.map((_, i) => 0.5 / (i + 1)),
+    ),
+  }));
+  return groupRuns(
+    name,
+    runs,
+    vals.map((_, i) => 42 + i),
+  ) as unknown as SeedGroup<Run>;
 }
 
 function sweep(kind: SweepKind, values: number[], curves: number[][][]): Sweep {
@@ -43,17 +53,25 @@ function sweep(kind: SweepKind, values: number[], curves: number[][][]): Sweep {
 
 describe("withFixedValidation", () => {
   const rows = 25000;
-  const x: MultiHotMatrix = { kind: "multihot", rows, cols: 10, ids: Array.from({ length: rows }, (_, i) => Int32Array.of(i % 10)) };
+  const x: MultiHotMatrix = {
+    kind: "multihot",
+    rows,
+    cols: 10,
+    ids: Array.from({ length: rows }, (_, i) => Int32Array.of(i % 10)),
+  };
   const y = Float32Array.from({ length: rows }, (_, i) => i);
 
-  it.each([5000, 10000, 1, 777, 14999])("keeps the same 10,000 validation rows with the first %i training rows", (n) => {
-    const d = withFixedValidation(x, y, n, 0.4);
-    const { nTrain, nVal } = splitRows(d.x.rows, d.validationSplit);
-    expect([nTrain, nVal]).toEqual([n, 10000]);
-    expect(Array.from(d.y.subarray(0, n))).toEqual(Array.from({ length: n }, (_, i) => i));
-    expect(Array.from(d.y.subarray(n))).toEqual(Array.from({ length: 10000 }, (_, i) => 15000 + i));
-    expect(d.x.ids[n]).toBe(x.ids[15000]);
-  });
+  it.each([5000, 10000, 1, 777, 14999])(
+    "keeps the same 10,000 validation rows with the first %i training rows",
+    (n) => {
+      const d = withFixedValidation(x, y, n, 0.4);
+      const { nTrain, nVal } = splitRows(d.x.rows, d.validationSplit);
+      expect([nTrain, nVal]).toEqual([n, 10000]);
+      expect(Array.from(d.y.subarray(0, n))).toEqual(Array.from({ length: n }, (_, i) => i));
+      expect(Array.from(d.y.subarray(n))).toEqual(Array.from({ length: 10000 }, (_, i) => 15000 + i));
+      expect(d.x.ids[n]).toBe(x.ids[15000]);
+    },
+  );
 
   it("returns the data itself, with the same split, for every training row (so the run is the cached one)", () => {
     const d = withFixedValidation(x, y, 15000, 0.4);
@@ -62,7 +80,12 @@ describe("withFixedValidation", () => {
   });
 
   it("copies the rows of a dense matrix", () => {
-    const dense: DenseMatrix = { kind: "dense", rows: 5, cols: 2, data: Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]) };
+    const dense: DenseMatrix = {
+      kind: "dense",
+      rows: 5,
+      cols: 2,
+      data: Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]),
+    };
     const d = withFixedValidation(dense, [0, 1, 2, 3, 4], 1, 0.4);
     expect(Array.from(d.x.data)).toEqual([0, 0, 3, 3, 4, 4]);
     expect(splitRows(3, d.validationSplit)).toEqual({ nTrain: 1, nVal: 2 });
@@ -80,7 +103,14 @@ describe("measure", () => {
     // 12 epochs: the trend line runs through the last 8, a straight climb 0.20 → 0.34 with one spike
     // (0.5 at epoch 10) that moves neither the line nor the rise; the last epoch alone would say 70%.
     const val = [0.5, 0.3, 0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.32, 0.5, 0.36, 0.34];
-    const m = measure({ name: "r", history: history(val, val.map((_, i) => 0.6 / (i + 1)), val.map((_, i) => (i === 2 ? 0.88 : 0.8))) });
+    const m = measure({
+      name: "r",
+      history: history(
+        val,
+        val.map((_, i) => 0.6 / (i + 1)),
+        val.map((_, i) => (i === 2 ? 0.88 : 0.8)),
+      ),
+    });
     expect(m.bestEpoch).toBe(3);
     expect(m.minValLoss).toBe(0.2);
     expect(m.trendEpochs).toBe(8);
@@ -107,7 +137,10 @@ describe("measure", () => {
   });
 
   it("keeps the last epoch's values as they are", () => {
-    const m = measure({ name: "r", history: history([0.5, 0.3, 0.2, 0.25, 0.3], [0.6, 0.4, 0.3, 0.2, 0.1], [0.7, 0.8, 0.88, 0.87, 0.86]) });
+    const m = measure({
+      name: "r",
+      history: history([0.5, 0.3, 0.2, 0.25, 0.3], [0.6, 0.4, 0.3, 0.2, 0.1], [0.7, 0.8, 0.88, 0.87, 0.86]),
+    });
     expect(m.lastValLoss).toBe(0.3);
     expect(m.finalTrainLoss).toBe(0.1);
     expect(m.maxValAccuracy).toBe(0.88);
@@ -121,7 +154,10 @@ describe("measure", () => {
   });
 
   it("measures each seed of a group", () => {
-    const g = group("g", [[0.3, 0.2, 0.4], [0.3, 0.25, 0.2]]);
+    const g = group("g", [
+      [0.3, 0.2, 0.4],
+      [0.3, 0.25, 0.2],
+    ]);
     expect(measureSeeds(g).map((m) => m.bestEpoch)).toEqual([2, 3]);
   });
 
@@ -134,12 +170,24 @@ describe("measure", () => {
 
 describe("the sweep lines say what the numbers show", () => {
   it("more data: a lower minimum and a smaller rise, in the seeds that show it", () => {
-    const s = sweep("samples", [5000, 15000], [
-      [[0.4, 0.35, 0.5], [0.41, 0.36, 0.52]],
-      [[0.35, 0.3, 0.33], [0.36, 0.31, 0.32]],
-    ]);
+    const s = sweep(
+      "samples",
+      [5000, 15000],
+      [
+        [
+          [0.4, 0.35, 0.5],
+          [0.41, 0.36, 0.52],
+        ],
+        [
+          [0.35, 0.3, 0.33],
+          [0.36, 0.31, 0.32],
+        ],
+      ],
+    );
     const line = moreDataLine(s);
-    expect(line).toContain("5,000 / 15,000 training reviews against the same 10,000 validation reviews (mean of 2 seeds)");
+    expect(line).toContain(
+      "5,000 / 15,000 training reviews against the same 10,000 validation reviews (mean of 2 seeds)",
+    );
     expect(line).toMatch(/the minimum is lower \(in 2 of 2 seeds lower\)/);
     expect(line).toContain("An epoch is 30 / 30 weight updates.");
     expect(line).toMatch(/the rise after it lower \(in 2 of 2 seeds smaller\)/);
@@ -153,15 +201,32 @@ describe("the sweep lines say what the numbers show", () => {
   it("capacity: the spread of the best validation cross-entropies, and where both curves end at the narrowest and the widest", () => {
     const s = sweep("width", [4, 16, 512], [[[0.3, 0.29]], [[0.28, 0.3]], [[0.3, 0.5]]]);
     const line = capacityLine(s);
-    expect(line).toContain("Best validation cross-entropy (each seed's lowest, averaged over 1 seed, as the figure draws it) from 0.280 (16 units) to 0.300 (512 units), a spread of 0.020.");
+    expect(line).toContain(
+      "Best validation cross-entropy (each seed's lowest, averaged over 1 seed, as the figure draws it) from 0.280 (16 units) to 0.300 (512 units), a spread of 0.020.",
+    );
     expect(line).toContain("the validation cross-entropy 0.290 and 0.500.");
   });
 
   it("capacity: the line's minima are the figure's (the mean of the seeds' minima, not the minimum of the mean curve)", () => {
     // Two seeds lowest at different epochs: their minima average 0.25; the mean curve never goes below 0.3.
-    const s = sweep("width", [4, 16], [[[0.2, 0.4], [0.4, 0.3]], [[0.35, 0.36], [0.36, 0.35]]]);
+    const s = sweep(
+      "width",
+      [4, 16],
+      [
+        [
+          [0.2, 0.4],
+          [0.4, 0.3],
+        ],
+        [
+          [0.35, 0.36],
+          [0.36, 0.35],
+        ],
+      ],
+    );
     expect(capacityLine(s)).toContain("from 0.250 (4 units) to 0.350 (16 units)");
-    const best = (plotCapacity(s).data as ScatterTrace[]).find((t) => t.name.startsWith("best validation cross-entropy ("))!;
+    const best = (plotCapacity(s).data as ScatterTrace[]).find((t) =>
+      t.name.startsWith("best validation cross-entropy ("),
+    )!;
     expect((best.y as number[]).map((v) => v.toFixed(3))).toEqual(["0.250", "0.350"]);
   });
 
@@ -175,7 +240,9 @@ describe("the sweep lines say what the numbers show", () => {
 
   it("strength: says when no value meets exercise 4.1's goal, and the smallest rise there is", () => {
     const s = sweep("dropout", [0, 0.7], [[[0.3, 0.45]], [[0.33, 0.34]]]);
-    expect(strengthLine(s)).toContain("No value here meets exercise 4.1's goal (a rise under 10% with a minimum ≤ 0.31); the smallest rise is 3%, at 0.7.");
+    expect(strengthLine(s)).toContain(
+      "No value here meets exercise 4.1's goal (a rise under 10% with a minimum ≤ 0.31); the smallest rise is 3%, at 0.7.",
+    );
   });
 });
 
@@ -215,12 +282,24 @@ describe("pictures of the data", () => {
   });
 
   it("plotDigits refuses images the split does not have", () => {
-    expect(() => plotDigits({ images, labels, count }, { count: 8, start: 5 })).toThrow(/images 5\.\.12 asked for, but the split has 10 images/);
+    expect(() => plotDigits({ images, labels, count }, { count: 8, start: 5 })).toThrow(
+      /images 5\.\.12 asked for, but the split has 10 images/,
+    );
   });
 
   it("plotExtraChannels: the digit beside its noise channels, and beside its zero channels", () => {
-    const noise: DenseMatrix = { kind: "dense", rows: 1, cols: 1568, data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0.25)) };
-    const zeros: DenseMatrix = { kind: "dense", rows: 1, cols: 1568, data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0)) };
+    const noise: DenseMatrix = {
+      kind: "dense",
+      rows: 1,
+      cols: 1568,
+      data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0.25)),
+    };
+    const zeros: DenseMatrix = {
+      kind: "dense",
+      rows: 1,
+      cols: 1568,
+      data: Float32Array.from({ length: 1568 }, (_, i) => (i < 784 ? 0.5 : 0)),
+    };
     const z = (plotExtraChannels(noise, zeros).data[0] as HeatmapTrace).z;
     expect([z[0][0], z[0][36], z[36][0], z[36][36], z[0][30]]).toEqual([0.5, 0.25, 0.5, 0, null]);
     expect(() => plotExtraChannels(noise, { ...zeros, cols: 784 })).toThrow(/zeros has 784 columns; expected 1568/);
@@ -239,14 +318,33 @@ describe("pictures of the data", () => {
 
   it("wordOfId names Keras's reserved ids 0–3 instead of decodeReview's \"?\"", () => {
     const index = { the: 1, and: 2 };
-    expect([0, 1, 2, 3].map((j) => wordOfId(j, index))).toEqual(["(reserved: padding)", "(reserved: start of review)", "(reserved: a word outside the vocabulary)", "(reserved: unused)"]);
+    expect([0, 1, 2, 3].map((j) => wordOfId(j, index))).toEqual([
+      "(reserved: padding)",
+      "(reserved: start of review)",
+      "(reserved: a word outside the vocabulary)",
+      "(reserved: unused)",
+    ]);
     expect(wordOfId(4, index)).toBe("the");
     expect(() => wordOfId(-1, index)).toThrow(/word ids are integers ≥ 0/);
   });
 });
 
 describe("sweep figures", () => {
-  const widths = sweep("width", [4, 16, 64], [[[0.3, 0.29], [0.31, 0.3]], [[0.28, 0.3], [0.29, 0.31]], [[0.3, 0.5]]]);
+  const widths = sweep(
+    "width",
+    [4, 16, 64],
+    [
+      [
+        [0.3, 0.29],
+        [0.31, 0.3],
+      ],
+      [
+        [0.28, 0.3],
+        [0.29, 0.31],
+      ],
+      [[0.3, 0.5]],
+    ],
+  );
 
   it("plotCapacity: best and final validation and final training cross-entropy against width on a log axis, bands from the seeds", () => {
     const f = plotCapacity(widths);
@@ -280,7 +378,9 @@ describe("sweep figures", () => {
       expect(shown.some((n) => n.startsWith("original (validation)"))).toBe(true);
       expect(shown.filter((n) => /\(validation\)/.test(n))).toHaveLength(2);
     });
-    expect(traces.filter((t) => t.visible).length).toBe(traces.filter((_, k) => (slider.steps[1].args[0] as { visible: boolean[] }).visible[k]).length);
+    expect(traces.filter((t) => t.visible).length).toBe(
+      traces.filter((_, k) => (slider.steps[1].args[0] as { visible: boolean[] }).visible[k]).length,
+    );
     expect(f.layout.yaxis?.range?.[1]).toBeGreaterThanOrEqual(0.45);
     expect(() => plotSweepSlider(l2, original, { active: 3 })).toThrow(/active = 3; it must be a step index in 0\.\.2/);
   });
@@ -289,7 +389,10 @@ describe("sweep figures", () => {
     const curves = (n: number) => Array.from({ length: n }, (_, i) => [[0.3 + i / 100, 0.4]]);
     const l2 = sweep("l2", [0, 1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2], curves(7));
     const dropout = sweep("dropout", [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], curves(8));
-    const at = (s: Sweep) => { const slider = plotSweepSlider(s, { ...s.groups[0], name: "original" }).layout.sliders![0]; return slider.steps[slider.active].label; };
+    const at = (s: Sweep) => {
+      const slider = plotSweepSlider(s, { ...s.groups[0], name: "original" }).layout.sliders![0];
+      return slider.steps[slider.active].label;
+    };
     expect(at(l2)).toBe("0.002");
     expect(at(dropout)).toBe("0.5");
     expect(at(sweep("l2", [0, 0.001, 0.01], curves(3)))).toBe("0.001");
@@ -311,7 +414,9 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     const rows = summaryRows(runs);
     expect(rows).toHaveLength(3);
     const o = measure(runs.original);
-    expect(rows[1].symptom).toContain(`its trend over the last 8 epochs ends ${formatPercent(o.rise)} above the minimum`);
+    expect(rows[1].symptom).toContain(
+      `its trend over the last 8 epochs ends ${formatPercent(o.rise)} above the minimum`,
+    );
     expect(explainLine(runs.original)).toContain(`ends ${formatPercent(o.rise)} above the minimum`);
     expect(rows[0].remedy).toContain(formatPercent(measure(runs.large).maxValAccuracy));
     const table = plotSummaryTable(rows);
@@ -324,7 +429,9 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     expect(rows[1].cause).toMatch(/^training past the best epoch with capacity to spare: /);
     expect(rows[2].cause).toMatch(/^a penalty too strong for the task: it is \d+% of the training loss at the end/);
     expect(rows.filter((r) => r.cause.includes("too little capacity:"))).toHaveLength(1);
-    rows.forEach((r, i) => expect(r.cause).toContain(`(diagnosis: ${diagnose([runs.small, runs.original, runs.l1][i]).label})`));
+    rows.forEach((r, i) =>
+      expect(r.cause).toContain(`(diagnosis: ${diagnose([runs.small, runs.original, runs.l1][i]).label})`),
+    );
   });
 
   it("adds more data to the remedies when the sweep is given, with the updates an epoch is for each size", () => {
@@ -332,10 +439,14 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     moreData.groups[0].history.params.steps = 10;
     const remedy = summaryRows({ ...runs, moreData })[1].remedy;
     expect(remedy).toMatch(/^more data: 15,000 reviews instead of 5,000: lowest 0\.300 vs 0\.350/);
-    expect(remedy).toContain("but an epoch of 15,000 reviews is 30 weight updates against 10, so at equal epochs the larger run has trained 3.0× as long: its rise mixes more data with more training");
+    expect(remedy).toContain(
+      "but an epoch of 15,000 reviews is 30 weight updates against 10, so at equal epochs the larger run has trained 3.0× as long: its rise mixes more data with more training",
+    );
   });
 
   it("names a missing run", () => {
-    expect(() => summaryRows({ ...runs, l1: undefined as unknown as RunLike })).toThrow(/summaryRows: l1 = undefined; pass the run l1/);
+    expect(() => summaryRows({ ...runs, l1: undefined as unknown as RunLike })).toThrow(
+      /summaryRows: l1 = undefined; pass the run l1/,
+    );
   });
 });

@@ -1,7 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { FASHION_MNIST_DIR, fashionMnistDir, loadArrays, loadData, mnistDataDir, type MnistSplit } from "../lib/data/mnist";
+import {
+  FASHION_MNIST_DIR,
+  fashionMnistDir,
+  loadArrays,
+  loadData,
+  mnistDataDir,
+  type MnistSplit,
+} from "../lib/data/mnist";
 import { tempDir, tinySplit, writeMnistFolder } from "./fixtures/idx";
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -148,14 +155,18 @@ describe("mnist on tiny generated IDX folders", () => {
   it("throws naming the missing file (and its .gz form)", () => {
     writeMnistFolder(dir, train, test);
     fs.rmSync(path.join(dir, "t10k-labels-idx1-ubyte"));
-    expect(() => loadArrays({ dir })).toThrow(new RegExp(`${escape(path.join(dir, "t10k-labels-idx1-ubyte"))} not found \\(nor t10k-labels-idx1-ubyte.gz\\)`));
+    expect(() => loadArrays({ dir })).toThrow(
+      new RegExp(`${escape(path.join(dir, "t10k-labels-idx1-ubyte"))} not found \\(nor t10k-labels-idx1-ubyte.gz\\)`),
+    );
   });
 
   it("throws on a wrong magic number in a folder, naming the file and the expected magic", () => {
     writeMnistFolder(dir, train, test);
     // Labels written where the images should be.
     fs.copyFileSync(path.join(dir, "train-labels-idx1-ubyte"), path.join(dir, "train-images-idx3-ubyte"));
-    expect(() => loadArrays({ dir })).toThrow(new RegExp(`${escape(path.join(dir, "train-images-idx3-ubyte"))}: .*expected 0x00000803`));
+    expect(() => loadArrays({ dir })).toThrow(
+      new RegExp(`${escape(path.join(dir, "train-images-idx3-ubyte"))}: .*expected 0x00000803`),
+    );
   });
 
   it("throws on a truncated images file, with the expected and actual sizes", () => {
@@ -166,7 +177,9 @@ describe("mnist on tiny generated IDX folders", () => {
   });
 
   it("throws when the folder does not exist", () => {
-    expect(() => loadArrays({ dir: path.join(dir, "nope") })).toThrow(/MNIST folder not found: options.dir = ".*nope" is not a directory/);
+    expect(() => loadArrays({ dir: path.join(dir, "nope") })).toThrow(
+      /MNIST folder not found: options.dir = ".*nope" is not a directory/,
+    );
   });
 });
 

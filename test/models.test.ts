@@ -65,15 +65,24 @@ describe("the variant catalog", () => {
     expect(() => getVariant("imdb.huge")).toThrow(/Unknown variant "imdb.huge".*imdb.original/);
   });
 
-  it.each(["imdb.__proto__", "imdb.toString", "imdb.constructor", "__proto__.original", "toString.x", "imdb.hasOwnProperty", "imdb.original.x", "imdb", ""])(
-    "does not read object prototypes: %p is an unknown variant, listing the names",
-    (name) => {
-      const known = /Known variants: mnist\.small, mnist\.large, .*imdb\.original/;
-      expect(() => getVariant(name as never)).toThrow(new RegExp(`Unknown variant ${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`));
-      expect(() => getVariant(name as never)).toThrow(known);
-      expect(() => variant(name as never)).toThrow(known);
-    },
-  );
+  it.each([
+    "imdb.__proto__",
+    "imdb.toString",
+    "imdb.constructor",
+    "__proto__.original",
+    "toString.x",
+    "imdb.hasOwnProperty",
+    "imdb.original.x",
+    "imdb",
+    "",
+  ])("does not read object prototypes: %p is an unknown variant, listing the names", (name) => {
+    const known = /Known variants: mnist\.small, mnist\.large, .*imdb\.original/;
+    expect(() => getVariant(name as never)).toThrow(
+      new RegExp(`Unknown variant ${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`),
+    );
+    expect(() => getVariant(name as never)).toThrow(known);
+    expect(() => variant(name as never)).toThrow(known);
+  });
 
   it("names a non-string variant as written", () => {
     expect(() => getVariant(NaN as never)).toThrow(/Unknown variant NaN\./);
@@ -114,7 +123,9 @@ describe("variant(name, changes) and withChanges", () => {
 
   it("takes one unit count per hidden layer", () => {
     expect(withChanges(variants.mnist.large, { units: [64, 32] }).hidden.map((l) => l.units)).toEqual([64, 32]);
-    expect(() => withChanges(variants.mnist.large, { units: [64] })).toThrow(/units has 1 entries but the model has 2 hidden layers/);
+    expect(() => withChanges(variants.mnist.large, { units: [64] })).toThrow(
+      /units has 1 entries but the model has 2 hidden layers/,
+    );
   });
 
   it("rejects unknown changes", () => {
@@ -139,10 +150,22 @@ describe("variant(name, changes) and withChanges", () => {
   });
 
   it.each<[string, ModelSpec, RegExp]>([
-    ["binary loss with softmax", { ...variants.imdb.original, output: { units: 1, activation: "softmax" } }, /output\.activation = "softmax"; binary_crossentropy needs "sigmoid"/],
-    ["binary loss with 2 units", { ...variants.imdb.original, output: { units: 2, activation: "sigmoid" } }, /output\.units = 2; binary_crossentropy needs 1 output unit/],
+    [
+      "binary loss with softmax",
+      { ...variants.imdb.original, output: { units: 1, activation: "softmax" } },
+      /output\.activation = "softmax"; binary_crossentropy needs "sigmoid"/,
+    ],
+    [
+      "binary loss with 2 units",
+      { ...variants.imdb.original, output: { units: 2, activation: "sigmoid" } },
+      /output\.units = 2; binary_crossentropy needs 1 output unit/,
+    ],
     ["unknown loss", { ...variants.imdb.original, loss: "mse" as never }, /loss = "mse"; allowed/],
-    ["unknown optimizer", { ...variants.imdb.original, optimizer: { name: "adam" as never } }, /optimizer\.name = "adam"/],
+    [
+      "unknown optimizer",
+      { ...variants.imdb.original, optimizer: { name: "adam" as never } },
+      /optimizer\.name = "adam"/,
+    ],
   ])("rejects an inconsistent spec: %s", (_label, spec, message) => {
     expect(() => countParams(spec, 10)).toThrow(message);
     expect(() => buildModel(spec, 10)).toThrow(message);
@@ -165,7 +188,9 @@ describe("buildModel", () => {
     expect(Math.max(...k.map(Math.abs))).toBeLessThanOrEqual(limit);
     expect(Math.max(...k.map(Math.abs))).toBeGreaterThan(limit * 0.9);
     expect(Array.from(b0a.dataSync())).toEqual(new Array(16).fill(0));
-    const config = a.layers[0].getConfig() as { kernelRegularizer: { className: string; config: { l1: number; l2: number } } };
+    const config = a.layers[0].getConfig() as {
+      kernelRegularizer: { className: string; config: { l1: number; l2: number } };
+    };
     expect(config.kernelRegularizer.className).toBe("L1L2");
     expect(config.kernelRegularizer.config.l2).toBeCloseTo(0.0001);
     expect((a.layers[1].getConfig() as { rate: number }).rate).toBe(0.5);
@@ -195,14 +220,22 @@ describe("buildModel", () => {
   });
 
   it("keeps the rmsprop settings a hand-built model was compiled with", () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [5], activation: "relu" }), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 4, inputShape: [5], activation: "relu" }),
+        tf.layers.dense({ units: 1, activation: "sigmoid" }),
+      ],
+    });
     model.compile({ optimizer: tf.train.rmsprop(0.01, 0.8, 0, 1e-6), loss: "binaryCrossentropy" });
     expect(specFromModel(model).optimizer).toEqual({ name: "rmsprop", learningRate: 0.01, rho: 0.8, epsilon: 1e-6 });
     model.dispose();
   });
 
   it("refuses a model compiled with another optimizer or loss instead of silently replacing it", () => {
-    const layers = (): tf.layers.Layer[] => [tf.layers.dense({ units: 4, inputShape: [5], activation: "relu" }), tf.layers.dense({ units: 1, activation: "sigmoid" })];
+    const layers = (): tf.layers.Layer[] => [
+      tf.layers.dense({ units: 4, inputShape: [5], activation: "relu" }),
+      tf.layers.dense({ units: 1, activation: "sigmoid" }),
+    ];
     const adam = tf.sequential({ layers: layers() });
     adam.compile({ optimizer: tf.train.adam(0.01), loss: "binaryCrossentropy" });
     expect(() => specFromModel(adam)).toThrow(/compiled with Adam; .*plain rmsprop/);
@@ -213,7 +246,13 @@ describe("buildModel", () => {
   });
 
   it("refuses layers it cannot train, naming them", () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [5] }), tf.layers.batchNormalization(), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 4, inputShape: [5] }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 1, activation: "sigmoid" }),
+      ],
+    });
     expect(() => specFromModel(model)).toThrow(/Layer 1 .* is a BatchNormalization; .*Dense and Dropout layers only/);
     model.dispose();
   });

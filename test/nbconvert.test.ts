@@ -43,7 +43,8 @@ describe("the lesson notebooks under Jupyter's executor (nbconvert --execute, qu
   });
 
   it("finds the notebooks to execute", () => {
-    if (NOTEBOOKS.length === 0) throw new Error(`no *.ipynb in ${notebooksDir()}: the real-client tests execute every lesson notebook`);
+    if (NOTEBOOKS.length === 0)
+      throw new Error(`no *.ipynb in ${notebooksDir()}: the real-client tests execute every lesson notebook`);
   });
 
   it.each(NOTEBOOKS)(
@@ -67,7 +68,8 @@ describe("the lesson notebooks under Jupyter's executor (nbconvert --execute, qu
           timeoutMs: NOTEBOOK_TIMEOUT_MS,
           allowErrors: true,
         });
-        const printed = again.code === 0 ? stderrOutputs(parseNotebook(await fs.readFile(again.output, "utf8"))) : [tail(again)];
+        const printed =
+          again.code === 0 ? stderrOutputs(parseNotebook(await fs.readFile(again.output, "utf8"))) : [tail(again)];
         throw new Error(
           `nbconvert failed on ${base} (exit ${converted.code}):\n${nbconvertFailure(converted)}\n` +
             `The kernel printed (from a rerun with --allow-errors):\n${printed.join("\n")}`,
@@ -78,7 +80,9 @@ describe("the lesson notebooks under Jupyter's executor (nbconvert --execute, qu
       expect(errorOutputs(executed)).toEqual([]);
       const figures = figureCells(executed);
       expect(figures.length).toBeGreaterThan(0);
-      expect(figures.filter((f) => f.figures.length === 0).map((f) => `code cell ${f.number}: ${f.cell.source}`)).toEqual([]);
+      expect(
+        figures.filter((f) => f.figures.length === 0).map((f) => `code cell ${f.number}: ${f.cell.source}`),
+      ).toEqual([]);
       for (const f of figures) for (const figure of f.figures) expect(figure.data.length).toBeGreaterThan(0);
       const summaries = resultsOutputs(executed);
       expect(summaries.flatMap(nonFiniteResultValues)).toEqual([]);
@@ -98,7 +102,8 @@ describe("the lesson notebooks under Jupyter's executor (nbconvert --execute, qu
         timeoutMs: NOTEBOOK_TIMEOUT_MS,
       });
       durations.push(`  ${base}: npm run lesson --quick ${(lesson.ms / 1000).toFixed(1)} s`);
-      if (lesson.code !== 0) throw new Error(`npm run lesson --quick failed on ${base} (exit ${lesson.code}):\n${tail(lesson)}`);
+      if (lesson.code !== 0)
+        throw new Error(`npm run lesson --quick failed on ${base} (exit ${lesson.code}):\n${tail(lesson)}`);
       const ours = await readNotebook(path.join(outDir, `${entry.name}.ipynb`));
       const fitlab = ours.metadata.fitlab as { executed?: { parameters?: unknown } } | undefined;
       expect(fitlab?.executed?.parameters).toEqual(entry.parameters);

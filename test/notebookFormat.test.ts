@@ -11,7 +11,9 @@ const FIXTURES = path.join(__dirname, "fixtures", "notebooks");
 
 function listNotebooks(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((name) => name.endsWith(".ipynb")).sort();
+    return readdirSync(dir)
+      .filter((name) => name.endsWith(".ipynb"))
+      .sort();
   } catch {
     return [];
   }
@@ -30,9 +32,17 @@ describe("validateNotebook", () => {
     ["nbformat 4.4", (nb) => (nb.nbformat_minor = 4), /nbformat must be 4\.5 \(got 4\.4\)/],
     ["another kernel", (nb) => (nb.metadata.kernelspec.name = "python3"), /metadata\.kernelspec must be/],
     ["no language_info", (nb) => delete nb.metadata.language_info, /language_info\.name must be "typescript"/],
-    ["outputs", (nb) => nb.cells[1].outputs.push({ output_type: "stream", name: "stdout", text: "x" }), /cell 1 has 1 outputs/],
+    [
+      "outputs",
+      (nb) => nb.cells[1].outputs.push({ output_type: "stream", name: "stdout", text: "x" }),
+      /cell 1 has 1 outputs/,
+    ],
     ["an execution count", (nb) => (nb.cells[1].execution_count = 3), /cell 1 has execution_count 3/],
-    ["no parameters cell", (nb) => (nb.cells[1].metadata = {}), /exactly one cell must be tagged "parameters" \(found 0\)/],
+    [
+      "no parameters cell",
+      (nb) => (nb.cells[1].metadata = {}),
+      /exactly one cell must be tagged "parameters" \(found 0\)/,
+    ],
     ["two parameters cells", (nb) => (nb.cells[2].metadata = { tags: ["parameters"] }), /\(found 2\)/],
     ["a quick override of an undeclared name", (nb) => (nb.metadata.fitlab.quick.epochz = 1), /quick sets "epochz"/],
   ];
@@ -58,7 +68,8 @@ describe("committed notebooks/", () => {
   });
 
   // it.each rejects an empty table; the test above already fails then.
-  if (notebooks.length > 0) it.each(notebooks)("%s is valid nbformat 4.5 for tslab, committed clean, with one parameters cell", (name) => {
-    expect(validateNotebook(load(path.join(NOTEBOOKS, name)))).toEqual([]);
-  });
+  if (notebooks.length > 0)
+    it.each(notebooks)("%s is valid nbformat 4.5 for tslab, committed clean, with one parameters cell", (name) => {
+      expect(validateNotebook(load(path.join(NOTEBOOKS, name)))).toEqual([]);
+    });
 });

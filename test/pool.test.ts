@@ -36,7 +36,6 @@ beforeAll(async () => {
 });
 afterAll(() => closePool());
 
-
 describe("train on the pool", () => {
   it("gives the same history to the last digit as training on this thread, and a model with the same weights", async () => {
     const { x, y } = randomMultiHot(400, 120, 1);
@@ -48,7 +47,9 @@ describe("train on the pool", () => {
     expect(a).toEqual(b);
     // The returned model predicts on this thread (weight histograms, prediction in a notebook).
     const probe = tf.tensor2d(toDenseMatrix(x).data.subarray(0, 5 * 120), [5, 120]);
-    const [p1, p2] = [pooled, here].map((r) => tf.tidy(() => Array.from((r.model.predict(probe) as tf.Tensor).dataSync())));
+    const [p1, p2] = [pooled, here].map((r) =>
+      tf.tidy(() => Array.from((r.model.predict(probe) as tf.Tensor).dataSync())),
+    );
     expect(p1).toEqual(p2);
     probe.dispose();
     dispose(pooled);
@@ -107,7 +108,9 @@ describe("train on the pool", () => {
     const boom: EpochCallback = (epoch) => {
       if (epoch === 1) throw new Error("figure failed");
     };
-    await expect(train(variants.imdb.original, x, y, { ...quiet, epochs: 50, batchSize: 10, seed: 1, onEpochEnd: boom })).rejects.toThrow("figure failed");
+    await expect(
+      train(variants.imdb.original, x, y, { ...quiet, epochs: 50, batchSize: 10, seed: 1, onEpochEnd: boom }),
+    ).rejects.toThrow("figure failed");
     expect(tf.memory().numTensors).toBe(before);
     // The pool goes on with a fresh worker.
     const run = await train(variants.imdb.tiny, x, y, { ...quiet, epochs: 1, batchSize: 50, seed: 1 });
@@ -123,8 +126,23 @@ describe("progress lines and warnings", () => {
   it("prints no per-epoch lines when a callback shows its own progress, unless verbose: 1 is given", async () => {
     const quietLines: string[] = [];
     const loudLines: string[] = [];
-    const a = await train(variants.imdb.tiny, x, y, { epochs: 2, batchSize: 50, seed: 1, cache: false, log: (l) => quietLines.push(l), onEpochEnd: progress() });
-    const b = await train(variants.imdb.tiny, x, y, { epochs: 2, batchSize: 50, seed: 1, cache: false, verbose: 1, log: (l) => loudLines.push(l), onEpochEnd: progress() });
+    const a = await train(variants.imdb.tiny, x, y, {
+      epochs: 2,
+      batchSize: 50,
+      seed: 1,
+      cache: false,
+      log: (l) => quietLines.push(l),
+      onEpochEnd: progress(),
+    });
+    const b = await train(variants.imdb.tiny, x, y, {
+      epochs: 2,
+      batchSize: 50,
+      seed: 1,
+      cache: false,
+      verbose: 1,
+      log: (l) => loudLines.push(l),
+      onEpochEnd: progress(),
+    });
     expect(quietLines).toEqual([]);
     expect(loudLines).toHaveLength(2);
     [a, b].forEach(dispose);
@@ -132,9 +150,18 @@ describe("progress lines and warnings", () => {
 
   it("says, in one line and in run.warnings, when the loss explodes under a huge learning rate", async () => {
     const lines: string[] = [];
-    const run = await train(variant("imdb.original", { learningRate: 1e10 }), x, y, { epochs: 2, batchSize: 30, seed: 1, cache: false, log: (l) => lines.push(l), onEpochEnd: progress() });
+    const run = await train(variant("imdb.original", { learningRate: 1e10 }), x, y, {
+      epochs: 2,
+      batchSize: 30,
+      seed: 1,
+      cache: false,
+      log: (l) => lines.push(l),
+      onEpochEnd: progress(),
+    });
     expect(run.warnings).toHaveLength(1);
-    expect(run.warnings[0]).toMatch(/^the training loss exploded: .* over 1000× its first batch's .*The learning rate \(10000000000\) is too high/);
+    expect(run.warnings[0]).toMatch(
+      /^the training loss exploded: .* over 1000× its first batch's .*The learning rate \(10000000000\) is too high/,
+    );
     expect(lines).toEqual([`original: ${run.warnings[0]}`]);
     const calm = await train(variants.imdb.original, x, y, { ...quiet, epochs: 2, batchSize: 30, seed: 1 });
     expect(calm.warnings).toEqual([]);
@@ -146,12 +173,21 @@ describe("a matrix the workers copied", () => {
   it("is refused, with how to fix it, when it changed in place since; a new matrix trains", async () => {
     const { x, y } = randomMultiHot(200, 50, 9);
     const dense = toDenseMatrix(x);
-    const opts = { verbose: 0 as const, epochs: 1, batchSize: 50, validationSplit: 0.25, cache: false as const, seed: 3 };
+    const opts = {
+      verbose: 0 as const,
+      epochs: 1,
+      batchSize: 50,
+      validationSplit: 0.25,
+      cache: false as const,
+      seed: 3,
+    };
     const first = await train(variants.imdb.tiny, dense, y, opts);
     expect(first.placement).toBe(on("worker"));
     dense.data[0] = 1 - dense.data[0];
     if (pooled) {
-      await expect(train(variants.imdb.tiny, dense, y, opts)).rejects.toThrow(/x was changed in place after an earlier run on the training workers copied it.*Pass a new matrix instead/);
+      await expect(train(variants.imdb.tiny, dense, y, opts)).rejects.toThrow(
+        /x was changed in place after an earlier run on the training workers copied it.*Pass a new matrix instead/,
+      );
     } else {
       // No worker copied it: this thread trains on the edited values, which change the numbers.
       const edited = await train(variants.imdb.tiny, dense, y, opts);
@@ -180,9 +216,14 @@ describe("trainSeeds on the pool", () => {
     const { x, y } = randomMultiHot(400, 80, 6);
     const opts = { verbose: 0 as const, epochs: 3, batchSize: 40, validationSplit: 0.25, cache: { dir } };
     const calls: [number, number, number][] = [];
-    const group = await trainSeeds(variants.imdb.original, x, y, { ...opts, seeds: [1, 2, 3], onEpochEnd: (e, h) => void calls.push([e, h.epoch.length, h.history.val_loss![e]]) });
+    const group = await trainSeeds(variants.imdb.original, x, y, {
+      ...opts,
+      seeds: [1, 2, 3],
+      onEpochEnd: (e, h) => void calls.push([e, h.epoch.length, h.history.val_loss![e]]),
+    });
     const alone = [];
-    for (const seed of [1, 2, 3]) alone.push(await train(variants.imdb.original, x, y, { ...opts, seed, cache: false, thread: "thread" }));
+    for (const seed of [1, 2, 3])
+      alone.push(await train(variants.imdb.original, x, y, { ...opts, seed, cache: false, thread: "thread" }));
     const expected = groupRuns("original", alone, [1, 2, 3]);
     expect(group.history).toEqual(expected.history);
     expect(group.bands).toEqual(expected.bands);
@@ -202,23 +243,51 @@ describe("trainSeeds on the pool", () => {
     // Seeds 5 and 6 stored, 7 not: one line for the two, seed 7 trains; then all three continue to 4 epochs.
     const mixed = await trainSeeds(variants.imdb.tiny, x, y, { ...opts, seeds: [5, 6, 7], log });
     // The retrain hint comes with the first run a process loads from the cache (here: the test above's).
-    expect(lines.filter(([kind]) => kind === "cache")).toEqual([["cache", expect.stringMatching(/^\[seeds 5, 6\] tiny: loaded from the run cache \(2 epochs(; pass cache: false to retrain)?\)$/)]]);
-    expect(lines.filter(([kind]) => kind === "epoch").map(([, l]) => l.split(" - ")[0])).toEqual(["Epoch 1/2 (mean of 3 seeds)", "Epoch 2/2 (mean of 3 seeds)"]);
+    expect(lines.filter(([kind]) => kind === "cache")).toEqual([
+      [
+        "cache",
+        expect.stringMatching(
+          /^\[seeds 5, 6\] tiny: loaded from the run cache \(2 epochs(; pass cache: false to retrain)?\)$/,
+        ),
+      ],
+    ]);
+    expect(lines.filter(([kind]) => kind === "epoch").map(([, l]) => l.split(" - ")[0])).toEqual([
+      "Epoch 1/2 (mean of 3 seeds)",
+      "Epoch 2/2 (mean of 3 seeds)",
+    ]);
     lines.length = 0;
     const flags: boolean[] = [];
-    const longer = await trainSeeds(variants.imdb.tiny, x, y, { ...opts, epochs: 4, seeds: [5, 6, 7], log, onEpochEnd: (_e, _h, info) => void flags.push(info!.replayed) });
+    const longer = await trainSeeds(variants.imdb.tiny, x, y, {
+      ...opts,
+      epochs: 4,
+      seeds: [5, 6, 7],
+      log,
+      onEpochEnd: (_e, _h, info) => void flags.push(info!.replayed),
+    });
     expect(flags).toEqual([true, true, false, false]); // the group's epochs 1–2 are every seed's stored ones
-    expect(lines.filter(([kind]) => kind === "cache")).toEqual([["cache", "[seeds 5, 6, 7] tiny: epochs 1–2 are the stored 2-epoch run's (the numbers training them again would give); training epochs 3–4"]]);
+    expect(lines.filter(([kind]) => kind === "cache")).toEqual([
+      [
+        "cache",
+        "[seeds 5, 6, 7] tiny: epochs 1–2 are the stored 2-epoch run's (the numbers training them again would give); training epochs 3–4",
+      ],
+    ]);
     expect(lines.findIndex(([kind]) => kind === "cache")).toBeLessThan(lines.findIndex(([kind]) => kind === "epoch"));
     // Only the epochs trained now are logged.
-    expect(lines.filter(([kind]) => kind === "epoch").map(([, l]) => l.split(" - ")[0])).toEqual(["Epoch 3/4 (mean of 3 seeds)", "Epoch 4/4 (mean of 3 seeds)"]);
+    expect(lines.filter(([kind]) => kind === "epoch").map(([, l]) => l.split(" - ")[0])).toEqual([
+      "Epoch 3/4 (mean of 3 seeds)",
+      "Epoch 4/4 (mean of 3 seeds)",
+    ]);
     [...quiet.seedRuns, ...mixed.seedRuns, ...longer.seedRuns].forEach(dispose);
   });
 });
 
 describe("interrupt (SIGINT to a real process)", () => {
   /** A child that trains a long run on the pool from the compiled library and reports as it goes. */
-  function child(kernelLike: boolean): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>; firstEpoch: Promise<number>; pid: number } {
+  function child(kernelLike: boolean): {
+    done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
+    firstEpoch: Promise<number>;
+    pid: number;
+  } {
     const script = `
       const { train } = require(${JSON.stringify(path.join(root, "dist/lib/runs/train.js"))});
       const { poolWorkers } = require(${JSON.stringify(path.join(root, "dist/lib/training/pool.js"))});
@@ -244,7 +313,9 @@ describe("interrupt (SIGINT to a real process)", () => {
       if (out.includes("epoch 0")) sawEpoch(Date.now());
     });
     proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal, out })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+      proc.on("exit", (code, signal) => resolve({ code, signal, out })),
+    );
     // A run that ignores the interrupt would keep the child alive: fail after 60 s instead of hanging.
     const done = Promise.race([
       exited,
@@ -269,7 +340,9 @@ describe("interrupt (SIGINT to a real process)", () => {
     expect(code).toBe(0);
     expect(out).toContain("kernel: interrupt");
     // train's own message: what was stopped and what was kept; the kernel-like process lives on.
-    expect(out).toMatch(/rejected: Training stopped \(the stop button, or Ctrl-C\): "larger" \(seed 1\)\. It was stopped after \d+ of 1000 epochs; [^|]*The kernel is still running[^|]* \| workers 0/);
+    expect(out).toMatch(
+      /rejected: Training stopped \(the stop button, or Ctrl-C\): "larger" \(seed 1\)\. It was stopped after \d+ of 1000 epochs; [^|]*The kernel is still running[^|]* \| workers 0/,
+    );
     expect(out).not.toContain("finished?!");
     expect(Date.now() - sent).toBeLessThan(10000);
   });
@@ -283,8 +356,6 @@ describe("interrupt (SIGINT to a real process)", () => {
     expect(out).not.toContain("finished?!");
   });
 });
-
-
 
 describe("a two-part run over one or two workers (data-parallel)", () => {
   const { train: t } = loadArrays();
@@ -312,25 +383,36 @@ describe("a two-part run over one or two workers (data-parallel)", () => {
   it.each([
     ["mnist.large", variants.mnist.large, 128],
     ["dense input with dropout, L2 and a last batch of one row", dropoutL2, 109],
-  ] as const)("%s: the same history and final weights to the last bit over two workers, on one worker and on this thread", async (_, spec, batchSize) => {
-    const opts = { ...quiet, epochs: 2, batchSize, validationSplit: 0.2, seed: 5, parts: 2 as const };
-    const split = await train(spec, x, y, { ...opts, split: true });
-    const one = await train(spec, x, y, { ...opts, split: false });
-    const here = await train(spec, x, y, { ...opts, thread: "thread" });
-    expect([split.placement, one.placement, here.placement]).toEqual([on("two workers"), on("worker"), "thread"]);
-    expect(split.options.parts).toBe(2);
-    expect(split.history).toEqual(one.history);
-    expect(split.history).toEqual(here.history);
-    const w = weightsOf(split);
-    expect(weightsOf(one)).toEqual(w);
-    expect(weightsOf(here)).toEqual(w);
-    [split, one, here].forEach(dispose);
-  });
+  ] as const)(
+    "%s: the same history and final weights to the last bit over two workers, on one worker and on this thread",
+    async (_, spec, batchSize) => {
+      const opts = { ...quiet, epochs: 2, batchSize, validationSplit: 0.2, seed: 5, parts: 2 as const };
+      const split = await train(spec, x, y, { ...opts, split: true });
+      const one = await train(spec, x, y, { ...opts, split: false });
+      const here = await train(spec, x, y, { ...opts, thread: "thread" });
+      expect([split.placement, one.placement, here.placement]).toEqual([on("two workers"), on("worker"), "thread"]);
+      expect(split.options.parts).toBe(2);
+      expect(split.history).toEqual(one.history);
+      expect(split.history).toEqual(here.history);
+      const w = weightsOf(split);
+      expect(weightsOf(one)).toEqual(w);
+      expect(weightsOf(here)).toEqual(w);
+      [split, one, here].forEach(dispose);
+    },
+  );
 
   it("is the same to the last bit with three validation chunks shared by the two workers, and early stopping", async () => {
     // 499 training rows, 4,501 validation rows: chunks of 2,048, 2,048 and 405 rows, evaluated 0 and 2 by one worker, 1 by the other.
     const big = flattenImages({ images: t.images.subarray(0, 5000 * 784), count: 5000, rows: 28, cols: 28 });
-    const opts = { ...quiet, epochs: 4, batchSize: 100, validationSplit: 0.9, seed: 8, parts: 2 as const, earlyStopping: { patience: 1, restoreBestWeights: true } };
+    const opts = {
+      ...quiet,
+      epochs: 4,
+      batchSize: 100,
+      validationSplit: 0.9,
+      seed: 8,
+      parts: 2 as const,
+      earlyStopping: { patience: 1, restoreBestWeights: true },
+    };
     // A learning rate high enough for val_loss to rise at epoch 3 (stopping then, restoring epoch 2's weights).
     const spec = variant("mnist.large", { learningRate: 0.05 });
     const split = await train(spec, big, t.labels.subarray(0, 5000), { ...opts, split: true });
@@ -363,10 +445,15 @@ describe("a two-part run over one or two workers (data-parallel)", () => {
     const two = await train(variants.mnist.large, few, y.subarray(0, 500), { ...opts, parts: 2 });
     const one = await train(variants.mnist.large, few, y.subarray(0, 500), { ...opts, parts: 1 });
     const [w2, w1] = [two, one].map(weightsOf);
-    const worst = w2.reduce((m, w, i) => w.reduce((mm, v, k) => Math.max(mm, Math.abs(v - w1[i][k]) / Math.max(1, Math.abs(w1[i][k]))), m), 0);
+    const worst = w2.reduce(
+      (m, w, i) => w.reduce((mm, v, k) => Math.max(mm, Math.abs(v - w1[i][k]) / Math.max(1, Math.abs(w1[i][k]))), m),
+      0,
+    );
     expect(worst).toBeLessThanOrEqual(1e-5);
     expect(w2).not.toEqual(w1);
-    expect(Math.abs(two.history.history.loss[0] - one.history.history.loss[0])).toBeLessThanOrEqual(1e-6 * one.history.history.loss[0]);
+    expect(Math.abs(two.history.history.loss[0] - one.history.history.loss[0])).toBeLessThanOrEqual(
+      1e-6 * one.history.history.loss[0],
+    );
     [two, one].forEach(dispose);
   });
 
@@ -376,7 +463,10 @@ describe("a two-part run over one or two workers (data-parallel)", () => {
     expect(alone.placement).toBe(on("two workers"));
     const { x: mx, y: my } = randomMultiHot(2000, 300, 4);
     // The IMDB run takes a worker first; the big run then finds the pool busy.
-    const [other, busy] = await Promise.all([train(variants.imdb.larger, mx, my, { ...quiet, epochs: 2, batchSize: 32, seed: 1 }), train(variants.mnist.large, x, y, opts)]);
+    const [other, busy] = await Promise.all([
+      train(variants.imdb.larger, mx, my, { ...quiet, epochs: 2, batchSize: 32, seed: 1 }),
+      train(variants.mnist.large, x, y, opts),
+    ]);
     expect([other.placement, busy.placement]).toEqual([on("worker"), on("worker")]);
     expect(busy.history).toEqual(alone.history);
     [alone, other, busy].forEach(dispose);
@@ -415,8 +505,11 @@ describe("the compiled worker", () => {
       const later = new Date(Date.now() + 3600_000);
       fs.utimesSync(source, later, later);
       jest.isolateModules(() => {
-        const { workerScript } = require("../lib/training/workerScript") as typeof import("../lib/training/workerScript");
-        expect(() => workerScript()).toThrow(/dist\/lib\/training\/loop\.js is older than lib\/training\/loop\.ts; run `npm run build`/);
+        const { workerScript } =
+          require("../lib/training/workerScript") as typeof import("../lib/training/workerScript");
+        expect(() => workerScript()).toThrow(
+          /dist\/lib\/training\/loop\.js is older than lib\/training\/loop\.ts; run `npm run build`/,
+        );
       });
     } finally {
       fs.utimesSync(source, atime, mtime);

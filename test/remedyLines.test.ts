@@ -12,18 +12,28 @@ describe("compareFinal", () => {
     const noise = recordedGroup("nb5.noise", [1, 2, 3, 4]);
     const zeros = recordedGroup("nb5.zeros", [1, 2, 3, 4]);
     const line = compareFinalLine(noise, zeros, "val_accuracy");
-    expect(line).toMatch(/^final validation accuracy over 4 seeds: noise \d\d\.\d% \(\d\d\.\d%–\d\d\.\d%\), zeros \d\d\.\d% \(\d\d\.\d%–\d\d\.\d%\); noise ends below zeros in (all 4|\d of 4) seeds\.$/);
-    const below = noise.seedRuns.filter((r, i) => r.history.history.val_accuracy!.at(-1)! < zeros.seedRuns[i].history.history.val_accuracy!.at(-1)!).length;
+    expect(line).toMatch(
+      /^final validation accuracy over 4 seeds: noise \d\d\.\d% \(\d\d\.\d%–\d\d\.\d%\), zeros \d\d\.\d% \(\d\d\.\d%–\d\d\.\d%\); noise ends below zeros in (all 4|\d of 4) seeds\.$/,
+    );
+    const below = noise.seedRuns.filter(
+      (r, i) => r.history.history.val_accuracy!.at(-1)! < zeros.seedRuns[i].history.history.val_accuracy!.at(-1)!,
+    ).length;
     expect(line).toContain(below === 4 ? "in all 4 seeds" : `in ${below} of 4 seeds`);
   });
 
   it("reads single runs and losses too", () => {
-    expect(compareFinalLine(recordedRun("nb5.zeros", 42), recordedRun("nb5.noise", 42), "val_loss")).toBe("final validation loss: zeros 0.303, noise 0.390; zeros ends below noise.");
+    expect(compareFinalLine(recordedRun("nb5.zeros", 42), recordedRun("nb5.noise", 42), "val_loss")).toBe(
+      "final validation loss: zeros 0.303, noise 0.390; zeros ends below noise.",
+    );
   });
 
   it("refuses groups of different sizes and a missing metric", () => {
-    expect(() => compareFinalLine(recordedGroup("nb5.noise", [1, 2]), recordedGroup("nb5.zeros", [1, 2, 3]), "val_accuracy")).toThrow(/same seeds/);
-    expect(() => compareFinalLine(recordedRun("imdb.original", 42), recordedRun("imdb.l2", 42), "val_crossentropy")).toThrow(/has no val_crossentropy/);
+    expect(() =>
+      compareFinalLine(recordedGroup("nb5.noise", [1, 2]), recordedGroup("nb5.zeros", [1, 2, 3]), "val_accuracy"),
+    ).toThrow(/same seeds/);
+    expect(() =>
+      compareFinalLine(recordedRun("imdb.original", 42), recordedRun("imdb.l2", 42), "val_crossentropy"),
+    ).toThrow(/has no val_crossentropy/);
   });
 });
 
@@ -46,14 +56,25 @@ describe("learningRates", () => {
     const lines = learningRatesLine([recordedRun("nb5.lrhigh", 42), recordedRun("nb5.lrlow", 42)]).split("\n");
     expect(lines).toHaveLength(3);
     // lr 1.0's training accuracy rose to its peak at epoch 2 and fell back: the line says so, lr 0.01's climbed to its last epoch.
-    expect(lines[0]).toBe("lrhigh: training loss (mean of an epoch) up to 1.95e+4; training accuracy 50.9% at epoch 1, highest 82.9% at epoch 2, 62.3% at epoch 10; best validation accuracy 80.8%");
-    expect(lines[1]).toBe("lrlow: training loss (mean of an epoch) up to 2.05; training accuracy 65.5% at epoch 1, 100.0% at epoch 10; best validation accuracy 92.8%");
-    expect(lines[2]).toBe("lrhigh's highest training loss is 9,528× lrlow's; it ends 37.7 points below it in training accuracy.");
+    expect(lines[0]).toBe(
+      "lrhigh: training loss (mean of an epoch) up to 1.95e+4; training accuracy 50.9% at epoch 1, highest 82.9% at epoch 2, 62.3% at epoch 10; best validation accuracy 80.8%",
+    );
+    expect(lines[1]).toBe(
+      "lrlow: training loss (mean of an epoch) up to 2.05; training accuracy 65.5% at epoch 1, 100.0% at epoch 10; best validation accuracy 92.8%",
+    );
+    expect(lines[2]).toBe(
+      "lrhigh's highest training loss is 9,528× lrlow's; it ends 37.7 points below it in training accuracy.",
+    );
   });
 
   it("adds what the trainer noticed on the way, which a quiet run does not print", () => {
-    const high = { ...recordedRun("nb5.lrhigh", 42), warnings: ["the training loss exploded: 4.44e+4 at epoch 1, batch 2"] };
-    expect(learningRatesLine([high, recordedRun("nb5.lrlow", 42)]).split("\n")[2]).toBe("lrhigh: the training loss exploded: 4.44e+4 at epoch 1, batch 2");
+    const high = {
+      ...recordedRun("nb5.lrhigh", 42),
+      warnings: ["the training loss exploded: 4.44e+4 at epoch 1, batch 2"],
+    };
+    expect(learningRatesLine([high, recordedRun("nb5.lrlow", 42)]).split("\n")[2]).toBe(
+      "lrhigh: the training loss exploded: 4.44e+4 at epoch 1, batch 2",
+    );
   });
 });
 
@@ -70,7 +91,9 @@ describe("earlyStoppingLine", () => {
 });
 
 describe("ranking, finalModelLine, testAgainstValidation", () => {
-  const candidates = ["original", "tiny", "smaller", "l2", "l1", "l1l2", "dropout", "l2dropout"].map((v) => recordedRun(`imdb.${v}`, 42));
+  const candidates = ["original", "tiny", "smaller", "l2", "l1", "l1l2", "dropout", "l2dropout"].map((v) =>
+    recordedRun(`imdb.${v}`, 42),
+  );
   const choice = selectBest(candidates);
 
   it("lists every candidate best first, names aligned", () => {
@@ -87,16 +110,25 @@ describe("ranking, finalModelLine, testAgainstValidation", () => {
     const best = choice.ranking[0].value;
     const tied = choice.ranking.slice(1).filter((c) => c.value - best <= 0.005);
     expect(tied.length).toBeGreaterThan(0);
-    expect(lines[8]).toBe(`Within the tie band (0.005) of tiny: ${tied.map((c) => `${c.run.name} (+${(c.value - best).toFixed(4)})`).join(", ")}. Another seed may pick ${tied.length === 1 ? "it" : "one of them"}.`);
-    expect(rankingLine(choice, { tie: 0 }).split("\n")[8]).toBe("tiny leads the next candidate by more than the tie band (0).");
+    expect(lines[8]).toBe(
+      `Within the tie band (0.005) of tiny: ${tied.map((c) => `${c.run.name} (+${(c.value - best).toFixed(4)})`).join(", ")}. Another seed may pick ${tied.length === 1 ? "it" : "one of them"}.`,
+    );
+    expect(rankingLine(choice, { tie: 0 }).split("\n")[8]).toBe(
+      "tiny leads the next candidate by more than the tie band (0).",
+    );
     expect(() => rankingLine(choice, { tie: -1 })).toThrow(/options\.tie = -1; a number ≥ 0/);
     expect(() => rankingLine(choice, { ties: 1 } as never)).toThrow(/options\.ties = 1; not an option/);
   });
 
   it("describes the final model and its one test score, and test against validation in points", () => {
-    const trained = { name: "final imdb", history: { ...choice.best.run.history, params: { ...choice.best.run.history.params, samples: 25000 } } };
+    const trained = {
+      name: "final imdb",
+      history: { ...choice.best.run.history, params: { ...choice.best.run.history.params, samples: 25000 } },
+    };
     const test = { loss: 0.2684, accuracy: 0.8926, samples: 25000 };
-    expect(finalModelLine("final imdb", choice.best, trained, test)).toBe("final imdb = tiny, retrained for 11 epochs on 25000 rows; tested once on 25000 rows: loss 0.2684, accuracy 89.3%.");
+    expect(finalModelLine("final imdb", choice.best, trained, test)).toBe(
+      "final imdb = tiny, retrained for 11 epochs on 25000 rows; tested once on 25000 rows: loss 0.2684, accuracy 89.3%.",
+    );
     const record = finalModelRecord("final imdb", choice.best, test);
     const points = (0.8926 - choice.best.valAccuracy) * 100;
     expect(testVsValidationLine([record])).toBe(

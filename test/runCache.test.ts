@@ -1,7 +1,17 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { canonicalJson, clearRuns, defaultRunsDir, fingerprint, readRun, runKey, RUN_CACHE_FORMAT, writeRun, type CacheEntry } from "../lib/runs/runCache";
+import {
+  canonicalJson,
+  clearRuns,
+  defaultRunsDir,
+  fingerprint,
+  readRun,
+  runKey,
+  RUN_CACHE_FORMAT,
+  writeRun,
+  type CacheEntry,
+} from "../lib/runs/runCache";
 import type { DenseMatrix, History, MultiHotMatrix } from "../lib/types";
 
 let dir: string;
@@ -12,8 +22,22 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const spec = { layers: [{ units: 16, activation: "relu" }, { units: 16, activation: "relu" }], output: { units: 1, activation: "sigmoid" }, optimizer: "rmsprop" };
-const parts = { spec, options: { epochs: 20, batchSize: 512, validationSplit: 0.4 }, data: "3f2a…", seed: 42, backend: "wasm", version: "0.1.0" };
+const spec = {
+  layers: [
+    { units: 16, activation: "relu" },
+    { units: 16, activation: "relu" },
+  ],
+  output: { units: 1, activation: "sigmoid" },
+  optimizer: "rmsprop",
+};
+const parts = {
+  spec,
+  options: { epochs: 20, batchSize: 512, validationSplit: 0.4 },
+  data: "3f2a…",
+  seed: 42,
+  backend: "wasm",
+  version: "0.1.0",
+};
 
 function sampleRun(key = runKey(parts)): CacheEntry {
   const history: History = {
@@ -59,14 +83,24 @@ describe("runKey", () => {
       options: { validationSplit: 0.4, batchSize: 512, epochs: 20 },
       backend: "wasm",
       data: "3f2a…",
-      spec: { optimizer: "rmsprop", output: { activation: "sigmoid", units: 1 }, layers: [{ activation: "relu", units: 16 }, { units: 16, activation: "relu" }] },
+      spec: {
+        optimizer: "rmsprop",
+        output: { activation: "sigmoid", units: 1 },
+        layers: [
+          { activation: "relu", units: 16 },
+          { units: 16, activation: "relu" },
+        ],
+      },
     };
     expect(runKey(reordered)).toBe(runKey(parts));
   });
 
   it.each<[string, Record<string, unknown>]>([
     ["units", { ...parts, spec: { ...spec, layers: [{ units: 32, activation: "relu" }, spec.layers[1]] } }],
-    ["layer order", { ...parts, spec: { ...spec, layers: [spec.layers[1], { ...spec.layers[0], activation: "tanh" }] } }],
+    [
+      "layer order",
+      { ...parts, spec: { ...spec, layers: [spec.layers[1], { ...spec.layers[0], activation: "tanh" }] } },
+    ],
     ["epochs", { ...parts, options: { ...parts.options, epochs: 21 } }],
     ["a new option", { ...parts, options: { ...parts.options, l2: 0.002 } }],
     ["seed", { ...parts, seed: 43 }],
@@ -103,7 +137,11 @@ describe("runKey", () => {
 
   it.each<[string, unknown, RegExp]>([
     ["an array", [1, 2], /parts must be a plain object/],
-    ["a class instance inside", { model: new (class Sequential {})() }, /parts\.model is a Sequential; pass plain data/],
+    [
+      "a class instance inside",
+      { model: new (class Sequential {})() },
+      /parts\.model is a Sequential; pass plain data/,
+    ],
     ["a function inside", { spec: { activation: () => 0 } }, /parts\.spec\.activation is a function/],
   ])("throws for %s", (_name, value, message) => {
     expect(() => runKey(value as Record<string, unknown>)).toThrow(message);
@@ -117,8 +155,18 @@ describe("runKey", () => {
 });
 
 describe("fingerprint", () => {
-  const dense = (data: number[], rows: number, cols: number): DenseMatrix => ({ kind: "dense", rows, cols, data: Float32Array.from(data) });
-  const multihot = (ids: number[][], cols = 10): MultiHotMatrix => ({ kind: "multihot", rows: ids.length, cols, ids: ids.map((r) => Int32Array.from(r)) });
+  const dense = (data: number[], rows: number, cols: number): DenseMatrix => ({
+    kind: "dense",
+    rows,
+    cols,
+    data: Float32Array.from(data),
+  });
+  const multihot = (ids: number[][], cols = 10): MultiHotMatrix => ({
+    kind: "multihot",
+    rows: ids.length,
+    cols,
+    ids: ids.map((r) => Int32Array.from(r)),
+  });
 
   it("is stable and depends on content", () => {
     expect(fingerprint(dense([1, 2, 3, 4], 2, 2))).toBe(fingerprint(dense([1, 2, 3, 4], 2, 2)));
@@ -151,7 +199,9 @@ describe("fingerprint", () => {
 
   it("throws for data that does not match its dimensions", () => {
     expect(() => fingerprint(dense([1, 2, 3], 2, 2))).toThrow(/data of length 3 but rows × cols = 2 × 2/);
-    expect(() => fingerprint({ kind: "multihot", rows: 3, cols: 10, ids: [new Int32Array(1)] })).toThrow(/1 id rows but rows = 3/);
+    expect(() => fingerprint({ kind: "multihot", rows: 3, cols: 10, ids: [new Int32Array(1)] })).toThrow(
+      /1 id rows but rows = 3/,
+    );
     expect(() => fingerprint(null as unknown as Float32Array)).toThrow(/argument 1 is null/);
   });
 });
@@ -188,7 +238,10 @@ describe("readRun / writeRun", () => {
   it("replaces an entry written under the same key", () => {
     const run = sampleRun();
     writeRun(run, { dir });
-    writeRun({ ...run, name: "second", weights: [{ name: "w", shape: [2], values: new Float32Array([1, 2]) }] }, { dir });
+    writeRun(
+      { ...run, name: "second", weights: [{ name: "w", shape: [2], values: new Float32Array([1, 2]) }] },
+      { dir },
+    );
     const back = readRun(run.key, { dir })!;
     expect(back.name).toBe("second");
     expect(Array.from(back.weights[0].values)).toEqual([1, 2]);
@@ -198,7 +251,10 @@ describe("readRun / writeRun", () => {
     const corruptions: [string, (key: string) => void][] = [
       ["manifest is not JSON", (key) => fs.writeFileSync(files(key).manifest, "{ not json")],
       ["manifest is truncated", (key) => fs.truncateSync(files(key).manifest, 100)],
-      ["weights file is truncated", (key) => fs.truncateSync(files(key).weights, fs.statSync(files(key).weights).size - 4)],
+      [
+        "weights file is truncated",
+        (key) => fs.truncateSync(files(key).weights, fs.statSync(files(key).weights).size - 4),
+      ],
       ["weights file is missing", (key) => fs.rmSync(files(key).weights)],
       [
         "one byte of the weights is flipped",
@@ -266,25 +322,33 @@ describe("readRun / writeRun", () => {
       ],
     ];
 
-    it.each(corruptions)("when the %s, with a warning naming the file (none for another format version)", (_what, corrupt) => {
-      const run = sampleRun();
-      writeRun(run, { dir });
-      expect(readRun(run.key, { dir })).toBeDefined();
-      corrupt(run.key);
-      const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
-      try {
-        expect(readRun(run.key, { dir })).toBeUndefined();
-        // A format upgrade is not damage: that entry is replaced quietly.
-        expect(warn).toHaveBeenCalledTimes(_what.includes("format version") ? 0 : 1);
-        if (!_what.includes("format version")) expect(warn.mock.calls[0][0]).toMatch(new RegExp(`^fitlab run cache: dropped ${files(run.key).manifest} \\(.+\\); the run will be trained again\\.$`));
-      } finally {
-        warn.mockRestore();
-      }
-      expect(fs.existsSync(files(run.key).manifest)).toBe(false);
-      expect(fs.existsSync(files(run.key).weights)).toBe(false);
-      writeRun(run, { dir });
-      expect(bits(readRun(run.key, { dir })!.weights[0].values)).toEqual(bits(run.weights[0].values));
-    });
+    it.each(corruptions)(
+      "when the %s, with a warning naming the file (none for another format version)",
+      (_what, corrupt) => {
+        const run = sampleRun();
+        writeRun(run, { dir });
+        expect(readRun(run.key, { dir })).toBeDefined();
+        corrupt(run.key);
+        const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+        try {
+          expect(readRun(run.key, { dir })).toBeUndefined();
+          // A format upgrade is not damage: that entry is replaced quietly.
+          expect(warn).toHaveBeenCalledTimes(_what.includes("format version") ? 0 : 1);
+          if (!_what.includes("format version"))
+            expect(warn.mock.calls[0][0]).toMatch(
+              new RegExp(
+                `^fitlab run cache: dropped ${files(run.key).manifest} \\(.+\\); the run will be trained again\\.$`,
+              ),
+            );
+        } finally {
+          warn.mockRestore();
+        }
+        expect(fs.existsSync(files(run.key).manifest)).toBe(false);
+        expect(fs.existsSync(files(run.key).weights)).toBe(false);
+        writeRun(run, { dir });
+        expect(bits(readRun(run.key, { dir })!.weights[0].values)).toEqual(bits(run.weights[0].values));
+      },
+    );
   });
 
   it("says why it dropped an edited entry", () => {
@@ -311,10 +375,26 @@ describe("readRun / writeRun", () => {
 
   it.each<[string, (run: CacheEntry) => unknown, RegExp]>([
     ["a key with a path in it", (run) => ({ ...run, key: "../escape" }), /key must be 1–128 letters/],
-    ["values not matching the shape", (run) => ({ ...run, weights: [{ name: "k", shape: [2, 2], values: new Float32Array(3) }] }), /run\.weights\[0\] \("k"\) has 3 values but shape \[2, 2\] needs 4/],
-    ["values that are not float32", (run) => ({ ...run, weights: [{ name: "k", shape: [2], values: [1, 2] }] }), /run\.weights\[0\]\.values must be a Float32Array/],
-    ["a typed array in meta", (run) => ({ ...run, meta: { ids: new Int32Array(2) } }), /run\.meta\.ids is a Int32Array; meta must be JSON data/],
-    ["a history without loss", (run) => ({ ...run, history: { epoch: [] } }), /run\.history must be a Keras-shaped History/],
+    [
+      "values not matching the shape",
+      (run) => ({ ...run, weights: [{ name: "k", shape: [2, 2], values: new Float32Array(3) }] }),
+      /run\.weights\[0\] \("k"\) has 3 values but shape \[2, 2\] needs 4/,
+    ],
+    [
+      "values that are not float32",
+      (run) => ({ ...run, weights: [{ name: "k", shape: [2], values: [1, 2] }] }),
+      /run\.weights\[0\]\.values must be a Float32Array/,
+    ],
+    [
+      "a typed array in meta",
+      (run) => ({ ...run, meta: { ids: new Int32Array(2) } }),
+      /run\.meta\.ids is a Int32Array; meta must be JSON data/,
+    ],
+    [
+      "a history without loss",
+      (run) => ({ ...run, history: { epoch: [] } }),
+      /run\.history must be a Keras-shaped History/,
+    ],
   ])("writeRun throws for %s and writes nothing", (_name, edit, message) => {
     expect(() => writeRun(edit(sampleRun()) as CacheEntry, { dir })).toThrow(message);
     expect(fs.readdirSync(dir)).toEqual([]);

@@ -38,7 +38,14 @@ import {
 } from "../scripts/jupyter/parameters";
 import { renderHtmlReport } from "../scripts/jupyter/report";
 import { collectResults, formatResultsTable } from "../scripts/jupyter/results";
-import { JupyterMessage, WireError, decodeMessage, encodeMessage, newMessage, newSessionKey } from "../scripts/jupyter/wire";
+import {
+  JupyterMessage,
+  WireError,
+  decodeMessage,
+  encodeMessage,
+  newMessage,
+  newSessionKey,
+} from "../scripts/jupyter/wire";
 import { PYTHON, requirePrerequisites } from "../scripts/browser/prerequisites";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -86,7 +93,8 @@ function isRunning(pid: number): boolean {
 }
 
 /** Prints the folder of the kernelspec named tslab that Jupyter would use. */
-const FIND_TSLAB = "from jupyter_client.kernelspec import KernelSpecManager as K; print(K().find_kernel_specs()['tslab'])";
+const FIND_TSLAB =
+  "from jupyter_client.kernelspec import KernelSpecManager as K; print(K().find_kernel_specs()['tslab'])";
 
 /**
  * Fails with what to install when the Python that runs Jupyter lacks jupyter_client (Debian's
@@ -139,7 +147,8 @@ describe("wire codec", () => {
 });
 
 describe("parameters", () => {
-  const cell = 'let epochs = 20;\nconst rate: number = 0.5;\nlet name = "mnist";\nlet useBias = true;\nlet units = [16, 16];\nimport * as x from "y";';
+  const cell =
+    'let epochs = 20;\nconst rate: number = 0.5;\nlet name = "mnist";\nlet useBias = true;\nlet units = [16, 16];\nimport * as x from "y";';
 
   it("reads the declarations of the parameters cell with their kinds", () => {
     expect(parseParametersCell(cell)).toEqual([
@@ -148,7 +157,13 @@ describe("parameters", () => {
       { name: "name", keyword: "let", typeText: undefined, kind: "string" },
       { name: "useBias", keyword: "let", typeText: undefined, kind: "boolean" },
       // A literal object or array also gives the shape an override must keep.
-      { name: "units", keyword: "let", typeText: undefined, kind: "array", shape: { kind: "array", items: { kind: "number" } } },
+      {
+        name: "units",
+        keyword: "let",
+        typeText: undefined,
+        kind: "array",
+        shape: { kind: "array", items: { kind: "number" } },
+      },
     ]);
   });
 
@@ -211,12 +226,26 @@ describe("parameters", () => {
   });
 
   it("throws for a value of the wrong type", () => {
-    expect(() => injectParameters(nb(), { epochs: "many" })).toThrow(/epochs is declared as a number.*"many" is a string/);
+    expect(() => injectParameters(nb(), { epochs: "many" })).toThrow(
+      /epochs is declared as a number.*"many" is a string/,
+    );
   });
 
   it("reads a range from the comment that starts with it: integer, open and exclusive ends", () => {
-    expect(parseRange("// integer 1..500; the article: epochs=20")).toEqual({ min: 1, max: 500, minExclusive: false, maxExclusive: false, integer: true, text: "integer 1..500" });
-    expect(parseRange("// 0..<1; layers.Dropout(0.5)")).toMatchObject({ min: 0, max: 1, maxExclusive: true, integer: false });
+    expect(parseRange("// integer 1..500; the article: epochs=20")).toEqual({
+      min: 1,
+      max: 500,
+      minExclusive: false,
+      maxExclusive: false,
+      integer: true,
+      text: "integer 1..500",
+    });
+    expect(parseRange("// 0..<1; layers.Dropout(0.5)")).toMatchObject({
+      min: 0,
+      max: 1,
+      maxExclusive: true,
+      integer: false,
+    });
     expect(parseRange("// 0<..")).toMatchObject({ min: 0, max: undefined, minExclusive: true });
     expect(parseRange("// ..-1e-3")).toMatchObject({ min: undefined, max: -1e-3 });
     // Comments that do not start with a range state none.
@@ -233,7 +262,11 @@ describe("parameters", () => {
     "let epochs = 20;  // integer 1..500; epochs=20\nlet split = 0.2;  // 0<..<1\nlet rates = { l1: 0.001, l2: 0.001 };  // 0..1\nlet units = [16, 16];  // integer 1..2048\nlet free = 3;";
 
   it.each([
-    ["epochs", -3, /epochs = -3 is out of range: the parameters cell allows an integer from 1 to 500 \(\/\/ integer 1\.\.500\)/],
+    [
+      "epochs",
+      -3,
+      /epochs = -3 is out of range: the parameters cell allows an integer from 1 to 500 \(\/\/ integer 1\.\.500\)/,
+    ],
     ["epochs", 0, /epochs = 0 is out of range/],
     ["epochs", 2.5, /epochs = 2\.5 is out of range: the parameters cell allows an integer/],
     ["split", 1, /split = 1 is out of range: the parameters cell allows a number > 0 and < 1/],
@@ -256,8 +289,15 @@ describe("parameters", () => {
     expect(() => checkParameterValue(byName("rates"), { l1: 0, l2: 1 })).not.toThrow();
     expect(() => checkParameterValue(byName("free"), -1e300)).not.toThrow();
     // parseParameterValue turns 1e400 into Infinity; the injection refuses it instead of writing null.
-    const doc: Notebook = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ ...emptyCell(), source: ranged, metadata: { tags: ["parameters"] } }] };
-    expect(() => injectParameters(doc, { free: parseParameterValue("1e400") })).toThrow(/free = Infinity is not a finite number/);
+    const doc: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [{ ...emptyCell(), source: ranged, metadata: { tags: ["parameters"] } }],
+    };
+    expect(() => injectParameters(doc, { free: parseParameterValue("1e400") })).toThrow(
+      /free = Infinity is not a finite number/,
+    );
   });
 
   it("the lesson notebooks state a range for every number parameter, and their defaults and quick values lie in it", async () => {
@@ -268,7 +308,10 @@ describe("parameters", () => {
       const nb = await readNotebook(path.join(dir, file));
       const source = findParametersCell(nb, file).cell.source;
       const declarations = parseParametersCell(source);
-      const defaults = new Function(`${source}\nreturn { ${declarations.map((d) => d.name).join(", ")} };`)() as Record<string, never>;
+      const defaults = new Function(`${source}\nreturn { ${declarations.map((d) => d.name).join(", ")} };`)() as Record<
+        string,
+        never
+      >;
       for (const declaration of declarations) {
         if (declaration.kind !== "number" && declaration.kind !== "object") continue;
         expect([file, declaration.name, declaration.range !== undefined]).toEqual([file, declaration.name, true]);
@@ -281,7 +324,9 @@ describe("parameters", () => {
   it("throws when the notebook has no parameters cell", () => {
     const none = nb();
     none.cells[1].metadata = {};
-    expect(() => injectParameters(none, { epochs: 1 }, { file: "x.ipynb" })).toThrow(/x.ipynb has 0 code cells tagged "parameters"/);
+    expect(() => injectParameters(none, { epochs: 1 }, { file: "x.ipynb" })).toThrow(
+      /x.ipynb has 0 code cells tagged "parameters"/,
+    );
   });
 });
 
@@ -313,10 +358,28 @@ describe("atomic writes when the process exits mid-write", () => {
     // A child process starts a large atomic write and exits while it is under way (as a second
     // Ctrl-C does): the exit hook must remove the temporary file, and the target must not appear.
     const build = path.join(ROOT, "out", ".test-build-notebook");
-    execFileSync(path.join(ROOT, "node_modules", ".bin", "tsc"),
-      ["--outDir", build, "--module", "commonjs", "--target", "ES2020", "--strict", "--skipLibCheck", "--types", "node", path.join(ROOT, "lib", "system", "atomicWrite.ts")],
-      { stdio: "inherit" });
-    const child = spawnSync(process.execPath, ["-e", `
+    execFileSync(
+      path.join(ROOT, "node_modules", ".bin", "tsc"),
+      [
+        "--outDir",
+        build,
+        "--module",
+        "commonjs",
+        "--target",
+        "ES2020",
+        "--strict",
+        "--skipLibCheck",
+        "--types",
+        "node",
+        path.join(ROOT, "lib", "system", "atomicWrite.ts"),
+      ],
+      { stdio: "inherit" },
+    );
+    const child = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `
       const { writeFileAtomic } = require(${JSON.stringify(path.join(build, "atomicWrite.js"))});
       const fs = require("fs");
       const target = ${JSON.stringify(path.join(dir, "big.ipynb"))};
@@ -325,7 +388,10 @@ describe("atomic writes when the process exits mid-write", () => {
       const poll = setInterval(() => {
         if (fs.readdirSync(${JSON.stringify(dir)}).some((f) => /\.tmp(-[0-9a-f]+)?$/.test(f))) { clearInterval(poll); process.exit(130); }
       }, 0);
-    `], { encoding: "utf8", timeout: 60_000 });
+    `,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
     expect(child.status).toBe(130);
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -349,8 +415,14 @@ describe("output recording", () => {
     const first = emptyCell();
     const second = emptyCell();
     const recorder = new OutputRecorder();
-    recorder.record(first, iopub("display_data", { data: { "text/plain": "epoch 1" }, metadata: {}, transient: { display_id: "d" } }));
-    recorder.record(second, iopub("update_display_data", { data: { "text/plain": "epoch 9" }, metadata: {}, transient: { display_id: "d" } }));
+    recorder.record(
+      first,
+      iopub("display_data", { data: { "text/plain": "epoch 1" }, metadata: {}, transient: { display_id: "d" } }),
+    );
+    recorder.record(
+      second,
+      iopub("update_display_data", { data: { "text/plain": "epoch 9" }, metadata: {}, transient: { display_id: "d" } }),
+    );
     expect(first.outputs).toEqual([{ output_type: "display_data", data: { "text/plain": "epoch 9" }, metadata: {} }]);
     expect(second.outputs).toEqual([]);
   });
@@ -383,7 +455,9 @@ describe("markdown", () => {
   });
 
   it("escapes raw HTML and refuses javascript: links", () => {
-    const html = renderMarkdown('<script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.org/a?b=1&c=2) snake_case_name');
+    const html = renderMarkdown(
+      "<script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.org/a?b=1&c=2) snake_case_name",
+    );
     expect(html).not.toContain("<script>");
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(html).not.toContain('href="javascript');
@@ -393,13 +467,15 @@ describe("markdown", () => {
 
   it("shows inline tags as text and refuses every scheme but http(s) and mailto in links, images and autolinks", () => {
     const html = renderMarkdown(
-      'a <img src=x onerror=alert(1)> b <JavaScript:alert(1)> ![i](data:image/png;base64,AAAA) [v](vbscript:x) ' +
+      "a <img src=x onerror=alert(1)> b <JavaScript:alert(1)> ![i](data:image/png;base64,AAAA) [v](vbscript:x) " +
         '[t](https://a.org "x\\" onmouseover=\\"y") [r](./rel.html) [m](mailto:a@b.org) <https://a.org/x>',
     );
     expect(html).not.toMatch(/<img|<javascript|href="(?!https:|\.\/|mailto:)/i);
     expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
     expect(html).toContain('<a href="https://a.org" title="x&quot; onmouseover=&quot;y">t</a>');
-    expect(html).toContain('<a href="./rel.html">r</a> <a href="mailto:a@b.org">m</a> <a href="https://a.org/x">https://a.org/x</a>');
+    expect(html).toContain(
+      '<a href="./rel.html">r</a> <a href="mailto:a@b.org">m</a> <a href="https://a.org/x">https://a.org/x</a>',
+    );
   });
 
   it("keeps TeX math as written, delimiters included, and tells prices from math", () => {
@@ -420,7 +496,11 @@ describe("HTML report", () => {
       id: `c${i}`,
       source: "show(fig)",
       outputs: [
-        { output_type: "display_data" as const, data: { [PLOTLY_MIME]: figure, "text/html": "<div>fallback</div>" }, metadata: {} },
+        {
+          output_type: "display_data" as const,
+          data: { [PLOTLY_MIME]: figure, "text/html": "<div>fallback</div>" },
+          metadata: {},
+        },
       ],
     })),
   });
@@ -465,13 +545,28 @@ describe("what lib/notebook/display emits, as the runner reads it", () => {
       data: [{ type: "scatter" as const, name: "run", x: [1, 2], y: [0.5, 0.4], mode: "lines" as const }],
       layout: { title: { text: "loss" } },
     };
-    const row: ResultRow = { name: "run", epochs: 2, bestEpoch: 2, minValLoss: 0.4, maxValAccuracy: 0.8, finalGap: 0.1, verdict: "good fit", reason: "r", seeds: 1 };
+    const row: ResultRow = {
+      name: "run",
+      epochs: 2,
+      bestEpoch: 2,
+      minValLoss: 0.4,
+      maxValAccuracy: 0.8,
+      finalGap: 0.1,
+      verdict: "good fit",
+      reason: "r",
+      seeds: 1,
+    };
     const shown = (data: Record<string, unknown>) => ({ output_type: "display_data" as const, data, metadata: {} });
     const nb: Notebook = {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
-      cells: [{ ...emptyCell(), outputs: [shown(plotlyLoaderBundle()), shown(displayBundle(figure)), shown(resultsBundle([row]))] }],
+      cells: [
+        {
+          ...emptyCell(),
+          outputs: [shown(plotlyLoaderBundle()), shown(displayBundle(figure)), shown(resultsBundle([row]))],
+        },
+      ],
     };
     const html = renderHtmlReport(nb, { title: "t", plotlySource: "/*PLOTLY*/" });
     // The notebook's own copy of plotly.js (the real one, whose banner reads "* plotly.js v…") is
@@ -485,7 +580,17 @@ describe("what lib/notebook/display emits, as the runner reads it", () => {
 });
 
 describe("results table", () => {
-  const row: ResultRow = { name: "original", epochs: 20, bestEpoch: 4, minValLoss: 0.2791, maxValAccuracy: 0.889, finalGap: 0.5, verdict: "overfitting", reason: "r", seeds: 1 };
+  const row: ResultRow = {
+    name: "original",
+    epochs: 20,
+    bestEpoch: 4,
+    minValLoss: 0.2791,
+    maxValAccuracy: 0.889,
+    finalGap: 0.5,
+    verdict: "overfitting",
+    reason: "r",
+    seeds: 1,
+  };
 
   it("keeps the latest results output of a notebook and accepts a JSON string payload", () => {
     const nb: Notebook = {
@@ -493,8 +598,16 @@ describe("results table", () => {
       nbformat_minor: 5,
       metadata: {},
       cells: [
-        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [] } }, metadata: {} }] },
-        { ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: JSON.stringify({ rows: [row] }) }, metadata: {} }] },
+        {
+          ...emptyCell(),
+          outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [] } }, metadata: {} }],
+        },
+        {
+          ...emptyCell(),
+          outputs: [
+            { output_type: "display_data", data: { [RESULTS_MIME]: JSON.stringify({ rows: [row] }) }, metadata: {} },
+          ],
+        },
       ],
     };
     expect(collectResults(nb, "04-fixing")).toEqual([{ notebook: "04-fixing", ...row }]);
@@ -505,21 +618,41 @@ describe("results table", () => {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
-      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [{ name: "x" }] } }, metadata: {} }] }],
+      cells: [
+        {
+          ...emptyCell(),
+          outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [{ name: "x" }] } }, metadata: {} }],
+        },
+      ],
     };
     expect(() => collectResults(nb, "n")).toThrow(/is not \{ rows: ResultRow\[\] \}/);
   });
 
   it("accepts the null values of a diverged run and prints them as -", () => {
-    const diverged = { ...row, name: "lr10", bestEpoch: null, minValLoss: null, maxValAccuracy: null, finalGap: null, verdict: "diverged" };
+    const diverged = {
+      ...row,
+      name: "lr10",
+      bestEpoch: null,
+      minValLoss: null,
+      maxValAccuracy: null,
+      finalGap: null,
+      verdict: "diverged",
+    };
     const nb: Notebook = {
       nbformat: 4,
       nbformat_minor: 5,
       metadata: {},
-      cells: [{ ...emptyCell(), outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [diverged] } }, metadata: {} }] }],
+      cells: [
+        {
+          ...emptyCell(),
+          outputs: [{ output_type: "display_data", data: { [RESULTS_MIME]: { rows: [diverged] } }, metadata: {} }],
+        },
+      ],
     };
     const rows = collectResults(nb, "n");
-    expect(formatResultsTable(rows).split("\n")[2]).toBe("n         lr10      20           -             -            -    -  diverged");
+    expect(formatResultsTable(rows).split("\n")[2]).toBe(
+      "n         lr10      20           -             -            -    -  diverged",
+    );
   });
 
   it("prints an aligned table", () => {
@@ -534,14 +667,31 @@ describe("results table", () => {
   });
 
   it("gives final models' test accuracy and loss their own columns, and no verdict of a curve", () => {
-    const final = { ...row, name: "final", epochs: 5, bestEpoch: null, minValLoss: null, maxValAccuracy: null, finalGap: null, verdict: "final model" as const, testAccuracy: 0.893, testLoss: 0.2684 };
+    const final = {
+      ...row,
+      name: "final",
+      epochs: 5,
+      bestEpoch: null,
+      minValLoss: null,
+      maxValAccuracy: null,
+      finalGap: null,
+      verdict: "final model" as const,
+      testAccuracy: 0.893,
+      testLoss: 0.2684,
+    };
     const lines = formatResultsTable([
       { notebook: "05", ...row },
       { notebook: "05", ...final },
     ]).split("\n");
-    expect(lines[0]).toBe("notebook  run       epochs  best epoch  min val loss  max val acc     gap  test acc  test loss  verdict");
-    expect(lines[2]).toBe("05        original      20           4        0.2791       0.8890  0.5000         -          -  overfitting");
-    expect(lines[3]).toBe("05        final          5           -             -            -       -    0.8930     0.2684  final model");
+    expect(lines[0]).toBe(
+      "notebook  run       epochs  best epoch  min val loss  max val acc     gap  test acc  test loss  verdict",
+    );
+    expect(lines[2]).toBe(
+      "05        original      20           4        0.2791       0.8890  0.5000         -          -  overfitting",
+    );
+    expect(lines[3]).toBe(
+      "05        final          5           -             -            -       -    0.8930     0.2684  final model",
+    );
   });
 });
 
@@ -562,7 +712,11 @@ describe("timeouts beyond Node's 32-bit timers", () => {
 
 describe("executeNotebook on the real tslab kernel", () => {
   it("records outputs as Jupyter does, with --quick under --set", async () => {
-    const run = await executeNotebook(fixture("ok.ipynb"), { quick: true, set: { greeting: "hey" }, timeoutSeconds: 120 });
+    const run = await executeNotebook(fixture("ok.ipynb"), {
+      quick: true,
+      set: { greeting: "hey" },
+      timeoutSeconds: 120,
+    });
     expect(run.failure).toBeUndefined();
     expect(run.parameters).toEqual({ repeats: 3, greeting: "hey" });
     const code = run.notebook.cells.filter((c): c is CodeCell => c.cell_type === "code");
@@ -574,7 +728,10 @@ describe("executeNotebook on the real tslab kernel", () => {
       { output_type: "display_data", data: { "text/html": "<b>bold</b>" }, metadata: {} },
       { output_type: "display_data", data: { "text/plain": "epoch 2" }, metadata: {} },
     ]);
-    expect(code[4].outputs[0]).toMatchObject({ output_type: "display_data", data: { [PLOTLY_MIME]: { data: [{ name: "hey" }] } } });
+    expect(code[4].outputs[0]).toMatchObject({
+      output_type: "display_data",
+      data: { [PLOTLY_MIME]: { data: [{ name: "hey" }] } },
+    });
     expect(collectResults(run.notebook, run.name)).toEqual([
       expect.objectContaining({ notebook: "ok", name: "hey", epochs: 3, verdict: "good fit" }),
     ]);
@@ -636,8 +793,24 @@ describe("npm run lesson (CLI)", () => {
     // Compile just the runner (not lib/, which other work may have half-done) to a scratch folder.
     execFileSync(
       path.join(ROOT, "node_modules", ".bin", "tsc"),
-      ["--outDir", build, "--rootDir", ROOT, "--module", "commonjs", "--target", "ES2020", "--lib", "ES2020", "--strict",
-        "--esModuleInterop", "--skipLibCheck", "--types", "node", path.join(ROOT, "scripts", "lesson.ts")],
+      [
+        "--outDir",
+        build,
+        "--rootDir",
+        ROOT,
+        "--module",
+        "commonjs",
+        "--target",
+        "ES2020",
+        "--lib",
+        "ES2020",
+        "--strict",
+        "--esModuleInterop",
+        "--skipLibCheck",
+        "--types",
+        "node",
+        path.join(ROOT, "scripts", "lesson.ts"),
+      ],
       { stdio: "inherit" },
     );
   });
@@ -686,19 +859,31 @@ describe("npm run lesson (CLI)", () => {
     const out = tmpDir("cli-jobs");
     const dir = tmpDir("cli-jobs-src");
     // Two copies of ok.ipynb with a number prefix, as the lesson's notebooks have.
-    for (const name of ["01-first.ipynb", "02-second.ipynb"]) await fs.copyFile(fixture("ok.ipynb"), path.join(dir, name));
+    for (const name of ["01-first.ipynb", "02-second.ipynb"])
+      await fs.copyFile(fixture("ok.ipynb"), path.join(dir, name));
     const env = { ...process.env, FITLAB_IMAGES_DIR: tmpDir("cli-jobs-images") };
-    const result = runCli([path.join(dir, "01-first.ipynb"), path.join(dir, "02-second.ipynb"), "--quick", "--jobs", "2", "--out", out], env);
+    const result = runCli(
+      [path.join(dir, "01-first.ipynb"), path.join(dir, "02-second.ipynb"), "--quick", "--jobs", "2", "--out", out],
+      env,
+    );
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^ {2}\[01\] cell 1\/\d+ ok/m);
     expect(result.stdout).toMatch(/^ {2}\[02\] cell 1\/\d+ ok/m);
     // Both kernels were up at once: the second notebook started before the first one's report was written.
     const lines = result.stdout.split("\n");
-    expect(lines.findIndex((l) => l.startsWith("▶") && l.includes("02-second"))).toBeLessThan(lines.findIndex((l) => l.includes("wrote") && l.includes("01-first")));
+    expect(lines.findIndex((l) => l.startsWith("▶") && l.includes("02-second"))).toBeLessThan(
+      lines.findIndex((l) => l.includes("wrote") && l.includes("01-first")),
+    );
     const results = JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"));
     expect(results.rows.map((r: { notebook: string }) => r.notebook)).toEqual(["01-first", "02-second"]);
-    expect(readdirSync(out).sort()).toEqual(["01-first.html", "01-first.ipynb", "02-second.html", "02-second.ipynb", "results.json"]);
+    expect(readdirSync(out).sort()).toEqual([
+      "01-first.html",
+      "01-first.ipynb",
+      "02-second.html",
+      "02-second.ipynb",
+      "results.json",
+    ]);
   });
 
   it.each(["0", "1.5", "x", "17"])("refuses --jobs %s before any kernel starts", (jobs) => {
@@ -725,7 +910,8 @@ describe("npm run lesson (CLI)", () => {
     });
     const kernels = childPids(child.pid!);
     expect(kernels).toHaveLength(1);
-    const kernelDir = readdirSync(os.tmpdir()).filter((f) => f.startsWith("fitlab-kernel-"))
+    const kernelDir = readdirSync(os.tmpdir())
+      .filter((f) => f.startsWith("fitlab-kernel-"))
       .map((f) => path.join(os.tmpdir(), f))
       .filter((dir) => readFileSync(`/proc/${kernels[0]}/cmdline`, "utf8").includes(dir));
     expect(kernelDir).toHaveLength(1);
@@ -760,8 +946,12 @@ describe("npm run lesson (CLI)", () => {
       const cells = written.cells as CodeCell[];
       expect((cells[1].outputs[0] as { text: string }).text).toHaveLength(8e6 + 1);
       expect(cells[2].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "about to hang\n" }]);
-      expect(await fs.readFile(path.join(out, "big-hang.html"), "utf8")).toMatch(/This run stopped early[\s\S]*was interrupted[\s\S]*<\/html>\s*$/);
-      expect(JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"))).toMatchObject({ interrupted: signal });
+      expect(await fs.readFile(path.join(out, "big-hang.html"), "utf8")).toMatch(
+        /This run stopped early[\s\S]*was interrupted[\s\S]*<\/html>\s*$/,
+      );
+      expect(JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8"))).toMatchObject({
+        interrupted: signal,
+      });
       expect(run.stderr()).toContain(`${signal}: stopping the kernel`);
     },
   );
@@ -769,7 +959,11 @@ describe("npm run lesson (CLI)", () => {
   it("on a second SIGINT quits at once, leaving no temporary file; the kernel follows its runner", async () => {
     const out = tmpDir("cli-sigint-twice");
     // With --set, the injected parameters cell is code cell 2: the large output is cell 3 of 5.
-    const run = await startCli(fixture("big-hang.ipynb"), ["--out", out, "--timeout", "120", "--set", "outputMb=48"], "cell 3/5 ok");
+    const run = await startCli(
+      fixture("big-hang.ipynb"),
+      ["--out", out, "--timeout", "120", "--set", "outputMb=48"],
+      "cell 3/5 ok",
+    );
     run.child.kill("SIGINT");
     // The second Ctrl-C lands while the 48 MB partial notebook is being written (or just after).
     await eventually(() => readdirSync(out).some((f) => f.endsWith(".tmp")), 5000);
@@ -781,7 +975,11 @@ describe("npm run lesson (CLI)", () => {
   });
 
   it("when the runner is killed (SIGKILL), its kernel exits and removes its connection folder (HMAC key)", async () => {
-    const run = await startCli(fixture("hang.ipynb"), ["--out", tmpDir("cli-sigkill"), "--timeout", "120"], "cell 1/3 ok");
+    const run = await startCli(
+      fixture("hang.ipynb"),
+      ["--out", tmpDir("cli-sigkill"), "--timeout", "120"],
+      "cell 1/3 ok",
+    );
     run.child.kill("SIGKILL"); // no handler runs: only the kernel itself can notice
     expect(await run.exited).toEqual({ code: null, signal: "SIGKILL" });
     const gone = await eventually(() => !isRunning(run.kernel), 20_000);
@@ -790,18 +988,32 @@ describe("npm run lesson (CLI)", () => {
   });
 
   it.each([
-    [["--set", "epoch=2"], /unknown parameter "epoch": the parameters cell of fail\.ipynb declares epochs\. Did you mean "epochs"\?/],
+    [
+      ["--set", "epoch=2"],
+      /unknown parameter "epoch": the parameters cell of fail\.ipynb declares epochs\. Did you mean "epochs"\?/,
+    ],
     [["--set", "epochs=abc"], /--set epochs=abc: "abc" is not a number/],
     [["--set", "epochs"], /expected name=value/],
     [["--timeout", "0"], /--timeout 0: expected a positive number/],
-    [["--timeout", "3000000"], /--timeout 3000000: at most 2147483 seconds \(about 24\.8 days; Node's timers cannot wait longer\)/],
+    [
+      ["--timeout", "3000000"],
+      /--timeout 3000000: at most 2147483 seconds \(about 24\.8 days; Node's timers cannot wait longer\)/,
+    ],
     [["--frobnicate"], /unknown option --frobnicate/],
     [["--set", "epochs=1e400"], /--set: epochs = Infinity is not a finite number/],
-    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "trainSamples=-24000"],
-      /--set: trainSamples = -24000 is out of range: the parameters cell allows an integer from 10 to 25000 \(\/\/ integer 10\.\.25000\)/],
-    [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "epochs=0"], /epochs = 0 is out of range: the parameters cell allows an integer from 1 to 500/],
+    [
+      [path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "trainSamples=-24000"],
+      /--set: trainSamples = -24000 is out of range: the parameters cell allows an integer from 10 to 25000 \(\/\/ integer 10\.\.25000\)/,
+    ],
+    [
+      [path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "epochs=0"],
+      /epochs = 0 is out of range: the parameters cell allows an integer from 1 to 500/,
+    ],
     [[path.join(ROOT, "notebooks", "03-imdb-capacity.ipynb"), "--set", "epochs=-3"], /epochs = -3 is out of range/],
-    [[path.join(ROOT, "notebooks", "04-fixing-overfitting.ipynb"), "--set", "l1l2Rates={\"l1\": 0.001, \"l2\": -1}"], /l1l2Rates\.l2 = -1 is out of range: the parameters cell allows a number from 0 to 1/],
+    [
+      [path.join(ROOT, "notebooks", "04-fixing-overfitting.ipynb"), "--set", 'l1l2Rates={"l1": 0.001, "l2": -1}'],
+      /l1l2Rates\.l2 = -1 is out of range: the parameters cell allows a number from 0 to 1/,
+    ],
   ])("exits 2 before starting any kernel for %j", (args, message) => {
     const out = path.join(tmpDir("cli-bad"), "out");
     const notebook = args[0].endsWith(".ipynb") ? [] : [fixture("fail.ipynb")];
@@ -816,7 +1028,9 @@ describe("npm run lesson (CLI)", () => {
     const before = readFileSync(path.join(ROOT, "notebooks", "01-underfitting-mnist.ipynb"));
     const result = runCli(["--out", "notebooks", "--quick"]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/--out notebooks: that folder holds the source notebook notebooks\/01-underfitting-mnist\.ipynb, which the executed copy would overwrite; choose another folder/);
+    expect(result.stderr).toMatch(
+      /--out notebooks: that folder holds the source notebook notebooks\/01-underfitting-mnist\.ipynb, which the executed copy would overwrite; choose another folder/,
+    );
     expect(result.stdout).toBe("");
     expect(readFileSync(path.join(ROOT, "notebooks", "01-underfitting-mnist.ipynb"))).toEqual(before);
     // The same folder reached through a symbolic link, with an explicit notebook.
@@ -830,8 +1044,16 @@ describe("npm run lesson (CLI)", () => {
 
   it.each([
     // CI runs as root, which permission bits do not stop: these folders cannot be written by root either.
-    ["a path under a file (ENOTDIR)", () => path.join(fixture("ok.ipynb"), "out"), /--out .*ok\.ipynb\/out: .*ok\.ipynb is a file, not a folder/],
-    ["a folder under /proc", () => "/proc/fitlab-out", /--out \/proc\/fitlab-out: cannot create files in \/proc \(this file system holds no ordinary files/],
+    [
+      "a path under a file (ENOTDIR)",
+      () => path.join(fixture("ok.ipynb"), "out"),
+      /--out .*ok\.ipynb\/out: .*ok\.ipynb is a file, not a folder/,
+    ],
+    [
+      "a folder under /proc",
+      () => "/proc/fitlab-out",
+      /--out \/proc\/fitlab-out: cannot create files in \/proc \(this file system holds no ordinary files/,
+    ],
     ["an existing folder of /proc", () => "/proc/self", /--out \/proc\/self: cannot create files in \/proc\/self/],
   ])("refuses an unwritable output folder before starting a kernel: %s", (_what, out, message) => {
     const result = runCli([fixture("hang.ipynb"), "--out", out()]);
@@ -845,7 +1067,9 @@ describe("npm run lesson (CLI)", () => {
     const mount = spawnSync("mount", ["-t", "tmpfs", "-o", "ro", "tmpfs", dir], { encoding: "utf8" });
     if (mount.status !== 0) {
       // Without CAP_SYS_ADMIN (an unprivileged container) no read-only mount can be made: say so.
-      console.log(`read-only mount not possible here (${(mount.stderr || mount.error?.message || "").trim()}); the /proc and ENOTDIR cases cover the check`);
+      console.log(
+        `read-only mount not possible here (${(mount.stderr || mount.error?.message || "").trim()}); the /proc and ENOTDIR cases cover the check`,
+      );
       return;
     }
     try {
@@ -864,7 +1088,12 @@ describe("npm run lesson (CLI)", () => {
       const spec = JSON.parse(await fs.readFile(file, "utf8"));
       expect(file).toBe(path.join(dataDir, "kernels", "tslab", "kernel.json"));
       // fitlab's kernel (scripts/kernel/tslabKernel.ts), the one the runner starts too.
-      expect(spec.argv).toEqual([process.execPath, path.join(ROOT, "dist", "scripts", "kernel", "tslabKernel.js"), "--config-path", "{connection_file}"]);
+      expect(spec.argv).toEqual([
+        process.execPath,
+        path.join(ROOT, "dist", "scripts", "kernel", "tslabKernel.js"),
+        "--config-path",
+        "{connection_file}",
+      ]);
       expect(existsSync(spec.argv[1])).toBe(true);
       requireJupyterClient();
       // Another folder already on JUPYTER_PATH stays on it, after ours.
@@ -878,7 +1107,10 @@ describe("npm run lesson (CLI)", () => {
       requireJupyterClient();
       const dataDir = tmpDir("jupyter-data");
       const dataDirOf = (env: NodeJS.ProcessEnv) =>
-        spawnSync(PYTHON, ["-c", "from jupyter_core.paths import jupyter_data_dir; print(jupyter_data_dir())"], { encoding: "utf8", env });
+        spawnSync(PYTHON, ["-c", "from jupyter_core.paths import jupyter_data_dir; print(jupyter_data_dir())"], {
+          encoding: "utf8",
+          env,
+        });
       const without = dataDirOf(process.env);
       const withOurs = dataDirOf(jupyterEnv(dataDir));
       expect(withOurs.stdout.trim()).toBe(without.stdout.trim());

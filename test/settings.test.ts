@@ -12,7 +12,8 @@ function parameters(file: string): Record<string, number> {
   const cell = nb.cells.find((c) => c.cell_type === "code" && hasTag(c, "parameters"));
   if (!cell) throw new Error(`${file} has no parameters cell`);
   const values: Record<string, number> = {};
-  for (const m of cell.source.matchAll(/^\s*(?:let|const)\s+(\w+)\s*(?::\s*\w+\s*)?=\s*(-?[\d.]+(?:e-?\d+)?)\s*;/gm)) values[m[1]] = Number(m[2]);
+  for (const m of cell.source.matchAll(/^\s*(?:let|const)\s+(\w+)\s*(?::\s*\w+\s*)?=\s*(-?[\d.]+(?:e-?\d+)?)\s*;/gm))
+    values[m[1]] = Number(m[2]);
   return values;
 }
 

@@ -101,8 +101,12 @@ describe("the whole network on sparse vs dense input", () => {
     const rng = createRng(21);
     const sizes = [cols, 8, 6, 1];
     return sizes.slice(1).map((units, i) => ({
-      kernel: tf.tidy(() => tf.variable(tf.tensor2d(glorotUniform(sizes[i], units, rng), [sizes[i], units]))) as tf.Variable<tf.Rank.R2>,
-      bias: tf.tidy(() => tf.variable(tf.tensor1d(Float32Array.from({ length: units }, () => rng.next() * 0.1)))) as tf.Variable<tf.Rank.R1>,
+      kernel: tf.tidy(() =>
+        tf.variable(tf.tensor2d(glorotUniform(sizes[i], units, rng), [sizes[i], units])),
+      ) as tf.Variable<tf.Rank.R2>,
+      bias: tf.tidy(() =>
+        tf.variable(tf.tensor1d(Float32Array.from({ length: units }, () => rng.next() * 0.1))),
+      ) as tf.Variable<tf.Rank.R1>,
       activation: "relu" as const,
       l1: i < 2 ? reg.l1 : 0,
       l2: i < 2 ? reg.l2 : 0,
@@ -133,7 +137,8 @@ describe("the whole network on sparse vs dense input", () => {
     );
     const [sparse, dense] = results;
     expect(Math.abs(sparse.value.dataSync()[0] - dense.value.dataSync()[0])).toBeLessThan(1e-5);
-    for (const v of variablesOf(layers)) expect(maxAbsDiff(sparse.grads[v.name], dense.grads[v.name])).toBeLessThan(1e-5);
+    for (const v of variablesOf(layers))
+      expect(maxAbsDiff(sparse.grads[v.name], dense.grads[v.name])).toBeLessThan(1e-5);
     if (reg.l1 || reg.l2) {
       // The penalty is Keras's: l1·Σ|W| + l2·ΣW² over the regularized kernels.
       const expected = layers.slice(0, 2).reduce((s, l) => {
@@ -203,7 +208,9 @@ describe("the wasm transposed-matMul patch", () => {
     const expected = A.map((row) => B[0].map((_, j) => row.reduce((s, x, k) => s + x * B[k][j], 0)));
     const got = tf.matMul(a, b, ta, tb);
     expect(got.shape).toEqual([5, 4]);
-    const diff = Math.max(...(got.arraySync() as number[][]).flatMap((row, i) => row.map((x, j) => Math.abs(x - expected[i][j]))));
+    const diff = Math.max(
+      ...(got.arraySync() as number[][]).flatMap((row, i) => row.map((x, j) => Math.abs(x - expected[i][j]))),
+    );
     expect(diff).toBeLessThan(1e-5);
     tf.dispose([a, b, at, bt, got]);
   });

@@ -37,7 +37,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms: number): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms: number,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -52,7 +56,10 @@ let lab: FoundJupyter | null | undefined;
 function jupyterLab(): FoundJupyter {
   lab ??= findJupyter(ROOT, process.env, "lab");
   const found = lab;
-  if (!found) throw new Error(`JupyterLab is not installed in ${ROOT}/.venv nor on PATH; install it with: ${INSTALL_COMMAND} (.ci/run does)`);
+  if (!found)
+    throw new Error(
+      `JupyterLab is not installed in ${ROOT}/.venv nor on PATH; install it with: ${INSTALL_COMMAND} (.ci/run does)`,
+    );
   return found;
 }
 
@@ -89,15 +96,24 @@ describe("finding Jupyter", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`fitlab: JupyterLab 4`);
-    expect(result.stdout).toContain(`(.venv/bin/jupyter) lab --notebook-dir=${path.join(ROOT, "notebooks")} --no-browser`);
+    expect(result.stdout).toContain(
+      `(.venv/bin/jupyter) lab --notebook-dir=${path.join(ROOT, "notebooks")} --no-browser`,
+    );
     expect(result.stdout).toContain(`fitlab: JUPYTER_PATH=${dataDir}${path.delimiter}/nonexistent/jupyter\n`);
     // plotly's JupyterLab extension is off for the lesson, in the project's own page config only.
     const configDir = path.join(ROOT, ".jupyter", "config");
-    expect(result.stdout).toContain(`fitlab: JUPYTER_CONFIG_PATH=${configDir} (plotly's JupyterLab extension off for the lesson`);
-    expect(JSON.parse(readFileSync(path.join(configDir, "labconfig", "page_config.json"), "utf8"))).toEqual({ disabledExtensions: { "@jupyterlab/plotly-extension:factory": true } });
+    expect(result.stdout).toContain(
+      `fitlab: JUPYTER_CONFIG_PATH=${configDir} (plotly's JupyterLab extension off for the lesson`,
+    );
+    expect(JSON.parse(readFileSync(path.join(configDir, "labconfig", "page_config.json"), "utf8"))).toEqual({
+      disabledExtensions: { "@jupyterlab/plotly-extension:factory": true },
+    });
     expect(existsSync(path.join(dataDir, "kernels", "tslab", "kernel.json"))).toBe(true);
     // The Jupyter it would start lists that kernel.
-    const listed = spawnSync(jupyterLab().command, ["kernelspec", "list", "--json"], { encoding: "utf8", env: jupyterEnv(dataDir) });
+    const listed = spawnSync(jupyterLab().command, ["kernelspec", "list", "--json"], {
+      encoding: "utf8",
+      env: jupyterEnv(dataDir),
+    });
     expect(JSON.parse(listed.stdout).kernelspecs.tslab.resource_dir).toBe(path.join(dataDir, "kernels", "tslab"));
   });
 });
@@ -118,7 +134,10 @@ class StartedCli {
 
   /** The fitlab lines (Jupyter's own log left out). */
   lines(): string {
-    return (this.stdout + this.stderr).split("\n").filter((l) => l.startsWith("fitlab:")).join("\n");
+    return (this.stdout + this.stderr)
+      .split("\n")
+      .filter((l) => l.startsWith("fitlab:"))
+      .join("\n");
   }
 
   async url(): Promise<URL> {
@@ -160,12 +179,24 @@ describe("npm start stops what it started", () => {
         const xsrf = /_xsrf=([^;]+)/.exec(page.headers.get("set-cookie") ?? "")?.[1] ?? "";
         const created = await fetch(`${url.origin}/api/kernels`, {
           method: "POST",
-          headers: { Authorization: `token ${token}`, "Content-Type": "application/json", "X-XSRFToken": xsrf, Cookie: `_xsrf=${xsrf}` },
+          headers: {
+            Authorization: `token ${token}`,
+            "Content-Type": "application/json",
+            "X-XSRFToken": xsrf,
+            Cookie: `_xsrf=${xsrf}`,
+          },
           body: JSON.stringify({ name: "tslab" }),
         });
-        if (created.status !== 201) throw new Error(`starting a kernel through ${url.origin}/api/kernels: HTTP ${created.status} ${await created.text()}`);
+        if (created.status !== 201)
+          throw new Error(
+            `starting a kernel through ${url.origin}/api/kernels: HTTP ${created.status} ${await created.text()}`,
+          );
         // The server and the kernel it started (its own session, so no group signal reaches it).
-        const server = await until("the Jupyter server process", () => descendants(cli.child.pid!).find(() => true), 10_000);
+        const server = await until(
+          "the Jupyter server process",
+          () => descendants(cli.child.pid!).find(() => true),
+          10_000,
+        );
         const kernel = await until(
           "the tslab kernel process",
           () => descendants(server.pid).find((id) => /tslab/.test(readCmdline(id.pid))),
@@ -195,21 +226,35 @@ describe("npm start stops what it started", () => {
     "%s to `npm start`'s npm process (which does not pass it on to the script) still ends JupyterLab",
     async (signal) => {
       jupyterLab();
-      const npm = spawn("npm", ["start", "--", "--no-browser"], { cwd: ROOT, env: isolatedEnv(), stdio: ["ignore", "pipe", "pipe"] });
+      const npm = spawn("npm", ["start", "--", "--no-browser"], {
+        cwd: ROOT,
+        env: isolatedEnv(),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let output = "";
       npm.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
       npm.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
       let script: ProcessId | undefined;
       try {
-        await until(`npm start to serve (its output so far:\n${output})`, () => /is serving notebooks\//.test(output), 120_000);
+        await until(
+          `npm start to serve (its output so far:\n${output})`,
+          () => /is serving notebooks\//.test(output),
+          120_000,
+        );
         script = descendants(npm.pid!).find((id) => /dist\/scripts\/start\.js/.test(readCmdline(id.pid)));
         if (!script) throw new Error("no start.js process under npm");
         const server = descendants(script.pid).find((id) => /jupyter-lab/.test(readCmdline(id.pid)));
         if (!server) throw new Error("no jupyter-lab process under start.js");
         leftovers.push(script, server);
         npm.kill(signal);
-        await until(`start.js and JupyterLab to end after ${signal} to npm (output:\n${output})`, () => !isAlive(script!) && !isAlive(server), 30_000);
-        expect(output).toMatch(/fitlab: npm start \(pid \d+\) was stopped without passing the signal on: stopping Jupyter and its kernels/);
+        await until(
+          `start.js and JupyterLab to end after ${signal} to npm (output:\n${output})`,
+          () => !isAlive(script!) && !isAlive(server),
+          30_000,
+        );
+        expect(output).toMatch(
+          /fitlab: npm start \(pid \d+\) was stopped without passing the signal on: stopping Jupyter and its kernels/,
+        );
       } finally {
         npm.kill("SIGKILL");
       }
@@ -239,7 +284,13 @@ http.createServer((req, res) => res.end("{}")).listen(port, "127.0.0.1");
   }
 
   it("kills a server that ignores SIGTERM after the grace period, and the kernel it left", async () => {
-    const running = await startJupyter({ jupyter: fakeJupyter("ignore-sigterm"), openBrowser: false, passThrough: false, say: () => undefined, env: isolatedEnv() });
+    const running = await startJupyter({
+      jupyter: fakeJupyter("ignore-sigterm"),
+      openBrowser: false,
+      passThrough: false,
+      say: () => undefined,
+      env: isolatedEnv(),
+    });
     const kernel = await until("the stand-in kernel", () => descendants(running.pid)[0], 10_000);
     leftovers.push(kernel);
     const began = Date.now();
@@ -250,7 +301,13 @@ http.createServer((req, res) => res.end("{}")).listen(port, "127.0.0.1");
   });
 
   it("kills the kernels of a server that died hard (SIGKILL), which Jupyter could not shut down", async () => {
-    const running = await startJupyter({ jupyter: fakeJupyter("obedient"), openBrowser: false, passThrough: false, say: () => undefined, env: isolatedEnv() });
+    const running = await startJupyter({
+      jupyter: fakeJupyter("obedient"),
+      openBrowser: false,
+      passThrough: false,
+      say: () => undefined,
+      env: isolatedEnv(),
+    });
     const kernel = await until("the stand-in kernel", () => descendants(running.pid)[0], 10_000);
     leftovers.push(kernel);
     // Long enough for the watch (every 2 s) to have seen the kernel.
@@ -272,7 +329,9 @@ describe("npm start's failures: one line, non-zero exit", () => {
   it("a port in use", async () => {
     jupyterLab();
     const blocker = net.createServer();
-    const port = await new Promise<number>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as net.AddressInfo).port)),
+    );
     try {
       const result = runCli(["--port", String(port)]);
       expect(result.status).toBe(1);
@@ -290,7 +349,9 @@ describe("npm start's failures: one line, non-zero exit", () => {
     expect(result.status).toBe(1);
     const lines = fitlabLines(result.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^fitlab: Jupyter exited \(code 1\) before it served the notebooks: .*\/nonexistent\/fitlab-notebooks/);
+    expect(lines[0]).toMatch(
+      /^fitlab: Jupyter exited \(code 1\) before it served the notebooks: .*\/nonexistent\/fitlab-notebooks/,
+    );
   });
 
   it("a kernel spec that cannot be written (the project's .jupyter is not a writable folder)", async () => {
@@ -300,7 +361,9 @@ describe("npm start's failures: one line, non-zero exit", () => {
     const error = await startJupyter({ root, jupyter: jupyterLab(), say: () => undefined }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(StartError);
     expect((error as Error).message).toMatch(
-      new RegExp(`^cannot write the tslab kernel spec in ${root}/\\.jupyter/data/kernels/tslab \\((ENOTDIR|EEXIST)\\): npm start registers the kernel inside the project, so ${root}/\\.jupyter must be a folder you can write$`),
+      new RegExp(
+        `^cannot write the tslab kernel spec in ${root}/\\.jupyter/data/kernels/tslab \\((ENOTDIR|EEXIST)\\): npm start registers the kernel inside the project, so ${root}/\\.jupyter must be a folder you can write$`,
+      ),
     );
     await fs.rm(root, { recursive: true, force: true });
   });
@@ -308,18 +371,38 @@ describe("npm start's failures: one line, non-zero exit", () => {
   it("as root, says so in fitlab's words and passes --allow-root; Jupyter's own refusal becomes one line", async () => {
     const said: string[] = [];
     const env = isolatedEnv();
-    const running = await startJupyter({ jupyter: jupyterLab(), uid: 0, openBrowser: false, passThrough: false, say: (l) => said.push(l), env });
+    const running = await startJupyter({
+      jupyter: jupyterLab(),
+      uid: 0,
+      openBrowser: false,
+      passThrough: false,
+      say: (l) => said.push(l),
+      env,
+    });
     try {
-      expect(said).toEqual([expect.stringMatching(/^fitlab: you are root, .* so fitlab passes --allow-root; .*Run npm start as an ordinary user to avoid this\.$/)]);
+      expect(said).toEqual([
+        expect.stringMatching(
+          /^fitlab: you are root, .* so fitlab passes --allow-root; .*Run npm start as an ordinary user to avoid this\.$/,
+        ),
+      ]);
       expect((await running.api("/api/status")).ok).toBe(true);
     } finally {
       await running.stop();
     }
     if (IS_ROOT) {
       // Pretending not to be root while being root: Jupyter refuses, and npm start says what to do.
-      const refused = await startJupyter({ jupyter: jupyterLab(), uid: 1000, openBrowser: false, passThrough: false, say: () => undefined, env }).catch((e: Error) => e);
+      const refused = await startJupyter({
+        jupyter: jupyterLab(),
+        uid: 1000,
+        openBrowser: false,
+        passThrough: false,
+        say: () => undefined,
+        env,
+      }).catch((e: Error) => e);
       expect(refused).toBeInstanceOf(StartError);
-      expect((refused as Error).message).toBe("Jupyter refuses to run as root; run `npm start -- --allow-root` (or as an ordinary user)");
+      expect((refused as Error).message).toBe(
+        "Jupyter refuses to run as root; run `npm start -- --allow-root` (or as an ordinary user)",
+      );
     }
   }, 90_000);
 });

@@ -30,7 +30,9 @@ function notebookWith(spec: Record<string, unknown>): Notebook {
         metadata: {},
         source: "show(figure)",
         execution_count: 1,
-        outputs: [{ output_type: "display_data", metadata: {}, data: { [PLOTLY_MIME]: spec, "text/plain": "a figure" } }],
+        outputs: [
+          { output_type: "display_data", metadata: {}, data: { [PLOTLY_MIME]: spec, "text/plain": "a figure" } },
+        ],
       },
     ],
   } as unknown as Notebook;
@@ -44,7 +46,11 @@ function pngOf(nb: Notebook): string {
 describe("static images are drawn once and then come from the image cache", () => {
   let dir: string;
   const lines: string[] = [];
-  const options = () => ({ cacheDir: dir, log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`WARN ${l}`) });
+  const options = () => ({
+    cacheDir: dir,
+    log: (l: string) => lines.push(l),
+    warn: (l: string) => lines.push(`WARN ${l}`),
+  });
 
   beforeAll(async () => {
     requirePrerequisites(["chromium"]);
@@ -102,7 +108,13 @@ describe("static images are drawn once and then come from the image cache", () =
     const stats = await imager.addTo(nb);
     await imager.close();
     expect(stats).toMatchObject({ figures: 1, cached: 0 });
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  static images: ${key}\\.png in the image cache is damaged \\(chunk 0 at byte 8 has no valid type\\); drawing it again$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^  static images: ${key}\\.png in the image cache is damaged \\(chunk 0 at byte 8 has no valid type\\); drawing it again$`,
+        ),
+      ),
+    );
     expect(Buffer.from(pngOf(nb), "base64").equals(good)).toBe(true); // plotly draws the same pixels again
     expect((await fs.readFile(file)).equals(good)).toBe(true);
   }, 60_000);
@@ -131,8 +143,16 @@ describe("checkPng", () => {
 
   it.each([
     ["no signature", () => Buffer.from("GIF89a garbage"), "no PNG signature"],
-    ["a signature followed by garbage", () => Buffer.concat([ONE_PIXEL.subarray(0, 8), Buffer.from("garbage garbage garbage")]), "chunk 0 at byte 8 has no valid type"],
-    ["a flipped bit in the image data", () => Buffer.from(ONE_PIXEL.map((b, i) => (i === 50 ? b ^ 1 : b))), "chunk IDAT at byte 33 fails its CRC"],
+    [
+      "a signature followed by garbage",
+      () => Buffer.concat([ONE_PIXEL.subarray(0, 8), Buffer.from("garbage garbage garbage")]),
+      "chunk 0 at byte 8 has no valid type",
+    ],
+    [
+      "a flipped bit in the image data",
+      () => Buffer.from(ONE_PIXEL.map((b, i) => (i === 50 ? b ^ 1 : b))),
+      "chunk IDAT at byte 33 fails its CRC",
+    ],
     ["a truncated file", () => ONE_PIXEL.subarray(0, 50), "chunk IDAT at byte 33 runs past the end of the file"],
     ["bytes after IEND", () => Buffer.concat([ONE_PIXEL, Buffer.from("x")]), "1 bytes after IEND"],
   ])("refuses %s", (_what, bytes, reason) => {

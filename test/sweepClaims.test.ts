@@ -21,8 +21,14 @@ jest.setTimeout(30 * 60 * 1000);
 const NOTEBOOKS = path.join(__dirname, "..", "notebooks");
 
 function readNotebook(file: string): { prose: string; params: Record<string, unknown> } {
-  const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")) as { cells: { cell_type: string; source: string[]; metadata?: { tags?: string[] } }[] };
-  const prose = nb.cells.filter((c) => c.cell_type === "markdown").map((c) => c.source.join("")).join("\n").replace(/\s+/g, " ");
+  const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), "utf8")) as {
+    cells: { cell_type: string; source: string[]; metadata?: { tags?: string[] } }[];
+  };
+  const prose = nb.cells
+    .filter((c) => c.cell_type === "markdown")
+    .map((c) => c.source.join(""))
+    .join("\n")
+    .replace(/\s+/g, " ");
   const cell = nb.cells.find((c) => c.metadata?.tags?.includes("parameters"))!;
   const source = cell.source.join("");
   const names = [...source.matchAll(/^\s*let\s+(\w+)/gm)].map((m) => m[1]);
@@ -34,7 +40,8 @@ const nb4 = readNotebook("04-fixing-overfitting.ipynb");
 
 function says(nb: { prose: string }, sentence: string): void {
   const folded = sentence.replace(/\s+/g, " ");
-  if (!nb.prose.includes(folded)) throw new Error(`the notebook no longer says "${folded}": update this claim with the prose`);
+  if (!nb.prose.includes(folded))
+    throw new Error(`the notebook no longer says "${folded}": update this claim with the prose`);
 }
 
 const n = (nb: { params: Record<string, unknown> }, name: string) => nb.params[name] as number;
@@ -49,11 +56,21 @@ beforeAll(async () => {
   const [[data, labels]] = await loadImdb({ numWords: n(nb4, "numWords") });
   x = vectorizeSequences(data.slice(0, n(nb4, "trainSamples")), n(nb4, "numWords"));
   y = labels.slice(0, n(nb4, "trainSamples"));
-  const fit = { epochs: n(nb4, "epochs"), batchSize: n(nb4, "batchSize"), validationSplit: n(nb4, "validationSplit"), cache: false as const, verbose: 0 as const };
+  const fit = {
+    epochs: n(nb4, "epochs"),
+    batchSize: n(nb4, "batchSize"),
+    validationSplit: n(nb4, "validationSplit"),
+    cache: false as const,
+    verbose: 0 as const,
+  };
   const seed = n(nb4, "seed");
   const slider = { ...fit, seeds: seedList(seed, n(nb4, "sliderSeeds")) };
   [sweeps.width, sweeps.samples, sweeps.l2, sweeps.dropout] = await Promise.all([
-    trainSweep("width", list(nb3, "capacityWidths"), x, y, { ...fit, seeds: seedList(seed, n(nb3, "seeds")), seedsFor: (w) => seedList(seed, w >= 256 ? n(nb3, "wideSeeds") : n(nb3, "capacitySeeds")) }),
+    trainSweep("width", list(nb3, "capacityWidths"), x, y, {
+      ...fit,
+      seeds: seedList(seed, n(nb3, "seeds")),
+      seedsFor: (w) => seedList(seed, w >= 256 ? n(nb3, "wideSeeds") : n(nb3, "capacitySeeds")),
+    }),
     trainSweep("samples", list(nb4, "moreDataSizes"), x, y, { ...fit, seeds: seedList(seed, n(nb4, "seeds")) }),
     trainSweep("l2", list(nb4, "l2Strengths"), x, y, slider),
     trainSweep("dropout", list(nb4, "dropoutRates"), x, y, slider),
@@ -95,7 +112,10 @@ describe("notebook 4: more data and the sliders", () => {
   });
 
   it("the stronger the L2 penalty, the less the validation curve climbs after its minimum, and the closer the training curve stays to it", () => {
-    says(nb4, "the stronger the penalty, the less the validation curve climbs after its minimum, and the closer the training curve stays to it");
+    says(
+      nb4,
+      "the stronger the penalty, the less the validation curve climbs after its minimum, and the closer the training curve stays to it",
+    );
     const ms = sweeps.l2!.groups.map((g) => measure(g));
     for (let i = 1; i < ms.length; i++) {
       expect(ms[i].rise).toBeLessThan(ms[i - 1].rise);

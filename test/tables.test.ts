@@ -19,12 +19,16 @@ const row: ResultRow = {
 
 describe("alignColumns", () => {
   it("pads left-aligned columns but the last, right-aligns where asked and rules under the header", () => {
-    expect(alignColumns([["run", "n", "why"], ["original", "20", "x"], ["l2", "5", "longer"]], { right: [false, true], rule: true })).toEqual([
-      "run        n  why",
-      "--------  --  ------",
-      "original  20  x",
-      "l2         5  longer",
-    ]);
+    expect(
+      alignColumns(
+        [
+          ["run", "n", "why"],
+          ["original", "20", "x"],
+          ["l2", "5", "longer"],
+        ],
+        { right: [false, true], rule: true },
+      ),
+    ).toEqual(["run        n  why", "--------  --  ------", "original  20  x", "l2         5  longer"]);
   });
 });
 
@@ -51,7 +55,9 @@ describe("results rows of early-stopped runs and final models", () => {
   it("read an early-stopped run as the epoch it kept, its gap included (epoch 5's, not epoch 7's)", () => {
     const stopped = recordedRun("nb5.stopped", 42);
     const [row] = resultRows([stopped]);
-    expect(row.reason).toMatch(/^Early stopping kept the weights of epoch 5, where validation (loss|cross-entropy) was lowest/);
+    expect(row.reason).toMatch(
+      /^Early stopping kept the weights of epoch 5, where validation (loss|cross-entropy) was lowest/,
+    );
     expect(formatResultRow(row).at(-1)).toBe(row.reason);
     const h = stopped.history.history;
     expect(row.finalGap).toBeCloseTo(h.val_loss![4] - h.loss[4], 12);
@@ -60,9 +66,23 @@ describe("results rows of early-stopped runs and final models", () => {
 
   it("say what a final model is: epochs trained, no validation split, test accuracy and loss in their own columns, no candidate verdict", () => {
     const original = recordedRun("imdb.original", 42);
-    const record = finalModelRecord("final imdb", { run: original, epoch: 5, value: 0.29, valAccuracy: 0.884 }, { loss: 0.2684, accuracy: 0.893 });
+    const record = finalModelRecord(
+      "final imdb",
+      { run: original, epoch: 5, value: 0.29, valAccuracy: 0.884 },
+      { loss: 0.2684, accuracy: 0.893 },
+    );
     const [originalRow, finalRow] = resultRows([original, record]);
-    expect(finalRow).toMatchObject({ name: "final imdb", epochs: 5, bestEpoch: null, minValLoss: null, maxValAccuracy: null, finalGap: null, verdict: "final model", testAccuracy: 0.893, testLoss: 0.2684 });
+    expect(finalRow).toMatchObject({
+      name: "final imdb",
+      epochs: 5,
+      bestEpoch: null,
+      minValLoss: null,
+      maxValAccuracy: null,
+      finalGap: null,
+      verdict: "final model",
+      testAccuracy: 0.893,
+      testLoss: 0.2684,
+    });
     expect(finalRow.reason).toBe(
       "Retrained for 5 epochs (the best epoch of original on validation) on all the training data, with no validation split, so there is no validation curve to diagnose; scored once on the test set.",
     );
@@ -70,7 +90,18 @@ describe("results rows of early-stopped runs and final models", () => {
     const [header, , finalLine] = resultsText([originalRow, finalRow]).split("\n");
     expect(header).toMatch(/Seeds {2}Test accuracy {2}Test loss {2}Verdict/);
     const cells = formatResultRow(finalRow, true);
-    expect(cells.slice(1, 11)).toEqual(["5", "–", "–", "–", "–", "1", "89.30%", "0.2684", "final model", finalRow.reason]);
+    expect(cells.slice(1, 11)).toEqual([
+      "5",
+      "–",
+      "–",
+      "–",
+      "–",
+      "1",
+      "89.30%",
+      "0.2684",
+      "final model",
+      finalRow.reason,
+    ]);
     expect(finalLine).toContain("89.30%");
     // The candidate's own row has no test score.
     expect(formatResultRow(originalRow, true)[7]).toBe("–");
@@ -87,7 +118,9 @@ describe("results rows of early-stopped runs and final models", () => {
   it("say in the verdict when a group's seeds disagree (IMDB Dense(4) with the seed that gets stuck)", () => {
     const [row] = resultRows([recordedGroup("imdb.tiny", [1, 2, 9])]);
     expect(row.seedsDisagree).toBe("2 of 3 seeds overfit mildly, 1 underfits strongly (stuck).");
-    expect(formatResultRow(row)[RESULTS_COLUMNS.indexOf("Verdict")]).toMatch(/; seeds disagree: 2 of 3 seeds overfit mildly, 1 underfits strongly \(stuck\)$/);
+    expect(formatResultRow(row)[RESULTS_COLUMNS.indexOf("Verdict")]).toMatch(
+      /; seeds disagree: 2 of 3 seeds overfit mildly, 1 underfits strongly \(stuck\)$/,
+    );
     const [agreeing] = resultRows([recordedGroup("imdb.tiny", [1, 2, 3])]);
     expect(agreeing.seedsDisagree).toBeUndefined();
     expect(formatResultRow(agreeing)[RESULTS_COLUMNS.indexOf("Verdict")]).toBe("overfitting (mild)");

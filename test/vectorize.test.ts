@@ -30,7 +30,13 @@ describe("vectorizeSequences", () => {
   });
 
   it.each([
-    [[[1, 2], [3, 10]], /row 1, position 1 holds id 10, outside 0\.\.9: load the data with numWords <= 10/],
+    [
+      [
+        [1, 2],
+        [3, 10],
+      ],
+      /row 1, position 1 holds id 10, outside 0\.\.9: load the data with numWords <= 10/,
+    ],
     [[[-1]], /row 0, position 0 holds id -1, outside 0\.\.9/],
     [[[0, 1.5]], /row 0, position 1 holds id 1\.5, outside 0\.\.9/],
   ])("throws on an id outside the vocabulary %p", (sequences, message) => {
@@ -38,12 +44,16 @@ describe("vectorizeSequences", () => {
   });
 
   it("throws on a dimension that is not a positive integer", () => {
-    expect(() => vectorizeSequences([[1]], 0)).toThrow(/vectorizeSequences: dimension = 0; it must be an integer in 1\.\.10000000/);
+    expect(() => vectorizeSequences([[1]], 0)).toThrow(
+      /vectorizeSequences: dimension = 0; it must be an integer in 1\.\.10000000/,
+    );
     expect(() => vectorizeSequences([[1]], NaN)).toThrow(/dimension = NaN; it must be an integer in 1\.\.10000000/);
   });
 
-  it("refuses a dimension too large to allocate, naming it (not \"Invalid typed array length\")", () => {
-    expect(() => vectorizeSequences([[1]], 1e12)).toThrow(/vectorizeSequences: dimension = 1000000000000; it must be an integer in 1\.\.10000000 \(the vocabulary size/);
+  it('refuses a dimension too large to allocate, naming it (not "Invalid typed array length")', () => {
+    expect(() => vectorizeSequences([[1]], 1e12)).toThrow(
+      /vectorizeSequences: dimension = 1000000000000; it must be an integer in 1\.\.10000000 \(the vocabulary size/,
+    );
   });
 });
 
@@ -62,16 +72,31 @@ describe("flattenImages", () => {
   });
 
   it("throws when the pixels do not make the stated images, or on a bad scale", () => {
-    expect(() => flattenImages({ images: new Uint8Array(5), count: 2, rows: 1, cols: 2 })).toThrow(/5 pixels do not make 2 images of 1 × 2/);
-    expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, 0)).toThrow(/flattenImages: scale = 0; it must be a positive number/);
-    expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, NaN)).toThrow(/flattenImages: scale = NaN; it must be a positive number/);
+    expect(() => flattenImages({ images: new Uint8Array(5), count: 2, rows: 1, cols: 2 })).toThrow(
+      /5 pixels do not make 2 images of 1 × 2/,
+    );
+    expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, 0)).toThrow(
+      /flattenImages: scale = 0; it must be a positive number/,
+    );
+    expect(() => flattenImages({ images: new Uint8Array(4), count: 2, rows: 1, cols: 2 }, NaN)).toThrow(
+      /flattenImages: scale = NaN; it must be a positive number/,
+    );
   });
 });
 
 describe("multiHotLine", () => {
   it("says the matrix's size, its distinct words per row on average and their share of the columns", () => {
-    const x = vectorizeSequences([[1, 2, 3, 3], [4, 5], [6, 7, 8, 9, 1, 1]], 10);
+    const x = vectorizeSequences(
+      [
+        [1, 2, 3, 3],
+        [4, 5],
+        [6, 7, 8, 9, 1, 1],
+      ],
+      10,
+    );
     // Distinct ids per row: 3, 2, 5 → 10 / 3 = 3.33 per row, 33.33% of 10 columns.
-    expect(multiHotLine(x)).toBe("3 × 10 multi-hot matrix: 3 distinct words per review on average, 33.33% of the columns");
+    expect(multiHotLine(x)).toBe(
+      "3 × 10 multi-hot matrix: 3 distinct words per review on average, 33.33% of the columns",
+    );
   });
 });

@@ -25,7 +25,12 @@ export interface MnistFeaturesOptions extends MnistOptions {
 }
 
 function firstRows(split: ReturnType<typeof loadArrays>["train"], n: number): LabeledData {
-  const x = flattenImages({ images: split.images.subarray(0, n * split.rows * split.cols), count: n, rows: split.rows, cols: split.cols });
+  const x = flattenImages({
+    images: split.images.subarray(0, n * split.rows * split.cols),
+    count: n,
+    rows: split.rows,
+    cols: split.cols,
+  });
   return { x, y: Float32Array.from(split.labels.subarray(0, n)) };
 }
 
@@ -36,8 +41,22 @@ function firstRows(split: ReturnType<typeof loadArrays>["train"], n: number): La
 export function loadMnistFeatures(options: MnistFeaturesOptions = {}): { train: LabeledData; test: LabeledData } {
   const { trainSamples, testSamples, ...mnistOptions } = options;
   const { train, test } = loadArrays(mnistOptions);
-  const nTrain = integerIn("loadMnistFeatures", "trainSamples", trainSamples ?? train.count, 1, train.count, `at most the ${train.count} training images`);
-  const nTest = integerIn("loadMnistFeatures", "testSamples", testSamples ?? test.count, 1, test.count, `at most the ${test.count} test images`);
+  const nTrain = integerIn(
+    "loadMnistFeatures",
+    "trainSamples",
+    trainSamples ?? train.count,
+    1,
+    train.count,
+    `at most the ${train.count} training images`,
+  );
+  const nTest = integerIn(
+    "loadMnistFeatures",
+    "testSamples",
+    testSamples ?? test.count,
+    1,
+    test.count,
+    `at most the ${test.count} test images`,
+  );
   return { train: firstRows(train, nTrain), test: firstRows(test, nTest) };
 }
 
@@ -59,7 +78,14 @@ export function withExtraColumns(x: DenseMatrix, kind: ExtraColumns, options: Ex
   const where = "withExtraColumns";
   if (!x || x.kind !== "dense") fail(where, "x", x, "it must be a DenseMatrix (e.g. loadMnistFeatures().train.x)");
   if (kind !== "noise" && kind !== "zeros") fail(where, "kind", kind, 'it must be "noise" or "zeros"');
-  const extra = integerIn(where, "options.columns", options.columns ?? x.cols, 1, 100_000, "how many columns to append, e.g. 784");
+  const extra = integerIn(
+    where,
+    "options.columns",
+    options.columns ?? x.cols,
+    1,
+    100_000,
+    "how many columns to append, e.g. 784",
+  );
   const seed = integerIn(where, "options.seed", options.seed ?? 0, 0, 2 ** 32 - 1, "an integer seed for the noise");
   const cols = x.cols + extra;
   const data = new Float32Array(x.rows * cols);
@@ -77,7 +103,8 @@ export function withExtraColumns(x: DenseMatrix, kind: ExtraColumns, options: Ex
  */
 export function shuffledLabels(labels: ArrayLike<number>, seed = 0): Float32Array {
   const where = "shuffledLabels";
-  if (!labels || typeof labels.length !== "number" || labels.length < 1) fail(where, "labels", labels, "it must be a non-empty array of labels");
+  if (!labels || typeof labels.length !== "number" || labels.length < 1)
+    fail(where, "labels", labels, "it must be a non-empty array of labels");
   integerIn(where, "seed", seed, 0, 2 ** 32 - 1, "an integer seed for the permutation");
   const order = new Int32Array(labels.length);
   for (let i = 0; i < order.length; i++) order[i] = i;

@@ -71,13 +71,17 @@ function readBytes(file: string): Buffer {
 export function readIdx(file: string, expected?: IdxExpectation): IdxArray {
   const bytes = readBytes(file);
   if (bytes.length < 4) {
-    throw new Error(`${file}: truncated: expected at least 4 bytes (the IDX magic number ${expectedMagic(expected)}), got ${bytes.length}.`);
+    throw new Error(
+      `${file}: truncated: expected at least 4 bytes (the IDX magic number ${expectedMagic(expected)}), got ${bytes.length}.`,
+    );
   }
   const magic = bytes.readUInt32BE(0);
   const dtype = bytes[2];
   const ndim = bytes[3];
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new Error(`${file}: bad magic number ${hex(magic, 8)}: expected ${expectedMagic(expected)}. Is this an IDX file?`);
+    throw new Error(
+      `${file}: bad magic number ${hex(magic, 8)}: expected ${expectedMagic(expected)}. Is this an IDX file?`,
+    );
   }
   if (dtype !== UBYTE) {
     const name = DTYPE_NAMES[dtype] ?? "unknown";
@@ -94,7 +98,9 @@ export function readIdx(file: string, expected?: IdxExpectation): IdxArray {
   }
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
-    throw new Error(`${file}: truncated header: expected ${headerBytes} bytes for ${ndim} dimension sizes, got ${bytes.length}.`);
+    throw new Error(
+      `${file}: truncated header: expected ${headerBytes} bytes for ${ndim} dimension sizes, got ${bytes.length}.`,
+    );
   }
   const shape: number[] = [];
   for (let d = 0; d < ndim; d++) shape.push(bytes.readUInt32BE(4 + 4 * d));

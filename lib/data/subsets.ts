@@ -19,7 +19,8 @@ export interface FixedValidation<F extends Features> {
 }
 
 function rowsOf<F extends Features>(x: F, pick: number[]): F {
-  if (x.kind === "multihot") return { kind: "multihot", rows: pick.length, cols: x.cols, ids: pick.map((r) => x.ids[r]) } as MultiHotMatrix as F;
+  if (x.kind === "multihot")
+    return { kind: "multihot", rows: pick.length, cols: x.cols, ids: pick.map((r) => x.ids[r]) } as MultiHotMatrix as F;
   const data = new Float32Array(pick.length * x.cols);
   pick.forEach((r, i) => data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
   return { kind: "dense", rows: pick.length, cols: x.cols, data } as DenseMatrix as F;
@@ -33,13 +34,27 @@ function rowsOf<F extends Features>(x: F, pick: number[]): F {
  * e.g. 25,000 IMDB reviews at 0.4 → 15,000 training + 10,000 validation; `trainRows` 5,000 gives
  * 15,000 rows whose split (2/3) holds out the same 10,000.
  */
-export function withFixedValidation<F extends Features>(x: F, y: ArrayLike<number>, trainRows: number, validationSplit: number): FixedValidation<F> {
+export function withFixedValidation<F extends Features>(
+  x: F,
+  y: ArrayLike<number>,
+  trainRows: number,
+  validationSplit: number,
+): FixedValidation<F> {
   const where = "withFixedValidation";
-  if (!x || (x.kind !== "multihot" && x.kind !== "dense")) fail(where, "x", x, "pass the features train takes (a MultiHotMatrix from vectorizeSequences or a DenseMatrix)");
+  if (!x || (x.kind !== "multihot" && x.kind !== "dense"))
+    fail(where, "x", x, "pass the features train takes (a MultiHotMatrix from vectorizeSequences or a DenseMatrix)");
   if (!y || y.length !== x.rows) fail(where, "y", y?.length, `it must have one label per row of x (${x.rows})`);
-  if (!(validationSplit > 0 && validationSplit < 1)) fail(where, "validationSplit", validationSplit, "it must be in (0, 1): the validation rows to keep fixed");
+  if (!(validationSplit > 0 && validationSplit < 1))
+    fail(where, "validationSplit", validationSplit, "it must be in (0, 1): the validation rows to keep fixed");
   const { nTrain, nVal } = splitRows(x.rows, validationSplit);
-  integerIn(where, "trainRows", trainRows, 1, nTrain, `at most the ${nTrain} training rows the split leaves (the other ${nVal} rows validate)`);
+  integerIn(
+    where,
+    "trainRows",
+    trainRows,
+    1,
+    nTrain,
+    `at most the ${nTrain} training rows the split leaves (the other ${nVal} rows validate)`,
+  );
   if (trainRows === nTrain) return { x, y: Float32Array.from(y), validationSplit, trainRows, validationRows: nVal };
   const pick = [...Array(trainRows).keys(), ...Array.from({ length: nVal }, (_, i) => nTrain + i)];
   const rows = pick.length;
@@ -47,6 +62,13 @@ export function withFixedValidation<F extends Features>(x: F, y: ArrayLike<numbe
   // down by ulps where floating point rounds the product just below an integer.
   let split = nVal / rows;
   for (let i = 0; i < 8 && Math.floor(rows * (1 - split)) !== trainRows; i++) split -= Number.EPSILON * 4;
-  if (Math.floor(rows * (1 - split)) !== trainRows) throw new Error(`${where}: no validationSplit holds out exactly ${nVal} of ${rows} rows (internal error).`);
-  return { x: rowsOf(x, pick), y: Float32Array.from(pick, (r) => y[r]), validationSplit: split, trainRows, validationRows: nVal };
+  if (Math.floor(rows * (1 - split)) !== trainRows)
+    throw new Error(`${where}: no validationSplit holds out exactly ${nVal} of ${rows} rows (internal error).`);
+  return {
+    x: rowsOf(x, pick),
+    y: Float32Array.from(pick, (r) => y[r]),
+    validationSplit: split,
+    trainRows,
+    validationRows: nVal,
+  };
 }

@@ -20,7 +20,14 @@ export const MAX_DIMENSION = 10_000_000;
  * (numpy would wrap negative ids or fail on large ones).
  */
 export function vectorizeSequences(sequences: ArrayLike<number>[], dimension = 10000): MultiHotMatrix {
-  integerIn("vectorizeSequences", "dimension", dimension, 1, MAX_DIMENSION, "the vocabulary size, e.g. 10000; Dense(16) on 10,000,000 inputs already holds 640 MB of weights");
+  integerIn(
+    "vectorizeSequences",
+    "dimension",
+    dimension,
+    1,
+    MAX_DIMENSION,
+    "the vocabulary size, e.g. 10000; Dense(16) on 10,000,000 inputs already holds 640 MB of weights",
+  );
   const seen = new Uint8Array(dimension);
   const ids = sequences.map((sequence, row) => {
     const unique: number[] = [];
@@ -58,10 +65,18 @@ export function toDenseMatrix(matrix: Features): DenseMatrix {
  * `reshape((60000, 28 * 28)).astype("float32") / 255`. Pixels 0..255 become 0..1 with the default scale.
  */
 export function flattenImages(split: Pick<MnistSplit, "images" | "count" | "rows" | "cols">, scale = 255): DenseMatrix {
-  finiteNumber("flattenImages", "scale", scale, (v) => v > 0, "it must be a positive number (255 maps pixels to [0, 1])");
+  finiteNumber(
+    "flattenImages",
+    "scale",
+    scale,
+    (v) => v > 0,
+    "it must be a positive number (255 maps pixels to [0, 1])",
+  );
   const cols = split.rows * split.cols;
   if (split.images.length !== split.count * cols) {
-    throw new Error(`flattenImages: ${split.images.length} pixels do not make ${split.count} images of ${split.rows} × ${split.cols}.`);
+    throw new Error(
+      `flattenImages: ${split.images.length} pixels do not make ${split.count} images of ${split.rows} × ${split.cols}.`,
+    );
   }
   const data = new Float32Array(split.images.length);
   for (let i = 0; i < data.length; i++) data[i] = split.images[i] / scale;

@@ -12,7 +12,8 @@ import { disposeSparseTensors, SparseRows, SparseTensors, uploadSparseRows } fro
 import { tensorFilled } from "./wasmHeap";
 
 /** One uploaded input batch: a dense [rows, cols] tensor or sparse rows for `sparseMatMul`. */
-export type InputBatch = { kind: "dense"; rows: number; x: tf.Tensor2D } | { kind: "sparse"; rows: number; x: SparseTensors };
+export type InputBatch =
+  { kind: "dense"; rows: number; x: tf.Tensor2D } | { kind: "sparse"; rows: number; x: SparseTensors };
 
 export function disposeInputBatch(batch: InputBatch): void {
   if (batch.kind === "dense") batch.x.dispose();

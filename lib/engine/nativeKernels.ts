@@ -26,14 +26,28 @@ export function registerNativeKernels(): boolean {
   if (tf.getKernel("SparseSegmentSum", "tensorflow")) return true;
   // tfjs-node's own helper for an op's type attributes (dist/ is the package's published layout, 4.22.0 pinned).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const typeAttr = (require("@tensorflow/tfjs-node/dist/nodejs_kernel_backend") as { createTensorsTypeOpAttr: TypeAttr }).createTensorsTypeOpAttr;
+  const typeAttr = (
+    require("@tensorflow/tfjs-node/dist/nodejs_kernel_backend") as { createTensorsTypeOpAttr: TypeAttr }
+  ).createTensorsTypeOpAttr;
   tf.registerKernel({
     kernelName: "SparseSegmentSum",
     backendName: "tensorflow",
     kernelFunc: ({ inputs, backend }) => {
-      const { data, indices, segmentIds } = inputs as { data: tf.TensorInfo; indices: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      const attrs = [typeAttr("T", data.dtype), typeAttr("Tidx", indices.dtype), typeAttr("Tsegmentids", segmentIds.dtype)];
-      return (backend as unknown as NodeBackendLike).executeSingleOutput("SparseSegmentSum", attrs, [data, indices, segmentIds]);
+      const { data, indices, segmentIds } = inputs as {
+        data: tf.TensorInfo;
+        indices: tf.TensorInfo;
+        segmentIds: tf.TensorInfo;
+      };
+      const attrs = [
+        typeAttr("T", data.dtype),
+        typeAttr("Tidx", indices.dtype),
+        typeAttr("Tsegmentids", segmentIds.dtype),
+      ];
+      return (backend as unknown as NodeBackendLike).executeSingleOutput("SparseSegmentSum", attrs, [
+        data,
+        indices,
+        segmentIds,
+      ]);
     },
   });
   return true;

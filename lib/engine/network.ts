@@ -30,7 +30,14 @@ export interface LabelBatch {
   values: Float32Array;
 }
 
-export function uploadLabels(labels: Float32Array, loss: Loss, classes: number, start: number, end: number, order?: Int32Array): LabelBatch {
+export function uploadLabels(
+  labels: Float32Array,
+  loss: Loss,
+  classes: number,
+  start: number,
+  end: number,
+  order?: Int32Array,
+): LabelBatch {
   const n = end - start;
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = labels[order ? order[start + i] : start + i];
@@ -192,7 +199,14 @@ export interface PartGradients {
  * parts (training/steps.ts) sums the parts' gradients, the first weighted by its share of the
  * rows and carrying the penalty, the second by its share alone, so their sum is the whole batch's.
  */
-export function partGradients(layers: DenseParams[], input: InputBatch, labels: LabelBatch, loss: Loss, nextSeed: () => number, share: PartShare): PartGradients {
+export function partGradients(
+  layers: DenseParams[],
+  input: InputBatch,
+  labels: LabelBatch,
+  loss: Loss,
+  nextSeed: () => number,
+  share: PartShare,
+): PartGradients {
   const classes = layers[layers.length - 1].kernel.shape[1];
   let logits: tf.Tensor2D | undefined;
   let ce: tf.Scalar | undefined;

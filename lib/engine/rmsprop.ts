@@ -45,7 +45,11 @@ export interface WeightUpdater {
  * `old` (read-only), then makes `out` the variable's value. On wasm `out` is allocated on the heap
  * (no copy); elsewhere it is a JavaScript array uploaded as a tensor.
  */
-function replaceValues(v: tf.Variable, update: (out: Float32Array, old: Float32Array) => void, views: (t: tf.Tensor) => Float32Array): void {
+function replaceValues(
+  v: tf.Variable,
+  update: (out: Float32Array, old: Float32Array) => void,
+  views: (t: tf.Tensor) => Float32Array,
+): void {
   // `views` after the allocation: growing the wasm heap detaches views taken before.
   const next = tensorFilled(v.shape.slice(), "float32", (out) => update(out, views(v)));
   v.assign(next);
@@ -53,7 +57,15 @@ function replaceValues(v: tf.Variable, update: (out: Float32Array, old: Float32A
 }
 
 /** The update loop, top level and monomorphic so V8 compiles one tight loop for every variable. */
-function rmspropLoop(out: Float32Array, w: Float32Array, g: Float32Array, ms: Float32Array, lr: number, rho: number, epsilon: number): void {
+function rmspropLoop(
+  out: Float32Array,
+  w: Float32Array,
+  g: Float32Array,
+  ms: Float32Array,
+  lr: number,
+  rho: number,
+  epsilon: number,
+): void {
   const decay = 1 - rho;
   const n = out.length;
   for (let k = 0; k < n; k++) {
@@ -65,7 +77,17 @@ function rmspropLoop(out: Float32Array, w: Float32Array, g: Float32Array, ms: Fl
 }
 
 /** rmspropLoop with g = fround(a[from + k] + b[from + k]): two parts of a gradient summed as float32 while updating. */
-function rmspropSumLoop(out: Float32Array, w: Float32Array, a: Float32Array, b: Float32Array, from: number, ms: Float32Array, lr: number, rho: number, epsilon: number): void {
+function rmspropSumLoop(
+  out: Float32Array,
+  w: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  from: number,
+  ms: Float32Array,
+  lr: number,
+  rho: number,
+  epsilon: number,
+): void {
   const decay = 1 - rho;
   const n = out.length;
   for (let k = 0; k < n; k++) {
@@ -89,7 +111,15 @@ export interface SumUpdater extends WeightUpdater {
    * written its range), then makes `shared` every variable's value. Each thread keeps the mean
    * squares of its own range only.
    */
-  applySumShared(variables: tf.Variable[], a: Float32Array, b: Float32Array, from: number, to: number, shared: Float32Array, meet: () => void): void;
+  applySumShared(
+    variables: tf.Variable[],
+    a: Float32Array,
+    b: Float32Array,
+    from: number,
+    to: number,
+    shared: Float32Array,
+    meet: () => void,
+  ): void;
 }
 
 export function canApplySum(u: WeightUpdater): u is SumUpdater {
@@ -106,7 +136,11 @@ class JsRmsprop implements SumUpdater {
       let ms = this.meanSquares.get(v.id);
       if (!ms) this.meanSquares.set(v.id, (ms = new Float32Array(v.size)));
       const meanSquare = ms;
-      replaceValues(v, (out, w) => rmspropLoop(out, w, heapView(grads[i]), meanSquare, learningRate, rho, epsilon), heapView);
+      replaceValues(
+        v,
+        (out, w) => rmspropLoop(out, w, heapView(grads[i]), meanSquare, learningRate, rho, epsilon),
+        heapView,
+      );
     });
   }
 
@@ -118,12 +152,24 @@ class JsRmsprop implements SumUpdater {
       if (!ms) this.meanSquares.set(v.id, (ms = new Float32Array(v.size)));
       const meanSquare = ms;
       const start = from;
-      replaceValues(v, (out, w) => rmspropSumLoop(out, w, a, b, start, meanSquare, learningRate, rho, epsilon), heapView);
+      replaceValues(
+        v,
+        (out, w) => rmspropSumLoop(out, w, a, b, start, meanSquare, learningRate, rho, epsilon),
+        heapView,
+      );
       from += v.size;
     }
   }
 
-  applySumShared(variables: tf.Variable[], a: Float32Array, b: Float32Array, from: number, to: number, shared: Float32Array, meet: () => void): void {
+  applySumShared(
+    variables: tf.Variable[],
+    a: Float32Array,
+    b: Float32Array,
+    from: number,
+    to: number,
+    shared: Float32Array,
+    meet: () => void,
+  ): void {
     const { learningRate, rho, epsilon } = this.s;
     let offset = 0;
     for (const v of variables) {
@@ -134,7 +180,17 @@ class JsRmsprop implements SumUpdater {
         this.meanSquares.set(v.id, ms);
         const [i, j] = [lo - offset, hi - offset];
         // No allocation between the view and the loop: the wasm heap cannot move under it.
-        rmspropSumLoop(shared.subarray(lo, hi), heapView(v).subarray(i, j), a, b, lo, ms.subarray(i, j), learningRate, rho, epsilon);
+        rmspropSumLoop(
+          shared.subarray(lo, hi),
+          heapView(v).subarray(i, j),
+          a,
+          b,
+          lo,
+          ms.subarray(i, j),
+          learningRate,
+          rho,
+          epsilon,
+        );
       }
       offset += v.size;
     }
@@ -209,7 +265,9 @@ class TensorRmsprop implements WeightUpdater {
 
 function checkState(variables: tf.Variable[], state: Float32Array[]): void {
   if (state.length !== variables.length || state.some((ms, i) => ms.length !== variables[i].size)) {
-    throw new Error(`rmsprop: a state of ${state.length} arrays (${state.map((ms) => ms.length).join(", ")} values) does not fit ${variables.length} variables of ${variables.map((v) => v.size).join(", ")}.`);
+    throw new Error(
+      `rmsprop: a state of ${state.length} arrays (${state.map((ms) => ms.length).join(", ")} values) does not fit ${variables.length} variables of ${variables.map((v) => v.size).join(", ")}.`,
+    );
   }
 }
 

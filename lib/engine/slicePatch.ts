@@ -29,7 +29,11 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: TensorInfoLike): Float32Array | Int32Array | Uint8Array;
 }
 
-type KernelFn = (args: { inputs: { x: TensorInfoLike }; backend: WasmBackendLike; attrs: { begin: number | number[]; size?: number | number[] } }) => TensorInfoLike;
+type KernelFn = (args: {
+  inputs: { x: TensorInfoLike };
+  backend: WasmBackendLike;
+  attrs: { begin: number | number[]; size?: number | number[] };
+}) => TensorInfoLike;
 
 /** Registers the faster `Slice` for wasm. True when active (now or before), false without wasm. */
 export function patchWasmSlice(): boolean {
@@ -38,7 +42,11 @@ export function patchWasmSlice(): boolean {
   if (kernel === "patched") return true;
   const plain = kernel.original as unknown as KernelFn;
   const patched: KernelFn = (args) => {
-    const { inputs: { x }, attrs, backend } = args;
+    const {
+      inputs: { x },
+      attrs,
+      backend,
+    } = args;
     if (x.dtype === "string") return plain(args);
     const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs.begin, attrs.size);
     if (!tf.slice_util.isSliceContinous(x.shape, begin, size)) return plain(args);

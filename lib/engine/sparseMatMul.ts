@@ -88,7 +88,12 @@ export function disposeSparseTensors(t: SparseTensors): void {
 /** Appends zero rows so a segment sum that ended early (trailing empty rows) has `rows` rows. */
 function padRows(x: tf.Tensor2D, rows: number): tf.Tensor2D {
   const have = x.shape[0];
-  return have === rows ? x : tf.pad(x, [[0, rows - have], [0, 0]]);
+  return have === rows
+    ? x
+    : tf.pad(x, [
+        [0, rows - have],
+        [0, 0],
+      ]);
 }
 
 /**

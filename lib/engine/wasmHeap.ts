@@ -16,17 +16,25 @@ interface WasmBackend {
 
 function wasm(): WasmBackend | undefined {
   const backend = tf.backend() as unknown as Partial<WasmBackend>;
-  return tf.getBackend() === "wasm" && backend.makeOutput && backend.typedArrayFromHeap ? (backend as WasmBackend) : undefined;
+  return tf.getBackend() === "wasm" && backend.makeOutput && backend.typedArrayFromHeap
+    ? (backend as WasmBackend)
+    : undefined;
 }
 
 /** A float32 tensor's values: the wasm heap itself (read-only, no copy), else `dataSync`. */
 export function heapView(t: tf.Tensor | tf.TensorInfo): Float32Array {
   const backend = wasm();
-  return backend ? (backend.typedArrayFromHeap(t as tf.TensorInfo) as Float32Array) : ((t as tf.Tensor).dataSync() as Float32Array);
+  return backend
+    ? (backend.typedArrayFromHeap(t as tf.TensorInfo) as Float32Array)
+    : ((t as tf.Tensor).dataSync() as Float32Array);
 }
 
 /** A new tensor whose values `fill` writes in place (on the wasm heap; elsewhere into an array then uploaded). */
-export function tensorFilled<D extends "float32" | "int32">(shape: number[], dtype: D, fill: (out: D extends "int32" ? Int32Array : Float32Array) => void): tf.Tensor {
+export function tensorFilled<D extends "float32" | "int32">(
+  shape: number[],
+  dtype: D,
+  fill: (out: D extends "int32" ? Int32Array : Float32Array) => void,
+): tf.Tensor {
   type Out = D extends "int32" ? Int32Array : Float32Array;
   const backend = wasm();
   if (!backend) {

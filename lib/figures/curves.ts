@@ -42,7 +42,14 @@ function modeFor(points: number): ScatterTrace["mode"] {
 const ACCURACY_TICKS = ".1%";
 
 /** One curve of a run: its colour, solid (training) or dashed (validation), markers on short runs. */
-function curve(name: string, x: number[], y: (number | null)[], color: string, dash: "solid" | "dash", mode: ScatterTrace["mode"]): ScatterTrace {
+function curve(
+  name: string,
+  x: number[],
+  y: (number | null)[],
+  color: string,
+  dash: "solid" | "dash",
+  mode: ScatterTrace["mode"],
+): ScatterTrace {
   return { type: "scatter", name, x, y, mode, line: { color, dash, width: 2 }, marker: { color, size: 5 } };
 }
 
@@ -57,10 +64,22 @@ function seedNote(run: RunLike): string {
  * the upper edge filled down to it ("tonexty" fills to the trace just before). Returns [] for a single
  * run. Hidden from the legend and from hover; toggled with the run's legend entry (`legendgroup`).
  */
-function bandTraces(run: RunLike, field: Metric, color: string, options: { yaxis?: string; xaxis?: string; smooth?: number } = {}): ScatterTrace[] {
+function bandTraces(
+  run: RunLike,
+  field: Metric,
+  color: string,
+  options: { yaxis?: string; xaxis?: string; smooth?: number } = {},
+): ScatterTrace[] {
   const band = bandOf(run, field);
   if (band === null) return [];
-  return bandOfTraces(run.name, field, band, run.history.epoch.map((e) => e + 1), color, options);
+  return bandOfTraces(
+    run.name,
+    field,
+    band,
+    run.history.epoch.map((e) => e + 1),
+    color,
+    options,
+  );
 }
 
 /** The two traces of a min–max band given as data (a live figure's, which has no SeedGroup yet). */
@@ -88,8 +107,20 @@ function bandOfTraces(
   };
   const n = Math.min(x.length, low.length, high.length);
   return [
-    { ...common, x: x.slice(0, n), name: plotlyText(`${name} ${LABELS[field]} min`), y: low.slice(0, n).map((v) => (v === null ? null : finiteOrNull(v))) },
-    { ...common, x: x.slice(0, n), name: plotlyText(`${name} ${LABELS[field]} max`), y: high.slice(0, n).map((v) => (v === null ? null : finiteOrNull(v))), fill: "tonexty", fillcolor: withAlpha(color, BAND_ALPHA) },
+    {
+      ...common,
+      x: x.slice(0, n),
+      name: plotlyText(`${name} ${LABELS[field]} min`),
+      y: low.slice(0, n).map((v) => (v === null ? null : finiteOrNull(v))),
+    },
+    {
+      ...common,
+      x: x.slice(0, n),
+      name: plotlyText(`${name} ${LABELS[field]} max`),
+      y: high.slice(0, n).map((v) => (v === null ? null : finiteOrNull(v))),
+      fill: "tonexty",
+      fillcolor: withAlpha(color, BAND_ALPHA),
+    },
   ];
 }
 
@@ -123,7 +154,12 @@ function baseLayout(title: string): PlotlyLayout {
 }
 
 /** The mark of a diverged run: a dotted vertical line at epoch k and a note naming the run. */
-function divergence(name: string, epoch: number, color: string, slot: number): { shape: PlotlyShape; note: PlotlyAnnotation } {
+function divergence(
+  name: string,
+  epoch: number,
+  color: string,
+  slot: number,
+): { shape: PlotlyShape; note: PlotlyAnnotation } {
   return {
     shape: {
       type: "line",
@@ -185,10 +221,13 @@ export interface ValLossAndAccOptions {
 export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions = {}): Figure {
   const where = "plotValLossAndAcc";
   if ("secondAxis" in (options as object)) {
-    throw new Error(`${where}: options.secondAxis is gone (two y axes over one another made the curves' crossing look meaningful); pass layout: "stacked" (default, two panels sharing the epoch axis) or "one axis" (the article's).`);
+    throw new Error(
+      `${where}: options.secondAxis is gone (two y axes over one another made the curves' crossing look meaningful); pass layout: "stacked" (default, two panels sharing the epoch axis) or "one axis" (the article's).`,
+    );
   }
   const style = options.layout ?? "stacked";
-  if (style !== "stacked" && style !== "one axis") throw new Error(`${where}: options.layout must be "stacked" or "one axis", got ${JSON.stringify(options.layout)}.`);
+  if (style !== "stacked" && style !== "one axis")
+    throw new Error(`${where}: options.layout must be "stacked" or "one axis", got ${JSON.stringify(options.layout)}.`);
   const r = toRun(run, options.name ?? "run", where);
   checkHistory(r, ["val_loss", "val_accuracy"], where);
   const color = colorFor(r.name);
@@ -201,17 +240,27 @@ export function plotValLossAndAcc(run: RunSource, options: ValLossAndAccOptions 
     ...bandTraces(r, "val_loss", color),
     { ...curve(`validation loss${note}`, loss.x, loss.y, color, "dash", mode), legendgroup: "val_loss" },
     ...bandTraces(r, "val_accuracy", color, second ? { yaxis: "y2" } : {}),
-    { ...curve(`validation accuracy${note}`, acc.x, acc.y, color, "solid", mode), ...(second ? { yaxis: "y2" } : {}), legendgroup: "val_accuracy" },
+    {
+      ...curve(`validation accuracy${note}`, acc.x, acc.y, color, "solid", mode),
+      ...(second ? { yaxis: "y2" } : {}),
+      legendgroup: "val_accuracy",
+    },
   ];
   // A band toggles with its curve's legend entry.
-  for (const t of data) if (t.showlegend === false) t.legendgroup = t.name.includes("accuracy") ? "val_accuracy" : "val_loss";
+  for (const t of data)
+    if (t.showlegend === false) t.legendgroup = t.name.includes("accuracy") ? "val_accuracy" : "val_loss";
   const layout = baseLayout(options.title ?? `Validation loss and accuracy — ${r.name}${note}`);
   layout.xaxis = epochAxis(r.history.epoch.length);
   if (second) {
     // One epoch axis under the lower panel; the loss panel above reads the same x.
     layout.xaxis = { ...layout.xaxis, anchor: "y2" };
     layout.yaxis = { title: { text: "Validation loss (dashed)" }, domain: [0.54, 1], anchor: "x" };
-    layout.yaxis2 = { title: { text: "Validation accuracy (solid)" }, domain: [0, 0.46], anchor: "x", tickformat: ACCURACY_TICKS };
+    layout.yaxis2 = {
+      title: { text: "Validation accuracy (solid)" },
+      domain: [0, 0.46],
+      anchor: "x",
+      tickformat: ACCURACY_TICKS,
+    };
     layout.height = HEIGHT + 120;
   } else {
     layout.yaxis = { title: { text: "Accuracy / loss" } };
@@ -242,7 +291,11 @@ const LABELS: Record<Metric, string> = {
  * Which fields to plot for a loss-like metric. Plain runs record no separate cross-entropy because
  * their loss is the cross-entropy; regularized runs record it because Keras's loss adds the penalty.
  */
-function resolveFields(history: History, metric: TrainValMetric, plain: boolean): { fields: [Metric, Metric]; plainUsed: boolean } {
+function resolveFields(
+  history: History,
+  metric: TrainValMetric,
+  plain: boolean,
+): { fields: [Metric, Metric]; plainUsed: boolean } {
   if ((metric === "crossentropy" || (metric === "loss" && plain)) && hasPlainCrossentropy(history)) {
     return { fields: TRAIN_VAL_FIELDS.crossentropy, plainUsed: true };
   }
@@ -297,7 +350,10 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
   const label = metric === "crossentropy" ? "cross-entropy" : metric;
   const layout = baseLayout(options.title ?? `Training vs validation ${label} — ${r.name}${note}${noteMissing}`);
   layout.xaxis = epochAxis(r.history.epoch.length);
-  layout.yaxis = valueAxis(plainUsed ? "Cross-entropy (no penalty)" : label[0].toUpperCase() + label.slice(1), isAccuracy);
+  layout.yaxis = valueAxis(
+    plainUsed ? "Cross-entropy (no penalty)" : label[0].toUpperCase() + label.slice(1),
+    isAccuracy,
+  );
   layout.annotations = [];
   layout.shapes = [];
 
@@ -306,11 +362,22 @@ export function plotTrainVsVal(run: RunSource, metric: TrainValMetric, options: 
   const best = isAccuracy ? null : bestEpochOf(r.history);
   if (best !== null) {
     const y = val.y[best.index];
-    layout.shapes.push({ type: "line", x0: best.epoch, x1: best.epoch, y0: 0, y1: 1, xref: "x", yref: "paper", line: { color: "#555", dash: "dot", width: 1 } });
+    layout.shapes.push({
+      type: "line",
+      x0: best.epoch,
+      x1: best.epoch,
+      y0: 0,
+      y1: 1,
+      xref: "x",
+      yref: "paper",
+      line: { color: "#555", dash: "dot", width: 1 },
+    });
     if (y !== null) {
       data.push({
         type: "scatter",
-        name: plotlyText(`best epoch ${best.epoch} (min ${best.field === "val_crossentropy" ? "validation cross-entropy" : "validation loss"} ${format(best.valLoss)}${note ? ", of the mean" : ""})`),
+        name: plotlyText(
+          `best epoch ${best.epoch} (min ${best.field === "val_crossentropy" ? "validation cross-entropy" : "validation loss"} ${format(best.valLoss)}${note ? ", of the mean" : ""})`,
+        ),
         x: [best.epoch],
         y: [y],
         mode: "markers",
@@ -360,7 +427,14 @@ export interface CompareOptions {
   title?: string;
 }
 
-const COMPARE_METRICS: readonly CompareMetric[] = ["val_loss", "loss", "val_accuracy", "accuracy", "crossentropy", "val_crossentropy"];
+const COMPARE_METRICS: readonly CompareMetric[] = [
+  "val_loss",
+  "loss",
+  "val_accuracy",
+  "accuracy",
+  "crossentropy",
+  "val_crossentropy",
+];
 
 /**
  * Several runs on one metric, one colour per run (colorFor), validation dashed and training solid.
@@ -371,11 +445,15 @@ const COMPARE_METRICS: readonly CompareMetric[] = ["val_loss", "loss", "val_accu
 export function plotRuns(runs: RunsInput, metric: CompareMetric, options: CompareOptions = {}): Figure {
   const where = "plotRuns";
   if (!COMPARE_METRICS.includes(metric)) {
-    throw new Error(`${where}: metric must be one of ${COMPARE_METRICS.map((m) => `"${m}"`).join(", ")}, got ${JSON.stringify(metric)}.`);
+    throw new Error(
+      `${where}: metric must be one of ${COMPARE_METRICS.map((m) => `"${m}"`).join(", ")}, got ${JSON.stringify(metric)}.`,
+    );
   }
   const smooth = options.smooth ?? 0;
   if (!(typeof smooth === "number" && smooth >= 0 && smooth < 1)) {
-    throw new Error(`${where}: options.smooth must be a number in [0, 1) (0 = off, 0.6 = TensorBoard's default), got ${String(options.smooth)}.`);
+    throw new Error(
+      `${where}: options.smooth must be a number in [0, 1) (0 = off, 0.6 = TensorBoard's default), got ${String(options.smooth)}.`,
+    );
   }
   const list = toRuns(runs, where);
   const isValidation = metric.startsWith("val_");
@@ -398,7 +476,9 @@ export function plotRuns(runs: RunsInput, metric: CompareMetric, options: Compar
       breaks.push(series.brokenAt);
       const dash = field.startsWith("val_") ? "dash" : "solid";
       const note = seedNote(run);
-      const name = options.training ? `${run.name} (${field.startsWith("val_") ? "validation" : "training"})${note}` : `${run.name}${note}`;
+      const name = options.training
+        ? `${run.name} (${field.startsWith("val_") ? "validation" : "training"})${note}`
+        : `${run.name}${note}`;
       const mode = modeFor(series.x.length);
       data.push(...bandTraces(run, field, color, { smooth }));
       if (smooth > 0) {
@@ -425,7 +505,9 @@ export function plotRuns(runs: RunsInput, metric: CompareMetric, options: Compar
   }
 
   const quantity = wantPlain && anyPlain ? "cross-entropy (no penalty)" : base === "crossentropy" ? "loss" : base;
-  const label = options.training ? `Training and validation ${quantity}` : `${isValidation ? "Validation" : "Training"} ${quantity}`;
+  const label = options.training
+    ? `Training and validation ${quantity}`
+    : `${isValidation ? "Validation" : "Training"} ${quantity}`;
   const names = list.map((r) => r.name).join(" vs ");
   const smoothNote = smooth > 0 ? ` (smoothed, factor ${smooth})` : "";
   layout.title = { text: plotlyText(options.title ?? `${label}: ${names}${smoothNote}`) };
@@ -467,7 +549,18 @@ export function trainingProgress(name: string, history: History, options: Progre
       const y = values.slice(0, n).map(finiteOrNull);
       const band = seeds > 1 ? options.bands?.[field] : undefined;
       if (band) data.push(...bandOfTraces(name, field, band, epochs.slice(0, n), color, { xaxis, yaxis }));
-      data.push({ ...curve(`${LABELS[field]}${note}`, epochs.slice(0, n), y, color, field === valField ? "dash" : "solid", "lines+markers"), xaxis, yaxis });
+      data.push({
+        ...curve(
+          `${LABELS[field]}${note}`,
+          epochs.slice(0, n),
+          y,
+          color,
+          field === valField ? "dash" : "solid",
+          "lines+markers",
+        ),
+        xaxis,
+        yaxis,
+      });
     }
   }
   const last = epochs.length === 0 ? 0 : epochs[epochs.length - 1];

@@ -48,7 +48,9 @@ export function toRuns(runs: RunsInput, where: string): RunLike[] {
   const seen = new Set<string>();
   for (const run of list) {
     if (seen.has(run.name)) {
-      throw new Error(`${where}: two runs are named "${run.name}"; give each run a distinct name (legends and colours follow names).`);
+      throw new Error(
+        `${where}: two runs are named "${run.name}"; give each run a distinct name (legends and colours follow names).`,
+      );
     }
     seen.add(run.name);
   }
@@ -78,14 +80,18 @@ export function checkHistory(run: RunLike, fields: readonly Metric[], where: str
   }
   const epoch = history.epoch;
   if (!Array.isArray(epoch)) {
-    throw new Error(`${who} has no history.epoch array (got ${describe(epoch)}); Keras histories list 0-based epochs [0, 1, …].`);
+    throw new Error(
+      `${who} has no history.epoch array (got ${describe(epoch)}); Keras histories list 0-based epochs [0, 1, …].`,
+    );
   }
   if (epoch.length === 0) {
     throw new Error(`${who} has an empty history (history.epoch is []): train for at least one epoch before plotting.`);
   }
   const badEpoch = epoch.findIndex((e) => typeof e !== "number" || !Number.isFinite(e));
   if (badEpoch >= 0) {
-    throw new Error(`${who}: history.epoch[${badEpoch}] is ${String(epoch[badEpoch])}; epochs must be finite numbers (0-based).`);
+    throw new Error(
+      `${who}: history.epoch[${badEpoch}] is ${String(epoch[badEpoch])}; epochs must be finite numbers (0-based).`,
+    );
   }
   const metrics = history.history;
   for (const field of fields) {
@@ -147,7 +153,9 @@ export function hasPlainCrossentropy(history: History): boolean {
  * reads the plain validation cross-entropy when recorded (`field` says which), as `diagnose` does:
  * Keras's val_loss of an L1/L2 model includes the penalty. For a SeedGroup, pass its (mean) history.
  */
-export function bestEpochOf(history: History): { epoch: number; index: number; valLoss: number; field: "val_crossentropy" | "val_loss" } | null {
+export function bestEpochOf(
+  history: History,
+): { epoch: number; index: number; valLoss: number; field: "val_crossentropy" | "val_loss" } | null {
   const field = Array.isArray(history.history.val_crossentropy) ? "val_crossentropy" : "val_loss";
   const values = (history.history[field] ?? []).map(finiteOrNull);
   let index = -1;
@@ -161,13 +169,20 @@ export function bestEpochOf(history: History): { epoch: number; index: number; v
  * The min–max band of `field` over a SeedGroup's seeds, as drawable series (non-finite → null), or
  * null for a single run (or a group that lacks the band).
  */
-export function bandOf(run: RunLike, field: Metric): { low: (number | null)[]; high: (number | null)[]; seeds: number } | null {
+export function bandOf(
+  run: RunLike,
+  field: Metric,
+): { low: (number | null)[]; high: (number | null)[]; seeds: number } | null {
   // One seed has no spread: its band would be two invisible traces on the curve itself.
   if (!isSeedGroup(run) || run.seedRuns.length < 2) return null;
   const band: Band | undefined = run.bands[field];
   if (!band) return null;
   const n = run.history.epoch.length;
-  return { low: band.low.slice(0, n).map(finiteOrNull), high: band.high.slice(0, n).map(finiteOrNull), seeds: run.seedRuns.length };
+  return {
+    low: band.low.slice(0, n).map(finiteOrNull),
+    high: band.high.slice(0, n).map(finiteOrNull),
+    seeds: run.seedRuns.length,
+  };
 }
 
 /** How many seeds a run averages: 1 for a single run. */
@@ -182,7 +197,9 @@ export function seedCount(run: RunLike): number {
  */
 export function smoothSeries(values: readonly (number | null)[], factor: number): (number | null)[] {
   if (!(typeof factor === "number" && factor >= 0 && factor < 1)) {
-    throw new Error(`smooth must be a number in [0, 1) (0 = no smoothing, 0.6 = TensorBoard's default), got ${String(factor)}.`);
+    throw new Error(
+      `smooth must be a number in [0, 1) (0 = no smoothing, 0.6 = TensorBoard's default), got ${String(factor)}.`,
+    );
   }
   let state: number | null = null;
   return values.map((v) => {

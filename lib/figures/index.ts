@@ -32,6 +32,24 @@ export {
   type TrainVsValOptions,
   type ValLossAndAccOptions,
 } from "./curves";
-export { formatResultRow, hasTestColumns, RESULTS_COLUMNS, resultColumns, resultRows, plotResultsTable, TEST_COLUMNS, verdictText, type ResultsTableOptions } from "./results";
-export { histogram, NEAR_ZERO, plotWeights, type Histogram, type WeightHistogramOptions, type WeightSet, type WeightSource } from "./weights";
+export {
+  formatResultRow,
+  hasTestColumns,
+  RESULTS_COLUMNS,
+  resultColumns,
+  resultRows,
+  plotResultsTable,
+  TEST_COLUMNS,
+  verdictText,
+  type ResultsTableOptions,
+} from "./results";
+export {
+  histogram,
+  NEAR_ZERO,
+  plotWeights,
+  type Histogram,
+  type WeightHistogramOptions,
+  type WeightSet,
+  type WeightSource,
+} from "./weights";
 export { colorFor } from "./colors";

@@ -175,7 +175,14 @@ export interface PlotlyLayout {
   annotations?: PlotlyAnnotation[];
   shapes?: PlotlyShape[];
   /** traceorder "normal": Plotly lists filled (stacked) traces in reverse unless told. */
-  legend?: { orientation?: "h" | "v"; x?: number; y?: number; xanchor?: string; yanchor?: string; traceorder?: "normal" | "reversed" | "grouped" };
+  legend?: {
+    orientation?: "h" | "v";
+    x?: number;
+    y?: number;
+    xanchor?: string;
+    yanchor?: string;
+    traceorder?: "normal" | "reversed" | "grouped";
+  };
   showlegend?: boolean;
   barmode?: "overlay" | "group" | "stack";
   bargap?: number;
@@ -247,4 +254,3 @@ export function wrapWords(text: string, width: number): string[] {
   if (line) lines.push(line);
   return lines;
 }
-

@@ -19,12 +19,22 @@ export interface ReferencePair {
  * Traces are compareRuns's; only their colour (the run's, on both sides) and dash (fitlab solid,
  * Keras dotted) change, so the bands and hover text stay the ones every lesson figure has.
  */
-export function plotKerasReference(pairs: ReferencePair[], options: { metric?: Extract<CompareMetric, "val_crossentropy" | "val_accuracy">; title?: string } = {}): Figure {
-  if (!Array.isArray(pairs) || pairs.length === 0) throw new Error("plotKerasReference: pass at least one { run, fitlab, keras } pair (loadRecorded gives the groups).");
+export function plotKerasReference(
+  pairs: ReferencePair[],
+  options: { metric?: Extract<CompareMetric, "val_crossentropy" | "val_accuracy">; title?: string } = {},
+): Figure {
+  if (!Array.isArray(pairs) || pairs.length === 0)
+    throw new Error(
+      "plotKerasReference: pass at least one { run, fitlab, keras } pair (loadRecorded gives the groups).",
+    );
   const metric = options.metric ?? "val_crossentropy";
   const groups = pairs.flatMap((p) => [p.fitlab, p.keras]);
   const label = metric === "val_accuracy" ? "validation accuracy" : "validation cross-entropy";
-  const fig = plotRuns(groups, metric, { title: options.title ?? `fitlab (solid) over Keras (dotted), ${label}: ${pairs.map((p) => p.run.split(".").pop()).join(", ")}` });
+  const fig = plotRuns(groups, metric, {
+    title:
+      options.title ??
+      `fitlab (solid) over Keras (dotted), ${label}: ${pairs.map((p) => p.run.split(".").pop()).join(", ")}`,
+  });
   const styleOf = new Map<string, { color: string; dash: "solid" | "dot" }>();
   for (const p of pairs) {
     const color = colorFor(p.run.split(".").pop()!);
@@ -36,7 +46,12 @@ export function plotKerasReference(pairs: ReferencePair[], options: { metric?: E
     if (!style || !trace.line) continue;
     const band = trace.line.width === 0;
     trace.line = { ...trace.line, color: style.color, ...(band ? {} : { dash: style.dash }) };
-    if (trace.marker) trace.marker = { ...trace.marker, color: style.color, ...(style.dash === "dot" ? { symbol: "circle-open" } : {}) };
+    if (trace.marker)
+      trace.marker = {
+        ...trace.marker,
+        color: style.color,
+        ...(style.dash === "dot" ? { symbol: "circle-open" } : {}),
+      };
     if (trace.fillcolor) trace.fillcolor = withAlpha(style.color, style.dash === "dot" ? 0.1 : 0.2);
   }
   return fig;

@@ -21,7 +21,11 @@ export function resultRows(runs: RunsInput): ResultRow[] {
   const where = "resultRows";
   return toRuns(runs, where).map((run) => {
     if (run.test?.epochs !== undefined) return finalModelRow(run.name, run.test);
-    checkHistory(run, ["loss", "accuracy", "val_accuracy", run.history.history.val_crossentropy ? "val_crossentropy" : "val_loss"], where);
+    checkHistory(
+      run,
+      ["loss", "accuracy", "val_accuracy", run.history.history.val_crossentropy ? "val_crossentropy" : "val_loss"],
+      where,
+    );
     // The run, not only its history: a run that early stopping ended reads as the epoch it kept.
     const d = diagnose(run);
     return {
@@ -64,7 +68,17 @@ function finalModelRow(name: string, test: NonNullable<RunLike["test"]>): Result
 }
 
 /** The column headings shared by the Plotly table, the HTML table and the text table. */
-export const RESULTS_COLUMNS = ["Run", "Epochs", "Best epoch", "Min val cross-entropy", "Max val accuracy", "Final gap", "Seeds", "Verdict", "Why"] as const;
+export const RESULTS_COLUMNS = [
+  "Run",
+  "Epochs",
+  "Best epoch",
+  "Min val cross-entropy",
+  "Max val accuracy",
+  "Final gap",
+  "Seeds",
+  "Verdict",
+  "Why",
+] as const;
 /** How each column's cells align in the Plotly and HTML tables: numbers right, text left. */
 export const RESULTS_ALIGN = ["left", "right", "right", "right", "right", "right", "right", "left", "left"] as const;
 /** The columns a table adds, before "Verdict", when one of its rows was scored on the test set (a final model). */
@@ -107,7 +121,8 @@ export function verdictText(row: Pick<ResultRow, "verdict" | "severity" | "cause
  * holding a final model), the test accuracy and loss before "Verdict", as `resultColumns` orders them.
  */
 export function formatResultRow(row: ResultRow, testColumns = false): string[] {
-  const num = (v: number | null | undefined, digits: number): string => (v === null || v === undefined ? "–" : v.toFixed(digits));
+  const num = (v: number | null | undefined, digits: number): string =>
+    v === null || v === undefined ? "–" : v.toFixed(digits);
   const cells = [
     row.name,
     String(row.epochs),
@@ -119,7 +134,13 @@ export function formatResultRow(row: ResultRow, testColumns = false): string[] {
     verdictText(row),
     row.reason,
   ];
-  if (testColumns) cells.splice(TEST_AT, 0, row.testAccuracy === null || row.testAccuracy === undefined ? "–" : `${(row.testAccuracy * 100).toFixed(2)}%`, num(row.testLoss, 4));
+  if (testColumns)
+    cells.splice(
+      TEST_AT,
+      0,
+      row.testAccuracy === null || row.testAccuracy === undefined ? "–" : `${(row.testAccuracy * 100).toFixed(2)}%`,
+      num(row.testLoss, 4),
+    );
   return cells;
 }
 
@@ -142,7 +163,9 @@ export function plotResultsTable(runs: RunsInput, options: ResultsTableOptions =
     data: [
       {
         type: "table",
-        columnwidth: test ? [1.1, 0.7, 0.7, 1.1, 1.1, 0.9, 0.6, 0.9, 0.8, 1.5, 4] : [1.1, 0.7, 0.7, 1.1, 1.1, 0.9, 0.6, 1.5, 4],
+        columnwidth: test
+          ? [1.1, 0.7, 0.7, 1.1, 1.1, 0.9, 0.6, 0.9, 0.8, 1.5, 4]
+          : [1.1, 0.7, 0.7, 1.1, 1.1, 0.9, 0.6, 1.5, 4],
         header: {
           values: headings.map((h) => `<b>${h}</b>`),
           align: "left",

@@ -12,15 +12,31 @@ import { plotRuns } from "./curves";
 import { DEFAULT_CONFIG, plotlyText, type Figure, type PlotlySliderStep, type ScatterTrace } from "./plotly";
 
 function checkSweep(sweep: Sweep, where: string): void {
-  if (!sweep || !Array.isArray(sweep.groups) || !Array.isArray(sweep.values) || sweep.groups.length !== sweep.values.length || sweep.groups.length === 0) {
-    throw new Error(`${where}: pass the sweep trainSweep returns ({ kind, values, groups }), got ${sweep === null ? "null" : typeof sweep}.`);
+  if (
+    !sweep ||
+    !Array.isArray(sweep.groups) ||
+    !Array.isArray(sweep.values) ||
+    sweep.groups.length !== sweep.values.length ||
+    sweep.groups.length === 0
+  ) {
+    throw new Error(
+      `${where}: pass the sweep trainSweep returns ({ kind, values, groups }), got ${sweep === null ? "null" : typeof sweep}.`,
+    );
   }
 }
 
 /** Mean, lowest and highest over the seeds of one measure, per sweep value (measures.ts's seedStats, which capacityLine reads too). */
-function sweepStats(sweep: Sweep, pick: (m: Measures) => number): { mean: number[]; low: number[]; high: number[]; seeds: number[] } {
+function sweepStats(
+  sweep: Sweep,
+  pick: (m: Measures) => number,
+): { mean: number[]; low: number[]; high: number[]; seeds: number[] } {
   const per = sweep.groups.map((g) => seedStats(g, pick));
-  return { mean: per.map((p) => p.mean), low: per.map((p) => p.low), high: per.map((p) => p.high), seeds: per.map((p) => p.seeds) };
+  return {
+    mean: per.map((p) => p.mean),
+    low: per.map((p) => p.low),
+    high: per.map((p) => p.high),
+    seeds: per.map((p) => p.seeds),
+  };
 }
 
 /**
@@ -31,7 +47,8 @@ function sweepStats(sweep: Sweep, pick: (m: Measures) => number): { mean: number
  */
 export function plotCapacity(sweep: Sweep): Figure {
   checkSweep(sweep, "plotCapacity");
-  if (sweep.kind !== "width") throw new Error(`plotCapacity: the sweep varies "${sweep.kind}"; pass a "width" sweep (trainSweep("width", …)).`);
+  if (sweep.kind !== "width")
+    throw new Error(`plotCapacity: the sweep varies "${sweep.kind}"; pass a "width" sweep (trainSweep("width", …)).`);
   const x = sweep.values;
   const data: ScatterTrace[] = [];
   const lines: [string, string, "solid" | "dash" | "dot", (m: Measures) => number][] = [
@@ -41,7 +58,15 @@ export function plotCapacity(sweep: Sweep): Figure {
   ];
   for (const [name, color, dash, pick] of lines) {
     const s = sweepStats(sweep, pick);
-    const common = { type: "scatter" as const, x, mode: "lines" as const, line: { color, width: 0 }, showlegend: false, legendgroup: name, hoverinfo: "skip" as const };
+    const common = {
+      type: "scatter" as const,
+      x,
+      mode: "lines" as const,
+      line: { color, width: 0 },
+      showlegend: false,
+      legendgroup: name,
+      hoverinfo: "skip" as const,
+    };
     data.push({ ...common, name: `${name} min`, y: s.low });
     data.push({ ...common, name: `${name} max`, y: s.high, fill: "tonexty", fillcolor: withAlpha(color, 0.18) });
     data.push({
@@ -61,7 +86,12 @@ export function plotCapacity(sweep: Sweep): Figure {
     data,
     layout: {
       title: { text: "Capacity: validation and training cross-entropy by width (Dense(n) × 2)" },
-      xaxis: { title: { text: "Units in each hidden layer (log scale)" }, type: "log", tickvals: x, ticktext: x.map(String) },
+      xaxis: {
+        title: { text: "Units in each hidden layer (log scale)" },
+        type: "log",
+        tickvals: x,
+        ticktext: x.map(String),
+      },
       // Log scale: the training cross-entropy falls by orders of magnitude across the widths.
       yaxis: { title: { text: "Cross-entropy (no penalty), log scale" }, type: "log" },
       height: 460,
@@ -87,17 +117,23 @@ export interface SliderOptions {
  */
 export function plotSweepSlider(sweep: Sweep, baseline: RunLike, options: SliderOptions = {}): Figure {
   checkSweep(sweep, "plotSweepSlider");
-  if (!baseline || !baseline.history) throw new Error("plotSweepSlider: pass the baseline run (e.g. the original model) as the second argument.");
+  if (!baseline || !baseline.history)
+    throw new Error("plotSweepSlider: pass the baseline run (e.g. the original model) as the second argument.");
   const article = sweep.values.indexOf(lessonValue(sweep.kind) ?? NaN);
   const active = options.active ?? (article >= 0 ? article : Math.floor(sweep.values.length / 2));
   if (!(Number.isInteger(active) && active >= 0 && active < sweep.values.length)) {
-    throw new Error(`plotSweepSlider: options.active = ${String(options.active)}; it must be a step index in 0..${sweep.values.length - 1}.`);
+    throw new Error(
+      `plotSweepSlider: options.active = ${String(options.active)}; it must be a step index in 0..${sweep.values.length - 1}.`,
+    );
   }
   const data: ScatterTrace[] = [];
   const owner: number[] = []; // which step each trace belongs to
   sweep.groups.forEach((group, step) => {
     // A step that is the baseline itself (same name) draws it once.
-    const figure = plotRuns(group.name === baseline.name ? [baseline] : [baseline, group], "val_loss", { training: true, plainCrossentropy: true });
+    const figure = plotRuns(group.name === baseline.name ? [baseline] : [baseline, group], "val_loss", {
+      training: true,
+      plainCrossentropy: true,
+    });
     for (const trace of figure.data as ScatterTrace[]) {
       data.push({ ...trace, visible: step === active, legendgroup: `${trace.legendgroup ?? trace.name}` });
       owner.push(step);
@@ -114,14 +150,34 @@ export function plotSweepSlider(sweep: Sweep, baseline: RunLike, options: Slider
   return {
     data,
     layout: {
-      title: { text: plotlyText(options.title ?? `${label}: training (solid) and validation (dashed) cross-entropy against ${baseline.name}; move the slider`) },
-      xaxis: { title: { text: "Epoch" }, tickformat: "d", ...(Math.max(...sweep.groups.map((g) => g.history.epoch.length), baseline.history.epoch.length) <= 10 ? { dtick: 1 } : {}) },
+      title: {
+        text: plotlyText(
+          options.title ??
+            `${label}: training (solid) and validation (dashed) cross-entropy against ${baseline.name}; move the slider`,
+        ),
+      },
+      xaxis: {
+        title: { text: "Epoch" },
+        tickformat: "d",
+        ...(Math.max(...sweep.groups.map((g) => g.history.epoch.length), baseline.history.epoch.length) <= 10
+          ? { dtick: 1 }
+          : {}),
+      },
       yaxis: { title: { text: "Cross-entropy (no penalty)" }, range: [0, top * 1.05] },
       height: 520,
       margin: { l: 70, r: 40, t: 110, b: 50 },
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       hovermode: "x unified",
-      sliders: [{ active, steps, currentvalue: { prefix: `${label}: `, visible: true, xanchor: "left" }, pad: { t: 50 }, x: 0, len: 1 }],
+      sliders: [
+        {
+          active,
+          steps,
+          currentvalue: { prefix: `${label}: `, visible: true, xanchor: "left" },
+          pad: { t: 50 },
+          x: 0,
+          len: 1,
+        },
+      ],
     },
     config: { ...DEFAULT_CONFIG },
   };

@@ -8,11 +8,17 @@ import { DEFAULT_CONFIG, type Figure, plotlyText } from "./plotly";
 
 /** The validation accuracy at the chosen epoch (`test.epochs`, else the last) and the test accuracy, per final model. */
 export function testVsValidation(runs: RunLike[]): { name: string; validation: number; test: number }[] {
-  if (!Array.isArray(runs) || runs.length === 0) fail("testVsValidation", "runs", runs, "pass the final models' records (finalModelRecord)");
+  if (!Array.isArray(runs) || runs.length === 0)
+    fail("testVsValidation", "runs", runs, "pass the final models' records (finalModelRecord)");
   return runs.map((run, i) => {
     const va = run?.history?.history.val_accuracy;
     if (!run?.test || !va || va.length === 0) {
-      fail("testVsValidation", `runs[${i}]`, run?.name ?? run, "it needs validation accuracy and a test score: build it with finalModelRecord(name, choice, evaluate(…))");
+      fail(
+        "testVsValidation",
+        `runs[${i}]`,
+        run?.name ?? run,
+        "it needs validation accuracy and a test score: build it with finalModelRecord(name, choice, evaluate(…))",
+      );
     }
     const at = Math.min(run.test.epochs ?? va.length, va.length) - 1;
     return { name: run.name, validation: va[at], test: run.test.accuracy };
@@ -34,7 +40,18 @@ export function plotTestVsValidation(runs: RunLike[], options: { title?: string 
   });
   const low = Math.min(...rows.flatMap((r) => [r.validation, r.test]));
   return {
-    data: [bar("validation accuracy (chose the model)", rows.map((r) => r.validation), "#7f9fbf"), bar("test accuracy (scored once)", rows.map((r) => r.test), "#1f4e79")],
+    data: [
+      bar(
+        "validation accuracy (chose the model)",
+        rows.map((r) => r.validation),
+        "#7f9fbf",
+      ),
+      bar(
+        "test accuracy (scored once)",
+        rows.map((r) => r.test),
+        "#1f4e79",
+      ),
+    ],
     layout: {
       title: { text: plotlyText(options.title ?? "Final models: validation vs test accuracy") },
       barmode: "group",

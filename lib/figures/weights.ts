@@ -6,7 +6,14 @@
  */
 import type { LayersModel } from "@tensorflow/tfjs";
 import { colorFor } from "./colors";
-import { DEFAULT_CONFIG, type BarTrace, type Figure, type PlotlyAnnotation, type PlotlyLayout, plotlyText } from "./plotly";
+import {
+  DEFAULT_CONFIG,
+  type BarTrace,
+  type Figure,
+  type PlotlyAnnotation,
+  type PlotlyLayout,
+  plotlyText,
+} from "./plotly";
 
 /** Weights given directly: e.g. one entry per layer kernel. */
 export interface WeightSet {
@@ -18,7 +25,8 @@ export interface WeightSet {
  * A trained model (its kernels are read, not copied into new tensors), a run holding one (`train`), a
  * group of seeds (`trainSeeds`: its first seed's model), or weight sets.
  */
-export type WeightSource = LayersModel | { model: LayersModel } | { seedRuns: readonly { model: LayersModel }[] } | readonly WeightSet[];
+export type WeightSource =
+  LayersModel | { model: LayersModel } | { seedRuns: readonly { model: LayersModel }[] } | readonly WeightSet[];
 
 export interface WeightHistogramOptions {
   /** Number of bins shared by all models (default 61: an odd count centres a bin on 0, where L1 piles weights). */
@@ -81,7 +89,8 @@ function isModel(source: WeightSource): source is LayersModel {
 
 /** The model a run holds, or a group's first seed's; any other source as it is. */
 function modelOf(source: WeightSource): LayersModel | readonly WeightSet[] {
-  if (source === null || typeof source !== "object" || Array.isArray(source) || isModel(source)) return source as LayersModel | readonly WeightSet[];
+  if (source === null || typeof source !== "object" || Array.isArray(source) || isModel(source))
+    return source as LayersModel | readonly WeightSet[];
   const group = (source as { seedRuns?: readonly { model?: LayersModel }[] }).seedRuns;
   const model = Array.isArray(group) ? group[0]?.model : (source as { model?: LayersModel }).model;
   return (model ?? source) as LayersModel | readonly WeightSet[];
@@ -102,19 +111,27 @@ function kernelsOf(name: string, given: WeightSource, which: "all" | readonly nu
           try {
             return w.read().dataSync() as Float32Array;
           } catch (error) {
-            throw new Error(`${where}: cannot read weight ${w.name} (${(error as Error).message}); was the model disposed?`);
+            throw new Error(
+              `${where}: cannot read weight ${w.name} (${(error as Error).message}); was the model disposed?`,
+            );
           }
         },
       }));
   } else if (Array.isArray(source)) {
     kernels = source.map((set, i) => {
-      if (set === null || typeof set !== "object" || !(set.values instanceof Float32Array || Array.isArray(set.values))) {
+      if (
+        set === null ||
+        typeof set !== "object" ||
+        !(set.values instanceof Float32Array || Array.isArray(set.values))
+      ) {
         throw new Error(`${where}: entry ${i} must be { name: string, values: Float32Array | number[] }.`);
       }
       return { label: set.name, read: () => set.values };
     });
   } else {
-    throw new Error(`${where}: expected a tf.LayersModel, a run or group of seeds holding one, or an array of { name, values }, got ${typeof source}.`);
+    throw new Error(
+      `${where}: expected a tf.LayersModel, a run or group of seeds holding one, or an array of { name, values }, got ${typeof source}.`,
+    );
   }
   if (kernels.length === 0) {
     throw new Error(`${where} has no kernel weights (a Dense layer's weights are named "…/kernel"); is it built?`);
@@ -124,7 +141,9 @@ function kernelsOf(name: string, given: WeightSource, which: "all" | readonly nu
       ? kernels
       : which.map((k) => {
           if (!Number.isInteger(k) || k < 0 || k >= kernels.length) {
-            throw new Error(`${where}: kernel index ${k} is out of range; it has ${kernels.length} kernels (0 to ${kernels.length - 1}).`);
+            throw new Error(
+              `${where}: kernel index ${k} is out of range; it has ${kernels.length} kernels (0 to ${kernels.length - 1}).`,
+            );
           }
           return kernels[k];
         });
@@ -182,13 +201,16 @@ export function plotWeights(models: Record<string, WeightSource>, options: Weigh
     throw new Error(`${where}: expected a record { name: model }, e.g. { original: run.model, l2: l2Run.model }.`);
   }
   const names = Object.keys(models);
-  if (names.length === 0) throw new Error(`${where}: no models given; pass at least one, e.g. { original: run.model }.`);
+  if (names.length === 0)
+    throw new Error(`${where}: no models given; pass at least one, e.g. { original: run.model }.`);
   const bins = options.bins ?? 61;
   if (!Number.isInteger(bins) || bins < 2 || bins > 1000) {
     throw new Error(`${where}: options.bins must be an integer in [2, 1000], got ${String(options.bins)}.`);
   }
   if (options.range !== undefined && !(Number.isFinite(options.range) && options.range > 0)) {
-    throw new Error(`${where}: options.range must be a positive number (the x axis spans ±range), got ${String(options.range)}.`);
+    throw new Error(
+      `${where}: options.range must be a positive number (the x axis spans ±range), got ${String(options.range)}.`,
+    );
   }
   const stats = names.map((name) => statsOf(name, kernelsOf(name, models[name], options.kernels ?? "all")));
   for (const s of stats) {
@@ -223,7 +245,10 @@ export function plotWeights(models: Record<string, WeightSource>, options: Weigh
     // The middle bar is wider than ±NEAR_ZERO (61 bins over ±0.5: ±0.008), so it holds more weights than
     // "within ±0.001" counts (L1: 97.6% against 87.7%). The label gives both, each with its width.
     const middle = bins % 2 === 1 ? (bins - 1) / 2 : -1;
-    const middleText = middle >= 0 && width / 2 > NEAR_ZERO ? `, ${((100 * counts[middle]) / total).toFixed(1)}% in the middle bar (±${(width / 2).toPrecision(2)})` : "";
+    const middleText =
+      middle >= 0 && width / 2 > NEAR_ZERO
+        ? `, ${((100 * counts[middle]) / total).toFixed(1)}% in the middle bar (±${(width / 2).toPrecision(2)})`
+        : "";
     const label = `${s.name}: σ ${s.std.toPrecision(3)}, ${((100 * s.nearZero) / s.count).toFixed(1)}% within ±${NEAR_ZERO}${middleText}`;
     const axis = subplots && i > 0 ? String(i + 1) : "";
     data.push({
@@ -253,7 +278,17 @@ export function plotWeights(models: Record<string, WeightSource>, options: Weigh
         title: { text: "% of weights" },
         ...(options.logY ? { type: "log" } : {}),
       };
-      annotations.push({ text: plotlyText(label), x: 1, y: top, xref: "paper", yref: "paper", xanchor: "right", yanchor: "top", showarrow: false, font: { color, size: 13 } });
+      annotations.push({
+        text: plotlyText(label),
+        x: 1,
+        y: top,
+        xref: "paper",
+        yref: "paper",
+        xanchor: "right",
+        yanchor: "top",
+        showarrow: false,
+        font: { color, size: 13 },
+      });
     }
   });
   if (!subplots) {

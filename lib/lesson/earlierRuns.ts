@@ -36,7 +36,12 @@ export interface EarlierRuns {
  * default: its seeds are the small IMDB models'); `mnist`: notebooks 1–2's images, trained with the
  * lesson's MNIST settings for `fit.epochs`. Quiet (verbose 0); all started together, the longest first.
  */
-export async function earlierRuns(imdb: Rows, mnist: Rows, fit: SeedOptions, options: EarlierRunsOptions): Promise<EarlierRuns> {
+export async function earlierRuns(
+  imdb: Rows,
+  mnist: Rows,
+  fit: SeedOptions,
+  options: EarlierRunsOptions,
+): Promise<EarlierRuns> {
   const seed = fit.seeds[0];
   const imdbFit = { ...fit, verbose: 0 };
   const mnistFit = { ...lessonSettings.mnist, epochs: fit.epochs, verbose: 0 };

@@ -47,22 +47,38 @@ const loss: Format = formatLoss;
 const int: Format = (v) => String(v);
 
 function goal(what: string, value: number, op: GoalResult["op"], target: number, format: Format): GoalResult {
-  const met = op === "≤" ? value <= target : op === "≥" ? value >= target : op === ">" ? value > target : value < target;
+  const met =
+    op === "≤" ? value <= target : op === "≥" ? value >= target : op === ">" ? value > target : value < target;
   return { what, value, op, target, met, text: `${what} ${format(value)} ${op} ${format(target)} ${met ? "✓" : "✗"}` };
 }
 
 /** `checked`: lines saying what was measured, printed between the exercise's name and its goals. */
-function answer(exercise: string, run: RunLike, goals: GoalResult[], hint: string, checked: string[] = []): CheckResult {
+function answer(
+  exercise: string,
+  run: RunLike,
+  goals: GoalResult[],
+  hint: string,
+  checked: string[] = [],
+): CheckResult {
   const passed = goals.every((g) => g.met);
   const seeds = run.seedRuns && run.seedRuns.length > 1 ? ` (mean of ${run.seedRuns.length} seeds)` : "";
-  const lines = [`${passed ? "✓" : "✗"} ${exercise}: ${run.name}${seeds}`, ...checked.map((c) => `  ${c}`), ...goals.map((g) => `  ${g.text}`)];
+  const lines = [
+    `${passed ? "✓" : "✗"} ${exercise}: ${run.name}${seeds}`,
+    ...checked.map((c) => `  ${c}`),
+    ...goals.map((g) => `  ${g.text}`),
+  ];
   if (!passed) lines.push(`  Hint: ${hint}`);
   return { exercise, passed, goals, hint: passed ? null : hint, run, text: lines.join("\n") };
 }
 
 function checkSpec(where: string, spec: unknown): ModelSpec {
   if (!spec || typeof spec !== "object" || !Array.isArray((spec as ModelSpec).hidden)) {
-    fail(where, "model", spec, 'pass a model spec, e.g. variant("mnist.large", { units: 32 }) or variants.imdb.original');
+    fail(
+      where,
+      "model",
+      spec,
+      'pass a model spec, e.g. variant("mnist.large", { units: 32 }) or variants.imdb.original',
+    );
   }
   return spec as ModelSpec;
 }
@@ -77,7 +93,12 @@ export const STOP_UNDERFITTING = { minAccuracy: 0.97, maxTrainLoss: 0.1 };
  * Exercise 2.1: make the small MNIST model stop underfitting. ✓ when `model`'s best validation
  * accuracy reaches 97% and its training cross-entropy ends below 0.1 (it can fit its training images).
  */
-export async function checkStopsUnderfitting(model: ModelSpec, x: Features | import("@tensorflow/tfjs").Tensor, y: ArrayLike<number> | import("@tensorflow/tfjs").Tensor, options: SeedOptions): Promise<CheckResult> {
+export async function checkStopsUnderfitting(
+  model: ModelSpec,
+  x: Features | import("@tensorflow/tfjs").Tensor,
+  y: ArrayLike<number> | import("@tensorflow/tfjs").Tensor,
+  options: SeedOptions,
+): Promise<CheckResult> {
   const spec = checkSpec("checkStopsUnderfitting", model);
   const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
   const m = measure(run);
@@ -87,7 +108,7 @@ export async function checkStopsUnderfitting(model: ModelSpec, x: Features | imp
   ];
   const hint =
     m.finalTrainLoss > STOP_UNDERFITTING.maxTrainLoss
-      ? "the training loss stays high, so the model cannot fit even the images it trains on: give it capacity (hidden layers, e.g. variant(\"mnist.large\", { units: … }))."
+      ? 'the training loss stays high, so the model cannot fit even the images it trains on: give it capacity (hidden layers, e.g. variant("mnist.large", { units: … })).'
       : "it fits its training images; if validation lags, try fewer units or fewer epochs.";
   return answer("Exercise 2.1 · stop underfitting", run, goals, hint);
 }
@@ -99,11 +120,24 @@ export const SMALL_WIDTH = { maxUnits: 32, minAccuracy: 0.96 };
  * Exercise 2.2: the smallest two-hidden-layer MNIST network that still reaches 96% best validation
  * accuracy. ✓ when `units` ≤ 32 and the network `variant("mnist.large", { units })` reaches it.
  */
-export async function checkSmallWidth(units: number, x: Features | import("@tensorflow/tfjs").Tensor, y: ArrayLike<number> | import("@tensorflow/tfjs").Tensor, options: SeedOptions): Promise<CheckResult> {
-  if (!(Number.isInteger(units) && units >= 1 && units <= 2048)) fail("checkSmallWidth", "units", units, "it must be an integer in 1..2048, e.g. 64");
-  const run = await trainSeeds(variant("mnist.large", { units }), x, y, { verbose: 0, ...options, name: `${units} units` });
+export async function checkSmallWidth(
+  units: number,
+  x: Features | import("@tensorflow/tfjs").Tensor,
+  y: ArrayLike<number> | import("@tensorflow/tfjs").Tensor,
+  options: SeedOptions,
+): Promise<CheckResult> {
+  if (!(Number.isInteger(units) && units >= 1 && units <= 2048))
+    fail("checkSmallWidth", "units", units, "it must be an integer in 1..2048, e.g. 64");
+  const run = await trainSeeds(variant("mnist.large", { units }), x, y, {
+    verbose: 0,
+    ...options,
+    name: `${units} units`,
+  });
   const m = measure(run);
-  const goals = [goal("units per hidden layer", units, "≤", SMALL_WIDTH.maxUnits, int), goal("best validation accuracy", m.maxValAccuracy, "≥", SMALL_WIDTH.minAccuracy, acc)];
+  const goals = [
+    goal("units per hidden layer", units, "≤", SMALL_WIDTH.maxUnits, int),
+    goal("best validation accuracy", m.maxValAccuracy, "≥", SMALL_WIDTH.minAccuracy, acc),
+  ];
   const hint =
     m.maxValAccuracy < SMALL_WIDTH.minAccuracy
       ? "too few units to reach the accuracy: go up again (halve the distance to the last width that reached it)."
@@ -123,9 +157,11 @@ export async function checkSmallWidth(units: number, x: Features | import("@tens
 export const LOWEST_END_TOLERANCE = 0.02;
 
 export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
-  if (!sweep || sweep.kind !== "width") fail("checkLowestEnd", "sweep", sweep?.kind, 'pass the capacity sweep: trainSweep("width", …)');
+  if (!sweep || sweep.kind !== "width")
+    fail("checkLowestEnd", "sweep", sweep?.kind, 'pass the capacity sweep: trainSweep("width", …)');
   const at = sweep.values.indexOf(units);
-  if (at < 0) fail("checkLowestEnd", "units", units, `choose one of the widths on the curve: ${sweep.values.join(", ")}`);
+  if (at < 0)
+    fail("checkLowestEnd", "units", units, `choose one of the widths on the curve: ${sweep.values.join(", ")}`);
   const ends = sweep.groups.map((g) => measure(g).lastValLoss);
   const lowest = Math.min(...ends);
   const best = sweep.values[ends.indexOf(lowest)];
@@ -135,14 +171,20 @@ export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
   const counts = [...new Set(seeds)];
   const plural = (n: number) => `${n} seed${n === 1 ? "" : "s"}`;
   const widthsWith = (n: number) => sweep.values.filter((_, i) => seeds[i] === n);
-  const seedNote = [`means over ${plural(counts[0])}`, ...counts.slice(1).map((n) => `${widthsWith(n).join(" and ")} units: ${plural(n)}`)].join("; ");
+  const seedNote = [
+    `means over ${plural(counts[0])}`,
+    ...counts.slice(1).map((n) => `${widthsWith(n).join(" and ")} units: ${plural(n)}`),
+  ].join("; ");
   const checked = [
     `Checked: each width's validation cross-entropy at the last epoch (${epochs}), read from the capacity curve's runs (${seedNote}):`,
     `  ${sweep.values.map((v, i) => `${v} units ${loss(ends[i])}`).join(", ")}.`,
     `Lowest: ${best} units (${loss(lowest)}). Yours, ${units} units, must end within ${loss(LOWEST_END_TOLERANCE)} of it:`,
   ];
   const goals = [goal(`${units} units end above the lowest by`, ends[at] - lowest, "≤", LOWEST_END_TOLERANCE, loss)];
-  const hint = units > best ? "a wider network fits its training reviews faster, and its validation curve climbs further by the last epoch: look at narrower ones." : "look at wider networks on the curve.";
+  const hint =
+    units > best
+      ? "a wider network fits its training reviews faster, and its validation curve climbs further by the last epoch: look at narrower ones."
+      : "look at wider networks on the curve.";
   return answer("Exercise 3.1 · where the validation curve ends lowest", sweep.groups[at], goals, hint, checked);
 }
 
@@ -154,12 +196,24 @@ export const OVERFIT_LESS = { maxRise: 0.1, maxMinimum: 0.31 };
  * penalty or dropout in notebook 4) so that its validation cross-entropy ends less than 10% above
  * its minimum while the minimum stays ≤ 0.31.
  */
-export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayLike<number>, options: SeedOptions, exercise = "· overfit less"): Promise<CheckResult> {
+export async function checkOverfitsLess(
+  model: ModelSpec,
+  x: Features,
+  y: ArrayLike<number>,
+  options: SeedOptions,
+  exercise = "· overfit less",
+): Promise<CheckResult> {
   const spec = checkSpec("checkOverfitsLess", model);
   const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
   const m = measure(run);
   const goals = [
-    goal(`rise after the minimum (trend over the last ${m.trendEpochs} epochs)`, m.rise, "<", OVERFIT_LESS.maxRise, pct),
+    goal(
+      `rise after the minimum (trend over the last ${m.trendEpochs} epochs)`,
+      m.rise,
+      "<",
+      OVERFIT_LESS.maxRise,
+      pct,
+    ),
     goal(`lowest validation cross-entropy (epoch ${m.bestEpoch})`, m.minValLoss, "≤", OVERFIT_LESS.maxMinimum, loss),
   ];
   const hint =
@@ -177,15 +231,28 @@ export async function checkOverfitsLess(model: ModelSpec, x: Features, y: ArrayL
  */
 export const BEAT_ORIGINAL = { margin: 0.005, riseFactor: 0.6 };
 
-export async function checkBeatsOriginal(model: ModelSpec, original: RunLike, x: Features, y: ArrayLike<number>, options: SeedOptions): Promise<CheckResult> {
+export async function checkBeatsOriginal(
+  model: ModelSpec,
+  original: RunLike,
+  x: Features,
+  y: ArrayLike<number>,
+  options: SeedOptions,
+): Promise<CheckResult> {
   const spec = checkSpec("checkBeatsOriginal", model);
-  if (!original?.history) fail("checkBeatsOriginal", "original", original, "pass the original model's runs (notebook 4's `original`)");
+  if (!original?.history)
+    fail("checkBeatsOriginal", "original", original, "pass the original model's runs (notebook 4's `original`)");
   const base = measure(original);
   const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
   const m = measure(run);
   const goals = [
     goal("lowest validation cross-entropy", m.minValLoss, "≤", base.minValLoss - BEAT_ORIGINAL.margin, loss),
-    goal(`rise after the minimum (trend over the last ${m.trendEpochs} epochs; at most ${BEAT_ORIGINAL.riseFactor} × the original's ${pct(base.rise)})`, m.rise, "≤", base.rise * BEAT_ORIGINAL.riseFactor, pct),
+    goal(
+      `rise after the minimum (trend over the last ${m.trendEpochs} epochs; at most ${BEAT_ORIGINAL.riseFactor} × the original's ${pct(base.rise)})`,
+      m.rise,
+      "≤",
+      base.rise * BEAT_ORIGINAL.riseFactor,
+      pct,
+    ),
   ];
   const hint =
     m.minValLoss > base.minValLoss - BEAT_ORIGINAL.margin
@@ -228,9 +295,17 @@ export function earlyStopOn(values: number[], patience: number): { stoppedAt: nu
  * learner's patience, and reads what one less would have done from that same run: with the same seed,
  * a run stopped earlier is the same run cut short (test/claims.test.ts checks the curves coincide).
  */
-export async function checkPatience(patience: number, full: RunLike, x: Features, y: ArrayLike<number>, options: TrainOptions): Promise<CheckResult> {
-  if (!(Number.isInteger(patience) && patience >= 1 && patience <= 100)) fail("checkPatience", "patience", patience, "it must be an integer in 1..100, e.g. 2");
-  if (!full?.history) fail("checkPatience", "full", full, "pass the full 20-epoch run of the original model (notebook 5's `original`)");
+export async function checkPatience(
+  patience: number,
+  full: RunLike,
+  x: Features,
+  y: ArrayLike<number>,
+  options: TrainOptions,
+): Promise<CheckResult> {
+  if (!(Number.isInteger(patience) && patience >= 1 && patience <= 100))
+    fail("checkPatience", "patience", patience, "it must be an integer in 1..100, e.g. 2");
+  if (!full?.history)
+    fail("checkPatience", "full", full, "pass the full 20-epoch run of the original model (notebook 5's `original`)");
   const stopped: Run = await train(variants.imdb.original, x, y, {
     verbose: 0,
     ...options,
@@ -246,11 +321,23 @@ export async function checkPatience(patience: number, full: RunLike, x: Features
       `(validation cross-entropy ${loss(val[mine.kept - 1])}); the full run is lowest at epoch ${whole.bestEpoch} (${loss(whole.minValLoss)}).`,
   ];
   const thousandths: Format = (v) => v.toFixed(3);
-  const goals = [goal(`kept model above the full run's minimum by`, above(mine.kept), "≤", PATIENCE_GOAL.tolerance, thousandths)];
+  const goals = [
+    goal(`kept model above the full run's minimum by`, above(mine.kept), "≤", PATIENCE_GOAL.tolerance, thousandths),
+  ];
   if (patience > 1) {
     const less = earlyStopOn(val, patience - 1);
-    checked.push(`With patience ${patience - 1}, the same run would have ${less.stopped ? `stopped after epoch ${less.stoppedAt}` : `run all ${less.stoppedAt} epochs`}, keeping epoch ${less.kept} (${loss(val[less.kept - 1])}).`);
-    goals.push(goal(`one less must fall short: patience ${patience - 1}'s kept model above the full run's minimum by`, above(less.kept), ">", PATIENCE_GOAL.tolerance, thousandths));
+    checked.push(
+      `With patience ${patience - 1}, the same run would have ${less.stopped ? `stopped after epoch ${less.stoppedAt}` : `run all ${less.stoppedAt} epochs`}, keeping epoch ${less.kept} (${loss(val[less.kept - 1])}).`,
+    );
+    goals.push(
+      goal(
+        `one less must fall short: patience ${patience - 1}'s kept model above the full run's minimum by`,
+        above(less.kept),
+        ">",
+        PATIENCE_GOAL.tolerance,
+        thousandths,
+      ),
+    );
   }
   const hint = goals[0].met
     ? "one epoch less of patience keeps as good a model and stops sooner: lower the patience."
@@ -267,15 +354,28 @@ export const LEARNING_RATE_GOAL = { minTrainAccuracy: 0.99 };
  * Exercise 5.1: find an RMSprop learning rate at which `mnist.dense512` reaches 99% training
  * accuracy within the epochs of `options` (notebook 5's 5.3.1 runs: lrEpochs).
  */
-export async function checkLearningRate(learningRate: number, x: Features, y: ArrayLike<number>, options: TrainOptions): Promise<CheckResult> {
-  if (!(typeof learningRate === "number" && learningRate > 0 && learningRate <= 10)) fail("checkLearningRate", "learningRate", learningRate, "it must be in 0<..10, e.g. 0.001");
-  const run: Run = await train(variant("mnist.dense512", { learningRate }), x, y, { verbose: 0, ...options, name: `lr ${learningRate}` });
+export async function checkLearningRate(
+  learningRate: number,
+  x: Features,
+  y: ArrayLike<number>,
+  options: TrainOptions,
+): Promise<CheckResult> {
+  if (!(typeof learningRate === "number" && learningRate > 0 && learningRate <= 10))
+    fail("checkLearningRate", "learningRate", learningRate, "it must be in 0<..10, e.g. 0.001");
+  const run: Run = await train(variant("mnist.dense512", { learningRate }), x, y, {
+    verbose: 0,
+    ...options,
+    name: `lr ${learningRate}`,
+  });
   const trainAcc = run.history.history.accuracy;
   const final = trainAcc[trainAcc.length - 1];
-  const goals = [goal("final training accuracy", Number.isFinite(final) ? final : 0, "≥", LEARNING_RATE_GOAL.minTrainAccuracy, acc)];
+  const goals = [
+    goal("final training accuracy", Number.isFinite(final) ? final : 0, "≥", LEARNING_RATE_GOAL.minTrainAccuracy, acc),
+  ];
   const losses = run.history.history.loss;
   const jumpy = losses.some((v, i) => i > 0 && !(v <= losses[i - 1] * 1.5));
-  const hint = jumpy ? "the training loss jumps up between epochs: each step overshoots, so lower the rate (by 10× at a time)." : "the loss falls steadily but too slowly: raise the rate (by 3× at a time).";
+  const hint = jumpy
+    ? "the training loss jumps up between epochs: each step overshoots, so lower the rate (by 10× at a time)."
+    : "the loss falls steadily but too slowly: raise the rate (by 3× at a time).";
   return answer("Exercise 5.1 · a learning rate that fits", run, goals, hint);
 }
-

@@ -66,7 +66,11 @@ const imdb = (name: string, hidden: LayerSpec[]): ModelSpec => ({
   optimizer: { name: "rmsprop" },
 });
 
-const relu = (units: number, extra: Omit<LayerSpec, "units"> = {}): LayerSpec => ({ units, activation: "relu", ...extra });
+const relu = (units: number, extra: Omit<LayerSpec, "units"> = {}): LayerSpec => ({
+  units,
+  activation: "relu",
+  ...extra,
+});
 
 /** Deep-freezes a catalog entry so a notebook cannot edit the shared spec by accident (use `variant(name, changes)`). */
 function freeze<T>(value: T): T {
@@ -140,7 +144,8 @@ export function getVariant(name: VariantName): ModelSpec {
   const [group, member, ...rest] = typeof name === "string" ? name.split(".") : [];
   const catalog = variants as Record<string, Record<string, ModelSpec>>;
   const members = group !== undefined && hasOwn(catalog, group) ? catalog[group] : undefined;
-  const spec = members && member !== undefined && rest.length === 0 && hasOwn(members, member) ? members[member] : undefined;
+  const spec =
+    members && member !== undefined && rest.length === 0 && hasOwn(members, member) ? members[member] : undefined;
   if (!spec) {
     throw new Error(`Unknown variant ${showValue(name)}. Known variants: ${VARIANT_NAMES.join(", ")}.`);
   }
@@ -219,36 +224,55 @@ export function validateSpec(spec: ModelSpec): void {
   if (!spec || typeof spec !== "object") fail("spec", spec, "pass a ModelSpec such as variants.imdb.original");
   if (spec.name !== undefined && typeof spec.name !== "string") fail("name", spec.name, "it must be a string");
   if (spec.inputDim !== undefined && !(Number.isInteger(spec.inputDim) && spec.inputDim >= 1)) {
-    fail("inputDim", spec.inputDim, "it must be a positive integer (the number of input features), or absent to use the data's width");
+    fail(
+      "inputDim",
+      spec.inputDim,
+      "it must be a positive integer (the number of input features), or absent to use the data's width",
+    );
   }
   if (!Array.isArray(spec.hidden)) fail("hidden", spec.hidden, "it must be an array of layers (use [] for none)");
   spec.hidden.forEach((layer, i) => {
     const at = `hidden[${i}]`;
-    if (!layer || typeof layer !== "object") fail(at, layer, "each hidden layer must be { units, activation?, l1?, l2?, dropout? }");
-    if (!(Number.isInteger(layer.units) && layer.units >= 1)) fail(`${at}.units`, layer.units, "it must be a positive integer such as 16");
+    if (!layer || typeof layer !== "object")
+      fail(at, layer, "each hidden layer must be { units, activation?, l1?, l2?, dropout? }");
+    if (!(Number.isInteger(layer.units) && layer.units >= 1))
+      fail(`${at}.units`, layer.units, "it must be a positive integer such as 16");
     if (layer.activation !== undefined && !ACTIVATIONS.includes(layer.activation)) {
       fail(`${at}.activation`, layer.activation, `allowed: ${ACTIVATIONS.join(", ")}`);
     }
     checkRate(`${at}.l1`, layer.l1, "it must be a number ≥ 0 (e.g. 0.001; 0 means no L1 penalty)", (v) => v >= 0);
     checkRate(`${at}.l2`, layer.l2, "it must be a number ≥ 0 (e.g. 0.002; 0 means no L2 penalty)", (v) => v >= 0);
-    checkRate(`${at}.dropout`, layer.dropout, "it must be in [0, 1) (e.g. 0.5; 0 means no dropout)", (v) => v >= 0 && v < 1);
+    checkRate(
+      `${at}.dropout`,
+      layer.dropout,
+      "it must be in [0, 1) (e.g. 0.5; 0 means no dropout)",
+      (v) => v >= 0 && v < 1,
+    );
   });
   const out = spec.output;
   if (!out || typeof out !== "object") fail("output", out, 'it must be { units, activation: "softmax" | "sigmoid" }');
-  if (!(Number.isInteger(out.units) && out.units >= 1)) fail("output.units", out.units, "it must be a positive integer");
+  if (!(Number.isInteger(out.units) && out.units >= 1))
+    fail("output.units", out.units, "it must be a positive integer");
   if (spec.loss === "binary_crossentropy") {
     if (out.activation !== "sigmoid") fail("output.activation", out.activation, 'binary_crossentropy needs "sigmoid"');
     if (out.units !== 1) fail("output.units", out.units, "binary_crossentropy needs 1 output unit");
   } else if (spec.loss === "sparse_categorical_crossentropy") {
-    if (out.activation !== "softmax") fail("output.activation", out.activation, 'sparse_categorical_crossentropy needs "softmax"');
+    if (out.activation !== "softmax")
+      fail("output.activation", out.activation, 'sparse_categorical_crossentropy needs "softmax"');
     if (out.units < 2) fail("output.units", out.units, "sparse_categorical_crossentropy needs at least 2 classes");
   } else {
     fail("loss", spec.loss, 'allowed: "binary_crossentropy", "sparse_categorical_crossentropy"');
   }
   const opt = spec.optimizer;
   if (opt !== undefined) {
-    if (!opt || opt.name !== "rmsprop") fail("optimizer.name", opt?.name, 'only "rmsprop" (the article\'s optimizer) is supported');
-    checkRate("optimizer.learningRate", opt.learningRate, "it must be a number > 0 (Keras default 0.001)", (v) => v > 0);
+    if (!opt || opt.name !== "rmsprop")
+      fail("optimizer.name", opt?.name, 'only "rmsprop" (the article\'s optimizer) is supported');
+    checkRate(
+      "optimizer.learningRate",
+      opt.learningRate,
+      "it must be a number > 0 (Keras default 0.001)",
+      (v) => v > 0,
+    );
     checkRate("optimizer.rho", opt.rho, "it must be in [0, 1) (Keras default 0.9)", (v) => v >= 0 && v < 1);
     checkRate("optimizer.epsilon", opt.epsilon, "it must be a number > 0 (Keras default 1e-7)", (v) => v > 0);
   }
@@ -262,11 +286,16 @@ export function optimizerSettings(spec: ModelSpec): Required<OptimizerSpec> {
 function resolveInputDim(spec: ModelSpec, inputDim: number | undefined): number {
   const dim = inputDim ?? spec.inputDim;
   if (dim === undefined) {
-    throw new Error(`inputDim is needed: the spec "${spec.name ?? "model"}" does not fix its input width. Pass it, e.g. buildModel(spec, 10000).`);
+    throw new Error(
+      `inputDim is needed: the spec "${spec.name ?? "model"}" does not fix its input width. Pass it, e.g. buildModel(spec, 10000).`,
+    );
   }
-  if (!(Number.isInteger(dim) && dim >= 1)) fail("inputDim", dim, "it must be a positive integer (the number of input features)");
+  if (!(Number.isInteger(dim) && dim >= 1))
+    fail("inputDim", dim, "it must be a positive integer (the number of input features)");
   if (spec.inputDim !== undefined && inputDim !== undefined && inputDim !== spec.inputDim) {
-    throw new Error(`inputDim = ${showValue(inputDim)} disagrees with the spec's inputDim = ${showValue(spec.inputDim)}; drop one of them.`);
+    throw new Error(
+      `inputDim = ${showValue(inputDim)} disagrees with the spec's inputDim = ${showValue(spec.inputDim)}; drop one of them.`,
+    );
   }
   return dim;
 }
@@ -289,11 +318,21 @@ function layerRows(spec: ModelSpec, inputDim: number): LayerRow[] {
   const name = (base: string, i: number): string => (i === 0 ? base : `${base}_${i}`);
   let width = inputDim;
   for (const layer of spec.hidden) {
-    rows.push({ name: name("dense", dense++), type: "Dense", units: layer.units, params: width * layer.units + layer.units });
+    rows.push({
+      name: name("dense", dense++),
+      type: "Dense",
+      units: layer.units,
+      params: width * layer.units + layer.units,
+    });
     width = layer.units;
     if (layer.dropout) rows.push({ name: name("dropout", dropout++), type: "Dropout", units: width, params: 0 });
   }
-  rows.push({ name: name("dense", dense++), type: "Dense", units: spec.output.units, params: width * spec.output.units + spec.output.units });
+  rows.push({
+    name: name("dense", dense++),
+    type: "Dense",
+    units: spec.output.units,
+    params: width * spec.output.units + spec.output.units,
+  });
   return rows;
 }
 
@@ -378,13 +417,19 @@ export function specFromModel(model: tf.Sequential): ModelSpec {
     const type = layer.getClassName();
     const config = layer.getConfig() as Record<string, unknown>;
     if (type === "Dense") {
-      if (config.useBias === false) throw new Error(`Layer ${i} ("${layer.name}") is a Dense without bias; fitlab's trainer needs biases.`);
-      const reg = config.kernelRegularizer as { className?: string; config?: { l1?: number; l2?: number } } | null | undefined;
+      if (config.useBias === false)
+        throw new Error(`Layer ${i} ("${layer.name}") is a Dense without bias; fitlab's trainer needs biases.`);
+      const reg = config.kernelRegularizer as
+        { className?: string; config?: { l1?: number; l2?: number } } | null | undefined;
       if (reg && reg.className !== "L1L2") {
-        throw new Error(`Layer ${i} ("${layer.name}") has a ${reg.className} kernel regularizer; only L1/L2 (tf.regularizers.l1, l2, l1l2) are supported.`);
+        throw new Error(
+          `Layer ${i} ("${layer.name}") has a ${reg.className} kernel regularizer; only L1/L2 (tf.regularizers.l1, l2, l1l2) are supported.`,
+        );
       }
       if (config.biasRegularizer || config.activityRegularizer) {
-        throw new Error(`Layer ${i} ("${layer.name}") has a bias or activity regularizer; only kernel L1/L2 is supported.`);
+        throw new Error(
+          `Layer ${i} ("${layer.name}") has a bias or activity regularizer; only kernel L1/L2 is supported.`,
+        );
       }
       dense.push({
         units: config.units as number,
@@ -394,20 +439,28 @@ export function specFromModel(model: tf.Sequential): ModelSpec {
         dropout: 0,
       });
     } else if (type === "Dropout") {
-      if (dense.length === 0) throw new Error(`Layer ${i} ("${layer.name}") is a Dropout before any Dense layer; fitlab applies dropout after a Dense layer.`);
+      if (dense.length === 0)
+        throw new Error(
+          `Layer ${i} ("${layer.name}") is a Dropout before any Dense layer; fitlab applies dropout after a Dense layer.`,
+        );
       const previous = dense[dense.length - 1];
       previous.dropout = 1 - (1 - previous.dropout) * (1 - (config.rate as number));
     } else {
-      throw new Error(`Layer ${i} ("${layer.name}") is a ${type}; fitlab's trainer handles Sequential models of Dense and Dropout layers only.`);
+      throw new Error(
+        `Layer ${i} ("${layer.name}") is a ${type}; fitlab's trainer handles Sequential models of Dense and Dropout layers only.`,
+      );
     }
   });
   if (dense.length === 0) throw new Error("The model has no Dense layer; add at least the output layer.");
   const last = dense[dense.length - 1];
   if (last.dropout) throw new Error("The model ends with Dropout; put the output Dense layer last.");
   if (last.activation !== "softmax" && last.activation !== "sigmoid") {
-    throw new Error(`The output layer's activation is "${last.activation}"; fitlab trains softmax (classes) or sigmoid (binary) outputs.`);
+    throw new Error(
+      `The output layer's activation is "${last.activation}"; fitlab trains softmax (classes) or sigmoid (binary) outputs.`,
+    );
   }
-  if (last.l1 || last.l2) throw new Error("The output layer has a kernel regularizer; fitlab's specs regularize hidden layers only.");
+  if (last.l1 || last.l2)
+    throw new Error("The output layer has a kernel regularizer; fitlab's specs regularize hidden layers only.");
   const inputShape = model.inputs[0]?.shape;
   const spec: ModelSpec = {
     name: model.name,
@@ -436,7 +489,13 @@ function compiledOptimizer(model: tf.Sequential): OptimizerSpec {
   const optimizer = (model as { optimizer?: tf.Optimizer }).optimizer;
   if (!optimizer) return { name: "rmsprop" };
   const className = optimizer.getClassName();
-  const config = optimizer.getConfig() as { learningRate?: number; decay?: number; momentum?: number; epsilon?: number; centered?: boolean };
+  const config = optimizer.getConfig() as {
+    learningRate?: number;
+    decay?: number;
+    momentum?: number;
+    epsilon?: number;
+    centered?: boolean;
+  };
   if (className !== "RMSProp" || (config.momentum ?? 0) !== 0 || config.centered) {
     throw new Error(
       `The model is compiled with ${className}${config.momentum ? ` (momentum ${config.momentum})` : ""}${config.centered ? " (centered)" : ""}; ` +
@@ -491,7 +550,12 @@ export function summary(model: ModelSpec | tf.Sequential, inputDim?: number): st
   }
   const total = rows.reduce((sum, r) => sum + r.params, 0);
   const line = "_".repeat(65);
-  const out = [`Model: "${title}"`, line, " " + pad("Layer (type)", 28) + pad("Output Shape", 26) + "Param #", "=".repeat(65)];
+  const out = [
+    `Model: "${title}"`,
+    line,
+    " " + pad("Layer (type)", 28) + pad("Output Shape", 26) + "Param #",
+    "=".repeat(65),
+  ];
   rows.forEach((r, i) => {
     out.push(" " + pad(`${r.name} (${r.type})`, 28) + pad(`(None, ${r.units})`, 26) + String(r.params));
     if (i < rows.length - 1) out.push("");

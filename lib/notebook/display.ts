@@ -62,7 +62,10 @@ export type DisplayWriter = (content: DisplayContent, update: boolean) => void;
 function checkFigure(figure: unknown): asserts figure is Figure {
   const f = figure as Partial<Figure> | null | undefined;
   if (!f || typeof f !== "object" || !Array.isArray(f.data) || !f.layout || typeof f.layout !== "object") {
-    const got = f && typeof f === "object" ? `an object with keys ${Object.keys(f).slice(0, 6).join(", ") || "(none)"}` : String(f);
+    const got =
+      f && typeof f === "object"
+        ? `an object with keys ${Object.keys(f).slice(0, 6).join(", ") || "(none)"}`
+        : String(f);
     throw new Error(
       `show: expected a Plotly figure { data: [...], layout: {...} } such as plotValLossAndAcc(run) or plotRuns([...], "val_loss") returns; got ${got}.`,
     );
@@ -89,7 +92,9 @@ export interface BundleOptions {
  * undefined or typed array reaches the notebook file.
  */
 export function displayBundle(figure: Figure, options: BundleOptions = {}): MimeBundle {
-  const spec = JSON.parse(JSON.stringify({ data: figure.data, layout: figure.layout, config: figure.config ?? {} })) as unknown;
+  const spec = JSON.parse(
+    JSON.stringify({ data: figure.data, layout: figure.layout, config: figure.config ?? {} }),
+  ) as unknown;
   return {
     [PLOTLY_MIME]: spec,
     "text/html": figureHtml(figure, options),
@@ -160,7 +165,11 @@ const LINE_METRICS = ["loss", "accuracy", "val_loss", "val_accuracy"] as const;
  * `original: 20 epochs in 8.3 s · final loss 0.0123 · … · lowest val_loss 0.2870 at epoch 4`.
  * Works for any History, including the per-epoch mean of a SeedGroup's seeds.
  */
-export function progressLine(name: string, history: History, options: { epochs?: number; seconds: number; replayed?: number }): string {
+export function progressLine(
+  name: string,
+  history: History,
+  options: { epochs?: number; seconds: number; replayed?: number },
+): string {
   const done = history.epoch.length;
   const planned = options.epochs ?? history.params?.epochs ?? done;
   const metrics = LINE_METRICS.filter((key) => Array.isArray(history.history[key])).map(
@@ -172,9 +181,11 @@ export function progressLine(name: string, history: History, options: { epochs?:
   const replayed = Math.min(options.replayed ?? 0, done);
   const epochs = `${done} epoch${done === 1 ? "" : "s"}`;
   const head =
-    replayed === 0 ? `${epochs} in ${time}`
-    : replayed === done ? `${epochs} from the run cache`
-    : `${epochs} (1–${replayed} from the run cache, ${replayed + 1}–${done} trained in ${time})`;
+    replayed === 0
+      ? `${epochs} in ${time}`
+      : replayed === done
+        ? `${epochs} from the run cache`
+        : `${epochs} (1–${replayed} from the run cache, ${replayed + 1}–${done} trained in ${time})`;
   const parts = [`${name}: ${head}`, `final ${metrics.join(", ")}`];
   const val = history.history.val_loss;
   if (Array.isArray(val) && val.some(Number.isFinite)) {
@@ -275,7 +286,9 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
     liveCurves(nameOrOptions: string | LiveCurvesOptions): ProgressCallback {
       const live: LiveCurvesOptions = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
       if (live === null || typeof live !== "object" || typeof live.name !== "string") {
-        throw new Error(`liveCurves: pass the run's name or { name, epochs?, every? }, got ${JSON.stringify(nameOrOptions)}.`);
+        throw new Error(
+          `liveCurves: pass the run's name or { name, epochs?, every? }, got ${JSON.stringify(nameOrOptions)}.`,
+        );
       }
       const every = live.every ?? 1;
       if (!Number.isInteger(every) || every < 1) {
@@ -309,7 +322,11 @@ export function createNotebookDisplay(options: NotebookDisplayOptions = {}): Not
           }
           // A group of seeds: its mean with the seeds' band, labelled, so the figure left in the notebook
           // after the run is the labelled one the figures below it draw.
-          const figure = trainingProgress(live.name, history, { epochs: planned, ...(info?.seeds ? { seeds: info.seeds } : {}), ...(info?.bands ? { bands: info.bands } : {}) });
+          const figure = trainingProgress(live.name, history, {
+            epochs: planned,
+            ...(info?.seeds ? { seeds: info.seeds } : {}),
+            ...(info?.bands ? { bands: info.bands } : {}),
+          });
           send(writer, displayBundle(figure, idOptions()), figureId, figureShown);
           figureShown = true;
         }

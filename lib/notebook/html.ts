@@ -40,7 +40,9 @@ export function plotlyJs(): string {
     try {
       path = require.resolve("plotly.js-dist-min/plotly.min.js");
     } catch {
-      throw new Error("plotly.js-dist-min is not installed; run `npm install` in the fitlab folder (figures render offline from it).");
+      throw new Error(
+        "plotly.js-dist-min is not installed; run `npm install` in the fitlab folder (figures render offline from it).",
+      );
     }
     plotlySource = checkInlinable(readFileSync(path, "utf8"), path);
   }

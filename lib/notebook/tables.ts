@@ -24,7 +24,9 @@ export function alignColumns(rows: readonly (readonly string[])[], options: Alig
   const columns = Math.max(0, ...rows.map((row) => row.length));
   const widths = Array.from({ length: columns }, (_, c) => Math.max(0, ...rows.map((row) => (row[c] ?? "").length)));
   const lines = rows.map((row) =>
-    row.map((cell, c) => (right[c] ? cell.padStart(widths[c]) : c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join("  "),
+    row
+      .map((cell, c) => (right[c] ? cell.padStart(widths[c]) : c === row.length - 1 ? cell : cell.padEnd(widths[c])))
+      .join("  "),
   );
   if (options.rule && lines.length > 0) lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
   return lines;
@@ -40,7 +42,9 @@ export function resultsText(rows: readonly ResultRow[]): string {
 export function resultsHtml(rows: readonly ResultRow[]): string {
   const test = hasTestColumns(rows);
   const align = resultAlign(rows);
-  const th = resultColumns(rows).map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`).join("");
+  const th = resultColumns(rows)
+    .map((h) => `<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999;">${escapeHtml(h)}</th>`)
+    .join("");
   const body = rows
     .map((row) => {
       const cells = formatResultRow(row, test).map((text, c) => {

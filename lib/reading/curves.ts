@@ -47,17 +47,19 @@ export function compareLine(run: RunLike, baseline: RunLike, options: ExplainOpt
   const o = thresholds(options, "compareLine");
   const d = diagnose(r.history, { ...o, baseline: b });
   const bd = diagnose(b.history, o);
-  const what = d.curve === "val_crossentropy" || bd.curve === "val_crossentropy" ? "validation cross-entropy" : "validation loss";
+  const what =
+    d.curve === "val_crossentropy" || bd.curve === "val_crossentropy" ? "validation cross-entropy" : "validation loss";
   const [nr, nb] = [isSeedGroup(r) ? r.seedRuns.length : 1, isSeedGroup(b) ? b.seedRuns.length : 1];
-  const both = !(isSeedGroup(r) && isSeedGroup(b)) || (nr === 1 && nb === 1)
-    ? ""
-    : nr === nb
-      ? ` (means of ${seeds(nr)} each)`
-      : nr === 1
-        ? ` (one seed against the mean of ${seeds(nb)})`
-        : nb === 1
-          ? ` (the mean of ${seeds(nr)} against one seed)`
-          : ` (means of ${seeds(nr)} and ${seeds(nb)})`;
+  const both =
+    !(isSeedGroup(r) && isSeedGroup(b)) || (nr === 1 && nb === 1)
+      ? ""
+      : nr === nb
+        ? ` (means of ${seeds(nr)} each)`
+        : nr === 1
+          ? ` (one seed against the mean of ${seeds(nb)})`
+          : nb === 1
+            ? ` (the mean of ${seeds(nr)} against one seed)`
+            : ` (means of ${seeds(nr)} and ${seeds(nb)})`;
   if (d.verdict === "diverged" || bd.verdict === "diverged") {
     const which = d.verdict === "diverged" ? r.name : b.name;
     return `${r.name} vs ${b.name}${both}: ${which} diverged (${(d.verdict === "diverged" ? d : bd).reason}), so the curves cannot be compared.`;
@@ -98,7 +100,8 @@ export function compareAccuracyLine(run: RunLike, baseline: RunLike): string {
   const b = checkRun(baseline, "compareAccuracyLine: baseline");
   const best = (x: RunLike): { acc: number; epoch: number } => {
     const acc = x.history.history.val_accuracy;
-    if (!acc) throw new Error(`compareAccuracyLine: run "${x.name}" has no val_accuracy; train with validationSplit > 0.`);
+    if (!acc)
+      throw new Error(`compareAccuracyLine: run "${x.name}" has no val_accuracy; train with validationSplit > 0.`);
     let i = -1;
     acc.forEach((v, k) => {
       if (Number.isFinite(v) && (i < 0 || v > acc[i])) i = k;
@@ -107,11 +110,15 @@ export function compareAccuracyLine(run: RunLike, baseline: RunLike): string {
   };
   const x = best(r);
   const y = best(b);
-  const both = isSeedGroup(r) && isSeedGroup(b) ? ` (means of ${r.seedRuns.length} and ${b.seedRuns.length} seeds)` : "";
+  const both =
+    isSeedGroup(r) && isSeedGroup(b) ? ` (means of ${r.seedRuns.length} and ${b.seedRuns.length} seeds)` : "";
   // Two decimals: the gains of training longer are a tenth of a point or two, and one decimal turned
   // 0.16 points into "0.1". From the percentages as printed, so the difference always matches them.
   const points = Number((x.acc * 100).toFixed(2)) - Number((y.acc * 100).toFixed(2));
-  const diff = Math.abs(points) < 0.005 ? "no difference" : `${Math.abs(points).toFixed(2)} points ${points > 0 ? "more" : "less"}`;
+  const diff =
+    Math.abs(points) < 0.005
+      ? "no difference"
+      : `${Math.abs(points).toFixed(2)} points ${points > 0 ? "more" : "less"}`;
   return `${r.name} vs ${b.name}${both}: best validation accuracy ${percent2(x.acc)} (epoch ${x.epoch}) vs ${percent2(y.acc)} (epoch ${y.epoch}): ${diff}.`;
 }
 
@@ -174,7 +181,8 @@ export function lossVsAccuracyLine(run: RunLike): string {
   if (!Number.isFinite(d.bestEpoch)) return `${r.name}: no finite validation ${what}.`;
   const b = d.bestEpoch - 1;
   const last = lastFinite(val, acc);
-  if (last <= b) return `${meanPrefix(r)}Validation ${what} is lowest at the last epoch (${d.bestEpoch}, ${loss(val[b])}; validation accuracy ${percent(acc[b])}): it has not risen.`;
+  if (last <= b)
+    return `${meanPrefix(r)}Validation ${what} is lowest at the last epoch (${d.bestEpoch}, ${loss(val[b])}; validation accuracy ${percent(acc[b])}): it has not risen.`;
   const ratio = val[last] / val[b];
   const points = Number((acc[last] * 100).toFixed(1)) - Number((acc[b] * 100).toFixed(1));
   return (
@@ -218,7 +226,10 @@ export function gapAfterBestLine(run: RunLike): string {
 export function trainingSetbacksLine(run: RunLike, options: { factor?: number } = {}): string | null {
   const r = checkRun(run, "trainingSetbacksLine");
   const factor = options.factor ?? 3;
-  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`trainingSetbacksLine: options.factor = ${String(options.factor)}; it must be a number > 1 (default 3).`);
+  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1))
+    throw new Error(
+      `trainingSetbacksLine: options.factor = ${String(options.factor)}; it must be a number > 1 (default 3).`,
+    );
   const { train, what } = plainPair(r.history);
   let low = Infinity;
   let lowEpoch = 0;
@@ -234,7 +245,8 @@ export function trainingSetbacksLine(run: RunLike, options: { factor?: number } 
   if (jumps.length === 0) return null;
   // Each jump with the lowest value before it: a later jump can start from a lower low than the first.
   const list = jumps.map(([e, v, from]) => `${e} (${loss(from)} → ${loss(v)})`);
-  const epochs = list.length === 1 ? `epoch ${list[0]}` : `epochs ${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
+  const epochs =
+    list.length === 1 ? `epoch ${list[0]}` : `epochs ${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
   return `${meanPrefix(r)}Training ${what} jumps back up at ${epochs}, each time from the lowest value so far.`;
 }
 
@@ -252,11 +264,17 @@ export function trainingSetbacksLine(run: RunLike, options: { factor?: number } 
  */
 export function seedSpreadLine(runs: RunLike | RunLike[], options: { stuckFactor?: number } = {}): string {
   const list = (Array.isArray(runs) ? runs : [runs]).map((r, i) => checkRun(r, `seedSpreadLine: runs[${i}]`));
-  if (list.length === 0) throw new Error("seedSpreadLine: pass a group of seeds (trainSeeds) or a list of runs of one configuration.");
+  if (list.length === 0)
+    throw new Error("seedSpreadLine: pass a group of seeds (trainSeeds) or a list of runs of one configuration.");
   const factor = options.stuckFactor ?? 2;
-  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1)) throw new Error(`seedSpreadLine: options.stuckFactor = ${String(options.stuckFactor)}; it must be a number > 1 (default 2).`);
+  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 1))
+    throw new Error(
+      `seedSpreadLine: options.stuckFactor = ${String(options.stuckFactor)}; it must be a number > 1 (default 2).`,
+    );
   const seedsOf = list.flatMap((r): { seed: number | undefined; run: RunLike }[] =>
-    isSeedGroup(r) ? r.seedRuns.map((s, i) => ({ seed: r.seeds[i], run: s })) : [{ seed: (r as RunLike & { options?: { seed?: number } }).options?.seed, run: r }],
+    isSeedGroup(r)
+      ? r.seedRuns.map((s, i) => ({ seed: r.seeds[i], run: s }))
+      : [{ seed: (r as RunLike & { options?: { seed?: number } }).options?.seed, run: r }],
   );
   // A seed passed twice (the stuck run beside a group that already holds its seed) counts once.
   const unique = seedsOf.filter(({ seed }, i) => seed === undefined || seedsOf.findIndex((o) => o.seed === seed) === i);
@@ -266,21 +284,45 @@ export function seedSpreadLine(runs: RunLike | RunLike[], options: { stuckFactor
     val.forEach((v, i) => {
       if (Number.isFinite(v) && (best < 0 || v < val[best])) best = i;
     });
-    return { seed, min: best < 0 ? NaN : val[best], epoch: best + 1, final: run.history.history.loss[run.history.history.loss.length - 1], what: plainPair(run.history).what, trainLen: train.length };
+    return {
+      seed,
+      min: best < 0 ? NaN : val[best],
+      epoch: best + 1,
+      final: run.history.history.loss[run.history.history.loss.length - 1],
+      what: plainPair(run.history).what,
+      trainLen: train.length,
+    };
   });
   const name = list[0].name.replace(/,? seed \d+$/, "");
-  const seedText = (r: (typeof rows)[number], i: number): string => (r.seed === undefined ? `run ${i + 1}` : i === 0 ? `seed ${r.seed}` : String(r.seed));
+  const seedText = (r: (typeof rows)[number], i: number): string =>
+    r.seed === undefined ? `run ${i + 1}` : i === 0 ? `seed ${r.seed}` : String(r.seed);
   const mins = rows.map((r, i) => `${loss(r.min)} (${seedText(r, i)}, epoch ${r.epoch})`).join(", ");
   const finalsText = rows.map((r) => loss(r.final)).join(", ");
-  const sorted = rows.map((r) => r.final).filter(Number.isFinite).sort((a, b) => a - b);
-  const median = sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const sorted = rows
+    .map((r) => r.final)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const median =
+    sorted.length === 0
+      ? NaN
+      : sorted.length % 2
+        ? sorted[(sorted.length - 1) / 2]
+        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   const head = `${name}, seed by seed: lowest validation ${rows[0].what} ${mins}; final training loss ${finalsText}.`;
   if (rows.length === 1) return head;
   // Stuck: a training loss far above its siblings' *and* a lowest validation value clearly worse (10%)
   // than theirs. The first alone would flag an overfit model whose training loss is merely closer to
   // zero in its siblings (0.005 against 0.012 is "2×" and means nothing).
-  const lows = rows.map((r) => r.min).filter(Number.isFinite).sort((a, b) => a - b);
-  const medianMin = lows.length === 0 ? NaN : lows.length % 2 ? lows[(lows.length - 1) / 2] : (lows[lows.length / 2 - 1] + lows[lows.length / 2]) / 2;
+  const lows = rows
+    .map((r) => r.min)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const medianMin =
+    lows.length === 0
+      ? NaN
+      : lows.length % 2
+        ? lows[(lows.length - 1) / 2]
+        : (lows[lows.length / 2 - 1] + lows[lows.length / 2]) / 2;
   const stuck = rows.filter((r) => r.final > factor * median && r.min > 1.1 * medianMin);
   const tail =
     stuck.length === 0
@@ -291,20 +333,23 @@ export function seedSpreadLine(runs: RunLike | RunLike[], options: { stuckFactor
 
 // ---------------------------------------------------------------------------------------------
 
-
 function thresholds(options: ExplainOptions, where: string): Omit<DiagnoseOptions, "baseline"> {
-  if (options === null || typeof options !== "object") throw new Error(`${where}: options must be an object, got ${options === null ? "null" : typeof options}.`);
+  if (options === null || typeof options !== "object")
+    throw new Error(`${where}: options must be an object, got ${options === null ? "null" : typeof options}.`);
   const known = ["diagnose"];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new Error(`${where}: unknown option "${key}"; allowed: ${known.join(", ")}.`);
+  for (const key of Object.keys(options))
+    if (!known.includes(key)) throw new Error(`${where}: unknown option "${key}"; allowed: ${known.join(", ")}.`);
   const o = options.diagnose ?? {};
-  if ("baseline" in o) throw new Error(`${where}: options.diagnose.baseline is not used here; call compareLine(run, baseline).`);
+  if ("baseline" in o)
+    throw new Error(`${where}: options.diagnose.baseline is not used here; call compareLine(run, baseline).`);
   return o;
 }
 
 /** The plain cross-entropy pair when recorded (no penalty), else loss. */
 function plainPair(h: History): { train: number[]; val: number[]; what: string } {
   const hh = h.history;
-  if (hh.crossentropy && hh.val_crossentropy) return { train: hh.crossentropy, val: hh.val_crossentropy, what: "cross-entropy" };
+  if (hh.crossentropy && hh.val_crossentropy)
+    return { train: hh.crossentropy, val: hh.val_crossentropy, what: "cross-entropy" };
   if (!hh.val_loss) throw new Error("the run has no validation loss; train with validationSplit > 0.");
   return { train: hh.loss, val: hh.val_loss, what: "loss" };
 }
@@ -315,8 +360,14 @@ function curveSentence(h: History, d: Diagnosis): string {
   const n = h.epoch.length;
   const valWhat = d.curve === "val_crossentropy" ? "validation cross-entropy (no penalty)" : "validation loss";
   const k = d.trendEpochs;
-  const trend = d.rise < 0.005 ? `its trend over the last ${k} epochs ends at the minimum` : `its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above the minimum`;
-  const penalty = d.penaltyShare !== undefined && d.penaltyShare >= 0.05 ? `; the L1/L2 penalty is ${Math.round(d.penaltyShare * 100)}% of the training loss` : "";
+  const trend =
+    d.rise < 0.005
+      ? `its trend over the last ${k} epochs ends at the minimum`
+      : `its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above the minimum`;
+  const penalty =
+    d.penaltyShare !== undefined && d.penaltyShare >= 0.05
+      ? `; the L1/L2 penalty is ${Math.round(d.penaltyShare * 100)}% of the training loss`
+      : "";
   return (
     `${valWhat} ${d.bestEpoch === n ? `lowest at the last epoch, ${n} (${loss(d.minValLoss)})` : `lowest at epoch ${d.bestEpoch} (${loss(d.minValLoss)}), ${loss(val[n - 1])} at epoch ${n}`}, and ${trend}; ` +
     `training ${what} ends at ${loss(train[n - 1])} (final gap ${loss(d.finalGap)})${penalty}`
@@ -337,13 +388,27 @@ function meanPrefix(run: RunLike): string {
   return isSeedGroup(run) ? `${run.name}${meanNote(run)}: ` : "";
 }
 
-const VERB: Record<Verdict, string> = { overfitting: "overfit", underfitting: "underfit", "not converged": "have not converged", "good fit": "fit well", diverged: "diverged" };
-const VERB_ONE: Record<Verdict, string> = { overfitting: "overfits", underfitting: "underfits", "not converged": "has not converged", "good fit": "fits well", diverged: "diverged" };
+const VERB: Record<Verdict, string> = {
+  overfitting: "overfit",
+  underfitting: "underfit",
+  "not converged": "have not converged",
+  "good fit": "fit well",
+  diverged: "diverged",
+};
+const VERB_ONE: Record<Verdict, string> = {
+  overfitting: "overfits",
+  underfitting: "underfits",
+  "not converged": "has not converged",
+  "good fit": "fits well",
+  diverged: "diverged",
+};
 
 /** "All 3 seeds overfit strongly." / "All 3 seeds overfit (2 strongly, 1 mildly)." / "2 of 3 seeds overfit, 1 fits well." */
 function agreement(group: RunLike & { seedRuns: RunLike[] }, o: Omit<DiagnoseOptions, "baseline">): string {
   // Each seed beside its siblings: a seed whose training loss stays high while they fit is stuck.
-  const ds = group.seedRuns.map((s, i) => diagnose(s.history, { ...o, siblings: group.seedRuns.filter((_, j) => j !== i) }));
+  const ds = group.seedRuns.map((s, i) =>
+    diagnose(s.history, { ...o, siblings: group.seedRuns.filter((_, j) => j !== i) }),
+  );
   const n = ds.length;
   const byVerdict = new Map<Verdict, Diagnosis[]>();
   for (const d of ds) byVerdict.set(d.verdict, [...(byVerdict.get(d.verdict) ?? []), d]);
@@ -368,7 +433,6 @@ function agreement(group: RunLike & { seedRuns: RunLike[] }, o: Omit<DiagnoseOpt
   }
   return `Seeds disagree: ${groups.map(([verdict, list]) => `${list.length} of ${n} ${VERB[verdict]}${detail(list)}`).join(", ")}.`;
 }
-
 
 /** "epoch 1", "epochs 1–2", "epochs 1, 3 and 5". */
 function epochList(epochs: number[], word = "epochs"): string {

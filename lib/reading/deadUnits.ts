@@ -11,7 +11,6 @@ import type { TrainedRun } from "../runs/evaluate";
 import { isSeedGroup } from "../runs/seeds";
 import type { Features, RunLike } from "../types";
 
-
 /** What `deadUnits` counts for one model. */
 export interface DeadUnitCount {
   /** The run's name (with its seed for a group's run, e.g. "tiny (seed 9)"). */
@@ -74,10 +73,18 @@ export interface DeadUnitOptions {
 }
 
 function count(run: TrainedRun, x: Features, options: DeadUnitOptions, name: string): DeadUnitCount {
-  if (!run || typeof run !== "object" || !(run.model instanceof tf.Sequential) || !run.spec) fail(WHERE, "run", run, "pass a finished run (what train() returns) or a group of seeds (trainSeeds)");
+  if (!run || typeof run !== "object" || !(run.model instanceof tf.Sequential) || !run.spec)
+    fail(WHERE, "run", run, "pass a finished run (what train() returns) or a group of seeds (trainSeeds)");
   const first = run.spec.hidden[0];
-  if (!first || first.activation !== "relu") fail(WHERE, `run "${run.name}"`, first ? `a first layer with ${first.activation}` : "no hidden layer", "dead units are ReLU units; pass a model whose first hidden layer is relu");
-  if (!x || (x.kind !== "multihot" && x.kind !== "dense")) fail(WHERE, "x", x, "pass the features the run trained on (a MultiHotMatrix or DenseMatrix)");
+  if (!first || first.activation !== "relu")
+    fail(
+      WHERE,
+      `run "${run.name}"`,
+      first ? `a first layer with ${first.activation}` : "no hidden layer",
+      "dead units are ReLU units; pass a model whose first hidden layer is relu",
+    );
+  if (!x || (x.kind !== "multihot" && x.kind !== "dense"))
+    fail(WHERE, "x", x, "pass the features the run trained on (a MultiHotMatrix or DenseMatrix)");
   let weights: tf.Tensor[];
   try {
     weights = run.model.getWeights();
@@ -86,13 +93,16 @@ function count(run: TrainedRun, x: Features, options: DeadUnitOptions, name: str
   }
   const [kernelTensor, biasTensor] = weights;
   const [inputs, units] = kernelTensor.shape as [number, number];
-  if (x.cols !== inputs) fail(WHERE, "x width", x.cols, `the model's first layer takes ${inputs} inputs; pass the data it trained on`);
+  if (x.cols !== inputs)
+    fail(WHERE, "x width", x.cols, `the model's first layer takes ${inputs} inputs; pass the data it trained on`);
   const rows = options.rows ?? run.history.params.samples;
-  if (!Number.isInteger(rows) || rows < 1 || rows > x.rows) fail(WHERE, "rows", rows, `an integer 1..${x.rows} (the rows of x to read; default: the run's training rows)`);
+  if (!Number.isInteger(rows) || rows < 1 || rows > x.rows)
+    fail(WHERE, "rows", rows, `an integer 1..${x.rows} (the rows of x to read; default: the run's training rows)`);
   const kernel = kernelTensor.dataSync() as Float32Array;
   const bias = biasTensor.dataSync() as Float32Array;
   const labels = options.labels;
-  if (labels !== undefined && !(labels && typeof labels.length === "number" && labels.length >= rows)) fail(WHERE, "labels", labels, `one label per row of x (at least ${rows})`);
+  if (labels !== undefined && !(labels && typeof labels.length === "number" && labels.length >= rows))
+    fail(WHERE, "labels", labels, `one label per row of x (at least ${rows})`);
   // zeros[j]: rows on which unit j's output is 0 (ReLU(z) = 0 ⇔ z ≤ 0); per label in byLabel.
   const zeros = new Float64Array(units);
   const byLabel = new Map<number, { rows: number; zeros: Float64Array }>();
@@ -126,8 +136,20 @@ function count(run: TrainedRun, x: Features, options: DeadUnitOptions, name: str
   zeros.forEach((n, j) => {
     if (n === rows) indices.push(j);
   });
-  const result: DeadUnitCount = { name, dead: indices.length, units, indices, rows, zeroShare: Array.from(zeros, (n) => n / rows) };
-  if (labels) result.zeroShareByLabel = Object.fromEntries([...byLabel.entries()].sort((a, b) => a[0] - b[0]).map(([label, t]) => [label, Array.from(t.zeros, (n) => n / t.rows)]));
+  const result: DeadUnitCount = {
+    name,
+    dead: indices.length,
+    units,
+    indices,
+    rows,
+    zeroShare: Array.from(zeros, (n) => n / rows),
+  };
+  if (labels)
+    result.zeroShareByLabel = Object.fromEntries(
+      [...byLabel.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([label, t]) => [label, Array.from(t.zeros, (n) => n / t.rows)]),
+    );
   return result;
 }
 
@@ -139,8 +161,10 @@ function count(run: TrainedRun, x: Features, options: DeadUnitOptions, name: str
  * 49% and 96% of them (label 0: 2%, 2%, 3% and 94%; label 1: 95%, 96%, 95% and 98%)."
  */
 export function deadUnitsLine(counts: DeadUnitCount[], options: { labelNames?: Record<number, string> } = {}): string {
-  if (!Array.isArray(counts) || counts.length === 0) fail("deadUnitsLine", "counts", counts, "pass what deadUnits() returns");
-  const and = (items: string[]): string => (items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`);
+  if (!Array.isArray(counts) || counts.length === 0)
+    fail("deadUnitsLine", "counts", counts, "pass what deadUnits() returns");
+  const and = (items: string[]): string =>
+    items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
   const list = (shares: number[]): string => and(shares.map((v) => `${Math.round(100 * v)}%`));
   return counts
     .map((c) => {

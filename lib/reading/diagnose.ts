@@ -14,7 +14,17 @@ import type { EarlyStoppedRun } from "../figures/earlyStopping";
 import { times, wholePercent } from "../format";
 import { argminFinite, measure, median, type Context, type Siblings } from "./diagnosis/measure";
 import { DEFAULTS, firstMatch, type Thresholds } from "./diagnosis/rules";
-import type { Diagnosis, History, RelativeDiagnosis, RunLike, SeedAgreement, SeedVerdict, Severity, Verdict, VerdictCause } from "../types";
+import type {
+  Diagnosis,
+  History,
+  RelativeDiagnosis,
+  RunLike,
+  SeedAgreement,
+  SeedVerdict,
+  Severity,
+  Verdict,
+  VerdictCause,
+} from "../types";
 
 export { theilSen } from "./diagnosis/measure";
 export { REMEDIES, RULES } from "./diagnosis/rules";
@@ -72,9 +82,16 @@ export function diagnose(run: History | RunLike, options: DiagnoseOptions = {}):
   const o = checkOptions(options);
   const history = historyOf(run, "diagnose");
   const context: Context = { kept: keptEpoch(run) };
-  if (options.siblings) context.siblings = siblingsOf(options.siblings.map((s, i) => historyOf(s, `diagnose: options.siblings[${i}]`)), o);
+  if (options.siblings)
+    context.siblings = siblingsOf(
+      options.siblings.map((s, i) => historyOf(s, `diagnose: options.siblings[${i}]`)),
+      o,
+    );
   if (isRun(run) && run.deadUnits) context.deadUnits = run.deadUnits;
-  const d = isRun(run) && Array.isArray(run.seedRuns) && run.seedRuns.length >= 2 ? diagnoseGroup(run, run.seedRuns, o, context) : diagnoseHistory(history, o, context);
+  const d =
+    isRun(run) && Array.isArray(run.seedRuns) && run.seedRuns.length >= 2
+      ? diagnoseGroup(run, run.seedRuns, o, context)
+      : diagnoseHistory(history, o, context);
   if (options.baseline === undefined) return d;
   const baseName = isRun(options.baseline) ? options.baseline.name : "the baseline";
   const baseHistory = historyOf(options.baseline, "diagnose: options.baseline");
@@ -84,7 +101,13 @@ export function diagnose(run: History | RunLike, options: DiagnoseOptions = {}):
 }
 
 function isRun(value: History | RunLike): value is RunLike {
-  return value !== null && typeof value === "object" && typeof (value as RunLike).name === "string" && (value as RunLike).history !== null && typeof (value as RunLike).history === "object";
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as RunLike).name === "string" &&
+    (value as RunLike).history !== null &&
+    typeof (value as RunLike).history === "object"
+  );
 }
 
 /** What diagnose reads of a run trained with early stopping (what `train` returns). */
@@ -101,7 +124,10 @@ function keptEpoch(value: History | RunLike): number | undefined {
     if (!value.seedRuns.every((r) => keptEpoch(r) !== undefined)) return undefined;
     const first = value.seedRuns[0] as RunLike & EarlyStopped;
     const h = value.history.history;
-    const monitored = first.options?.earlyStopping?.monitor === "val_crossentropy" && h.val_crossentropy ? h.val_crossentropy : h.val_loss;
+    const monitored =
+      first.options?.earlyStopping?.monitor === "val_crossentropy" && h.val_crossentropy
+        ? h.val_crossentropy
+        : h.val_loss;
     const best = monitored ? argminFinite(monitored) : -1;
     return best < 0 ? undefined : best + 1;
   }
@@ -134,16 +160,34 @@ function siblingsOf(histories: History[], o: Thresholds): Siblings {
 function diagnoseGroup(group: RunLike, runs: RunLike[], o: Thresholds, context: Context): Diagnosis {
   const mean = diagnoseHistory(group.history, o, context);
   const seedNumbers = (group as { seeds?: unknown }).seeds;
-  const seeds = Array.isArray(seedNumbers) && seedNumbers.length === runs.length ? (seedNumbers as number[]) : runs.map((_, i) => i + 1);
+  const seeds =
+    Array.isArray(seedNumbers) && seedNumbers.length === runs.length
+      ? (seedNumbers as number[])
+      : runs.map((_, i) => i + 1);
   const each = runs.map((r, i) => {
     const others = runs.filter((_, j) => j !== i).map((x) => x.history);
-    const c: Context = { kept: keptEpoch(r), siblings: siblingsOf(others, o), ...(r.deadUnits ? { deadUnits: r.deadUnits } : {}) };
+    const c: Context = {
+      kept: keptEpoch(r),
+      siblings: siblingsOf(others, o),
+      ...(r.deadUnits ? { deadUnits: r.deadUnits } : {}),
+    };
     return diagnoseHistory(r.history, o, c);
   });
-  const verdicts: SeedVerdict[] = each.map((d, i) => ({ seed: seeds[i], verdict: d.verdict, severity: d.severity, cause: d.cause, label: d.label }));
+  const verdicts: SeedVerdict[] = each.map((d, i) => ({
+    seed: seeds[i],
+    verdict: d.verdict,
+    severity: d.severity,
+    cause: d.cause,
+    label: d.label,
+  }));
   const agree = verdicts.every((v) => v.label === verdicts[0].label);
   const agreement: SeedAgreement = { verdicts, agree, text: agreementText(verdicts) };
-  if (!agree) return { ...mean, label: `${mean.label}; seeds disagree: ${agreement.text.replace(/ seeds? /, " ").replace(/\.$/, "")}`, seeds: agreement };
+  if (!agree)
+    return {
+      ...mean,
+      label: `${mean.label}; seeds disagree: ${agreement.text.replace(/ seeds? /, " ").replace(/\.$/, "")}`,
+      seeds: agreement,
+    };
   const one = each[0];
   if (one.label === mean.label) return { ...mean, seeds: agreement };
   const overfit = each.map((d) => d.overfitEpoch).filter((e): e is number => e !== null);
@@ -167,7 +211,8 @@ function agreementText(verdicts: SeedVerdict[]): string {
   const byLabel = new Map<string, SeedVerdict[]>();
   for (const v of verdicts) byLabel.set(v.label, [...(byLabel.get(v.label) ?? []), v]);
   const groups = [...byLabel.values()].sort((a, b) => b.length - a.length);
-  if (groups.length === 1) return `${n === 2 ? "Both seeds" : `All ${n} seeds`} ${labelOf(groups[0][0].verdict, groups[0][0].severity, groups[0][0].cause, true)}.`;
+  if (groups.length === 1)
+    return `${n === 2 ? "Both seeds" : `All ${n} seeds`} ${labelOf(groups[0][0].verdict, groups[0][0].severity, groups[0][0].cause, true)}.`;
   return (
     groups
       .map((list, i) => {
@@ -233,28 +278,52 @@ function labelOf(verdict: Verdict, severity: Severity | null, cause: VerdictCaus
  * diverged. A factor is given only when both rise beyond `tolerance` (a ratio of two near-zero
  * rises means nothing).
  */
-function relativeTo(d: Diagnosis, epochs: number, base: Diagnosis, baseEpochs: number, name: string, tolerance: number): RelativeDiagnosis | undefined {
-  if (!Number.isFinite(d.rise) || !Number.isFinite(base.rise) || d.verdict === "diverged" || base.verdict === "diverged") return undefined;
+function relativeTo(
+  d: Diagnosis,
+  epochs: number,
+  base: Diagnosis,
+  baseEpochs: number,
+  name: string,
+  tolerance: number,
+): RelativeDiagnosis | undefined {
+  if (
+    !Number.isFinite(d.rise) ||
+    !Number.isFinite(base.rise) ||
+    d.verdict === "diverged" ||
+    base.verdict === "diverged"
+  )
+    return undefined;
   const factor = d.rise > 0 ? base.rise / d.rise : base.rise > 0 ? Infinity : 1;
   // A curve whose minimum is its last epoch has nothing after its minimum to rise: its `rise` is only
   // its trend line's end above the minimum (a jagged curve's), so it is said as the lowest at the end.
   const after = (x: Diagnosis, n: number, long: boolean, only = false): string =>
-    x.bestEpoch === n ? "is lowest at its last epoch" : x.rise < 0.005 ? "does not rise after its minimum" : `rises ${only ? "only " : ""}${wholePercent(x.rise)}${long ? " after its minimum" : ""}`;
+    x.bestEpoch === n
+      ? "is lowest at its last epoch"
+      : x.rise < 0.005
+        ? "does not rise after its minimum"
+        : `rises ${only ? "only " : ""}${wholePercent(x.rise)}${long ? " after its minimum" : ""}`;
   const runRises = d.rise > tolerance;
   const baseRises = base.rise > tolerance;
   let text: string;
-  if (!runRises && !baseRises) text = `${after(d, epochs, false)} and ${name} ${after(base, baseEpochs, true)}: neither overfits`;
-  else if (!runRises) text = `${after(d, epochs, true, true)} where ${name} ${after(base, baseEpochs, false)}: it does not overfit, ${name} does`;
-  else if (!baseRises) text = `${after(d, epochs, true)} where ${name} ${after(base, baseEpochs, false)}: it overfits, ${name} does not`;
+  if (!runRises && !baseRises)
+    text = `${after(d, epochs, false)} and ${name} ${after(base, baseEpochs, true)}: neither overfits`;
+  else if (!runRises)
+    text = `${after(d, epochs, true, true)} where ${name} ${after(base, baseEpochs, false)}: it does not overfit, ${name} does`;
+  else if (!baseRises)
+    text = `${after(d, epochs, true)} where ${name} ${after(base, baseEpochs, false)}: it overfits, ${name} does not`;
   else {
     // Between 0.8 and 1.25 no factor is named, but a tenth either way is still said: "about as much"
     // beside "rises less in all 3 seeds" (dropout, factor 1.1–1.2) read as a contradiction.
     const how =
-      factor >= 1.25 ? `overfits about ${times(factor)} less`
-      : factor <= 0.8 ? `overfits about ${times(1 / factor)} more`
-      : factor >= 1.1 ? "overfits a little less"
-      : factor <= 1 / 1.1 ? "overfits a little more"
-      : "overfits about as much";
+      factor >= 1.25
+        ? `overfits about ${times(factor)} less`
+        : factor <= 0.8
+          ? `overfits about ${times(1 / factor)} more`
+          : factor >= 1.1
+            ? "overfits a little less"
+            : factor <= 1 / 1.1
+              ? "overfits a little more"
+              : "overfits about as much";
     text = `${after(d, epochs, true)} where ${name} ${after(base, baseEpochs, false)}: ${how}`;
   }
   return {
@@ -270,31 +339,56 @@ function relativeTo(d: Diagnosis, epochs: number, base: Diagnosis, baseEpochs: n
   };
 }
 
-
 function checkOptions(options: DiagnoseOptions): Thresholds {
-  if (options === null || typeof options !== "object") throw new Error(`diagnose: options must be an object of thresholds, got ${options === null ? "null" : typeof options}.`);
+  if (options === null || typeof options !== "object")
+    throw new Error(
+      `diagnose: options must be an object of thresholds, got ${options === null ? "null" : typeof options}.`,
+    );
   const o: Thresholds = { ...DEFAULTS };
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (name === "siblings") {
       if (!Array.isArray(value) || value.some((x) => x === null || typeof x !== "object")) {
-        throw new Error(`diagnose: options.siblings must be an array of runs or histories (the same configuration's other seeds), got ${Array.isArray(value) ? "an array with a non-object" : value === null ? "null" : typeof value}.`);
+        throw new Error(
+          `diagnose: options.siblings must be an array of runs or histories (the same configuration's other seeds), got ${Array.isArray(value) ? "an array with a non-object" : value === null ? "null" : typeof value}.`,
+        );
       }
       continue;
     }
     if (name === "baseline") {
-      if (value === null || typeof value !== "object") throw new Error(`diagnose: options.baseline must be a run or a history (e.g. the original model's run), got ${value === null ? "null" : typeof value}.`);
+      if (value === null || typeof value !== "object")
+        throw new Error(
+          `diagnose: options.baseline must be a run or a history (e.g. the original model's run), got ${value === null ? "null" : typeof value}.`,
+        );
       continue;
     }
-    if (!(name in DEFAULTS)) throw new Error(`diagnose: unknown option "${name}"; allowed: ${[...Object.keys(DEFAULTS), "baseline", "siblings"].join(", ")}.`);
+    if (!(name in DEFAULTS))
+      throw new Error(
+        `diagnose: unknown option "${name}"; allowed: ${[...Object.keys(DEFAULTS), "baseline", "siblings"].join(", ")}.`,
+      );
     const key = name as keyof Thresholds;
     const ok =
       typeof value === "number" &&
       Number.isFinite(value) &&
-      (key === "tail" ? Number.isInteger(value) && value >= 2 : key === "explodeFactor" ? value > 1 : key === "explodeLevel" ? value > 0 : value >= 0);
+      (key === "tail"
+        ? Number.isInteger(value) && value >= 2
+        : key === "explodeFactor"
+          ? value > 1
+          : key === "explodeLevel"
+            ? value > 0
+            : value >= 0);
     if (!ok) {
-      const allowed = key === "tail" ? "an integer ≥ 2" : key === "explodeFactor" ? "a number > 1" : key === "explodeLevel" ? "a number > 0" : "a number ≥ 0";
-      throw new Error(`diagnose: options.${key} = ${String(value)} is invalid; it must be ${allowed} (default ${DEFAULTS[key]}).`);
+      const allowed =
+        key === "tail"
+          ? "an integer ≥ 2"
+          : key === "explodeFactor"
+            ? "a number > 1"
+            : key === "explodeLevel"
+              ? "a number > 0"
+              : "a number ≥ 0";
+      throw new Error(
+        `diagnose: options.${key} = ${String(value)} is invalid; it must be ${allowed} (default ${DEFAULTS[key]}).`,
+      );
     }
     o[key] = value as number;
   }

@@ -21,20 +21,30 @@ import type { RunLike } from "../types";
  */
 export function rankingLine(choice: Selection, options: { tie?: number } = {}): string {
   const where = "rankingLine";
-  if (!choice || !Array.isArray(choice.ranking) || choice.ranking.length === 0) fail(where, "choice", choice, "pass what selectBest() returns");
+  if (!choice || !Array.isArray(choice.ranking) || choice.ranking.length === 0)
+    fail(where, "choice", choice, "pass what selectBest() returns");
   if (!options || typeof options !== "object") fail(where, "options", options, "it must be { tie? }");
-  for (const key of Object.keys(options)) if (key !== "tie") fail(where, `options.${key}`, (options as Record<string, unknown>)[key], "not an option; known options: tie");
+  for (const key of Object.keys(options))
+    if (key !== "tie")
+      fail(where, `options.${key}`, (options as Record<string, unknown>)[key], "not an option; known options: tie");
   const tie = options.tie;
-  if (tie !== undefined && !(typeof tie === "number" && Number.isFinite(tie) && tie >= 0)) fail(where, "options.tie", tie, "a number ≥ 0: candidates this close to the best count as tied with it");
+  if (tie !== undefined && !(typeof tie === "number" && Number.isFinite(tie) && tie >= 0))
+    fail(where, "options.tie", tie, "a number ≥ 0: candidates this close to the best count as tied with it");
   const width = Math.max(...choice.ranking.map((c) => c.run.name.length));
   const by = choice.by === "val_accuracy" ? "validation accuracy" : "validation cross-entropy";
   const value = (v: number): string => (choice.by === "val_accuracy" ? percent(v) : v.toFixed(4));
-  const lines = choice.ranking.map((c) => `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` + (choice.by === "val_accuracy" ? "" : `  accuracy ${percent(c.valAccuracy)}`));
+  const lines = choice.ranking.map(
+    (c) =>
+      `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` +
+      (choice.by === "val_accuracy" ? "" : `  accuracy ${percent(c.valAccuracy)}`),
+  );
   if (tie !== undefined) {
     // How far each candidate is from the best, in the ranked value (lower is better for cross-entropy).
     const best = choice.ranking[0];
-    const behind = (c: Candidate): number => (choice.by === "val_accuracy" ? best.value - c.value : c.value - best.value);
-    const diff = (c: Candidate): string => (choice.by === "val_accuracy" ? `−${(100 * behind(c)).toFixed(1)} points` : `+${behind(c).toFixed(4)}`);
+    const behind = (c: Candidate): number =>
+      choice.by === "val_accuracy" ? best.value - c.value : c.value - best.value;
+    const diff = (c: Candidate): string =>
+      choice.by === "val_accuracy" ? `−${(100 * behind(c)).toFixed(1)} points` : `+${behind(c).toFixed(4)}`;
     const tied = choice.ranking.slice(1).filter((c) => behind(c) <= tie);
     const tieText = choice.by === "val_accuracy" ? `${(100 * tie).toFixed(1)} points` : String(tie);
     lines.push(
@@ -53,11 +63,17 @@ export function rankingLine(choice: Selection, options: { tie?: number } = {}): 
  * e.g. "final imdb = tiny, retrained for 11 epochs on 25000 rows; tested once on 25000 rows: loss
  * 0.2684, accuracy 89.3%."
  */
-export function finalModelLine(name: string, chosen: Candidate, trained: RunLike, test: { loss: number; accuracy: number; samples: number }): string {
+export function finalModelLine(
+  name: string,
+  chosen: Candidate,
+  trained: RunLike,
+  test: { loss: number; accuracy: number; samples: number },
+): string {
   const where = "finalModelLine";
   checkRun(trained, `${where}: trained`);
   if (!chosen || !chosen.run) fail(where, "chosen", chosen, "pass selectBest(…).best");
-  if (!test || !Number.isFinite(test.loss) || !Number.isFinite(test.accuracy)) fail(where, "test", test, "pass what evaluate() returns");
+  if (!test || !Number.isFinite(test.loss) || !Number.isFinite(test.accuracy))
+    fail(where, "test", test, "pass what evaluate() returns");
   return (
     `${name} = ${chosen.run.name}, retrained for ${plural(chosen.epoch, "epoch")} on ${trained.history.params.samples} rows; ` +
     `tested once on ${test.samples} rows: loss ${test.loss.toFixed(4)}, accuracy ${percent(test.accuracy)}.`

@@ -37,12 +37,20 @@ export interface RecordedHistories {
 
 /** test/fixtures/histories (fitlab) or test/fixtures/keras-histories (Keras) in the project. */
 export function historiesDir(source: ReferenceSource): string {
-  return path.join(projectRoot("a fixtures folder"), "test", "fixtures", source === "fitlab" ? "histories" : "keras-histories");
+  return path.join(
+    projectRoot("a fixtures folder"),
+    "test",
+    "fixtures",
+    source === "fitlab" ? "histories" : "keras-histories",
+  );
 }
 
 /** Whether both libraries' histories of `run` (e.g. "imdb.original") are recorded. */
 export function hasReference(run: string): boolean {
-  return fs.existsSync(path.join(historiesDir("fitlab"), `${run}.json`)) && fs.existsSync(path.join(historiesDir("keras"), `${run}.json`));
+  return (
+    fs.existsSync(path.join(historiesDir("fitlab"), `${run}.json`)) &&
+    fs.existsSync(path.join(historiesDir("keras"), `${run}.json`))
+  );
 }
 
 /** The runs recorded by both libraries (fixture names, e.g. "imdb.original"), sorted. */
@@ -59,17 +67,27 @@ export function referenceRuns(): string[] {
 
 /** A recorded file as a seed group named `label` (its runs in seed order). */
 export function toSeedGroup(record: RecordedHistories, label: string): SeedGroup {
-  const seeds = Object.keys(record.seeds).map(Number).sort((a, b) => a - b);
+  const seeds = Object.keys(record.seeds)
+    .map(Number)
+    .sort((a, b) => a - b);
   const runs: RunLike[] = seeds.map((seed) => {
     const series = record.seeds[String(seed)];
-    const metrics = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, (v ?? []).map((x) => (x === null ? NaN : x))]));
+    const metrics = Object.fromEntries(
+      Object.entries(series).map(([k, v]) => [k, (v ?? []).map((x) => (x === null ? NaN : x))]),
+    );
     const epochs = metrics.loss?.length ?? 0;
     return {
       name: label,
       history: {
         history: metrics as unknown as History["history"],
         epoch: Array.from({ length: epochs }, (_, i) => i),
-        params: { epochs: record.epochs, batchSize: record.batchSize, samples: record.samples, validationSamples: record.validationSamples, steps: Math.ceil(record.samples / record.batchSize) },
+        params: {
+          epochs: record.epochs,
+          batchSize: record.batchSize,
+          samples: record.samples,
+          validationSamples: record.validationSamples,
+          steps: Math.ceil(record.samples / record.batchSize),
+        },
       },
     };
   });
@@ -80,7 +98,10 @@ export function toSeedGroup(record: RecordedHistories, label: string): SeedGroup
 export function loadRecorded(run: string, source: ReferenceSource, dir: string = historiesDir(source)): SeedGroup {
   const file = path.join(dir, `${run}.json`);
   if (!fs.existsSync(file)) {
-    const how = source === "fitlab" ? "node dist/scripts/recordHistories.js --runs " + run : ".venv/bin/python reference/keras/lesson.py --runs " + run;
+    const how =
+      source === "fitlab"
+        ? "node dist/scripts/recordHistories.js --runs " + run
+        : ".venv/bin/python reference/keras/lesson.py --runs " + run;
     throw new Error(`loadRecorded: ${file} is missing; record it with \`${how}\`.`);
   }
   const record = JSON.parse(fs.readFileSync(file, "utf8")) as RecordedHistories;
@@ -94,7 +115,10 @@ export function loadRecorded(run: string, source: ReferenceSource, dir: string =
  */
 export function kerasInOneOrder(run: string, dir: string = historiesDir("keras")): boolean {
   const file = path.join(dir, `${run}.json`);
-  if (!fs.existsSync(file)) throw new Error(`kerasInOneOrder: ${file} is missing; record it with \`.venv/bin/python reference/keras/lesson.py --runs ${run}\`.`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `kerasInOneOrder: ${file} is missing; record it with \`.venv/bin/python reference/keras/lesson.py --runs ${run}\`.`,
+    );
   return (JSON.parse(fs.readFileSync(file, "utf8")) as RecordedHistories).shuffle !== "fresh every epoch";
 }
 
@@ -202,16 +226,32 @@ const within = (x: number, s: Spread): boolean => x >= s.low && x <= s.high;
  * Compares fitlab's seed group of a run with Keras's (both as loadRecorded returns them). `z`: how
  * many standard errors apart two seed means may be and still agree (default SAME_DISTRIBUTION_Z).
  */
-export function compareWithKeras(run: string, fitlab: SeedGroup, keras: SeedGroup, options: { z?: number } = {}): KerasComparison {
+export function compareWithKeras(
+  run: string,
+  fitlab: SeedGroup,
+  keras: SeedGroup,
+  options: { z?: number } = {},
+): KerasComparison {
   const limit = options.z ?? SAME_DISTRIBUTION_Z;
-  if (!(typeof limit === "number" && limit > 0)) throw new Error(`compareWithKeras: options.z = ${String(options.z)}; it must be a number > 0 (standard errors, e.g. 3).`);
+  if (!(typeof limit === "number" && limit > 0))
+    throw new Error(
+      `compareWithKeras: options.z = ${String(options.z)}; it must be a number > 0 (standard errors, e.g. 3).`,
+    );
   const stats = STAT_NAMES.map((stat): StatComparison => {
     const f = spread(fitlab.seedRuns.map((r) => curveStats(r.history)[stat]));
     const k = spread(keras.seedRuns.map((r) => curveStats(r.history)[stat]));
     const z = standardErrorsApart(f, k);
     const fitlabInKeras = within(f.mean, k);
     const kerasInFitlab = within(k.mean, f);
-    return { stat, fitlab: f, keras: k, fitlabInKeras, kerasInFitlab, z, agrees: (fitlabInKeras && kerasInFitlab) || z <= limit };
+    return {
+      stat,
+      fitlab: f,
+      keras: k,
+      fitlabInKeras,
+      kerasInFitlab,
+      z,
+      agrees: (fitlabInKeras && kerasInFitlab) || z <= limit,
+    };
   });
   const epochs = Math.min(fitlab.history.epoch.length, keras.history.epoch.length);
   const perEpoch = (pick: (h: History) => number[], band: (g: SeedGroup) => { low: number[]; high: number[] }) => {
@@ -224,14 +264,24 @@ export function compareWithKeras(run: string, fitlab: SeedGroup, keras: SeedGrou
     for (let e = 0; e < epochs; e++) {
       if (f[e] >= kb.low[e] && f[e] <= kb.high[e]) inBand++;
       gap = Math.max(gap, Math.abs(f[e] - k[e]));
-      const z = standardErrorsApart(spread(fitlab.seedRuns.map((r) => pick(r.history)[e])), spread(keras.seedRuns.map((r) => pick(r.history)[e])));
+      const z = standardErrorsApart(
+        spread(fitlab.seedRuns.map((r) => pick(r.history)[e])),
+        spread(keras.seedRuns.map((r) => pick(r.history)[e])),
+      );
       if (z > limit) apart.push(e + 1);
     }
     return { inBand, gap, apart };
   };
-  const ceKey = (g: SeedGroup) => (g.history.history.val_crossentropy ? "val_crossentropy" : "val_loss") as "val_crossentropy" | "val_loss";
-  const ce = perEpoch((h) => crossentropies(h).val, (g) => g.bands[ceKey(g)]!);
-  const acc = perEpoch((h) => h.history.val_accuracy!, (g) => g.bands.val_accuracy!);
+  const ceKey = (g: SeedGroup) =>
+    (g.history.history.val_crossentropy ? "val_crossentropy" : "val_loss") as "val_crossentropy" | "val_loss";
+  const ce = perEpoch(
+    (h) => crossentropies(h).val,
+    (g) => g.bands[ceKey(g)]!,
+  );
+  const acc = perEpoch(
+    (h) => h.history.val_accuracy!,
+    (g) => g.bands.val_accuracy!,
+  );
   return {
     run,
     seeds: { fitlab: fitlab.seedRuns.length, keras: keras.seedRuns.length },

@@ -39,17 +39,23 @@ export interface Measures {
 function series(history: History, plain: "val_crossentropy" | "crossentropy", keras: "val_loss" | "loss"): number[] {
   const values = history.history[plain] ?? history.history[keras];
   if (!Array.isArray(values) || values.length === 0) {
-    throw new Error(`measure: the history has no ${keras} values; train with a validationSplit > 0 (e.g. 0.4) to measure validation.`);
+    throw new Error(
+      `measure: the history has no ${keras} values; train with a validationSplit > 0 (e.g. 0.4) to measure validation.`,
+    );
   }
   return values;
 }
 
 /** The measures of one history (a SeedGroup's is its mean curve's; see `measureSeeds` for each seed's). */
 export function measure(run: RunLike | History): Measures {
-  const history = "history" in run && !Array.isArray((run as History).epoch) ? (run as RunLike).history : (run as History);
+  const history =
+    "history" in run && !Array.isArray((run as History).epoch) ? (run as RunLike).history : (run as History);
   const val = series(history, "val_crossentropy", "val_loss");
   const trainLoss = series(history, "crossentropy", "loss");
-  if (!val.every(Number.isFinite)) throw new Error("measure: the validation loss is not finite in every epoch (a diverged run); it has no minimum to measure from.");
+  if (!val.every(Number.isFinite))
+    throw new Error(
+      "measure: the validation loss is not finite in every epoch (a diverged run); it has no minimum to measure from.",
+    );
   const trend = trendRise(val, DEFAULTS.tail);
   const accuracy = history.history.val_accuracy ?? [];
   return {
@@ -71,9 +77,17 @@ export function measureSeeds(run: RunLike): Measures[] {
 }
 
 /** Mean, lowest and highest over a run's seeds of one measure (a single run: its own value three times). */
-export function seedStats(run: RunLike, pick: (m: Measures) => number): { mean: number; low: number; high: number; seeds: number } {
+export function seedStats(
+  run: RunLike,
+  pick: (m: Measures) => number,
+): { mean: number; low: number; high: number; seeds: number } {
   const values = measureSeeds(run).map(pick);
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, low: Math.min(...values), high: Math.max(...values), seeds: values.length };
+  return {
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    low: Math.min(...values),
+    high: Math.max(...values),
+    seeds: values.length,
+  };
 }
 
 /** "the rise (its trend over the last 8 epochs ends 103% above the minimum)": how the lesson words a rise. */

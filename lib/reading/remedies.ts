@@ -18,7 +18,13 @@ function finals(run: RunLike, metric: Metric, where: string): number[] {
   const runs = run.seedRuns && run.seedRuns.length > 0 ? run.seedRuns : [run];
   return runs.map((r) => {
     const values = r.history.history[metric];
-    if (!values || values.length === 0) fail(where, `run "${run.name}"`, metric, `it has no ${metric}; ${metric.startsWith("val_") ? "train with validationSplit > 0" : "pass a run from train() or trainSeeds()"}`);
+    if (!values || values.length === 0)
+      fail(
+        where,
+        `run "${run.name}"`,
+        metric,
+        `it has no ${metric}; ${metric.startsWith("val_") ? "train with validationSplit > 0" : "pass a run from train() or trainSeeds()"}`,
+      );
     return values[values.length - 1];
   });
 }
@@ -51,14 +57,22 @@ export function compareFinalLine(a: RunLike, b: RunLike, metric: Metric): string
   checkRun(b, `${where}: second run`);
   const x = finals(a, metric, where);
   const y = finals(b, metric, where);
-  if (x.length !== y.length) fail(where, "runs", `${x.length} and ${y.length} seeds`, "compare two configurations trained with the same seeds");
+  if (x.length !== y.length)
+    fail(where, "runs", `${x.length} and ${y.length} seeds`, "compare two configurations trained with the same seeds");
   const span = (v: number[]): string => {
     const mean = valueText(metric, v.reduce((s, t) => s + t, 0) / v.length);
-    return v.length === 1 ? mean : `${mean} (${valueText(metric, Math.min(...v))}–${valueText(metric, Math.max(...v))})`;
+    return v.length === 1
+      ? mean
+      : `${mean} (${valueText(metric, Math.min(...v))}–${valueText(metric, Math.max(...v))})`;
   };
   const over = x.length === 1 ? "" : ` over ${x.length} seeds`;
   const below = x.filter((v, i) => v < y[i]).length;
-  const count = x.length === 1 ? (below === 1 ? `${a.name} ends below ${b.name}` : `${a.name} does not end below ${b.name}`) : `${a.name} ends below ${b.name} in ${countText(below, x.length)} seeds`;
+  const count =
+    x.length === 1
+      ? below === 1
+        ? `${a.name} ends below ${b.name}`
+        : `${a.name} does not end below ${b.name}`
+      : `${a.name} ends below ${b.name} in ${countText(below, x.length)} seeds`;
   return `final ${metricName(metric)}${over}: ${a.name} ${span(x)}, ${b.name} ${span(y)}; ${count}.`;
 }
 
@@ -75,8 +89,19 @@ export function memorizationLine(run: RunLike & { spec?: ModelSpec }): string {
   const h = run.history.history;
   const acc = h.accuracy;
   const val = h.val_accuracy;
-  if (!acc || acc.length === 0 || !val || val.length === 0) fail(where, `run "${run.name}"`, "its history", "it needs accuracy and val_accuracy: train with validationSplit > 0");
-  const classes = run.spec?.output.activation === "softmax" ? run.spec.output.units : run.spec?.output.activation === "sigmoid" ? 2 : undefined;
+  if (!acc || acc.length === 0 || !val || val.length === 0)
+    fail(
+      where,
+      `run "${run.name}"`,
+      "its history",
+      "it needs accuracy and val_accuracy: train with validationSplit > 0",
+    );
+  const classes =
+    run.spec?.output.activation === "softmax"
+      ? run.spec.output.units
+      : run.spec?.output.activation === "sigmoid"
+        ? 2
+        : undefined;
   const chance = classes ? ` (chance for ${classes} classes: ${percent(1 / classes)})` : "";
   return (
     `training accuracy ${percent(acc[0])} at epoch 1, ${percent(acc[acc.length - 1])} at epoch ${acc.length}; ` +
@@ -97,13 +122,26 @@ export function memorizationLine(run: RunLike & { spec?: ModelSpec }): string {
  */
 export function learningRatesLine(runs: (RunLike & { warnings?: string[] })[]): string {
   const where = "learningRatesLine";
-  if (!Array.isArray(runs) || runs.length === 0) fail(where, "runs", runs, "pass the runs to compare, e.g. [lrHigh, lrLow]");
+  if (!Array.isArray(runs) || runs.length === 0)
+    fail(where, "runs", runs, "pass the runs to compare, e.g. [lrHigh, lrLow]");
   runs.forEach((r, i) => checkRun(r, `${where}: runs[${i}]`));
   const stats = runs.map((r) => {
     const h = r.history.history;
     const val = h.val_accuracy ?? [];
-    const peak = h.accuracy.reduce((best, v, i) => (Number.isFinite(v) && (best < 0 || v > h.accuracy[best]) ? i : best), -1);
-    return { name: r.name, maxLoss: maxFinite(h.loss), first: h.accuracy[0], last: h.accuracy[h.accuracy.length - 1], peak, peakValue: h.accuracy[peak], epochs: h.accuracy.length, bestVal: maxFinite(val) };
+    const peak = h.accuracy.reduce(
+      (best, v, i) => (Number.isFinite(v) && (best < 0 || v > h.accuracy[best]) ? i : best),
+      -1,
+    );
+    return {
+      name: r.name,
+      maxLoss: maxFinite(h.loss),
+      first: h.accuracy[0],
+      last: h.accuracy[h.accuracy.length - 1],
+      peak,
+      peakValue: h.accuracy[peak],
+      epochs: h.accuracy.length,
+      bestVal: maxFinite(val),
+    };
   });
   const lines = stats.map(
     (s) =>
@@ -118,9 +156,15 @@ export function learningRatesLine(runs: (RunLike & { warnings?: string[] })[]): 
   if (stats.length === 2) {
     const [a, b] = stats;
     const ratio = a.maxLoss / b.maxLoss;
-    const times = ratio >= 1 ? `${ratio >= 10 ? Math.round(ratio).toLocaleString("en-US") : ratio.toFixed(1)}× ${b.name}'s` : `${(1 / ratio).toFixed(1)}× lower than ${b.name}'s`;
+    const times =
+      ratio >= 1
+        ? `${ratio >= 10 ? Math.round(ratio).toLocaleString("en-US") : ratio.toFixed(1)}× ${b.name}'s`
+        : `${(1 / ratio).toFixed(1)}× lower than ${b.name}'s`;
     const points = (a.last - b.last) * 100;
-    const ends = Math.abs(points) < 0.05 ? "it ends level with it in training accuracy" : `it ends ${Math.abs(points).toFixed(1)} points ${points < 0 ? "below" : "above"} it in training accuracy`;
+    const ends =
+      Math.abs(points) < 0.05
+        ? "it ends level with it in training accuracy"
+        : `it ends ${Math.abs(points).toFixed(1)} points ${points < 0 ? "below" : "above"} it in training accuracy`;
     lines.push(`${a.name}'s highest training loss is ${times}; ${ends}.`);
   }
   return lines.join("\n");
@@ -146,18 +190,26 @@ export function earlyStoppingLine(stopped: EarlyStoppedRun, full?: RunLike): str
   checkRun(full, `${where}: full`);
   const h = full.history.history;
   const series = p.monitor === "val_crossentropy" && h.val_crossentropy ? h.val_crossentropy : h.val_loss;
-  if (!series || series.length === 0) fail(where, `full run "${full.name}"`, "its history", "it has no validation values; train it with validationSplit > 0");
+  if (!series || series.length === 0)
+    fail(
+      where,
+      `full run "${full.name}"`,
+      "its history",
+      "it has no validation values; train it with validationSplit > 0",
+    );
   const end = series[series.length - 1];
   // Where the full run's trend ends (the lesson's one way to say how far a curve ends above a value:
   // lib/reading/diagnosis/measure.ts's trendRise), against the kept model's value.
   const trend = trendRise(series, DEFAULTS.tail);
   const rise = (trend.endValLoss - p.bestValue) / p.bestValue;
-  const relation = Math.abs(rise) < 0.005 ? "level with the kept model's value" : `${Math.round(Math.abs(rise) * 100)}% ${rise > 0 ? "above" : "below"} the kept model's value`;
+  const relation =
+    Math.abs(rise) < 0.005
+      ? "level with the kept model's value"
+      : `${Math.round(Math.abs(rise) * 100)}% ${rise > 0 ? "above" : "below"} the kept model's value`;
   return `${head} The run without early stopping ends at ${end.toFixed(4)} after ${series.length} epochs; its trend over the last ${trend.tail} epochs ends ${relation}.`;
 }
 
 // ---------------------------------------------------------------------------------------------
-
 
 function maxFinite(xs: number[]): number {
   let m = NaN;

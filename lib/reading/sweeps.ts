@@ -10,14 +10,19 @@ import { measure, measureSeeds, seedStats } from "./measures";
 import { sweepLabel, type Sweep } from "../lesson/sweeps";
 
 function checkSweep(sweep: Sweep, kind: Sweep["kind"] | null, where: string): void {
-  if (!sweep || !Array.isArray(sweep.groups) || sweep.groups.length === 0) fail(where, "sweep", sweep, "pass what trainSweep returns");
+  if (!sweep || !Array.isArray(sweep.groups) || sweep.groups.length === 0)
+    fail(where, "sweep", sweep, "pass what trainSweep returns");
   if (kind && sweep.kind !== kind) fail(where, "sweep.kind", sweep.kind, `pass a "${kind}" sweep`);
 }
 
 const seedNote = (n: number) => (n > 1 ? `mean of ${n} seeds` : "one seed");
 
 /** In how many of the seeds both groups share `better(a, b)` holds (seeds paired by position). */
-function agreeing(a: ReturnType<typeof measureSeeds>, b: ReturnType<typeof measureSeeds>, better: (x: (typeof a)[number], y: (typeof a)[number]) => boolean): string {
+function agreeing(
+  a: ReturnType<typeof measureSeeds>,
+  b: ReturnType<typeof measureSeeds>,
+  better: (x: (typeof a)[number], y: (typeof a)[number]) => boolean,
+): string {
   const n = Math.min(a.length, b.length);
   const k = Array.from({ length: n }, (_, i) => better(a[i], b[i])).filter(Boolean).length;
   return `${k} of ${n} seed${n === 1 ? "" : "s"}`;
@@ -86,18 +91,22 @@ export function capacityLine(sweep: Sweep): string {
  */
 export function strengthLine(sweep: Sweep): string {
   checkSweep(sweep, null, "strengthLine");
-  if (sweep.kind !== "l2" && sweep.kind !== "dropout") fail("strengthLine", "sweep.kind", sweep.kind, 'pass an "l2" or "dropout" sweep');
+  if (sweep.kind !== "l2" && sweep.kind !== "dropout")
+    fail("strengthLine", "sweep.kind", sweep.kind, 'pass an "l2" or "dropout" sweep');
   const ms = sweep.groups.map((g) => measure(g));
   const minima = ms.map((m) => m.minValLoss);
   const at = minima.indexOf(Math.min(...minima));
   const flat = sweep.values.filter((_, i) => ms[i].rise < OVERFIT_LESS.maxRise);
-  const goal = sweep.values.filter((_, i) => ms[i].rise < OVERFIT_LESS.maxRise && ms[i].minValLoss <= OVERFIT_LESS.maxMinimum);
+  const goal = sweep.values.filter(
+    (_, i) => ms[i].rise < OVERFIT_LESS.maxRise && ms[i].minValLoss <= OVERFIT_LESS.maxMinimum,
+  );
   const least = ms.map((m) => m.rise).indexOf(Math.min(...ms.map((m) => m.rise)));
   const seeds = Math.min(...sweep.groups.map((g) => g.seedRuns.length));
   const target = `a rise under ${pct(OVERFIT_LESS.maxRise)} with a minimum ≤ ${OVERFIT_LESS.maxMinimum}`;
   return [
     `${sweep.kind === "l2" ? "L2 strength" : "Dropout rate"} → lowest validation cross-entropy (rise after it), ${seedNote(seeds)}: ` +
-      sweep.values.map((v, i) => `${v}: ${loss(ms[i].minValLoss)} (${pct(ms[i].rise)})`).join(", ") + ".",
+      sweep.values.map((v, i) => `${v}: ${loss(ms[i].minValLoss)} (${pct(ms[i].rise)})`).join(", ") +
+      ".",
     `The lowest minimum is at ${sweepLabel(sweep.kind, sweep.values[at])}; ${flat.length ? `the rise is under ${pct(OVERFIT_LESS.maxRise)} at ${flat.join(", ")}` : `the rise is ${pct(OVERFIT_LESS.maxRise)} or more at every value`}.`,
     goal.length
       ? `Exercise 4.1's goal (${target}) is met here at ${goal.join(", ")}.`

@@ -46,14 +46,20 @@ function layersOf(model: tf.Sequential, spec: ModelSpec): DenseParams[] {
   const dense = model.layers.filter((l) => l.getClassName() === "Dense").length;
   const expected = spec.hidden.length + 1;
   if (dense !== expected) {
-    fail(WHERE, "model", `${dense} Dense layers`, `its spec "${spec.name ?? "model"}" has ${expected}; pass the run that train() returned`);
+    fail(
+      WHERE,
+      "model",
+      `${dense} Dense layers`,
+      `its spec "${spec.name ?? "model"}" has ${expected}; pass the run that train() returned`,
+    );
   }
   return denseParams(model, spec);
 }
 
 function toFeatures(x: Features | tf.Tensor): Features {
   if (x instanceof tf.Tensor) {
-    if (x.rank !== 2) fail(WHERE, "x", `a tensor of shape [${x.shape.join(", ")}]`, "it must be rank 2: [samples, features]");
+    if (x.rank !== 2)
+      fail(WHERE, "x", `a tensor of shape [${x.shape.join(", ")}]`, "it must be rank 2: [samples, features]");
     const [rows, cols] = x.shape as [number, number];
     return { kind: "dense", rows, cols, data: Float32Array.from(x.dataSync()) };
   }
@@ -61,7 +67,12 @@ function toFeatures(x: Features | tf.Tensor): Features {
     fail(WHERE, "x", x, "it must be a DenseMatrix, a MultiHotMatrix or a rank-2 tensor");
   }
   if (x.kind === "dense" && (!(x.data instanceof Float32Array) || x.data.length !== x.rows * x.cols)) {
-    fail(WHERE, "x.data.length", x.data?.length, `a DenseMatrix of ${x.rows} × ${x.cols} needs a Float32Array of ${x.rows * x.cols} values`);
+    fail(
+      WHERE,
+      "x.data.length",
+      x.data?.length,
+      `a DenseMatrix of ${x.rows} × ${x.cols} needs a Float32Array of ${x.rows * x.cols} values`,
+    );
   }
   if (x.kind === "multihot" && (!Array.isArray(x.ids) || x.ids.length !== x.rows)) {
     fail(WHERE, "x.ids.length", x.ids?.length, `a MultiHotMatrix of ${x.rows} rows needs ${x.rows} id arrays`);
@@ -73,29 +84,49 @@ function toFeatures(x: Features | tf.Tensor): Features {
 function toLabels(y: tf.Tensor | ArrayLike<number>, rows: number, spec: ModelSpec): Float32Array {
   let values: Float32Array;
   if (y instanceof tf.Tensor) {
-    if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))) fail(WHERE, "y", `a tensor of shape [${y.shape.join(", ")}]`, "it must be [samples] or [samples, 1]");
+    if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] === 1)))
+      fail(WHERE, "y", `a tensor of shape [${y.shape.join(", ")}]`, "it must be [samples] or [samples, 1]");
     values = Float32Array.from(y.dataSync());
   } else if (y && typeof (y as ArrayLike<number>).length === "number") {
     values = Float32Array.from(y as ArrayLike<number>);
   } else {
     return fail(WHERE, "y", y, "it must be an array or tensor of labels");
   }
-  if (values.length !== rows) fail(WHERE, "y.length", values.length, `x has ${rows} rows; x and y must have the same length`);
+  if (values.length !== rows)
+    fail(WHERE, "y.length", values.length, `x has ${rows} rows; x and y must have the same length`);
   const binary = spec.loss === "binary_crossentropy";
   const classes = spec.output.units;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (binary ? v !== 0 && v !== 1 : !(Number.isInteger(v) && v >= 0 && v < classes)) {
-      fail(WHERE, `y[${i}]`, v, binary ? "a sigmoid model needs labels 0 or 1" : `this model has ${classes} classes; labels must be integers in [0, ${classes - 1}]`);
+      fail(
+        WHERE,
+        `y[${i}]`,
+        v,
+        binary
+          ? "a sigmoid model needs labels 0 or 1"
+          : `this model has ${classes} classes; labels must be integers in [0, ${classes - 1}]`,
+      );
     }
   }
   return values;
 }
 
-function evaluateModel(model: tf.Sequential, spec: ModelSpec, x: Features, y: tf.Tensor | ArrayLike<number>, batchSize: number): Evaluation {
+function evaluateModel(
+  model: tf.Sequential,
+  spec: ModelSpec,
+  x: Features,
+  y: tf.Tensor | ArrayLike<number>,
+  batchSize: number,
+): Evaluation {
   const width = (model.inputs[0]?.shape?.[1] as number | undefined) ?? spec.inputDim;
   if (width !== undefined && x.cols !== width) {
-    fail(WHERE, "x width", x.cols, `the model takes ${width} input features; evaluate it on data prepared the same way as its training data`);
+    fail(
+      WHERE,
+      "x width",
+      x.cols,
+      `the model takes ${width} input features; evaluate it on data prepared the same way as its training data`,
+    );
   }
   const labels = toLabels(y, x.rows, spec);
   const layers = layersOf(model, spec);
@@ -123,7 +154,12 @@ function trainedParts(run: unknown, at: string): { model: tf.Sequential; spec: M
   if (run instanceof tf.Sequential) return { model: run, spec: specFromModel(run) };
   const r = run as Partial<TrainedRun> | null;
   if (!r || typeof r !== "object" || !(r.model instanceof tf.Sequential) || !r.spec) {
-    fail(WHERE, at, run, "pass a finished run (what train() returns), a group of seeds (trainSeeds) or a tf.Sequential");
+    fail(
+      WHERE,
+      at,
+      run,
+      "pass a finished run (what train() returns), a group of seeds (trainSeeds) or a tf.Sequential",
+    );
   }
   try {
     r.model.getWeights(); // throws "… is already disposed" after dispose(run)
@@ -146,8 +182,22 @@ export function evaluate(
   options: EvaluateOptions = {},
 ): Evaluation {
   if (!options || typeof options !== "object") fail(WHERE, "options", options, "it must be { batchSize? }");
-  for (const key of Object.keys(options)) if (key !== "batchSize") fail(WHERE, `options.${key}`, (options as Record<string, unknown>)[key], "not an option; known options: batchSize");
-  const batchSize = integerIn(WHERE, "options.batchSize", options.batchSize ?? 2048, 1, 1_000_000, "rows per batch, e.g. 2048");
+  for (const key of Object.keys(options))
+    if (key !== "batchSize")
+      fail(
+        WHERE,
+        `options.${key}`,
+        (options as Record<string, unknown>)[key],
+        "not an option; known options: batchSize",
+      );
+  const batchSize = integerIn(
+    WHERE,
+    "options.batchSize",
+    options.batchSize ?? 2048,
+    1,
+    1_000_000,
+    "rows per batch, e.g. 2048",
+  );
   const features = toFeatures(x);
   if (!(run instanceof tf.Sequential) && run && typeof run === "object" && isSeedGroup(run)) {
     const seeds = run.seedRuns.map((r, i) => {
@@ -155,7 +205,13 @@ export function evaluate(
       return evaluateModel(model, spec, features, y, batchSize);
     });
     const mean = (f: (e: Evaluation) => number): number => seeds.reduce((s, e) => s + f(e), 0) / seeds.length;
-    return { loss: mean((e) => e.loss), accuracy: mean((e) => e.accuracy), crossentropy: mean((e) => e.crossentropy), samples: features.rows, seeds };
+    return {
+      loss: mean((e) => e.loss),
+      accuracy: mean((e) => e.accuracy),
+      crossentropy: mean((e) => e.crossentropy),
+      samples: features.rows,
+      seeds,
+    };
   }
   const { model, spec } = trainedParts(run, "run");
   return evaluateModel(model, spec, features, y, batchSize);

@@ -68,7 +68,9 @@ export interface RunCacheOptions {
  */
 export function runKey(parts: Record<string, unknown>): string {
   if (parts === null || typeof parts !== "object" || Array.isArray(parts)) {
-    throw new Error(`runKey(parts): parts must be a plain object such as { spec, options, data, seed }, got ${showValue(parts)}.`);
+    throw new Error(
+      `runKey(parts): parts must be a plain object such as { spec, options, data, seed }, got ${showValue(parts)}.`,
+    );
   }
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
 }
@@ -105,7 +107,11 @@ function canonicalize(value: unknown, where: string, seen: Set<object>): unknown
     return { $typed: obj.constructor.name, length, sha256: createHash("sha256").update(bytes).digest("hex") };
   }
   if (obj instanceof ArrayBuffer) {
-    return { $typed: "ArrayBuffer", length: obj.byteLength, sha256: createHash("sha256").update(Buffer.from(obj)).digest("hex") };
+    return {
+      $typed: "ArrayBuffer",
+      length: obj.byteLength,
+      sha256: createHash("sha256").update(Buffer.from(obj)).digest("hex"),
+    };
   }
   if (obj instanceof Date) return { $date: obj.toISOString() };
   if (seen.has(obj)) throw new Error(`runKey: ${where} refers back to itself; a cache key must be a tree of data.`);
@@ -113,7 +119,10 @@ function canonicalize(value: unknown, where: string, seen: Set<object>): unknown
   try {
     if (Array.isArray(obj)) return obj.map((item, i) => canonicalize(item, `${where}[${i}]`, seen));
     if (obj instanceof Map) {
-      const entries = [...obj.entries()].map(([k, v]) => [canonicalize(k, `${where} key`, seen), canonicalize(v, `${where}.get(${String(k)})`, seen)]);
+      const entries = [...obj.entries()].map(([k, v]) => [
+        canonicalize(k, `${where} key`, seen),
+        canonicalize(v, `${where}.get(${String(k)})`, seen),
+      ]);
       entries.sort((a, b) => compareText(JSON.stringify(a[0]), JSON.stringify(b[0])));
       return { $map: entries };
     }
@@ -168,9 +177,12 @@ export function fingerprint(x: Fingerprintable, ...more: Fingerprintable[]): str
 
 function hashData(hash: ReturnType<typeof createHash>, x: Fingerprintable, index: number): void {
   const header = (text: string): void => void hash.update(`\u0000${index}:${text}\u0000`);
-  const bytes = (view: ArrayBufferView): void => void hash.update(Buffer.from(view.buffer, view.byteOffset, view.byteLength));
+  const bytes = (view: ArrayBufferView): void =>
+    void hash.update(Buffer.from(view.buffer, view.byteOffset, view.byteLength));
   if (x === null || typeof x !== "object") {
-    throw new Error(`fingerprint: argument ${index + 1} is ${showValue(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`);
+    throw new Error(
+      `fingerprint: argument ${index + 1} is ${showValue(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`,
+    );
   }
   if (ArrayBuffer.isView(x)) {
     header(`${x.constructor.name}:${(x as ArrayLike<number>).length}`);
@@ -192,7 +204,9 @@ function hashData(hash: ReturnType<typeof createHash>, x: Fingerprintable, index
   if (kind === "multihot") {
     const m = x as Extract<Features, { kind: "multihot" }>;
     if (!Array.isArray(m.ids) || m.ids.length !== m.rows) {
-      throw new Error(`fingerprint: MultiHotMatrix argument ${index + 1} has ${m.ids?.length} id rows but rows = ${m.rows}; ids must hold one Int32Array per row.`);
+      throw new Error(
+        `fingerprint: MultiHotMatrix argument ${index + 1} has ${m.ids?.length} id rows but rows = ${m.rows}; ids must hold one Int32Array per row.`,
+      );
     }
     header(`multihot:${m.rows}x${m.cols}`);
     // All row lengths first (one update), then the ids: together they fix every row's boundaries.
@@ -208,7 +222,9 @@ function hashData(hash: ReturnType<typeof createHash>, x: Fingerprintable, index
     bytes(values);
     return;
   }
-  throw new Error(`fingerprint: argument ${index + 1} is ${showValue(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`);
+  throw new Error(
+    `fingerprint: argument ${index + 1} is ${showValue(x)}; pass a DenseMatrix, MultiHotMatrix, typed array or number array.`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +276,9 @@ export function warnCacheFault(target: string, error: unknown, consequence = "tr
 function cacheDir(options: RunCacheOptions | undefined): string {
   const dir = options?.dir;
   if (dir !== undefined && (typeof dir !== "string" || dir === "")) {
-    throw new Error(`run cache: options.dir must be a non-empty path, got ${showValue(dir)}; omit it to use ${defaultRunsDir()}.`);
+    throw new Error(
+      `run cache: options.dir must be a non-empty path, got ${showValue(dir)}; omit it to use ${defaultRunsDir()}.`,
+    );
   }
   return dir === undefined ? defaultRunsDir() : path.resolve(dir);
 }
@@ -269,7 +287,9 @@ const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 function checkKey(key: unknown, where: string): asserts key is string {
   if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
-    throw new Error(`${where}: key must be 1–128 letters, digits, "-" or "_" (as runKey() returns), got ${showValue(key)}.`);
+    throw new Error(
+      `${where}: key must be 1–128 letters, digits, "-" or "_" (as runKey() returns), got ${showValue(key)}.`,
+    );
   }
 }
 
@@ -331,7 +351,8 @@ export function readRun(key: string, options?: RunCacheOptions): CacheEntry | un
     return parseEntry(key, text, files.weights);
   } catch (error) {
     const reason = error instanceof BadEntry ? error.message : `unreadable: ${(error as Error).message}`;
-    if (!(error instanceof StaleEntry)) console.warn(`fitlab run cache: dropped ${files.manifest} (${reason}); the run will be trained again.`);
+    if (!(error instanceof StaleEntry))
+      console.warn(`fitlab run cache: dropped ${files.manifest} (${reason}); the run will be trained again.`);
     removeEntry(dir, key);
     return undefined;
   }
@@ -340,31 +361,44 @@ export function readRun(key: string, options?: RunCacheOptions): CacheEntry | un
 function parseEntry(key: string, text: string, weightsPath: string): CacheEntry {
   const m = JSON.parse(text, reviveNumbers) as Manifest;
   if (!isRecord(m) || m.format !== FORMAT_TAG) throw new BadEntry("not a fitlab run manifest");
-  if (m.version !== RUN_CACHE_FORMAT) throw new StaleEntry(`written in format ${showValue(m.version)}, this fitlab reads format ${RUN_CACHE_FORMAT}`);
+  if (m.version !== RUN_CACHE_FORMAT)
+    throw new StaleEntry(`written in format ${showValue(m.version)}, this fitlab reads format ${RUN_CACHE_FORMAT}`);
   if (typeof m.entrySha256 !== "string" || entryChecksum(m as unknown as Record<string, unknown>) !== m.entrySha256) {
     throw new BadEntry("its checksum does not match: the manifest was edited or corrupted");
   }
-  if (m.key !== key || typeof m.name !== "string") throw new BadEntry(`it belongs to another key (${showValue(m.key)})`);
-  if (!isRecord(m.meta) || !isHistory(m.history) || !Array.isArray(m.weights)) throw new BadEntry("its history, meta or weights are malformed");
+  if (m.key !== key || typeof m.name !== "string")
+    throw new BadEntry(`it belongs to another key (${showValue(m.key)})`);
+  if (!isRecord(m.meta) || !isHistory(m.history) || !Array.isArray(m.weights))
+    throw new BadEntry("its history, meta or weights are malformed");
   let bin: Buffer;
   try {
     bin = fs.readFileSync(weightsPath);
   } catch (error) {
-    throw new BadEntry(`its weights file ${weightsPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new BadEntry(
+      `its weights file ${weightsPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
-  if (bin.length !== m.weightsBytes || bin.length % 4 !== 0) throw new BadEntry(`its weights file holds ${bin.length} bytes, the manifest says ${showValue(m.weightsBytes)}`);
-  if (createHash("sha256").update(bin).digest("hex") !== m.weightsSha256) throw new BadEntry("the weights' checksum does not match: the weights file was edited or corrupted");
+  if (bin.length !== m.weightsBytes || bin.length % 4 !== 0)
+    throw new BadEntry(`its weights file holds ${bin.length} bytes, the manifest says ${showValue(m.weightsBytes)}`);
+  if (createHash("sha256").update(bin).digest("hex") !== m.weightsSha256)
+    throw new BadEntry("the weights' checksum does not match: the weights file was edited or corrupted");
   // Copy into an aligned buffer: a Float32Array view needs a 4-byte-aligned offset.
   const all = new Float32Array(bin.length / 4);
   new Uint8Array(all.buffer).set(bin);
   if (!isLittleEndian()) byteSwap32(all);
   let expectedOffset = 0;
   const weights = m.weights.map((w): CachedWeight => {
-    if (!isRecord(w) || typeof w.name !== "string" || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    if (
+      !isRecord(w) ||
+      typeof w.name !== "string" ||
+      !Array.isArray(w.shape) ||
+      !w.shape.every((d) => Number.isInteger(d) && d >= 0)
+    ) {
       throw new BadEntry("a weight's name or shape is malformed");
     }
     const size = w.shape.reduce((a, b) => a * b, 1);
-    if (w.offset !== expectedOffset || w.length !== size || w.offset + w.length > all.length) throw new BadEntry("the weights' layout does not match their shapes");
+    if (w.offset !== expectedOffset || w.length !== size || w.offset + w.length > all.length)
+      throw new BadEntry("the weights' layout does not match their shapes");
     expectedOffset += size;
     return { name: w.name, shape: [...w.shape], values: all.slice(w.offset, w.offset + w.length) };
   });
@@ -378,27 +412,42 @@ function parseEntry(key: string, text: string, weightsPath: string): CacheEntry 
  * weight values not matching their shape, meta that is not JSON data).
  */
 export function writeRun(run: CacheEntry, options?: RunCacheOptions): void {
-  if (!isRecord(run)) throw new Error(`writeRun(run): run must be { key, name, history, weights, meta }, got ${showValue(run)}.`);
+  if (!isRecord(run))
+    throw new Error(`writeRun(run): run must be { key, name, history, weights, meta }, got ${showValue(run)}.`);
   checkKey(run.key, "writeRun");
   if (typeof run.name !== "string") throw new Error(`writeRun: run.name must be a string, got ${showValue(run.name)}.`);
   if (!isHistory(run.history)) {
-    throw new Error("writeRun: run.history must be a Keras-shaped History ({ history: { loss: number[], ... }, epoch: number[], params }).");
+    throw new Error(
+      "writeRun: run.history must be a Keras-shaped History ({ history: { loss: number[], ... }, epoch: number[], params }).",
+    );
   }
-  if (!Array.isArray(run.weights)) throw new Error(`writeRun: run.weights must be an array of { name, shape, values }, got ${showValue(run.weights)}.`);
-  if (!isRecord(run.meta)) throw new Error(`writeRun: run.meta must be a plain object (use {} for none), got ${showValue(run.meta)}.`);
+  if (!Array.isArray(run.weights))
+    throw new Error(
+      `writeRun: run.weights must be an array of { name, shape, values }, got ${showValue(run.weights)}.`,
+    );
+  if (!isRecord(run.meta))
+    throw new Error(`writeRun: run.meta must be a plain object (use {} for none), got ${showValue(run.meta)}.`);
   checkJsonData(run.meta, "run.meta");
 
   let total = 0;
   const layout: ManifestWeight[] = run.weights.map((w, i) => {
     const where = `run.weights[${i}]`;
-    if (!isRecord(w) || typeof w.name !== "string") throw new Error(`writeRun: ${where} must be { name: string, shape: number[], values: Float32Array }.`);
+    if (!isRecord(w) || typeof w.name !== "string")
+      throw new Error(`writeRun: ${where} must be { name: string, shape: number[], values: Float32Array }.`);
     if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new Error(`writeRun: ${where}.shape must be non-negative integers, got ${Array.isArray(w.shape) ? `[${w.shape.map(showValue).join(", ")}]` : showValue(w.shape)}.`);
+      throw new Error(
+        `writeRun: ${where}.shape must be non-negative integers, got ${Array.isArray(w.shape) ? `[${w.shape.map(showValue).join(", ")}]` : showValue(w.shape)}.`,
+      );
     }
-    if (!(w.values instanceof Float32Array)) throw new Error(`writeRun: ${where}.values must be a Float32Array (e.g. await tensor.data()), got ${showValue(w.values)}.`);
+    if (!(w.values instanceof Float32Array))
+      throw new Error(
+        `writeRun: ${where}.values must be a Float32Array (e.g. await tensor.data()), got ${showValue(w.values)}.`,
+      );
     const size = w.shape.reduce((a, b) => a * b, 1);
     if (w.values.length !== size) {
-      throw new Error(`writeRun: ${where} ("${w.name}") has ${w.values.length} values but shape [${w.shape.join(", ")}] needs ${size}.`);
+      throw new Error(
+        `writeRun: ${where} ("${w.name}") has ${w.values.length} values but shape [${w.shape.join(", ")}] needs ${size}.`,
+      );
     }
     const entry = { name: w.name, shape: [...w.shape], offset: total, length: size };
     total += size;
@@ -467,7 +516,6 @@ function removeEntry(dir: string, key: string): void {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // JSON with non-finite numbers: histories may hold NaN (a diverged run), which JSON cannot.
 
@@ -492,12 +540,17 @@ function reviveNumbers(_key: string, value: unknown): unknown {
 function checkJsonData(value: unknown, where: string, seen: Set<object> = new Set()): void {
   const t = typeof value;
   if (value === null || t === "string" || t === "number" || t === "boolean") return;
-  if (t !== "object") throw new Error(`writeRun: ${where} is a ${t}; meta must be JSON data (strings, numbers, booleans, null, arrays, plain objects).`);
+  if (t !== "object")
+    throw new Error(
+      `writeRun: ${where} is a ${t}; meta must be JSON data (strings, numbers, booleans, null, arrays, plain objects).`,
+    );
   const obj = value as object;
   if (seen.has(obj)) throw new Error(`writeRun: ${where} refers back to itself; meta must be a tree of JSON data.`);
   const proto = Object.getPrototypeOf(obj);
   if (!Array.isArray(obj) && proto !== Object.prototype && proto !== null) {
-    throw new Error(`writeRun: ${where} is a ${obj.constructor?.name}; meta must be JSON data (convert typed arrays with Array.from).`);
+    throw new Error(
+      `writeRun: ${where} is a ${obj.constructor?.name}; meta must be JSON data (convert typed arrays with Array.from).`,
+    );
   }
   seen.add(obj);
   for (const [k, v] of Object.entries(obj)) {
@@ -509,7 +562,9 @@ function checkJsonData(value: unknown, where: string, seen: Set<object> = new Se
 
 function isHistory(h: unknown): h is History {
   if (!isRecord(h) || !isRecord(h.history) || !Array.isArray(h.epoch) || !isRecord(h.params)) return false;
-  return Object.values(h.history).every((series) => Array.isArray(series) && series.every((v) => typeof v === "number"));
+  return Object.values(h.history).every(
+    (series) => Array.isArray(series) && series.every((v) => typeof v === "number"),
+  );
 }
 
 function isLittleEndian(): boolean {
@@ -522,5 +577,3 @@ function byteSwap32(a: Float32Array): void {
     [b[i], b[i + 1], b[i + 2], b[i + 3]] = [b[i + 3], b[i + 2], b[i + 1], b[i]];
   }
 }
-
-

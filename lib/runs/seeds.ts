@@ -11,13 +11,19 @@ import type { Band, History, Metric, RunLike, SeedGroup } from "../types";
  * `seeds[i]` is the seed of `runs[i]`.
  */
 export function groupRuns<R extends RunLike>(name: string, runs: R[], seeds: number[]): SeedGroup<R> {
-  if (typeof name !== "string" || name === "") throw new Error(`groupRuns: name must be a non-empty string, got ${JSON.stringify(name)}.`);
-  if (!Array.isArray(runs) || runs.length === 0) throw new Error(`groupRuns(${JSON.stringify(name)}): pass at least one run.`);
+  if (typeof name !== "string" || name === "")
+    throw new Error(`groupRuns: name must be a non-empty string, got ${JSON.stringify(name)}.`);
+  if (!Array.isArray(runs) || runs.length === 0)
+    throw new Error(`groupRuns(${JSON.stringify(name)}): pass at least one run.`);
   if (!Array.isArray(seeds) || seeds.length !== runs.length) {
-    throw new Error(`groupRuns(${JSON.stringify(name)}): ${runs.length} run(s) but ${Array.isArray(seeds) ? seeds.length : "no"} seed(s); give one seed per run.`);
+    throw new Error(
+      `groupRuns(${JSON.stringify(name)}): ${runs.length} run(s) but ${Array.isArray(seeds) ? seeds.length : "no"} seed(s); give one seed per run.`,
+    );
   }
   const epochs = Math.min(...runs.map((r) => r.history.epoch.length));
-  const metrics = (Object.keys(runs[0].history.history) as Metric[]).filter((m) => runs.every((r) => Array.isArray(r.history.history[m])));
+  const metrics = (Object.keys(runs[0].history.history) as Metric[]).filter((m) =>
+    runs.every((r) => Array.isArray(r.history.history[m])),
+  );
   const series: Partial<Record<Metric, number[]>> = {};
   const bands: Partial<Record<Metric, Band>> = {};
   for (const m of metrics) {
@@ -50,7 +56,9 @@ export function isSeedGroup(run: RunLike): run is SeedGroup {
 
 /** The seeds a notebook's `seed` and `seeds` parameters mean: `seeds` consecutive seeds from `seed`. */
 export function seedList(seed: number, seeds: number): number[] {
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`seedList: seed = ${String(seed)}; it must be an integer ≥ 0.`);
-  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 100) throw new Error(`seedList: seeds = ${String(seeds)}; it must be an integer in 1..100 (how many seeds to train).`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new Error(`seedList: seed = ${String(seed)}; it must be an integer ≥ 0.`);
+  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 100)
+    throw new Error(`seedList: seeds = ${String(seeds)}; it must be an integer in 1..100 (how many seeds to train).`);
   return Array.from({ length: seeds }, (_, i) => seed + i);
 }

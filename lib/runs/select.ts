@@ -34,7 +34,9 @@ export interface Selection<R extends RunLike = RunLike> {
  * against a regularized model; or `val_accuracy`.
  */
 function seriesFor(history: History, by: SelectBy): number[] | undefined {
-  return by === "val_accuracy" ? history.history.val_accuracy : history.history.val_crossentropy ?? history.history.val_loss;
+  return by === "val_accuracy"
+    ? history.history.val_accuracy
+    : (history.history.val_crossentropy ?? history.history.val_loss);
 }
 
 /**
@@ -44,21 +46,30 @@ function seriesFor(history: History, by: SelectBy): number[] | undefined {
  */
 export function selectBest<R extends RunLike>(runs: R[], by: SelectBy = "val_crossentropy"): Selection<R> {
   const where = "selectBest";
-  if (by !== "val_crossentropy" && by !== "val_accuracy") fail(where, "by", by, 'it must be "val_crossentropy" or "val_accuracy"');
-  if (!Array.isArray(runs) || runs.length === 0) fail(where, "runs", runs, "pass a non-empty array of runs to choose from");
+  if (by !== "val_crossentropy" && by !== "val_accuracy")
+    fail(where, "by", by, 'it must be "val_crossentropy" or "val_accuracy"');
+  if (!Array.isArray(runs) || runs.length === 0)
+    fail(where, "runs", runs, "pass a non-empty array of runs to choose from");
   const lower = by === "val_crossentropy";
   const ranking: Candidate<R>[] = [];
   runs.forEach((run, i) => {
     const series = run && run.history ? seriesFor(run.history, by) : undefined;
     const accuracy = run?.history?.history.val_accuracy;
-    if (!series || !accuracy) fail(where, `runs[${i}]`, run?.name ?? run, "it has no validation values; choose among runs trained with validationSplit > 0");
+    if (!series || !accuracy)
+      fail(
+        where,
+        `runs[${i}]`,
+        run?.name ?? run,
+        "it has no validation values; choose among runs trained with validationSplit > 0",
+      );
     let best = -1;
     series.forEach((v, e) => {
       if (Number.isFinite(v) && (best < 0 || (lower ? v < series[best] : v > series[best]))) best = e;
     });
     if (best >= 0) ranking.push({ run, epoch: best + 1, value: series[best], valAccuracy: accuracy[best] });
   });
-  if (ranking.length === 0) fail(where, "runs", runs.map((r) => r.name).join(", "), "none has a finite validation value (all diverged?)");
+  if (ranking.length === 0)
+    fail(where, "runs", runs.map((r) => r.name).join(", "), "none has a finite validation value (all diverged?)");
   ranking.sort((a, b) => (lower ? a.value - b.value : b.value - a.value));
   return { by, best: ranking[0], ranking };
 }
@@ -66,7 +77,8 @@ export function selectBest<R extends RunLike>(runs: R[], by: SelectBy = "val_cro
 /** The spec a run (or the first run of a group of seeds) was trained from: what to retrain. */
 export function specOf(run: RunLike & { spec?: ModelSpec }): ModelSpec {
   const spec = run.spec ?? (run.seedRuns?.[0] as { spec?: ModelSpec } | undefined)?.spec;
-  if (!spec) fail("specOf", "run", run?.name ?? run, "it carries no spec; pass a run from train() or a group from trainSeeds()");
+  if (!spec)
+    fail("specOf", "run", run?.name ?? run, "it carries no spec; pass a run from train() or a group from trainSeeds()");
   return spec;
 }
 

@@ -17,7 +17,16 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../system/backend";
 import { patchWasmMatMul } from "../engine/matmulPatch";
 import { buildModel, type ModelSpec } from "../lesson/models";
-import { cacheSlot, findResumable, modelWithWeights, readOrClaim, replayEpochs, weightsOf, writeCached, type RunData } from "../training/cache";
+import {
+  cacheSlot,
+  findResumable,
+  modelWithWeights,
+  readOrClaim,
+  replayEpochs,
+  weightsOf,
+  writeCached,
+  type RunData,
+} from "../training/cache";
 import type { Claim } from "../training/claim";
 import { INTERRUPTED_MESSAGE, TrainingInterrupted, interruptedMessage, watchInterrupt } from "../training/interrupt";
 import { copyHistory, denseParams, fitLoop, type LoopHooks, type StopCause } from "../training/loop";
@@ -87,7 +96,12 @@ export function dispose(run: Run): void {
  * INTERRUPTED_MESSAGE. Tensors: afterwards `tf.memory().numTensors` has grown by the new model's
  * weights only (none when a model was passed); free them with `dispose(run)`.
  */
-export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.Tensor, y: tf.Tensor | ArrayLike<number>, options: TrainOptions = {}): Promise<Run> {
+export async function train(
+  model: ModelSpec | tf.Sequential,
+  x: Features | tf.Tensor,
+  y: tf.Tensor | ArrayLike<number>,
+  options: TrainOptions = {},
+): Promise<Run> {
   const started = Date.now();
   const backend = await initBackend();
   if (backend === "wasm") patchWasmMatMul();
@@ -95,18 +109,46 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
   const { given, input, callbacks, say } = checkCall(model, x, y, options);
   const { name, spec, features, labels, options: runOptions } = input;
   const seconds = (): number => (Date.now() - started) / 1000;
-  const finish = (net: tf.Sequential, r: RunData, placement: Placement): Run => ({ name, spec, history: r.history, model: net, backend, seconds: seconds(), fromCache: placement === "cache", placement, stopReason: r.stopReason, stoppedBy: r.stoppedBy, warnings: r.warnings, trainingSeconds: r.seconds, options: runOptions });
+  const finish = (net: tf.Sequential, r: RunData, placement: Placement): Run => ({
+    name,
+    spec,
+    history: r.history,
+    model: net,
+    backend,
+    seconds: seconds(),
+    fromCache: placement === "cache",
+    placement,
+    stopReason: r.stopReason,
+    stoppedBy: r.stoppedBy,
+    warnings: r.warnings,
+    trainingSeconds: r.seconds,
+    options: runOptions,
+  });
 
   // The run cache: only seeded runs of a spec (see TrainOptions.cache).
   const cacheDir = typeof options.cache === "object" ? options.cache.dir : undefined;
-  const slot = options.cache !== false && !given && options.seed !== undefined ? cacheSlot(spec, runOptions, features, labels, backend, cacheDir) : undefined;
+  const slot =
+    options.cache !== false && !given && options.seed !== undefined
+      ? cacheSlot(spec, runOptions, features, labels, backend, cacheDir)
+      : undefined;
   const interrupt = watchInterrupt();
   let claim: Claim | undefined;
   // Where the run is, for the message of an interrupt: epochs it has, and those of a stored run it continues.
   let epochsDone = 0;
   let storedEpochs = 0;
   try {
-    const found = slot && (await readOrClaim(slot, (r) => modelWithWeights(spec, features.cols, runOptions.seed, r.weights), interrupt.signal, (pid) => say(`${name}: waiting for process ${pid}, which is training this same run, to store it in the run cache`, "stop")));
+    const found =
+      slot &&
+      (await readOrClaim(
+        slot,
+        (r) => modelWithWeights(spec, features.cols, runOptions.seed, r.weights),
+        interrupt.signal,
+        (pid) =>
+          say(
+            `${name}: waiting for process ${pid}, which is training this same run, to store it in the run cache`,
+            "stop",
+          ),
+      ));
     if (found && "model" in found) {
       say(`${name}: loaded from the run cache (${found.run.history.epoch.length} epochs${cacheHint()})`, "cache");
       await orDispose(found.model, () => replayEpochs(found.run.history, callbacks));
@@ -117,11 +159,19 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     const from = slot ? findResumable(slot, runOptions) : undefined;
     if (from) {
       const done = from.history.epoch.length;
-      say(`${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`, "cache");
+      say(
+        `${name}: epochs 1–${done} are the stored ${done}-epoch run's (the numbers training them again would give); training epochs ${done + 1}–${runOptions.epochs}`,
+        "cache",
+      );
       await replayEpochs({ ...from.history, params: { ...from.history.params, epochs: runOptions.epochs } }, callbacks);
     }
     storedEpochs = epochsDone = from?.history.epoch.length ?? 0;
-    const resume = from && { history: from.history, warnings: from.warnings, checkpoint: from.checkpoint, weights: from.weights };
+    const resume = from && {
+      history: from.history,
+      warnings: from.warnings,
+      checkpoint: from.checkpoint,
+      weights: from.weights,
+    };
 
     const epochEnd = async (epoch: number, history: History): Promise<void> => {
       epochsDone = history.epoch.length;
@@ -131,16 +181,40 @@ export async function train(model: ModelSpec | tf.Sequential, x: Features | tf.T
     // On the pool by default; on this thread for a given model, when asked, or when workers cannot start.
     const pooled = !given && options.thread !== "thread" && poolUsable(backend);
     if (pooled) checkUnchanged(features);
-    const trained = pooled ? await trainPooled({ ...input, resume, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu") : undefined;
+    const trained = pooled
+      ? await trainPooled({ ...input, resume, split: options.split ?? "auto" }, hooks, backend as "wasm" | "cpu")
+      : undefined;
     const net = trained
       ? modelWithWeights(spec, features.cols, runOptions.seed, trained.weights)!
-      : (given ?? (resume ? modelWithWeights(spec, features.cols, runOptions.seed, resume.weights)! : buildModel(spec, features.cols, { seed: runOptions.seed })));
-    const result = trained ?? { ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), { ...input, resume }, hooks))), weights: [] };
-    if (slot) writeCached(slot, name, spec, features.cols, runOptions, backend, seconds(), trained ?? { ...result, weights: weightsOf(net) });
+      : (given ??
+        (resume
+          ? modelWithWeights(spec, features.cols, runOptions.seed, resume.weights)!
+          : buildModel(spec, features.cols, { seed: runOptions.seed })));
+    const result = trained ?? {
+      ...(await orDispose(given ? undefined : net, () => fitLoop(denseParams(net, spec), { ...input, resume }, hooks))),
+      weights: [],
+    };
+    if (slot)
+      writeCached(
+        slot,
+        name,
+        spec,
+        features.cols,
+        runOptions,
+        backend,
+        seconds(),
+        trained ?? { ...result, weights: weightsOf(net) },
+      );
     return finish(net, result, trained ? (trained.workers === 2 ? "two workers" : "worker") : "thread");
   } catch (error) {
     if (!(error instanceof TrainingInterrupted) || !interrupt.signal.aborted) throw error;
-    const stopped = { name, ...(options.seed !== undefined ? { seed: options.seed } : {}), epochs: epochsDone, planned: runOptions.epochs, stored: storedEpochs };
+    const stopped = {
+      name,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      epochs: epochsDone,
+      planned: runOptions.epochs,
+      stored: storedEpochs,
+    };
     // fitlab's listener has removed itself: one left means a kernel handles SIGINT and lives on.
     const context = { cache: slot !== undefined, kernel: process.listenerCount("SIGINT") > 0 };
     throw new TrainingInterrupted(interruptedMessage(name, [stopped], [], context), [stopped], context);

@@ -32,9 +32,15 @@ export interface SeedOptions extends Omit<TrainOptions, "seed"> {
  * progress, see TrainOptions.verbose); each seed's own notes (early stopping, an exploding loss)
  * are prefixed with its seed; `verbose: 1` also prints every seed's per-epoch lines, prefixed.
  */
-export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf.Tensor | ArrayLike<number>, options: SeedOptions): Promise<SeedGroup<Run>> {
+export async function trainSeeds(
+  spec: ModelSpec,
+  x: Features | tf.Tensor,
+  y: tf.Tensor | ArrayLike<number>,
+  options: SeedOptions,
+): Promise<SeedGroup<Run>> {
   const { seeds, onEpochEnd, ...rest } = options ?? ({} as SeedOptions);
-  if (!Array.isArray(seeds) || seeds.length === 0) fail("trainSeeds", "seeds", seeds, "it must be a non-empty array of seeds, e.g. seedList(42, 3)");
+  if (!Array.isArray(seeds) || seeds.length === 0)
+    fail("trainSeeds", "seeds", seeds, "it must be a non-empty array of seeds, e.g. seedList(42, 3)");
   if (new Set(seeds).size !== seeds.length) fail("trainSeeds", "seeds", seeds, "each seed must appear once");
   const callbacks = callbacksOf({ onEpochEnd });
   const level = logLevel(options, callbacks);
@@ -43,7 +49,10 @@ export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf
   const notes = cacheNotes(seeds, (line) => log(line, "cache"));
   const progress = groupProgress(name, seeds, callbacks, (line) => level.epochLines && log(line, "epoch"), notes.flush);
   // Each seed's own per-epoch lines only on an explicit verbose: 1; its notes keep the group's setting.
-  const seedCallback = (i: number): EpochCallback => Object.assign((_e: number, h: History, info?: EpochInfo) => progress.update(i, h, info?.replayed === true), { showsProgress: true });
+  const seedCallback = (i: number): EpochCallback =>
+    Object.assign((_e: number, h: History, info?: EpochInfo) => progress.update(i, h, info?.replayed === true), {
+      showsProgress: true,
+    });
   const settled = await Promise.allSettled(
     seeds.map((seed, i) =>
       train(spec, x, y, {
@@ -70,13 +79,21 @@ export async function trainSeeds(spec: ModelSpec, x: Features | tf.Tensor, y: tf
  * The group's own message when the stop button stopped its seeds (every failure an interrupt): which
  * seeds had finished and are stored, where each stopped one was. Undefined for any other failure.
  */
-function interruptedGroup(name: string, settled: PromiseSettledResult<Run>[], finished: Run[]): TrainingInterrupted | undefined {
+function interruptedGroup(
+  name: string,
+  settled: PromiseSettledResult<Run>[],
+  finished: Run[],
+): TrainingInterrupted | undefined {
   const reasons = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as unknown] : []));
   if (!reasons.every((r) => r instanceof TrainingInterrupted && r.stopped.length === 1 && r.context)) return undefined;
   const interrupts = reasons as TrainingInterrupted[];
   const stopped = interrupts.map((r) => r.stopped[0]).sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
   const context = interrupts[0].context!;
-  const done = finished.map((r) => ({ seed: r.options.seed, epochs: r.history.epoch.length, cached: r.fromCache || context.cache }));
+  const done = finished.map((r) => ({
+    seed: r.options.seed,
+    epochs: r.history.epoch.length,
+    cached: r.fromCache || context.cache,
+  }));
   return new TrainingInterrupted(interruptedMessage(name, stopped, done, context), stopped, context);
 }
 
@@ -85,7 +102,13 @@ function interruptedGroup(name: string, settled: PromiseSettledResult<Run>[], fi
  * each time the number of epochs every seed has finished grows. Calls are chained, so callbacks run
  * one at a time, in epoch order; `update` returns that chain so a seed waits for a slow figure.
  */
-function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[], line: (text: string) => void, beforeFirst: () => void) {
+function groupProgress(
+  name: string,
+  seeds: number[],
+  callbacks: EpochCallback[],
+  line: (text: string) => void,
+  beforeFirst: () => void,
+) {
   const latest: (History | undefined)[] = seeds.map(() => undefined);
   // How many of each seed's first epochs were replayed from the run cache (replays come first).
   const replayedEpochs = seeds.map(() => 0);
@@ -103,8 +126,19 @@ function groupProgress(name: string, seeds: number[], callbacks: EpochCallback[]
         const epoch = reported;
         const grouped = groupRuns(name, runs, seeds);
         const mean = grouped.history;
-        const upTo = { ...mean, history: Object.fromEntries(Object.entries(mean.history).map(([k, v]) => [k, (v as number[]).slice(0, epoch + 1)])) as History["history"], epoch: mean.epoch.slice(0, epoch + 1) };
-        const bands = Object.fromEntries(Object.entries(grouped.bands).map(([k, b]) => [k, { low: b!.low.slice(0, epoch + 1), high: b!.high.slice(0, epoch + 1) }])) as Partial<Record<Metric, Band>>;
+        const upTo = {
+          ...mean,
+          history: Object.fromEntries(
+            Object.entries(mean.history).map(([k, v]) => [k, (v as number[]).slice(0, epoch + 1)]),
+          ) as History["history"],
+          epoch: mean.epoch.slice(0, epoch + 1),
+        };
+        const bands = Object.fromEntries(
+          Object.entries(grouped.bands).map(([k, b]) => [
+            k,
+            { low: b!.low.slice(0, epoch + 1), high: b!.high.slice(0, epoch + 1) },
+          ]),
+        ) as Partial<Record<Metric, Band>>;
         // Stored epochs are replayed to the callbacks (a live figure draws them) but not logged again:
         // the note on where they came from stands for them, as a cached run prints no epochs.
         const replayed = epoch < Math.min(...replayedEpochs);

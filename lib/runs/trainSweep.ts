@@ -13,10 +13,16 @@ import { trainSeeds, type SeedOptions } from "./trainSeeds";
 import type { Features, SeedGroup } from "../types";
 
 const RANGES: Record<SweepKind, { ok: (v: number) => boolean; allowed: string }> = {
-  width: { ok: (v) => Number.isInteger(v) && v >= 1 && v <= 4096, allowed: "widths are integers in 1..4096, e.g. [4, 16, 64, 512]" },
+  width: {
+    ok: (v) => Number.isInteger(v) && v >= 1 && v <= 4096,
+    allowed: "widths are integers in 1..4096, e.g. [4, 16, 64, 512]",
+  },
   l2: { ok: (v) => v >= 0 && v <= 1, allowed: "L2 strengths are in 0..1, e.g. [0, 1e-4, 1e-3]" },
   dropout: { ok: (v) => v >= 0 && v < 1, allowed: "dropout rates are in 0..<1, e.g. [0, 0.3, 0.5]" },
-  samples: { ok: (v) => Number.isInteger(v) && v >= 1, allowed: "training rows are positive integers, e.g. [5000, 10000, 15000]" },
+  samples: {
+    ok: (v) => Number.isInteger(v) && v >= 1,
+    allowed: "training rows are positive integers, e.g. [5000, 10000, 15000]",
+  },
 };
 
 export interface SweepOptions extends SeedOptions {
@@ -30,9 +36,16 @@ export interface SweepOptions extends SeedOptions {
  * values are training rows: each keeps the validation rows of `x` under `options.validationSplit`
  * (withFixedValidation), so every value is scored on the same reviews.
  */
-export async function trainSweep(kind: SweepKind, values: number[], x: Features, y: ArrayLike<number>, options: SweepOptions): Promise<Sweep> {
+export async function trainSweep(
+  kind: SweepKind,
+  values: number[],
+  x: Features,
+  y: ArrayLike<number>,
+  options: SweepOptions,
+): Promise<Sweep> {
   if (!(kind in RANGES)) fail("trainSweep", "kind", kind, `it must be one of ${Object.keys(RANGES).join(", ")}`);
-  if (!Array.isArray(values) || values.length === 0) fail("trainSweep", "values", values, "pass a non-empty array of values to train, e.g. [4, 16, 64]");
+  if (!Array.isArray(values) || values.length === 0)
+    fail("trainSweep", "values", values, "pass a non-empty array of values to train, e.g. [4, 16, 64]");
   const bad = values.find((v) => typeof v !== "number" || !Number.isFinite(v) || !RANGES[kind].ok(v));
   if (bad !== undefined) fail("trainSweep", `${kind} value`, bad, RANGES[kind].allowed);
   if (new Set(values).size !== values.length) fail("trainSweep", "values", values, "each value must appear once");
@@ -46,7 +59,15 @@ export async function trainSweep(kind: SweepKind, values: number[], x: Features,
     const seeds = seedsFor ? seedsFor(value) : seedOptions.seeds;
     if (kind === "samples") {
       const data = withFixedValidation(x, y, value, seedOptions.validationSplit ?? 0.2);
-      trained.set(value, trainSeeds(sweepSpec(kind, value), data.x, data.y, { ...seedOptions, seeds, name, validationSplit: data.validationSplit }));
+      trained.set(
+        value,
+        trainSeeds(sweepSpec(kind, value), data.x, data.y, {
+          ...seedOptions,
+          seeds,
+          name,
+          validationSplit: data.validationSplit,
+        }),
+      );
     } else {
       trained.set(value, trainSeeds(sweepSpec(kind, value), x, y, { ...seedOptions, seeds, name }));
     }

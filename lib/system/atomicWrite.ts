@@ -26,14 +26,19 @@ function temporaryPath(file: string): string {
 }
 
 /** Writes `data` (a string as UTF-8, bytes, or byte chunks in order) to `file` atomically. */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array | readonly Uint8Array[], options: AtomicWriteOptions = {}): void {
+export function writeFileAtomicSync(
+  file: string,
+  data: string | Uint8Array | readonly Uint8Array[],
+  options: AtomicWriteOptions = {},
+): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = temporaryPath(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "w");
     // writeFileSync on a descriptor writes at the current position and loops until all is written.
-    const chunks: readonly (string | Uint8Array)[] = typeof data === "string" || data instanceof Uint8Array ? [data] : data;
+    const chunks: readonly (string | Uint8Array)[] =
+      typeof data === "string" || data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) fs.writeFileSync(fd, chunk);
     if (options.fsync !== false) fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -64,7 +69,11 @@ function removeUnfinishedWrites(): void {
  * Writes `data` (a string as UTF-8, or bytes) to `file` atomically. If the process exits while the
  * write is in flight (an async write can be cut off by process.exit), the temporary file is removed.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const tmp = temporaryPath(file);
   if (!exitHookInstalled) {

@@ -26,7 +26,10 @@ export function findProjectRoot(from: string = __dirname): string | undefined {
 /** The project root, or an error saying how to do without it (`what` names the caller's option). */
 export function projectRoot(what = "an explicit folder"): string {
   const root = findProjectRoot();
-  if (!root) throw new Error(`Cannot find the fitlab project root (a package.json named "fitlab") above ${__dirname}: pass ${what}.`);
+  if (!root)
+    throw new Error(
+      `Cannot find the fitlab project root (a package.json named "fitlab") above ${__dirname}: pass ${what}.`,
+    );
   return root;
 }
 

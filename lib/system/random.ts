@@ -36,13 +36,17 @@ export function createRng(seed: number): Rng {
 
 /** Whether `state` is what an Rng's `state()` returns: four unsigned 32-bit integers. */
 export function isRngState(state: unknown): state is number[] {
-  return Array.isArray(state) && state.length === 4 && state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
+  return (
+    Array.isArray(state) && state.length === 4 && state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)
+  );
 }
 
 /** The stream a `state()` was taken from, from that point on. */
 export function rngFromState(state: readonly number[]): Rng {
   if (!isRngState(state)) {
-    throw new Error(`rngFromState: expected four unsigned 32-bit integers (an Rng's state()), got ${JSON.stringify(state)}.`);
+    throw new Error(
+      `rngFromState: expected four unsigned 32-bit integers (an Rng's state()), got ${JSON.stringify(state)}.`,
+    );
   }
   return sfc32(state);
 }

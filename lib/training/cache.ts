@@ -7,7 +7,15 @@ import { createHash } from "crypto";
 import * as tf from "@tensorflow/tfjs";
 import { buildModel, optimizerSettings, type ModelSpec } from "../lesson/models";
 import { projectVersion } from "../system/project";
-import { defaultRunsDir, fingerprint, readRun, runKey, warnCacheFault, writeRun, type CacheEntry } from "../runs/runCache";
+import {
+  defaultRunsDir,
+  fingerprint,
+  readRun,
+  runKey,
+  warnCacheFault,
+  writeRun,
+  type CacheEntry,
+} from "../runs/runCache";
 import { isRngState } from "../system/random";
 import { claimRun, type Claim } from "./claim";
 import type { EpochCallback, Features, History } from "../types";
@@ -25,7 +33,13 @@ export function normalizedSpec(spec: ModelSpec, inputDim: number): ModelSpec {
   return {
     name: spec.name,
     inputDim,
-    hidden: spec.hidden.map((l) => ({ units: l.units, activation: l.activation ?? "relu", l1: l.l1 ?? 0, l2: l.l2 ?? 0, dropout: l.dropout ?? 0 })),
+    hidden: spec.hidden.map((l) => ({
+      units: l.units,
+      activation: l.activation ?? "relu",
+      l1: l.l1 ?? 0,
+      l2: l.l2 ?? 0,
+      dropout: l.dropout ?? 0,
+    })),
     output: { ...spec.output },
     loss: spec.loss,
     optimizer: optimizerSettings(spec),
@@ -43,7 +57,9 @@ const knownFingerprints = new WeakMap<Features, Map<string, string>>();
  */
 function dataFingerprint(features: Features, labels: Float32Array): string {
   if (!isImmutableCopy(features)) return fingerprint(features, labels);
-  const labelsKey = createHash("sha1").update(Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength)).digest("hex");
+  const labelsKey = createHash("sha1")
+    .update(Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength))
+    .digest("hex");
   let known = knownFingerprints.get(features);
   if (!known) knownFingerprints.set(features, (known = new Map()));
   let print = known.get(labelsKey);
@@ -60,7 +76,14 @@ export interface CacheSlot {
 }
 
 /** The slot of a run with these inputs. */
-export function cacheSlot(spec: ModelSpec, options: RunOptions, features: Features, labels: Float32Array, backend: string, dir: string | undefined): CacheSlot {
+export function cacheSlot(
+  spec: ModelSpec,
+  options: RunOptions,
+  features: Features,
+  labels: Float32Array,
+  backend: string,
+  dir: string | undefined,
+): CacheSlot {
   // `parts` is in the key only when 2: a one-part run computes what every run computed before
   // parts existed, so its stored runs stay valid. Where a run trained (`split`) is never in it.
   const { parts, ...rest } = options;
@@ -72,7 +95,10 @@ export function cacheSlot(spec: ModelSpec, options: RunOptions, features: Featur
     trainer: TRAINER_FORMAT,
   };
   const slotFor = (epochs: number): CacheSlot => ({
-    key: runKey({ ...fixed, options: { ...rest, epochs, earlyStopping: options.earlyStopping ?? null, ...(parts === 2 ? { parts } : {}) } }),
+    key: runKey({
+      ...fixed,
+      options: { ...rest, epochs, earlyStopping: options.earlyStopping ?? null, ...(parts === 2 ? { parts } : {}) },
+    }),
     dir,
     withEpochs: slotFor,
   });
@@ -85,11 +111,15 @@ export function cacheSlot(spec: ModelSpec, options: RunOptions, features: Featur
  * (such a run keeps none). E.g. notebook 1's "train longer" (40 epochs) goes on from the 20-epoch
  * run the notebook trained just before, so only epochs 21–40 are trained.
  */
-export function findResumable(slot: CacheSlot, options: RunOptions): (RunData & { checkpoint: Checkpoint }) | undefined {
+export function findResumable(
+  slot: CacheSlot,
+  options: RunOptions,
+): (RunData & { checkpoint: Checkpoint }) | undefined {
   if (options.earlyStopping) return undefined;
   for (let epochs = options.epochs - 1; epochs >= 1; epochs--) {
     const run = readCached(slot.withEpochs(epochs));
-    if (run?.checkpoint && run.stopReason === undefined && run.history.epoch.length === epochs) return run as RunData & { checkpoint: Checkpoint };
+    if (run?.checkpoint && run.stopReason === undefined && run.history.epoch.length === epochs)
+      return run as RunData & { checkpoint: Checkpoint };
   }
   return undefined;
 }
@@ -119,7 +149,12 @@ function stopCauseOf(meta: Record<string, unknown>): StopCause | undefined {
 }
 
 /** A model of `spec` holding `weights`, or undefined when their shapes do not fit the spec. */
-export function modelWithWeights(spec: ModelSpec, inputDim: number, seed: number, weights: RunData["weights"]): tf.Sequential | undefined {
+export function modelWithWeights(
+  spec: ModelSpec,
+  inputDim: number,
+  seed: number,
+  weights: RunData["weights"],
+): tf.Sequential | undefined {
   const model = buildModel(spec, inputDim, { seed });
   const current = model.getWeights();
   const fits = weights.length === current.length && weights.every((w, i) => w.shape.join() === current[i].shape.join());
@@ -143,7 +178,10 @@ export function readCached(slot: CacheSlot): RunData | undefined {
   const saved = meta.checkpoint as { rng?: unknown; firstLoss?: unknown } | null | undefined;
   const rng = saved && isRngState(saved.rng) ? saved.rng : undefined;
   // A checkpoint holds one optimizer array per weight, each of its weight's size.
-  const whole = rng !== undefined && optimizer.length === weights.length && optimizer.every((o, i) => o.length === weights[i].values.length);
+  const whole =
+    rng !== undefined &&
+    optimizer.length === weights.length &&
+    optimizer.every((o, i) => o.length === weights[i].values.length);
   return {
     history: cached.history,
     weights,
@@ -151,7 +189,15 @@ export function readCached(slot: CacheSlot): RunData | undefined {
     stoppedBy: stopCauseOf(meta),
     warnings: Array.isArray(meta.warnings) ? meta.warnings.filter((w): w is string => typeof w === "string") : [],
     seconds: 0,
-    ...(whole ? { checkpoint: { optimizer, rng, ...(typeof saved!.firstLoss === "number" ? { firstLoss: saved!.firstLoss } : {}) } } : {}),
+    ...(whole
+      ? {
+          checkpoint: {
+            optimizer,
+            rng,
+            ...(typeof saved!.firstLoss === "number" ? { firstLoss: saved!.firstLoss } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -186,7 +232,16 @@ export async function replayEpochs(history: History, callbacks: EpochCallback[])
  * Stores a finished run. A finished run matters more than its cache entry: a full disk or a
  * read-only data/ only warns.
  */
-export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inputDim: number, options: RunOptions, backend: string, seconds: number, run: RunData): void {
+export function writeCached(
+  slot: CacheSlot,
+  name: string,
+  spec: ModelSpec,
+  inputDim: number,
+  options: RunOptions,
+  backend: string,
+  seconds: number,
+  run: RunData,
+): void {
   try {
     const entry: CacheEntry = {
       key: slot.key,
@@ -194,7 +249,11 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
       history: run.history,
       weights: [
         ...run.weights.map((w, i) => ({ name: `${WEIGHT}${i}`, shape: w.shape.slice(), values: w.values })),
-        ...(run.checkpoint?.optimizer ?? []).map((values, i) => ({ name: `${OPTIMIZER}${i}`, shape: [values.length], values })),
+        ...(run.checkpoint?.optimizer ?? []).map((values, i) => ({
+          name: `${OPTIMIZER}${i}`,
+          shape: [values.length],
+          values,
+        })),
       ],
       meta: {
         spec: normalizedSpec(spec, inputDim) as unknown as Record<string, unknown>,
@@ -204,7 +263,12 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
         stopReason: run.stopReason ?? null,
         stoppedBy: run.stoppedBy ?? null,
         warnings: run.warnings,
-        checkpoint: run.checkpoint ? { rng: run.checkpoint.rng, ...(run.checkpoint.firstLoss !== undefined ? { firstLoss: run.checkpoint.firstLoss } : {}) } : null,
+        checkpoint: run.checkpoint
+          ? {
+              rng: run.checkpoint.rng,
+              ...(run.checkpoint.firstLoss !== undefined ? { firstLoss: run.checkpoint.firstLoss } : {}),
+            }
+          : null,
       },
     };
     writeRun(entry, { dir: slot.dir });
@@ -212,11 +276,16 @@ export function writeCached(slot: CacheSlot, name: string, spec: ModelSpec, inpu
     const code = (err as NodeJS.ErrnoException).code;
     // A folder the cache cannot use (a file, read-only, full) is said once, not after every run.
     if (code && code !== "ENOENT") warnCacheFault(slot.dir ?? defaultRunsDir(), err);
-    else console.warn(`fitlab: ${name}: trained, but could not store it in the run cache (${(err as Error).message}); it will train again next time.`);
+    else
+      console.warn(
+        `fitlab: ${name}: trained, but could not store it in the run cache (${(err as Error).message}); it will train again next time.`,
+      );
   }
 }
 
 /** The weights of a model as plain data (copies), in `getWeights()` order. */
 export function weightsOf(model: tf.LayersModel): RunData["weights"] {
-  return model.getWeights().map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
+  return model
+    .getWeights()
+    .map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
 }

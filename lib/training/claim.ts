@@ -80,7 +80,9 @@ function liveOwner(file: string): ClaimFile | undefined {
     // Absent, or being written this instant (created empty, then filled): look again next poll,
     // unless it has stayed unreadable for seconds.
     const mtime = mtimeOf(file);
-    return mtime !== undefined && Date.now() - mtime < UNREADABLE_GRACE_MS ? { pid: -1, host: os.hostname(), started: "" } : undefined;
+    return mtime !== undefined && Date.now() - mtime < UNREADABLE_GRACE_MS
+      ? { pid: -1, host: os.hostname(), started: "" }
+      : undefined;
   }
   const mtime = mtimeOf(file);
   if (mtime === undefined || Date.now() - mtime > STALE_MS) return undefined; // not refreshed: its owner is gone
@@ -129,7 +131,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * called once when the run has to wait for another process, with its process id. An aborted
  * `signal` stops the waiting (rejects).
  */
-export async function claimRun(dir: string, key: string, options: { signal?: AbortSignal; waiting?: (pid: number) => void } = {}): Promise<Claim | "stored"> {
+export async function claimRun(
+  dir: string,
+  key: string,
+  options: { signal?: AbortSignal; waiting?: (pid: number) => void } = {},
+): Promise<Claim | "stored"> {
   const mine = inProcess.get(key);
   if (mine) {
     await untilDone(mine, options.signal);
@@ -149,7 +155,14 @@ export async function claimRun(dir: string, key: string, options: { signal?: Abo
     try {
       const fd = fs.openSync(file, "wx");
       try {
-        fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString() } satisfies ClaimFile));
+        fs.writeSync(
+          fd,
+          JSON.stringify({
+            pid: process.pid,
+            host: os.hostname(),
+            started: new Date().toISOString(),
+          } satisfies ClaimFile),
+        );
       } finally {
         fs.closeSync(fd);
       }
@@ -162,7 +175,11 @@ export async function claimRun(dir: string, key: string, options: { signal?: Abo
       }
       if (!isFile(file)) {
         // Something else is there (a folder named <key>.training): not a claim, and not ours to delete.
-        warnCacheFault(file, Object.assign(new Error(`${file} is a folder`), { code: "EISDIR", path: file }), CLAIMLESS);
+        warnCacheFault(
+          file,
+          Object.assign(new Error(`${file} is a folder`), { code: "EISDIR", path: file }),
+          CLAIMLESS,
+        );
         return noFileClaim(key);
       }
       const owner = liveOwner(file);

@@ -62,9 +62,11 @@ export function cancelSplit(buffer: SharedArrayBuffer): void {
 export function splitPlacement(config: SplitConfig, labels: Float32Array, spec: ModelSpec): LoopPlacement {
   const { part, buffer, weights, chunks } = config;
   const ctrl = new Int32Array(buffer, 0, 2);
-  const scalars = (parity: number, p: number): Float64Array => new Float64Array(buffer, HEADER + (parity * 2 + p) * SCALARS * 8, SCALARS);
+  const scalars = (parity: number, p: number): Float64Array =>
+    new Float64Array(buffer, HEADER + (parity * 2 + p) * SCALARS * 8, SCALARS);
   const gradOffset = HEADER + 2 * 2 * SCALARS * 8;
-  const grads = (parity: number, p: number): Float32Array => new Float32Array(buffer, gradOffset + (parity * 2 + p) * weights * 4, weights);
+  const grads = (parity: number, p: number): Float32Array =>
+    new Float32Array(buffer, gradOffset + (parity * 2 + p) * weights * 4, weights);
   const validation = new Float64Array(buffer, gradOffset + 2 * 2 * weights * 4, chunks * 3);
   const updated = new Float32Array(buffer, gradOffset + 2 * 2 * weights * 4 + chunks * 3 * 8, weights);
   // This worker's half of the weight update.
@@ -93,11 +95,15 @@ export function splitPlacement(config: SplitConfig, labels: Float32Array, spec: 
       const parity = step % 2;
       // Both workers draw both parts' dropout seeds, as one thread does: their streams stay in step.
       const seeds = drawPartSeeds(layers, nextSeed);
-      computePart(layers, batch, part, seeds[part], labels, spec, { grads: grads(parity, part), scalars: scalars(parity, part) });
+      computePart(layers, batch, part, seeds[part], labels, spec, {
+        grads: grads(parity, part),
+        scalars: scalars(parity, part),
+      });
       meet();
       // The same a + b and the same update as one thread's two-part step, each worker computing half.
       const variables = variablesOf(layers);
-      if (canApplySum(optimizer)) optimizer.applySumShared(variables, grads(parity, 0), grads(parity, 1), from, to, updated, meet);
+      if (canApplySum(optimizer))
+        optimizer.applySumShared(variables, grads(parity, 0), grads(parity, 1), from, to, updated, meet);
       else applyParts(optimizer, variables, grads(parity, 0), grads(parity, 1));
       return combineParts(scalars(parity, 0), scalars(parity, 1), batch.end - batch.start);
     },
@@ -118,14 +124,18 @@ export function splitPlacement(config: SplitConfig, labels: Float32Array, spec: 
       return whole;
     },
     validate(count, evaluate) {
-      if (count !== chunks) throw new Error(`train: a split run evaluates ${count} validation chunks where its buffer holds ${chunks} (a bug in pool.ts)`);
+      if (count !== chunks)
+        throw new Error(
+          `train: a split run evaluates ${count} validation chunks where its buffer holds ${chunks} (a bug in pool.ts)`,
+        );
       for (let i = part; i < count; i += 2) {
         const r = evaluate(i);
         validation.set([r.rows, r.crossentropySum, r.correct], 3 * i);
       }
       meet();
       const sums: EvalSums[] = [];
-      for (let i = 0; i < count; i++) sums.push({ rows: validation[3 * i], crossentropySum: validation[3 * i + 1], correct: validation[3 * i + 2] });
+      for (let i = 0; i < count; i++)
+        sums.push({ rows: validation[3 * i], crossentropySum: validation[3 * i + 1], correct: validation[3 * i + 2] });
       return sums;
     },
   };

@@ -24,7 +24,8 @@
 import { inspect } from "util";
 import { isMainThread } from "worker_threads";
 
-export const INTERRUPTED_MESSAGE = "train: interrupted (SIGINT, e.g. the notebook's stop button); the run was stopped, its worker freed, and nothing was cached";
+export const INTERRUPTED_MESSAGE =
+  "train: interrupted (SIGINT, e.g. the notebook's stop button); the run was stopped, its worker freed, and nothing was cached";
 
 /**
  * Marks a SIGINT listener that stops fitlab's runs (a property set to true on the function); a
@@ -73,7 +74,8 @@ export class TrainingInterrupted extends Error {
 function seedsText(seeds: (number | undefined)[]): string {
   const known = seeds.filter((s): s is number => s !== undefined);
   if (known.length === 0) return "";
-  const list = known.length === 1 ? String(known[0]) : `${known.slice(0, -1).join(", ")} and ${known[known.length - 1]}`;
+  const list =
+    known.length === 1 ? String(known[0]) : `${known.slice(0, -1).join(", ")} and ${known[known.length - 1]}`;
   return `${known.length === 1 ? "seed" : "seeds"} ${list}`;
 }
 
@@ -105,19 +107,35 @@ export interface InterruptContext {
  * epochs were kept (the run cache stores a run only once it finishes), and that the kernel and its
  * variables are still there. `finished`: the group's seeds that had finished (trainSeeds).
  */
-export function interruptedMessage(name: string, stopped: readonly StoppedRun[], finished: readonly FinishedSeed[], context: InterruptContext): string {
+export function interruptedMessage(
+  name: string,
+  stopped: readonly StoppedRun[],
+  finished: readonly FinishedSeed[],
+  context: InterruptContext,
+): string {
   const group = stopped.length + finished.length > 1;
-  const seeds = seedsText([...finished.map((f) => f.seed), ...stopped.map((s) => s.seed)].sort((a, b) => (a ?? 0) - (b ?? 0)));
+  const seeds = seedsText(
+    [...finished.map((f) => f.seed), ...stopped.map((s) => s.seed)].sort((a, b) => (a ?? 0) - (b ?? 0)),
+  );
   const parts = [`Training stopped (the stop button, or Ctrl-C): "${name}"${seeds ? ` (${seeds})` : ""}.`];
   const bySeed = [...finished].sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
   const cached = bySeed.filter((f) => f.cached);
   const uncached = bySeed.filter((f) => !f.cached);
-  if (cached.length > 0) parts.push(`${capitalized(seedsText(cached.map((f) => f.seed)) || "the finished run")} had finished (${epochsText(cached[0].epochs)}) and ${cached.length === 1 ? "is" : "are"} stored in the run cache.`);
-  if (uncached.length > 0) parts.push(`${capitalized(seedsText(uncached.map((f) => f.seed)) || "the finished run")} had finished (${epochsText(uncached[0].epochs)}) but ${uncached.length === 1 ? "is" : "are"} not stored (cache: false).`);
+  if (cached.length > 0)
+    parts.push(
+      `${capitalized(seedsText(cached.map((f) => f.seed)) || "the finished run")} had finished (${epochsText(cached[0].epochs)}) and ${cached.length === 1 ? "is" : "are"} stored in the run cache.`,
+    );
+  if (uncached.length > 0)
+    parts.push(
+      `${capitalized(seedsText(uncached.map((f) => f.seed)) || "the finished run")} had finished (${epochsText(uncached[0].epochs)}) but ${uncached.length === 1 ? "is" : "are"} not stored (cache: false).`,
+    );
   for (const run of stopped) parts.push(`${capitalized(stoppedText(run, group))}.`);
-  if (context.cache && stopped.some((s) => s.epochs > s.stored)) parts.push("(The run cache stores a run only once it has trained all its epochs.)");
+  if (context.cache && stopped.some((s) => s.epochs > s.stored))
+    parts.push("(The run cache stores a run only once it has trained all its epochs.)");
   if (context.kernel) {
-    parts.push(`The kernel is still running and keeps every variable defined so far: run the cell again to train${cached.length > 0 ? " (the finished seeds come from the run cache)" : ""}, or go on with other cells.`);
+    parts.push(
+      `The kernel is still running and keeps every variable defined so far: run the cell again to train${cached.length > 0 ? " (the finished seeds come from the run cache)" : ""}, or go on with other cells.`,
+    );
   }
   return parts.join(" ");
 }

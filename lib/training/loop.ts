@@ -7,7 +7,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batchMaker, BatchMaker, disposeInputBatch, InputBatch, sliceRows } from "../engine/batches";
-import { DenseParams, evaluateBatch, EvalSums, LabelBatch, penaltyValue, uploadLabels, variablesOf } from "../engine/network";
+import {
+  DenseParams,
+  evaluateBatch,
+  EvalSums,
+  LabelBatch,
+  penaltyValue,
+  uploadLabels,
+  variablesOf,
+} from "../engine/network";
 import { createRmsprop, type WeightUpdater } from "../engine/rmsprop";
 import { optimizerSettings, type ModelSpec } from "../lesson/models";
 import { createRng, permutation, Rng, rngFromState } from "../system/random";
@@ -143,7 +151,13 @@ function emptyHistory(spec: ModelSpec, options: RunOptions, samples: number, val
       ...(regularized ? { crossentropy: [], ...(validated ? { val_crossentropy: [] } : {}) } : {}),
     },
     epoch: [],
-    params: { epochs: options.epochs, batchSize: options.batchSize, samples, validationSamples, steps: Math.ceil(samples / options.batchSize) },
+    params: {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      samples,
+      validationSamples,
+      steps: Math.ceil(samples / options.batchSize),
+    },
   };
 }
 
@@ -232,7 +246,13 @@ export interface LoopPlacement {
 export const EXPLODED_FACTOR = 1e3;
 
 /** Why a run stopped at a loss that became NaN or infinite (Keras's TerminateOnNaN), and what to try. Epoch and step 0-based. */
-export function nonFiniteLossText(loss: number, epoch: number, step: number, steps: number, learningRate: number): string {
+export function nonFiniteLossText(
+  loss: number,
+  epoch: number,
+  step: number,
+  steps: number,
+  learningRate: number,
+): string {
   return (
     `the loss became ${loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps}; training stopped there (as Keras's TerminateOnNaN). ` +
     `Try a lower learning rate (now ${learningRate}) or check the data for NaN/Infinity.`
@@ -240,7 +260,13 @@ export function nonFiniteLossText(loss: number, epoch: number, step: number, ste
 }
 
 /** The warning for a training loss that exploded: where, how far above the first batch's, and a learning rate to try. */
-export function explodedLossText(loss: number, epoch: number, step: number, firstLoss: number, learningRate: number): string {
+export function explodedLossText(
+  loss: number,
+  epoch: number,
+  step: number,
+  firstLoss: number,
+  learningRate: number,
+): string {
   const lr = Number.isInteger(learningRate) && learningRate < 1e4 ? learningRate.toFixed(1) : learningRate;
   const lower = learningRate > 0.01 ? "Keras's default 0.001" : learningRate / 10;
   return (
@@ -275,7 +301,9 @@ class EarlyStopper {
     if (current < this.best.value) {
       this.wait = 0;
       if (this.best.weights) tf.dispose(this.best.weights);
-      const weights = this.es.restoreBestWeights ? this.layers.flatMap((l) => [tf.clone(l.kernel), tf.clone(l.bias)]) : undefined;
+      const weights = this.es.restoreBestWeights
+        ? this.layers.flatMap((l) => [tf.clone(l.kernel), tf.clone(l.bias)])
+        : undefined;
       this.best = { value: current, epoch, weights };
     }
     if (this.wait < this.es.patience || epoch === 0) return undefined;
@@ -369,7 +397,14 @@ function validationSums(results: EvalSums[]): { crossentropy: number; correct: n
 }
 
 /** Appends epoch `epoch` to the history: the training means over its batches, validation over its rows (Keras's val_loss adds the penalty). */
-function recordEpoch(history: History, epoch: number, train: EpochSums, val: { crossentropy: number; correct: number }, nVal: number, penalty: number): void {
+function recordEpoch(
+  history: History,
+  epoch: number,
+  train: EpochSums,
+  val: { crossentropy: number; correct: number },
+  nVal: number,
+  penalty: number,
+): void {
   const h = history.history;
   h.loss.push(train.loss / train.seen);
   h.accuracy.push(train.correct / train.seen);
@@ -388,13 +423,21 @@ function recordEpoch(history: History, epoch: number, train: EpochSums, val: { c
  * each epoch's end with dropout off, `val_loss` with the penalty; a NaN or infinite loss stops
  * training (TerminateOnNaN).
  */
-export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: LoopHooks, placement?: LoopPlacement): Promise<LoopResult> {
+export async function fitLoop(
+  layers: DenseParams[],
+  run: LoopInput,
+  hooks: LoopHooks,
+  placement?: LoopPlacement,
+): Promise<LoopResult> {
   const { name, spec, features, labels, options: opts, nTrain, nVal } = run;
   const loopStarted = Date.now();
   const optimizer = createRmsprop(optimizerSettings(spec));
   const resume = run.resume;
   if (resume) {
-    if (!optimizer.restore) throw new Error(`train: ${name}: this backend's optimizer cannot be restored, so the run cannot be continued (a bug: train only resumes where it can)`);
+    if (!optimizer.restore)
+      throw new Error(
+        `train: ${name}: this backend's optimizer cannot be restored, so the run cannot be continued (a bug: train only resumes where it can)`,
+      );
     optimizer.restore(variablesOf(layers), resume.checkpoint.optimizer);
   }
   // A separate stream from the weights' (buildModel seeds its own): shuffles and dropout seeds.
@@ -402,11 +445,19 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
 
   const trainMaker = batchMaker(sliceRows(features, 0, nTrain), opts.denseInput);
   const valFeatures = sliceRows(features, nTrain, features.rows);
-  const valChunks = validationChunks(batchMaker(valFeatures, opts.denseInput), labels.subarray(nTrain), spec, valFeatures);
+  const valChunks = validationChunks(
+    batchMaker(valFeatures, opts.denseInput),
+    labels.subarray(nTrain),
+    spec,
+    valFeatures,
+  );
   const step = placement?.step ?? localStep(labels, spec, opts.parts);
-  const evaluate = (chunk: number): EvalSums => valChunks.with(chunk, (c) => evaluateBatch(layers, c.input, c.labels, spec.loss));
+  const evaluate = (chunk: number): EvalSums =>
+    valChunks.with(chunk, (c) => evaluateBatch(layers, c.input, c.labels, spec.loss));
   const validate = placement?.validate ?? ((count: number) => Array.from({ length: count }, (_, i) => evaluate(i)));
-  const history = resume ? { ...copyHistory(resume.history), params: { ...resume.history.params, epochs: opts.epochs } } : emptyHistory(spec, opts, nTrain, nVal);
+  const history = resume
+    ? { ...copyHistory(resume.history), params: { ...resume.history.params, epochs: opts.epochs } }
+    : emptyHistory(spec, opts, nTrain, nVal);
   const context: EpochContext = {
     name,
     layers,
@@ -442,7 +493,10 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
       if (stopReason) hooks.line(`${name}: ${stopReason}`, "stop");
 
       if (stopper && !stopReason) {
-        const monitored = opts.earlyStopping!.monitor === "val_crossentropy" ? val.crossentropy / nVal : val.crossentropy / nVal + penalty;
+        const monitored =
+          opts.earlyStopping!.monitor === "val_crossentropy"
+            ? val.crossentropy / nVal
+            : val.crossentropy / nVal + penalty;
         const reason = stopper.check(epoch, monitored);
         if (reason) {
           stoppedBy = "early stopping";
@@ -459,12 +513,23 @@ export async function fitLoop(layers: DenseParams[], run: LoopInput, hooks: Loop
     // count would be part of what it is, and it is meant to stop, not to go on.
     if (!stopReason && !opts.earlyStopping && optimizer.state) {
       const own = optimizer.state(variablesOf(layers));
-      checkpoint = { optimizer: placement?.optimizerState ? placement.optimizerState(own) : own, rng: rng.state(), firstLoss: context.firstLoss };
+      checkpoint = {
+        optimizer: placement?.optimizerState ? placement.optimizerState(own) : own,
+        rng: rng.state(),
+        firstLoss: context.firstLoss,
+      };
     }
   } finally {
     optimizer.dispose();
     stopper?.dispose();
     valChunks.dispose();
   }
-  return { history, stopReason, stoppedBy, warnings: context.warnings, seconds: (Date.now() - loopStarted) / 1000, ...(checkpoint ? { checkpoint } : {}) };
+  return {
+    history,
+    stopReason,
+    stoppedBy,
+    warnings: context.warnings,
+    seconds: (Date.now() - loopStarted) / 1000,
+    ...(checkpoint ? { checkpoint } : {}),
+  };
 }

@@ -128,7 +128,22 @@ export interface RunOptions {
 /** What a log line is (see TrainOptions.log). */
 export type LineKind = "epoch" | "stop" | "warning" | "cache";
 
-const KNOWN = ["name", "epochs", "batchSize", "validationSplit", "seed", "onEpochEnd", "verbose", "log", "earlyStopping", "cache", "denseInput", "thread", "parts", "split"] as const;
+const KNOWN = [
+  "name",
+  "epochs",
+  "batchSize",
+  "validationSplit",
+  "seed",
+  "onEpochEnd",
+  "verbose",
+  "log",
+  "earlyStopping",
+  "cache",
+  "denseInput",
+  "thread",
+  "parts",
+  "split",
+] as const;
 
 /** Refuses a bad value: `train: <field> = <value>; <allowed>.` */
 export function bad(field: string, value: unknown, allowed: string): never {
@@ -141,45 +156,67 @@ export function bad(field: string, value: unknown, allowed: string): never {
  * (checkCall resolves it).
  */
 export function resolveOptions(options: TrainOptions): Omit<RunOptions, "parts"> & { name?: string; parts?: 1 | 2 } {
-  if (options === null || typeof options !== "object") bad("options", options, "it must be an object such as { epochs: 20, batchSize: 512 }");
+  if (options === null || typeof options !== "object")
+    bad("options", options, "it must be an object such as { epochs: 20, batchSize: 512 }");
   checkKnownKeys("train", options, KNOWN);
   const epochs = integerIn("train", "epochs", options.epochs ?? 20, 1, Infinity, "e.g. 20");
   const batchSize = integerIn("train", "batchSize", options.batchSize ?? 32, 1, Infinity, "e.g. 128 or 512");
   const validationSplit = options.validationSplit ?? 0.2;
   if (typeof validationSplit !== "number" || !(validationSplit >= 0 && validationSplit < 1)) {
-    bad("validationSplit", validationSplit, "it must be in [0, 1), e.g. 0.2 holds out the last 20% of rows (0: no validation)");
+    bad(
+      "validationSplit",
+      validationSplit,
+      "it must be in [0, 1), e.g. 0.2 holds out the last 20% of rows (0: no validation)",
+    );
   }
   const seed = options.seed ?? randomSeed();
   if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
     bad("seed", seed, "it must be an integer in [0, 2^32), or absent for a random run");
   }
-  if (options.verbose !== undefined && options.verbose !== 0 && options.verbose !== 1) bad("verbose", options.verbose, "it must be 0 or 1");
+  if (options.verbose !== undefined && options.verbose !== 0 && options.verbose !== 1)
+    bad("verbose", options.verbose, "it must be 0 or 1");
   const es = options.earlyStopping;
   if (es !== undefined) {
-    if (!es || typeof es !== "object") bad("earlyStopping", es, "it must be { patience, restoreBestWeights?, monitor? }");
-    integerIn("train", "earlyStopping.patience", es.patience, 1, Infinity, "epochs without improvement before stopping, e.g. 3");
+    if (!es || typeof es !== "object")
+      bad("earlyStopping", es, "it must be { patience, restoreBestWeights?, monitor? }");
+    integerIn(
+      "train",
+      "earlyStopping.patience",
+      es.patience,
+      1,
+      Infinity,
+      "epochs without improvement before stopping, e.g. 3",
+    );
     if (es.monitor !== undefined && es.monitor !== "val_loss" && es.monitor !== "val_crossentropy") {
       bad("earlyStopping.monitor", es.monitor, 'it must be "val_loss" or "val_crossentropy"');
     }
-    if (validationSplit === 0) bad("earlyStopping", "set", "early stopping watches validation values; use a validationSplit > 0 with it");
+    if (validationSplit === 0)
+      bad("earlyStopping", "set", "early stopping watches validation values; use a validationSplit > 0 with it");
     if (es.restoreBestWeights !== undefined && typeof es.restoreBestWeights !== "boolean") {
       bad("earlyStopping.restoreBestWeights", es.restoreBestWeights, "it must be true or false");
     }
   }
   const denseInput = options.denseInput ?? "dense";
-  if (denseInput !== "dense" && denseInput !== "sparse") bad("denseInput", denseInput, 'it must be "dense" or "sparse"');
+  if (denseInput !== "dense" && denseInput !== "sparse")
+    bad("denseInput", denseInput, 'it must be "dense" or "sparse"');
   if (options.name !== undefined && typeof options.name !== "string") bad("name", options.name, "it must be a string");
-  if (options.thread !== undefined && options.thread !== "pool" && options.thread !== "thread") bad("thread", options.thread, 'it must be "pool" or "thread"');
-  if (options.parts !== undefined && options.parts !== 1 && options.parts !== 2) bad("parts", options.parts, "it must be 1 or 2 (or absent: 2 for a big run on dense input, else 1)");
-  if (options.split !== undefined && options.split !== "auto" && typeof options.split !== "boolean") bad("split", options.split, 'it must be "auto", true or false');
-  if (options.log !== undefined && typeof options.log !== "function") bad("log", options.log, "it must be a function (line: string) => void");
+  if (options.thread !== undefined && options.thread !== "pool" && options.thread !== "thread")
+    bad("thread", options.thread, 'it must be "pool" or "thread"');
+  if (options.parts !== undefined && options.parts !== 1 && options.parts !== 2)
+    bad("parts", options.parts, "it must be 1 or 2 (or absent: 2 for a big run on dense input, else 1)");
+  if (options.split !== undefined && options.split !== "auto" && typeof options.split !== "boolean")
+    bad("split", options.split, 'it must be "auto", true or false');
+  if (options.log !== undefined && typeof options.log !== "function")
+    bad("log", options.log, "it must be a function (line: string) => void");
   return {
     name: options.name,
     epochs,
     batchSize,
     validationSplit,
     seed,
-    earlyStopping: es ? { patience: es.patience, restoreBestWeights: es.restoreBestWeights ?? false, monitor: es.monitor ?? "val_loss" } : undefined,
+    earlyStopping: es
+      ? { patience: es.patience, restoreBestWeights: es.restoreBestWeights ?? false, monitor: es.monitor ?? "val_loss" }
+      : undefined,
     denseInput,
     ...(options.parts !== undefined ? { parts: options.parts } : {}),
   };
@@ -191,7 +228,8 @@ export function callbacksOf(options: TrainOptions): EpochCallback[] {
   if (cb === undefined) return [];
   const list = Array.isArray(cb) ? cb : [cb];
   list.forEach((f, i) => {
-    if (typeof f !== "function") bad(Array.isArray(cb) ? `onEpochEnd[${i}]` : "onEpochEnd", f, "it must be a function (epoch, history) => void");
+    if (typeof f !== "function")
+      bad(Array.isArray(cb) ? `onEpochEnd[${i}]` : "onEpochEnd", f, "it must be a function (epoch, history) => void");
   });
   return list;
 }
@@ -205,7 +243,10 @@ export function showsProgress(callback: EpochCallback): boolean {
  * Per-epoch lines: `verbose` when given; otherwise on, unless a callback shows its own progress.
  * `warnings`: whether notes such as an exploding loss are printed (all but an explicit verbose 0).
  */
-export function logLevel(options: TrainOptions, callbacks: EpochCallback[]): { epochLines: boolean; warnings: boolean } {
+export function logLevel(
+  options: TrainOptions,
+  callbacks: EpochCallback[],
+): { epochLines: boolean; warnings: boolean } {
   if (options.verbose !== undefined) return { epochLines: options.verbose === 1, warnings: options.verbose === 1 };
   return { epochLines: !callbacks.some(showsProgress), warnings: true };
 }
@@ -258,17 +299,28 @@ export function toFeatures(x: Features | tf.Tensor): Features {
   if (!x || typeof x !== "object") bad("x", x, "it must be a DenseMatrix, a MultiHotMatrix or a rank-2 tensor");
   if (x.kind === "dense") {
     if (!(x.data instanceof Float32Array) || x.data.length !== x.rows * x.cols) {
-      bad("x.data.length", x.data?.length, `a DenseMatrix of ${x.rows} × ${x.cols} needs a Float32Array of ${x.rows * x.cols} values`);
+      bad(
+        "x.data.length",
+        x.data?.length,
+        `a DenseMatrix of ${x.rows} × ${x.cols} needs a Float32Array of ${x.rows * x.cols} values`,
+      );
     }
     return x;
   }
   if (x.kind === "multihot") {
-    if (!Array.isArray(x.ids) || x.ids.length !== x.rows) bad("x.ids.length", x.ids?.length, `a MultiHotMatrix of ${x.rows} rows needs ${x.rows} id arrays`);
+    if (!Array.isArray(x.ids) || x.ids.length !== x.rows)
+      bad("x.ids.length", x.ids?.length, `a MultiHotMatrix of ${x.rows} rows needs ${x.rows} id arrays`);
     for (let r = 0; r < x.rows; r++) {
       const ids = x.ids[r];
       for (let k = 0; k < ids.length; k++) {
-        if (!(ids[k] >= 0 && ids[k] < x.cols)) bad(`x.ids[${r}][${k}]`, ids[k], `column ids must be in [0, ${x.cols}) (x.cols = ${x.cols})`);
-        if (k > 0 && ids[k] <= ids[k - 1]) bad(`x.ids[${r}]`, `[${Array.from(ids.slice(0, 8)).join(", ")}…]`, "ids of a row must be sorted and unique (use vectorizeSequences)");
+        if (!(ids[k] >= 0 && ids[k] < x.cols))
+          bad(`x.ids[${r}][${k}]`, ids[k], `column ids must be in [0, ${x.cols}) (x.cols = ${x.cols})`);
+        if (k > 0 && ids[k] <= ids[k - 1])
+          bad(
+            `x.ids[${r}]`,
+            `[${Array.from(ids.slice(0, 8)).join(", ")}…]`,
+            "ids of a row must be sorted and unique (use vectorizeSequences)",
+          );
       }
     }
     return x;
@@ -281,7 +333,12 @@ export function toLabels(y: tf.Tensor | ArrayLike<number>, rows: number, spec: M
   let values: Float32Array;
   if (y instanceof tf.Tensor) {
     const ok = y.rank === 1 || (y.rank === 2 && y.shape[1] === 1);
-    if (!ok) bad("y", `a tensor of shape [${y.shape.join(", ")}]`, "it must be [samples] or [samples, 1] (class ids or 0/1 labels)");
+    if (!ok)
+      bad(
+        "y",
+        `a tensor of shape [${y.shape.join(", ")}]`,
+        "it must be [samples] or [samples, 1] (class ids or 0/1 labels)",
+      );
     values = Float32Array.from(y.dataSync());
   } else if (y && typeof (y as ArrayLike<number>).length === "number") {
     values = Float32Array.from(y as ArrayLike<number>);
@@ -295,7 +352,13 @@ export function toLabels(y: tf.Tensor | ArrayLike<number>, rows: number, spec: M
     const v = values[i];
     const ok = binary ? v === 0 || v === 1 : Number.isInteger(v) && v >= 0 && v < classes;
     if (!ok) {
-      bad(`y[${i}]`, v, binary ? "binary_crossentropy needs labels 0 or 1" : `sparse_categorical_crossentropy with ${classes} classes needs integer labels in [0, ${classes - 1}]`);
+      bad(
+        `y[${i}]`,
+        v,
+        binary
+          ? "binary_crossentropy needs labels 0 or 1"
+          : `sparse_categorical_crossentropy with ${classes} classes needs integer labels in [0, ${classes - 1}]`,
+      );
     }
   }
   return values;
@@ -306,7 +369,11 @@ export function splitRows(rows: number, validationSplit: number): { nTrain: numb
   const nTrain = Math.floor(rows * (1 - validationSplit));
   const nVal = rows - nTrain;
   if (nTrain < 1 || (validationSplit > 0 && nVal < 1)) {
-    bad("validationSplit", validationSplit, `with ${rows} rows it leaves ${nTrain} for training and ${nVal} for validation; both need at least 1`);
+    bad(
+      "validationSplit",
+      validationSplit,
+      `with ${rows} rows it leaves ${nTrain} for training and ${nVal} for validation; both need at least 1`,
+    );
   }
   return { nTrain, nVal };
 }
@@ -322,7 +389,12 @@ export interface CheckedCall {
 }
 
 /** Checks every argument of `train(model, x, y, options)` before any work starts. */
-export function checkCall(model: ModelSpec | tf.Sequential, x: Features | tf.Tensor, y: tf.Tensor | ArrayLike<number>, options: TrainOptions): CheckedCall {
+export function checkCall(
+  model: ModelSpec | tf.Sequential,
+  x: Features | tf.Tensor,
+  y: tf.Tensor | ArrayLike<number>,
+  options: TrainOptions,
+): CheckedCall {
   const { name: givenName, ...runOptions } = resolveOptions(options);
   const callbacks = callbacksOf(options);
   const given = model instanceof tf.Sequential ? model : undefined;
@@ -330,13 +402,21 @@ export function checkCall(model: ModelSpec | tf.Sequential, x: Features | tf.Ten
   validateSpec(spec);
   const features = toFeatures(x);
   if (spec.inputDim !== undefined && features.cols !== spec.inputDim) {
-    bad("x width", features.cols, `the model takes ${spec.inputDim} input features; pass data of that width (or a spec without inputDim)`);
+    bad(
+      "x width",
+      features.cols,
+      `the model takes ${spec.inputDim} input features; pass data of that width (or a spec without inputDim)`,
+    );
   }
   const labels = toLabels(y, features.rows, spec);
   const { nTrain, nVal } = splitRows(features.rows, runOptions.validationSplit);
   const parts = runOptions.parts ?? gradientParts(countParams(spec, features.cols), nTrain, features.kind);
   if (options.split === true && parts === 1) {
-    bad("split", true, "this run computes each step's gradient as one part (it is small, or its input multi-hot), which cannot be shared between two workers; pass parts: 2 as well (its numbers then differ from one part's by float rounding), or leave split out");
+    bad(
+      "split",
+      true,
+      "this run computes each step's gradient as one part (it is small, or its input multi-hot), which cannot be shared between two workers; pass parts: 2 as well (its numbers then differ from one part's by float rounding), or leave split out",
+    );
   }
   const name = givenName ?? spec.name ?? "model";
   const log = options.log ?? ((line: string) => console.log(line));
@@ -344,5 +424,10 @@ export function checkCall(model: ModelSpec | tf.Sequential, x: Features | tf.Ten
   const say = (text: string, kind: LineKind): void => {
     if (kind === "epoch" ? level.epochLines : level.warnings) log(text, kind);
   };
-  return { given, input: { name, spec, features, labels, options: { ...runOptions, parts }, nTrain, nVal }, callbacks, say };
+  return {
+    given,
+    input: { name, spec, features, labels, options: { ...runOptions, parts }, nTrain, nVal },
+    callbacks,
+    say,
+  };
 }

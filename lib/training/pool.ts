@@ -91,7 +91,8 @@ export function poolSize(): number {
   const env = process.env.FITLAB_WORKERS;
   if (env !== undefined && env !== "") {
     const n = Number(env);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`FITLAB_WORKERS="${env}": it must be an integer ≥ 0 (0 trains on the calling thread).`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`FITLAB_WORKERS="${env}": it must be an integer ≥ 0 (0 trains on the calling thread).`);
     return n;
   }
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
@@ -111,7 +112,11 @@ let poolBackend: "wasm" | "cpu" = "wasm";
 
 /** Tells the workers to drop a dataset whose Features object is gone. */
 // (FinalizationRegistry is ES2021; the project compiles against ES2020's library types.)
-const Registry = (globalThis as unknown as { FinalizationRegistry: new (cleanup: (id: number) => void) => { register(target: object, id: number): void } }).FinalizationRegistry;
+const Registry = (
+  globalThis as unknown as {
+    FinalizationRegistry: new (cleanup: (id: number) => void) => { register(target: object, id: number): void };
+  }
+).FinalizationRegistry;
 const forgetter = new Registry((id) => {
   for (const slot of slots) {
     if (slot.datasets.delete(id)) slot.worker.postMessage({ type: "forget", id } satisfies ToWorker);
@@ -156,7 +161,8 @@ function onMessage(slot: Slot, message: FromWorker): void {
     // The worker's backend did not start: no worker will; run everything on the calling thread.
     unavailable = message.message;
     removeSlot(slot);
-    for (const p of [...queue]) settle(p, { error: new PoolUnavailableError(`training workers cannot start (${message.message})`) });
+    for (const p of [...queue])
+      settle(p, { error: new PoolUnavailableError(`training workers cannot start (${message.message})`) });
     return;
   }
   const p = slot.current;
@@ -192,7 +198,10 @@ function onMessage(slot: Slot, message: FromWorker): void {
       if (p.splitBuffer) cancelSplit(p.splitBuffer); // the other half leaves its barrier and ends too
       const error = new Error(message.message);
       if (message.stack) error.stack = message.stack;
-      p.chain.then(() => settle(p, { error }), () => settle(p, { error }));
+      p.chain.then(
+        () => settle(p, { error }),
+        () => settle(p, { error }),
+      );
       pump();
       break;
     }
@@ -298,7 +307,9 @@ function send(pair: Slot[], p: Pending): void {
       data: first ? data : { id: data.id },
       labels: job.labels,
       ...(job.resume ? { resume: job.resume } : {}),
-      split: p.splitBuffer ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights, chunks: validationChunkCount(job.nVal) } : undefined,
+      split: p.splitBuffer
+        ? { part: part as 0 | 1, buffer: p.splitBuffer, weights: p.weights, chunks: validationChunkCount(job.nVal) }
+        : undefined,
     };
     slot.worker.postMessage(message);
   });
@@ -310,11 +321,22 @@ function send(pair: Slot[], p: Pending): void {
  * `PoolUnavailableError` when no worker can start.
  */
 export function trainOnPool(job: PoolJob, handlers: PoolHandlers, backend: "wasm" | "cpu"): Promise<PooledRun> {
-  if (unavailable !== undefined) return Promise.reject(new PoolUnavailableError(`training workers cannot start (${unavailable})`));
+  if (unavailable !== undefined)
+    return Promise.reject(new PoolUnavailableError(`training workers cannot start (${unavailable})`));
   workerScript(); // fails now, with how to fix it, when the compiled worker is missing or stale
   poolBackend = backend;
   return new Promise<PooledRun>((resolve, reject) => {
-    const p: Pending = { id: nextJob++, job, handlers, resolve, reject, chain: Promise.resolve(), settled: false, slots: [], weights: countParams(job.spec, job.features.cols) };
+    const p: Pending = {
+      id: nextJob++,
+      job,
+      handlers,
+      resolve,
+      reject,
+      chain: Promise.resolve(),
+      settled: false,
+      slots: [],
+      weights: countParams(job.spec, job.features.cols),
+    };
     if (handlers.signal.aborted) return reject(handlers.signal.reason as Error);
     handlers.signal.addEventListener("abort", () => cancel(p, handlers.signal.reason as Error), { once: true });
     queue.push(p);
@@ -329,13 +351,22 @@ export function trainOnPool(job: PoolJob, handlers: PoolHandlers, backend: "wasm
 function ownRealm(run: RunData): RunData {
   return {
     history: copyHistory(run.history),
-    weights: run.weights.map((w) => ({ shape: Array.from(w.shape), values: new Float32Array(w.values.buffer, w.values.byteOffset, w.values.length) })),
+    weights: run.weights.map((w) => ({
+      shape: Array.from(w.shape),
+      values: new Float32Array(w.values.buffer, w.values.byteOffset, w.values.length),
+    })),
     stopReason: run.stopReason,
     stoppedBy: run.stoppedBy,
     warnings: Array.from(run.warnings),
     seconds: run.seconds,
     ...(run.checkpoint
-      ? { checkpoint: { ...run.checkpoint, rng: Array.from(run.checkpoint.rng), optimizer: run.checkpoint.optimizer.map((o) => new Float32Array(o.buffer, o.byteOffset, o.length)) } }
+      ? {
+          checkpoint: {
+            ...run.checkpoint,
+            rng: Array.from(run.checkpoint.rng),
+            optimizer: run.checkpoint.optimizer.map((o) => new Float32Array(o.buffer, o.byteOffset, o.length)),
+          },
+        }
       : {}),
   };
 }

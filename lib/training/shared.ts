@@ -38,7 +38,11 @@ export function checkUnchanged(x: Features): void {
   }
 }
 
-function sharedCopy<T extends Float32Array | Int32Array>(make: (buffer: SharedArrayBuffer) => T, source: ArrayLike<number>, bytes: number): T {
+function sharedCopy<T extends Float32Array | Int32Array>(
+  make: (buffer: SharedArrayBuffer) => T,
+  source: ArrayLike<number>,
+  bytes: number,
+): T {
   const out = make(new SharedArrayBuffer(bytes));
   out.set(source);
   return out;

@@ -39,7 +39,12 @@ export interface BatchRows {
  * Computes the gradients of a batch and applies them (updating `layers`' variables in place):
  * `localStep` on one thread, or one worker's share of a step over two workers (dataParallel.ts).
  */
-export type StepFn = (layers: DenseParams[], batch: BatchRows, optimizer: WeightUpdater, nextSeed: () => number) => StepResult;
+export type StepFn = (
+  layers: DenseParams[],
+  batch: BatchRows,
+  optimizer: WeightUpdater,
+  nextSeed: () => number,
+) => StepResult;
 
 /**
  * The work (trainable weights × training rows per epoch) from which a dense-input run takes its
@@ -87,7 +92,15 @@ export interface PartOut {
 }
 
 /** Computes one part of a two-part step into `out` (zeros for an empty part, a batch of one row). */
-export function computePart(layers: DenseParams[], batch: BatchRows, part: 0 | 1, seeds: number[], labels: Float32Array, spec: ModelSpec, out: PartOut): void {
+export function computePart(
+  layers: DenseParams[],
+  batch: BatchRows,
+  part: 0 | 1,
+  seeds: number[],
+  labels: Float32Array,
+  spec: ModelSpec,
+  out: PartOut,
+): void {
   const { maker, start, end, order } = batch;
   const [from, to] = partRows(start, end, part);
   if (to <= from) {
@@ -99,11 +112,17 @@ export function computePart(layers: DenseParams[], batch: BatchRows, part: 0 | 1
   const target = uploadLabels(labels, spec.loss, spec.output.units, from, to, order);
   let drawn = 0;
   const nextSeed = (): number => {
-    if (drawn >= seeds.length) throw new Error(`train: a forward pass asked for dropout mask ${drawn + 1} of ${seeds.length} drawn for it (a bug in steps.ts's masksPerPass)`);
+    if (drawn >= seeds.length)
+      throw new Error(
+        `train: a forward pass asked for dropout mask ${drawn + 1} of ${seeds.length} drawn for it (a bug in steps.ts's masksPerPass)`,
+      );
     return seeds[drawn++];
   };
   try {
-    const r = partGradients(layers, input, target, spec.loss, nextSeed, { weight: (to - from) / (end - start), penalty: part === 0 });
+    const r = partGradients(layers, input, target, spec.loss, nextSeed, {
+      weight: (to - from) / (end - start),
+      penalty: part === 0,
+    });
     let offset = 0;
     for (const g of r.grads) {
       out.grads.set(heapView(g), offset);

@@ -26,12 +26,27 @@ function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 async function runJob(job: TrainJob): Promise<void> {
   if ("kind" in job.data) datasets.set(job.data.id, featuresFromShared(job.data));
   const features = datasets.get(job.data.id);
-  if (!features) throw new Error(`training worker ${config.index}: data ${job.data.id} was never sent to it (a pool bug)`);
-  const model = job.resume ? modelWithWeights(job.spec, features.cols, job.options.seed, job.resume.weights) : buildModel(job.spec, features.cols, { seed: job.options.seed });
-  if (!model) throw new Error(`training worker ${config.index}: the stored weights do not fit ${job.name}'s model (a bug: train checks them)`);
+  if (!features)
+    throw new Error(`training worker ${config.index}: data ${job.data.id} was never sent to it (a pool bug)`);
+  const model = job.resume
+    ? modelWithWeights(job.spec, features.cols, job.options.seed, job.resume.weights)
+    : buildModel(job.spec, features.cols, { seed: job.options.seed });
+  if (!model)
+    throw new Error(
+      `training worker ${config.index}: the stored weights do not fit ${job.name}'s model (a bug: train checks them)`,
+    );
   try {
     const layers = denseParams(model, job.spec);
-    const input = { name: job.name, spec: job.spec, features, labels: job.labels, options: job.options, nTrain: job.nTrain, nVal: job.nVal, resume: job.resume };
+    const input = {
+      name: job.name,
+      spec: job.spec,
+      features,
+      labels: job.labels,
+      options: job.options,
+      nTrain: job.nTrain,
+      nVal: job.nVal,
+      resume: job.resume,
+    };
     // The second worker of a split run walks the same loop silently: the first reports.
     const reports = !job.split || job.split.part === 0;
     const hooks = {
@@ -43,9 +58,24 @@ async function runJob(job: TrainJob): Promise<void> {
       },
     };
     const placement = job.split ? splitPlacement(job.split, job.labels, job.spec) : undefined;
-    const { history, stopReason, stoppedBy, warnings, seconds, checkpoint } = await fitLoop(layers, input, hooks, placement);
-    const result: RunData = { history, stopReason, stoppedBy, warnings, seconds, weights: reports ? weightsOf(model) : [], ...(reports && checkpoint ? { checkpoint } : {}) };
-    const buffers = [...result.weights.map((w) => w.values), ...(result.checkpoint?.optimizer ?? [])].map((v) => v.buffer as ArrayBuffer);
+    const { history, stopReason, stoppedBy, warnings, seconds, checkpoint } = await fitLoop(
+      layers,
+      input,
+      hooks,
+      placement,
+    );
+    const result: RunData = {
+      history,
+      stopReason,
+      stoppedBy,
+      warnings,
+      seconds,
+      weights: reports ? weightsOf(model) : [],
+      ...(reports && checkpoint ? { checkpoint } : {}),
+    };
+    const buffers = [...result.weights.map((w) => w.values), ...(result.checkpoint?.optimizer ?? [])].map(
+      (v) => v.buffer as ArrayBuffer,
+    );
     send({ type: "done", job: job.job, result }, buffers);
   } finally {
     model.dispose();
@@ -63,7 +93,9 @@ async function main(): Promise<void> {
     }
     // One job at a time, in the order sent (the pool sends one only when the last is done).
     queue = queue.then(() =>
-      runJob(message).catch((err: Error) => send({ type: "failed", job: message.job, message: err.message ?? String(err), stack: err.stack })),
+      runJob(message).catch((err: Error) =>
+        send({ type: "failed", job: message.job, message: err.message ?? String(err), stack: err.stack }),
+      ),
     );
   });
   send({ type: "ready" });

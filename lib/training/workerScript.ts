@@ -13,7 +13,8 @@ import { projectRoot } from "../system/project";
 function localRequires(file: string): string[] {
   const text = fs.readFileSync(file, "utf8");
   const found: string[] = [];
-  for (const m of text.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) found.push(path.resolve(path.dirname(file), m[1]) + ".js");
+  for (const m of text.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g))
+    found.push(path.resolve(path.dirname(file), m[1]) + ".js");
   return found;
 }
 
@@ -40,10 +41,12 @@ let checked: string | undefined;
 export function workerScript(): string {
   if (checked) return checked;
   if (__filename.endsWith(".js")) return (checked = path.join(__dirname, "worker.js"));
-  const root = projectRoot("thread: \"thread\" (train on this thread)");
+  const root = projectRoot('thread: "thread" (train on this thread)');
   const script = path.join(root, "dist", "lib", "training", "worker.js");
-  const fix = "run `npm run build` (it compiles lib/ into dist/), or train on this thread with `thread: \"thread\"` or FITLAB_WORKERS=0";
-  if (!fs.existsSync(script)) throw new Error(`train: the training worker ${path.relative(root, script)} is missing; ${fix}.`);
+  const fix =
+    'run `npm run build` (it compiles lib/ into dist/), or train on this thread with `thread: "thread"` or FITLAB_WORKERS=0';
+  if (!fs.existsSync(script))
+    throw new Error(`train: the training worker ${path.relative(root, script)} is missing; ${fix}.`);
   const stale = staleFile(script, root);
   if (stale) {
     const why = fs.existsSync(stale.js) ? `is older than ${path.relative(root, stale.ts)}` : "is missing";

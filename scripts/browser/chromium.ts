@@ -68,7 +68,9 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
   const log = (request: Request) =>
     requests.push({ url: request.url(), method: request.method(), resourceType: request.resourceType() });
   context.on("request", log);
-  await context.route("**/*", (route) => (allow(route.request().url()) ? route.continue() : route.abort("blockedbyclient")));
+  await context.route("**/*", (route) =>
+    allow(route.request().url()) ? route.continue() : route.abort("blockedbyclient"),
+  );
   const watchSockets = (page: import("playwright-core").Page) =>
     page.on("websocket", (ws) => requests.push({ url: ws.url(), method: "GET", resourceType: "websocket" }));
   context.pages().forEach(watchSockets);

@@ -53,10 +53,9 @@ export async function runAllFromMenu(page: Page): Promise<void> {
 
 /** File → Save and Checkpoint; resolves when the server has stored the notebook. */
 export async function saveFromMenu(page: Page): Promise<void> {
-  const stored = page.waitForResponse(
-    (r) => r.request().method() === "PUT" && /\/api\/contents\//.test(r.url()),
-    { timeout: 60_000 },
-  );
+  const stored = page.waitForResponse((r) => r.request().method() === "PUT" && /\/api\/contents\//.test(r.url()), {
+    timeout: 60_000,
+  });
   await page.click("#filelink");
   await page.click("#save_checkpoint > a");
   const response = await stored;
@@ -72,7 +71,10 @@ export async function trustFromMenu(page: Page): Promise<void> {
   await page.click("#trust_notebook > a");
   const reloaded = page.waitForEvent("load", { timeout: 60_000 });
   // The dialog's "Trust" button (the newest modal: earlier ones may still be fading out).
-  await page.locator(".modal.in .modal-footer button", { hasText: /^Trust$/ }).last().click();
+  await page
+    .locator(".modal.in .modal-footer button", { hasText: /^Trust$/ })
+    .last()
+    .click();
   await reloaded;
   await openNotebook(page, page.url(), 120_000, false);
 }
@@ -90,7 +92,14 @@ export interface CellState {
   /** From the output model: trace count and types of each Plotly output. */
   expected: { traces: number; scatter: number; bar: number; title: string; names: string[] }[];
   /** From the DOM: each rendered chart. */
-  rendered: { hasSvg: boolean; traces: number; scatterTraces: number; barTraces: number; width: number; height: number }[];
+  rendered: {
+    hasSvg: boolean;
+    traces: number;
+    scatterTraces: number;
+    barTraces: number;
+    width: number;
+    height: number;
+  }[];
   /** Plotly placeholders whose script never ran (untrusted output or missing plotly.js). */
   placeholders: number;
 }
@@ -121,7 +130,7 @@ export function cellStates(page: Page): Promise<CellState[]> {
               traces: spec.data.length,
               scatter: spec.data.filter((t) => type(t) === "scatter").length,
               bar: spec.data.filter((t) => type(t) === "bar").length,
-              title: typeof title === "string" ? title : title?.text ?? "",
+              title: typeof title === "string" ? title : (title?.text ?? ""),
               names: spec.data.map((t) => t.name ?? ""),
             };
           });
@@ -142,11 +151,15 @@ export function cellStates(page: Page): Promise<CellState[]> {
           prompt: cell.input_prompt_number ?? null,
           source: cell.get_text(),
           isFigure: isFigure.test(cell.get_text().replace(/\/\/[^\n]*/g, "")),
-          stderr: Array.from(element.querySelectorAll(".output_stderr")).map((e) => e.textContent ?? "").join("\n"),
+          stderr: Array.from(element.querySelectorAll(".output_stderr"))
+            .map((e) => e.textContent ?? "")
+            .join("\n"),
           errors: Array.from(element.querySelectorAll(".output_error")).map((e) => e.textContent ?? ""),
           expected,
           rendered,
-          placeholders: Array.from(element.querySelectorAll(".fitlab-figure")).filter((d) => !d.classList.contains("js-plotly-plot")).length,
+          placeholders: Array.from(element.querySelectorAll(".fitlab-figure")).filter(
+            (d) => !d.classList.contains("js-plotly-plot"),
+          ).length,
         });
       });
       return states;
@@ -201,7 +214,9 @@ export function chartProblems(states: CellState[]): string[] {
     const at = `code cell ${s.number} (${s.source.split("\n")[0].slice(0, 60)})`;
     if (s.isFigure && s.expected.length === 0) problems.push(`${at}: no ${PLOTLY_MIME} output`);
     if (s.rendered.length !== s.expected.length) {
-      problems.push(`${at}: ${s.expected.length} Plotly outputs but ${s.rendered.length} rendered .js-plotly-plot charts`);
+      problems.push(
+        `${at}: ${s.expected.length} Plotly outputs but ${s.rendered.length} rendered .js-plotly-plot charts`,
+      );
     }
     if (s.placeholders > 0) problems.push(`${at}: ${s.placeholders} figure placeholders were never drawn`);
     s.rendered.forEach((r, i) => {
@@ -209,9 +224,12 @@ export function chartProblems(states: CellState[]): string[] {
       if (!r.hasSvg) problems.push(`${at}, chart ${i + 1}: no svg.main-svg`);
       if (r.width < 100 || r.height < 100) problems.push(`${at}, chart ${i + 1}: drawn ${r.width}×${r.height} px`);
       if (!want) return;
-      if (r.traces !== want.traces) problems.push(`${at}, chart ${i + 1}: ${r.traces} traces in the chart, ${want.traces} in the figure`);
-      if (r.scatterTraces !== want.scatter) problems.push(`${at}, chart ${i + 1}: ${r.scatterTraces} scatter traces drawn, ${want.scatter} expected`);
-      if (r.barTraces !== want.bar) problems.push(`${at}, chart ${i + 1}: ${r.barTraces} bar traces drawn, ${want.bar} expected`);
+      if (r.traces !== want.traces)
+        problems.push(`${at}, chart ${i + 1}: ${r.traces} traces in the chart, ${want.traces} in the figure`);
+      if (r.scatterTraces !== want.scatter)
+        problems.push(`${at}, chart ${i + 1}: ${r.scatterTraces} scatter traces drawn, ${want.scatter} expected`);
+      if (r.barTraces !== want.bar)
+        problems.push(`${at}, chart ${i + 1}: ${r.barTraces} bar traces drawn, ${want.bar} expected`);
     });
   }
   return problems;

@@ -24,14 +24,19 @@ export async function waitForLab(page: Page, timeoutMs = 120_000): Promise<void>
  * the notebook shows with a kernel whose name is "TypeScript (tslab)".
  */
 export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 120_000): Promise<void> {
-  const item = page.locator(".jp-DirListing-item", { has: page.locator(".jp-DirListing-itemText", { hasText: name }) }).first();
+  const item = page
+    .locator(".jp-DirListing-item", { has: page.locator(".jp-DirListing-itemText", { hasText: name }) })
+    .first();
   await item.waitFor({ state: "visible", timeout: 30_000 }).catch(() => {
     throw new Error(`the file browser does not list ${name}`);
   });
   // A dialog left in front (a file changed on disk, unsaved work) would take the double-click.
   for (let tries = 0; ; tries++) {
     await dismissDialog(page);
-    const opened = await item.dblclick({ timeout: 5_000 }).then(() => true, () => false);
+    const opened = await item.dblclick({ timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    );
     if (opened) break;
     if (tries >= 6) throw new Error(`could not double-click ${name} in the file browser (a dialog in front?)`);
   }
@@ -43,10 +48,22 @@ export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 
       if (await select.count()) await select.selectOption({ label: "TypeScript (tslab)" });
       await dialog.locator(".jp-mod-accept").click();
     }
-    const kernelName = (await activeNotebook(page).locator(".jp-Toolbar-kernelName").textContent().catch(() => null))?.trim();
-    const title = await page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first().textContent().catch(() => null);
+    const kernelName = (
+      await activeNotebook(page)
+        .locator(".jp-Toolbar-kernelName")
+        .textContent()
+        .catch(() => null)
+    )?.trim();
+    const title = await page
+      .locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
+      .first()
+      .textContent()
+      .catch(() => null);
     if (kernelName === "TypeScript (tslab)" && title?.includes(name)) return;
-    if (Date.now() > deadline) throw new Error(`${name} did not open with the tslab kernel within ${timeoutMs / 1000} s (tab "${title}", kernel "${kernelName}")`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${name} did not open with the tslab kernel within ${timeoutMs / 1000} s (tab "${title}", kernel "${kernelName}")`,
+      );
     await page.waitForTimeout(250);
   }
 }
@@ -55,23 +72,33 @@ export async function openFromFileBrowser(page: Page, name: string, timeoutMs = 
 export async function collapseLeftSidebar(page: Page): Promise<void> {
   const open = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current");
   if (await open.count()) await open.first().click();
-  await page.locator("#jp-left-stack").waitFor({ state: "hidden", timeout: 10_000 }).catch(() => {
-    throw new Error("the left sidebar did not collapse");
-  });
+  await page
+    .locator("#jp-left-stack")
+    .waitFor({ state: "hidden", timeout: 10_000 })
+    .catch(() => {
+      throw new Error("the left sidebar did not collapse");
+    });
 }
 
 /**
  * Waits until each cell `index` of the notebook in front shows at least `charts` drawn charts (a
  * .js-plotly-plot with its SVG, shown). Throws naming the cells still short, with what they show.
  */
-export async function waitForDrawnCharts(page: Page, wanted: { index: number; charts: number }[], timeoutMs: number): Promise<LabCell[]> {
+export async function waitForDrawnCharts(
+  page: Page,
+  wanted: { index: number; charts: number }[],
+  timeoutMs: number,
+): Promise<LabCell[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const cells = await labCells(page);
     const missing = wanted.filter((w) => (cells[w.index]?.charts.length ?? 0) < w.charts);
     if (missing.length === 0) return cells;
     if (Date.now() > deadline) {
-      const what = missing.map((m) => `cell ${m.index}: ${cells[m.index]?.charts.length ?? 0} of ${m.charts} drawn (shows "${(cells[m.index]?.text ?? "").slice(0, 120)}")`);
+      const what = missing.map(
+        (m) =>
+          `cell ${m.index}: ${cells[m.index]?.charts.length ?? 0} of ${m.charts} drawn (shows "${(cells[m.index]?.text ?? "").slice(0, 120)}")`,
+      );
       throw new Error(`charts not drawn within ${timeoutMs / 1000} s: ${what.join("; ")}`);
     }
     await page.waitForTimeout(250);
@@ -81,10 +108,17 @@ export async function waitForDrawnCharts(page: Page, wanted: { index: number; ch
 /** Clicks a menu of the menu bar, then its item labelled exactly `item`. */
 export async function menu(page: Page, menuLabel: string, item: string): Promise<void> {
   await page.locator(".lm-MenuBar-itemLabel", { hasText: new RegExp(`^${menuLabel}$`) }).click();
-  const entry = page.locator(".lm-Menu-content .lm-Menu-item", { has: page.locator(".lm-Menu-itemLabel", { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) });
-  await entry.first().click({ timeout: 10_000 }).catch((error: Error) => {
-    throw new Error(`no menu item ${menuLabel} → ${item}: ${error.message.split("\n")[0]}`);
+  const entry = page.locator(".lm-Menu-content .lm-Menu-item", {
+    has: page.locator(".lm-Menu-itemLabel", {
+      hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`),
+    }),
   });
+  await entry
+    .first()
+    .click({ timeout: 10_000 })
+    .catch((error: Error) => {
+      throw new Error(`no menu item ${menuLabel} → ${item}: ${error.message.split("\n")[0]}`);
+    });
 }
 
 /**
@@ -105,7 +139,12 @@ export const TEST_SETTINGS: Record<string, unknown> = {
 export async function dismissDialog(page: Page): Promise<string | null> {
   const dialog = page.locator(".jp-Dialog");
   if ((await dialog.count()) === 0) return null;
-  const title = (await dialog.first().locator(".jp-Dialog-header").textContent().catch(() => "")) ?? "";
+  const title =
+    (await dialog
+      .first()
+      .locator(".jp-Dialog-header")
+      .textContent()
+      .catch(() => "")) ?? "";
   const keep = dialog.first().locator("button.jp-mod-accept", { hasText: /^(Save|Overwrite)$/ });
   if (await keep.count()) await keep.first().click();
   else await dialog.first().locator("button.jp-mod-accept").last().click();
@@ -117,7 +156,11 @@ export async function dismissDialog(page: Page): Promise<string | null> {
  * under `dir` (nothing of the user's read or written) and TEST_SETTINGS. (Whether plotly's
  * extension is on is startJupyter's `plotlyExtension`, as for npm start.)
  */
-export async function labEnv(base: NodeJS.ProcessEnv, dir: string, options: { settings?: Record<string, unknown> } = {}): Promise<NodeJS.ProcessEnv> {
+export async function labEnv(
+  base: NodeJS.ProcessEnv,
+  dir: string,
+  options: { settings?: Record<string, unknown> } = {},
+): Promise<NodeJS.ProcessEnv> {
   const config = path.join(dir, "config");
   const settings = path.join(dir, "settings");
   const workspaces = path.join(dir, "workspaces");
@@ -126,7 +169,12 @@ export async function labEnv(base: NodeJS.ProcessEnv, dir: string, options: { se
     await fs.mkdir(path.dirname(path.join(settings, file)), { recursive: true });
     await fs.writeFile(path.join(settings, file), JSON.stringify(value));
   }
-  return { ...base, JUPYTER_CONFIG_DIR: config, JUPYTERLAB_SETTINGS_DIR: settings, JUPYTERLAB_WORKSPACES_DIR: workspaces };
+  return {
+    ...base,
+    JUPYTER_CONFIG_DIR: config,
+    JUPYTERLAB_SETTINGS_DIR: settings,
+    JUPYTERLAB_WORKSPACES_DIR: workspaces,
+  };
 }
 
 /** Accepts the dialog in front (e.g. "Restart" of Restart Kernel and Run All Cells…). */
@@ -143,7 +191,9 @@ export async function clickStop(page: Page): Promise<void> {
 
 /** The toolbar's save button; resolves when the server stored the notebook. */
 export async function save(page: Page): Promise<void> {
-  const stored = page.waitForResponse((r) => r.request().method() === "PUT" && /\/api\/contents\//.test(r.url()), { timeout: 60_000 });
+  const stored = page.waitForResponse((r) => r.request().method() === "PUT" && /\/api\/contents\//.test(r.url()), {
+    timeout: 60_000,
+  });
   await activeNotebook(page).locator('[data-jp-item-name="save"]').locator("button, jp-button").first().click();
   const response = await stored;
   if (!response.ok()) throw new Error(`saving failed: HTTP ${response.status()} ${await response.text()}`);
@@ -154,7 +204,12 @@ export async function closeNotebook(page: Page): Promise<void> {
   await page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first().click();
   // A notebook changed since its last save asks "Save your work": save it.
   const dialog = page.locator(".jp-Dialog");
-  if (await dialog.waitFor({ state: "visible", timeout: 2_000 }).then(() => true, () => false)) {
+  if (
+    await dialog.waitFor({ state: "visible", timeout: 2_000 }).then(
+      () => true,
+      () => false,
+    )
+  ) {
     await dialog.locator("button.jp-mod-accept", { hasText: /^Save$/ }).click();
   }
 }
@@ -229,24 +284,46 @@ export function labCells(page: Page): Promise<LabCell[]> {
     Array.from(panel.querySelectorAll(".jp-Notebook .jp-Cell")).map((cell, index) => {
       // plotly's JupyterLab renderer keeps a drawn chart hidden while it shows a stored PNG instead.
       const charts = Array.from(cell.querySelectorAll(".jp-OutputArea .js-plotly-plot")).filter(
-        (gd) => gd.querySelector("svg.main-svg") && (gd.querySelector(".plot-container") as HTMLElement | null)?.style.display !== "none",
+        (gd) =>
+          gd.querySelector("svg.main-svg") &&
+          (gd.querySelector(".plot-container") as HTMLElement | null)?.style.display !== "none",
       );
-      const data = (gd: Element) => ((gd as unknown as { data?: { y?: unknown[] }[] }).data ?? []);
+      const data = (gd: Element) => (gd as unknown as { data?: { y?: unknown[] }[] }).data ?? [];
       return {
         index,
-        type: cell.classList.contains("jp-CodeCell") ? "code" : cell.classList.contains("jp-MarkdownCell") ? "markdown" : "raw",
+        type: cell.classList.contains("jp-CodeCell")
+          ? "code"
+          : cell.classList.contains("jp-MarkdownCell")
+            ? "markdown"
+            : "raw",
         prompt: (cell.querySelector(".jp-InputPrompt")?.textContent ?? "").trim(),
         charts: charts.map((gd) => data(gd).length),
-        chartPoints: charts.map((gd) => data(gd).map((t) => (t.y ?? []).filter((v) => typeof v === "number" && Number.isFinite(v)).length).join(",")).join("|"),
+        chartPoints: charts
+          .map((gd) =>
+            data(gd)
+              .map((t) => (t.y ?? []).filter((v) => typeof v === "number" && Number.isFinite(v)).length)
+              .join(","),
+          )
+          .join("|"),
         images: Array.from(cell.querySelectorAll(".jp-OutputArea img")).filter(
-          (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0 && (img as HTMLElement).style.display !== "none",
+          (img) =>
+            (img as HTMLImageElement).complete &&
+            (img as HTMLImageElement).naturalWidth > 0 &&
+            (img as HTMLElement).style.display !== "none",
         ).length,
-        stderr: Array.from(cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).map((e) => e.textContent ?? "").join("\n"),
+        stderr: Array.from(
+          cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'),
+        )
+          .map((e) => e.textContent ?? "")
+          .join("\n"),
         text: (() => {
           const area = cell.querySelector(".jp-OutputArea");
           if (!area) return "";
           const parts: string[] = [];
-          const walker = document.createTreeWalker(area, NodeFilter.SHOW_TEXT, { acceptNode: (n) => (n.parentElement?.closest("script") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT) });
+          const walker = document.createTreeWalker(area, NodeFilter.SHOW_TEXT, {
+            acceptNode: (n) =>
+              n.parentElement?.closest("script") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+          });
           for (let n = walker.nextNode(); n; n = walker.nextNode()) parts.push(n.textContent ?? "");
           return parts.join("").replace(/\s+/g, " ").trim();
         })(),
@@ -258,7 +335,10 @@ export function labCells(page: Page): Promise<LabCell[]> {
 
 /** The kernel state of the notebook `path` (relative to the served folder), from the server. */
 export async function kernelState(api: (p: string) => Promise<Response>, path: string): Promise<string> {
-  const sessions = (await (await api("/api/sessions")).json()) as { path: string; kernel?: { execution_state?: string } }[];
+  const sessions = (await (await api("/api/sessions")).json()) as {
+    path: string;
+    kernel?: { execution_state?: string };
+  }[];
   return sessions.find((s) => s.path === path || s.path.endsWith(`/${path}`))?.kernel?.execution_state ?? "no session";
 }
 
@@ -287,7 +367,9 @@ export async function waitUntilIdle(
       idleSince ||= Date.now();
     } else idleSince = 0;
     if (Date.now() > deadline) {
-      throw new Error(`${path} still busy after ${timeoutMs / 1000} s (kernel ${state}; cells ${busy.map((c) => c.index).join(", ") || "none"} show [*])`);
+      throw new Error(
+        `${path} still busy after ${timeoutMs / 1000} s (kernel ${state}; cells ${busy.map((c) => c.index).join(", ") || "none"} show [*])`,
+      );
     }
     await page.waitForTimeout(200);
   }

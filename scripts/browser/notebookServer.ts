@@ -77,7 +77,8 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
   const token = randomBytes(24).toString("hex");
   const baseUrl = `http://127.0.0.1:${port}`;
   const runtimeDir = options.env.JUPYTER_RUNTIME_DIR;
-  if (!runtimeDir) throw new Error("startNotebookServer: env.JUPYTER_RUNTIME_DIR must be the workspace's own runtime folder");
+  if (!runtimeDir)
+    throw new Error("startNotebookServer: env.JUPYTER_RUNTIME_DIR must be the workspace's own runtime folder");
   const { command, args } = jupyterCommand([
     "notebook",
     "--no-browser",
@@ -91,7 +92,12 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
     // CI containers run as root, which the server refuses without this.
     ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
   ]);
-  const child = spawn(command, args, { env: options.env, cwd: options.notebookDir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    env: options.env,
+    cwd: options.notebookDir,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let log = "";
   child.stdout!.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
   child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
@@ -149,7 +155,9 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
   for (;;) {
     if (startError || exited(child)) {
       await stop();
-      throw new Error(`the notebook server did not start (${startError?.message ?? `exit ${child.exitCode ?? child.signalCode}`}):\n${log}`);
+      throw new Error(
+        `the notebook server did not start (${startError?.message ?? `exit ${child.exitCode ?? child.signalCode}`}):\n${log}`,
+      );
     }
     try {
       const response = await api("/api/status");
@@ -159,7 +167,9 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the notebook server did not answer on ${baseUrl} within ${(options.startTimeoutMs ?? 60_000) / 1000} s:\n${log}`);
+      throw new Error(
+        `the notebook server did not answer on ${baseUrl} within ${(options.startTimeoutMs ?? 60_000) / 1000} s:\n${log}`,
+      );
     }
     await sleep(250);
   }
@@ -167,7 +177,8 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
   return {
     baseUrl,
     token,
-    notebookUrl: (relative) => `${baseUrl}/notebooks/${relative.split("/").map(encodeURIComponent).join("/")}?token=${token}`,
+    notebookUrl: (relative) =>
+      `${baseUrl}/notebooks/${relative.split("/").map(encodeURIComponent).join("/")}?token=${token}`,
     api,
     log: () => log,
     stop,

@@ -36,7 +36,8 @@ interface Probe {
 function runs(command: string, args: string[]): string | null {
   const result = spawnSync(command, args, { encoding: "utf8", timeout: 60_000 });
   if (result.error) return result.error.message;
-  if (result.status !== 0) return (result.stderr || result.stdout || `exit code ${result.status}`).trim().split("\n").slice(-3).join(" ");
+  if (result.status !== 0)
+    return (result.stderr || result.stdout || `exit code ${result.status}`).trim().split("\n").slice(-3).join(" ");
   return null;
 }
 

@@ -72,7 +72,9 @@ export function lessonNotebooks(): string[] {
   const dir = notebooksDir();
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".ipynb") && !n.startsWith(".")).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith(".ipynb") && !n.startsWith("."))
+      .sort();
   } catch {
     // reported below
   }

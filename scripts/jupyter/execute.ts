@@ -6,7 +6,14 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { showValue } from "../../lib/check";
-import { CellTimeoutError, INTERRUPT_GRACE_MS, KernelClient, KernelDiedError, KernelOptions, MAX_TIMER_MS } from "./kernel";
+import {
+  CellTimeoutError,
+  INTERRUPT_GRACE_MS,
+  KernelClient,
+  KernelDiedError,
+  KernelOptions,
+  MAX_TIMER_MS,
+} from "./kernel";
 import { CodeCell, Notebook, codeCells, hasTag, readNotebook } from "./notebook";
 import { OutputRecorder } from "./outputs";
 import {
@@ -120,7 +127,10 @@ export function resolveParameters(
 }
 
 /** ename/evalue from the reply, else from iopub error outputs, else from tslab's stderr text. */
-function describeError(cell: CodeCell, reply: Record<string, unknown>): Pick<CellFailure, "ename" | "evalue" | "traceback"> {
+function describeError(
+  cell: CodeCell,
+  reply: Record<string, unknown>,
+): Pick<CellFailure, "ename" | "evalue" | "traceback"> {
   if (typeof reply.ename === "string") {
     return {
       ename: reply.ename,
@@ -131,9 +141,7 @@ function describeError(cell: CodeCell, reply: Record<string, unknown>): Pick<Cel
   const errorOutput = cell.outputs.find((o) => o.output_type === "error");
   if (errorOutput?.output_type === "error") return errorOutput;
   // tslab reports errors by printing them to stderr (no `error` message): parse "Name: message".
-  const stderr = cell.outputs
-    .map((o) => (o.output_type === "stream" && o.name === "stderr" ? o.text : ""))
-    .join("");
+  const stderr = cell.outputs.map((o) => (o.output_type === "stream" && o.name === "stderr" ? o.text : "")).join("");
   const lines = stderr.split("\n").filter((line) => line.trim() !== "");
   const named = lines.map((line) => /^([A-Za-z_$][\w$]*(?:Error|Exception)|Error): ?(.*)$/.exec(line)).find(Boolean);
   if (named) return { ename: named[1], evalue: named[2], traceback: lines };
@@ -148,18 +156,25 @@ function describeError(cell: CodeCell, reply: Record<string, unknown>): Pick<Cel
  */
 export async function executeNotebook(file: string, options: ExecuteNotebookOptions = {}): Promise<ExecutedNotebook> {
   const name = path.basename(file, ".ipynb");
-  for (const [option, seconds] of [["timeoutSeconds", options.timeoutSeconds], ["interruptGraceSeconds", options.interruptGraceSeconds]] as const) {
+  for (const [option, seconds] of [
+    ["timeoutSeconds", options.timeoutSeconds],
+    ["interruptGraceSeconds", options.interruptGraceSeconds],
+  ] as const) {
     if (seconds !== undefined && !(seconds > 0 && seconds * 1000 <= MAX_TIMER_MS)) {
       throw new RangeError(
         `executeNotebook: ${option} = ${showValue(seconds)}; it must be a number of seconds > 0 and ≤ ${Math.floor(MAX_TIMER_MS / 1000)} (Node's timers cannot wait longer).`,
       );
     }
   }
-  if (options.signal?.aborted) throw new Error(`executeNotebook: interrupted (${String(options.signal.reason)}) before it started`);
+  if (options.signal?.aborted)
+    throw new Error(`executeNotebook: interrupted (${String(options.signal.reason)}) before it started`);
   const source = await readNotebook(file);
   const { params, origins } = resolveParameters(source, path.basename(file), options);
   const nb = injectParameters(source, params, { file: path.basename(file), origins });
-  nb.metadata = { ...nb.metadata, fitlab: { ...nb.metadata.fitlab, executed: { parameters: params, quick: !!options.quick } } };
+  nb.metadata = {
+    ...nb.metadata,
+    fitlab: { ...nb.metadata.fitlab, executed: { parameters: params, quick: !!options.quick } },
+  };
   const cells = codeCells(nb);
   for (const { cell } of cells) {
     cell.outputs = [];
@@ -179,7 +194,11 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
   const env = { ...options.kernel?.env };
   if (options.backend) env.FITLAB_BACKEND = options.backend;
   const waited = Date.now();
-  const kernel = await (options.startKernel ?? KernelClient.start)({ ...options.kernel, cwd: path.dirname(path.resolve(file)), env });
+  const kernel = await (options.startKernel ?? KernelClient.start)({
+    ...options.kernel,
+    cwd: path.dirname(path.resolve(file)),
+    env,
+  });
   result.kernelStartMs = Date.now() - waited;
   const signal = options.signal;
   // Shutting the kernel down ends the running cell with KernelDiedError, reported below as interrupted.
@@ -200,14 +219,19 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
       try {
         const reply = await kernel.execute(cell.source, {
           timeoutMs,
-          interruptGraceMs: options.interruptGraceSeconds === undefined ? undefined : options.interruptGraceSeconds * 1000,
+          interruptGraceMs:
+            options.interruptGraceSeconds === undefined ? undefined : options.interruptGraceSeconds * 1000,
           onIopub: (message) => recorder.record(cell, message),
         });
         if (reply.executionCount !== null) cell.execution_count = reply.executionCount;
         if (reply.status !== "ok") fail("error", describeError(cell, reply.content));
       } catch (error) {
         if (signal?.aborted && (error instanceof KernelDiedError || error instanceof CellTimeoutError)) {
-          fail("interrupted", { ename: "Interrupted", evalue: `the run was stopped by ${String(signal.reason)}`, traceback: [] });
+          fail("interrupted", {
+            ename: "Interrupted",
+            evalue: `the run was stopped by ${String(signal.reason)}`,
+            traceback: [],
+          });
         } else if (error instanceof CellTimeoutError) {
           fail("timeout", { ename: "CellTimeoutError", evalue: error.message, traceback: [] });
         } else if (error instanceof KernelDiedError) {
@@ -226,8 +250,13 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
         if (next) {
           result.ok = false;
           result.failure = {
-            kind: "interrupted", cellNumber: next.number, cellIndex: next.index, cellId: next.cell.id,
-            ename: "Interrupted", evalue: `the run was stopped by ${String(signal.reason)} before this cell`, traceback: [],
+            kind: "interrupted",
+            cellNumber: next.number,
+            cellIndex: next.index,
+            cellId: next.cell.id,
+            ename: "Interrupted",
+            evalue: `the run was stopped by ${String(signal.reason)} before this cell`,
+            traceback: [],
           };
         }
         break;
@@ -237,7 +266,10 @@ export async function executeNotebook(file: string, options: ExecuteNotebookOpti
     signal?.removeEventListener("abort", onAbort);
     if (signal?.aborted) {
       const fitlab = nb.metadata.fitlab ?? {};
-      nb.metadata.fitlab = { ...fitlab, executed: { ...(fitlab.executed as object), interrupted: String(signal.reason) } };
+      nb.metadata.fitlab = {
+        ...fitlab,
+        executed: { ...(fitlab.executed as object), interrupted: String(signal.reason) },
+      };
     }
     result.droppedMessages = kernel.dropped.shell + kernel.dropped.iopub + kernel.dropped.control;
     result.peakRssBytes = peakRssOf(kernel.pid);
@@ -252,9 +284,15 @@ export function formatFailure(run: ExecutedNotebook): string {
   if (!f) return "";
   const cell = run.notebook.cells[f.cellIndex];
   const injected = hasTag(cell, INJECTED_TAG) ? " (the injected parameters cell)" : "";
-  const what = { error: "failed", timeout: "timed out", died: "lost its kernel", interrupted: "was interrupted" }[f.kind];
+  const what = { error: "failed", timeout: "timed out", died: "lost its kernel", interrupted: "was interrupted" }[
+    f.kind
+  ];
   const head = `${run.path}: code cell ${f.cellNumber}${injected} (cell index ${f.cellIndex}, id ${f.cellId}) ${what}`;
-  const source = cell.source.split("\n").slice(0, 6).map((line) => `  | ${line}`).join("\n");
+  const source = cell.source
+    .split("\n")
+    .slice(0, 6)
+    .map((line) => `  | ${line}`)
+    .join("\n");
   const trace = f.traceback.length ? `\n${f.traceback.map((line) => `    ${line}`).join("\n")}` : "";
   return `${head}\n${source}\n${f.ename}: ${f.evalue}${trace}`;
 }

@@ -23,7 +23,12 @@ const LOCALHOST = "127.0.0.1";
  * and the connection file (Jupyter's kernel spec passes "{connection_file}").
  */
 export function kernelCommand(root: string, connectionFile: string): string[] {
-  return [process.execPath, path.join(root, "dist", "scripts", "kernel", "tslabKernel.js"), "--config-path", connectionFile];
+  return [
+    process.execPath,
+    path.join(root, "dist", "scripts", "kernel", "tslabKernel.js"),
+    "--config-path",
+    connectionFile,
+  ];
 }
 
 /** The longest delay Node's timers honour (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
@@ -302,7 +307,13 @@ export class KernelClient {
     });
 
     const address = (port: number) => `tcp://${LOCALHOST}:${port}`;
-    Object.assign(this.addresses, { shell: address(shell), iopub: address(iopub), control: address(control), stdin: address(stdin), hb: address(hb) });
+    Object.assign(this.addresses, {
+      shell: address(shell),
+      iopub: address(iopub),
+      control: address(control),
+      stdin: address(stdin),
+      hb: address(hb),
+    });
     this.shell.connect(address(shell));
     this.control.connect(address(control));
     this.iopub.connect(address(iopub));
@@ -483,9 +494,14 @@ export class KernelClient {
    */
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteReply> {
     if (this.deathReason) throw new KernelDiedError(this.deathReason);
-    for (const [option, ms] of [["timeoutMs", options.timeoutMs], ["interruptGraceMs", options.interruptGraceMs]] as const) {
+    for (const [option, ms] of [
+      ["timeoutMs", options.timeoutMs],
+      ["interruptGraceMs", options.interruptGraceMs],
+    ] as const) {
       if (ms !== undefined && ms !== Infinity && !(ms > 0 && ms <= MAX_TIMER_MS)) {
-        throw new RangeError(`execute: ${option} = ${ms}; it must be > 0 and ≤ ${MAX_TIMER_MS} ms (Node's timers cannot wait longer), or Infinity.`);
+        throw new RangeError(
+          `execute: ${option} = ${ms}; it must be > 0 and ≤ ${MAX_TIMER_MS} ms (Node's timers cannot wait longer), or Infinity.`,
+        );
       }
     }
     const request = newMessage(
@@ -545,7 +561,10 @@ export class KernelClient {
       const polite = this.ready && !this.deathReason;
       if (polite) {
         const request = newMessage("shutdown_request", { restart: false }, this.session);
-        await Promise.race([this.control.send(encodeMessage(request, this.key)).catch(() => undefined), delay(Math.min(500, graceMs))]);
+        await Promise.race([
+          this.control.send(encodeMessage(request, this.key)).catch(() => undefined),
+          delay(Math.min(500, graceMs)),
+        ]);
       }
       const exitedInTime = await Promise.race([exited, delay(polite ? graceMs : 0).then(() => false)]);
       if (!exitedInTime) {

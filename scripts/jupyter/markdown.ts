@@ -26,7 +26,11 @@ function mathSpan(state: MarkdownIt.StateInline, silent: boolean): boolean {
   const delimiter = src.startsWith("$$", start) ? "$$" : "$";
   const from = start + delimiter.length;
   if (from >= state.posMax || /\s/.test(src[from])) return false;
-  for (let end = src.indexOf(delimiter, from); end !== -1 && end < state.posMax; end = src.indexOf(delimiter, end + 1)) {
+  for (
+    let end = src.indexOf(delimiter, from);
+    end !== -1 && end < state.posMax;
+    end = src.indexOf(delimiter, end + 1)
+  ) {
     if (src[end - 1] === "\\" || /\s/.test(src[end - 1])) continue;
     const after = end + delimiter.length;
     if (delimiter === "$" && /\d/.test(src[after] ?? "")) continue;

@@ -133,9 +133,14 @@ export function parseNotebook(text: string, file = "<notebook>"): Notebook {
   }
   const problems = schemaProblems(raw);
   if (problems.length > 0) {
-    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => `\n  ${problem}`).join("");
+    const shown = problems
+      .slice(0, MAX_PROBLEMS_SHOWN)
+      .map((problem) => `\n  ${problem}`)
+      .join("");
     const more = problems.length > MAX_PROBLEMS_SHOWN ? `\n  … and ${problems.length - MAX_PROBLEMS_SHOWN} more` : "";
-    throw new Error(`${file} does not follow the nbformat 4 schema (fix it, or open and save it in Jupyter):${shown}${more}`);
+    throw new Error(
+      `${file} does not follow the nbformat 4 schema (fix it, or open and save it in Jupyter):${shown}${more}`,
+    );
   }
   return mapTexts(raw as Notebook, joinLines);
 }

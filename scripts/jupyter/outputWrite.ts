@@ -22,7 +22,11 @@ export class OutputWriteError extends Error {
 /** 812 B, 37.1 KB, 4.7 MB: sizes as people read them (powers of 1000, like `df -H`). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
-  for (const [unit, scale] of [["KB", 1e3], ["MB", 1e6], ["GB", 1e9]] as const) {
+  for (const [unit, scale] of [
+    ["KB", 1e3],
+    ["MB", 1e6],
+    ["GB", 1e9],
+  ] as const) {
     if (bytes < scale * 1000 || unit === "GB") return `${(bytes / scale).toFixed(1)} ${unit}`;
   }
   return `${bytes} B`;
@@ -39,7 +43,12 @@ async function freeBytes(dir: string): Promise<number | undefined> {
 }
 
 /** Why writing `bytes` to `file` (shown as `shown`) failed, in one line. */
-export async function describeWriteFailure(file: string, shown: string, bytes: number, error: unknown): Promise<string> {
+export async function describeWriteFailure(
+  file: string,
+  shown: string,
+  bytes: number,
+  error: unknown,
+): Promise<string> {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "ENOSPC" || code === "EDQUOT") {
     const free = await freeBytes(path.dirname(file));

@@ -94,7 +94,8 @@ function kindOfInitializer(init: ts.Expression | undefined): ParameterKind {
 
 /** The shape of a literal initializer: an object's keys and their shapes, an array's items (when all alike). */
 function shapeOfInitializer(init: ts.Expression | undefined): ParameterShape {
-  if (init && (ts.isAsExpression(init) || ts.isParenthesizedExpression(init))) return shapeOfInitializer(init.expression);
+  if (init && (ts.isAsExpression(init) || ts.isParenthesizedExpression(init)))
+    return shapeOfInitializer(init.expression);
   if (init && ts.isObjectLiteralExpression(init)) {
     const keys: Record<string, ParameterShape> = Object.create(null) as Record<string, ParameterShape>;
     for (const property of init.properties) {
@@ -119,7 +120,9 @@ function describeKindOf(value: ParameterValue): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
-  return typeof value === "object" ? "an object" : `${typeof value === "number" ? "the number" : "the boolean"} ${String(value)}`;
+  return typeof value === "object"
+    ? "an object"
+    : `${typeof value === "number" ? "the number" : "the boolean"} ${String(value)}`;
 }
 
 /** Throws a ParameterError where `value` (at path `at`) does not have `shape`. */
@@ -133,10 +136,12 @@ function checkShape(shape: ParameterShape, value: ParameterValue, at: string, or
     case "number":
     case "boolean":
     case "string":
-      if (typeof value !== shape.kind) fail(`must be a ${shape.kind}, as in the parameters cell, but is ${describeKindOf(value)}`);
+      if (typeof value !== shape.kind)
+        fail(`must be a ${shape.kind}, as in the parameters cell, but is ${describeKindOf(value)}`);
       return;
     case "array":
-      if (!Array.isArray(value)) return fail(`must be an array, as in the parameters cell, but is ${describeKindOf(value)}`);
+      if (!Array.isArray(value))
+        return fail(`must be an array, as in the parameters cell, but is ${describeKindOf(value)}`);
       if (shape.items) value.forEach((item, i) => checkShape(shape.items!, item, `${at}[${i}]`, origin));
       return;
     case "object": {
@@ -154,7 +159,8 @@ function checkShape(shape: ParameterShape, value: ParameterValue, at: string, or
         ].filter(Boolean);
         fail(`${parts.join(" and ")}: it takes exactly the keys ${declared.join(", ")}`);
       }
-      for (const key of declared) checkShape(shape.keys[key], (value as Record<string, ParameterValue>)[key], `${at}.${key}`, origin);
+      for (const key of declared)
+        checkShape(shape.keys[key], (value as Record<string, ParameterValue>)[key], `${at}.${key}`, origin);
       return;
     }
   }
@@ -179,7 +185,11 @@ export function parseRange(comment: string): ParameterRange | undefined {
     integer: match[1] !== undefined,
     text: match[0],
   };
-  if (range.min !== undefined && range.max !== undefined && (range.min > range.max || (range.min === range.max && (range.minExclusive || range.maxExclusive)))) {
+  if (
+    range.min !== undefined &&
+    range.max !== undefined &&
+    (range.min > range.max || (range.min === range.max && (range.minExclusive || range.maxExclusive)))
+  ) {
     throw new ParameterError(`the range "${range.text}" in the parameters cell admits no value`);
   }
   return range;
@@ -228,7 +238,8 @@ export function parseParametersCell(source: string): ParameterDeclaration[] {
         typeText: decl.type?.getText(file),
         kind: annotated !== "unknown" ? annotated : kindOfInitializer(decl.initializer),
         ...(range ? { range } : {}),
-        ...(decl.initializer && (ts.isObjectLiteralExpression(decl.initializer) || ts.isArrayLiteralExpression(decl.initializer))
+        ...(decl.initializer &&
+        (ts.isObjectLiteralExpression(decl.initializer) || ts.isArrayLiteralExpression(decl.initializer))
           ? { shape: shapeOfInitializer(decl.initializer) }
           : {}),
       });
@@ -269,7 +280,9 @@ export function parseSetArgument(arg: string): { name: string; raw: string } {
   const eq = arg.indexOf("=");
   const name = eq < 0 ? "" : arg.slice(0, eq).trim();
   if (eq < 0 || !/^[A-Za-z_$][\w$]*$/.test(name)) {
-    throw new ParameterError(`--set ${arg}: expected name=value with a TypeScript identifier as the name, e.g. --set epochs=2`);
+    throw new ParameterError(
+      `--set ${arg}: expected name=value with a TypeScript identifier as the name, e.g. --set epochs=2`,
+    );
   }
   return { name, raw: arg.slice(eq + 1) };
 }
@@ -310,7 +323,8 @@ export function findParametersCell(nb: Notebook, file = "the notebook") {
 function numbersIn(value: ParameterValue, at: string): [string, number][] {
   if (typeof value === "number") return [[at, value]];
   if (Array.isArray(value)) return value.flatMap((item, i) => numbersIn(item, `${at}[${i}]`));
-  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => numbersIn(v, `${at}.${k}`));
+  if (value !== null && typeof value === "object")
+    return Object.entries(value).flatMap(([k, v]) => numbersIn(v, `${at}.${k}`));
   return [];
 }
 
@@ -321,7 +335,9 @@ function numbersIn(value: ParameterValue, at: string): [string, number][] {
 export function checkParameterValue(declaration: ParameterDeclaration, value: ParameterValue, origin = "--set"): void {
   for (const [at, n] of numbersIn(value, declaration.name)) {
     if (!Number.isFinite(n)) {
-      throw new ParameterError(`${origin}: ${at} = ${showValue(n)} is not a finite number; give a number such as ${declaration.range?.min ?? 1}`);
+      throw new ParameterError(
+        `${origin}: ${at} = ${showValue(n)} is not a finite number; give a number such as ${declaration.range?.min ?? 1}`,
+      );
     }
     const range = declaration.range;
     if (range && !inRange(n, range)) {

@@ -78,7 +78,8 @@ class ReportBuilder {
       if (mime in data) return `<img src="data:${mime};base64,${escapeHtml(String(data[mime]).replace(/\s/g, ""))}">`;
     }
     if ("text/markdown" in data) return renderMarkdown(String(data["text/markdown"]));
-    if ("application/json" in data) return `<pre>${escapeHtml(JSON.stringify(asJson(data["application/json"]), null, 2))}</pre>`;
+    if ("application/json" in data)
+      return `<pre>${escapeHtml(JSON.stringify(asJson(data["application/json"]), null, 2))}</pre>`;
     if ("text/plain" in data) return `<pre>${escapeHtml(stripAnsi(String(data["text/plain"])))}</pre>`;
     return `<pre>(no displayable representation: ${escapeHtml(Object.keys(data).join(", "))})</pre>`;
   }

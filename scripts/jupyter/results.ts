@@ -36,7 +36,10 @@ export function collectResults(nb: Notebook, notebookName: string): NotebookResu
   for (const cell of nb.cells) {
     if (cell.cell_type !== "code") continue;
     for (const output of cell.outputs) {
-      if ((output.output_type === "display_data" || output.output_type === "execute_result") && RESULTS_MIME in output.data) {
+      if (
+        (output.output_type === "display_data" || output.output_type === "execute_result") &&
+        RESULTS_MIME in output.data
+      ) {
         payload = output.data[RESULTS_MIME];
       }
     }
@@ -45,7 +48,9 @@ export function collectResults(nb: Notebook, notebookName: string): NotebookResu
   if (typeof payload === "string") payload = JSON.parse(payload);
   const rows = (payload as { rows?: unknown }).rows;
   if (!Array.isArray(rows) || !rows.every(isRow)) {
-    throw new Error(`${notebookName}: the ${RESULTS_MIME} output is not { rows: ResultRow[] }: ${JSON.stringify(payload).slice(0, 200)}`);
+    throw new Error(
+      `${notebookName}: the ${RESULTS_MIME} output is not { rows: ResultRow[] }: ${JSON.stringify(payload).slice(0, 200)}`,
+    );
   }
   return rows.map((row) => ({ notebook: notebookName, ...row }));
 }
@@ -59,7 +64,17 @@ function fixed(value: number | null, digits: number): string {
 /** An aligned plain-text table (numbers right-aligned), one line per run; test columns when a row is a final model. */
 export function formatResultsTable(rows: NotebookResultRow[]): string {
   const test = rows.some((row) => row.testAccuracy !== undefined || row.testLoss !== undefined);
-  const header = ["notebook", "run", "epochs", "best epoch", "min val loss", "max val acc", "gap", ...(test ? ["test acc", "test loss"] : []), "verdict"];
+  const header = [
+    "notebook",
+    "run",
+    "epochs",
+    "best epoch",
+    "min val loss",
+    "max val acc",
+    "gap",
+    ...(test ? ["test acc", "test loss"] : []),
+    "verdict",
+  ];
   const numeric = [false, false, true, true, true, true, true, ...(test ? [true, true] : []), false];
   const body = rows.map((row) => [
     row.notebook,

@@ -31,7 +31,9 @@ function validatorFor(minor: number, ref = ""): ValidateFunction {
   ajv ??= new Ajv({ allErrors: true, strict: false, validateSchema: false });
   if (!ajv.getSchema(id)) {
     // Read from the project's sources (not dist/): the schema files are data, not compiled code.
-    const schema = JSON.parse(readFileSync(path.join(projectRoot(), "scripts", "jupyter", "nbformat", file), "utf8")) as Record<string, unknown>;
+    const schema = JSON.parse(
+      readFileSync(path.join(projectRoot(), "scripts", "jupyter", "nbformat", file), "utf8"),
+    ) as Record<string, unknown>;
     delete schema.$schema;
     ajv.addSchema(schema, id);
   }
@@ -66,19 +68,36 @@ function describeErrors(errors: ErrorObject[], root: unknown, name: (field: stri
   return deepest.map((at) => {
     const here = useful.filter((e) => e.instancePath === at);
     const required = here.filter((e) => e.keyword === "required").map((e) => `"${String(e.params.missingProperty)}"`);
-    const needs = required.length > 0 ? [`needs ${required.length > 1 ? `${required.slice(0, -1).join(", ")} and ${required[required.length - 1]}` : required[0]}`] : [];
+    const needs =
+      required.length > 0
+        ? [
+            `needs ${required.length > 1 ? `${required.slice(0, -1).join(", ")} and ${required[required.length - 1]}` : required[0]}`,
+          ]
+        : [];
     const messages = [
       ...needs,
       ...new Set(
-        here.filter((e) => e.keyword !== "required").map((e) => {
-          if (e.keyword === "additionalProperties") return `has "${String(e.params.additionalProperty)}", which nbformat does not allow there`;
-          if (e.keyword === "const" || e.keyword === "enum") return `must be ${(e.params.allowedValues as unknown[] | undefined)?.map(show).join(" or ") ?? show(e.params.allowedValue)}`;
-          return e.message ?? e.keyword;
-        }),
+        here
+          .filter((e) => e.keyword !== "required")
+          .map((e) => {
+            if (e.keyword === "additionalProperties")
+              return `has "${String(e.params.additionalProperty)}", which nbformat does not allow there`;
+            if (e.keyword === "const" || e.keyword === "enum")
+              return `must be ${(e.params.allowedValues as unknown[] | undefined)?.map(show).join(" or ") ?? show(e.params.allowedValue)}`;
+            return e.message ?? e.keyword;
+          }),
       ),
     ];
-    const value = at.split("/").filter(Boolean).reduce<unknown>((v, part) => (isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[part] : undefined), root);
-    const got = here.some((e) => e.keyword === "type" || e.keyword === "const" || e.keyword === "enum") ? ` (got ${show(value)})` : "";
+    const value = at
+      .split("/")
+      .filter(Boolean)
+      .reduce<unknown>(
+        (v, part) => (isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[part] : undefined),
+        root,
+      );
+    const got = here.some((e) => e.keyword === "type" || e.keyword === "const" || e.keyword === "enum")
+      ? ` (got ${show(value)})`
+      : "";
     return `${name(fieldOf(at))} ${messages.join(", or ")}${got}`;
   });
 }
@@ -91,7 +110,9 @@ function describeErrors(errors: ErrorObject[], root: unknown, name: (field: stri
 export function schemaProblems(raw: unknown): string[] {
   if (!isRecord(raw)) return [`the file holds ${show(raw)}, not a notebook (a JSON object with "cells")`];
   if (raw.nbformat !== undefined && raw.nbformat !== 4) {
-    return [`nbformat ${show(raw.nbformat)}: fitlab reads nbformat 4 notebooks; convert it with \`jupyter nbconvert --to notebook --nbformat 4\``];
+    return [
+      `nbformat ${show(raw.nbformat)}: fitlab reads nbformat 4 notebooks; convert it with \`jupyter nbconvert --to notebook --nbformat 4\``,
+    ];
   }
   const minor = typeof raw.nbformat_minor === "number" && raw.nbformat_minor < 5 ? 4 : 5;
   const problems: string[] = [];
@@ -99,7 +120,8 @@ export function schemaProblems(raw: unknown): string[] {
   // so a bad code cell is not also reported as "not a raw cell" and "not a markdown cell".
   const top = validatorFor(minor);
   const cells = Array.isArray(raw.cells) ? raw.cells : undefined;
-  if (!top({ ...raw, cells: cells ? [] : raw.cells })) problems.push(...describeErrors(top.errors ?? [], raw, (field) => field || "the notebook"));
+  if (!top({ ...raw, cells: cells ? [] : raw.cells }))
+    problems.push(...describeErrors(top.errors ?? [], raw, (field) => field || "the notebook"));
   cells?.forEach((cell: unknown, index: number) => {
     const type = isRecord(cell) ? cell.cell_type : undefined;
     const id = isRecord(cell) && typeof cell.id === "string" ? `, id ${cell.id}` : "";
@@ -115,15 +137,25 @@ export function schemaProblems(raw: unknown): string[] {
     // A code cell's outputs likewise, each against the schema of its own output_type.
     const outputs = type === "code" && Array.isArray(cell.outputs) ? cell.outputs : undefined;
     const validate = validatorFor(minor, `#/definitions/${type}_cell`);
-    if (!validate(outputs ? { ...cell, outputs: [] } : cell)) problems.push(...describeErrors(validate.errors ?? [], cell, (field) => (field ? `${label}: ${field}` : label)));
+    if (!validate(outputs ? { ...cell, outputs: [] } : cell))
+      problems.push(...describeErrors(validate.errors ?? [], cell, (field) => (field ? `${label}: ${field}` : label)));
     outputs?.forEach((output: unknown, at: number) => {
       const kind = isRecord(output) ? output.output_type : undefined;
       if (!OUTPUT_TYPES.includes(kind as string)) {
-        problems.push(`${label}: outputs.${at} has output_type ${show(kind)}; nbformat allows ${OUTPUT_TYPES.map(show).join(", ")}`);
+        problems.push(
+          `${label}: outputs.${at} has output_type ${show(kind)}; nbformat allows ${OUTPUT_TYPES.map(show).join(", ")}`,
+        );
         return;
       }
       const check = validatorFor(minor, `#/definitions/${String(kind)}`);
-      if (!check(output)) problems.push(...describeErrors(check.errors ?? [], output, (field) => `${label}: outputs.${at}${field ? `.${field}` : ""}`));
+      if (!check(output))
+        problems.push(
+          ...describeErrors(
+            check.errors ?? [],
+            output,
+            (field) => `${label}: outputs.${at}${field ? `.${field}` : ""}`,
+          ),
+        );
     });
   });
   return problems;

@@ -139,7 +139,8 @@ export function checkPng(bytes: Buffer, pixels?: { width: number; height: number
     }
     if (type === "IDAT") sawData = true;
     at += 12 + length;
-    if (type === "IEND") return !sawData ? "no image data (IDAT)" : at === bytes.length ? null : `${bytes.length - at} bytes after IEND`;
+    if (type === "IEND")
+      return !sawData ? "no image data (IDAT)" : at === bytes.length ? null : `${bytes.length - at} bytes after IEND`;
   }
 }
 
@@ -147,7 +148,12 @@ export function checkPng(bytes: Buffer, pixels?: { width: number; height: number
  * A cached PNG (base64), refreshing its time so pruning keeps what is used; undefined when absent,
  * unreadable or damaged (checkPng: then `damaged` is told why and the figure is drawn again).
  */
-async function readCached(dir: string, key: string, pixels: { width: number; height: number }, damaged: (file: string, why: string) => void): Promise<string | undefined> {
+async function readCached(
+  dir: string,
+  key: string,
+  pixels: { width: number; height: number },
+  damaged: (file: string, why: string) => void,
+): Promise<string | undefined> {
   const file = path.join(dir, `${key}.png`);
   try {
     const bytes = await fs.readFile(file);
@@ -168,7 +174,9 @@ async function readCached(dir: string, key: string, pixels: { width: number; hei
 async function pruneCache(dir: string, keep: number): Promise<void> {
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^[0-9a-f]{64}\.png$/.test(n));
   if (names.length <= keep) return;
-  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => null))?.mtimeMs ?? 0 })));
+  const dated = await Promise.all(
+    names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => null))?.mtimeMs ?? 0 })),
+  );
   dated.sort((a, b) => a.t - b.t);
   await Promise.all(dated.slice(0, dated.length - keep).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
 }
@@ -186,13 +194,22 @@ function json(value: unknown): unknown {
 function titleOf(spec: PlotlySpec): string {
   const title = spec.layout?.title;
   const text = typeof title === "string" ? title : typeof title?.text === "string" ? title.text : "";
-  return fromPlotlyText(text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()) || "Plotly figure";
+  return (
+    fromPlotlyText(
+      text
+        .replace(/<[^>]*>/g, " ")
+        .replace(/\s+/g, " ")
+        .trim(),
+    ) || "Plotly figure"
+  );
 }
 
 /** The Plotly bundles of a notebook, with the metadata object of their output. */
 function plotlyOutputs(nb: Notebook): { data: MimeBundle; metadata: Record<string, unknown> }[] {
   return codeCells(nb).flatMap(({ cell }) =>
-    cell.outputs.flatMap((o) => ((o.output_type === "display_data" || o.output_type === "execute_result") && PLOTLY_MIME in o.data ? [o] : [])),
+    cell.outputs.flatMap((o) =>
+      (o.output_type === "display_data" || o.output_type === "execute_result") && PLOTLY_MIME in o.data ? [o] : [],
+    ),
   );
 }
 
@@ -257,7 +274,8 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
     const problem = chromiumProblem();
     const playwright = problem === null ? loadPlaywright() : undefined;
     try {
-      if (problem !== null) throw new Error(`no Chromium at ${CHROMIUM} (${problem}); apt-get install chromium, or set FITLAB_CHROMIUM`);
+      if (problem !== null)
+        throw new Error(`no Chromium at ${CHROMIUM} (${problem}); apt-get install chromium, or set FITLAB_CHROMIUM`);
       if (typeof playwright === "string") throw new Error(playwright);
       // The runner owns its signals: by default playwright closes the browser on SIGINT/SIGTERM/SIGHUP
       // and on SIGINT exits the process itself (130) before the runner has written what ran. It still
@@ -272,14 +290,17 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
       });
       const context = await browser.newContext();
       // plotly.js is inlined below; nothing may be fetched (fonts, MathJax, topojson…).
-      await context.route("**/*", (route) => (/^(data|about|blob):/.test(route.request().url()) ? route.continue() : route.abort()));
+      await context.route("**/*", (route) =>
+        /^(data|about|blob):/.test(route.request().url()) ? route.continue() : route.abort(),
+      );
       page = await context.newPage();
       await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
       await page.addScriptTag({ content: plotlyJs() });
       return page;
     } catch (error) {
       unavailable = (error as Error).message.split("\n")[0];
-      if (!interrupted) log(`fitlab: figures are interactive-only (no static images for viewers that run no script): ${unavailable}`);
+      if (!interrupted)
+        log(`fitlab: figures are interactive-only (no static images for viewers that run no script): ${unavailable}`);
       await browser?.close().catch(() => undefined);
       browser = undefined;
       page = undefined;
@@ -291,14 +312,19 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
     const url = await p.evaluate(
       async ({ spec, size, scale }) => {
         // globalThis, not window: the runner compiles without the DOM library (this runs in the page).
-        const Plotly = (globalThis as unknown as { Plotly: { toImage(fig: unknown, opts: unknown): Promise<string> } }).Plotly;
+        const Plotly = (globalThis as unknown as { Plotly: { toImage(fig: unknown, opts: unknown): Promise<string> } })
+          .Plotly;
         const layout = { ...(spec.layout ?? {}), width: size.width, height: size.height };
-        return Plotly.toImage({ data: spec.data ?? [], layout, config: { ...(spec.config ?? {}), staticPlot: true } }, { format: "png", width: size.width, height: size.height, scale });
+        return Plotly.toImage(
+          { data: spec.data ?? [], layout, config: { ...(spec.config ?? {}), staticPlot: true } },
+          { format: "png", width: size.width, height: size.height, scale },
+        );
       },
       { spec, size, scale },
     );
     const prefix = "data:image/png;base64,";
-    if (!url.startsWith(prefix)) throw new Error(`Plotly.toImage returned ${url.slice(0, 40)}… instead of a PNG data URL`);
+    if (!url.startsWith(prefix))
+      throw new Error(`Plotly.toImage returned ${url.slice(0, 40)}… instead of a PNG data URL`);
     return url.slice(prefix.length);
   }
 
@@ -312,7 +338,8 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
         const size = { width, height };
         const key = imageKey(spec, size, scale);
         const pixels = { width: size.width * scale, height: size.height * scale };
-        const damaged = (file: string, why: string) => log(`  ${tag}static images: ${path.basename(file)} in the image cache is damaged (${why}); drawing it again`);
+        const damaged = (file: string, why: string) =>
+          log(`  ${tag}static images: ${path.basename(file)} in the image cache is damaged (${why}); drawing it again`);
         let png = cacheDir === null ? undefined : await readCached(cacheDir, key, pixels, damaged);
         if (png !== undefined) {
           stats.cached += 1;
@@ -337,7 +364,9 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
               .then(() => writeFileAtomic(path.join(cacheDir, `${key}.png`), Buffer.from(png!, "base64")))
               .catch((error: Error) => {
                 cacheWritable = false;
-                warn(`fitlab: static images are not cached (${cacheDir}: ${error.message.split("\n")[0]}); each run draws them again`);
+                warn(
+                  `fitlab: static images are not cached (${cacheDir}: ${error.message.split("\n")[0]}); each run draws them again`,
+                );
               });
           }
         }
@@ -374,6 +403,7 @@ export function createStaticImager(options: StaticImagerOptions = {}): StaticIma
 /** The runner's line about a notebook's static images, e.g. "  static images: 12 figures, 1.4 MB of PNG (×2 base64 in the notebook), 3.1 s". */
 export function describeStaticImages(stats: StaticImageStats, tag = ""): string {
   const mb = (stats.pngBytes / 1e6).toFixed(2);
-  const reused = stats.cached > 0 ? ` (${stats.cached === stats.figures ? "all" : stats.cached} from the image cache)` : "";
+  const reused =
+    stats.cached > 0 ? ` (${stats.cached === stats.figures ? "all" : stats.cached} from the image cache)` : "";
   return `  ${tag}static images: ${stats.figures} figure${stats.figures === 1 ? "" : "s"}${reused}, ${mb} MB of PNG (stored twice, base64), ${(stats.ms / 1000).toFixed(1)} s`;
 }

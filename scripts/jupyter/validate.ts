@@ -32,7 +32,9 @@ export function validateNotebook(nb: unknown, options: ValidateOptions = {}): st
   const metadata = isRecord(nb.metadata) ? nb.metadata : {};
   const kernelspec = isRecord(metadata.kernelspec) ? metadata.kernelspec : undefined;
   if (!kernelspec || kernelspec.name !== "tslab" || typeof kernelspec.display_name !== "string") {
-    problems.push(`metadata.kernelspec must be {"name": "tslab", "display_name": …} (got ${JSON.stringify(kernelspec)})`);
+    problems.push(
+      `metadata.kernelspec must be {"name": "tslab", "display_name": …} (got ${JSON.stringify(kernelspec)})`,
+    );
   } else if (kernelspec.language !== undefined && kernelspec.language !== "typescript") {
     problems.push(`metadata.kernelspec.language must be "typescript" (got ${JSON.stringify(kernelspec.language)})`);
   }
@@ -66,9 +68,11 @@ export function validateNotebook(nb: unknown, options: ValidateOptions = {}): st
     if (Array.isArray(tags) && tags.includes(PARAMETERS_TAG)) parameterCells.push(index);
     if (cell.cell_type === "code") {
       if (!Array.isArray(cell.outputs)) problems.push(`${at} (code) needs an outputs array`);
-      else if (clean && cell.outputs.length > 0) problems.push(`${at} has ${cell.outputs.length} outputs; commit notebooks without outputs`);
+      else if (clean && cell.outputs.length > 0)
+        problems.push(`${at} has ${cell.outputs.length} outputs; commit notebooks without outputs`);
       if (!("execution_count" in cell)) problems.push(`${at} (code) needs execution_count`);
-      else if (clean && cell.execution_count !== null) problems.push(`${at} has execution_count ${String(cell.execution_count)}; it must be null`);
+      else if (clean && cell.execution_count !== null)
+        problems.push(`${at} has execution_count ${String(cell.execution_count)}; it must be null`);
     } else if ("outputs" in cell || "execution_count" in cell) {
       problems.push(`${at} (${String(cell.cell_type)}) must not have outputs or execution_count`);
     }
@@ -87,7 +91,8 @@ export function validateNotebook(nb: unknown, options: ValidateOptions = {}): st
       if (!isRecord(fitlab.quick)) problems.push(`metadata.fitlab.quick must be an object of parameter overrides`);
       else {
         for (const name of Object.keys(fitlab.quick)) {
-          if (!declared.has(name)) problems.push(`metadata.fitlab.quick sets "${name}", which the parameters cell does not declare`);
+          if (!declared.has(name))
+            problems.push(`metadata.fitlab.quick sets "${name}", which the parameters cell does not declare`);
         }
       }
     }

@@ -45,11 +45,7 @@ function sign(key: string, parts: Buffer[]): string {
 }
 
 /** Builds a request message with a new msg_id. */
-export function newMessage(
-  msgType: string,
-  content: Record<string, unknown>,
-  session: string,
-): JupyterMessage {
+export function newMessage(msgType: string, content: Record<string, unknown>, session: string): JupyterMessage {
   return {
     identities: [],
     header: {

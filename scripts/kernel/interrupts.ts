@@ -44,7 +44,9 @@ export function deferTslabInterrupt(tslabListeners: Listener[], options: Interru
   const graceMs = options.graceMs ?? INTERRUPT_GRACE_MS;
   const setTimer = options.setTimer ?? ((run: () => void, ms: number) => void setTimeout(run, ms).unref());
   if (tslabListeners.length === 0) {
-    throw new Error("tslab registered no SIGINT listener: this tslab is not 1.0.22; update scripts/kernel/interrupts.ts for it");
+    throw new Error(
+      "tslab registered no SIGINT listener: this tslab is not 1.0.22; update scripts/kernel/interrupts.ts for it",
+    );
   }
   for (const listener of tslabListeners) proc.removeListener("SIGINT", listener);
   const interruptCell = (): void => tslabListeners.forEach((listener) => listener("SIGINT"));

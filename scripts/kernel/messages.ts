@@ -43,7 +43,9 @@ export function patchTslabMessageParsing(server: { prototype: object }, log: (li
   const proto = server.prototype as TslabServer;
   const original = proto.handleShellMessage;
   if (typeof original !== "function") {
-    throw new Error("tslab's ZmqServer has no handleShellMessage: this tslab is not 1.0.22; update scripts/kernel/messages.ts for it");
+    throw new Error(
+      "tslab's ZmqServer has no handleShellMessage: this tslab is not 1.0.22; update scripts/kernel/messages.ts for it",
+    );
   }
   proto.handleShellMessage = function (this: TslabServer, socket: unknown, ...frames: Buffer[]): Promise<void> {
     const reason = whyDrop(frames, this.connInfo.key);

@@ -19,10 +19,19 @@ import { deferTslabInterrupt } from "./interrupts";
 /** The parts of tslab the kernel needs (tslab's typings keep handleExecuteImpl private). */
 interface TslabJupyter {
   ZmqServer: { prototype: object };
-  JupyterHandlerImpl: { prototype: { handleExecuteImpl(req: unknown, writeStream: WriteStream, writeDisplayData: unknown): Promise<unknown> } };
+  JupyterHandlerImpl: {
+    prototype: {
+      handleExecuteImpl(req: unknown, writeStream: WriteStream, writeDisplayData: unknown): Promise<unknown>;
+    };
+  };
 }
 interface TslabMain {
-  startKernel(options: { configPath: string; enableFindLocal: boolean; jsKernel: boolean; globalVersion: string }): void;
+  startKernel(options: {
+    configPath: string;
+    enableFindLocal: boolean;
+    jsKernel: boolean;
+    globalVersion: string;
+  }): void;
 }
 type WriteStream = (name: "stdout" | "stderr", text: string) => void;
 
@@ -32,7 +41,8 @@ export const KERNEL_USAGE = "usage: node tslabKernel.js --config-path <connectio
 export function parseKernelArgs(argv: string[]): string {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--config-path" && argv[i + 1]) return argv[i + 1];
-    if (argv[i].startsWith("--config-path=") && argv[i].length > "--config-path=".length) return argv[i].slice("--config-path=".length);
+    if (argv[i].startsWith("--config-path=") && argv[i].length > "--config-path=".length)
+      return argv[i].slice("--config-path=".length);
   }
   throw new Error(`no connection file given; ${KERNEL_USAGE}`);
 }
@@ -64,7 +74,12 @@ function main(argv: string[]): void {
   const handler = jupyter.JupyterHandlerImpl.prototype;
   const executeImpl = handler.handleExecuteImpl;
   let runningCell: object | undefined;
-  handler.handleExecuteImpl = async function (this: unknown, req: unknown, writeStream: WriteStream, writeDisplayData: unknown) {
+  handler.handleExecuteImpl = async function (
+    this: unknown,
+    req: unknown,
+    writeStream: WriteStream,
+    writeDisplayData: unknown,
+  ) {
     reporter.cellStarted(writeStream);
     const cell = {};
     runningCell = cell;
@@ -80,8 +95,12 @@ function main(argv: string[]): void {
   };
 
   const sigintBefore = new Set(process.listeners("SIGINT"));
-  reporter.withoutListenersOf(() => tslab.startKernel({ configPath, enableFindLocal: false, jsKernel: false, globalVersion: version }));
-  const tslabSigint = process.listeners("SIGINT").filter((listener) => !sigintBefore.has(listener)) as ((...args: unknown[]) => void)[];
+  reporter.withoutListenersOf(() =>
+    tslab.startKernel({ configPath, enableFindLocal: false, jsKernel: false, globalVersion: version }),
+  );
+  const tslabSigint = process.listeners("SIGINT").filter((listener) => !sigintBefore.has(listener)) as ((
+    ...args: unknown[]
+  ) => void)[];
   deferTslabInterrupt(tslabSigint, { currentCell: () => runningCell });
 }
 

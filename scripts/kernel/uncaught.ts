@@ -97,7 +97,11 @@ export function installUncaughtReporter(proc: NodeJS.Process = process): Uncaugh
 
   for (const method of ["on", "addListener", "prependListener", "once", "prependOnceListener"] as const) {
     const original = proc[method] as (event: string | symbol, listener: Listener) => NodeJS.Process;
-    (proc as unknown as Record<string, unknown>)[method] = function (this: NodeJS.Process, event: string | symbol, listener: Listener) {
+    (proc as unknown as Record<string, unknown>)[method] = function (
+      this: NodeJS.Process,
+      event: string | symbol,
+      listener: Listener,
+    ) {
       if (!GUARDED_EVENTS.has(event) || typeof listener !== "function") return original.call(this, event, listener);
       if (skipping) return this;
       const guarded = function (this: unknown, ...args: unknown[]): void {
@@ -105,7 +109,8 @@ export function installUncaughtReporter(proc: NodeJS.Process = process): Uncaugh
           listener.apply(this, args);
         } catch (thrown) {
           // Emscripten's listeners rethrow the very error the reporter has just shown: nothing to add.
-          if (thrown !== args[0]) writeKernelLog(`fitlab kernel: a ${String(event)} listener threw (ignored): ${describe(thrown)}`);
+          if (thrown !== args[0])
+            writeKernelLog(`fitlab kernel: a ${String(event)} listener threw (ignored): ${describe(thrown)}`);
         }
       };
       // As Node's own once() wrappers do: listeners() and removeListener() see the original function

@@ -26,7 +26,12 @@ export function run(
 ): Promise<ProcessResult> {
   const began = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -96,7 +101,9 @@ print(json.dumps({"version": [nb.nbformat, nb.nbformat_minor], "nbformat": nbfor
 `;
 
 /** Python nbformat's own validator on the file as written (no conversion): its version and every error. */
-export async function validateWithNbformat(file: string): Promise<{ version: [number, number]; nbformat: string; errors: string[] }> {
+export async function validateWithNbformat(
+  file: string,
+): Promise<{ version: [number, number]; nbformat: string; errors: string[] }> {
   const result = await run(PYTHON, ["-c", VALIDATE, file], { timeoutMs: 60_000 });
   if (result.code !== 0) throw new Error(`nbformat could not read ${file}:\n${result.stderr}`);
   return JSON.parse(result.stdout) as { version: [number, number]; nbformat: string; errors: string[] };

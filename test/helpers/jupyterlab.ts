@@ -16,7 +16,10 @@ export type { CellState, OutputState } from "./jupyterlab/page";
 
 export interface JupyterLabPage {
   /** Renders every code cell's outputs of `nb` in a fresh page and returns what each output shows. */
-  render(nb: Notebook, options: RenderOptions & { expectCharts: number; timeoutMs?: number }): Promise<{ cells: CellState[]; errors: string[] }>;
+  render(
+    nb: Notebook,
+    options: RenderOptions & { expectCharts: number; timeoutMs?: number },
+  ): Promise<{ cells: CellState[]; errors: string[] }>;
   /** Requests the pages made that were not the page itself (aborted). */
   blocked(): string[];
   close(): Promise<void>;
@@ -67,18 +70,23 @@ export async function openJupyterLabPage(): Promise<JupyterLabPage> {
         if (options.plotlyRenderer) await page.addScriptTag({ path: path.join(dir, "plotly.min.js") });
         const cells: PageCell[] = codeCells(nb).map(({ cell, number }) => ({ number, outputs: cell.outputs }));
         await page.evaluate(
-          ({ cells, options }) => (window as unknown as { fitlabJupyterLab: { render(c: unknown, o: unknown): void } }).fitlabJupyterLab.render(cells, options),
+          ({ cells, options }) =>
+            (
+              window as unknown as { fitlabJupyterLab: { render(c: unknown, o: unknown): void } }
+            ).fitlabJupyterLab.render(cells, options),
           { cells, options: { trusted: options.trusted, plotlyRenderer: options.plotlyRenderer } },
         );
         // Drawn: the expected charts exist, and every image has loaded (or failed).
         await page.waitForFunction(
           (charts) =>
-            Array.from(document.querySelectorAll(".js-plotly-plot")).filter((gd) => gd.querySelector("svg.main-svg")).length >= charts &&
-            Array.from(document.querySelectorAll("img")).every((img) => img.complete),
+            Array.from(document.querySelectorAll(".js-plotly-plot")).filter((gd) => gd.querySelector("svg.main-svg"))
+              .length >= charts && Array.from(document.querySelectorAll("img")).every((img) => img.complete),
           options.expectCharts,
           { timeout: options.timeoutMs ?? 60_000, polling: 250 },
         );
-        const cellStates = await page.evaluate(() => (window as unknown as { fitlabJupyterLab: { inspect(): CellState[] } }).fitlabJupyterLab.inspect());
+        const cellStates = await page.evaluate(() =>
+          (window as unknown as { fitlabJupyterLab: { inspect(): CellState[] } }).fitlabJupyterLab.inspect(),
+        );
         return { cells: cellStates, errors };
       } finally {
         await page.close();

@@ -32,6 +32,8 @@ export function runKeras(script: string, args: string[], timeoutMs = 300_000): s
     });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`reference/keras/${script} failed: ${e.message}\n${(e.stderr ?? "").split("\n").slice(-15).join("\n")}`);
+    throw new Error(
+      `reference/keras/${script} failed: ${e.message}\n${(e.stderr ?? "").split("\n").slice(-15).join("\n")}`,
+    );
   }
 }

@@ -69,7 +69,8 @@ export function stderrOutputs(nb: Notebook): string[] {
   for (const { cell, number } of codeCells(nb)) {
     for (const o of cell.outputs) {
       if (o.output_type === "error") found.push(`code cell ${number}: ${o.ename}: ${o.evalue}`);
-      if (o.output_type === "stream" && o.name === "stderr") found.push(`code cell ${number}: ${o.text.trim().split("\n").slice(0, 12).join("\n  ")}`);
+      if (o.output_type === "stream" && o.name === "stderr")
+        found.push(`code cell ${number}: ${o.text.trim().split("\n").slice(0, 12).join("\n  ")}`);
     }
   }
   return found;
@@ -114,7 +115,9 @@ export function nonFiniteResultValues(rows: RawResultRow[]): string[] {
 
 /** "name: epochs" for every run of every results output, in order: what two executions must share. */
 export function runsAndEpochs(nb: Notebook): string[] {
-  return resultsOutputs(nb).flat().map((row) => `${String(row.name)}: ${String(row.epochs)} epochs`);
+  return resultsOutputs(nb)
+    .flat()
+    .map((row) => `${String(row.name)}: ${String(row.epochs)} epochs`);
 }
 
 /**
@@ -126,7 +129,12 @@ export function figureShapes(nb: Notebook): string[] {
     plotlyFigures(cell).map(
       (figure) =>
         `cell ${number}: ` +
-        figure.data.map((t) => `${t.type ?? "scatter"} "${t.name ?? ""}" ×${Array.isArray(t.x) ? t.x.length : Array.isArray(t.y) ? t.y.length : "?"}`).join(", "),
+        figure.data
+          .map(
+            (t) =>
+              `${t.type ?? "scatter"} "${t.name ?? ""}" ×${Array.isArray(t.x) ? t.x.length : Array.isArray(t.y) ? t.y.length : "?"}`,
+          )
+          .join(", "),
     ),
   );
 }

@@ -2,7 +2,12 @@ import { createRng } from "../../lib/system/random";
 import type { MultiHotMatrix } from "../../lib/types";
 
 /** Random multi-hot rows and labels that depend on a few columns (learnable, like IMDB's words). */
-export function randomMultiHot(rows: number, cols: number, seed: number, labelNoise = 0): { x: MultiHotMatrix; y: Float32Array } {
+export function randomMultiHot(
+  rows: number,
+  cols: number,
+  seed: number,
+  labelNoise = 0,
+): { x: MultiHotMatrix; y: Float32Array } {
   const rng = createRng(seed);
   const ids: Int32Array[] = [];
   const y = new Float32Array(rows);

@@ -47,16 +47,29 @@ export function loadRecorded(file: string): Recorded {
   const name = file.split(".").pop()!;
   const seeds = Object.keys(raw.seeds).map(Number);
   const runs = seeds.map((seed): RunLike => {
-    const metrics = Object.fromEntries(Object.entries(raw.seeds[String(seed)]).map(([m, values]) => [m, values.map((v) => (v === null ? NaN : v))]));
+    const metrics = Object.fromEntries(
+      Object.entries(raw.seeds[String(seed)]).map(([m, values]) => [m, values.map((v) => (v === null ? NaN : v))]),
+    );
     const n = (metrics.loss as number[]).length;
     const history: History = {
       history: metrics as unknown as History["history"],
       epoch: Array.from({ length: n }, (_, i) => i),
-      params: { epochs: raw.epochs, batchSize: raw.batchSize, samples: raw.samples, validationSamples: raw.validationSamples, steps: Math.ceil(raw.samples / raw.batchSize) },
+      params: {
+        epochs: raw.epochs,
+        batchSize: raw.batchSize,
+        samples: raw.samples,
+        validationSamples: raw.validationSamples,
+        steps: Math.ceil(raw.samples / raw.batchSize),
+      },
     };
     // A run stopped early carries what train() gives it: why it stopped, and its early-stopping options.
     const stopReason = raw.stopReasons?.[String(seed)];
-    const stopped = raw.earlyStopping ? { options: { epochs: raw.epochs, earlyStopping: raw.earlyStopping }, ...(stopReason ? { stopReason, stoppedBy: "early stopping" } : {}) } : {};
+    const stopped = raw.earlyStopping
+      ? {
+          options: { epochs: raw.epochs, earlyStopping: raw.earlyStopping },
+          ...(stopReason ? { stopReason, stoppedBy: "early stopping" } : {}),
+        }
+      : {};
     return { name, history, ...stopped };
   });
   return { file, name, seeds, runs };
@@ -66,7 +79,8 @@ export function loadRecorded(file: string): Recorded {
 export function recordedRun(file: string, seed: number): RunLike {
   const r = loadRecorded(file);
   const i = r.seeds.indexOf(seed);
-  if (i < 0) throw new Error(`${file}: seed ${seed} not recorded (have ${r.seeds.join(", ")}); run scripts/recordHistories.ts.`);
+  if (i < 0)
+    throw new Error(`${file}: seed ${seed} not recorded (have ${r.seeds.join(", ")}); run scripts/recordHistories.ts.`);
   return r.runs[i];
 }
 

@@ -129,7 +129,9 @@ export function measure(history: History, tail: number, context: Context = {}): 
   }
   const loss = series.loss;
   const penaltyShare =
-    series.crossentropy && Number.isFinite(loss[last]) && loss[last] > 0 ? Math.max(0, (loss[last] - series.crossentropy[last]) / loss[last]) : undefined;
+    series.crossentropy && Number.isFinite(loss[last]) && loss[last] > 0
+      ? Math.max(0, (loss[last] - series.crossentropy[last]) / loss[last])
+      : undefined;
 
   const { tail: k, fit, endValLoss, rise } = trendRise(val, tail);
   const window = val.slice(n - k);
@@ -172,7 +174,12 @@ export function measure(history: History, tail: number, context: Context = {}): 
 
 /** Validates the history's shape up front so every later step may index freely. */
 export function readSeries(history: History): Series {
-  if (history === null || typeof history !== "object" || history.history === null || typeof history.history !== "object") {
+  if (
+    history === null ||
+    typeof history !== "object" ||
+    history.history === null ||
+    typeof history.history !== "object"
+  ) {
     throw new Error(
       "diagnose(history): expected a Keras-shaped History { history: { loss, val_loss, ... }, epoch, params } (what train() returns), got " +
         (history === null ? "null" : typeof history) +
@@ -187,14 +194,23 @@ export function readSeries(history: History): Series {
       return undefined;
     }
     if (!Array.isArray(s) || !s.every((v) => typeof v === "number")) {
-      throw new Error(`diagnose: history.history.${name} must be an array of numbers (one per epoch), got ${Array.isArray(s) ? "an array with non-numbers" : typeof s}.`);
+      throw new Error(
+        `diagnose: history.history.${name} must be an array of numbers (one per epoch), got ${Array.isArray(s) ? "an array with non-numbers" : typeof s}.`,
+      );
     }
     return s;
   };
   const loss = series("loss", true, "pass the history of a finished training run")!;
-  if (loss.length === 0) throw new Error("diagnose: history.history.loss is empty (0 epochs); train for at least 1 epoch before diagnosing.");
+  if (loss.length === 0)
+    throw new Error(
+      "diagnose: history.history.loss is empty (0 epochs); train for at least 1 epoch before diagnosing.",
+    );
   const valCrossentropy = series("val_crossentropy", false, "");
-  const valLoss = series("val_loss", valCrossentropy === undefined, "diagnosis compares training with validation loss: train with validationSplit > 0 (e.g. 0.2)");
+  const valLoss = series(
+    "val_loss",
+    valCrossentropy === undefined,
+    "diagnosis compares training with validation loss: train with validationSplit > 0 (e.g. 0.2)",
+  );
   const out: Series = {
     loss,
     valLoss,
@@ -258,14 +274,31 @@ export function lastFiniteBefore(xs: number[], end: number): number {
  * fewer) read at the last epoch, so one spiky epoch does not move it; never below 0. The diagnosis,
  * the exercises, the sweep lines and the closing table all read it from here.
  */
-export function trendRise(val: number[], tail: number): { tail: number; fit: { slope: number; intercept: number }; endValLoss: number; minValLoss: number; bestEpoch: number; rise: number } {
+export function trendRise(
+  val: number[],
+  tail: number,
+): {
+  tail: number;
+  fit: { slope: number; intercept: number };
+  endValLoss: number;
+  minValLoss: number;
+  bestEpoch: number;
+  rise: number;
+} {
   const n = val.length;
   const k = Math.min(tail, n);
   const fit = theilSen(val.slice(n - k));
   const endValLoss = n === 1 ? val[0] : fit.intercept + fit.slope * (k - 1);
   const best = argminFinite(val);
   const minValLoss = best < 0 ? NaN : val[best];
-  return { tail: k, fit, endValLoss, minValLoss, bestEpoch: best < 0 ? NaN : best + 1, rise: best < 0 ? NaN : Math.max(0, riseOf(endValLoss, minValLoss)) };
+  return {
+    tail: k,
+    fit,
+    endValLoss,
+    minValLoss,
+    bestEpoch: best < 0 ? NaN : best + 1,
+    rise: best < 0 ? NaN : Math.max(0, riseOf(endValLoss, minValLoss)),
+  };
 }
 
 /** How far `value` is above `min`, as a fraction of `min`. */

@@ -124,7 +124,12 @@ const nonFiniteLoss: Rule = {
     const [label, values] = named.find(([, xs]) => xs && !Number.isFinite(xs[bad]))!;
     const before = lastFiniteBefore(s.loss, bad);
     const tail = before < 0 ? "" : ` (last finite training loss ${reasonLoss(s.loss[before])} at epoch ${before + 1})`;
-    return finding("diverged", null, "non-finite loss", `${cap(label)} became ${values![bad]} at epoch ${bad + 1}${tail}: training diverged.`);
+    return finding(
+      "diverged",
+      null,
+      "non-finite loss",
+      `${cap(label)} became ${values![bad]} at epoch ${bad + 1}${tail}: training diverged.`,
+    );
   },
 };
 
@@ -140,7 +145,9 @@ const lossAboveAnySaneLevel: Rule = {
       null,
       "exploding loss",
       `Training loss reached ${explodingLoss(loss[m.peak])} at epoch ${m.peak + 1} (a cross-entropy of a sane model stays below 17)` +
-        (Number.isFinite(m.maxValAccuracy) ? `, and validation accuracy never exceeded ${percent(m.maxValAccuracy)}` : "") +
+        (Number.isFinite(m.maxValAccuracy)
+          ? `, and validation accuracy never exceeded ${percent(m.maxValAccuracy)}`
+          : "") +
         ": steps far too large threw the weights off; training diverged from the minimum it was heading for. A learning rate far too high does this.",
     );
   },
@@ -188,7 +195,8 @@ const oneEpoch: Rule = {
  */
 const stoppedAtTheMinimum: Rule = {
   name: "stopped at the minimum",
-  looksFor: "early stopping that restored the weights of the lowest epoch, the training data already fitted clearly better there",
+  looksFor:
+    "early stopping that restored the weights of the lowest epoch, the training data already fitted clearly better there",
   match(m, t) {
     const kept = m.kept;
     if (kept === undefined || kept >= m.epochs) return undefined;
@@ -233,8 +241,13 @@ const stuck: Rule = {
   looksFor: `a final training loss over ${STUCK_FACTOR}× its seed siblings' (median) and a minimum over ${STUCK_VAL_FACTOR}× theirs, or half its first layer's units dead`,
   match(m, t) {
     const last = m.epochs - 1;
-    const dead = m.deadUnits && m.deadUnits.units > 0 && m.deadUnits.dead / m.deadUnits.units >= t.deadShare ? m.deadUnits : undefined;
-    const deadText = m.deadUnits ? `; ${m.deadUnits.dead} of its ${m.deadUnits.units} first-layer units are dead (zero on every training example)` : "";
+    const dead =
+      m.deadUnits && m.deadUnits.units > 0 && m.deadUnits.dead / m.deadUnits.units >= t.deadShare
+        ? m.deadUnits
+        : undefined;
+    const deadText = m.deadUnits
+      ? `; ${m.deadUnits.dead} of its ${m.deadUnits.units} first-layer units are dead (zero on every training example)`
+      : "";
     const sib = m.siblings;
     if (sib && sib.finalTrain.length >= 2) {
       const train = median(sib.finalTrain);
@@ -302,7 +315,9 @@ function memorized(m: Measurements, t: Thresholds): boolean {
   return m.trainAccuracy - m.maxValAccuracy > t.memorizedGap;
 }
 function memorizedText(m: Measurements, t: Thresholds): string {
-  return memorized(m, t) ? `; training accuracy ${percent(m.trainAccuracy)} against at best ${percent(m.maxValAccuracy)} on validation: it memorized its training data` : "";
+  return memorized(m, t)
+    ? `; training accuracy ${percent(m.trainAccuracy)} against at best ${percent(m.maxValAccuracy)} on validation: it memorized its training data`
+    : "";
 }
 
 /** Overfitting: the validation curve ends clearly above its minimum, reached earlier, while the model keeps fitting its training data better. */
@@ -312,7 +327,8 @@ const risesAfterItsMinimum: Rule = {
   match(m, t) {
     const last = m.epochs - 1;
     if (!(m.best < last && m.rise > t.riseTolerance && m.train[last] < m.train[m.best])) return undefined;
-    const strong = memorized(m, t) || m.rise >= 1.5 * t.strongRise || (m.rise >= t.strongRise && m.trend >= t.strongTrend);
+    const strong =
+      memorized(m, t) || m.rise >= 1.5 * t.strongRise || (m.rise >= t.strongRise && m.trend >= t.strongTrend);
     return finding(
       "overfitting",
       strong ? "strong" : m.rise >= t.moderateRise ? "moderate" : "mild",
@@ -359,14 +375,21 @@ const bouncesAboveItsMinimum: Rule = {
  */
 const noBetterSinceEarly: Rule = {
   name: "no better since early on",
-  looksFor: "a validation curve near its minimum early, clearly above it (median) for at least half the run since, the training loss halved and far below",
+  looksFor:
+    "a validation curve near its minimum early, clearly above it (median) for at least half the run since, the training loss halved and far below",
   match(m, t) {
     const n = m.epochs;
     const last = n - 1;
     const within = Math.max(t.riseTolerance, Number.isFinite(m.scatter) ? m.scatter : 0);
     const plateau = m.val.findIndex((v) => Number.isFinite(v) && riseOf(v, m.minValLoss) <= within);
     const after = plateau >= 0 ? m.val.slice(plateau + 1).filter(Number.isFinite) : [];
-    if (!(plateau >= 0 && after.length >= n / 2 && riseOf(median(after), m.minValLoss) > t.riseTolerance && m.train[last] < m.train[plateau] / 2 && m.relGap >= t.closeGap)) {
+    if (!(
+      plateau >= 0 &&
+      after.length >= n / 2 &&
+      riseOf(median(after), m.minValLoss) > t.riseTolerance &&
+      m.train[last] < m.train[plateau] / 2 &&
+      m.relGap >= t.closeGap
+    )) {
       return undefined;
     }
     return finding(
@@ -589,16 +612,28 @@ export function firstMatch(m: Measurements, t: Thresholds): { rule: Rule; findin
     const f = rule.match(m, t);
     if (f) return { rule, finding: f };
   }
-  throw new Error("diagnose: no rule matched (the last rule always matches; this is a bug in lib/reading/diagnosis/rules.ts).");
+  throw new Error(
+    "diagnose: no rule matched (the last rule always matches; this is a bug in lib/reading/diagnosis/rules.ts).",
+  );
 }
 
-function finding(verdict: Verdict, severity: Severity | null, cause: VerdictCause | null, reason: string, overfitEpoch?: number): Finding {
+function finding(
+  verdict: Verdict,
+  severity: Severity | null,
+  cause: VerdictCause | null,
+  reason: string,
+  overfitEpoch?: number,
+): Finding {
   const remedies =
-    cause === "over-regularized" ? OVER_REGULARIZED_REMEDIES
-    : cause === "unstable" ? UNSTABLE_REMEDIES
-    : cause === "too little capacity" ? CAPACITY_REMEDIES
-    : cause === "stuck" ? STUCK_REMEDIES
-    : REMEDIES[verdict];
+    cause === "over-regularized"
+      ? OVER_REGULARIZED_REMEDIES
+      : cause === "unstable"
+        ? UNSTABLE_REMEDIES
+        : cause === "too little capacity"
+          ? CAPACITY_REMEDIES
+          : cause === "stuck"
+            ? STUCK_REMEDIES
+            : REMEDIES[verdict];
   return { verdict, severity, cause, reason, remedies, ...(overfitEpoch !== undefined ? { overfitEpoch } : {}) };
 }
 

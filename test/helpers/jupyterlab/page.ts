@@ -66,7 +66,9 @@ export interface CellState {
 const rendered: { number: number; area: OutputArea; model: OutputAreaModel; rendermime: RenderMimeRegistry }[] = [];
 
 function render(cells: PageCell[], options: RenderOptions): void {
-  const factories = options.plotlyRenderer ? [...standardRendererFactories, plotlyRendererFactory] : standardRendererFactories;
+  const factories = options.plotlyRenderer
+    ? [...standardRendererFactories, plotlyRendererFactory]
+    : standardRendererFactories;
   const rendermime = new RenderMimeRegistry({ initialFactories: factories });
   for (const cell of cells) {
     const model = new OutputAreaModel({ trusted: options.trusted });
@@ -84,7 +86,9 @@ function inspect(): CellState[] {
     outputs: area.widgets.map((child, i) => {
       const output = model.get(i);
       const node = child.node;
-      const charts = Array.from(node.querySelectorAll(".js-plotly-plot")).filter((gd) => gd.querySelector("svg.main-svg"));
+      const charts = Array.from(node.querySelectorAll(".js-plotly-plot")).filter((gd) =>
+        gd.querySelector("svg.main-svg"),
+      );
       return {
         outputType: output?.type ?? "?",
         mime: output ? (rendermime.preferredMimeType(output.data, output.trusted ? "any" : "ensure") ?? null) : null,
