@@ -20,7 +20,13 @@ import { projectRoot } from "../lib/system/project";
 import { MAX_TIMER_MS, shutdownAllKernels } from "./jupyter/kernel";
 import { readNotebook, serializeNotebook } from "./jupyter/notebook";
 import { OutputWriteError, writeOutputFile } from "./jupyter/outputWrite";
-import { ParameterError, injectParameters, parseSetArgument } from "./jupyter/parameters";
+import {
+  ParameterError,
+  findParametersCell,
+  injectParameters,
+  parseParametersCell,
+  parseSetArgument,
+} from "./jupyter/parameters";
 import { renderHtmlReport } from "./jupyter/report";
 import { createStaticImager } from "./jupyter/staticImages";
 import { NotebookResultRow, collectResults, formatResultsTable } from "./jupyter/results";
@@ -149,15 +155,44 @@ async function defaultNotebooks(): Promise<string[]> {
   return notebooks;
 }
 
-/** Checks every override against every notebook before anything runs, so a typo costs no kernel time. */
-async function checkParameters(notebooks: string[], args: LessonArgs): Promise<void> {
-  for (const file of notebooks) {
-    const nb = await readNotebook(file).catch((error: Error) => {
-      throw new UsageError(error.message.includes(file) ? error.message : `${file}: ${error.message}`);
-    });
-    const { params, origins } = resolveParameters(nb, path.basename(file), args);
+/**
+ * Checks every override against every notebook before anything runs, so a typo costs no kernel time,
+ * and returns the overrides each notebook gets. Over several notebooks a `--set` name applies to
+ * those whose parameters cell declares it (`--set seed=7` for the lesson, though the appendix declares
+ * no seed); a name no notebook declares is an error, as it is for a single notebook.
+ */
+async function checkParameters(notebooks: string[], args: LessonArgs): Promise<Map<string, Record<string, string>>> {
+  const read = await Promise.all(
+    notebooks.map(async (file) => {
+      const nb = await readNotebook(file).catch((error: Error) => {
+        throw new UsageError(error.message.includes(file) ? error.message : `${file}: ${error.message}`);
+      });
+      const declared = new Set(
+        parseParametersCell(findParametersCell(nb, path.basename(file)).cell.source).map((d) => d.name),
+      );
+      return { file, nb, declared };
+    }),
+  );
+  const names = Object.keys(args.set);
+  const nowhere = names.filter((name) => read.every((r) => !r.declared.has(name)));
+  const perNotebook = new Map<string, Record<string, string>>();
+  for (const { file, nb, declared } of read) {
+    // No prototype, as args.set: `__proto__` stays an unknown name.
+    const set = Object.create(null) as Record<string, string>;
+    for (const name of names)
+      if (declared.has(name) || nowhere.includes(name) || read.length === 1) set[name] = args.set[name];
+    const { params, origins } = resolveParameters(nb, path.basename(file), { ...args, set });
     injectParameters(nb, params, { file: path.basename(file), origins });
+    perNotebook.set(file, set);
   }
+  for (const name of names) {
+    const without = read.filter((r) => !r.declared.has(name)).map((r) => path.basename(r.file));
+    if (without.length > 0)
+      console.log(
+        `--set ${name}: ${without.join(", ")} declare${without.length === 1 ? "s" : ""} no "${name}" and run${without.length === 1 ? "s" : ""} without it`,
+      );
+  }
+  return perNotebook;
 }
 
 /** The files the run writes into the output folder. */
@@ -273,6 +308,7 @@ const interruption = new AbortController();
 export async function main(argv: string[]): Promise<number> {
   let args: LessonArgs | "help";
   let notebooks: string[];
+  let setFor: Map<string, Record<string, string>>;
   try {
     args = parseLessonArgs(argv);
     if (args === "help") {
@@ -280,7 +316,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     notebooks = args.notebooks.length ? args.notebooks.map((n) => path.resolve(n)) : await defaultNotebooks();
-    await checkParameters(notebooks, args);
+    setFor = await checkParameters(notebooks, args);
     await checkOutputFolder(notebooks, args.out);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ParameterError) {
@@ -308,7 +344,7 @@ export async function main(argv: string[]): Promise<number> {
     const tag = together ? `[${path.basename(file, ".ipynb").split("-")[0]}] ` : "";
     console.log(`▶ ${label}${lessonArgs.quick ? " (quick)" : ""}`);
     const run = await executeNotebook(file, {
-      set: lessonArgs.set,
+      set: setFor.get(file) ?? lessonArgs.set,
       quick: lessonArgs.quick,
       timeoutSeconds: lessonArgs.timeoutSeconds,
       backend: lessonArgs.backend,

@@ -331,6 +331,18 @@ describe("bad input refused before any kernel starts (exit 2)", () => {
     expect(result.stdout).toBe(""); // no "▶": no kernel started
   });
 
+  it("a --set over the whole lesson applies to the notebooks that declare it; a name none declares is refused", () => {
+    // seed: declared by 01–05, not by the appendix 06; l1l2Rates: by 04 alone. Both pass the "unknown
+    // parameter" check, so 04's value check is what refuses the run, before any kernel starts.
+    const result = runCli(["--set", "seed=7", "--set", "l1l2Rates={}"]);
+    expect(result.stderr).toMatch(/--set: l1l2Rates lacks l1, l2: it takes exactly the keys l1, l2$/m);
+    expect(result.stderr).not.toMatch(/unknown parameter/);
+    expect(result.status).toBe(2);
+    const typo = runCli(["--set", "seedd=7"]);
+    expect(typo.stderr).toMatch(/--set: unknown parameter "seedd": .* Did you mean "seed"\?/);
+    expect(typo.status).toBe(2);
+  });
+
   it("accepts an l1l2Rates of the declared shape", () => {
     // Checked without running: a bad --jobs after it stops the run once the parameters have passed.
     const result = runCli([lesson04, "--set", 'l1l2Rates={"l2":0.002,"l1":0.0005}', "--set", "epochs=0"]);
