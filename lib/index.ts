@@ -120,6 +120,7 @@ export {
   checkSmallWidth,
   checkLowestEnd,
   checkOverfitsLess,
+  checkStopEpoch,
   checkBeatsOriginal,
   checkPatience,
   checkLearningRate,

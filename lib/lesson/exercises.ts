@@ -192,9 +192,9 @@ export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
 export const OVERFIT_LESS = { maxRise: 0.1, maxMinimum: 0.31 };
 
 /**
- * Exercises 3.2 and 4.1: change one thing of the original IMDB model (its width in notebook 3; a
- * penalty or dropout in notebook 4) so that its validation cross-entropy ends less than 10% above
- * its minimum while the minimum stays ≤ 0.31.
+ * Exercise 4.1 (and 3.2 through checkStopEpoch): change one thing of the original IMDB model (its
+ * number of epochs in notebook 3; a penalty or dropout in notebook 4) so that its validation
+ * cross-entropy ends less than 10% above its minimum while the minimum stays ≤ 0.31.
  */
 export async function checkOverfitsLess(
   model: ModelSpec,
@@ -203,7 +203,40 @@ export async function checkOverfitsLess(
   options: SeedOptions,
   exercise = "· overfit less",
 ): Promise<CheckResult> {
-  const spec = checkSpec("checkOverfitsLess", model);
+  return overfitsLess("checkOverfitsLess", model, x, y, options, exercise, {
+    overfits: "it still overfits: constrain it more (fewer units, a stronger penalty, more dropout).",
+    fitsLess: "it no longer overfits, but it fits less well too: constrain it less.",
+  });
+}
+
+/**
+ * Exercise 3.2: the original IMDB model with only its number of epochs changed, held to the goals of
+ * checkOverfitsLess; its hints speak of epochs, the one thing the learner may change.
+ */
+export async function checkStopEpoch(
+  model: ModelSpec,
+  x: Features,
+  y: ArrayLike<number>,
+  options: SeedOptions,
+  exercise = "3.2 · when to stop",
+): Promise<CheckResult> {
+  return overfitsLess("checkStopEpoch", model, x, y, options, exercise, {
+    overfits:
+      "it still overfits: stop it sooner, nearer the epoch of its minimum (the line under its figure gives it).",
+    fitsLess: "it stops before it has learned enough: let it train a few epochs longer.",
+  });
+}
+
+async function overfitsLess(
+  where: string,
+  model: ModelSpec,
+  x: Features,
+  y: ArrayLike<number>,
+  options: SeedOptions,
+  exercise: string,
+  hints: { overfits: string; fitsLess: string },
+): Promise<CheckResult> {
+  const spec = checkSpec(where, model);
   const run = await trainSeeds(spec, x, y, { verbose: 0, ...options, name: options.name ?? spec.name ?? "your model" });
   const m = measure(run);
   const goals = [
@@ -216,10 +249,7 @@ export async function checkOverfitsLess(
     ),
     goal(`lowest validation cross-entropy (epoch ${m.bestEpoch})`, m.minValLoss, "≤", OVERFIT_LESS.maxMinimum, loss),
   ];
-  const hint =
-    m.rise >= OVERFIT_LESS.maxRise
-      ? "it still overfits: constrain it more (fewer units, a stronger penalty, more dropout) or stop it sooner (fewer epochs)."
-      : "it no longer overfits, but it fits less well too: constrain it less.";
+  const hint = m.rise >= OVERFIT_LESS.maxRise ? hints.overfits : hints.fitsLess;
   return answer(`Exercise ${exercise}`, run, goals, hint);
 }
 
@@ -256,7 +286,7 @@ export async function checkBeatsOriginal(
   ];
   const hint =
     m.minValLoss > base.minValLoss - BEAT_ORIGINAL.margin
-      ? "a lower minimum needs the model to learn more before it overfits: combine a mild penalty with dropout, or more units with dropout."
+      ? "a lower minimum needs the model to learn more before it overfits: combine a mild penalty with dropout."
       : "the minimum is there; now keep the curve from climbing after it (a penalty, or more dropout).";
   return answer("Exercise 4.2 · beat the original", run, goals, hint);
 }

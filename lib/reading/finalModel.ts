@@ -36,7 +36,7 @@ export function rankingLine(choice: Selection, options: { tie?: number } = {}): 
   const lines = choice.ranking.map(
     (c) =>
       `${c.run.name.padEnd(width)}  best epoch ${String(c.epoch).padStart(2)}  ${by} ${value(c.value)}` +
-      (choice.by === "val_accuracy" ? "" : `  accuracy ${percent(c.valAccuracy)}`),
+      (choice.by === "val_accuracy" ? "" : `  accuracy at that epoch ${percent(c.valAccuracy)}`),
   );
   if (tie !== undefined) {
     // How far each candidate is from the best, in the ranked value (lower is better for cross-entropy).
