@@ -107,7 +107,7 @@ export {
 export { show, showResults, liveCurves, initNotebook } from "./notebook/display";
 
 // The learner's lesson: pictures of the data, sweeps (more data, capacity, L2 and dropout strength),
-// exercises that check themselves, and the closing summary.
+// exercises that check themselves, and the closing symptom → cause → remedy table.
 export { plotDigits, plotExtraChannels, plotReview, type DigitsOptions, type ReviewOptions } from "./figures/data";
 export { plotCapacity, plotSweepSlider, type SliderOptions } from "./figures/sweeps";
 export { sweepSpec, sweepLabel, lessonValue, type Sweep, type SweepKind } from "./lesson/sweeps";
@@ -128,4 +128,4 @@ export {
   type CheckResult,
   type GoalResult,
 } from "./lesson/exercises";
-export { summaryRows, plotSummaryTable, type SummaryRow, type SummaryRuns } from "./lessonSummary";
+export { lessonTableRows, plotLessonTable, type LessonTableRow, type LessonTableRuns } from "./reading/lessonTable";

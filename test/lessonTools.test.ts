@@ -8,7 +8,7 @@ import { withFixedValidation } from "../lib/data/subsets";
 import { plotDigits, plotExtraChannels, plotReview } from "../lib/figures/data";
 import { plotCapacity, plotSweepSlider } from "../lib/figures/sweeps";
 import type { HeatmapTrace, ScatterTrace } from "../lib/figures/plotly";
-import { plotSummaryTable, summaryRows } from "../lib/lessonSummary";
+import { plotLessonTable, lessonTableRows } from "../lib/reading/lessonTable";
 import { diagnose } from "../lib/reading/diagnose";
 import { explainLine } from "../lib/reading/curves";
 import { wordOfId } from "../lib/data/imdb";
@@ -411,7 +411,7 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
   };
 
   it("fills symptom, cause and remedy with the runs' own numbers", () => {
-    const rows = summaryRows(runs);
+    const rows = lessonTableRows(runs);
     expect(rows).toHaveLength(3);
     const o = measure(runs.original);
     expect(rows[1].symptom).toContain(
@@ -419,12 +419,12 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     );
     expect(explainLine(runs.original)).toContain(`ends ${formatPercent(o.rise)} above the minimum`);
     expect(rows[0].remedy).toContain(formatPercent(measure(runs.large).maxValAccuracy));
-    const table = plotSummaryTable(rows);
+    const table = plotLessonTable(rows);
     expect(table.data[0].type).toBe("table");
   });
 
   it("gives each row its own cause, with the diagnosis's label beside it", () => {
-    const rows = summaryRows(runs);
+    const rows = lessonTableRows(runs);
     expect(rows[0].cause).toMatch(/^too little capacity: /);
     expect(rows[1].cause).toMatch(/^training past the best epoch with capacity to spare: /);
     expect(rows[2].cause).toMatch(/^a penalty too strong for the task: it is \d+% of the training loss at the end/);
@@ -437,7 +437,7 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
   it("adds more data to the remedies when the sweep is given, with the updates an epoch is for each size", () => {
     const moreData = sweep("samples", [5000, 15000], [[[0.4, 0.35, 0.5]], [[0.35, 0.3, 0.33]]]);
     moreData.groups[0].history.params.steps = 10;
-    const remedy = summaryRows({ ...runs, moreData })[1].remedy;
+    const remedy = lessonTableRows({ ...runs, moreData })[1].remedy;
     expect(remedy).toMatch(/^more data: 15,000 reviews instead of 5,000: lowest 0\.300 vs 0\.350/);
     expect(remedy).toContain(
       "but an epoch of 15,000 reviews is 30 weight updates against 10, so at equal epochs the larger run has trained 3.0× as long: its rise mixes more data with more training",
@@ -445,8 +445,8 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
   });
 
   it("names a missing run", () => {
-    expect(() => summaryRows({ ...runs, l1: undefined as unknown as RunLike })).toThrow(
-      /summaryRows: l1 = undefined; pass the run l1/,
+    expect(() => lessonTableRows({ ...runs, l1: undefined as unknown as RunLike })).toThrow(
+      /lessonTableRows: l1 = undefined; pass the run l1/,
     );
   });
 });

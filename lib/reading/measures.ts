@@ -1,5 +1,5 @@
 /**
- * The few numbers the learner's exercises, sweeps and closing summary read off a run, defined once
+ * The few numbers the learner's exercises, sweeps and closing table read off a run, defined once
  * and simply (no thresholds, no verdict): the minimum of the plain validation cross-entropy and its
  * epoch, the last epoch's value, the rise (how far the curve's trend ends above the minimum: the
  * diagnosis's own `trendRise`, so a learner reads one number for one run everywhere), the final

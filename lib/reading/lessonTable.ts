@@ -1,25 +1,25 @@
 /**
- * The lesson's closing summary: symptom → cause → remedy, each cell filled with the numbers of the
+ * The lesson in one table, at its close: symptom → cause → remedy, each cell filled with the numbers of the
  * runs the learner trained (so it follows any edit), and the same rows as a Plotly table. The cause
  * is the diagnosis's own label (lib/reading/diagnose.ts decides the words); the symptoms and remedies are
  * measured (lib/reading/measures.ts). Pure: no I/O, no training.
  */
-import { diagnose } from "./reading/diagnose";
-import { fail } from "./check";
-import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure } from "./figures/plotly";
-import { roughPercent as pct, smallLoss as loss } from "./format";
-import { measure, riseText } from "./reading/measures";
-import type { Sweep } from "./lesson/sweeps";
-import type { RunLike } from "./types";
+import { diagnose } from "./diagnose";
+import { fail } from "../check";
+import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure } from "../figures/plotly";
+import { roughPercent as pct, smallLoss as loss } from "../format";
+import { measure, riseText } from "./measures";
+import type { Sweep } from "../lesson/sweeps";
+import type { RunLike } from "../types";
 
-export interface SummaryRow {
+export interface LessonTableRow {
   symptom: string;
   cause: string;
   remedy: string;
 }
 
 /** The runs the summary reads: notebook 1–2's MNIST models, notebook 3–4's IMDB models, and the more-data sweep. */
-export interface SummaryRuns {
+export interface LessonTableRuns {
   small: RunLike;
   large: RunLike;
   original: RunLike;
@@ -54,10 +54,15 @@ function moreDataRemedy(sweep: Sweep): string {
 }
 
 /** The rows of the closing table, in the lesson's order: underfitting, overfitting, a remedy taken too far. Each cause is that row's own, with the diagnosis's label beside it. */
-export function summaryRows(runs: SummaryRuns): SummaryRow[] {
+export function lessonTableRows(runs: LessonTableRuns): LessonTableRow[] {
   for (const key of needs)
     if (!runs?.[key]?.history)
-      fail("summaryRows", key, runs?.[key], `pass the run ${key} as the lesson trained it (notebook 4 has them all)`);
+      fail(
+        "lessonTableRows",
+        key,
+        runs?.[key],
+        `pass the run ${key} as the lesson trained it (notebook 4 has them all)`,
+      );
   const small = measure(runs.small);
   const large = measure(runs.large);
   const original = measure(runs.original);
@@ -98,9 +103,10 @@ function wrapCell(text: string, width: number): string[] {
   return text.split("; ").flatMap((part, i, parts) => wrapWords(`${part}${i < parts.length - 1 ? ";" : ""}`, width));
 }
 
-/** The summary rows as a Plotly table. Plotly does not wrap a cell's text that has line breaks, so the lines are broken here. */
-export function plotSummaryTable(rows: SummaryRow[], options: { title?: string } = {}): Figure {
-  if (!Array.isArray(rows) || rows.length === 0) fail("plotSummaryTable", "rows", rows, "pass summaryRows(…)'s rows");
+/** The table's rows as a Plotly table. Plotly does not wrap a cell's text that has line breaks, so the lines are broken here. */
+export function plotLessonTable(rows: LessonTableRow[], options: { title?: string } = {}): Figure {
+  if (!Array.isArray(rows) || rows.length === 0)
+    fail("plotLessonTable", "rows", rows, "pass lessonTableRows(…)'s rows");
   const widths = [44, 30, 58];
   const cells = rows.map((r) => [r.symptom, r.cause, r.remedy].map((text, c) => wrapCell(text, widths[c])));
   const heights = cells.map((row) => 20 * Math.max(...row.map((lines) => lines.length)) + 14);
