@@ -141,12 +141,17 @@ describe("notebook 3 (IMDB capacity)", () => {
     expectPass(checkLowestEnd(lowest, sweep));
     const wrong = checkLowestEnd(64, sweep);
     expectFail(wrong, /narrower/);
-    // It says plainly what it checked: each width's value at the last epoch, the lowest, and the tolerance.
+    // It says plainly what it checked, its own width's end and the tolerance, without giving the answer away.
     expect(wrong.text).toContain("Checked: each width's validation cross-entropy at the last epoch (20)");
-    expect(wrong.text).toContain(sweep.values.map((v, i) => `${v} units ${ends[i].toFixed(3)}`).join(", "));
     expect(wrong.text).toContain(
-      `Lowest: ${lowest} units (${Math.min(...ends).toFixed(3)}). Yours, 64 units, must end within 0.020 of it:`,
+      `Yours, 64 units, ends at ${ends[2].toFixed(3)}; it must end within 0.020 of the lowest width's:`,
     );
+    expect(wrong.text).not.toContain("Lowest:");
+    expect(wrong.text).not.toContain(`${lowest} units ${Math.min(...ends).toFixed(3)}`);
+    // The ✓ shows the whole curve.
+    const right = checkLowestEnd(lowest, sweep);
+    expect(right.text).toContain(sweep.values.map((v, i) => `${v} units ${ends[i].toFixed(3)}`).join(", "));
+    expect(right.text).toContain(`Lowest: ${lowest} units (${Math.min(...ends).toFixed(3)}).`);
     expect(wrong.text).toMatch(/64 units end above the lowest by 0\.\d{3} ≤ 0\.020 ✗/);
     expect(() => checkLowestEnd(5, sweep)).toThrow(/choose one of the widths on the curve: 4, 16, 64/);
   });

@@ -175,11 +175,19 @@ export function checkLowestEnd(units: number, sweep: Sweep): CheckResult {
     `means over ${plural(counts[0])}`,
     ...counts.slice(1).map((n) => `${widthsWith(n).join(" and ")} units: ${plural(n)}`),
   ].join("; ");
-  const checked = [
-    `Checked: each width's validation cross-entropy at the last epoch (${epochs}), read from the capacity curve's runs (${seedNote}):`,
-    `  ${sweep.values.map((v, i) => `${v} units ${loss(ends[i])}`).join(", ")}.`,
-    `Lowest: ${best} units (${loss(lowest)}). Yours, ${units} units, must end within ${loss(LOWEST_END_TOLERANCE)} of it:`,
-  ];
+  // A wrong answer is not given the right one: it learns its own width's end and a direction; the
+  // whole list comes with the ✓ (the exercise is to read the curve).
+  const met = ends[at] - lowest <= LOWEST_END_TOLERANCE;
+  const checked = met
+    ? [
+        `Checked: each width's validation cross-entropy at the last epoch (${epochs}), read from the capacity curve's runs (${seedNote}):`,
+        `  ${sweep.values.map((v, i) => `${v} units ${loss(ends[i])}`).join(", ")}.`,
+        `Lowest: ${best} units (${loss(lowest)}). Yours, ${units} units, must end within ${loss(LOWEST_END_TOLERANCE)} of it:`,
+      ]
+    : [
+        `Checked: each width's validation cross-entropy at the last epoch (${epochs}), read from the capacity curve's runs (${seedNote}).`,
+        `Yours, ${units} units, ends at ${loss(ends[at])}; it must end within ${loss(LOWEST_END_TOLERANCE)} of the lowest width's:`,
+      ];
   const goals = [goal(`${units} units end above the lowest by`, ends[at] - lowest, "≤", LOWEST_END_TOLERANCE, loss)];
   const hint =
     units > best
