@@ -190,7 +190,25 @@ describe("the sweep lines say what the numbers show", () => {
     );
     expect(line).toMatch(/the minimum is lower \(in 2 of 2 seeds lower\)/);
     expect(line).toContain("An epoch is 30 / 30 weight updates.");
-    expect(line).toMatch(/the rise after it lower \(in 2 of 2 seeds smaller\)/);
+    expect(line).toMatch(/the rise after it by epoch 3 lower \(in 2 of 2 seeds smaller\)/);
+  });
+
+  it("more data compared at equal training: each run read at the epoch where it has made as many updates as the fewest reviews' whole run", () => {
+    const s = sweep(
+      "samples",
+      [5000, 15000],
+      [[[0.4, 0.35, 0.36, 0.37, 0.38, 0.39]], [[0.35, 0.3, 0.33, 0.5, 0.6, 0.7]]],
+    );
+    s.groups[0].history.params.steps = 10;
+    s.groups[1].history.params.steps = 30;
+    const line = moreDataLine(s);
+    expect(line).toContain("An epoch is 10 / 30 weight updates.");
+    // 6 epochs of 10 updates = 60 = 2 epochs of 30: by then the 15,000-review run is still at its minimum.
+    expect(line).toMatch(
+      /At equal training, about 60 weight updates \(epoch 6 \/ 2\), the rise after the minimum so far is \d+% \/ 0%\./,
+    );
+    // At epoch 6 it has risen far more than the 5,000-review run: the unequal comparison says the opposite.
+    expect(line).toMatch(/the rise after it by epoch 6 higher/);
   });
 
   it("more data that does not help is said so", () => {
@@ -439,9 +457,11 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     moreData.groups[0].history.params.steps = 10;
     const remedy = lessonTableRows({ ...runs, moreData })[1].remedy;
     expect(remedy).toMatch(/^more data: 15,000 reviews instead of 5,000: lowest 0\.300 vs 0\.350/);
-    expect(remedy).toContain(
-      "but an epoch of 15,000 reviews is 30 weight updates against 10, so at equal epochs the larger run has trained 3.0× as long: its rise mixes more data with more training",
+    // 3 epochs of 10 updates = 30 = 1 epoch of 30: the 15,000-review run read after its first epoch.
+    expect(remedy).toMatch(
+      /; at equal training \(30 weight updates\) its curve has risen 0% after its minimum vs \d+% /,
     );
+    expect(remedy).toContain("but an epoch of 15,000 reviews is 30 weight updates against 10)");
   });
 
   it("names a missing run", () => {

@@ -9,6 +9,7 @@ import { fail } from "../check";
 import { DEFAULT_CONFIG, plotlyText, wrapWords, type Figure } from "../figures/plotly";
 import { roughPercent as pct, smallLoss as loss } from "../format";
 import { measure, riseText } from "./measures";
+import { equalTraining } from "./sweeps";
 import type { Sweep } from "../lesson/sweeps";
 import type { RunLike } from "../types";
 
@@ -39,17 +40,17 @@ function riseOf(run: RunLike): string {
   return `lowest ${loss(m.minValLoss)} at epoch ${m.bestEpoch}; ${riseText(m)}`;
 }
 
-/** "more data: 15,000 reviews instead of 5,000: …", with what an epoch of each is in weight updates (the rises compare unequal training). */
+/** "more data: 15,000 reviews instead of 5,000: …": the rises compared at equal training (equal weight updates), as well as at the last epoch. */
 function moreDataRemedy(sweep: Sweep): string {
   const [first, last] = [sweep.groups[0], sweep.groups[sweep.groups.length - 1]];
   const [few, many] = [measure(first), measure(last)];
   const [a, b] = [sweep.values[0], sweep.values[sweep.values.length - 1]].map((v) => v.toLocaleString("en-US"));
   const [stepsFew, stepsMany] = [first.history.params.steps, last.history.params.steps];
-  const ratio = stepsMany / stepsFew;
+  const { updates, equal } = equalTraining(sweep);
   return (
-    `more data: ${b} reviews instead of ${a}: lowest ${loss(many.minValLoss)} vs ${loss(few.minValLoss)}, rise ${pct(many.rise)} vs ${pct(few.rise)}; ` +
-    `but an epoch of ${b} reviews is ${stepsMany} weight updates against ${stepsFew}, so at equal epochs the larger run has trained ${ratio.toFixed(1)}× as long: ` +
-    `its rise mixes more data with more training`
+    `more data: ${b} reviews instead of ${a}: lowest ${loss(many.minValLoss)} vs ${loss(few.minValLoss)}; ` +
+    `at equal training (${updates.toLocaleString("en-US")} weight updates) its curve has risen ${pct(equal[equal.length - 1].rise)} after its minimum vs ${pct(equal[0].rise)} ` +
+    `(at epoch ${many.epochs}, ${pct(many.rise)} vs ${pct(few.rise)}, but an epoch of ${b} reviews is ${stepsMany} weight updates against ${stepsFew})`
   );
 }
 

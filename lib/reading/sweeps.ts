@@ -6,8 +6,9 @@
 import { fail } from "../check";
 import { OVERFIT_LESS } from "../lesson/exercises";
 import { roughPercent as pct, smallLoss as loss } from "../format";
-import { measure, measureSeeds, seedStats } from "./measures";
+import { measure, measureSeeds, seedStats, type Measures } from "./measures";
 import { sweepLabel, type Sweep } from "../lesson/sweeps";
+import type { History } from "../types";
 
 function checkSweep(sweep: Sweep, kind: Sweep["kind"] | null, where: string): void {
   if (!sweep || !Array.isArray(sweep.groups) || sweep.groups.length === 0)
@@ -50,13 +51,19 @@ export function moreDataLine(sweep: Sweep): string {
       `An epoch is ${sweep.groups.map((g) => g.history.params.steps).join(" / ")} weight updates.`,
   ];
   if (sweep.groups.length >= 2) {
+    // The fair comparison of the rise: at equal training. The fewest reviews' whole run is so many
+    // weight updates; a larger set reaches as many at an earlier epoch, where its rise so far is read.
+    const { updates, at, equal } = equalTraining(sweep);
+    parts.push(
+      `At equal training, about ${updates.toLocaleString("en-US")} weight updates (epoch ${at.join(" / ")}), the rise after the minimum so far is ${equal.map((m) => pct(m.rise)).join(" / ")}.`,
+    );
     const [first, last] = [sweep.groups[0], sweep.groups[sweep.groups.length - 1]];
     const [a, b] = [measure(first), measure(last)];
     const [sa, sb] = [measureSeeds(first), measureSeeds(last)];
     parts.push(
       `With ${sweep.values[sweep.values.length - 1].toLocaleString("en-US")} reviews instead of ${sweep.values[0].toLocaleString("en-US")} the minimum is ${direction(a.minValLoss, b.minValLoss)} ` +
         `(in ${agreeing(sb, sa, (x, y) => x.minValLoss < y.minValLoss)} lower), the best epoch ${b.bestEpoch > a.bestEpoch ? "later" : b.bestEpoch < a.bestEpoch ? "earlier" : "the same"}, ` +
-        `and the rise after it ${direction(a.rise, b.rise)} (in ${agreeing(sb, sa, (x, y) => x.rise < y.rise)} smaller).`,
+        `and the rise after it by epoch ${b.epochs} ${direction(a.rise, b.rise)} (in ${agreeing(sb, sa, (x, y) => x.rise < y.rise)} smaller).`,
     );
   }
   return parts.join(" ");
@@ -112,4 +119,26 @@ export function strengthLine(sweep: Sweep): string {
       ? `Exercise 4.1's goal (${target}) is met here at ${goal.join(", ")}.`
       : `No value here meets exercise 4.1's goal (${target}); the smallest rise is ${pct(ms[least].rise)}, at ${sweep.values[least]}.`,
   ].join(" ");
+}
+
+/**
+ * A more-data sweep compared at equal training: the fewest reviews' whole run is so many weight
+ * updates; each larger set reaches as many at an earlier epoch (`at`), where its run is measured as it
+ * stood then (`equal`: its minimum and rise so far).
+ */
+export function equalTraining(sweep: Sweep): { updates: number; at: number[]; equal: Measures[] } {
+  checkSweep(sweep, "samples", "equalTraining");
+  const epochs = sweep.groups.map((g) => g.history.epoch.length);
+  const steps = sweep.groups.map((g) => g.history.params.steps);
+  const updates = steps[0] * epochs[0];
+  const at = steps.map((s, i) => Math.max(1, Math.min(epochs[i], Math.round(updates / s))));
+  return { updates, at, equal: sweep.groups.map((g, i) => measure(firstEpochs(g.history, at[i]))) };
+}
+
+/** The first `epochs` epochs of a history (every series cut there): a run as it stood at that epoch. */
+function firstEpochs(history: History, epochs: number): History {
+  const cut = Object.fromEntries(
+    Object.entries(history.history).map(([key, values]) => [key, (values as number[]).slice(0, epochs)]),
+  ) as History["history"];
+  return { ...history, epoch: history.epoch.slice(0, epochs), history: cut };
 }
