@@ -29,6 +29,15 @@ describe("explain", () => {
     );
   });
 
+  it("says a curve lowest at its last epoch has not risen, though its trend ends above that last value", () => {
+    const stuck = recordedRun("imdb.tiny", 9);
+    const d = diagnose(stuck);
+    expect([d.bestEpoch, d.rise >= 0.005]).toEqual([20, true]);
+    expect(explainLine(stuck)).toMatch(
+      /lowest at the last epoch, 20 \(0\.4\d\d\), and it has not risen after it \(its trend over the last 8 epochs ends \d+% above this last, lowest value, which dips below the trend\)/,
+    );
+  });
+
   it("names the plain cross-entropy and the penalty's share for a regularized run", () => {
     const line = explainLine(l2_42);
     expect(line).toMatch(/^l2: validation cross-entropy \(no penalty\) lowest at epoch 5 \(0\.289\)/);

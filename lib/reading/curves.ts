@@ -360,10 +360,14 @@ function curveSentence(h: History, d: Diagnosis): string {
   const n = h.epoch.length;
   const valWhat = d.curve === "val_crossentropy" ? "validation cross-entropy (no penalty)" : "validation loss";
   const k = d.trendEpochs;
+  // Lowest at the last epoch, the trend can still end above it (that last value dips below the
+  // trend): said so, rather than "ends 2% above the minimum" of a curve that has not risen.
   const trend =
     d.rise < 0.005
       ? `its trend over the last ${k} epochs ends at the minimum`
-      : `its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above the minimum`;
+      : d.bestEpoch === n
+        ? `it has not risen after it (its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above this last, lowest value, which dips below the trend)`
+        : `its trend over the last ${k} epochs ends ${Math.round(d.rise * 100)}% above the minimum`;
   const penalty =
     d.penaltyShare !== undefined && d.penaltyShare >= 0.05
       ? `; the L1/L2 penalty is ${Math.round(d.penaltyShare * 100)}% of the training loss`
