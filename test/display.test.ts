@@ -326,6 +326,24 @@ describe("liveCurves", () => {
     );
   });
 
+  it("gives a regularized run's lowest plain cross-entropy beside its lowest val_loss (with the penalty), each at its epoch", () => {
+    const history = {
+      ...original.history,
+      history: {
+        ...original.history.history,
+        val_loss: [0.62, 0.5, 0.52, 0.55],
+        val_crossentropy: [0.6, 0.46, 0.45, 0.47],
+      },
+    };
+    expect(progressLine("l2", history, { seconds: 1 })).toMatch(
+      / · lowest val_loss 0\.5000 at epoch 2 \(with the penalty; the plain cross-entropy is lowest at epoch 3, 0\.4500\)$/,
+    );
+    // Without a penalty (val_crossentropy equal to val_loss, or absent) the line is as before.
+    expect(progressLine("original", original.history, { seconds: 1 })).toMatch(
+      / · lowest val_loss 0\.4000 at epoch 3$/,
+    );
+  });
+
   it("follows a seed group's mean history like a run's", async () => {
     const { display, messages } = recordingDisplay();
     const seeds = [original, { name: "original", history: makeHistory([0.5, 0.3, 0.2, 0.3]) }];

@@ -187,13 +187,27 @@ export function progressLine(
         ? `${epochs} from the run cache`
         : `${epochs} (1–${replayed} from the run cache, ${replayed + 1}–${done} trained in ${time})`;
   const parts = [`${name}: ${head}`, `final ${metrics.join(", ")}`];
-  const val = history.history.val_loss;
-  if (Array.isArray(val) && val.some(Number.isFinite)) {
+  const lowest = (series: number[] | undefined): number => {
     let best = -1;
-    val.forEach((v, i) => {
-      if (Number.isFinite(v) && (best < 0 || v < val[best])) best = i;
+    series?.forEach((v, i) => {
+      if (Number.isFinite(v) && (best < 0 || v < series[best])) best = i;
     });
-    parts.push(`lowest val_loss ${metricText(val[best])} at epoch ${best + 1}`);
+    return best;
+  };
+  const val = history.history.val_loss;
+  const best = lowest(val);
+  if (best >= 0) {
+    // A regularized run's val_loss includes the penalty (as Keras's); the lesson's lines read the plain
+    // cross-entropy, whose lowest can fall at another epoch: both are given, so the two lines agree.
+    const plain = history.history.val_crossentropy;
+    const bestPlain = lowest(plain);
+    const penalized = bestPlain >= 0 && plain!.some((v, i) => Math.abs(v - val![i]) > 1e-9);
+    parts.push(
+      `lowest val_loss ${metricText(val![best])} at epoch ${best + 1}` +
+        (penalized
+          ? ` (with the penalty; the plain cross-entropy is lowest at epoch ${bestPlain + 1}, ${metricText(plain![bestPlain])})`
+          : ""),
+    );
   }
   return parts.join(" · ");
 }
