@@ -154,6 +154,19 @@ describe("diagnose: the lesson's runs", () => {
   });
 });
 
+describe("diagnose: an over-regularized curve's end, in words that fit it", () => {
+  it("still lowest at its last epoch and falling: 'still falling slowly', not 'levelled off'", () => {
+    const falling = diagnose(recordedRun("imdb.l1", 42));
+    expect(falling.bestEpoch).toBe(20);
+    expect(falling.reason).toMatch(
+      /\(still falling slowly, −0\.\d% per epoch over the last 8 epochs: more epochs would lower it a little\)\.$/,
+    );
+    const flat = diagnose(recordedRun("imdb.l1", 3));
+    expect(flat.bestEpoch).toBeLessThan(20);
+    expect(flat.reason).toMatch(/\(the curve has levelled off: more epochs would not lower it much\)\.$/);
+  });
+});
+
 describe("diagnose: robust to epoch-to-epoch noise", () => {
   /** Multiplies every value by 1 ± `amount` (uniform, seeded), like a rerun with another shuffle. */
   function jitter(history: History, seed: number, amount: number): History {

@@ -434,6 +434,18 @@ function closeText(m: Measurements, t: Thresholds): string {
   );
 }
 
+/**
+ * What more epochs would do for a curve that falls less than steepFall per epoch: one still lowest at
+ * its last epoch and falling is said to be falling slowly (more epochs would lower it a little), not
+ * to have levelled off (L1 at −0.7% per epoch, lowest at epoch 20).
+ */
+function slowEnd(m: Measurements, t: Thresholds): string {
+  if (Math.abs(m.trend) >= t.steepFall) return "";
+  return m.trend < 0 && m.bestEpoch === m.epochs
+    ? ` (still falling slowly, ${signedPercent(m.trend)} per epoch over the last ${m.tail} epochs: more epochs would lower it a little)`
+    : " (the curve has levelled off: more epochs would not lower it much)";
+}
+
 /** "flat", "falling", "rising"; a curve whose lowest point is its last epoch is not called flat: it has levelled off but is still lowest there. */
 function curveShape(m: Measurements, t: Thresholds): string {
   if (Math.abs(m.trend) >= t.steepFall) return m.trend < 0 ? "falling" : "rising";
@@ -455,7 +467,7 @@ const penaltyDominates: Rule = {
       m.penaltyShare >= t.strongPenaltyShare ? "strong" : "mild",
       "over-regularized",
       `${cap(closeText(m, t))}, and the L1/L2 penalty is ${percent(m.penaltyShare)} of the training loss (${reasonLoss(m.series.loss[m.epochs - 1])}): the regularization is too strong for the model to fit its training data, ` +
-        `and its lowest ${m.valName}, ${reasonLoss(m.minValLoss)} at epoch ${m.bestEpoch}, is the number to compare with a lighter penalty's${Math.abs(m.trend) < t.steepFall ? " (the curve has levelled off: more epochs would not lower it much)" : ""}.`,
+        `and its lowest ${m.valName}, ${reasonLoss(m.minValLoss)} at epoch ${m.bestEpoch}, is the number to compare with a lighter penalty's${slowEnd(m, t)}.`,
     );
   },
 };
