@@ -21,7 +21,7 @@ import { sweepSpec, type Sweep, type SweepKind } from "../lib/lesson/sweeps";
 import { splitRows } from "../lib/training/options";
 import type { DenseMatrix, History, MultiHotMatrix, RunLike, SeedGroup } from "../lib/types";
 import type { Run } from "../lib/runs/train";
-import { recordedGroup } from "./helpers/recordedHistories";
+import { recordedGroup, recordedRun } from "./helpers/recordedHistories";
 
 function history(val: number[], train: number[], valAcc = val.map(() => 0.8)): History {
   return {
@@ -450,6 +450,18 @@ describe("the closing summary, from the recorded runs of the lesson", () => {
     rows.forEach((r, i) =>
       expect(r.cause).toContain(`(diagnosis: ${diagnose([runs.small, runs.original, runs.l1][i]).label})`),
     );
+  });
+
+  it("takes the L1 row's cause from the diagnosis: not 'too strong' for a run that is not over-regularized", () => {
+    // As L1 on one seed of the thirteen the claims test tries (seed 6, not among the recorded ones): a
+    // penalized run whose diagnosis is not over-regularized, here the L2 model.
+    const off = recordedRun("imdb.l2", 42);
+    expect(diagnose(off).cause).not.toBe("over-regularized");
+    const cause = lessonTableRows({ ...runs, l1: off })[2].cause;
+    expect(cause).toMatch(
+      /^not, in these runs, a penalty too strong: the penalty is \d+% of the training loss at the end \(diagnosis: /,
+    );
+    expect(cause).toContain(`(diagnosis: ${diagnose(off).label})`);
   });
 
   it("adds more data to the remedies when the sweep is given, with the updates an epoch is for each size", () => {
