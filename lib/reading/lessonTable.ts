@@ -70,7 +70,8 @@ export function lessonTableRows(runs: LessonTableRuns): LessonTableRow[] {
   const l2 = measure(runs.l2);
   const l1 = measure(runs.l1);
   const label = (run: RunLike) => diagnose(run).label;
-  const penalty = diagnose(runs.l1).penaltyShare;
+  const l1Diagnosis = diagnose(runs.l1);
+  const penalty = l1Diagnosis.penaltyShare;
 
   const overfitRemedies = [
     `smaller network (${runs.smaller.name}): ${riseOf(runs.smaller)}`,
@@ -96,9 +97,9 @@ export function lessonTableRows(runs: LessonTableRuns): LessonTableRow[] {
       // The cause follows the diagnosis: on the one seed in thirteen where L1 is not over-regularized,
       // the row says what the diagnosis says instead of a penalty too strong.
       cause:
-        diagnose(runs.l1).cause === "over-regularized"
-          ? `a penalty too strong for the task${penalty !== undefined ? `: it is ${pct(penalty)} of the training loss at the end` : ""}, so it holds back what the model could learn (diagnosis: ${label(runs.l1)})`
-          : `not, in these runs, a penalty too strong${penalty !== undefined ? `: the penalty is ${pct(penalty)} of the training loss at the end` : ""} (diagnosis: ${label(runs.l1)})`,
+        l1Diagnosis.cause === "over-regularized"
+          ? `a penalty too strong for the task${penalty !== undefined ? `: it is ${pct(penalty)} of the training loss at the end` : ""}, so it holds back what the model could learn (diagnosis: ${l1Diagnosis.label})`
+          : `not, in these runs, a penalty too strong${penalty !== undefined ? `: the penalty is ${pct(penalty)} of the training loss at the end` : ""} (diagnosis: ${l1Diagnosis.label})`,
       remedy: "a weaker penalty (lower l1Rate) or a milder remedy: regularize until the rise is small, no further",
     },
   ];
