@@ -212,7 +212,8 @@ export async function checkOverfitsLess(
   exercise = "· overfit less",
 ): Promise<CheckResult> {
   return overfitsLess("checkOverfitsLess", model, x, y, options, exercise, {
-    overfits: "it still overfits: constrain it more (fewer units, a stronger penalty, more dropout).",
+    overfits:
+      "it still overfits: make the penalty stronger or the dropout rate higher (the two things this exercise lets you change).",
     fitsLess: "it no longer overfits, but it fits less well too: constrain it less.",
   });
 }
